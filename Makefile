@@ -1,0 +1,73 @@
+# Loupe -- `make run` starts the server with a demo project, `make test` runs
+# every test.  Both install the Debian packages they need first.
+
+PKGS    := libmicrohttpd jansson sqlite3 libsodium
+CC      ?= gcc
+OPT     ?= -O2
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -g $(OPT) -Isrc
+LDLIBS  += -lpthread -lm
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRC      := $(wildcard src/*.c)
+LIB_SRC  := $(filter-out src/main.c,$(SRC))
+UNIT_SRC := tests/unit.c $(wildcard tests/test_*.c)
+
+# build/ holds the normal objects, build/san/ the sanitizer ones.
+OBJ      := $(SRC:src/%.c=build/%.o)
+SAN_OBJ  := $(SRC:src/%.c=build/san/%.o)
+UNIT_OBJ := $(UNIT_SRC:tests/%.c=build/tests/%.o)
+SAN_UNIT_OBJ := $(UNIT_SRC:tests/%.c=build/san/tests/%.o)
+
+.PHONY: all run test deps test-deps unit san clean format bench
+
+all: loupe
+
+loupe: $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+build/%.o: src/%.c $(wildcard src/*.h) | build
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+build/tests/%.o: tests/%.c $(wildcard src/*.h tests/*.h) | build
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests -c -o $@ $<
+build/san/%.o: src/%.c $(wildcard src/*.h) | build
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -c -o $@ $<
+build/san/tests/%.o: tests/%.c $(wildcard src/*.h tests/*.h) | build
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Itests -c -o $@ $<
+
+build:
+	@mkdir -p build/tests build/san/tests
+
+build/unit: $(UNIT_OBJ) $(filter-out build/main.o,$(OBJ))
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+build/san/unit: $(SAN_UNIT_OBJ) $(filter-out build/san/main.o,$(SAN_OBJ))
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+build/san/loupe: $(SAN_OBJ)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+deps:
+	@scripts/install-deps run
+
+test-deps:
+	@scripts/install-deps test
+
+run: deps
+	@$(MAKE) --no-print-directory loupe
+	./loupe serve --demo
+
+unit: build/unit
+	./build/unit
+
+test: test-deps
+	@$(MAKE) --no-print-directory loupe build/unit build/san/unit build/san/loupe
+	@scripts/run-tests
+
+bench: loupe
+	@bench/run
+
+format:
+	clang-format -i src/*.c src/*.h tests/*.c tests/*.h
+
+clean:
+	rm -rf build loupe

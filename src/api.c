@@ -1,0 +1,187 @@
+/* api.c -- the route table and what every handler shares: who is calling,
+ * what they may do in a project, and cursor paging.
+ *
+ * Routes are tried in order; the first whose method and pattern match
+ * wins.  Per-project roles are checked by each handler with
+ * lp_api_require(), because only the handler knows which project a task or
+ * batch id belongs to. */
+#include "api.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+
+const lp_route lp_api_routes[] = {
+    {"GET", "/healthz", lp_api_healthz, LP_ROUTE_PUBLIC, NULL},
+    {"GET", "/metrics", lp_api_metrics, LP_ROUTE_PUBLIC, NULL},
+    {"GET", "/v1/kinds", lp_api_kinds, 0, NULL},
+    {"POST", "/v1/sessions", lp_api_session_create, LP_ROUTE_PUBLIC, NULL},
+    {"DELETE", "/v1/sessions", lp_api_session_delete, LP_ROUTE_PUBLIC, NULL},
+    {"GET", "/v1/me", lp_api_me, 0, NULL},
+    {"GET", "/v1/users", lp_api_users_list, LP_ROUTE_ADMIN, NULL},
+    {"POST", "/v1/users", lp_api_users_create, LP_ROUTE_ADMIN, NULL},
+    {"GET", "/v1/users/{}", lp_api_user_get, 0, NULL},
+    {"PATCH", "/v1/users/{}", lp_api_user_update, 0, NULL},
+    {"GET", "/v1/keys", lp_api_keys_list, 0, NULL},
+    {"POST", "/v1/keys", lp_api_keys_create, 0, NULL},
+    {"DELETE", "/v1/keys/{}", lp_api_key_revoke, 0, NULL},
+    {"POST", "/v1/projects", lp_api_projects_create, 0, NULL},
+    {"GET", "/v1/projects", lp_api_projects_list, 0, NULL},
+    {"GET", "/v1/projects/{}", lp_api_project_get, 0, NULL},
+    {"PATCH", "/v1/projects/{}", lp_api_project_update, 0, NULL},
+    {"GET", "/v1/projects/{}/members", lp_api_members_list, 0, NULL},
+    {"PUT", "/v1/projects/{}/members/{}", lp_api_member_put, 0, NULL},
+    {"DELETE", "/v1/projects/{}/members/{}", lp_api_member_delete, 0, NULL},
+    {"POST", "/v1/projects/{}/batches", lp_api_batches_create, 0, NULL},
+    {"GET", "/v1/projects/{}/batches", lp_api_batches_list, 0, NULL},
+    {"POST", "/v1/projects/{}/tasks", lp_api_tasks_bulk, LP_ROUTE_BULK, NULL},
+    {"GET", "/v1/projects/{}/tasks", lp_api_tasks_list, 0, NULL},
+    {"GET", "/v1/batches/{}", lp_api_batch_get, 0, NULL},
+    {"POST", "/v1/batches/{}/finalize", lp_api_batch_finalize, 0, NULL},
+    {"POST", "/v1/tasks", lp_api_task_create, 0, NULL},
+    {"GET", "/v1/tasks", lp_api_tasks_list, 0, NULL},
+    {"GET", "/v1/tasks/{}", lp_api_task_get, 0, NULL},
+    {"POST", "/v1/tasks/{}/cancel", lp_api_task_cancel, 0, NULL},
+    {"PUT", "/v1/tasks/{}/metadata", lp_api_task_metadata, 0, NULL},
+    {"POST", "/v1/tasks/{}/tags", lp_api_task_tags_add, 0, NULL},
+    {"DELETE", "/v1/tasks/{}/tags/{}", lp_api_task_tag_delete, 0, NULL},
+    {"POST", "/v1/files", lp_api_file_upload, LP_ROUTE_STREAM, lp_api_file_chunk},
+    {"GET", "/v1/files/{}", lp_api_file_get, 0, NULL},
+};
+const size_t lp_api_nroutes = LP_ARRAY_LEN(lp_api_routes);
+
+static int unauthorized(lp_req *req, const char *msg)
+{
+    lp_reply_error(req, 401, "unauthorized", NULL, "%s", msg);
+    lp_reply_header(req, "WWW-Authenticate", "Bearer realm=\"loupe\", Basic realm=\"loupe\"");
+    return LP_EAUTH;
+}
+
+/* Extracts the key from "Basic base64(key:)" into out. */
+static int basic_key(const char *b64, char *out, size_t n)
+{
+    unsigned char raw[256];
+    size_t len = 0;
+    if (sodium_base642bin(raw, sizeof raw - 1, b64, strlen(b64), " ", &len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0)
+        return LP_EAUTH;
+    raw[len] = '\0';
+    char *colon = strchr((char *)raw, ':');
+    if (colon) *colon = '\0';
+    if (strlen((char *)raw) >= n) return LP_EAUTH;
+    snprintf(out, n, "%s", (char *)raw);
+    return 0;
+}
+
+int lp_api_authenticate(lp_req *req)
+{
+    lp_user u;
+    int rc;
+    const char *h = lp_req_header(req, "Authorization");
+    if (h) {
+        char key[LP_TOKEN_MAX] = "";
+        if (strncasecmp(h, "Bearer ", 7) == 0) {
+            snprintf(key, sizeof key, "%s", h + 7);
+        } else if (strncasecmp(h, "Basic ", 6) == 0) {
+            if (basic_key(h + 6, key, sizeof key) < 0)
+                return unauthorized(req, "the Basic credentials are malformed");
+        } else {
+            return unauthorized(req, "the Authorization header must be \"Bearer KEY\" or Basic");
+        }
+        rc = lp_key_resolve(req->db, key, &u);
+        if (rc == LP_EAUTH) return unauthorized(req, "the API key is not valid or was revoked");
+        if (rc < 0) return lp_reply_rc(req, rc, "key"), rc;
+    } else {
+        const char *tok = lp_req_cookie(req, "loupe_session");
+        if (!tok) return unauthorized(req, "send an API key (Authorization: Bearer KEY) or log in");
+        rc = lp_session_resolve(req->db, tok, &u);
+        if (rc == LP_EAUTH) return unauthorized(req, "the session has expired; log in again");
+        if (rc < 0) return lp_reply_rc(req, rc, "session"), rc;
+        /* Cookies ride along on cross-site requests; refuse unsafe ones
+         * whose Origin is not this server (SameSite=Strict does the rest). */
+        const char *origin = lp_req_header(req, "Origin"), *host = lp_req_header(req, "Host");
+        if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD") && origin && host) {
+            const char *o = strstr(origin, "://");
+            if (!o || strcmp(o + 3, host) != 0) {
+                lp_reply_error(req, 403, "forbidden", "Origin", "cross-site request refused");
+                return LP_EPERM;
+            }
+        }
+        req->who.via_session = 1;
+    }
+    req->who.user_id = u.id;
+    req->who.is_admin = u.is_admin;
+    req->who.email = lp_arena_strdup(&req->arena, u.email);
+    if ((req->route->flags & LP_ROUTE_ADMIN) && !u.is_admin) {
+        lp_reply_error(req, 403, "forbidden", NULL, "only organisation admins may do this");
+        return LP_EPERM;
+    }
+    return 0;
+}
+
+int lp_api_require(lp_req *req, int64_t project_id, int min_role, int *role)
+{
+    int r = LP_ROLE_NONE;
+    int rc = lp_project_role(req->db, project_id, req->who.user_id, req->who.is_admin, &r);
+    if (rc == LP_ENOTFOUND || (rc == 0 && r == LP_ROLE_NONE)) {
+        lp_reply_error(req, 404, "not_found", NULL, "project %lld not found", (long long)project_id);
+        return LP_ENOTFOUND;
+    }
+    if (rc < 0) return lp_reply_rc(req, rc, "project"), rc;
+    if (role) *role = r;
+    if (r < min_role) {
+        lp_reply_error(req, 403, "forbidden", NULL, "this needs the %s role in project %lld (you are %s)",
+                       lp_role_name(min_role), (long long)project_id, lp_role_name(r));
+        return LP_EPERM;
+    }
+    return 0;
+}
+
+void lp_api_token(int64_t after, char out[32])
+{
+    out[0] = '\0';
+    if (!after) return;
+    char raw[24];
+    int n = snprintf(raw, sizeof raw, "a%lld", (long long)after);
+    sodium_bin2base64(out, 32, (unsigned char *)raw, (size_t)n,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+int lp_api_page(lp_req *req, int dflt, int max, int *limit, int64_t *after)
+{
+    *limit = dflt;
+    *after = 0;
+    const char *l = lp_req_arg(req, "limit");
+    int64_t v;
+    if (l) {
+        if (lp_parse_int64(l, &v) < 0 || v < 1 || v > max) {
+            lp_reply_error(req, 400, "invalid_request", "limit", "limit: must be between 1 and %d", max);
+            return LP_EINVAL;
+        }
+        *limit = (int)v;
+    }
+    const char *t = lp_req_arg(req, "next_token");
+    if (t && *t) {
+        char raw[24];
+        size_t n = 0;
+        if (sodium_base642bin((unsigned char *)raw, sizeof raw - 1, t, strlen(t), NULL, &n, NULL,
+                              sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+            (raw[n] = '\0', raw[0] != 'a') || lp_parse_int64(raw + 1, &v) < 0 || v < 0) {
+            lp_reply_error(req, 400, "invalid_request", "next_token",
+                           "next_token: not a token this API gave out");
+            return LP_EINVAL;
+        }
+        *after = v;
+    }
+    return 0;
+}
+
+int lp_api_reply_page(lp_req *req, json_t *items, int64_t next_after)
+{
+    char tok[32];
+    lp_api_token(next_after, tok);
+    return lp_reply_json(req, 200, json_pack("{s:o, s:s?}", "items", items, "next_token",
+                                             next_after ? tok : NULL));
+}

@@ -1,0 +1,75 @@
+/* api.h -- the JSON API under /v1: the route table, authentication, role
+ * checks and paging helpers shared by the api_*.c handler modules. */
+#ifndef LP_API_H
+#define LP_API_H
+
+#include <jansson.h>
+
+#include "http.h"
+#include "server.h"
+
+extern const lp_route lp_api_routes[];
+extern const size_t lp_api_nroutes;
+
+/* Resolves the caller from a Bearer or Basic API key or the session
+ * cookie; answers 401 (or 403 for a cross-site cookie request) and returns
+ * non-zero when there is none. */
+int lp_api_authenticate(lp_req *req);
+
+/* Checks that the caller has at least min_role in the project.  Answers 404
+ * when the project does not exist or the caller has no role in it, 403 when
+ * the role is too low, and returns non-zero; *role (if not NULL) receives
+ * the caller's role. */
+int lp_api_require(lp_req *req, int64_t project_id, int min_role, int *role);
+
+/* Paging: reads ?limit= (1..max, default dflt) and ?next_token=; answers
+ * 400 and returns non-zero on a bad value. */
+int lp_api_page(lp_req *req, int dflt, int max, int *limit, int64_t *after);
+/* The opaque token for continuing after id, into out[32] ("" for 0). */
+void lp_api_token(int64_t after, char out[32]);
+
+/* Answers {"items": items, "next_token": token or null}. */
+int lp_api_reply_page(lp_req *req, json_t *items, int64_t next_after);
+
+/* Handlers, one module each. */
+int lp_api_healthz(lp_req *req);
+int lp_api_metrics(lp_req *req);
+int lp_api_kinds(lp_req *req);
+
+int lp_api_session_create(lp_req *req);
+int lp_api_session_delete(lp_req *req);
+int lp_api_me(lp_req *req);
+int lp_api_users_list(lp_req *req);
+int lp_api_users_create(lp_req *req);
+int lp_api_user_get(lp_req *req);
+int lp_api_user_update(lp_req *req);
+int lp_api_keys_list(lp_req *req);
+int lp_api_keys_create(lp_req *req);
+int lp_api_key_revoke(lp_req *req);
+int lp_api_members_list(lp_req *req);
+int lp_api_member_put(lp_req *req);
+int lp_api_member_delete(lp_req *req);
+
+int lp_api_projects_create(lp_req *req);
+int lp_api_projects_list(lp_req *req);
+int lp_api_project_get(lp_req *req);
+int lp_api_project_update(lp_req *req);
+int lp_api_batches_create(lp_req *req);
+int lp_api_batches_list(lp_req *req);
+int lp_api_batch_get(lp_req *req);
+int lp_api_batch_finalize(lp_req *req);
+
+int lp_api_task_create(lp_req *req);
+int lp_api_tasks_bulk(lp_req *req);
+int lp_api_tasks_list(lp_req *req);
+int lp_api_task_get(lp_req *req);
+int lp_api_task_cancel(lp_req *req);
+int lp_api_task_metadata(lp_req *req);
+int lp_api_task_tags_add(lp_req *req);
+int lp_api_task_tag_delete(lp_req *req);
+
+int lp_api_file_upload(lp_req *req);
+int lp_api_file_chunk(lp_req *req, const char *data, size_t n);
+int lp_api_file_get(lp_req *req);
+
+#endif

@@ -1,0 +1,163 @@
+/* api_files.c -- uploaded attachments, stored by content.
+ *
+ * POST /v1/files streams the body to a temporary file while hashing it
+ * (SHA-256, libsodium), so memory stays constant whatever the size; at the
+ * end the file is fsynced and renamed to DATA_DIR/files/ab/cd/SHA256.  The
+ * same bytes uploaded twice are stored once.  GET serves the bytes back to
+ * signed-in users, in a sandbox (CSP) so an uploaded HTML file cannot run
+ * script on the UI's origin. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+
+typedef struct upload {
+    char tmp[512];
+    int fd;
+    uint64_t size, limit;
+    crypto_hash_sha256_state sha;
+} upload;
+
+static void upload_free(void *p)
+{
+    upload *u = p;
+    if (u->fd >= 0) close(u->fd);
+    if (u->tmp[0]) unlink(u->tmp);
+    free(u);
+}
+
+static int mkdirs(const char *path)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST) return LP_EIO;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) < 0 && errno != EEXIST) return LP_EIO;
+    return 0;
+}
+
+int lp_api_file_chunk(lp_req *req, const char *data, size_t n)
+{
+    upload *u = req->ctx;
+    if (!u) {
+        u = lp_calloc(1, sizeof *u);
+        u->fd = -1;
+        req->ctx = u;
+        req->ctx_free = upload_free;
+        u->limit = (uint64_t)req->srv->cfg->file_limit_mb << 20;
+        crypto_hash_sha256_init(&u->sha);
+        char dir[400];
+        snprintf(dir, sizeof dir, "%s/tmp", req->srv->files_dir);
+        snprintf(u->tmp, sizeof u->tmp, "%s/upload-XXXXXX", dir);
+        if (mkdirs(dir) < 0 || (u->fd = mkstemp(u->tmp)) < 0) {
+            u->tmp[0] = '\0';
+            lp_log(LP_LOG_ERROR, "cannot create an upload file in %s: %s", dir, strerror(errno));
+            lp_reply_error(req, 500, "internal", NULL, "cannot store the upload");
+            return 1;
+        }
+    }
+    if (u->size + n > u->limit) {
+        lp_reply_error(req, 413, "too_large", "body", "the file is larger than the limit of %llu MB",
+                       (unsigned long long)(u->limit >> 20));
+        return 1;
+    }
+    crypto_hash_sha256_update(&u->sha, (const unsigned char *)data, n);
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(u->fd, data + off, n - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+            lp_reply_error(req, 507, "insufficient_storage", NULL, "cannot store the upload: %s", strerror(errno));
+            return 1;
+        }
+        off += (size_t)w;
+    }
+    u->size += n;
+    return 0;
+}
+
+static json_t *file_json(const char *sha, int64_t size, const char *ctype, const char *name)
+{
+    char url[128];
+    snprintf(url, sizeof url, "/v1/files/%s", sha);
+    return json_pack("{s:s, s:I, s:s, s:s, s:s}", "sha256", sha, "size", (json_int_t)size,
+                     "content_type", ctype, "filename", name, "url", url);
+}
+
+int lp_api_file_upload(lp_req *req)
+{
+    upload *u = req->ctx;
+    if (!u || u->size == 0)
+        return lp_reply_error(req, 400, "invalid_request", "body",
+                              "send the file's bytes as the body (curl --data-binary @FILE)");
+    const char *ctype = lp_req_header(req, "Content-Type");
+    if (!ctype || !*ctype) ctype = "application/octet-stream";
+    if (strncasecmp(ctype, "multipart/", 10) == 0)
+        return lp_reply_error(req, 415, "unsupported_media_type", "Content-Type",
+                              "send the raw bytes with the file's own Content-Type, not a multipart form");
+    const char *name = lp_req_arg(req, "filename");
+    if (!name) name = "";
+    if (strlen(name) > 255)
+        return lp_reply_error(req, 400, "invalid_request", "filename", "filename: at most 255 characters");
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&u->sha, h);
+    char sha[2 * crypto_hash_sha256_BYTES + 1];
+    sodium_bin2hex(sha, sizeof sha, h, sizeof h);
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/%.2s/%.2s", req->srv->files_dir, sha, sha + 2);
+    snprintf(path, sizeof path, "%s/%s", dir, sha);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (fsync(u->fd) != 0 || mkdirs(dir) < 0 || rename(u->tmp, path) != 0) {
+            lp_log(LP_LOG_ERROR, "cannot store %s: %s", path, strerror(errno));
+            return lp_reply_error(req, 500, "internal", NULL, "cannot store the upload");
+        }
+        u->tmp[0] = '\0';
+    }
+    int rc = lp_db_run(req->db, "INSERT INTO files (sha256, size, content_type, filename, uploaded_by, created_at) "
+                                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+                       "sissii", sha, (int64_t)u->size, ctype, name, req->who.user_id, lp_now_ms());
+    if (rc < 0) return lp_reply_rc(req, rc, "file");
+    return lp_reply_json(req, 201, file_json(sha, (int64_t)u->size, ctype, name));
+}
+
+int lp_api_file_get(lp_req *req)
+{
+    const char *sha = req->params[0];
+    lp_stmt *st;
+    int rc = lp_db_prepare(req->db, "SELECT size, content_type FROM files WHERE sha256 = ?", &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "file");
+    lp_stmt_bind_text(st, 1, sha);
+    char ctype[256] = "";
+    int64_t size = -1;
+    if (lp_stmt_step(st) == LP_DB_ROW) {
+        size = lp_stmt_int64(st, 0);
+        snprintf(ctype, sizeof ctype, "%s", lp_stmt_text(st, 1));
+    }
+    lp_stmt_done(st);
+    if (size < 0 || strlen(sha) != 64 || strchr(sha, '/') || strchr(sha, '.'))
+        return lp_reply_error(req, 404, "not_found", NULL, "no file %s", sha);
+    char path[600];
+    snprintf(path, sizeof path, "%s/%.2s/%.2s/%s", req->srv->files_dir, sha, sha + 2, sha);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        lp_log(LP_LOG_ERROR, "file %s is in the database but not on disk: %s", path, strerror(errno));
+        return lp_reply_error(req, 404, "not_found", NULL, "file %s is missing from storage", sha);
+    }
+    lp_reply_fd(req, 200, ctype, fd, (uint64_t)size);
+    lp_reply_header(req, "Content-Security-Policy", "sandbox; default-src 'none'");
+    lp_reply_header(req, "Cache-Control", "private, max-age=31536000, immutable");
+    char etag[70];
+    snprintf(etag, sizeof etag, "\"%s\"", sha);
+    lp_reply_header(req, "ETag", etag);
+    return 0;
+}

@@ -1,0 +1,181 @@
+/* api_projects.c -- projects and batches.
+ *
+ * Anyone signed in may create a project and becomes its manager; admins see
+ * every project, others the projects they have a role in. */
+#include <string.h>
+
+#include "api.h"
+#include "auth.h"
+#include "project.h"
+
+/* Writes a project-level validation failure: 422 for a value the API
+ * understood but cannot accept, 400 for a malformed request. */
+static int reply_invalid(lp_req *req, const lp_verr *e)
+{
+    return lp_reply_verr(req, 422, e);
+}
+
+static int reply_project(lp_req *req, int64_t id, unsigned status)
+{
+    lp_project *p;
+    int rc = lp_project_get(req->db, id, &p);
+    if (rc < 0) return lp_reply_rc(req, rc, "project");
+    json_t *o = lp_project_json(req->db, p);
+    lp_project_free(p);
+    return lp_reply_json(req, status, o);
+}
+
+int lp_api_projects_create(lp_req *req)
+{
+    json_t *b;
+    if (lp_req_json(req, 1, &b)) return 0;
+    lp_verr e;
+    int64_t id = 0;
+    int rc = lp_project_save(req->db, b, req->who.user_id, &id, &e);
+    json_decref(b);
+    if (rc == LP_EINVAL) return reply_invalid(req, &e);
+    if (rc < 0) return lp_reply_rc(req, rc, "project");
+    return reply_project(req, id, 201);
+}
+
+int lp_api_projects_list(lp_req *req)
+{
+    int limit;
+    int64_t after;
+    if (lp_api_page(req, 100, 1000, &limit, &after)) return 0;
+    lp_stmt *st;
+    int rc = lp_db_prepare(req->db, req->who.is_admin
+        ? "SELECT id FROM projects WHERE id > ? AND ? > 0 ORDER BY id LIMIT ?"
+        : "SELECT p.id FROM projects p JOIN project_members m ON m.project_id = p.id "
+          "WHERE p.id > ? AND m.user_id = ? ORDER BY p.id LIMIT ?", &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "projects");
+    lp_stmt_bind_int64(st, 1, after);
+    lp_stmt_bind_int64(st, 2, req->who.user_id);
+    lp_stmt_bind_int64(st, 3, limit + 1);
+    int64_t *ids = lp_arena_alloc(&req->arena, sizeof(int64_t) * (size_t)(limit + 1));
+    int n = 0;
+    while (lp_stmt_step(st) == LP_DB_ROW) ids[n++] = lp_stmt_int64(st, 0);
+    lp_stmt_done(st);
+    json_t *items = json_array();
+    for (int i = 0; i < n && i < limit; i++) {
+        lp_project *p;
+        if (lp_project_get(req->db, ids[i], &p) == 0) {
+            json_array_append_new(items, lp_project_json(req->db, p));
+            lp_project_free(p);
+        }
+    }
+    return lp_api_reply_page(req, items, n > limit ? ids[limit - 1] : 0);
+}
+
+int lp_api_project_get(lp_req *req)
+{
+    int64_t id;
+    int role;
+    if (lp_req_id(req, 0, &id) || lp_api_require(req, id, LP_ROLE_ANNOTATOR, &role)) return 0;
+    return reply_project(req, id, 200);
+}
+
+int lp_api_project_update(lp_req *req)
+{
+    int64_t id;
+    if (lp_req_id(req, 0, &id) || lp_api_require(req, id, LP_ROLE_MANAGER, NULL)) return 0;
+    json_t *b;
+    if (lp_req_json(req, 1, &b)) return 0;
+    lp_verr e;
+    int rc = lp_project_update(req->db, id, b, &e);
+    json_decref(b);
+    if (rc == LP_EINVAL) return reply_invalid(req, &e);
+    if (rc < 0) return lp_reply_rc(req, rc, "project");
+    return reply_project(req, id, 200);
+}
+
+int lp_api_batches_create(lp_req *req)
+{
+    int64_t pid;
+    if (lp_req_id(req, 0, &pid) || lp_api_require(req, pid, LP_ROLE_MANAGER, NULL)) return 0;
+    json_t *b;
+    if (lp_req_json(req, 1, &b)) return 0;
+    lp_verr e;
+    int64_t id = 0;
+    int rc = lp_batch_create(req->db, pid, b, &id, &e);
+    json_decref(b);
+    if (rc == LP_EINVAL) return reply_invalid(req, &e);
+    if (rc == LP_EEXISTS) {
+        lp_reply_error(req, 409, "conflict", "name", "name: %s (id %lld)", e.message, (long long)id);
+        return 0;
+    }
+    if (rc < 0) return lp_reply_rc(req, rc, "batch");
+    json_t *o;
+    int64_t p2;
+    rc = lp_batch_json(req->db, id, &p2, &o);
+    if (rc < 0) return lp_reply_rc(req, rc, "batch");
+    return lp_reply_json(req, 201, o);
+}
+
+int lp_api_batches_list(lp_req *req)
+{
+    int64_t pid;
+    if (lp_req_id(req, 0, &pid) || lp_api_require(req, pid, LP_ROLE_REVIEWER, NULL)) return 0;
+    int limit;
+    int64_t after;
+    if (lp_api_page(req, 100, 1000, &limit, &after)) return 0;
+    const char *status = lp_req_arg(req, "status");
+    lp_stmt *st;
+    int rc = lp_db_prepare(req->db, status
+        ? "SELECT id FROM batches WHERE project_id = ? AND id > ? AND status = ? ORDER BY id LIMIT ?"
+        : "SELECT id FROM batches WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?", &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "batches");
+    int i = 1;
+    lp_stmt_bind_int64(st, i++, pid);
+    lp_stmt_bind_int64(st, i++, after);
+    if (status) lp_stmt_bind_text(st, i++, status);
+    lp_stmt_bind_int64(st, i++, limit + 1);
+    int64_t *ids = lp_arena_alloc(&req->arena, sizeof(int64_t) * (size_t)(limit + 1));
+    int n = 0;
+    while (lp_stmt_step(st) == LP_DB_ROW) ids[n++] = lp_stmt_int64(st, 0);
+    lp_stmt_done(st);
+    json_t *items = json_array();
+    for (int k = 0; k < n && k < limit; k++) {
+        json_t *o;
+        int64_t p2;
+        if (lp_batch_json(req->db, ids[k], &p2, &o) == 0) json_array_append_new(items, o);
+    }
+    return lp_api_reply_page(req, items, n > limit ? ids[limit - 1] : 0);
+}
+
+/* Loads the batch {0} and checks the caller's role in its project. */
+static int batch_for(lp_req *req, int min_role, int64_t *id, json_t **out)
+{
+    int64_t pid;
+    if (lp_req_id(req, 0, id)) return LP_ENOTFOUND;
+    int rc = lp_batch_json(req->db, *id, &pid, out);
+    if (rc < 0) return lp_reply_rc(req, rc, "batch"), rc;
+    if (lp_api_require(req, pid, min_role, NULL)) {
+        json_decref(*out);
+        return LP_EPERM;
+    }
+    return 0;
+}
+
+int lp_api_batch_get(lp_req *req)
+{
+    int64_t id;
+    json_t *o;
+    if (batch_for(req, LP_ROLE_REVIEWER, &id, &o)) return 0;
+    return lp_reply_json(req, 200, o);
+}
+
+int lp_api_batch_finalize(lp_req *req)
+{
+    int64_t id, pid;
+    json_t *o;
+    if (batch_for(req, LP_ROLE_MANAGER, &id, &o)) return 0;
+    json_decref(o);
+    int rc = lp_batch_finalize(req->db, id);
+    if (rc == LP_ECONFLICT)
+        return lp_reply_error(req, 409, "conflict", "status", "the batch is not in staging: it was finalized already");
+    if (rc < 0) return lp_reply_rc(req, rc, "batch");
+    rc = lp_batch_json(req->db, id, &pid, &o);
+    if (rc < 0) return lp_reply_rc(req, rc, "batch");
+    return lp_reply_json(req, 200, o);
+}

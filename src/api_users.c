@@ -1,0 +1,332 @@
+/* api_users.c -- login sessions, users, API keys and project members. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "auth.h"
+
+#define LOGIN_WINDOW_MS (15 * 60 * 1000)
+#define LOGIN_MAX_FAILS 10
+
+static json_t *time_json(int64_t ms)
+{
+    char buf[40];
+    lp_time_format(ms, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static json_t *user_json(const lp_user *u)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:b, s:o}", "id", (json_int_t)u->id, "email", u->email,
+                     "name", u->name, "role", u->is_admin ? "admin" : "member", "disabled",
+                     u->disabled, "created_at", time_json(u->created_at));
+}
+
+/* The login throttle: at most LOGIN_MAX_FAILS failures per email in
+ * LOGIN_WINDOW_MS; a table of recent failures, oldest slot reused. */
+static struct login_fail *fail_slot(lp_server *s, const char *email, int create)
+{
+    struct login_fail *oldest = &s->login_fails[0];
+    int64_t now = lp_now_ms();
+    for (size_t i = 0; i < LP_ARRAY_LEN(s->login_fails); i++) {
+        struct login_fail *f = &s->login_fails[i];
+        if (f->count && now - f->first_ms > LOGIN_WINDOW_MS) f->count = 0;
+        if (f->count && strncmp(f->email, email, sizeof f->email - 1) == 0) return f;
+        if (!f->count || f->first_ms < oldest->first_ms) oldest = f;
+    }
+    if (!create) return NULL;
+    snprintf(oldest->email, sizeof oldest->email, "%s", email);
+    oldest->first_ms = now;
+    oldest->count = 0;
+    return oldest;
+}
+
+int lp_api_session_create(lp_req *req)
+{
+    json_t *b;
+    if (lp_req_json(req, 1, &b)) return 0;
+    lp_verr e;
+    const char *email = NULL, *password = NULL;
+    if (lp_v_string(b, "email", "", 1, 3, 254, &email, &e) ||
+        lp_v_string(b, "password", "", 1, 1, 1024, &password, &e)) {
+        json_decref(b);
+        return lp_reply_verr(req, 422, &e);
+    }
+    lp_server *s = req->srv;
+    pthread_mutex_lock(&s->login_mu);
+    struct login_fail *f = fail_slot(s, email, 0);
+    int throttled = f && f->count >= LOGIN_MAX_FAILS;
+    pthread_mutex_unlock(&s->login_mu);
+    if (throttled) {
+        json_decref(b);
+        lp_reply_error(req, 429, "too_many_requests", NULL,
+                       "too many failed logins for this email; try again in 15 minutes");
+        lp_reply_header(req, "Retry-After", "900");
+        return 0;
+    }
+    lp_user u;
+    char hash[256] = "";
+    int rc = lp_user_by_email(req->db, email, &u);
+    if (rc == 0) {
+        lp_stmt *st;
+        if (lp_db_prepare(req->db, "SELECT password_hash FROM users WHERE id = ?", &st) == 0) {
+            lp_stmt_bind_int64(st, 1, u.id);
+            if (lp_stmt_step(st) == LP_DB_ROW) snprintf(hash, sizeof hash, "%s", lp_stmt_text(st, 0));
+            lp_stmt_done(st);
+        }
+    }
+    int ok = rc == 0 && !u.disabled && lp_password_verify(hash, password) == 0;
+    if (!ok) {
+        pthread_mutex_lock(&s->login_mu);
+        fail_slot(s, email, 1)->count++;
+        pthread_mutex_unlock(&s->login_mu);
+        json_decref(b);
+        return lp_reply_error(req, 401, "unauthorized", NULL, "wrong email or password");
+    }
+    json_decref(b);
+    char token[LP_TOKEN_MAX];
+    rc = lp_session_create(req->db, u.id, token);
+    if (rc < 0) return lp_reply_rc(req, rc, "session");
+    lp_reply_json(req, 201, json_pack("{s:o}", "user", user_json(&u)));
+    char cookie[256];
+    snprintf(cookie, sizeof cookie, "loupe_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld",
+             token, LP_SESSION_MS / 1000);
+    lp_reply_header(req, "Set-Cookie", cookie);
+    return 0;
+}
+
+int lp_api_session_delete(lp_req *req)
+{
+    const char *tok = lp_req_cookie(req, "loupe_session");
+    if (tok) lp_session_delete(req->db, tok);
+    lp_reply_empty(req, 204);
+    lp_reply_header(req, "Set-Cookie", "loupe_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    return 0;
+}
+
+int lp_api_me(lp_req *req)
+{
+    lp_user u;
+    int rc = lp_user_get(req->db, req->who.user_id, &u);
+    if (rc < 0) return lp_reply_rc(req, rc, "user");
+    json_t *o = user_json(&u);
+    json_object_set_new(o, "auth", json_string(req->who.via_session ? "session" : "api_key"));
+    return lp_reply_json(req, 200, o);
+}
+
+int lp_api_users_list(lp_req *req)
+{
+    int limit;
+    int64_t after;
+    if (lp_api_page(req, 100, 1000, &limit, &after)) return 0;
+    lp_stmt *st;
+    int rc = lp_db_prepare(req->db, "SELECT id FROM users WHERE id > ? ORDER BY id LIMIT ?", &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "users");
+    lp_stmt_bind_int64(st, 1, after);
+    lp_stmt_bind_int64(st, 2, limit + 1);
+    int64_t ids[1001];
+    int n = 0;
+    while (lp_stmt_step(st) == LP_DB_ROW) ids[n++] = lp_stmt_int64(st, 0);
+    lp_stmt_done(st);
+    json_t *items = json_array();
+    for (int i = 0; i < n && i < limit; i++) {
+        lp_user u;
+        if (lp_user_get(req->db, ids[i], &u) == 0) json_array_append_new(items, user_json(&u));
+    }
+    return lp_api_reply_page(req, items, n > limit ? ids[limit - 1] : 0);
+}
+
+int lp_api_users_create(lp_req *req)
+{
+    json_t *b;
+    if (lp_req_json(req, 1, &b)) return 0;
+    static const char *const keys[] = {"email", "name", "role", "password", NULL};
+    lp_verr e;
+    const char *email = NULL, *name = "", *role = "member", *password = NULL;
+    int rc = 0;
+    if (lp_v_only_keys(b, "", keys, &e) || lp_v_string(b, "email", "", 1, 3, 254, &email, &e) ||
+        lp_v_string(b, "name", "", 0, 0, 200, &name, &e) ||
+        lp_v_string(b, "role", "", 0, 1, 16, &role, &e) ||
+        lp_v_string(b, "password", "", 0, 8, 1024, &password, &e))
+        rc = LP_EINVAL;
+    else if (!strchr(email, '@'))
+        rc = lp_verr_set(&e, "email", "\"%s\" is not an email address", email);
+    else if (strcmp(role, "admin") && strcmp(role, "member"))
+        rc = lp_verr_set(&e, "role", "\"%s\" is not a role (admin or member)", role);
+    if (rc < 0) {
+        json_decref(b);
+        return lp_reply_verr(req, 422, &e);
+    }
+    int64_t id;
+    rc = lp_user_create(req->db, email, name, !strcmp(role, "admin"), password, &id);
+    json_decref(b);
+    if (rc == LP_EEXISTS)
+        return lp_reply_error(req, 409, "conflict", "email", "email: a user with this email exists");
+    if (rc < 0) return lp_reply_rc(req, rc, "user");
+    lp_user u;
+    lp_user_get(req->db, id, &u);
+    return lp_reply_json(req, 201, user_json(&u));
+}
+
+/* Reads the {} user id; only admins may look at other users. */
+static int target_user(lp_req *req, lp_user *u)
+{
+    int64_t id;
+    if (lp_req_id(req, 0, &id)) return LP_ENOTFOUND;
+    if (id != req->who.user_id && !req->who.is_admin) {
+        lp_reply_error(req, 403, "forbidden", NULL, "only admins may see or change other users");
+        return LP_EPERM;
+    }
+    int rc = lp_user_get(req->db, id, u);
+    if (rc < 0) return lp_reply_rc(req, rc, "user"), rc;
+    return 0;
+}
+
+int lp_api_user_get(lp_req *req)
+{
+    lp_user u;
+    if (target_user(req, &u)) return 0;
+    return lp_reply_json(req, 200, user_json(&u));
+}
+
+int lp_api_user_update(lp_req *req)
+{
+    lp_user u;
+    if (target_user(req, &u)) return 0;
+    json_t *b;
+    if (lp_req_json(req, 1, &b)) return 0;
+    static const char *const keys[] = {"name", "role", "password", "disabled", NULL};
+    lp_verr e;
+    const char *name = NULL, *role = NULL, *password = NULL;
+    int disabled = -1, rc = 0;
+    if (lp_v_only_keys(b, "", keys, &e) || lp_v_string(b, "name", "", 0, 0, 200, &name, &e) ||
+        lp_v_string(b, "role", "", 0, 1, 16, &role, &e) ||
+        lp_v_string(b, "password", "", 0, 8, 1024, &password, &e) ||
+        lp_v_bool(b, "disabled", "", 0, &disabled, &e))
+        rc = LP_EINVAL;
+    else if (role && strcmp(role, "admin") && strcmp(role, "member"))
+        rc = lp_verr_set(&e, "role", "\"%s\" is not a role (admin or member)", role);
+    else if ((role || disabled >= 0) && !req->who.is_admin)
+        rc = lp_verr_set(&e, role ? "role" : "disabled", "only admins may change this");
+    else if (u.id == req->who.user_id && ((role && strcmp(role, "admin")) || disabled == 1))
+        rc = lp_verr_set(&e, role ? "role" : "disabled", "you cannot demote or disable yourself");
+    if (rc < 0) {
+        json_decref(b);
+        return lp_reply_verr(req, strstr(e.message, "only admins") ? 403 : 422, &e);
+    }
+    rc = lp_db_begin(req->db, LP_TX_WRITE);
+    if (rc == 0 && name) rc = lp_db_run(req->db, "UPDATE users SET name = ? WHERE id = ?", "si", name, u.id);
+    if (rc == 0 && role) rc = lp_db_run(req->db, "UPDATE users SET role = ? WHERE id = ?", "si", role, u.id);
+    if (rc == 0 && disabled >= 0)
+        rc = lp_db_run(req->db, "UPDATE users SET disabled = ? WHERE id = ?", "ii", (int64_t)disabled, u.id);
+    if (rc == 0 && disabled == 1) /* a disabled user's sessions end now */
+        rc = lp_db_run(req->db, "DELETE FROM sessions WHERE user_id = ?", "i", u.id);
+    if (rc == 0 && password) rc = lp_user_set_password(req->db, u.id, password);
+    json_decref(b);
+    if (rc == 0) rc = lp_db_commit(req->db);
+    else lp_db_rollback(req->db);
+    if (rc < 0) return lp_reply_rc(req, rc, "user");
+    lp_user_get(req->db, u.id, &u);
+    return lp_reply_json(req, 200, user_json(&u));
+}
+
+int lp_api_keys_list(lp_req *req)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(req->db, "SELECT id, prefix, name, created_at FROM api_keys "
+                                    "WHERE user_id = ? AND revoked_at IS NULL ORDER BY id", &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "keys");
+    lp_stmt_bind_int64(st, 1, req->who.user_id);
+    json_t *items = json_array();
+    while (lp_stmt_step(st) == LP_DB_ROW)
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)lp_stmt_int64(st, 0),
+                                               "prefix", lp_stmt_text(st, 1), "name", lp_stmt_text(st, 2),
+                                               "created_at", time_json(lp_stmt_int64(st, 3))));
+    lp_stmt_done(st);
+    return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+int lp_api_keys_create(lp_req *req)
+{
+    const char *name = "";
+    json_t *b = NULL;
+    if (req->body.len) {
+        if (lp_req_json(req, 1, &b)) return 0;
+        static const char *const keys[] = {"name", NULL};
+        lp_verr e;
+        if (lp_v_only_keys(b, "", keys, &e) || lp_v_string(b, "name", "", 0, 0, 200, &name, &e)) {
+            json_decref(b);
+            return lp_reply_verr(req, 422, &e);
+        }
+    }
+    char key[LP_TOKEN_MAX];
+    int64_t id;
+    int rc = lp_key_create(req->db, req->who.user_id, name, key, &id);
+    json_t *out = rc == 0 ? json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name,
+                                      "key", key, "note", "store this key now: it is not shown again")
+                          : NULL;
+    json_decref(b);
+    if (rc < 0) return lp_reply_rc(req, rc, "key");
+    return lp_reply_json(req, 201, out);
+}
+
+int lp_api_key_revoke(lp_req *req)
+{
+    int64_t id;
+    if (lp_req_id(req, 0, &id)) return 0;
+    int rc = lp_key_revoke(req->db, req->who.user_id, id);
+    if (rc < 0) return lp_reply_rc(req, rc, "key");
+    return lp_reply_empty(req, 204);
+}
+
+int lp_api_members_list(lp_req *req)
+{
+    int64_t pid;
+    if (lp_req_id(req, 0, &pid) || lp_api_require(req, pid, LP_ROLE_REVIEWER, NULL)) return 0;
+    lp_stmt *st;
+    int rc = lp_db_prepare(req->db, "SELECT u.id, u.email, u.name, m.role FROM project_members m "
+                                    "JOIN users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY u.id", &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "members");
+    lp_stmt_bind_int64(st, 1, pid);
+    json_t *items = json_array();
+    while (lp_stmt_step(st) == LP_DB_ROW)
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s}", "user_id", (json_int_t)lp_stmt_int64(st, 0),
+                                               "email", lp_stmt_text(st, 1), "name", lp_stmt_text(st, 2),
+                                               "role", lp_stmt_text(st, 3)));
+    lp_stmt_done(st);
+    return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+int lp_api_member_put(lp_req *req)
+{
+    int64_t pid, uid;
+    if (lp_req_id(req, 0, &pid) || lp_req_id(req, 1, &uid)) return 0;
+    if (lp_api_require(req, pid, LP_ROLE_MANAGER, NULL)) return 0;
+    json_t *b;
+    if (lp_req_json(req, 1, &b)) return 0;
+    lp_verr e;
+    const char *role = NULL;
+    int r = -1;
+    if (lp_v_string(b, "role", "", 1, 1, 32, &role, &e) == 0 && (r = lp_role_parse(role)) < 0)
+        lp_verr_set(&e, "role", "\"%s\" is not a project role (manager, reviewer or annotator)", role);
+    json_decref(b);
+    if (r < 0) return lp_reply_verr(req, 422, &e);
+    lp_user u;
+    int rc = lp_user_get(req->db, uid, &u);
+    if (rc == LP_ENOTFOUND) return lp_reply_error(req, 404, "not_found", NULL, "user %lld not found", (long long)uid);
+    if (rc == 0) rc = lp_member_set(req->db, pid, uid, r);
+    if (rc < 0) return lp_reply_rc(req, rc, "member");
+    return lp_reply_json(req, 200, json_pack("{s:I, s:I, s:s, s:s}", "project_id", (json_int_t)pid,
+                                             "user_id", (json_int_t)uid, "email", u.email, "role",
+                                             lp_role_name(r)));
+}
+
+int lp_api_member_delete(lp_req *req)
+{
+    int64_t pid, uid;
+    if (lp_req_id(req, 0, &pid) || lp_req_id(req, 1, &uid)) return 0;
+    if (lp_api_require(req, pid, LP_ROLE_MANAGER, NULL)) return 0;
+    int rc = lp_member_remove(req->db, pid, uid);
+    if (rc < 0) return lp_reply_rc(req, rc, "member");
+    return lp_reply_empty(req, 204);
+}

@@ -1,0 +1,333 @@
+/* auth.c -- see auth.h. */
+#include "auth.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static unsigned char secret[LP_SECRET_BYTES];
+
+static int load_hex(const char *hex, char **errmsg)
+{
+    size_t n = 0;
+    if (strlen(hex) != 2 * LP_SECRET_BYTES ||
+        sodium_hex2bin(secret, sizeof secret, hex, strlen(hex), NULL, &n, NULL) != 0 ||
+        n != LP_SECRET_BYTES) {
+        *errmsg = lp_strdup("the secret must be 64 hex digits (LOUPE_SECRET or secret.key)");
+        return LP_EINVAL;
+    }
+    return 0;
+}
+
+int lp_auth_init(const char *data_dir, char **errmsg)
+{
+    *errmsg = NULL;
+    if (sodium_init() < 0) {
+        *errmsg = lp_strdup("libsodium failed to initialise");
+        return LP_EIO;
+    }
+    const char *env = getenv("LOUPE_SECRET");
+    if (env && *env) return load_hex(env, errmsg);
+    char *path = lp_sprintf("%s/secret.key", data_dir);
+    char hex[2 * LP_SECRET_BYTES + 2] = "";
+    FILE *f = fopen(path, "r");
+    if (f) {
+        size_t n = fread(hex, 1, sizeof hex - 1, f);
+        fclose(f);
+        while (n && (hex[n - 1] == '\n' || hex[n - 1] == '\r')) n--;
+        hex[n] = '\0';
+        free(path);
+        return load_hex(hex, errmsg);
+    }
+    randombytes_buf(secret, sizeof secret);
+    sodium_bin2hex(hex, sizeof hex, secret, sizeof secret);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) || fsync(fd) != 0) {
+        *errmsg = lp_sprintf("cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        free(path);
+        return LP_EIO;
+    }
+    close(fd);
+    free(path);
+    return 0;
+}
+
+void lp_auth_token_hash(const char *token, char out[LP_HASH_HEX])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), secret,
+                       sizeof secret);
+    sodium_bin2hex(out, LP_HASH_HEX, h, sizeof h);
+}
+
+void lp_auth_token_new(const char *prefix, char out[LP_TOKEN_MAX])
+{
+    unsigned char r[32];
+    randombytes_buf(r, sizeof r);
+    size_t pl = strlen(prefix);
+    memcpy(out, prefix, pl);
+    sodium_bin2base64(out + pl, LP_TOKEN_MAX - pl, r, sizeof r,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+int lp_password_hash(const char *password, char **out)
+{
+    char *h = lp_malloc(crypto_pwhash_STRBYTES);
+    if (crypto_pwhash_str(h, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+        free(h);
+        return LP_ENOMEM;
+    }
+    *out = h;
+    return 0;
+}
+
+int lp_password_verify(const char *hash, const char *password)
+{
+    if (!hash || !*hash) return LP_EAUTH;
+    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0 ? 0 : LP_EAUTH;
+}
+
+static const char *role_names[] = {"none", "annotator", "reviewer", "manager"};
+
+int lp_role_parse(const char *s)
+{
+    for (int i = 1; s && i < (int)LP_ARRAY_LEN(role_names); i++)
+        if (strcmp(s, role_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *lp_role_name(int role)
+{
+    return role >= 0 && role < (int)LP_ARRAY_LEN(role_names) ? role_names[role] : "none";
+}
+
+static void lower(char *dst, const char *src, size_t n)
+{
+    size_t i = 0;
+    for (; src[i] && i + 1 < n; i++) dst[i] = (char)tolower((unsigned char)src[i]);
+    dst[i] = '\0';
+}
+
+#define USER_COLS "id, email, name, role, disabled, password_hash IS NOT NULL, created_at"
+
+static void read_user(lp_stmt *st, lp_user *u)
+{
+    u->id = lp_stmt_int64(st, 0);
+    snprintf(u->email, sizeof u->email, "%s", lp_stmt_text(st, 1));
+    snprintf(u->name, sizeof u->name, "%s", lp_stmt_text(st, 2));
+    u->is_admin = strcmp(lp_stmt_text(st, 3), "admin") == 0;
+    u->disabled = (int)lp_stmt_int64(st, 4);
+    u->has_password = (int)lp_stmt_int64(st, 5);
+    u->created_at = lp_stmt_int64(st, 6);
+}
+
+/* Runs a prepared user query bound with one value and reads one row. */
+static int one_user(lp_stmt *st, lp_user *out)
+{
+    int rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        read_user(st, out);
+        rc = 0;
+    } else if (rc == LP_DB_DONE) {
+        rc = LP_ENOTFOUND;
+    }
+    lp_stmt_done(st);
+    return rc;
+}
+
+int lp_user_create(lp_db *db, const char *email, const char *name, int is_admin,
+                   const char *password, int64_t *id)
+{
+    char em[256];
+    lower(em, email, sizeof em);
+    char *hash = NULL;
+    int rc = 0;
+    if (password && (rc = lp_password_hash(password, &hash)) < 0) return rc;
+    lp_stmt *st;
+    rc = lp_db_prepare(db, "INSERT INTO users (email, name, role, password_hash, created_at) "
+                           "VALUES (?, ?, ?, ?, ?) RETURNING id", &st);
+    if (rc == 0) {
+        lp_stmt_bind_text(st, 1, em);
+        lp_stmt_bind_text(st, 2, name ? name : "");
+        lp_stmt_bind_text(st, 3, is_admin ? "admin" : "member");
+        lp_stmt_bind_text(st, 4, hash);
+        lp_stmt_bind_int64(st, 5, lp_now_ms());
+        rc = lp_stmt_step(st);
+        if (rc == LP_DB_ROW) {
+            *id = lp_stmt_int64(st, 0);
+            rc = 0;
+        }
+        lp_stmt_done(st);
+    }
+    free(hash);
+    return rc;
+}
+
+int lp_user_get(lp_db *db, int64_t id, lp_user *out)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, "SELECT " USER_COLS " FROM users WHERE id = ?", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, id);
+    return one_user(st, out);
+}
+
+int lp_user_by_email(lp_db *db, const char *email, lp_user *out)
+{
+    char em[256];
+    lower(em, email, sizeof em);
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, "SELECT " USER_COLS " FROM users WHERE email = ?", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_text(st, 1, em);
+    return one_user(st, out);
+}
+
+int lp_user_set_password(lp_db *db, int64_t id, const char *password)
+{
+    char *hash;
+    int rc = lp_password_hash(password, &hash);
+    if (rc < 0) return rc;
+    rc = lp_db_run(db, "UPDATE users SET password_hash = ? WHERE id = ?", "si", hash, id);
+    free(hash);
+    if (rc == 0 && lp_db_changes(db) == 0) rc = LP_ENOTFOUND;
+    return rc;
+}
+
+int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKEN_MAX],
+                  int64_t *key_id)
+{
+    char hash[LP_HASH_HEX];
+    lp_auth_token_new("lpk_", key);
+    lp_auth_token_hash(key, hash);
+    char prefix[12];
+    snprintf(prefix, sizeof prefix, "%.10s", key);
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, "INSERT INTO api_keys (user_id, key_hash, prefix, name, created_at) "
+                               "VALUES (?, ?, ?, ?, ?) RETURNING id", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, user_id);
+    lp_stmt_bind_text(st, 2, hash);
+    lp_stmt_bind_text(st, 3, prefix);
+    lp_stmt_bind_text(st, 4, name ? name : "");
+    lp_stmt_bind_int64(st, 5, lp_now_ms());
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        if (key_id) *key_id = lp_stmt_int64(st, 0);
+        rc = 0;
+    }
+    lp_stmt_done(st);
+    return rc;
+}
+
+int lp_key_resolve(lp_db *db, const char *key, lp_user *out)
+{
+    if (strlen(key) >= LP_TOKEN_MAX) return LP_EAUTH;
+    char hash[LP_HASH_HEX];
+    lp_auth_token_hash(key, hash);
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, "SELECT u.id, u.email, u.name, u.role, u.disabled, "
+                               "u.password_hash IS NOT NULL, u.created_at FROM api_keys k "
+                               "JOIN users u ON u.id = k.user_id "
+                               "WHERE k.key_hash = ? AND k.revoked_at IS NULL", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_text(st, 1, hash);
+    rc = one_user(st, out);
+    if (rc == LP_ENOTFOUND || (rc == 0 && out->disabled)) return LP_EAUTH;
+    return rc;
+}
+
+int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id)
+{
+    int rc = lp_db_run(db, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? "
+                           "AND revoked_at IS NULL", "iii", lp_now_ms(), key_id, user_id);
+    if (rc == 0 && lp_db_changes(db) == 0) rc = LP_ENOTFOUND;
+    return rc;
+}
+
+int lp_session_create(lp_db *db, int64_t user_id, char token[LP_TOKEN_MAX])
+{
+    char hash[LP_HASH_HEX];
+    lp_auth_token_new("lps_", token);
+    lp_auth_token_hash(token, hash);
+    int64_t now = lp_now_ms();
+    /* Expired sessions are swept here, so the table stays small. */
+    int rc = lp_db_run(db, "DELETE FROM sessions WHERE expires_at < ?", "i", now);
+    if (rc == 0)
+        rc = lp_db_run(db, "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) "
+                           "VALUES (?, ?, ?, ?)", "isii", user_id, hash, now, now + LP_SESSION_MS);
+    return rc;
+}
+
+int lp_session_resolve(lp_db *db, const char *token, lp_user *out)
+{
+    if (strlen(token) >= LP_TOKEN_MAX) return LP_EAUTH;
+    char hash[LP_HASH_HEX];
+    lp_auth_token_hash(token, hash);
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, "SELECT u.id, u.email, u.name, u.role, u.disabled, "
+                               "u.password_hash IS NOT NULL, u.created_at FROM sessions s "
+                               "JOIN users u ON u.id = s.user_id "
+                               "WHERE s.token_hash = ? AND s.expires_at > ?", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_text(st, 1, hash);
+    lp_stmt_bind_int64(st, 2, lp_now_ms());
+    rc = one_user(st, out);
+    if (rc == LP_ENOTFOUND || (rc == 0 && out->disabled)) return LP_EAUTH;
+    return rc;
+}
+
+int lp_session_delete(lp_db *db, const char *token)
+{
+    char hash[LP_HASH_HEX];
+    lp_auth_token_hash(token, hash);
+    return lp_db_run(db, "DELETE FROM sessions WHERE token_hash = ?", "s", hash);
+}
+
+int lp_project_role(lp_db *db, int64_t project_id, int64_t user_id, int is_admin, int *role)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, "SELECT p.id, m.role FROM projects p LEFT JOIN project_members m "
+                               "ON m.project_id = p.id AND m.user_id = ? WHERE p.id = ?", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, user_id);
+    lp_stmt_bind_int64(st, 2, project_id);
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        int r = lp_stmt_is_null(st, 1) ? LP_ROLE_NONE : lp_role_parse(lp_stmt_text(st, 1));
+        *role = is_admin ? LP_ROLE_MANAGER : (r < 0 ? LP_ROLE_NONE : r);
+        rc = 0;
+    } else if (rc == LP_DB_DONE) {
+        rc = LP_ENOTFOUND;
+    }
+    lp_stmt_done(st);
+    return rc;
+}
+
+int lp_member_set(lp_db *db, int64_t project_id, int64_t user_id, int role)
+{
+    int rc = lp_db_run(db, "UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?",
+                       "sii", lp_role_name(role), project_id, user_id);
+    if (rc == 0 && lp_db_changes(db) == 0)
+        rc = lp_db_run(db, "INSERT INTO project_members (project_id, user_id, role) VALUES (?, ?, ?)",
+                       "iis", project_id, user_id, lp_role_name(role));
+    return rc;
+}
+
+int lp_member_remove(lp_db *db, int64_t project_id, int64_t user_id)
+{
+    int rc = lp_db_run(db, "DELETE FROM project_members WHERE project_id = ? AND user_id = ?", "ii",
+                       project_id, user_id);
+    if (rc == 0 && lp_db_changes(db) == 0) rc = LP_ENOTFOUND;
+    return rc;
+}

@@ -1,0 +1,80 @@
+/* auth.h -- users, API keys, sessions and roles (storage and crypto).
+ *
+ * Secrets are never stored: passwords as argon2id strings (libsodium
+ * crypto_pwhash_str), API keys and session tokens as a keyed BLAKE2b hash
+ * under the installation's secret (DATA_DIR/secret.key, or LOUPE_SECRET so
+ * that several processes share one), in hex.  A key is shown once, when it
+ * is made: "lpk_" followed by 43 URL-safe base64 characters.
+ *
+ * Roles: an organisation role per user (admin, member) and a role per
+ * project (manager > reviewer > annotator).  Admins act as managers of
+ * every project. */
+#ifndef LP_AUTH_H
+#define LP_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+#define LP_SECRET_BYTES 32
+#define LP_HASH_HEX 65           /* 64 hex digits and a NUL */
+#define LP_TOKEN_MAX 64
+
+enum { LP_ROLE_NONE = 0, LP_ROLE_ANNOTATOR = 1, LP_ROLE_REVIEWER = 2, LP_ROLE_MANAGER = 3 };
+
+typedef struct lp_user {
+    int64_t id;
+    char email[256];
+    char name[256];
+    int is_admin;
+    int disabled;
+    int has_password;
+    int64_t created_at;
+} lp_user;
+
+/* Initialises libsodium and loads the secret: $LOUPE_SECRET (64 hex
+ * digits) if set, else DATA_DIR/secret.key, created (mode 0600) if missing. */
+int lp_auth_init(const char *data_dir, char **errmsg);
+
+/* Keyed hash of a token, as hex, into out[LP_HASH_HEX]. */
+void lp_auth_token_hash(const char *token, char out[LP_HASH_HEX]);
+/* A new random token "PREFIX" + base64url(32 bytes) into out[LP_TOKEN_MAX]. */
+void lp_auth_token_new(const char *prefix, char out[LP_TOKEN_MAX]);
+
+int lp_password_hash(const char *password, char **out);   /* caller frees */
+int lp_password_verify(const char *hash, const char *password);  /* 0 if it matches */
+
+/* Role names <-> numbers ("manager" -> LP_ROLE_MANAGER); -1 if unknown. */
+int lp_role_parse(const char *s);
+const char *lp_role_name(int role);
+
+/* Users.  email is compared case-insensitively (stored lower-case).
+ * LP_EEXISTS if the email is taken. */
+int lp_user_create(lp_db *db, const char *email, const char *name, int is_admin,
+                   const char *password, int64_t *id);
+int lp_user_get(lp_db *db, int64_t id, lp_user *out);
+int lp_user_by_email(lp_db *db, const char *email, lp_user *out);
+int lp_user_set_password(lp_db *db, int64_t id, const char *password);
+
+/* API keys.  key receives the plain key (shown once). */
+int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKEN_MAX],
+                  int64_t *key_id);
+/* Resolves a plain key to its enabled user; LP_EAUTH if unknown, revoked
+ * or the user is disabled. */
+int lp_key_resolve(lp_db *db, const char *key, lp_user *out);
+int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id);
+
+/* Sessions last LP_SESSION_MS from creation. */
+#define LP_SESSION_MS (7LL * 24 * 3600 * 1000)
+int lp_session_create(lp_db *db, int64_t user_id, char token[LP_TOKEN_MAX]);
+int lp_session_resolve(lp_db *db, const char *token, lp_user *out);
+int lp_session_delete(lp_db *db, const char *token);
+
+/* The caller's role in a project: LP_ROLE_MANAGER for admins of an existing
+ * project; LP_ENOTFOUND if the project does not exist. */
+int lp_project_role(lp_db *db, int64_t project_id, int64_t user_id, int is_admin, int *role);
+int lp_member_set(lp_db *db, int64_t project_id, int64_t user_id, int role);
+int lp_member_remove(lp_db *db, int64_t project_id, int64_t user_id);
+
+#endif

@@ -1,0 +1,28 @@
+/* config.h -- server settings.  One table (config.c) drives the command-line
+ * flags, the environment variables and the --help text, so the three never
+ * disagree.  Precedence: flag, then environment, then default. */
+#ifndef LP_CONFIG_H
+#define LP_CONFIG_H
+
+#include <stdio.h>
+
+typedef struct lp_config {
+    char *listen;        /* --listen, LOUPE_LISTEN */
+    char *db;            /* --db, LOUPE_DB (default sqlite:DATA_DIR/loupe.db) */
+    char *data_dir;      /* --data-dir, LOUPE_DATA_DIR */
+    char *log_level;     /* --log-level, LOUPE_LOG_LEVEL */
+    long long threads;   /* --threads, LOUPE_THREADS */
+    long long body_limit_mb;
+    long long bulk_limit_mb;
+    long long file_limit_mb;
+    long long demo;      /* --demo: create a demo project if the database is new */
+} lp_config;
+
+/* Reads the environment and then argv[*i..] (flags in the table only) into
+ * cfg; stops at the first argument that is not a known flag and leaves *i
+ * there.  On a bad value returns LP_EINVAL with *errmsg (heap) naming it. */
+int lp_config_load(lp_config *cfg, int argc, char **argv, int *i, char **errmsg);
+void lp_config_fini(lp_config *cfg);
+void lp_config_help(FILE *f);
+
+#endif

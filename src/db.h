@@ -1,0 +1,140 @@
+/* db.h -- the SQL layer: one interface, one driver per database.
+ *
+ * A driver is a versioned table of functions (lp_db_driver); each backend's
+ * connection struct starts with struct lp_db and each statement struct with
+ * struct lp_stmt.  Callers use the lp_db_* / lp_stmt_* wrappers, never the
+ * table, so tracing and the statement cache live in one place (db.c).
+ *
+ * Queries are written once, with '?' placeholders, in the subset of SQL that
+ * SQLite 3.40 and PostgreSQL 15 share (INSERT ... RETURNING, ON CONFLICT DO
+ * NOTHING, no AUTOINCREMENT); a driver rewrites placeholders if it must.
+ * Migrations use two tokens a driver defines: {id} (a generated 64-bit
+ * primary key) and {blob} (a byte string type).
+ *
+ * Statements are cached per connection by their SQL text: lp_db_prepare()
+ * hands out a cached statement when one is idle and lp_stmt_done() resets it
+ * and puts it back.  A connection is used by one thread at a time; the pool
+ * hands connections to request threads. */
+#ifndef LP_DB_H
+#define LP_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lp_db lp_db;
+typedef struct lp_stmt lp_stmt;
+
+enum { LP_DB_ROW = 1, LP_DB_DONE = 0 };     /* lp_stmt_step() results */
+enum { LP_TX_READ = 0, LP_TX_WRITE = 1 };   /* lp_db_begin() modes */
+
+typedef struct lp_db_driver {
+    int version;                 /* 1 */
+    const char *scheme;          /* "sqlite", "postgres" */
+    const char *ddl_id;          /* column type of a generated primary key */
+    const char *ddl_blob;        /* column type of a byte string */
+    int (*open)(const char *url, lp_db **out);
+    void (*close)(lp_db *db);
+    int (*exec)(lp_db *db, const char *sql);  /* one or more statements, no rows */
+    int (*begin)(lp_db *db, int mode);
+    int (*commit)(lp_db *db);
+    int (*rollback)(lp_db *db);
+    int (*prepare)(lp_db *db, const char *sql, lp_stmt **out);
+    void (*finalize)(lp_stmt *st);
+    void (*reset)(lp_stmt *st);  /* also clears bindings */
+    int (*bind_null)(lp_stmt *st, int i);
+    int (*bind_int64)(lp_stmt *st, int i, int64_t v);
+    int (*bind_double)(lp_stmt *st, int i, double v);
+    /* Text and blobs are not copied: they must outlive the next step/reset. */
+    int (*bind_text)(lp_stmt *st, int i, const char *s, size_t n);
+    int (*bind_blob)(lp_stmt *st, int i, const void *p, size_t n);
+    int (*step)(lp_stmt *st);
+    int (*column_is_null)(lp_stmt *st, int col);
+    int64_t (*column_int64)(lp_stmt *st, int col);
+    double (*column_double)(lp_stmt *st, int col);
+    /* Valid until the next step/reset; never NULL ("" for NULL). */
+    const char *(*column_text)(lp_stmt *st, int col, size_t *len);
+    int64_t (*changes)(lp_db *db);   /* rows changed by the last statement */
+    const char *(*errmsg)(lp_db *db);
+} lp_db_driver;
+
+#define LP_STMT_CACHE 64
+
+struct lp_db {
+    const lp_db_driver *drv;
+    lp_stmt *cache[LP_STMT_CACHE];   /* idle cached statements, by SQL hash */
+    int tx_depth;                     /* lp_db_begin nesting */
+    int tx_failed;                    /* an inner rollback happened */
+};
+
+struct lp_stmt {
+    lp_db *db;
+    const char *sql;     /* owned copy, the cache key */
+    uint32_t hash;
+    int cached;          /* belongs to the cache; returned by lp_stmt_done */
+    int nbind;           /* next index for lp_stmt_bind_* "append" helpers */
+};
+
+/* Finds the driver for a URL ("sqlite:PATH", "postgres://..."). */
+const lp_db_driver *lp_db_driver_for(const char *url);
+/* Registers a driver (done once at start by lp_db_init_drivers()). */
+void lp_db_init_drivers(void);
+
+/* Opens a connection; on failure *out is NULL and errmsg (if not NULL)
+ * receives a heap string the caller frees. */
+int lp_db_open(const char *url, lp_db **out, char **errmsg);
+void lp_db_close(lp_db *db);
+
+int lp_db_exec(lp_db *db, const char *sql);
+/* Transactions nest: only the outermost begin/commit reach the database; a
+ * rollback at any depth makes the outermost commit roll back (LP_ECONFLICT). */
+int lp_db_begin(lp_db *db, int mode);
+int lp_db_commit(lp_db *db);
+int lp_db_rollback(lp_db *db);
+const char *lp_db_errmsg(lp_db *db);
+int64_t lp_db_changes(lp_db *db);
+const char *lp_db_scheme(lp_db *db);
+
+/* Prepares sql (or takes it from the cache).  Release with lp_stmt_done(). */
+int lp_db_prepare(lp_db *db, const char *sql, lp_stmt **out);
+void lp_stmt_done(lp_stmt *st);
+
+/* Bind by 1-based index. */
+int lp_stmt_bind_null(lp_stmt *st, int i);
+int lp_stmt_bind_int64(lp_stmt *st, int i, int64_t v);
+int lp_stmt_bind_double(lp_stmt *st, int i, double v);
+int lp_stmt_bind_text(lp_stmt *st, int i, const char *s);  /* NULL binds NULL */
+int lp_stmt_bind_textn(lp_stmt *st, int i, const char *s, size_t n);
+int lp_stmt_bind_blob(lp_stmt *st, int i, const void *p, size_t n);
+
+/* Returns LP_DB_ROW, LP_DB_DONE or a negative LP_E* code. */
+int lp_stmt_step(lp_stmt *st);
+int lp_stmt_is_null(lp_stmt *st, int col);
+int64_t lp_stmt_int64(lp_stmt *st, int col);
+double lp_stmt_double(lp_stmt *st, int col);
+const char *lp_stmt_text(lp_stmt *st, int col);
+const char *lp_stmt_textn(lp_stmt *st, int col, size_t *len);
+
+/* Runs a statement to completion with "fmt" binds: i=int64, d=double,
+ * s=text (NULL binds NULL), n=NULL.  lp_db_run returns 0 or an error;
+ * lp_db_int64 returns the first column of the first row in *out
+ * (LP_ENOTFOUND when there is no row). */
+int lp_db_run(lp_db *db, const char *sql, const char *fmt, ...);
+int lp_db_int64(lp_db *db, int64_t *out, const char *sql, const char *fmt, ...);
+
+/* Applies every migration newer than the database's version (schema.c). */
+int lp_db_migrate(lp_db *db);
+int lp_db_schema_version(lp_db *db, int *out);
+
+/* A fixed-size pool of connections shared by request threads. */
+typedef struct lp_db_pool lp_db_pool;
+int lp_db_pool_new(const char *url, int size, lp_db_pool **out, char **errmsg);
+void lp_db_pool_free(lp_db_pool *pool);
+/* Blocks until a connection is free. */
+lp_db *lp_db_pool_get(lp_db_pool *pool);
+void lp_db_pool_put(lp_db_pool *pool, lp_db *db);
+
+/* Drivers. */
+extern const lp_db_driver lp_db_sqlite_driver;
+
+
+#endif

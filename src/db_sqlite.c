@@ -1,0 +1,217 @@
+/* db_sqlite.c -- the SQLite driver of the SQL layer (db.h).
+ *
+ * One lp_sqlite per connection; a connection is used by one thread at a time
+ * (the pool guarantees it), so the library runs in its no-mutex mode.  Every
+ * connection turns on WAL (readers never block the writer), foreign keys, a
+ * busy timeout (writers queue instead of failing) and synchronous=NORMAL,
+ * which in WAL mode is durable across process crashes and loses at most the
+ * last transactions on power loss.  Write transactions start IMMEDIATE so two
+ * writers never deadlock on a lock upgrade. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "util.h"
+
+typedef struct lp_sqlite {
+    lp_db base;
+    sqlite3 *h;
+    int last_rc;
+} lp_sqlite;
+
+typedef struct lp_sqlite_stmt {
+    lp_stmt base;
+    sqlite3_stmt *s;
+} lp_sqlite_stmt;
+
+#define H(db) (((lp_sqlite *)(db))->h)
+#define S(st) (((lp_sqlite_stmt *)(st))->s)
+
+/* Turns a SQLite result code into an LP_E* code. */
+static int map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK: return 0;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return LP_EBUSY;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return LP_EEXISTS;
+        return LP_ECONFLICT;
+    case SQLITE_TOOBIG: return LP_ETOOBIG;
+    case SQLITE_NOMEM: return LP_ENOMEM;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN: return LP_EIO;
+    default: return LP_EDB;
+    }
+}
+
+static void sq_close(lp_db *db)
+{
+    if (!db) return;
+    sqlite3_close_v2(H(db));
+    free(db);
+}
+
+static int sq_exec(lp_db *db, const char *sql)
+{
+    return map_rc(sqlite3_exec(H(db), sql, NULL, NULL, NULL));
+}
+
+static int sq_open(const char *url, lp_db **out)
+{
+    const char *path = url + strlen("sqlite:");
+    if (strncmp(path, "//", 2) == 0) path += 2;   /* sqlite:///abs/path */
+    lp_sqlite *db = lp_calloc(1, sizeof *db);
+    db->base.drv = &lp_db_sqlite_driver;
+    *out = &db->base;
+    int rc = sqlite3_open_v2(path, &db->h,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                             NULL);
+    if (rc != SQLITE_OK) return map_rc(rc) ? map_rc(rc) : LP_EIO;
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, 10000);
+    rc = sq_exec(&db->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                            "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                            "PRAGMA cache_size=-65536;");
+    return rc;
+}
+
+static int sq_begin(lp_db *db, int mode)
+{
+    return sq_exec(db, mode == LP_TX_WRITE ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+static int sq_commit(lp_db *db)
+{
+    return sq_exec(db, "COMMIT");
+}
+
+static int sq_rollback(lp_db *db)
+{
+    return sq_exec(db, "ROLLBACK");
+}
+
+static int sq_prepare(lp_db *db, const char *sql, lp_stmt **out)
+{
+    lp_sqlite_stmt *st = lp_calloc(1, sizeof *st);
+    int rc = sqlite3_prepare_v3(H(db), sql, -1, SQLITE_PREPARE_PERSISTENT, &st->s, NULL);
+    if (rc != SQLITE_OK) {
+        free(st);
+        *out = NULL;
+        return map_rc(rc) ? map_rc(rc) : LP_EDB;
+    }
+    *out = &st->base;
+    return 0;
+}
+
+static void sq_finalize(lp_stmt *st)
+{
+    if (!st) return;
+    sqlite3_finalize(S(st));
+    free(st);
+}
+
+static void sq_reset(lp_stmt *st)
+{
+    sqlite3_reset(S(st));
+    sqlite3_clear_bindings(S(st));
+}
+
+static int sq_bind_null(lp_stmt *st, int i)
+{
+    return map_rc(sqlite3_bind_null(S(st), i));
+}
+
+static int sq_bind_int64(lp_stmt *st, int i, int64_t v)
+{
+    return map_rc(sqlite3_bind_int64(S(st), i, v));
+}
+
+static int sq_bind_double(lp_stmt *st, int i, double v)
+{
+    return map_rc(sqlite3_bind_double(S(st), i, v));
+}
+
+static int sq_bind_text(lp_stmt *st, int i, const char *s, size_t n)
+{
+    return map_rc(sqlite3_bind_text64(S(st), i, s, n, SQLITE_STATIC, SQLITE_UTF8));
+}
+
+static int sq_bind_blob(lp_stmt *st, int i, const void *p, size_t n)
+{
+    return map_rc(sqlite3_bind_blob64(S(st), i, p, n, SQLITE_STATIC));
+}
+
+static int sq_step(lp_stmt *st)
+{
+    int rc = sqlite3_step(S(st));
+    if (rc == SQLITE_ROW) return LP_DB_ROW;
+    if (rc == SQLITE_DONE) return LP_DB_DONE;
+    rc = sqlite3_extended_errcode(H(st->db));
+    int lp = map_rc(rc);
+    return lp ? lp : LP_EDB;
+}
+
+static int sq_column_is_null(lp_stmt *st, int col)
+{
+    return sqlite3_column_type(S(st), col) == SQLITE_NULL;
+}
+
+static int64_t sq_column_int64(lp_stmt *st, int col)
+{
+    return sqlite3_column_int64(S(st), col);
+}
+
+static double sq_column_double(lp_stmt *st, int col)
+{
+    return sqlite3_column_double(S(st), col);
+}
+
+static const char *sq_column_text(lp_stmt *st, int col, size_t *len)
+{
+    const unsigned char *t = sqlite3_column_text(S(st), col);
+    *len = t ? (size_t)sqlite3_column_bytes(S(st), col) : 0;
+    return t ? (const char *)t : "";
+}
+
+static int64_t sq_changes(lp_db *db)
+{
+    return sqlite3_changes64(H(db));
+}
+
+static const char *sq_errmsg(lp_db *db)
+{
+    return H(db) ? sqlite3_errmsg(H(db)) : "cannot open database";
+}
+
+const lp_db_driver lp_db_sqlite_driver = {
+    .version = 1,
+    .scheme = "sqlite",
+    .ddl_id = "INTEGER PRIMARY KEY",
+    .ddl_blob = "BLOB",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .prepare = sq_prepare,
+    .finalize = sq_finalize,
+    .reset = sq_reset,
+    .bind_null = sq_bind_null,
+    .bind_int64 = sq_bind_int64,
+    .bind_double = sq_bind_double,
+    .bind_text = sq_bind_text,
+    .bind_blob = sq_bind_blob,
+    .step = sq_step,
+    .column_is_null = sq_column_is_null,
+    .column_int64 = sq_column_int64,
+    .column_double = sq_column_double,
+    .column_text = sq_column_text,
+    .changes = sq_changes,
+    .errmsg = sq_errmsg,
+};

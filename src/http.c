@@ -1,0 +1,509 @@
+/* http.c -- the libmicrohttpd glue behind http.h: routing, body limits,
+ * replies, JSON body parsing and graceful shutdown.
+ *
+ * libmicrohttpd calls on_request several times per request: once when the
+ * headers are in (we route, check the body size and authenticate, and may
+ * answer at once), once per body chunk, and a last time with no data (we run
+ * the handler).  A database connection is taken from the pool only inside
+ * one call and always given back before it returns: a slow client never
+ * holds a connection while the thread serves others.  An atomic count of
+ * requests in flight lets lp_http_stop() drain them before stopping. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct lp_http {
+    struct MHD_Daemon *d;
+    lp_http_config cfg;
+    atomic_int inflight;
+    int port;
+};
+
+const char *lp_req_arg(lp_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *lp_req_header(lp_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *lp_req_cookie(lp_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+int lp_req_id(lp_req *req, int i, int64_t *out)
+{
+    int64_t v;
+    if (lp_parse_int64(req->params[i], &v) < 0 || v <= 0) {
+        lp_reply_error(req, 404, "not_found", NULL, "no such resource: %s", req->path);
+        return LP_ENOTFOUND;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Rejects documents nested deeper than LP_JSON_MAX_DEPTH before jansson
+ * sees them (jansson's own limit is 2048 and recursion is costly). */
+static int depth_ok(const char *s, size_t n)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > LP_JSON_MAX_DEPTH) return 0;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 1;
+}
+
+int lp_json_parse(const char *s, size_t n, const char *field, json_t **out, lp_verr *e)
+{
+    *out = NULL;
+    if (!depth_ok(s, n))
+        return lp_verr_set(e, field, "JSON is nested deeper than %d levels", LP_JSON_MAX_DEPTH);
+    json_error_t err;
+    json_t *v = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+    if (!v)
+        return lp_verr_set(e, field, "invalid JSON at line %d, column %d: %s", err.line,
+                           err.column, err.text);
+    *out = v;
+    return 0;
+}
+
+static size_t skip_ws(const char *s, size_t i, size_t n)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) i++;
+    return i;
+}
+
+/* Finds the end of the JSON value starting at s[i] (exclusive), scanning
+ * strings and brackets only; the element is parsed properly later. */
+static size_t value_end(const char *s, size_t i, size_t n)
+{
+    int depth = 0, in_str = 0;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+            continue;
+        }
+        if (c == '"') in_str = 1;
+        else if (c == '[' || c == '{') depth++;
+        else if (c == ']' || c == '}') {
+            if (depth == 0) return i;   /* closes the outer array */
+            depth--;
+        } else if (c == ',' && depth == 0) return i;
+    }
+    return n;
+}
+
+int lp_json_split(const char *s, size_t n, lp_json_each_fn fn, void *arg, lp_verr *e)
+{
+    size_t i = skip_ws(s, 0, n), index = 0;
+    if (i == n) return lp_verr_set(e, "body", "is empty: send a JSON array or NDJSON lines");
+    if (s[i] != '[') {
+        /* NDJSON: one value a line; blank lines are skipped. */
+        while (i < n) {
+            const char *nl = memchr(s + i, '\n', n - i);
+            size_t end = nl ? (size_t)(nl - s) : n;
+            size_t a = skip_ws(s, i, end), b = end;
+            while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) b--;
+            if (b > a) {
+                int rc = fn(arg, index++, s + a, b - a);
+                if (rc) return rc;
+            }
+            i = end + 1;
+        }
+        return 0;
+    }
+    i = skip_ws(s, i + 1, n);
+    if (i < n && s[i] == ']') return skip_ws(s, i + 1, n) == n ? 0 :
+        lp_verr_set(e, "body", "unexpected text after the closing ]");
+    for (;;) {
+        size_t end = value_end(s, i, n);
+        if (end >= n) return lp_verr_set(e, "body", "the JSON array is not closed (element %zu)", index);
+        size_t b = end;
+        while (b > i && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n')) b--;
+        if (b == i) return lp_verr_set(e, "body", "element %zu of the array is empty", index);
+        int rc = fn(arg, index++, s + i, b - i);
+        if (rc) return rc;
+        if (s[end] == ']') {
+            if (skip_ws(s, end + 1, n) != n)
+                return lp_verr_set(e, "body", "unexpected text after the closing ]");
+            return 0;
+        }
+        i = skip_ws(s, end + 1, n);
+    }
+}
+
+int lp_req_json(lp_req *req, int want_object, json_t **out)
+{
+    *out = NULL;
+    const char *ct = lp_req_header(req, "Content-Type");
+    /* curl -d sends application/x-www-form-urlencoded; a JSON body under
+     * that label is still JSON.  Forms and other media are refused. */
+    static const char *const ok_types[] = {"application/json", "text/plain", "application/x-ndjson",
+                                           "application/x-www-form-urlencoded", NULL};
+    int ok = !ct;
+    for (const char *const *t = ok_types; *t && !ok; t++) ok = strncasecmp(ct, *t, strlen(*t)) == 0;
+    if (!ok) {
+        lp_reply_error(req, 415, "unsupported_media_type", "Content-Type",
+                       "send the body as application/json, not %s", ct);
+        return LP_EINVAL;
+    }
+    lp_verr e;
+    if (req->body.len == 0) {
+        lp_reply_error(req, 400, "invalid_json", "body", "a JSON body is required");
+        return LP_EINVAL;
+    }
+    if (lp_json_parse(req->body.data, req->body.len, "body", out, &e) < 0)
+        return lp_reply_verr(req, 400, &e), LP_EINVAL;
+    if (want_object && !json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        lp_reply_error(req, 400, "invalid_json", "body", "the body must be a JSON object");
+        return LP_EINVAL;
+    }
+    return 0;
+}
+
+static void set_reply(lp_req *req, unsigned status, struct MHD_Response *r, const char *ctype)
+{
+    if (req->resp) MHD_destroy_response(req->resp);
+    req->status = status;
+    req->resp = r;
+    if (ctype) MHD_add_response_header(r, "Content-Type", ctype);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+}
+
+int lp_reply_json(lp_req *req, unsigned status, json_t *body)
+{
+    char *s = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(body);
+    size_t n = strlen(s);
+    s[n] = '\0';
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
+    set_reply(req, status, r, "application/json");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    return 0;
+}
+
+int lp_reply_buf(lp_req *req, unsigned status, const char *content_type, lp_buf *b)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(b->len, b->data ? b->data : lp_strdup(""),
+                                        MHD_RESPMEM_MUST_FREE);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    set_reply(req, status, r, content_type);
+    return 0;
+}
+
+int lp_reply_static(lp_req *req, unsigned status, const char *content_type, const char *s)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(s), (void *)s, MHD_RESPMEM_PERSISTENT);
+    set_reply(req, status, r, content_type);
+    return 0;
+}
+
+int lp_reply_fd(lp_req *req, unsigned status, const char *content_type, int fd, uint64_t size)
+{
+    struct MHD_Response *r = MHD_create_response_from_fd64(size, fd);
+    set_reply(req, status, r, content_type);
+    return 0;
+}
+
+int lp_reply_empty(lp_req *req, unsigned status)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    set_reply(req, status, r, NULL);
+    return 0;
+}
+
+int lp_reply_error(lp_req *req, unsigned status, const char *code, const char *field,
+                   const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+    if (field && *field) json_object_set_new(err, "field", json_string(field));
+    return lp_reply_json(req, status, json_pack("{s:o}", "error", err));
+}
+
+int lp_reply_verr(lp_req *req, unsigned status, const lp_verr *e)
+{
+    return lp_reply_error(req, status, status == 422 ? "invalid_value" : "invalid_request",
+                          e->field, "%s%s%s", e->field, e->field[0] ? ": " : "", e->message);
+}
+
+int lp_reply_rc(lp_req *req, int rc, const char *what)
+{
+    switch (rc) {
+    case LP_ENOTFOUND: return lp_reply_error(req, 404, "not_found", NULL, "%s not found", what);
+    case LP_EEXISTS: return lp_reply_error(req, 409, "conflict", NULL, "%s already exists", what);
+    case LP_ECONFLICT: return lp_reply_error(req, 409, "conflict", NULL, "%s: conflict", what);
+    case LP_EPERM: return lp_reply_error(req, 403, "forbidden", NULL, "not allowed");
+    case LP_ETOOBIG: return lp_reply_error(req, 413, "too_large", NULL, "%s is too large", what);
+    case LP_EBUSY:
+    case LP_EUNAVAIL:
+        lp_reply_error(req, 503, "unavailable", NULL, "the database is busy, retry");
+        lp_reply_header(req, "Retry-After", "1");
+        return 0;
+    default:
+        lp_log(LP_LOG_ERROR, "%s %s: %s (%s)", req->method, req->path, lp_strerror(rc),
+               req->db ? lp_db_errmsg(req->db) : "");
+        return lp_reply_error(req, 500, "internal", NULL, "internal error: %s", lp_strerror(rc));
+    }
+}
+
+void lp_reply_header(lp_req *req, const char *name, const char *value)
+{
+    if (req->resp) MHD_add_response_header(req->resp, name, value);
+}
+
+/* Matches path against pattern, capturing "{}" segments into req->params. */
+static int match(lp_req *req, const char *pattern, const char *path)
+{
+    int np = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (p[0] == '{' && p[1] == '}') {
+            const char *end = strchr(s, '/');
+            size_t n = end ? (size_t)(end - s) : strlen(s);
+            if (n == 0 || np >= LP_MAX_PARAMS) return 0;
+            char *v = lp_arena_alloc(&req->arena, n + 1);
+            memcpy(v, s, n);
+            v[n] = '\0';
+            req->params[np++] = v;
+            s += n;
+            p += 2;
+        } else if (*p++ != *s++) {
+            return 0;
+        }
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+/* Picks the route; answers 404/405 when none fits. */
+static void route(lp_http *h, lp_req *req)
+{
+    int path_matched = 0;
+    for (size_t i = 0; i < h->cfg.nroutes; i++) {
+        const lp_route *r = &h->cfg.routes[i];
+        if (!match(req, r->pattern, req->path)) continue;
+        if (strcmp(r->method, req->method) == 0 ||
+            (strcmp(req->method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+            req->route = r;
+            req->route_index = (int)i;
+            return;
+        }
+        path_matched = 1;
+    }
+    req->route_index = -1;
+    if (path_matched)
+        lp_reply_error(req, 405, "method_not_allowed", NULL, "%s is not allowed on %s",
+                       req->method, req->path);
+    else
+        lp_reply_error(req, 404, "not_found", NULL, "no such resource: %s", req->path);
+}
+
+static void req_free(lp_req *req)
+{
+    if (req->ctx_free && req->ctx) req->ctx_free(req->ctx);
+    if (req->resp) MHD_destroy_response(req->resp);
+    lp_buf_fini(&req->body);
+    lp_arena_fini(&req->arena);
+    free(req);
+}
+
+static enum MHD_Result queue(lp_req *req)
+{
+    if (!req->resp)
+        lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
+    return MHD_queue_response(req->conn, req->status, req->resp);
+}
+
+/* First call for a request: route, size check, authentication. */
+static void begin(lp_http *h, lp_req *req)
+{
+    route(h, req);
+    if (req->resp) return;
+    req->body_limit = req->route->flags & LP_ROUTE_BULK ? h->cfg.bulk_limit : h->cfg.body_limit;
+    const char *cl = lp_req_header(req, "Content-Length");
+    int64_t len;
+    if (!(req->route->flags & LP_ROUTE_STREAM) && cl && lp_parse_int64(cl, &len) == 0 &&
+        (uint64_t)len > req->body_limit) {
+        lp_reply_error(req, 413, "too_large", "body", "the body is %lld bytes; the limit is %zu",
+                       (long long)len, req->body_limit);
+        return;
+    }
+    if (!(req->route->flags & LP_ROUTE_PUBLIC) && h->cfg.authenticate) {
+        req->db = lp_db_pool_get(h->cfg.pool);
+        h->cfg.authenticate(req);
+        lp_db_pool_put(h->cfg.pool, req->db);
+        req->db = NULL;
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    lp_http *h = cls;
+    lp_req *req = *con_cls;
+    if (!req) {
+        req = lp_calloc(1, sizeof *req);
+        req->t0 = lp_mono_ns();
+        req->srv = h->cfg.srv;
+        req->conn = conn;
+        req->method = method;
+        req->path = url;
+        req->route_index = -1;
+        *con_cls = req;
+        atomic_fetch_add(&h->inflight, 1);
+        begin(h, req);
+        if (req->resp) return queue(req);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->resp || req->body_error) return MHD_YES;   /* discard */
+        if (req->route->flags & LP_ROUTE_STREAM) {
+            if (req->route->body_chunk(req, upload_data, n)) req->body_error = 1;
+        } else if (req->body.len + n > req->body_limit) {
+            req->body_error = 1;
+            lp_reply_error(req, 413, "too_large", "body", "the body is larger than the limit of %zu bytes",
+                           req->body_limit);
+        } else {
+            lp_buf_append(&req->body, upload_data, n);
+        }
+        return MHD_YES;
+    }
+    if (!req->resp) {
+        req->db = lp_db_pool_get(h->cfg.pool);
+        req->route->handler(req);
+        lp_db_pool_put(h->cfg.pool, req->db);
+        req->db = NULL;
+    }
+    return queue(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    lp_http *h = cls;
+    lp_req *req = *con_cls;
+    if (!req) return;
+    if (h->cfg.completed) h->cfg.completed(req, lp_mono_ns() - req->t0);
+    req_free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&h->inflight, 1);
+}
+
+/* Parses "ADDR:PORT", "[V6]:PORT" or ":PORT" into a socket address. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6, char **errmsg)
+{
+    char host[256] = "";
+    const char *colon = strrchr(listen, ':');
+    if (!colon || !colon[1]) {
+        *errmsg = lp_sprintf("--listen \"%s\" must be ADDR:PORT", listen);
+        return LP_EINVAL;
+    }
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= sizeof host) hl = sizeof host - 1;
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    if (host[0] == '[') {
+        memmove(host, host + 1, strlen(host));
+        char *rb = strchr(host, ']');
+        if (rb) *rb = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res;
+    int rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+    if (rc) {
+        *errmsg = lp_sprintf("--listen \"%s\": %s", listen, gai_strerror(rc));
+        return LP_EINVAL;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return 0;
+}
+
+int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg)
+{
+    *out = NULL;
+    struct sockaddr_storage ss;
+    int v6 = 0;
+    int rc = parse_listen(cfg->listen, &ss, &v6, errmsg);
+    if (rc < 0) return rc;
+    lp_http *h = lp_calloc(1, sizeof *h);
+    h->cfg = *cfg;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 2),
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+                            MHD_OPTION_END);
+    if (!h->d) {
+        *errmsg = lp_sprintf("cannot listen on %s (address in use or not allowed)", cfg->listen);
+        free(h);
+        return LP_EIO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : 0;
+    *out = h;
+    return 0;
+}
+
+int lp_http_port(lp_http *h)
+{
+    return h->port;
+}
+
+void lp_http_stop(lp_http *h, int timeout_ms)
+{
+    if (!h) return;
+    MHD_socket fd = MHD_quiesce_daemon(h->d);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+    for (int waited = 0; atomic_load(&h->inflight) > 0 && waited < timeout_ms; waited += 10) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(h->d);
+    free(h);
+}

@@ -1,0 +1,142 @@
+/* http.h -- the HTTP edge: requests, replies, routes (libmicrohttpd).
+ *
+ * A route is a small struct: method, a path pattern whose "{}" segments
+ * capture one path segment each, a handler and flags.  For each request the
+ * router picks the first matching route; authentication and the body limit
+ * are checked before the body is read, so a 1 GiB upload without a key is
+ * refused after its headers.  A handler runs once the whole body has
+ * arrived (or, for LP_ROUTE_STREAM routes, after body_chunk has seen every
+ * chunk) with a database connection from the pool in req->db; it answers
+ * with exactly one lp_reply_* call.  Everything a handler allocates from
+ * req->arena is freed when the response completes. */
+#ifndef LP_HTTP_H
+#define LP_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "util.h"
+#include "valid.h"
+
+typedef struct lp_req lp_req;
+typedef struct lp_server lp_server;
+typedef int (*lp_handler)(lp_req *req);
+
+enum {
+    LP_ROUTE_PUBLIC = 1 << 0,   /* no authentication */
+    LP_ROUTE_STREAM = 1 << 1,   /* body goes to body_chunk, not req->body */
+    LP_ROUTE_BULK = 1 << 2,     /* large body limit (bulk imports) */
+    LP_ROUTE_ADMIN = 1 << 3,    /* organisation admins only */
+};
+
+#define LP_MAX_PARAMS 4
+
+typedef struct lp_route {
+    const char *method;
+    const char *pattern;        /* "/v1/tasks/{}" */
+    lp_handler handler;
+    unsigned flags;
+    /* LP_ROUTE_STREAM only: called with each body chunk as it arrives (no
+     * database connection held); a non-zero return stops reading and the
+     * handler must answer from what body_chunk recorded. */
+    int (*body_chunk)(lp_req *req, const char *data, size_t n);
+} lp_route;
+
+/* The authenticated caller. */
+typedef struct lp_principal {
+    int64_t user_id;        /* 0: anonymous */
+    int is_admin;
+    int via_session;        /* cookie login rather than API key */
+    const char *email;      /* arena copy */
+} lp_principal;
+
+struct lp_req {
+    lp_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    const lp_route *route;
+    int route_index;
+    const char *params[LP_MAX_PARAMS];  /* captured path segments (arena) */
+    lp_arena arena;
+    lp_buf body;
+    size_t body_limit;
+    int body_error;          /* 413 already decided */
+    lp_principal who;
+    lp_db *db;               /* valid inside the handler only */
+    void *ctx;               /* handler state for streamed bodies */
+    void (*ctx_free)(void *ctx);
+    /* the reply */
+    unsigned status;
+    struct MHD_Response *resp;
+    uint64_t t0;
+};
+
+/* Query-string argument, or NULL. */
+const char *lp_req_arg(lp_req *req, const char *name);
+/* Request header, or NULL. */
+const char *lp_req_header(lp_req *req, const char *name);
+/* Cookie value, or NULL. */
+const char *lp_req_cookie(lp_req *req, const char *name);
+/* Path parameter i as an id; on a malformed id answers 404 and returns
+ * LP_ENOTFOUND. */
+int lp_req_id(lp_req *req, int i, int64_t *out);
+
+/* Parses the request body as a JSON value (object if want_object).  On
+ * failure it has already answered 400/415 and returns LP_EINVAL; the caller
+ * just returns.  The caller owns *out. */
+int lp_req_json(lp_req *req, int want_object, json_t **out);
+
+/* Replies.  lp_reply_json steals body.  Each returns 0. */
+int lp_reply_json(lp_req *req, unsigned status, json_t *body);
+int lp_reply_buf(lp_req *req, unsigned status, const char *content_type, lp_buf *b);
+int lp_reply_static(lp_req *req, unsigned status, const char *content_type, const char *s);
+int lp_reply_fd(lp_req *req, unsigned status, const char *content_type, int fd, uint64_t size);
+int lp_reply_empty(lp_req *req, unsigned status);
+/* {"error":{"code":code,"message":...,"field":field}}; field may be NULL. */
+int lp_reply_error(lp_req *req, unsigned status, const char *code, const char *field,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int lp_reply_verr(lp_req *req, unsigned status, const lp_verr *e);
+/* Maps an LP_E* code from a domain call to a reply (404, 409, 503...). */
+int lp_reply_rc(lp_req *req, int rc, const char *what);
+/* Adds a header to the reply already made. */
+void lp_reply_header(lp_req *req, const char *name, const char *value);
+
+/* JSON parsing with a nesting limit; on error fills e (field "body" or
+ * prefix) and returns LP_EINVAL.  The caller owns *out. */
+#define LP_JSON_MAX_DEPTH 64
+int lp_json_parse(const char *s, size_t n, const char *field, json_t **out, lp_verr *e);
+
+/* Splits a JSON array or an NDJSON document into its elements without
+ * parsing them: calls fn for each element's text.  Returns 0, fn's
+ * non-zero result, or LP_EINVAL with e set (naming the element). */
+typedef int (*lp_json_each_fn)(void *arg, size_t index, const char *s, size_t n);
+int lp_json_split(const char *s, size_t n, lp_json_each_fn fn, void *arg, lp_verr *e);
+
+/* The HTTP daemon. */
+typedef struct lp_http lp_http;
+typedef struct lp_http_config {
+    const char *listen;       /* "127.0.0.1:8080" */
+    int threads;
+    size_t body_limit;        /* ordinary JSON bodies */
+    size_t bulk_limit;        /* LP_ROUTE_BULK bodies */
+    const lp_route *routes;
+    size_t nroutes;
+    lp_server *srv;
+    lp_db_pool *pool;
+    /* Called for each request before the body is read when the route is
+     * not public; answers 401/403 itself and returns non-zero to refuse. */
+    int (*authenticate)(lp_req *req);
+    /* Called when a response completes (metrics). */
+    void (*completed)(lp_req *req, uint64_t ns);
+} lp_http_config;
+
+int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg);
+/* The bound port (useful with port 0). */
+int lp_http_port(lp_http *h);
+/* Stops accepting, waits up to timeout_ms for in-flight requests, stops. */
+void lp_http_stop(lp_http *h, int timeout_ms);
+
+#endif

@@ -1,0 +1,53 @@
+/* kind.h -- annotation kinds: one module per kind behind one interface.
+ *
+ * A kind (categorization, imageannotation, comparison, ...) knows what its
+ * project params, its tasks' input and its responses look like.  Everything
+ * else in Loupe is kind-agnostic and calls through this table.  Adding a kind
+ * is one new kind_NAME.c file and one line in kind.c's registry.
+ *
+ * Later issues add slots (aggregate, score against gold, export); a NULL slot
+ * means "this kind does not do that".  Every function here is pure: no I/O. */
+#ifndef LP_KIND_H
+#define LP_KIND_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "valid.h"
+
+typedef struct lp_kind {
+    int version;           /* 1 */
+    const char *name;      /* "categorization" */
+    const char *summary;   /* one line for docs and the UI */
+    /* Checks a project's params and normalises them in place (fills
+     * defaults, e.g. labels given as strings become {"name": ...}).
+     * Field paths start with "params". */
+    int (*validate_params)(json_t *params, lp_verr *err);
+    /* Checks a task's input for this kind: the task object as sent
+     * ({"attachments": [...], "data": {...}, ...}).  NULL: anything goes.
+     * Field paths start at the task ("data.responses"). */
+    int (*validate_task)(const json_t *params, const json_t *task, lp_verr *err);
+    /* Checks a response (an annotation, a gold expected_response or a
+     * model prediction) against params and the task it answers.  path is
+     * the response's own field path ("response", "expected_response",
+     * "predictions[2].response") and prefixes every error field. */
+    int (*validate_response)(const json_t *params, const json_t *task, const json_t *response,
+                             const char *path, lp_verr *err);
+} lp_kind;
+
+/* The kind called name, or NULL. */
+const lp_kind *lp_kind_find(const char *name);
+/* All registered kinds, in registry order; *n receives the count. */
+const lp_kind *const *lp_kind_all(size_t *n);
+
+/* The kinds registered in kind.c. */
+extern const lp_kind lp_kind_categorization;
+extern const lp_kind lp_kind_imageannotation;
+extern const lp_kind lp_kind_namedentityrecognition;
+extern const lp_kind lp_kind_transcription;
+extern const lp_kind lp_kind_comparison;
+extern const lp_kind lp_kind_ranking;
+extern const lp_kind lp_kind_rating;
+extern const lp_kind lp_kind_textcollection;
+
+#endif

@@ -1,0 +1,158 @@
+/* kind_comparison.c -- RLHF preference: which of two or more model
+ * responses to a prompt is better.
+ *
+ * The task's data holds the prompt and the responses (see
+ * lp_v_task_responses: objects with ids, or plain strings whose ids are
+ * "0", "1", ...).  A response picks one of them by id, or declares a tie
+ * when the project allows it, optionally says by how much (strength 1..3:
+ * slightly, clearly, much better), picks per aspect (accuracy, style, ...)
+ * and explains itself as the project asks.  The id "tie" is reserved,
+ * since an aspect's answer may be "tie". */
+#include <string.h>
+
+#include "kind.h"
+#include "util.h"
+
+static const char *const justification_modes[] = {"required", "optional", "none", NULL};
+
+/* Checks params {allow_tie, strength, aspects, justification, instructions}
+ * and fills allow_tie (true), strength (false), aspects ([]) and
+ * justification ("optional"). */
+static int validate_params(json_t *params, lp_verr *e)
+{
+    static const char *const keys[] = {"allow_tie",     "strength",     "aspects",
+                                       "justification", "instructions", NULL};
+    const char *mode;
+    char q[96];
+    int rc;
+    if ((rc = lp_v_object(params, "params", e))) return rc;
+    if ((rc = lp_v_only_keys(params, "params", keys, e))) return rc;
+    lp_json_default(params, "allow_tie", json_true());
+    lp_json_default(params, "strength", json_false());
+    lp_json_default(params, "justification", json_string("optional"));
+    if ((rc = lp_v_bool(params, "allow_tie", "params", 1, NULL, e)) ||
+        (rc = lp_v_bool(params, "strength", "params", 1, NULL, e)) ||
+        (rc = lp_v_names(params, "aspects", "params", 0, 0, NULL, e)) ||
+        (rc = lp_v_string(params, "justification", "params", 1, 1, 0, &mode, e)))
+        return rc;
+    size_t m = 0;
+    while (justification_modes[m] && strcmp(justification_modes[m], mode) != 0) m++;
+    if (!justification_modes[m])
+        return lp_verr_set(e, "params.justification",
+                           "%s is not a justification mode; use required, optional or none",
+                           lp_quote(q, sizeof q, mode));
+    return lp_v_string(params, "instructions", "params", 0, 0, 0, NULL, e);
+}
+
+/* Checks the task's prompt and responses; no response may have the id
+ * "tie". */
+static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
+{
+    char buf[24], item[256], at[256];
+    int rc;
+    (void)params;
+    if ((rc = lp_v_task_responses(task, e))) return rc;
+    if ((rc = lp_v_string(json_object_get(task, "data"), "prompt", "data", 1, 1, 0, NULL, e)))
+        return rc;
+    for (size_t i = 0; i < lp_task_response_count(task); i++)
+        if (strcmp(lp_task_response_id(task, i, buf, sizeof buf), "tie") == 0)
+            return lp_verr_set(e, lp_path_key(at, sizeof at,
+                                              lp_path_index(item, sizeof item, "data.responses", i),
+                                              "id"),
+                               "\"tie\" is reserved; give this response another id");
+    return 0;
+}
+
+/* Fails when the response has key although the project does not ask for
+ * it. */
+static int not_asked(const json_t *response, const char *key, const char *path, lp_verr *e)
+{
+    const json_t *v = json_object_get(response, key);
+    char field[256];
+    if (!v || json_is_null(v)) return 0;
+    return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                       "must be left out: the project does not ask for %s", key);
+}
+
+/* Checks response.aspects: one answer per project aspect, each a response
+ * id or, when ties are allowed, "tie". */
+static int check_aspects(const json_t *params, const json_t *task, const json_t *response,
+                         const char *path, lp_verr *e)
+{
+    const json_t *defs = json_object_get(params, "aspects"), *def;
+    const json_t *given = json_object_get(response, "aspects");
+    int allow_tie = json_is_true(json_object_get(params, "allow_tie"));
+    char field[256], at[256];
+    size_t i;
+    int rc;
+    if (!json_array_size(defs)) return not_asked(response, "aspects", path, e);
+    lp_path_key(field, sizeof field, path, "aspects");
+    if (!given || json_is_null(given)) return lp_verr_set(e, field, "is required");
+    if ((rc = lp_v_keys_in(defs, given, field, "aspects", 1, e))) return rc;
+    json_array_foreach(defs, i, def) {
+        const char *name = json_string_value(json_object_get(def, "name"));
+        const json_t *v = name ? json_object_get(given, name) : NULL;
+        if (!v) continue;
+        lp_path_key(at, sizeof at, field, name);
+        if (json_is_string(v) && strcmp(json_string_value(v), "tie") == 0) {
+            if (!allow_tie)
+                return lp_verr_set(e, at, "must name a response: the project does not allow "
+                                          "ties");
+            continue;
+        }
+        if ((rc = lp_v_response_id(task, v, at, NULL, e))) return rc;
+    }
+    return 0;
+}
+
+/* Checks a response {choice, tie?, strength?, aspects?, justification?}
+ * against what the project asks for. */
+static int validate_response(const json_t *params, const json_t *task, const json_t *response,
+                             const char *path, lp_verr *e)
+{
+    static const char *const keys[] = {"choice", "tie", "strength", "aspects", "justification",
+                                       NULL};
+    const json_t *choice;
+    const char *mode = json_string_value(json_object_get(params, "justification"));
+    char field[256], q[96];
+    int tie = 0, rc;
+    if ((rc = lp_v_object(response, path, e))) return rc;
+    if ((rc = lp_v_only_keys(response, path, keys, e))) return rc;
+    if ((rc = lp_v_bool(response, "tie", path, 0, &tie, e))) return rc;
+    if (tie && !json_is_true(json_object_get(params, "allow_tie")))
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, "tie"),
+                           "must be false: the project does not allow ties");
+    choice = json_object_get(response, "choice");
+    lp_path_key(field, sizeof field, path, "choice");
+    if (tie && choice && !json_is_null(choice))
+        return lp_verr_set(e, field, "must be null when tie is true (got %s)",
+                           json_is_string(choice) ? lp_quote(q, sizeof q, json_string_value(choice))
+                                                  : lp_json_type_name(choice));
+    if (!tie && (rc = lp_v_response_id(task, choice, field, NULL, e))) return rc;
+
+    if (!json_is_true(json_object_get(params, "strength"))) {
+        if ((rc = not_asked(response, "strength", path, e))) return rc;
+    } else if (tie) {
+        const json_t *s = json_object_get(response, "strength");
+        if (s && !json_is_null(s))
+            return lp_verr_set(e, lp_path_key(field, sizeof field, path, "strength"),
+                               "must be left out for a tie");
+    } else if ((rc = lp_v_int(response, "strength", path, 1, 1, 3, NULL, e))) {
+        return rc;
+    }
+
+    if ((rc = check_aspects(params, task, response, path, e))) return rc;
+    if (mode && strcmp(mode, "none") == 0) return not_asked(response, "justification", path, e);
+    int required = mode && strcmp(mode, "required") == 0;
+    return lp_v_string(response, "justification", path, required, required ? 1 : 0, 0, NULL, e);
+}
+
+const lp_kind lp_kind_comparison = {
+    .version = 1,
+    .name = "comparison",
+    .summary = "Say which of two or more model responses to a prompt is better (RLHF "
+               "preference).",
+    .validate_params = validate_params,
+    .validate_task = validate_task,
+    .validate_response = validate_response,
+};

@@ -1,0 +1,126 @@
+/* kind_rating.c -- Likert or numeric scores on named criteria.
+ *
+ * Each criterion is a scale from min to max in steps of step (by default
+ * 1 to 5 in steps of 1), optionally with a label for every point.  A valid
+ * score lies on the scale: min + k * step for a whole k, within a relative
+ * 1e-9, so agreement and aggregation can treat scores as points of the
+ * scale (ordinal or interval data). */
+#include <math.h>
+
+#include "kind.h"
+#include "util.h"
+
+/* Relative slack for "on the scale" tests, against rounding in x - min. */
+#define GRID_EPS 1e-9
+
+/* 1 when x is min + k * step for a whole k, within GRID_EPS. */
+static int on_grid(double x, double min, double step)
+{
+    double k = round((x - min) / step);
+    return fabs(x - (min + k * step)) <= GRID_EPS * fmax(1, fabs(x));
+}
+
+/* Checks one criterion (already a named object) and fills min (1), max
+ * (5), step (1) and required (true). */
+static int check_criterion(json_t *c, const char *at, lp_verr *e)
+{
+    double min, max, step;
+    const json_t *labels, *v;
+    char field[256];
+    size_t i;
+    int rc;
+    lp_json_default(c, "min", json_integer(1));
+    lp_json_default(c, "max", json_integer(5));
+    lp_json_default(c, "step", json_integer(1));
+    lp_json_default(c, "required", json_true());
+    if ((rc = lp_v_number(c, "min", at, 1, -HUGE_VAL, HUGE_VAL, &min, e)) ||
+        (rc = lp_v_number(c, "max", at, 1, -HUGE_VAL, HUGE_VAL, &max, e)) ||
+        (rc = lp_v_number(c, "step", at, 1, -HUGE_VAL, HUGE_VAL, &step, e)) ||
+        (rc = lp_v_bool(c, "required", at, 1, NULL, e)))
+        return rc;
+    if (max <= min)
+        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "max"),
+                           "must be greater than min (%g); got %g", min, max);
+    lp_path_key(field, sizeof field, at, "step");
+    if (step <= 0) return lp_verr_set(e, field, "must be greater than 0 (got %g)", step);
+    if (!isfinite((max - min) / step) || !on_grid(max, min, step))
+        return lp_verr_set(e, field, "must divide max - min (%g) into whole steps (got %g)",
+                           max - min, step);
+    if ((rc = lp_v_array(c, "labels", at, 0, 0, 0, &labels, e)) || !labels) return rc;
+    lp_path_key(field, sizeof field, at, "labels");
+    double points = round((max - min) / step) + 1;
+    if ((double)json_array_size(labels) != points)
+        return lp_verr_set(e, field, "must have one label per point of the scale, %.0f (has %zu)",
+                           points, json_array_size(labels));
+    json_array_foreach(labels, i, v) {
+        char lat[256];
+        if (!json_is_string(v))
+            return lp_verr_set(e, lp_path_index(lat, sizeof lat, field, i),
+                               "must be a string, not %s", lp_json_type_name(v));
+    }
+    return 0;
+}
+
+/* Checks params {criteria, instructions}: at least one criterion. */
+static int validate_params(json_t *params, lp_verr *e)
+{
+    static const char *const keys[] = {"criteria", "instructions", NULL};
+    static const char *const criterion_keys[] = {"min", "max", "step", "labels", "required",
+                                                 NULL};
+    json_t *c;
+    size_t i;
+    int rc;
+    if ((rc = lp_v_object(params, "params", e))) return rc;
+    if ((rc = lp_v_only_keys(params, "params", keys, e))) return rc;
+    if ((rc = lp_v_names(params, "criteria", "params", 1, 1, criterion_keys, e))) return rc;
+    json_array_foreach(json_object_get(params, "criteria"), i, c) {
+        char at[256];
+        if ((rc = check_criterion(c, lp_path_index(at, sizeof at, "params.criteria", i), e)))
+            return rc;
+    }
+    return lp_v_string(params, "instructions", "params", 0, 0, 0, NULL, e);
+}
+
+/* Checks a response {ratings: {criterion: score}, comment?}: required
+ * criteria present, each score on its criterion's scale. */
+static int validate_response(const json_t *params, const json_t *task, const json_t *response,
+                             const char *path, lp_verr *e)
+{
+    static const char *const keys[] = {"ratings", "comment", NULL};
+    const json_t *criteria = json_object_get(params, "criteria"), *ratings, *c;
+    char field[256], at[256];
+    size_t i;
+    int rc;
+    (void)task;
+    if ((rc = lp_v_object(response, path, e))) return rc;
+    if ((rc = lp_v_only_keys(response, path, keys, e))) return rc;
+    lp_path_key(field, sizeof field, path, "ratings");
+    ratings = json_object_get(response, "ratings");
+    if (!ratings || json_is_null(ratings)) return lp_verr_set(e, field, "is required");
+    if ((rc = lp_v_keys_in(criteria, ratings, field, "criteria", 1, e))) return rc;
+    json_array_foreach(criteria, i, c) {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        double min, max, step, x;
+        if (!name || !json_object_get(ratings, name) ||
+            lp_json_number(json_object_get(c, "min"), &min) ||
+            lp_json_number(json_object_get(c, "max"), &max) ||
+            lp_json_number(json_object_get(c, "step"), &step))
+            continue;
+        if ((rc = lp_v_number(ratings, name, field, 0, min, max, &x, e))) return rc;
+        if (json_is_null(json_object_get(ratings, name))) continue;
+        if (!on_grid(x, min, step))
+            return lp_verr_set(e, lp_path_key(at, sizeof at, field, name),
+                               "%g is not on the scale: use steps of %g from %g to %g", x, step,
+                               min, max);
+    }
+    return lp_v_string(response, "comment", path, 0, 0, 0, NULL, e);
+}
+
+const lp_kind lp_kind_rating = {
+    .version = 1,
+    .name = "rating",
+    .summary = "Score the task on named criteria, each a Likert or numeric scale.",
+    .validate_params = validate_params,
+    .validate_task = NULL,
+    .validate_response = validate_response,
+};

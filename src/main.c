@@ -1,0 +1,276 @@
+/* main.c -- the loupe command: serve, user, key, migrate.
+ *
+ * Every command reads the same settings (config.c) so `loupe user add`
+ * finds the database `loupe serve` uses. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "schema.h"
+#include "server.h"
+
+#define VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "loupe %s -- a self-hosted data engine for machine-learning teams\n\n"
+               "usage: loupe COMMAND [options]\n\n"
+               "commands:\n"
+               "  serve                      serve the API on --listen (default 127.0.0.1:8080)\n"
+               "  user add EMAIL --role admin|member [--name NAME] [--password-stdin]\n"
+               "  user list                  list users\n"
+               "  key create EMAIL [--name NAME]   make an API key (printed once)\n"
+               "  migrate                    apply database migrations and exit\n"
+               "  version                    print the version\n\n"
+               "settings (every command):\n", VERSION);
+    lp_config_help(f);
+    fprintf(f, "\nRun `loupe COMMAND --help` for a command's own help.\n");
+}
+
+static int wants_help(int argc, char **argv, int from)
+{
+    for (int i = from; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
+static const char *cmd_help[][2] = {
+    {"serve", "usage: loupe serve [--listen ADDR:PORT] [--db URL] [--data-dir DIR] [--demo]\n\n"
+              "Serves the JSON API under /v1, /healthz and /metrics.  SIGTERM or SIGINT stop\n"
+              "accepting connections, finish the requests in flight (up to 30 s) and close the\n"
+              "database.  --demo creates an admin, an API key and a demo project on a new database.\n"},
+    {"user", "usage: loupe user add EMAIL --role admin|member [--name NAME] [--password-stdin]\n"
+             "       loupe user list\n\n"
+             "Adds a user.  Without --password-stdin a random password is made and printed.\n"},
+    {"key", "usage: loupe key create EMAIL [--name NAME]\n\n"
+            "Makes an API key for the user and prints it.  It is stored only as a keyed hash\n"
+            "and cannot be shown again.\n"},
+    {"migrate", "usage: loupe migrate [--db URL]\n\nApplies pending schema migrations.\n"},
+};
+
+static void print_cmd_help(const char *cmd)
+{
+    for (size_t i = 0; i < LP_ARRAY_LEN(cmd_help); i++)
+        if (!strcmp(cmd_help[i][0], cmd)) {
+            fputs(cmd_help[i][1], stdout);
+            printf("\nsettings:\n");
+            lp_config_help(stdout);
+            return;
+        }
+    usage(stdout);
+}
+
+/* Opens the database for a one-shot command, migrated. */
+static int open_db(lp_config *cfg, lp_db **db)
+{
+    char *err = NULL;
+    mkdir(cfg->data_dir, 0755);
+    int rc = lp_auth_init(cfg->data_dir, &err);
+    if (rc == 0) rc = lp_db_open(cfg->db, db, &err);
+    if (rc == 0 && (rc = lp_db_migrate(*db)) < 0) err = lp_sprintf("migration failed: %s", lp_db_errmsg(*db));
+    if (rc < 0) {
+        fprintf(stderr, "loupe: %s\n", err ? err : lp_strerror(rc));
+        free(err);
+        lp_db_close(*db);
+        *db = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+/* Parses "--name VALUE"-style options after positional arguments. */
+static const char *opt(int argc, char **argv, int from, const char *name)
+{
+    for (int i = from; i < argc - 1; i++)
+        if (!strcmp(argv[i], name)) return argv[i + 1];
+    return NULL;
+}
+
+static int has_flag(int argc, char **argv, int from, const char *name)
+{
+    for (int i = from; i < argc; i++)
+        if (!strcmp(argv[i], name)) return 1;
+    return 0;
+}
+
+static int cmd_serve(lp_config *cfg, int argc, char **argv, int i)
+{
+    if (i < argc) {
+        fprintf(stderr, "loupe serve: unknown option \"%s\" (see loupe serve --help)\n", argv[i]);
+        return 2;
+    }
+    /* Block the stop signals in every thread; the main thread waits for them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    lp_server s;
+    char *err = NULL;
+    int rc = lp_server_start(&s, cfg, &err);
+    if (rc < 0) {
+        fprintf(stderr, "loupe serve: %s\n", err ? err : lp_strerror(rc));
+        free(err);
+        return 1;
+    }
+    lp_log(LP_LOG_INFO, "loupe %s serving http://%s/ (database %s, port %d)", VERSION, cfg->listen,
+           cfg->db, lp_http_port(s.http));
+    int sig = 0;
+    sigwait(&set, &sig);
+    lp_log(LP_LOG_INFO, "%s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    lp_server_stop(&s, 30000);
+    lp_log(LP_LOG_INFO, "stopped cleanly");
+    return 0;
+}
+
+static int cmd_user(lp_config *cfg, int argc, char **argv, int i)
+{
+    if (i < argc && !strcmp(argv[i], "list")) {
+        lp_db *db;
+        if (open_db(cfg, &db)) return 1;
+        lp_stmt *st;
+        if (lp_db_prepare(db, "SELECT id, email, role, name FROM users ORDER BY id", &st) == 0) {
+            while (lp_stmt_step(st) == LP_DB_ROW)
+                printf("%lld\t%s\t%s\t%s\n", (long long)lp_stmt_int64(st, 0), lp_stmt_text(st, 1),
+                       lp_stmt_text(st, 2), lp_stmt_text(st, 3));
+            lp_stmt_done(st);
+        }
+        lp_db_close(db);
+        return 0;
+    }
+    if (i + 1 >= argc || strcmp(argv[i], "add")) {
+        fputs(cmd_help[1][1], stderr);
+        return 2;
+    }
+    const char *email = argv[i + 1];
+    const char *role = opt(argc, argv, i + 2, "--role");
+    const char *name = opt(argc, argv, i + 2, "--name");
+    if (!role || (strcmp(role, "admin") && strcmp(role, "member"))) {
+        fprintf(stderr, "loupe user add: --role must be admin or member\n");
+        return 2;
+    }
+    if (!strchr(email, '@')) {
+        fprintf(stderr, "loupe user add: \"%s\" is not an email address\n", email);
+        return 2;
+    }
+    char password[1024] = "";
+    int generated = 0;
+    if (has_flag(argc, argv, i + 2, "--password-stdin")) {
+        if (!fgets(password, sizeof password, stdin)) password[0] = '\0';
+        password[strcspn(password, "\r\n")] = '\0';
+        if (strlen(password) < 8) {
+            fprintf(stderr, "loupe user add: the password must have at least 8 characters\n");
+            return 2;
+        }
+    }
+    lp_db *db;
+    if (open_db(cfg, &db)) return 1;
+    if (!password[0]) {
+        char tok[LP_TOKEN_MAX];
+        lp_auth_token_new("", tok);
+        tok[16] = '\0';
+        snprintf(password, sizeof password, "%s", tok);
+        generated = 1;
+    }
+    int64_t id;
+    int rc = lp_user_create(db, email, name, !strcmp(role, "admin"), password, &id);
+    lp_db_close(db);
+    if (rc == LP_EEXISTS) {
+        fprintf(stderr, "loupe user add: a user with email %s exists already\n", email);
+        return 1;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "loupe user add: %s\n", lp_strerror(rc));
+        return 1;
+    }
+    printf("user %lld: %s (%s)\n", (long long)id, email, role);
+    if (generated) printf("password: %s\n", password);
+    return 0;
+}
+
+static int cmd_key(lp_config *cfg, int argc, char **argv, int i)
+{
+    if (i + 1 >= argc || strcmp(argv[i], "create")) {
+        fputs(cmd_help[2][1], stderr);
+        return 2;
+    }
+    lp_db *db;
+    if (open_db(cfg, &db)) return 1;
+    lp_user u;
+    int rc = lp_user_by_email(db, argv[i + 1], &u);
+    if (rc == LP_ENOTFOUND) {
+        fprintf(stderr, "loupe key create: no user has email %s (add one with loupe user add)\n", argv[i + 1]);
+        lp_db_close(db);
+        return 1;
+    }
+    char key[LP_TOKEN_MAX];
+    if (rc == 0) rc = lp_key_create(db, u.id, opt(argc, argv, i + 2, "--name"), key, NULL);
+    lp_db_close(db);
+    if (rc < 0) {
+        fprintf(stderr, "loupe key create: %s\n", lp_strerror(rc));
+        return 1;
+    }
+    printf("%s\n", key);
+    fprintf(stderr, "(store this key now: it is not shown again)\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("loupe %s (schema %d)\n", VERSION, lp_migrations[lp_migration_count - 1].version);
+        return 0;
+    }
+    if (wants_help(argc, argv, 2)) {
+        print_cmd_help(cmd);
+        return 0;
+    }
+    lp_config cfg = {0};
+    char *err = NULL;
+    int i = 2;
+    /* Settings may come before or after a sub-command's own arguments. */
+    int rc = lp_config_load(&cfg, argc, argv, &i, &err);
+    if (rc < 0) {
+        fprintf(stderr, "loupe %s: %s\n", cmd, err);
+        free(err);
+        return 2;
+    }
+    if (!strcmp(cfg.log_level, "debug")) lp_log_level = LP_LOG_DEBUG;
+    else if (!strcmp(cfg.log_level, "warn")) lp_log_level = LP_LOG_WARN;
+    else if (!strcmp(cfg.log_level, "error")) lp_log_level = LP_LOG_ERROR;
+    int status;
+    if (!strcmp(cmd, "serve")) {
+        status = cmd_serve(&cfg, argc, argv, i);
+    } else if (!strcmp(cmd, "user")) {
+        status = cmd_user(&cfg, argc, argv, i);
+    } else if (!strcmp(cmd, "key")) {
+        status = cmd_key(&cfg, argc, argv, i);
+    } else if (!strcmp(cmd, "migrate")) {
+        lp_db *db;
+        status = open_db(&cfg, &db);
+        if (!status) {
+            int v = 0;
+            lp_db_schema_version(db, &v);
+            printf("database %s is at schema version %d\n", cfg.db, v);
+            lp_db_close(db);
+        }
+    } else {
+        fprintf(stderr, "loupe: unknown command \"%s\" (see loupe --help)\n", cmd);
+        status = 2;
+    }
+    lp_config_fini(&cfg);
+    return status;
+}

@@ -1,0 +1,39 @@
+/* server.h -- one running Loupe server: settings, database pool, HTTP
+ * daemon and metrics.  main.c starts it for `loupe serve`. */
+#ifndef LP_SERVER_H
+#define LP_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "metrics.h"
+
+struct lp_server {
+    lp_config *cfg;
+    lp_db_pool *pool;
+    lp_http *http;
+    lp_metrics metrics;
+    char *files_dir;                 /* DATA_DIR/files */
+    pthread_mutex_t login_mu;        /* guards the login throttle */
+    struct login_fail {
+        char email[64];
+        int64_t first_ms;
+        int count;
+    } login_fails[256];
+};
+
+/* Opens the database, applies migrations, optionally seeds the demo
+ * project, and starts HTTP.  On failure *errmsg (heap) says why. */
+int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg);
+/* Drains in-flight requests (up to timeout_ms) and closes everything. */
+void lp_server_stop(lp_server *s, int timeout_ms);
+
+/* Creates the demo admin, key and project on an empty database; prints the
+ * login and key.  Returns 0 (also when the database was not empty). */
+int lp_server_seed_demo(lp_db *db, const char *listen);
+
+#endif

@@ -1,0 +1,538 @@
+/* tasks.c -- see tasks.h.
+ *
+ * Bulk creation is the hot path: one prepared INSERT ... ON CONFLICT DO
+ * NOTHING RETURNING id per task (a taken unique_id returns no row, and the
+ * existing id is looked up), counters kept in memory and written once per
+ * flush, and a batch's status checked once per run of tasks in that batch. */
+#include "tasks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *const statuses[] = {LP_TASK_STATUSES, NULL};
+
+int lp_task_status_valid(const char *s)
+{
+    for (const char *const *p = statuses; *p; p++)
+        if (strcmp(*p, s) == 0) return 1;
+    return 0;
+}
+
+static const char *status_static(const char *s)
+{
+    for (const char *const *p = statuses; *p; p++)
+        if (strcmp(*p, s) == 0) return *p;
+    return "pending";
+}
+
+int lp_counts_add(lp_db *db, int64_t project_id, int64_t batch_id, const char *status,
+                  int64_t delta)
+{
+    if (delta == 0) return 0;
+    int rc = lp_db_run(db, "INSERT INTO project_counts (project_id, status, n) VALUES (?, ?, ?) "
+                           "ON CONFLICT (project_id, status) DO UPDATE SET n = project_counts.n + excluded.n",
+                       "isi", project_id, status, delta);
+    if (rc == 0 && batch_id)
+        rc = lp_db_run(db, "INSERT INTO batch_counts (batch_id, status, n) VALUES (?, ?, ?) "
+                           "ON CONFLICT (batch_id, status) DO UPDATE SET n = batch_counts.n + excluded.n",
+                       "isi", batch_id, status, delta);
+    return rc;
+}
+
+void lp_task_writer_init(lp_task_writer *w, lp_db *db, const lp_project *p)
+{
+    memset(w, 0, sizeof *w);
+    w->db = db;
+    w->project = p;
+}
+
+int lp_task_writer_flush(lp_task_writer *w)
+{
+    int rc = lp_counts_add(w->db, w->project->id, 0, "pending", w->project_pending);
+    for (int i = 0; rc == 0 && i < w->nbatch; i++) {
+        if (w->batch_pending[i])
+            rc = lp_db_run(w->db, "INSERT INTO batch_counts (batch_id, status, n) VALUES (?, 'pending', ?) "
+                                  "ON CONFLICT (batch_id, status) DO UPDATE SET n = batch_counts.n + excluded.n",
+                           "ii", w->batch_ids[i], w->batch_pending[i]);
+        w->batch_pending[i] = 0;
+    }
+    w->project_pending = 0;
+    return rc;
+}
+
+static void count_batch(lp_task_writer *w, int64_t batch_id)
+{
+    for (int i = 0; i < w->nbatch; i++)
+        if (w->batch_ids[i] == batch_id) {
+            w->batch_pending[i]++;
+            return;
+        }
+    if (w->nbatch == (int)LP_ARRAY_LEN(w->batch_ids)) lp_task_writer_flush(w), w->nbatch = 0;
+    w->batch_ids[w->nbatch] = batch_id;
+    w->batch_pending[w->nbatch++] = 1;
+}
+
+/* Looks up a batch by id or name in the writer's project; it must be
+ * staging to take tasks. */
+static int check_batch(lp_task_writer *w, const json_t *task, int64_t *batch_id, lp_verr *e)
+{
+    long long bid = 0;
+    const char *bname = NULL;
+    if (lp_v_int(task, "batch_id", "", 0, 1, INT64_MAX, &bid, e) ||
+        lp_v_string(task, "batch", "", 0, 1, 200, &bname, e))
+        return LP_EINVAL;
+    *batch_id = 0;
+    if (!bid && !bname) return 0;
+    if (bid && bid == w->last_batch && !bname) {
+        *batch_id = bid;
+        return 0;
+    }
+    lp_stmt *st;
+    int rc = lp_db_prepare(w->db, bname ? "SELECT id, status FROM batches WHERE project_id = ? AND name = ?"
+                                        : "SELECT id, status FROM batches WHERE project_id = ? AND id = ?", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, w->project->id);
+    if (bname) lp_stmt_bind_text(st, 2, bname);
+    else lp_stmt_bind_int64(st, 2, bid);
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        if (strcmp(lp_stmt_text(st, 1), "staging") != 0) {
+            rc = lp_verr_set(e, bname ? "batch" : "batch_id",
+                             "the batch is %s: tasks can only be added to a batch in staging",
+                             lp_stmt_text(st, 1));
+        } else {
+            *batch_id = lp_stmt_int64(st, 0);
+            rc = 0;
+        }
+    } else if (rc == LP_DB_DONE) {
+        rc = bname ? lp_verr_set(e, "batch", "no batch named \"%s\" in this project", bname)
+                   : lp_verr_set(e, "batch_id", "no batch %lld in this project", bid);
+    }
+    lp_stmt_done(st);
+    if (rc == 0 && !bname) w->last_batch = *batch_id;
+    return rc;
+}
+
+static const char *const attachment_types[] = {"image", "audio", "video", "text", "pointcloud",
+                                               "document", "other", NULL};
+
+static int is_sha256(const char *s)
+{
+    if (strlen(s) != 64) return 0;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f'))) return 0;
+    return 1;
+}
+
+static int check_attachments(lp_db *db, const json_t *task, lp_verr *e)
+{
+    const json_t *arr;
+    if (lp_v_array(task, "attachments", "", 0, 0, 100, &arr, e)) return LP_EINVAL;
+    size_t i;
+    const json_t *a;
+    json_array_foreach(arr, i, a) {
+        static const char *const keys[] = {"type", "url", "file", "content", "name", NULL};
+        char path[256];
+        lp_path_index(path, sizeof path, "attachments", i);
+        const char *type = NULL, *url = NULL, *file = NULL, *content = NULL;
+        if (lp_v_object(a, path, e) || lp_v_only_keys(a, path, keys, e) ||
+            lp_v_string(a, "type", path, 1, 1, 32, &type, e) ||
+            lp_v_string(a, "url", path, 0, 1, 4096, &url, e) ||
+            lp_v_string(a, "file", path, 0, 64, 64, &file, e) ||
+            lp_v_string(a, "content", path, 0, 0, 0, &content, e) ||
+            lp_v_string(a, "name", path, 0, 0, 256, NULL, e))
+            return LP_EINVAL;
+        int ok = 0;
+        for (const char *const *t = attachment_types; *t && !ok; t++) ok = !strcmp(*t, type);
+        char field[256];
+        if (!ok)
+            return lp_verr_set(e, lp_path_key(field, sizeof field, path, "type"),
+                               "\"%s\" is not an attachment type (image, audio, video, text, "
+                               "pointcloud, document or other)", type);
+        if (!!url + !!file + !!content != 1)
+            return lp_verr_set(e, path, "needs exactly one of url, file or content");
+        if (url && strncmp(url, "https://", 8) && strncmp(url, "http://", 7) &&
+            strncmp(url, "/v1/files/", 10))
+            return lp_verr_set(e, lp_path_key(field, sizeof field, path, "url"),
+                               "must be an http(s) URL or /v1/files/SHA256");
+        if (file) {
+            int64_t one;
+            if (!is_sha256(file))
+                return lp_verr_set(e, lp_path_key(field, sizeof field, path, "file"),
+                                   "must be the sha256 of an uploaded file (64 hex digits)");
+            int rc = lp_db_int64(db, &one, "SELECT 1 FROM files WHERE sha256 = ?", "s", file);
+            if (rc == LP_ENOTFOUND)
+                return lp_verr_set(e, lp_path_key(field, sizeof field, path, "file"),
+                                   "no uploaded file has sha256 %s", file);
+            if (rc < 0) return rc;
+        }
+    }
+    return 0;
+}
+
+/* Validates tags (array of 1..64-character strings, at most 50) and
+ * returns them sorted without duplicates, as a new array. */
+static int norm_tags(const json_t *tags, const char *path, json_t **out, lp_verr *e)
+{
+    *out = NULL;
+    if (!json_is_array(tags)) return lp_verr_set(e, path, "must be an array of strings");
+    if (json_array_size(tags) > 50) return lp_verr_set(e, path, "must have at most 50 tags");
+    const char *v[50];
+    size_t n = 0, i;
+    const json_t *t;
+    json_array_foreach(tags, i, t) {
+        char f[256];
+        lp_path_index(f, sizeof f, path, i);
+        if (!json_is_string(t) || json_string_length(t) == 0 || json_string_length(t) > 64)
+            return lp_verr_set(e, f, "must be a string of 1 to 64 characters");
+        const char *s = json_string_value(t);
+        size_t k = 0;
+        while (k < n && strcmp(v[k], s) < 0) k++;
+        if (k < n && strcmp(v[k], s) == 0) continue;
+        memmove(v + k + 1, v + k, (n - k) * sizeof v[0]);
+        v[k] = s;
+        n++;
+    }
+    json_t *arr = json_array();
+    for (i = 0; i < n; i++) json_array_append_new(arr, json_string(v[i]));
+    *out = arr;
+    return 0;
+}
+
+static const char *const task_keys[] = {"project_id", "batch_id", "batch", "unique_id", "attachments",
+                                        "data", "metadata", "priority", "tags",
+                                        "expected_response", "predictions", NULL};
+
+/* Checks everything about a task body that needs no database but the
+ * project; fills the normalised tags. */
+static int check_task(const lp_project *p, const json_t *task, json_t **tags, lp_verr *e)
+{
+    if (lp_v_object(task, "", e) || lp_v_only_keys(task, "", task_keys, e) ||
+        lp_v_string(task, "unique_id", "", 0, 1, 255, NULL, e) ||
+        lp_v_int(task, "priority", "", 0, -1000000000, 1000000000, NULL, e))
+        return LP_EINVAL;
+    static const char *const objs[] = {"data", "metadata", "expected_response"};
+    for (size_t i = 0; i < LP_ARRAY_LEN(objs); i++) {
+        const json_t *v = json_object_get(task, objs[i]);
+        if (v && !json_is_null(v) && lp_v_object(v, objs[i], e)) return LP_EINVAL;
+    }
+    const json_t *t = json_object_get(task, "tags");
+    if (t && norm_tags(t, "tags", tags, e)) return LP_EINVAL;
+    if (p->kind->validate_task && p->kind->validate_task(p->params, task, e)) return LP_EINVAL;
+    const json_t *exp = json_object_get(task, "expected_response");
+    if (exp && !json_is_null(exp) && p->kind->validate_response &&
+        p->kind->validate_response(p->params, task, exp, "expected_response", e))
+        return LP_EINVAL;
+    const json_t *preds;
+    if (lp_v_array(task, "predictions", "", 0, 0, 100, &preds, e)) return LP_EINVAL;
+    size_t i;
+    const json_t *pr;
+    json_array_foreach(preds, i, pr) {
+        static const char *const keys[] = {"model", "response", "score", NULL};
+        char path[256], rpath[256];
+        lp_path_index(path, sizeof path, "predictions", i);
+        if (lp_v_object(pr, path, e) || lp_v_only_keys(pr, path, keys, e) ||
+            lp_v_string(pr, "model", path, 0, 1, 200, NULL, e) ||
+            lp_v_number(pr, "score", path, 0, 0, 1, NULL, e))
+            return LP_EINVAL;
+        lp_path_key(rpath, sizeof rpath, path, "response");
+        const json_t *r = json_object_get(pr, "response");
+        if (!r) return lp_verr_set(e, rpath, "is required");
+        if (p->kind->validate_response &&
+            p->kind->validate_response(p->params, task, r, rpath, e))
+            return LP_EINVAL;
+    }
+    return 0;
+}
+
+static char *dump_or(const json_t *v, const char *dflt)
+{
+    if (!v || json_is_null(v)) return dflt ? lp_strdup(dflt) : NULL;
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
+{
+    json_t *tags = NULL;
+    int64_t batch_id = 0;
+    *id = 0;
+    int rc = check_task(w->project, task, &tags, e);
+    if (rc == 0) rc = check_batch(w, task, &batch_id, e);
+    if (rc == 0) rc = check_attachments(w->db, task, e);
+    if (rc < 0) {
+        json_decref(tags);
+        return rc;
+    }
+    const char *unique_id = json_string_value(json_object_get(task, "unique_id"));
+    char *att = dump_or(json_object_get(task, "attachments"), "[]");
+    char *data = dump_or(json_object_get(task, "data"), "{}");
+    char *md = dump_or(json_object_get(task, "metadata"), "{}");
+    char *tg = dump_or(tags, "[]");
+    char *exp = dump_or(json_object_get(task, "expected_response"), NULL);
+    char *preds = dump_or(json_object_get(task, "predictions"), NULL);
+    json_int_t prio = json_integer_value(json_object_get(task, "priority"));
+    int64_t now = lp_now_ms();
+    lp_stmt *st;
+    rc = lp_db_prepare(w->db, "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
+                              "attachments, data, metadata, tags, expected_response, predictions, "
+                              "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                              "ON CONFLICT (project_id, unique_id) DO NOTHING RETURNING id", &st);
+    if (rc == 0) {
+        lp_stmt_bind_int64(st, 1, w->project->id);
+        if (batch_id) lp_stmt_bind_int64(st, 2, batch_id);
+        else lp_stmt_bind_null(st, 2);
+        lp_stmt_bind_text(st, 3, unique_id);
+        lp_stmt_bind_int64(st, 4, prio);
+        lp_stmt_bind_text(st, 5, att);
+        lp_stmt_bind_text(st, 6, data);
+        lp_stmt_bind_text(st, 7, md);
+        lp_stmt_bind_text(st, 8, tg);
+        lp_stmt_bind_text(st, 9, exp);
+        lp_stmt_bind_text(st, 10, preds);
+        lp_stmt_bind_int64(st, 11, now);
+        lp_stmt_bind_int64(st, 12, now);
+        rc = lp_stmt_step(st);
+        if (rc == LP_DB_ROW) {
+            *id = lp_stmt_int64(st, 0);
+            rc = 0;
+        } else if (rc == LP_DB_DONE) {
+            rc = LP_EEXISTS;
+        }
+        lp_stmt_done(st);
+    }
+    if (rc == LP_EEXISTS) {
+        int r2 = lp_db_int64(w->db, id, "SELECT id FROM tasks WHERE project_id = ? AND unique_id = ?",
+                             "is", w->project->id, unique_id);
+        if (r2 < 0) rc = r2;
+        else lp_verr_set(e, "unique_id", "a task with unique_id \"%s\" already exists (id %lld)",
+                         unique_id, (long long)*id);
+    } else if (rc == 0) {
+        size_t i;
+        json_t *t;
+        json_array_foreach(tags, i, t) {
+            rc = lp_db_run(w->db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)",
+                           "iis", *id, w->project->id, json_string_value(t));
+            if (rc < 0) break;
+        }
+        if (rc == 0) {
+            w->project_pending++;
+            if (batch_id) count_batch(w, batch_id);
+        }
+    }
+    free(att);
+    free(data);
+    free(md);
+    free(tg);
+    free(exp);
+    free(preds);
+    json_decref(tags);
+    return rc;
+}
+
+#define TASK_COLS "id, project_id, batch_id, unique_id, status, priority, attachments, data, " \
+                  "metadata, tags, expected_response, predictions, created_at, updated_at"
+
+static json_t *col_json(lp_stmt *st, int col)
+{
+    if (lp_stmt_is_null(st, col)) return json_null();
+    size_t n;
+    const char *s = lp_stmt_textn(st, col, &n);
+    json_t *v = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+    return v ? v : json_null();
+}
+
+static json_t *col_time(lp_stmt *st, int col)
+{
+    char buf[40];
+    lp_time_format(lp_stmt_int64(st, col), buf, sizeof buf);
+    return json_string(buf);
+}
+
+static json_t *task_row(lp_stmt *st)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(lp_stmt_int64(st, 0)));
+    json_object_set_new(o, "project_id", json_integer(lp_stmt_int64(st, 1)));
+    json_object_set_new(o, "batch_id", lp_stmt_is_null(st, 2) ? json_null() : json_integer(lp_stmt_int64(st, 2)));
+    json_object_set_new(o, "unique_id", lp_stmt_is_null(st, 3) ? json_null() : json_string(lp_stmt_text(st, 3)));
+    json_object_set_new(o, "status", json_string(lp_stmt_text(st, 4)));
+    json_object_set_new(o, "priority", json_integer(lp_stmt_int64(st, 5)));
+    json_object_set_new(o, "attachments", col_json(st, 6));
+    json_object_set_new(o, "data", col_json(st, 7));
+    json_object_set_new(o, "metadata", col_json(st, 8));
+    json_object_set_new(o, "tags", col_json(st, 9));
+    json_object_set_new(o, "is_gold", json_boolean(!lp_stmt_is_null(st, 10)));
+    if (!lp_stmt_is_null(st, 10)) json_object_set_new(o, "expected_response", col_json(st, 10));
+    if (!lp_stmt_is_null(st, 11)) json_object_set_new(o, "predictions", col_json(st, 11));
+    json_object_set_new(o, "created_at", col_time(st, 12));
+    json_object_set_new(o, "updated_at", col_time(st, 13));
+    return o;
+}
+
+int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, "SELECT " TASK_COLS " FROM tasks WHERE id = ?", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, id);
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        *project_id = lp_stmt_int64(st, 1);
+        *out = task_row(st);
+        rc = 0;
+    } else if (rc == LP_DB_DONE) {
+        rc = LP_ENOTFOUND;
+    }
+    lp_stmt_done(st);
+    return rc;
+}
+
+int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_after)
+{
+    /* The SQL is assembled from a fixed set of clauses, so there are few
+     * distinct texts and each is prepared once per connection.  With a tag
+     * the scan walks task_tags(project_id, tag, task_id); otherwise the
+     * leading index is (project_id, [status,] id) or (batch_id, id), and the
+     * cursor is an id bound, so a page costs the same at any depth. */
+    lp_buf sql = {0};
+    if (f->tag)
+        lp_buf_puts(&sql, "SELECT " TASK_COLS " FROM tasks WHERE id IN (SELECT task_id FROM task_tags "
+                          "WHERE project_id = ? AND tag = ? AND task_id > ?) AND project_id = ?");
+    else
+        lp_buf_puts(&sql, "SELECT " TASK_COLS " FROM tasks WHERE project_id = ? AND id > ?");
+    if (f->batch_id) lp_buf_puts(&sql, " AND batch_id = ?");
+    if (f->status) lp_buf_puts(&sql, " AND status = ?");
+    if (f->unique_id) lp_buf_puts(&sql, " AND unique_id = ?");
+    if (f->created_after) lp_buf_puts(&sql, " AND created_at >= ?");
+    if (f->created_before) lp_buf_puts(&sql, " AND created_at < ?");
+    if (f->updated_after) lp_buf_puts(&sql, " AND updated_at >= ?");
+    if (f->updated_before) lp_buf_puts(&sql, " AND updated_at < ?");
+    lp_buf_puts(&sql, " ORDER BY id LIMIT ?");
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, sql.data, &st);
+    lp_buf_fini(&sql);
+    if (rc < 0) return rc;
+    int i = 1;
+    if (f->tag) {
+        lp_stmt_bind_int64(st, i++, f->project_id);
+        lp_stmt_bind_text(st, i++, f->tag);
+        lp_stmt_bind_int64(st, i++, f->after_id);
+        lp_stmt_bind_int64(st, i++, f->project_id);
+    } else {
+        lp_stmt_bind_int64(st, i++, f->project_id);
+        lp_stmt_bind_int64(st, i++, f->after_id);
+    }
+    if (f->batch_id) lp_stmt_bind_int64(st, i++, f->batch_id);
+    if (f->status) lp_stmt_bind_text(st, i++, f->status);
+    if (f->unique_id) lp_stmt_bind_text(st, i++, f->unique_id);
+    if (f->created_after) lp_stmt_bind_int64(st, i++, f->created_after);
+    if (f->created_before) lp_stmt_bind_int64(st, i++, f->created_before);
+    if (f->updated_after) lp_stmt_bind_int64(st, i++, f->updated_after);
+    if (f->updated_before) lp_stmt_bind_int64(st, i++, f->updated_before);
+    lp_stmt_bind_int64(st, i++, f->limit + 1);
+    int n = 0;
+    int64_t last = 0;
+    *next_after = 0;
+    while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
+        if (n == f->limit) {
+            *next_after = last;
+            break;
+        }
+        last = lp_stmt_int64(st, 0);
+        json_array_append_new(arr, task_row(st));
+        n++;
+    }
+    lp_stmt_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int lp_task_set_status(lp_db *db, int64_t id, const char *to, const char *const *refuse,
+                       const char **from)
+{
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    lp_stmt *st;
+    int64_t project_id = 0, batch_id = 0;
+    const char *old = NULL;
+    rc = lp_db_prepare(db, "SELECT project_id, batch_id, status FROM tasks WHERE id = ?", &st);
+    if (rc == 0) {
+        lp_stmt_bind_int64(st, 1, id);
+        rc = lp_stmt_step(st);
+        if (rc == LP_DB_ROW) {
+            project_id = lp_stmt_int64(st, 0);
+            batch_id = lp_stmt_is_null(st, 1) ? 0 : lp_stmt_int64(st, 1);
+            old = status_static(lp_stmt_text(st, 2));
+            rc = 0;
+        } else if (rc == LP_DB_DONE) {
+            rc = LP_ENOTFOUND;
+        }
+        lp_stmt_done(st);
+    }
+    if (from) *from = old;
+    for (const char *const *r = refuse; rc == 0 && r && *r; r++)
+        if (strcmp(*r, old) == 0) rc = LP_ECONFLICT;
+    if (rc == 0 && strcmp(old, to) != 0) {
+        rc = lp_db_run(db, "UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?", "sii", to,
+                       lp_now_ms(), id);
+        if (rc == 0) rc = lp_counts_add(db, project_id, batch_id, old, -1);
+        if (rc == 0) rc = lp_counts_add(db, project_id, batch_id, to, 1);
+    }
+    if (rc == 0) return lp_db_commit(db);
+    lp_db_rollback(db);
+    return rc;
+}
+
+int lp_task_set_metadata(lp_db *db, int64_t id, const json_t *metadata)
+{
+    char *md = json_dumps(metadata, JSON_COMPACT);
+    int rc = lp_db_run(db, "UPDATE tasks SET metadata = ?, updated_at = ? WHERE id = ?", "sii", md,
+                       lp_now_ms(), id);
+    free(md);
+    if (rc == 0 && lp_db_changes(db) == 0) rc = LP_ENOTFOUND;
+    return rc;
+}
+
+int lp_task_tags(lp_db *db, int64_t id, const json_t *tags, int add, lp_verr *e)
+{
+    json_t *norm;
+    if (norm_tags(tags, "tags", &norm, e)) return LP_EINVAL;
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) {
+        json_decref(norm);
+        return rc;
+    }
+    int64_t project_id = 0;
+    rc = lp_db_int64(db, &project_id, "SELECT project_id FROM tasks WHERE id = ?", "i", id);
+    size_t i;
+    json_t *t;
+    json_array_foreach(norm, i, t) {
+        if (rc < 0) break;
+        const char *tag = json_string_value(t);
+        if (add)
+            rc = lp_db_run(db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?) "
+                               "ON CONFLICT (task_id, tag) DO NOTHING", "iis", id, project_id, tag);
+        else
+            rc = lp_db_run(db, "DELETE FROM task_tags WHERE task_id = ? AND tag = ?", "is", id, tag);
+    }
+    /* Rewrite the task's copy of its tags from the table, sorted. */
+    json_t *all = json_array();
+    lp_stmt *st;
+    if (rc == 0 && (rc = lp_db_prepare(db, "SELECT tag FROM task_tags WHERE task_id = ? ORDER BY tag", &st)) == 0) {
+        lp_stmt_bind_int64(st, 1, id);
+        while ((rc = lp_stmt_step(st)) == LP_DB_ROW) json_array_append_new(all, json_string(lp_stmt_text(st, 0)));
+        lp_stmt_done(st);
+    }
+    if (rc >= 0 && json_array_size(all) > 50) rc = lp_verr_set(e, "tags", "a task has at most 50 tags");
+    if (rc >= 0) {
+        char *s = json_dumps(all, JSON_COMPACT);
+        rc = lp_db_run(db, "UPDATE tasks SET tags = ?, updated_at = ? WHERE id = ?", "sii", s, lp_now_ms(), id);
+        free(s);
+    }
+    json_decref(all);
+    json_decref(norm);
+    if (rc == 0) return lp_db_commit(db);
+    lp_db_rollback(db);
+    return rc;
+}

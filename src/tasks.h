@@ -1,0 +1,74 @@
+/* tasks.h -- tasks: validation of task input, creation (one or in bulk),
+ * reading, listing with keyset cursors, status changes, metadata and tags.
+ *
+ * Invariant: project_counts and batch_counts hold, for every project and
+ * batch, the number of tasks in each status.  Every function here that
+ * creates a task or changes its status updates them in the same
+ * transaction, so nothing ever counts rows of the tasks table. */
+#ifndef LP_TASKS_H
+#define LP_TASKS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "project.h"
+#include "valid.h"
+
+/* Task statuses.  The labeling engine moves tasks between them. */
+#define LP_TASK_STATUSES "pending", "in_progress", "review", "completed", "canceled"
+int lp_task_status_valid(const char *s);
+
+/* Adds delta to the counters of (project, batch (0: none), status). */
+int lp_counts_add(lp_db *db, int64_t project_id, int64_t batch_id, const char *status,
+                  int64_t delta);
+
+/* A task writer creates tasks of one project, in the caller's transaction,
+ * and keeps counter changes until lp_task_writer_flush(). */
+typedef struct lp_task_writer {
+    lp_db *db;
+    const lp_project *project;
+    int64_t project_pending;
+    int64_t batch_ids[8], batch_pending[8];   /* small cache of batches seen */
+    int nbatch;
+    int64_t last_batch;            /* last batch checked: it is staging */
+} lp_task_writer;
+
+void lp_task_writer_init(lp_task_writer *w, lp_db *db, const lp_project *p);
+/* Validates one task body (the fields of POST /v1/tasks minus project_id)
+ * and inserts it.  Returns 0 with *id set; LP_EEXISTS with *id set to the
+ * task that already has this unique_id; LP_EINVAL with e filled; another
+ * LP_E* code on a database error. */
+int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e);
+/* Writes the pending counter changes (call before commit). */
+int lp_task_writer_flush(lp_task_writer *w);
+
+/* The task as JSON; LP_ENOTFOUND if missing.  *project_id receives its
+ * project (for permission checks). */
+int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out);
+
+typedef struct lp_task_filter {
+    int64_t project_id;          /* required */
+    int64_t batch_id;            /* 0: any */
+    const char *status;          /* NULL: any */
+    const char *unique_id;
+    const char *tag;
+    int64_t created_after, created_before, updated_after, updated_before;  /* 0: none */
+    int64_t after_id;            /* the cursor: ids greater than this */
+    int limit;
+} lp_task_filter;
+
+/* Appends up to f->limit tasks in id order to arr; *next_after is the id to
+ * continue after, or 0 when there are no more. */
+int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_after);
+
+/* Moves a task to status to.  LP_ECONFLICT when its status is one of the
+ * NULL-terminated list refuse (e.g. cancelling a completed task); *from
+ * receives the old status (static string) if not NULL. */
+int lp_task_set_status(lp_db *db, int64_t id, const char *to, const char *const *refuse,
+                       const char **from);
+int lp_task_set_metadata(lp_db *db, int64_t id, const json_t *metadata);
+/* Adds (add=1) or removes tags; tags is an array of strings, validated. */
+int lp_task_tags(lp_db *db, int64_t id, const json_t *tags, int add, lp_verr *e);
+
+#endif

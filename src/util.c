@@ -1,0 +1,281 @@
+/* util.c -- see util.h.  Nothing here touches the network or the database. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *lp_strerror(int rc)
+{
+    switch (rc) {
+#define LP_ERR_CASE(name, value, text)                                        \
+    case value: return text;
+        LP_ERRORS(LP_ERR_CASE)
+#undef LP_ERR_CASE
+    }
+    return "unknown error";
+}
+
+static void oom(size_t n)
+{
+    fprintf(stderr, "loupe: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *lp_malloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+void *lp_calloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) oom(n * size);
+    return p;
+}
+
+void *lp_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) oom(n);
+    return q;
+}
+
+char *lp_strdup(const char *s)
+{
+    return lp_strndup(s, strlen(s));
+}
+
+char *lp_strndup(const char *s, size_t n)
+{
+    char *p = lp_malloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *lp_sprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) oom(0);
+    return s;
+}
+
+static void buf_reserve(lp_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1) cap *= 2;
+    b->data = lp_realloc(b->data, cap);
+    b->cap = cap;
+}
+
+void lp_buf_append(lp_buf *b, const void *data, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void lp_buf_puts(lp_buf *b, const char *s)
+{
+    lp_buf_append(b, s, strlen(s));
+}
+
+void lp_buf_printf(lp_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void lp_buf_fini(lp_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Arena blocks are a singly linked list; a request rarely needs more than
+ * the first 4 KiB block, so the common case is one malloc per request. */
+struct lp_arena_block {
+    lp_arena_block *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+void *lp_arena_alloc(lp_arena *a, size_t n)
+{
+    n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+    lp_arena_block *b = a->head;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > 4096 ? n : 4096;
+        b = lp_malloc(sizeof(*b) + cap);
+        b->used = 0;
+        b->cap = cap;
+        b->next = a->head;
+        a->head = b;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+char *lp_arena_strdup(lp_arena *a, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = lp_arena_alloc(a, n);
+    memcpy(p, s, n);
+    return p;
+}
+
+char *lp_arena_sprintf(lp_arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *p = lp_arena_alloc(a, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void lp_arena_fini(lp_arena *a)
+{
+    lp_arena_block *b = a->head;
+    while (b) {
+        lp_arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    a->head = NULL;
+}
+
+int lp_log_level = LP_LOG_INFO;
+
+void lp_log_(int level, const char *fmt, ...)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    char ts[40];
+    lp_time_format(lp_now_ms(), ts, sizeof ts);
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s %s %s\n", ts, names[level & 3], line);
+}
+
+int64_t lp_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t lp_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void lp_time_format(int64_t ms, char *out, size_t n)
+{
+    time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    int frac = (int)(ms - (int64_t)secs * 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+static int digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i])) return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+int lp_time_parse(const char *s, int64_t *out)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, off = 0;
+    const char *p = s;
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+        digits(&p, 2, &d))
+        return LP_EINVAL;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p++;
+        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi)) return LP_EINVAL;
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &sec)) return LP_EINVAL;
+            if (*p == '.') {
+                p++;
+                int scale = 100;
+                if (!isdigit((unsigned char)*p)) return LP_EINVAL;
+                while (isdigit((unsigned char)*p)) {
+                    ms += (*p - '0') * scale;
+                    scale /= 10;
+                    p++;
+                }
+            }
+        }
+        if (*p == 'Z' || *p == 'z') {
+            p++;
+        } else if (*p == '+' || *p == '-') {
+            int sign = *p++ == '-' ? -1 : 1, oh, om;
+            if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om)) return LP_EINVAL;
+            off = sign * (oh * 60 + om);
+        } else {
+            return LP_EINVAL;
+        }
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return LP_EINVAL;
+    /* Days from civil (Howard Hinnant's algorithm). */
+    int yy = y - (mo <= 2);
+    int era = (yy >= 0 ? yy : yy - 399) / 400;
+    int yoe = yy - era * 400;
+    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - (int64_t)off * 60;
+    *out = secs * 1000 + ms;
+    return 0;
+}
+
+int lp_parse_int64(const char *s, int64_t *out)
+{
+    if (!s || !*s) return LP_EINVAL;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || isspace((unsigned char)*s)) return LP_EINVAL;
+    *out = v;
+    return 0;
+}

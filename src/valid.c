@@ -1,0 +1,522 @@
+/* valid.c -- see valid.h.  Pure: no I/O. */
+#include "valid.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+int lp_verr_set(lp_verr *e, const char *field, const char *fmt, ...)
+{
+    if (!e) return LP_EINVAL;
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+    return LP_EINVAL;
+}
+
+char *lp_path_key(char *out, size_t n, const char *path, const char *key)
+{
+    if (path && *path)
+        snprintf(out, n, "%s.%s", path, key);
+    else
+        snprintf(out, n, "%s", key);
+    return out;
+}
+
+char *lp_path_index(char *out, size_t n, const char *path, size_t i)
+{
+    snprintf(out, n, "%s[%zu]", path ? path : "", i);
+    return out;
+}
+
+const char *lp_json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+int lp_json_number(const json_t *v, double *out)
+{
+    if (json_is_integer(v)) {
+        *out = (double)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_real(v) && isfinite(json_real_value(v))) {
+        *out = json_real_value(v);
+        return 0;
+    }
+    return LP_EINVAL;
+}
+
+int lp_v_object(const json_t *v, const char *path, lp_verr *e)
+{
+    if (json_is_object(v)) return 0;
+    return lp_verr_set(e, path, "must be an object, not %s", v ? lp_json_type_name(v) : "missing");
+}
+
+/* Looks up obj[key]; returns 1 if present and not null, 0 if absent (error
+ * set when required). */
+static int lookup(const json_t *obj, const char *key, const char *path, int required,
+                  const json_t **v, char *field, lp_verr *e, int *rc)
+{
+    lp_path_key(field, 256, path, key);
+    *rc = 0;
+    *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (*v && !json_is_null(*v)) return 1;
+    if (required) *rc = lp_verr_set(e, field, "is required");
+    return 0;
+}
+
+int lp_v_string(const json_t *obj, const char *key, const char *path, int required,
+                size_t min_len, size_t max_len, const char **out, lp_verr *e)
+{
+    const json_t *v;
+    char field[256];
+    int rc;
+    if (!lookup(obj, key, path, required, &v, field, e, &rc)) return rc;
+    if (!json_is_string(v))
+        return lp_verr_set(e, field, "must be a string, not %s", lp_json_type_name(v));
+    size_t n = lp_utf8_len(json_string_value(v), json_string_length(v));
+    if (n < min_len)
+        return lp_verr_set(e, field, min_len == 1 ? "must not be empty"
+                                                  : "must be at least %zu characters", min_len);
+    if (max_len && n > max_len)
+        return lp_verr_set(e, field, "must be at most %zu characters (has %zu)", max_len, n);
+    if (out) *out = json_string_value(v);
+    return 0;
+}
+
+int lp_v_int(const json_t *obj, const char *key, const char *path, int required,
+             long long min, long long max, long long *out, lp_verr *e)
+{
+    const json_t *v;
+    char field[256];
+    int rc;
+    if (!lookup(obj, key, path, required, &v, field, e, &rc)) return rc;
+    long long x;
+    if (json_is_integer(v))
+        x = json_integer_value(v);
+    else if (json_is_real(v) && json_real_value(v) == floor(json_real_value(v)) &&
+             fabs(json_real_value(v)) < 9e15)
+        x = (long long)json_real_value(v);
+    else
+        return lp_verr_set(e, field, "must be an integer, not %s", lp_json_type_name(v));
+    if (x < min || x > max)
+        return lp_verr_set(e, field, "must be between %lld and %lld (got %lld)", min, max, x);
+    if (out) *out = x;
+    return 0;
+}
+
+int lp_v_number(const json_t *obj, const char *key, const char *path, int required,
+                double min, double max, double *out, lp_verr *e)
+{
+    const json_t *v;
+    char field[256];
+    int rc;
+    if (!lookup(obj, key, path, required, &v, field, e, &rc)) return rc;
+    double x;
+    if (lp_json_number(v, &x))
+        return lp_verr_set(e, field, "must be a number, not %s", lp_json_type_name(v));
+    if (x < min || x > max)
+        return lp_verr_set(e, field, "must be between %g and %g (got %g)", min, max, x);
+    if (out) *out = x;
+    return 0;
+}
+
+int lp_v_bool(const json_t *obj, const char *key, const char *path, int required,
+              int *out, lp_verr *e)
+{
+    const json_t *v;
+    char field[256];
+    int rc;
+    if (!lookup(obj, key, path, required, &v, field, e, &rc)) return rc;
+    if (!json_is_boolean(v))
+        return lp_verr_set(e, field, "must be true or false, not %s", lp_json_type_name(v));
+    if (out) *out = json_is_true(v);
+    return 0;
+}
+
+int lp_v_array(const json_t *obj, const char *key, const char *path, int required,
+               size_t min_items, size_t max_items, const json_t **out, lp_verr *e)
+{
+    const json_t *v;
+    char field[256];
+    int rc;
+    if (out) *out = NULL;
+    if (!lookup(obj, key, path, required, &v, field, e, &rc)) return rc;
+    if (!json_is_array(v))
+        return lp_verr_set(e, field, "must be an array, not %s", lp_json_type_name(v));
+    size_t n = json_array_size(v);
+    if (n < min_items)
+        return lp_verr_set(e, field, "must have at least %zu item%s", min_items,
+                           min_items == 1 ? "" : "s");
+    if (max_items && n > max_items)
+        return lp_verr_set(e, field, "must have at most %zu items (has %zu)", max_items, n);
+    if (out) *out = v;
+    return 0;
+}
+
+int lp_v_only_keys(const json_t *obj, const char *path, const char *const *allowed,
+                   lp_verr *e)
+{
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, key) == 0;
+        if (!ok) {
+            char field[256];
+            lp_path_key(field, sizeof field, path, key);
+            return lp_verr_set(e, field, "is not a known field");
+        }
+    }
+    return 0;
+}
+
+size_t lp_utf8_len(const char *s, size_t nbytes)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nbytes; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80) n++;
+    return n;
+}
+
+size_t lp_utf8_offset(const char *s, size_t nbytes, size_t cp)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < nbytes; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && n++ == cp) return i;
+    return nbytes;
+}
+
+/* ---- Helpers shared by the annotation kinds ----------------------------- */
+
+char *lp_quote(char *out, size_t n, const char *s)
+{
+    size_t o = 0, room = n - 5; /* keeps space for ..." and the NUL */
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    out[o++] = '"';
+    for (; *p; p++) {
+        char esc[8];
+        size_t k;
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\', esc[1] = (char)*p, k = 2;
+        } else if (*p < 0x20) {
+            k = (size_t)snprintf(esc, sizeof esc, "\\u%04x", *p);
+        } else {
+            esc[0] = (char)*p, k = 1;
+        }
+        if (o + k > room) break;
+        memcpy(out + o, esc, k);
+        o += k;
+    }
+    if (*p) {
+        /* Cut: drop a partly copied UTF-8 sequence, then mark the cut. */
+        if ((*p & 0xC0) == 0x80) {
+            while (o > 1 && ((unsigned char)out[o - 1] & 0xC0) == 0x80) o--;
+            if (o > 1 && (unsigned char)out[o - 1] >= 0xC0) o--;
+        }
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return out;
+}
+
+void lp_json_default(json_t *obj, const char *key, json_t *value)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (json_is_object(obj) && (!v || json_is_null(v)))
+        json_object_set_new(obj, key, value);
+    else
+        json_decref(value);
+}
+
+/* A hint naming the first few allowed values, " (cat, bird, ...)", built
+ * one name at a time to follow a message such as "... is not in the
+ * project's labels".  It stays "" when no name is added. */
+typedef struct hint {
+    char s[200];
+    size_t len, count;
+    int full;
+} hint;
+
+static void hint_add(hint *h, const char *name)
+{
+    if (h->full || !name) return;
+    size_t room = sizeof h->s - h->len;
+    const char *sep = h->count ? ", " : " (";
+    /* Keeps 7 bytes for a final ", ...)" and the NUL. */
+    if (h->count == 8 || strlen(sep) + strlen(name) + 7 > room) {
+        h->len += (size_t)snprintf(h->s + h->len, room, "%s...", sep);
+        h->full = 1;
+        return;
+    }
+    h->len += (size_t)snprintf(h->s + h->len, room, "%s%s", sep, name);
+    h->count++;
+}
+
+static const char *hint_end(hint *h)
+{
+    if (h->count || h->full) snprintf(h->s + h->len, sizeof h->s - h->len, ")");
+    return h->s;
+}
+
+/* The hint for the names of a list checked by lp_v_names. */
+static const char *names_hint(const json_t *list, hint *h)
+{
+    size_t i;
+    const json_t *item;
+    json_array_foreach(list, i, item) {
+        hint_add(h, json_string_value(json_object_get(item, "name")));
+    }
+    return hint_end(h);
+}
+
+int lp_v_names(json_t *obj, const char *key, const char *path, int required,
+               size_t min_items, const char *const *extra, lp_verr *e)
+{
+    const json_t *clist;
+    char field[256];
+    int rc = lp_v_array(obj, key, path, required, min_items, 0, &clist, e);
+    if (rc) return rc;
+    if (!clist) {
+        json_object_set_new(obj, key, json_array());
+        return 0;
+    }
+    json_t *list = (json_t *)clist;
+    const char *allowed[16] = {"name", "description"};
+    size_t na = 2;
+    for (const char *const *x = extra; x && *x && na < LP_ARRAY_LEN(allowed) - 1; x++)
+        allowed[na++] = *x;
+    lp_path_key(field, sizeof field, path, key);
+
+    json_t *seen = json_object(); /* name -> index, to find repeats */
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        char at[256], name_at[256], q[96];
+        lp_path_index(at, sizeof at, field, i);
+        if (json_is_string(item)) {
+            /* A bare name: errors point at the item itself. */
+            snprintf(name_at, sizeof name_at, "%s", at);
+            json_t *o = json_object();
+            json_object_set(o, "name", item);
+            json_array_set_new(list, i, o);
+            item = o;
+        } else if (json_is_object(item)) {
+            lp_path_key(name_at, sizeof name_at, at, "name");
+        } else {
+            rc = lp_verr_set(e, at, "must be a name or an object with a \"name\", not %s",
+                             lp_json_type_name(item));
+            goto fail;
+        }
+        if ((rc = lp_v_only_keys(item, at, allowed, e))) goto fail;
+        const json_t *name = json_object_get(item, "name");
+        if (!name || json_is_null(name)) {
+            rc = lp_verr_set(e, name_at, "is required");
+            goto fail;
+        }
+        if (!json_is_string(name)) {
+            rc = lp_verr_set(e, name_at, "must be a string, not %s", lp_json_type_name(name));
+            goto fail;
+        }
+        size_t len = json_string_length(name);
+        const char *s = json_string_value(name);
+        if (len == 0) {
+            rc = lp_verr_set(e, name_at, "must not be empty");
+            goto fail;
+        }
+        if (strlen(s) != len) {
+            rc = lp_verr_set(e, name_at, "must not contain a NUL character");
+            goto fail;
+        }
+        const json_t *prev = json_object_get(seen, s);
+        if (prev) {
+            rc = lp_verr_set(e, name_at, "%s is already the name of %s[%lld]",
+                             lp_quote(q, sizeof q, s), field, json_integer_value(prev));
+            goto fail;
+        }
+        json_object_set_new(seen, s, json_integer((json_int_t)i));
+        if ((rc = lp_v_string(item, "description", at, 0, 0, 0, NULL, e))) goto fail;
+    }
+    json_decref(seen);
+    return 0;
+fail:
+    json_decref(seen);
+    return rc;
+}
+
+long lp_names_find(const json_t *list, const char *name, size_t len)
+{
+    size_t i;
+    const json_t *item;
+    json_array_foreach(list, i, item) {
+        const json_t *v = json_object_get(item, "name");
+        if (json_is_string(v) && json_string_length(v) == len &&
+            memcmp(json_string_value(v), name, len) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+int lp_v_name_in(const json_t *list, const json_t *v, const char *field, const char *what,
+                 size_t *index, lp_verr *e)
+{
+    char q[96];
+    hint h = {.len = 0};
+    if (!v || json_is_null(v)) return lp_verr_set(e, field, "is required");
+    if (!json_is_string(v))
+        return lp_verr_set(e, field, "must be a string, not %s", lp_json_type_name(v));
+    long k = lp_names_find(list, json_string_value(v), json_string_length(v));
+    if (k < 0)
+        return lp_verr_set(e, field, "%s is not in the project's %s%s",
+                           lp_quote(q, sizeof q, json_string_value(v)), what,
+                           names_hint(list, &h));
+    if (index) *index = (size_t)k;
+    return 0;
+}
+
+int lp_v_keys_in(const json_t *list, const json_t *obj, const char *path, const char *what,
+                 int required_default, lp_verr *e)
+{
+    char field[256], q[96];
+    hint h = {.len = 0};
+    const char *key;
+    size_t klen, i;
+    const json_t *v, *item;
+    int rc = lp_v_object(obj, path, e);
+    if (rc) return rc;
+    json_object_keylen_foreach((json_t *)obj, key, klen, v) {
+        if (lp_names_find(list, key, klen) < 0)
+            return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                               "%s is not in the project's %s%s", lp_quote(q, sizeof q, key),
+                               what, names_hint(list, &h));
+    }
+    json_array_foreach(list, i, item) {
+        const char *name = json_string_value(json_object_get(item, "name"));
+        const json_t *req = json_object_get(item, "required");
+        int required = req ? json_is_true(req) : required_default;
+        if (!name || !required) continue;
+        v = json_object_get(obj, name);
+        if (!v || json_is_null(v))
+            return lp_verr_set(e, lp_path_key(field, sizeof field, path, name), "is required");
+    }
+    return 0;
+}
+
+long lp_task_attachment(const json_t *task, const char *const *types)
+{
+    size_t i;
+    const json_t *item;
+    json_array_foreach(json_object_get(task, "attachments"), i, item) {
+        const char *type = json_string_value(json_object_get(item, "type"));
+        for (const char *const *t = types; type && *t; t++)
+            if (strcmp(type, *t) == 0) return (long)i;
+    }
+    return -1;
+}
+
+int lp_v_task_responses(const json_t *task, lp_verr *e)
+{
+    static const char *const keys[] = {"id", "text", "model", NULL};
+    const json_t *data = json_object_get(task, "data"), *list;
+    int rc = lp_v_object(data, "data", e);
+    if (rc) return rc;
+    if ((rc = lp_v_array(data, "responses", "data", 1, 2, 0, &list, e))) return rc;
+
+    json_t *seen = json_object(); /* id -> index, to find repeats */
+    size_t i;
+    const json_t *item;
+    json_array_foreach(list, i, item) {
+        char at[256], id_at[256], buf[24], q[96];
+        const char *id;
+        lp_path_index(at, sizeof at, "data.responses", i);
+        if (json_is_string(item)) {
+            snprintf(id_at, sizeof id_at, "%s", at);
+            id = lp_task_response_id(task, i, buf, sizeof buf);
+        } else if (json_is_object(item)) {
+            lp_path_key(id_at, sizeof id_at, at, "id");
+            if ((rc = lp_v_only_keys(item, at, keys, e))) goto fail;
+            if ((rc = lp_v_string(item, "id", at, 1, 1, 0, &id, e))) goto fail;
+            if ((rc = lp_v_string(item, "text", at, 1, 0, 0, NULL, e))) goto fail;
+            if ((rc = lp_v_string(item, "model", at, 0, 0, 0, NULL, e))) goto fail;
+            if (strlen(id) != json_string_length(json_object_get(item, "id"))) {
+                rc = lp_verr_set(e, id_at, "must not contain a NUL character");
+                goto fail;
+            }
+        } else {
+            rc = lp_verr_set(e, at,
+                             "must be a string or an object with \"id\" and \"text\", not %s",
+                             lp_json_type_name(item));
+            goto fail;
+        }
+        const json_t *prev = json_object_get(seen, id);
+        if (prev) {
+            rc = lp_verr_set(e, id_at, "%s is already the id of data.responses[%lld]",
+                             lp_quote(q, sizeof q, id), json_integer_value(prev));
+            goto fail;
+        }
+        json_object_set_new(seen, id, json_integer((json_int_t)i));
+    }
+    json_decref(seen);
+    return 0;
+fail:
+    json_decref(seen);
+    return rc;
+}
+
+size_t lp_task_response_count(const json_t *task)
+{
+    return json_array_size(json_object_get(json_object_get(task, "data"), "responses"));
+}
+
+const char *lp_task_response_id(const json_t *task, size_t i, char *buf, size_t n)
+{
+    const json_t *list = json_object_get(json_object_get(task, "data"), "responses");
+    const json_t *item = json_array_get(list, i);
+    if (json_is_string(item)) {
+        snprintf(buf, n, "%zu", i);
+        return buf;
+    }
+    const char *id = json_string_value(json_object_get(item, "id"));
+    return id ? id : "";
+}
+
+int lp_v_response_id(const json_t *task, const json_t *v, const char *field, size_t *index,
+                     lp_verr *e)
+{
+    char buf[24], q[96];
+    hint h = {.len = 0};
+    size_t n = lp_task_response_count(task);
+    if (!v || json_is_null(v)) return lp_verr_set(e, field, "is required");
+    if (!json_is_string(v))
+        return lp_verr_set(e, field, "must be a response id (a string), not %s",
+                           lp_json_type_name(v));
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = lp_task_response_id(task, i, buf, sizeof buf);
+        if (strlen(id) == len && memcmp(id, s, len) == 0) {
+            if (index) *index = i;
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < n; i++) hint_add(&h, lp_task_response_id(task, i, buf, sizeof buf));
+    return lp_verr_set(e, field, "%s is not one of the task's responses%s",
+                       lp_quote(q, sizeof q, s), hint_end(&h));
+}

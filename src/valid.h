@@ -1,0 +1,114 @@
+/* valid.h -- validation of JSON input with errors that name the field.
+ *
+ * Every check takes the path of the value it looks at ("response",
+ * "response.annotations[3]") and, on failure, fills an lp_verr with the full
+ * path of the offending field and a sentence, then returns LP_EINVAL:
+ *   response.annotations[3].label: "dog" is not in the project's labels
+ * The API turns an lp_verr into HTTP 400/422 with {"error":{"field":...}}. */
+#ifndef LP_VALID_H
+#define LP_VALID_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct lp_verr {
+    char field[256];
+    char message[512];
+} lp_verr;
+
+/* Sets field and message (printf-style); always returns LP_EINVAL. */
+int lp_verr_set(lp_verr *e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Builds "path.key" or "path[i]" into out (at least 256 bytes); returns out. */
+char *lp_path_key(char *out, size_t n, const char *path, const char *key);
+char *lp_path_index(char *out, size_t n, const char *path, size_t i);
+
+/* Type names as users read them: "object", "array", "string", "number"... */
+const char *lp_json_type_name(const json_t *v);
+
+/* Each lp_v_* looks up obj[key] (path is obj's path).  required=1 makes a
+ * missing or null value an error; otherwise a missing value leaves *out
+ * unchanged and returns 0.  Each returns 0 or LP_EINVAL with e filled. */
+int lp_v_object(const json_t *v, const char *path, lp_verr *e);
+int lp_v_string(const json_t *obj, const char *key, const char *path, int required,
+                size_t min_len, size_t max_len, const char **out, lp_verr *e);
+int lp_v_int(const json_t *obj, const char *key, const char *path, int required,
+             long long min, long long max, long long *out, lp_verr *e);
+int lp_v_number(const json_t *obj, const char *key, const char *path, int required,
+                double min, double max, double *out, lp_verr *e);
+int lp_v_bool(const json_t *obj, const char *key, const char *path, int required,
+              int *out, lp_verr *e);
+/* *out is the array (borrowed), or NULL when optional and missing. */
+int lp_v_array(const json_t *obj, const char *key, const char *path, int required,
+               size_t min_items, size_t max_items, const json_t **out, lp_verr *e);
+/* Rejects keys of obj that are not in the NULL-terminated list allowed. */
+int lp_v_only_keys(const json_t *obj, const char *path, const char *const *allowed,
+                   lp_verr *e);
+/* A finite number (jansson integers or reals); 0 if v is one. */
+int lp_json_number(const json_t *v, double *out);
+
+/* Number of Unicode code points in a UTF-8 string (jansson strings are valid
+ * UTF-8). */
+size_t lp_utf8_len(const char *s, size_t nbytes);
+
+/* Byte offset of code point cp in a UTF-8 string of nbytes bytes (nbytes
+ * when cp is at or past the end), so a span of code points [a, b) is the
+ * bytes [lp_utf8_offset(s, n, a), lp_utf8_offset(s, n, b)). */
+size_t lp_utf8_offset(const char *s, size_t nbytes, size_t cp);
+
+/* ---- Helpers shared by the annotation kinds (kind_*.c) ---------------- */
+
+/* Writes s into out as a quoted string for a message ("dog"), escaping
+ * quotes, backslashes and control characters as JSON does and cutting it
+ * with "..." to fit n bytes (n at least 16); returns out. */
+char *lp_quote(char *out, size_t n, const char *s);
+
+/* Sets obj[key] to value when it is missing or null; otherwise drops value.
+ * Steals the reference to value.  Used to fill defaults in params. */
+void lp_json_default(json_t *obj, const char *key, json_t *value);
+
+/* Checks obj[key] as a list of named things (labels, aspects, criteria,
+ * attributes, fields): each item is a non-empty string or an object with a
+ * non-empty string "name", an optional string "description" and the keys
+ * in extra (NULL-terminated; NULL for none).  Names are unique and hold no
+ * NUL character.  Normalises in place: a string item becomes {"name": s};
+ * an optional list that is missing becomes [].  Returns 0 or LP_EINVAL with
+ * the field of the bad item ("params.labels[2]"). */
+int lp_v_names(json_t *obj, const char *key, const char *path, int required,
+               size_t min_items, const char *const *extra, lp_verr *e);
+/* Index of the item of a list checked by lp_v_names whose name is the
+ * len bytes at name, or -1.  Tolerates a list of any shape. */
+long lp_names_find(const json_t *list, const char *name, size_t len);
+/* Checks that v (at field) is a string naming an item of list; on failure
+ * the message reads "\"dog\" is not in the project's <what>".  *index (may be
+ * NULL) receives the item's index. */
+int lp_v_name_in(const json_t *list, const json_t *v, const char *field, const char *what,
+                 size_t *index, lp_verr *e);
+/* Checks that obj (at path) is an object keyed by names of list: a key that
+ * names no item fails at "path.key" ("\"x\" is not in the project's <what>"),
+ * and so does a missing or null value for an item whose "required" is true
+ * (items without "required" count as required when required_default). */
+int lp_v_keys_in(const json_t *list, const json_t *obj, const char *path, const char *what,
+                 int required_default, lp_verr *e);
+
+/* Index of the first of task's attachments whose "type" is one of types
+ * (NULL-terminated), or -1.  Tolerates a task of any shape. */
+long lp_task_attachment(const json_t *task, const char *const *types);
+
+/* The responses a comparison or ranking task offers, in task.data.responses:
+ * at least 2, each a string or {"id", "text", "model"?}.  A plain string at
+ * index i has the id "i" ("0", "1", ...).  Ids are unique and non-empty.
+ * Returns 0 or LP_EINVAL with fields like "data.responses[1].id". */
+int lp_v_task_responses(const json_t *task, lp_verr *e);
+/* Number of items in task.data.responses (0 if it is not an array). */
+size_t lp_task_response_count(const json_t *task);
+/* The id of response i: its "id", or for a plain string, i written into
+ * buf (n bytes, at least 24).  Returns "" when item i has no string id. */
+const char *lp_task_response_id(const json_t *task, size_t i, char *buf, size_t n);
+/* Checks that v (at field) is a string naming one of task's responses;
+ * *index (may be NULL) receives its position in data.responses. */
+int lp_v_response_id(const json_t *task, const json_t *v, const char *field, size_t *index,
+                     lp_verr *e);
+
+#endif

@@ -1,0 +1,388 @@
+/* test_kinds.c -- the kind registry, the helpers the kind tests share,
+ * and the checks every kind must pass: normalised params validate again
+ * unchanged, garbage anywhere in params, task or response is rejected
+ * with a field under the right prefix and never crashes, and the examples
+ * in docs/KINDS.md are valid. */
+#include "test_kinds.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *kt_json(const char *text)
+{
+    char *s = lp_strdup(text);
+    for (char *p = s; *p; p++)
+        if (*p == '\'') *p = '"';
+    json_error_t err;
+    json_t *v = json_loads(s, JSON_DECODE_ANY, &err);
+    if (!v) {
+        fprintf(stderr, "bad JSON in a test: %s: %s\n", err.text, s);
+        abort();
+    }
+    free(s);
+    return v;
+}
+
+int kt_params(const lp_kind *kind, const char *text, json_t **out, lp_verr *e)
+{
+    json_t *params = kt_json(text);
+    memset(e, 0, sizeof *e);
+    int rc = kind->validate_params(params, e);
+    if (out)
+        *out = params;
+    else
+        json_decref(params);
+    return rc;
+}
+
+/* Parses and validates params that a test states are valid. */
+static json_t *valid_params(const lp_kind *kind, const char *text)
+{
+    lp_verr e;
+    json_t *params;
+    if (kt_params(kind, text, &params, &e)) {
+        fprintf(stderr, "test params rejected: %s: %s\n", e.field, e.message);
+        abort();
+    }
+    return params;
+}
+
+int kt_task(const lp_kind *kind, const char *params, const char *task, lp_verr *e)
+{
+    json_t *p = valid_params(kind, params), *t = kt_json(task);
+    memset(e, 0, sizeof *e);
+    int rc = kind->validate_task ? kind->validate_task(p, t, e) : 0;
+    json_decref(t);
+    json_decref(p);
+    return rc;
+}
+
+int kt_response(const lp_kind *kind, const char *params, const char *task, const char *response,
+                lp_verr *e)
+{
+    json_t *p = valid_params(kind, params), *t = kt_json(task ? task : "{}");
+    json_t *r = kt_json(response);
+    memset(e, 0, sizeof *e);
+    int rc = kind->validate_response(p, t, r, "response", e);
+    json_decref(r);
+    json_decref(t);
+    json_decref(p);
+    return rc;
+}
+
+int kt_equal_at(const json_t *v, const char *path, const char *want)
+{
+    char *copy = lp_strdup(path), *save = NULL;
+    for (char *part = strtok_r(copy, ".", &save); part && v; part = strtok_r(NULL, ".", &save))
+        v = json_is_array(v) ? json_array_get(v, strtoul(part, NULL, 10))
+                             : json_object_get(v, part);
+    free(copy);
+    json_t *w = kt_json(want);
+    int eq = v && json_equal(v, w);
+    json_decref(w);
+    return eq;
+}
+
+TEST(kind_registry_finds_each_kind_by_name_in_order)
+{
+    static const char *const names[] = {"categorization", "imageannotation",
+                                        "namedentityrecognition", "transcription",
+                                        "comparison", "ranking", "rating", "textcollection"};
+    size_t n;
+    const lp_kind *const *all = lp_kind_all(&n);
+    CHECK_INT(n, LP_ARRAY_LEN(names));
+    for (size_t i = 0; i < n; i++) {
+        CHECK_STR(all[i]->name, names[i]);
+        CHECK(lp_kind_find(names[i]) == all[i]);
+        CHECK_INT(all[i]->version, 1);
+        CHECK(all[i]->summary && all[i]->summary[0]);
+        CHECK(all[i]->validate_params && all[i]->validate_response);
+    }
+    CHECK(lp_kind_find("categorization") == &lp_kind_categorization);
+    CHECK(lp_kind_find("Categorization") == NULL);
+    CHECK(lp_kind_find("segmentation") == NULL);
+    CHECK(lp_kind_find("") == NULL);
+    CHECK(lp_kind_find(NULL) == NULL);
+}
+
+/* For every kind, a valid (params, task, response) that uses most of what
+ * the kind offers; the garbage tests start from these. */
+typedef struct sample {
+    const lp_kind *kind;
+    const char *params, *task, *response;
+} sample;
+
+static const sample samples[] = {
+    {&lp_kind_categorization,
+     "{'labels': ['cat', {'name': 'dog', 'description': 'A dog'}], 'multiple': true, "
+     "'instructions': '# Pick'}",
+     "{'attachments': [{'type': 'image', 'url': 'https://x/1.jpg'}], 'data': {}}",
+     "{'labels': ['dog', 'cat']}"},
+    {&lp_kind_imageannotation,
+     "{'labels': ['cat', 'bird'], 'attributes': [{'name': 'color', 'type': 'category', "
+     "'choices': ['red', 'blue'], 'required': true}, {'name': 'size', 'type': 'number', "
+     "'min': 0, 'max': 10}, {'name': 'note', 'type': 'text'}, {'name': 'occluded', "
+     "'type': 'boolean'}]}",
+     "{'attachments': [{'type': 'image', 'url': 'https://x/1.jpg'}], "
+     "'data': {'width': 640, 'height': 480}}",
+     "{'annotations': [{'type': 'box', 'label': 'cat', 'x': 1, 'y': 2, 'width': 30, "
+     "'height': 40, 'id': 'a', 'attributes': {'color': 'red', 'size': 3.5, 'note': 'n', "
+     "'occluded': false}}, {'type': 'polygon', 'label': 'bird', 'vertices': [{'x': 0, "
+     "'y': 0}, {'x': 10, 'y': 0}, {'x': 5, 'y': 8}], 'attributes': {'color': 'blue'}}, "
+     "{'type': 'line', 'label': 'cat', 'vertices': [{'x': 0, 'y': 0}, {'x': 640, 'y': 480}], "
+     "'attributes': {'color': 'red'}}, {'type': 'point', 'label': 'bird', 'x': 3, 'y': 4, "
+     "'attributes': {'color': 'red'}}]}"},
+    {&lp_kind_namedentityrecognition,
+     "{'labels': ['PER', 'LOC'], 'relations': ['lives_in']}",
+     "{'attachments': [], 'data': {'text': 'Zoë lives in Zürich'}}",
+     "{'spans': [{'start': 0, 'end': 3, 'label': 'PER', 'text': 'Zoë'}, {'start': 13, "
+     "'end': 19, 'label': 'LOC'}], 'relations': [{'from': 0, 'to': 1, 'label': 'lives_in'}]}"},
+    {&lp_kind_transcription, "{'segments': true, 'max_length': 100}",
+     "{'attachments': [{'type': 'audio', 'url': 'https://x/1.mp3'}], 'data': {'duration': 10}}",
+     "{'segments': [{'start': 0, 'end': 2.5, 'text': 'hello', 'speaker': 'A'}, {'start': 2.5, "
+     "'end': 4, 'text': 'hi'}]}"},
+    {&lp_kind_comparison,
+     "{'strength': true, 'aspects': ['accuracy', {'name': 'style'}], "
+     "'justification': 'required'}",
+     "{'attachments': [], 'data': {'prompt': 'Say hi', 'responses': [{'id': 'a', 'text': 'Hi', "
+     "'model': 'm1'}, {'id': 'b', 'text': 'Hello'}]}}",
+     "{'choice': 'a', 'strength': 2, 'aspects': {'accuracy': 'a', 'style': 'tie'}, "
+     "'justification': 'Shorter.'}"},
+    {&lp_kind_ranking, "{'allow_ties': true}",
+     "{'attachments': [], 'data': {'prompt': 'Say hi', 'responses': ['Hi', 'Hello', 'Hey']}}",
+     "{'ranking': ['1', ['0', '2']]}"},
+    {&lp_kind_rating,
+     "{'criteria': ['helpfulness', {'name': 'safety', 'min': 0, 'max': 1, 'step': 0.5, "
+     "'labels': ['unsafe', 'unsure', 'safe'], 'required': false}]}",
+     "{'attachments': [], 'data': {}}", "{'ratings': {'helpfulness': 4, 'safety': 0.5}, "
+                                        "'comment': 'ok'}"},
+    {&lp_kind_textcollection,
+     "{'fields': ['question', {'name': 'answer', 'min_length': 2, 'max_length': 50, "
+     "'required': false}]}",
+     "{'attachments': [], 'data': {}}", "{'fields': {'question': 'Why?', 'answer': 'Because'}}"},
+};
+
+TEST(kind_samples_are_valid)
+{
+    for (size_t i = 0; i < LP_ARRAY_LEN(samples); i++) {
+        const sample *s = &samples[i];
+        TASK_OK(s->kind, s->params, s->task);
+        RESPONSE_OK(s->kind, s->params, s->task, s->response);
+    }
+}
+
+/* Normalised params must validate again to the same JSON: a project whose
+ * settings are edited and saved again keeps them. */
+TEST(kind_params_normalise_idempotently)
+{
+    for (size_t i = 0; i < LP_ARRAY_LEN(samples); i++) {
+        lp_verr e;
+        json_t *once = valid_params(samples[i].kind, samples[i].params);
+        json_t *twice = json_deep_copy(once);
+        int rc = samples[i].kind->validate_params(twice, &e);
+        int same = json_equal(once, twice);
+        json_decref(once);
+        json_decref(twice);
+        CHECK_VALID(rc, e);
+        CHECK(same);
+    }
+}
+
+static const char *const garbage[] = {
+    "null", "true", "0", "-1", "1.5", "1e300", "-1e300", "9223372036854775807",
+    "-9223372036854775808", "''", "'x'", "'\\u00e9'", "'\\u0000'", "[]", "[1]", "[null]",
+    "{}", "{'x': 1}", "{'name': 'x'}", "[[]]",
+};
+
+/* Checks a validation result: 0, or LP_EINVAL with a message and a field
+ * starting with prefix.  Returns 0 when it is fine. */
+static int bad_result(int rc, const lp_verr *e, const char *prefix)
+{
+    if (rc == 0) return 0;
+    if (rc != LP_EINVAL) return 1;
+    return strncmp(e->field, prefix, strlen(prefix)) != 0 || !e->message[0];
+}
+
+/* Replaces the k-th value below v (pre-order, v itself not counted) with a
+ * copy of g; returns 1 once done, and counts down *k. */
+static int replace_nth(json_t *v, size_t *k, const json_t *g)
+{
+    const char *key;
+    json_t *child;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, child) {
+            if ((*k)-- == 0) return json_object_set_new(v, key, json_deep_copy(g)) == 0;
+            if (replace_nth(child, k, g)) return 1;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, child) {
+            if ((*k)-- == 0) return json_array_set_new(v, i, json_deep_copy(g)) == 0;
+            if (replace_nth(child, k, g)) return 1;
+        }
+    }
+    return 0;
+}
+
+/* Runs every function of kind on (params, task, response) and reports
+ * whether any result is out of contract.  When the params are rejected the
+ * other functions still must not crash (their results are not judged). */
+static int run_all(const lp_kind *kind, json_t *params, const json_t *task,
+                   const json_t *response)
+{
+    lp_verr e;
+    memset(&e, 0, sizeof e);
+    int prc = kind->validate_params(params, &e);
+    if (bad_result(prc, &e, "params")) return 1;
+    int rc = kind->validate_task ? kind->validate_task(params, task, &e) : 0;
+    if (prc == 0 && (rc != 0 && rc != LP_EINVAL)) return 1;
+    memset(&e, 0, sizeof e);
+    rc = kind->validate_response(params, task, response, "response", &e);
+    return prc == 0 && bad_result(rc, &e, "response");
+}
+
+TEST(kind_garbage_anywhere_is_rejected_without_crashing)
+{
+    for (size_t s = 0; s < LP_ARRAY_LEN(samples); s++) {
+        const sample *sm = &samples[s];
+        json_t *base[3] = {kt_json(sm->params), kt_json(sm->task), kt_json(sm->response)};
+        int bad = 0;
+        for (size_t gi = 0; gi < LP_ARRAY_LEN(garbage) && !bad; gi++) {
+            json_t *g = kt_json(garbage[gi]);
+            /* which: 0 params, 1 task, 2 response; k = (size_t)-1 is the
+             * whole value, then every value inside it in turn. */
+            for (int which = 0; which < 3 && !bad; which++) {
+                for (size_t k = (size_t)-1;; k++) {
+                    json_t *v[3];
+                    for (int j = 0; j < 3; j++) v[j] = json_deep_copy(base[j]);
+                    size_t left = k;
+                    int replaced = 1;
+                    if (k == (size_t)-1) {
+                        json_decref(v[which]);
+                        v[which] = json_deep_copy(g);
+                    } else {
+                        replaced = replace_nth(v[which], &left, g);
+                    }
+                    if (replaced && run_all(sm->kind, v[0], v[1], v[2])) {
+                        char *text = json_dumps(v[which], JSON_COMPACT);
+                        lp_test_fail(__FILE__, __LINE__, "%s: out of contract on %s", sm->kind->name,
+                                     text);
+                        free(text);
+                        bad = 1;
+                    }
+                    for (int j = 0; j < 3; j++) json_decref(v[j]);
+                    if (!replaced || bad) break;
+                }
+            }
+            json_decref(g);
+        }
+        for (int j = 0; j < 3; j++) json_decref(base[j]);
+        if (bad) return;
+    }
+}
+
+TEST(kind_response_that_is_not_an_object_is_rejected_at_its_path)
+{
+    static const char *const not_objects[] = {"null", "'labels'", "[]", "42", "false"};
+    for (size_t s = 0; s < LP_ARRAY_LEN(samples); s++) {
+        json_t *params = valid_params(samples[s].kind, samples[s].params);
+        json_t *task = kt_json(samples[s].task);
+        for (size_t i = 0; i < LP_ARRAY_LEN(not_objects); i++) {
+            lp_verr e;
+            json_t *r = kt_json(not_objects[i]);
+            int rc = samples[s].kind->validate_response(params, task, r, "predictions[2].response",
+                                                        &e);
+            json_decref(r);
+            CHECK_VERR(rc, e, "predictions[2].response", "must be an object");
+        }
+        lp_verr e;
+        int rc = samples[s].kind->validate_response(params, task, NULL, "response", &e);
+        json_decref(task);
+        json_decref(params);
+        CHECK_VERR(rc, e, "response", "must be an object");
+    }
+}
+
+TEST(kind_params_that_are_not_an_object_are_rejected)
+{
+    static const char *const not_objects[] = {"null", "'x'", "[]", "1"};
+    for (size_t s = 0; s < LP_ARRAY_LEN(samples); s++)
+        for (size_t i = 0; i < LP_ARRAY_LEN(not_objects); i++)
+            PARAMS_ERR(samples[s].kind, not_objects[i], "params", "must be an object");
+}
+
+TEST(kind_unknown_response_keys_are_rejected)
+{
+    for (size_t s = 0; s < LP_ARRAY_LEN(samples); s++) {
+        json_t *params = valid_params(samples[s].kind, samples[s].params);
+        json_t *task = kt_json(samples[s].task), *r = kt_json(samples[s].response);
+        lp_verr e;
+        json_object_set_new(r, "confidance", json_real(0.5));
+        int rc = samples[s].kind->validate_response(params, task, r, "response", &e);
+        json_decref(r);
+        json_decref(task);
+        json_decref(params);
+        CHECK_VERR(rc, e, "response.confidance", "is not a known field");
+    }
+}
+
+/* Reads the ```json blocks of docs/KINDS.md: in each "## <kind>" section
+ * the first three are that kind's params, task and response. */
+TEST(kind_docs_examples_are_valid)
+{
+    FILE *f = fopen("docs/KINDS.md", "r");
+    if (!f) {
+        lp_test_fail(__FILE__, __LINE__, "cannot open docs/KINDS.md (run from the repo root)");
+        return;
+    }
+    char line[1024];
+    const lp_kind *kind = NULL;
+    lp_buf block = {0};
+    json_t *parts[3] = {NULL, NULL, NULL};
+    int nparts = 0, in_block = 0, nkinds = 0, bad = 0;
+    while (!bad && fgets(line, sizeof line, f)) {
+        if (!in_block && strncmp(line, "## ", 3) == 0) {
+            char name[64];
+            if (sscanf(line + 3, "%63s", name) != 1) continue;
+            kind = lp_kind_find(name);
+            for (int j = 0; j < nparts; j++) json_decref(parts[j]), parts[j] = NULL;
+            nparts = 0;
+        } else if (!in_block && strncmp(line, "```json", 7) == 0) {
+            in_block = 1;
+            block.len = 0;
+            lp_buf_puts(&block, "");
+        } else if (in_block && strncmp(line, "```", 3) == 0) {
+            in_block = 0;
+            if (!kind || nparts >= 3) continue;
+            json_error_t err;
+            parts[nparts] = json_loads(block.data, 0, &err);
+            if (!parts[nparts]) {
+                lp_test_fail(__FILE__, __LINE__, "%s example: %s", kind->name, err.text);
+                bad = 1;
+                break;
+            }
+            if (++nparts < 3) continue;
+            lp_verr e;
+            int rc = kind->validate_params(parts[0], &e);
+            if (!rc && kind->validate_task) rc = kind->validate_task(parts[0], parts[1], &e);
+            if (!rc) rc = kind->validate_response(parts[0], parts[1], parts[2], "response", &e);
+            if (rc) {
+                lp_test_fail(__FILE__, __LINE__, "%s example rejected: %s: %s", kind->name,
+                             e.field, e.message);
+                bad = 1;
+            }
+            for (int j = 0; j < 3; j++) json_decref(parts[j]), parts[j] = NULL;
+            nkinds++;
+        } else if (in_block) {
+            lp_buf_puts(&block, line);
+        }
+    }
+    for (int j = 0; j < nparts && j < 3; j++) json_decref(parts[j]);
+    lp_buf_fini(&block);
+    fclose(f);
+    if (bad) return;
+    size_t n;
+    lp_kind_all(&n);
+    CHECK_INT(nkinds, n);
+}
