@@ -1,0 +1,140 @@
+/* test_auth.c -- passwords, keys, sessions and project roles. */
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "auth.h"
+#include "test.h"
+#include "util.h"
+
+static lp_db *auth_db(void)
+{
+    const char *dir = lp_test_tmpdir();
+    char *err = NULL, url[512];
+    unsetenv("LOUPE_SECRET");
+    if (lp_auth_init(dir, &err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        free(err);
+        return NULL;
+    }
+    snprintf(url, sizeof url, "sqlite:%s/a.db", dir);
+    lp_db *db = NULL;
+    lp_db_open(url, &db, &err);
+    free(err);
+    if (db && lp_db_migrate(db) < 0) {
+        lp_db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+TEST(auth_secret_file_is_private_and_stable)
+{
+    const char *dir = lp_test_tmpdir();
+    char *err = NULL, path[512];
+    unsetenv("LOUPE_SECRET");
+    CHECK_INT(lp_auth_init(dir, &err), 0);
+    snprintf(path, sizeof path, "%s/secret.key", dir);
+    struct stat sb;
+    CHECK_INT(stat(path, &sb), 0);
+    CHECK_INT(sb.st_mode & 0777, 0600);
+    char h1[LP_HASH_HEX], h2[LP_HASH_HEX];
+    lp_auth_token_hash("lpk_abc", h1);
+    CHECK_INT(lp_auth_init(dir, &err), 0);   /* reloaded from the file */
+    lp_auth_token_hash("lpk_abc", h2);
+    CHECK_STR(h1, h2);
+    setenv("LOUPE_SECRET", "not-hex", 1);
+    CHECK_INT(lp_auth_init(dir, &err), LP_EINVAL);
+    CHECK(err && strstr(err, "64 hex"));
+    free(err);
+    unsetenv("LOUPE_SECRET");
+}
+
+TEST(auth_password_hash_verifies_only_the_password)
+{
+    char *h = NULL;
+    CHECK_INT(lp_password_hash("correct horse", &h), 0);
+    CHECK(strncmp(h, "$argon2id$", 10) == 0);
+    CHECK_INT(lp_password_verify(h, "correct horse"), 0);
+    CHECK_INT(lp_password_verify(h, "correct hors"), LP_EAUTH);
+    CHECK_INT(lp_password_verify(NULL, "x"), LP_EAUTH);
+    free(h);
+}
+
+TEST(auth_keys_are_stored_hashed_and_revocable)
+{
+    lp_db *db = auth_db();
+    CHECK(db != NULL);
+    int64_t uid, kid;
+    CHECK_INT(lp_user_create(db, "Ann@Example.com", "Ann", 0, NULL, &uid), 0);
+    CHECK_INT(lp_user_create(db, "ann@example.com", "", 0, NULL, &kid), LP_EEXISTS);
+    char key[LP_TOKEN_MAX];
+    CHECK_INT(lp_key_create(db, uid, "ci", key, &kid), 0);
+    CHECK(strncmp(key, "lpk_", 4) == 0 && strlen(key) == 47);
+    /* The plain key appears nowhere in the database. */
+    int64_t n = -1;
+    lp_db_int64(db, &n, "SELECT COUNT(*) FROM api_keys WHERE key_hash = ? OR prefix = ?", "ss", key, key);
+    CHECK_INT(n, 0);
+    lp_user u;
+    CHECK_INT(lp_key_resolve(db, key, &u), 0);
+    CHECK_INT(u.id, uid);
+    CHECK_STR(u.email, "ann@example.com");
+    CHECK_INT(lp_key_resolve(db, "lpk_wrong", &u), LP_EAUTH);
+    CHECK_INT(lp_key_revoke(db, uid + 1, kid), LP_ENOTFOUND);   /* not the owner */
+    CHECK_INT(lp_key_revoke(db, uid, kid), 0);
+    CHECK_INT(lp_key_resolve(db, key, &u), LP_EAUTH);
+    /* A disabled user's other keys stop working. */
+    CHECK_INT(lp_key_create(db, uid, "", key, &kid), 0);
+    lp_db_run(db, "UPDATE users SET disabled = 1 WHERE id = ?", "i", uid);
+    CHECK_INT(lp_key_resolve(db, key, &u), LP_EAUTH);
+    lp_db_close(db);
+}
+
+TEST(auth_sessions_expire_and_end)
+{
+    lp_db *db = auth_db();
+    CHECK(db != NULL);
+    int64_t uid;
+    CHECK_INT(lp_user_create(db, "s@x.io", "", 1, NULL, &uid), 0);
+    char tok[LP_TOKEN_MAX];
+    CHECK_INT(lp_session_create(db, uid, tok), 0);
+    lp_user u;
+    CHECK_INT(lp_session_resolve(db, tok, &u), 0);
+    CHECK(u.is_admin);
+    lp_db_run(db, "UPDATE sessions SET expires_at = 1", NULL);
+    CHECK_INT(lp_session_resolve(db, tok, &u), LP_EAUTH);
+    CHECK_INT(lp_session_create(db, uid, tok), 0);   /* sweeps the expired one */
+    int64_t n;
+    lp_db_int64(db, &n, "SELECT COUNT(*) FROM sessions", NULL);
+    CHECK_INT(n, 1);
+    CHECK_INT(lp_session_delete(db, tok), 0);
+    CHECK_INT(lp_session_resolve(db, tok, &u), LP_EAUTH);
+    lp_db_close(db);
+}
+
+TEST(auth_project_roles)
+{
+    lp_db *db = auth_db();
+    CHECK(db != NULL);
+    int64_t uid, pid;
+    lp_user_create(db, "m@x.io", "", 0, NULL, &uid);
+    CHECK_INT(lp_db_int64(db, &pid, "INSERT INTO projects (name, kind, params, created_at, updated_at) "
+                                    "VALUES ('p', 'categorization', '{}', 0, 0) RETURNING id", NULL), 0);
+    int role = -1;
+    CHECK_INT(lp_project_role(db, pid, uid, 0, &role), 0);
+    CHECK_INT(role, LP_ROLE_NONE);
+    CHECK_INT(lp_project_role(db, pid, uid, 1, &role), 0);
+    CHECK_INT(role, LP_ROLE_MANAGER);   /* admins manage every project */
+    CHECK_INT(lp_member_set(db, pid, uid, LP_ROLE_ANNOTATOR), 0);
+    lp_project_role(db, pid, uid, 0, &role);
+    CHECK_INT(role, LP_ROLE_ANNOTATOR);
+    CHECK_INT(lp_member_set(db, pid, uid, LP_ROLE_REVIEWER), 0);   /* update, not a second row */
+    lp_project_role(db, pid, uid, 0, &role);
+    CHECK_INT(role, LP_ROLE_REVIEWER);
+    CHECK_INT(lp_project_role(db, pid + 99, uid, 1, &role), LP_ENOTFOUND);
+    CHECK_INT(lp_member_remove(db, pid, uid), 0);
+    CHECK_INT(lp_member_remove(db, pid, uid), LP_ENOTFOUND);
+    CHECK_INT(lp_role_parse("manager"), LP_ROLE_MANAGER);
+    CHECK_INT(lp_role_parse("owner"), -1);
+    CHECK_INT(lp_role_parse(NULL), -1);
+    lp_db_close(db);
+}

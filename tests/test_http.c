@@ -1,0 +1,87 @@
+/* test_http.c -- the pure parts of the HTTP edge: JSON parsing with a depth
+ * limit, and splitting bulk bodies (JSON arrays and NDJSON) into rows. */
+#include <stdlib.h>
+
+#include "http.h"
+#include "test.h"
+#include "util.h"
+
+typedef struct rows {
+    int n;
+    char text[16][64];
+} rows;
+
+static int collect(void *arg, size_t index, const char *s, size_t n)
+{
+    rows *r = arg;
+    if ((size_t)r->n != index || r->n >= 16) return 1;
+    snprintf(r->text[r->n++], 64, "%.*s", (int)n, s);
+    return 0;
+}
+
+TEST(http_split_json_array)
+{
+    rows r = {0};
+    lp_verr e;
+    const char *body = " [ {\"a\": [1, 2]}, \"x,]}\" ,\n{\"b\":{\"c\":\"\\\"]\"}} ] \n";
+    CHECK_INT(lp_json_split(body, strlen(body), collect, &r, &e), 0);
+    CHECK_INT(r.n, 3);
+    CHECK_STR(r.text[0], "{\"a\": [1, 2]}");
+    CHECK_STR(r.text[1], "\"x,]}\"");
+    CHECK_STR(r.text[2], "{\"b\":{\"c\":\"\\\"]\"}}");
+}
+
+TEST(http_split_ndjson_skips_blank_lines)
+{
+    rows r = {0};
+    lp_verr e;
+    const char *body = "{\"a\":1}\r\n\n  {\"b\":2}  \n{bad\n";
+    CHECK_INT(lp_json_split(body, strlen(body), collect, &r, &e), 0);
+    CHECK_INT(r.n, 3);
+    CHECK_STR(r.text[0], "{\"a\":1}");
+    CHECK_STR(r.text[1], "{\"b\":2}");
+    CHECK_STR(r.text[2], "{bad");   /* reported per row later, not here */
+}
+
+TEST(http_split_rejects_broken_framing)
+{
+    rows r = {0};
+    lp_verr e;
+    const char *unclosed = "[{\"a\":1}, {\"b\":2}";
+    CHECK_INT(lp_json_split(unclosed, strlen(unclosed), collect, &r, &e), LP_EINVAL);
+    CHECK_STR(e.field, "body");
+    CHECK(strstr(e.message, "not closed"));
+    const char *trailing = "[1, 2] 3";
+    memset(&r, 0, sizeof r);
+    CHECK_INT(lp_json_split(trailing, strlen(trailing), collect, &r, &e), LP_EINVAL);
+    const char *hole = "[1, , 2]";
+    memset(&r, 0, sizeof r);
+    CHECK_INT(lp_json_split(hole, strlen(hole), collect, &r, &e), LP_EINVAL);
+    CHECK(strstr(e.message, "element 1"));
+    memset(&r, 0, sizeof r);
+    CHECK_INT(lp_json_split("  ", 2, collect, &r, &e), LP_EINVAL);
+    memset(&r, 0, sizeof r);
+    CHECK_INT(lp_json_split("[]", 2, collect, &r, &e), 0);
+    CHECK_INT(r.n, 0);
+}
+
+TEST(http_json_parse_limits_depth_and_names_position)
+{
+    lp_verr e;
+    json_t *v;
+    char deep[300];
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    deep[200] = '\0';
+    CHECK_INT(lp_json_parse(deep, 200, "body", &v, &e), LP_EINVAL);
+    CHECK(v == NULL);
+    CHECK_STR(e.field, "body");
+    CHECK(strstr(e.message, "nested deeper"));
+    /* Brackets inside strings do not count. */
+    const char *s = "{\"k\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}";
+    CHECK_INT(lp_json_parse(s, strlen(s), "body", &v, &e), 0);
+    json_decref(v);
+    CHECK_INT(lp_json_parse("{\"a\":1,\n\"a\":2}", 14, "body", &v, &e), LP_EINVAL);   /* duplicate key */
+    CHECK(strstr(e.message, "line 2"));
+    CHECK_INT(lp_json_parse("nul", 3, "x", &v, &e), LP_EINVAL);
+}

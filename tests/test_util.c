@@ -1,0 +1,69 @@
+/* test_util.c -- time formats, numbers, buffers, arenas, error texts. */
+#include "test.h"
+#include "util.h"
+
+TEST(util_time_round_trip)
+{
+    char buf[40];
+    lp_time_format(0, buf, sizeof buf);
+    CHECK_STR(buf, "1970-01-01T00:00:00.000Z");
+    int64_t ms;
+    CHECK_INT(lp_time_parse("2026-11-22T05:33:41.123Z", &ms), 0);
+    lp_time_format(ms, buf, sizeof buf);
+    CHECK_STR(buf, "2026-11-22T05:33:41.123Z");
+    CHECK_INT(lp_time_parse("2024-02-29", &ms), 0);
+    lp_time_format(ms, buf, sizeof buf);
+    CHECK_STR(buf, "2024-02-29T00:00:00.000Z");
+    int64_t a, b;
+    CHECK_INT(lp_time_parse("2026-01-01T02:00:00+02:00", &a), 0);
+    CHECK_INT(lp_time_parse("2026-01-01T00:00:00Z", &b), 0);
+    CHECK_INT(a, b);
+}
+
+TEST(util_time_rejects_garbage)
+{
+    int64_t ms;
+    const char *bad[] = {"", "yesterday", "2026-13-01", "2026-01-01T25:00:00Z", "2026-01-01T10:00",
+                         "2026-01-01T10:00:00", "2026-01-01T10:00:00Zjunk", "2026-1-1"};
+    for (size_t i = 0; i < LP_ARRAY_LEN(bad); i++) CHECK_INT(lp_time_parse(bad[i], &ms), LP_EINVAL);
+}
+
+TEST(util_parse_int64_is_strict)
+{
+    int64_t v;
+    CHECK_INT(lp_parse_int64("42", &v), 0);
+    CHECK_INT(v, 42);
+    CHECK_INT(lp_parse_int64("-7", &v), 0);
+    CHECK_INT(v, -7);
+    CHECK_INT(lp_parse_int64("42abc", &v), LP_EINVAL);
+    CHECK_INT(lp_parse_int64("", &v), LP_EINVAL);
+    CHECK_INT(lp_parse_int64(" 4", &v), LP_EINVAL);
+    CHECK_INT(lp_parse_int64("99999999999999999999", &v), LP_EINVAL);
+    CHECK_INT(lp_parse_int64(NULL, &v), LP_EINVAL);
+}
+
+TEST(util_buf_and_arena)
+{
+    lp_buf b = {0};
+    for (int i = 0; i < 1000; i++) lp_buf_printf(&b, "%d,", i);
+    CHECK(b.len > 3000);
+    CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
+    CHECK(b.data[b.len] == '\0');
+    lp_buf_fini(&b);
+    CHECK(b.data == NULL);
+    lp_arena a = {0};
+    char *s = lp_arena_strdup(&a, "hello");
+    void *big = lp_arena_alloc(&a, 100000);
+    memset(big, 1, 100000);
+    char *t = lp_arena_sprintf(&a, "%s-%d", s, 7);
+    CHECK_STR(t, "hello-7");
+    lp_arena_fini(&a);
+    CHECK(a.head == NULL);
+}
+
+TEST(util_every_error_has_text)
+{
+    CHECK_STR(lp_strerror(LP_ENOTFOUND), "not found");
+    CHECK_STR(lp_strerror(0), "success");
+    CHECK_STR(lp_strerror(-999), "unknown error");
+}
