@@ -20,7 +20,7 @@ SAN_OBJ  := $(SRC:src/%.c=build/san/%.o)
 UNIT_OBJ := $(UNIT_SRC:tests/%.c=build/tests/%.o)
 SAN_UNIT_OBJ := $(UNIT_SRC:tests/%.c=build/san/tests/%.o)
 
-.PHONY: all run test deps test-deps unit san clean format bench
+.PHONY: all run test deps test-deps unit san clean format bench fuzz fuzzers
 
 all: loupe
 
@@ -60,7 +60,7 @@ unit: build/unit
 	./build/unit
 
 test: test-deps
-	@$(MAKE) --no-print-directory loupe build/unit build/san/unit build/san/loupe
+	@$(MAKE) --no-print-directory loupe build/unit build/san/unit build/san/loupe fuzzers
 	@scripts/run-tests
 
 bench: loupe
@@ -71,3 +71,17 @@ format:
 
 clean:
 	rm -rf build loupe
+
+# libFuzzer drivers (clang): `make fuzz` fuzzes each for FUZZ_SECONDS;
+# `make test` replays the checked-in corpora as a regression.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
+FUZZ_LIB   := $(filter-out src/main.c,$(SRC))
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB) $(wildcard src/*.h)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) $(LDLIBS)
+FUZZERS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/fuzz_*.c))
+fuzzers: $(FUZZERS)
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$${f#build/fuzz/fuzz_}; mkdir -p build/fuzz/corpus-$$n; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz/corpus-$$n fuzz/corpus/$$n || exit 1; done

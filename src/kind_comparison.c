@@ -22,8 +22,6 @@ static int validate_params(json_t *params, lp_verr *e)
 {
     static const char *const keys[] = {"allow_tie",     "strength",     "aspects",
                                        "justification", "instructions", NULL};
-    const char *mode;
-    char q[96];
     int rc;
     if ((rc = lp_v_object(params, "params", e))) return rc;
     if ((rc = lp_v_only_keys(params, "params", keys, e))) return rc;
@@ -33,14 +31,9 @@ static int validate_params(json_t *params, lp_verr *e)
     if ((rc = lp_v_bool(params, "allow_tie", "params", 1, NULL, e)) ||
         (rc = lp_v_bool(params, "strength", "params", 1, NULL, e)) ||
         (rc = lp_v_names(params, "aspects", "params", 0, 0, NULL, e)) ||
-        (rc = lp_v_string(params, "justification", "params", 1, 1, 0, &mode, e)))
+        (rc = lp_v_one_of(json_object_get(params, "justification"), "params.justification",
+                          justification_modes, "a justification mode", NULL, e)))
         return rc;
-    size_t m = 0;
-    while (justification_modes[m] && strcmp(justification_modes[m], mode) != 0) m++;
-    if (!justification_modes[m])
-        return lp_verr_set(e, "params.justification",
-                           "%s is not a justification mode; use required, optional or none",
-                           lp_quote(q, sizeof q, mode));
     return lp_v_string(params, "instructions", "params", 0, 0, 0, NULL, e);
 }
 
@@ -54,12 +47,12 @@ static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
     if ((rc = lp_v_task_responses(task, e))) return rc;
     if ((rc = lp_v_string(json_object_get(task, "data"), "prompt", "data", 1, 1, 0, NULL, e)))
         return rc;
-    for (size_t i = 0; i < lp_task_response_count(task); i++)
-        if (strcmp(lp_task_response_id(task, i, buf, sizeof buf), "tie") == 0)
-            return lp_verr_set(e, lp_path_key(at, sizeof at,
-                                              lp_path_index(item, sizeof item, "data.responses", i),
-                                              "id"),
-                               "\"tie\" is reserved; give this response another id");
+    for (size_t i = 0; i < lp_task_response_count(task); i++) {
+        if (strcmp(lp_task_response_id(task, i, buf, sizeof buf), "tie") != 0) continue;
+        lp_path_index(item, sizeof item, "data.responses", i);
+        return lp_verr_set(e, lp_path_key(at, sizeof at, item, "id"),
+                           "\"tie\" is reserved; give this response another id");
+    }
     return 0;
 }
 
@@ -67,9 +60,8 @@ static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
  * it. */
 static int not_asked(const json_t *response, const char *key, const char *path, lp_verr *e)
 {
-    const json_t *v = json_object_get(response, key);
     char field[256];
-    if (!v || json_is_null(v)) return 0;
+    if (!lp_json_given(response, key)) return 0;
     return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
                        "must be left out: the project does not ask for %s", key);
 }
@@ -80,14 +72,14 @@ static int check_aspects(const json_t *params, const json_t *task, const json_t 
                          const char *path, lp_verr *e)
 {
     const json_t *defs = json_object_get(params, "aspects"), *def;
-    const json_t *given = json_object_get(response, "aspects");
+    const json_t *given = lp_json_given(response, "aspects");
     int allow_tie = json_is_true(json_object_get(params, "allow_tie"));
     char field[256], at[256];
     size_t i;
     int rc;
     if (!json_array_size(defs)) return not_asked(response, "aspects", path, e);
     lp_path_key(field, sizeof field, path, "aspects");
-    if (!given || json_is_null(given)) return lp_verr_set(e, field, "is required");
+    if (!given) return lp_verr_set(e, field, "is required");
     if ((rc = lp_v_keys_in(defs, given, field, "aspects", 1, e))) return rc;
     json_array_foreach(defs, i, def) {
         const char *name = json_string_value(json_object_get(def, "name"));
@@ -122,9 +114,9 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     if (tie && !json_is_true(json_object_get(params, "allow_tie")))
         return lp_verr_set(e, lp_path_key(field, sizeof field, path, "tie"),
                            "must be false: the project does not allow ties");
-    choice = json_object_get(response, "choice");
+    choice = lp_json_given(response, "choice");
     lp_path_key(field, sizeof field, path, "choice");
-    if (tie && choice && !json_is_null(choice))
+    if (tie && choice)
         return lp_verr_set(e, field, "must be null when tie is true (got %s)",
                            json_is_string(choice) ? lp_quote(q, sizeof q, json_string_value(choice))
                                                   : lp_json_type_name(choice));
@@ -133,8 +125,7 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     if (!json_is_true(json_object_get(params, "strength"))) {
         if ((rc = not_asked(response, "strength", path, e))) return rc;
     } else if (tie) {
-        const json_t *s = json_object_get(response, "strength");
-        if (s && !json_is_null(s))
+        if (lp_json_given(response, "strength"))
             return lp_verr_set(e, lp_path_key(field, sizeof field, path, "strength"),
                                "must be left out for a tie");
     } else if ((rc = lp_v_int(response, "strength", path, 1, 1, 3, NULL, e))) {

@@ -15,6 +15,9 @@
 /* Rounding slack when comparing a shape's far edge with the image size. */
 #define EDGE_EPS 1e-6
 
+/* The geometries by name, in the order of the table below. */
+static const char *const geometry_names[] = {"box", "polygon", "line", "point", NULL};
+
 typedef struct geometry {
     const char *name;
     const char *const *keys; /* the keys an annotation of this type may have */
@@ -35,6 +38,7 @@ static const geometry geometries[] = {
 
 static const char *const attribute_types[] = {"category", "number", "text", "boolean", NULL};
 
+/* The geometry called name, or NULL. */
 static const geometry *find_geometry(const char *name)
 {
     for (size_t i = 0; i < LP_ARRAY_LEN(geometries); i++)
@@ -54,11 +58,7 @@ static int check_geometries(json_t *params, lp_verr *e)
     json_array_foreach(list, i, v) {
         char at[256], q[96];
         lp_path_index(at, sizeof at, "params.geometries", i);
-        if (!json_is_string(v))
-            return lp_verr_set(e, at, "must be a string, not %s", lp_json_type_name(v));
-        if (!find_geometry(json_string_value(v)))
-            return lp_verr_set(e, at, "%s is not a geometry; use box, polygon, line or point",
-                               lp_quote(q, sizeof q, json_string_value(v)));
+        if ((rc = lp_v_one_of(v, at, geometry_names, "a geometry", NULL, e))) return rc;
         for (size_t j = 0; j < i; j++)
             if (json_equal(json_array_get(list, j), v))
                 return lp_verr_set(e, at, "%s is already listed at params.geometries[%zu]",
@@ -71,34 +71,30 @@ static int check_geometries(json_t *params, lp_verr *e)
  * required (false). */
 static int check_attribute(json_t *a, const char *at, lp_verr *e)
 {
-    const char *type;
     char field[256], q[96];
-    double min = 0, max = 0;
+    double min = -HUGE_VAL, max = HUGE_VAL; /* stay so when not given */
     int rc;
-    if ((rc = lp_v_string(a, "type", at, 1, 1, 0, &type, e))) return rc;
-    size_t t = 0;
-    while (attribute_types[t] && strcmp(attribute_types[t], type) != 0) t++;
-    if (!attribute_types[t])
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "type"),
-                           "%s is not an attribute type; use category, number, text or boolean",
-                           lp_quote(q, sizeof q, type));
+    if ((rc = lp_v_one_of(json_object_get(a, "type"), lp_path_key(field, sizeof field, at, "type"),
+                          attribute_types, "an attribute type", NULL, e)))
+        return rc;
+    const char *type = json_string_value(json_object_get(a, "type"));
     int category = strcmp(type, "category") == 0, number = strcmp(type, "number") == 0;
     if (category) {
         if ((rc = lp_v_names(a, "choices", at, 1, 1, NULL, e))) return rc;
-    } else if (json_object_get(a, "choices")) {
+    } else if (lp_json_given(a, "choices")) {
         return lp_verr_set(e, lp_path_key(field, sizeof field, at, "choices"),
                            "is only for category attributes, and this one is %s",
                            lp_quote(q, sizeof q, type));
     }
     const char *bounds[] = {"min", "max"};
     for (size_t i = 0; i < 2; i++)
-        if (!number && json_object_get(a, bounds[i]))
+        if (!number && lp_json_given(a, bounds[i]))
             return lp_verr_set(e, lp_path_key(field, sizeof field, at, bounds[i]),
                                "is only for number attributes, and this one is %s",
                                lp_quote(q, sizeof q, type));
     if ((rc = lp_v_number(a, "min", at, 0, -HUGE_VAL, HUGE_VAL, &min, e))) return rc;
     if ((rc = lp_v_number(a, "max", at, 0, -HUGE_VAL, HUGE_VAL, &max, e))) return rc;
-    if (json_object_get(a, "min") && json_object_get(a, "max") && min > max)
+    if (min > max)
         return lp_verr_set(e, lp_path_key(field, sizeof field, at, "max"),
                            "must not be less than min (%g); got %g", min, max);
     lp_json_default(a, "required", json_false());
@@ -141,12 +137,12 @@ static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
     return 0;
 }
 
-/* The image's size from the task's data, or HUGE_VAL where it is not
- * given as a positive number. */
 typedef struct image_size {
     double width, height;
 } image_size;
 
+/* The image's size from the task's data, or HUGE_VAL where it is not
+ * given as a positive number. */
 static image_size task_image_size(const json_t *task)
 {
     const json_t *data = json_object_get(task, "data");
@@ -157,8 +153,8 @@ static image_size task_image_size(const json_t *task)
     return s;
 }
 
-/* Checks obj[key], a coordinate in [0, limit] (limit names the image edge
- * in messages); *out receives it. */
+/* Checks obj[key], a coordinate in [0, limit], where limit is the image's
+ * width or height (named by dimension in messages); *out receives it. */
 static int coordinate(const json_t *obj, const char *key, const char *path, double limit,
                       const char *dimension, double *out, lp_verr *e)
 {
@@ -232,8 +228,9 @@ static int check_vertices(const json_t *a, const char *at, size_t min, image_siz
     return 0;
 }
 
-/* Checks an annotation's attributes against the project's definitions:
- * no unknown names, required ones present, each value of its type. */
+/* Checks an annotation's attributes (NULL when not given) against the
+ * project's definitions: no unknown names, required ones present, each
+ * value of its type. */
 static int check_attributes(const json_t *defs, const json_t *attrs, const char *at,
                             lp_verr *e)
 {
@@ -242,16 +239,16 @@ static int check_attributes(const json_t *defs, const json_t *attrs, const char 
     size_t i;
     int rc;
     lp_path_key(field, sizeof field, at, "attributes");
-    json_t *none = attrs && !json_is_null(attrs) ? NULL : json_object();
+    json_t *none = attrs ? NULL : json_object();
     rc = lp_v_keys_in(defs, none ? none : attrs, field, "attributes", 0, e);
     json_decref(none);
     if (rc || !json_is_object(attrs)) return rc;
     json_array_foreach(defs, i, def) {
         const char *name = json_string_value(json_object_get(def, "name"));
         const char *type = json_string_value(json_object_get(def, "type"));
-        const json_t *v = name ? json_object_get(attrs, name) : NULL;
+        const json_t *v = name ? lp_json_given(attrs, name) : NULL;
         double x, bound;
-        if (!v || json_is_null(v) || !type) continue;
+        if (!v || !type) continue;
         lp_path_key(vf, sizeof vf, field, name);
         if (strcmp(type, "category") == 0) {
             snprintf(what, sizeof what, "choices for %s", lp_quote(q, sizeof q, name));
@@ -306,7 +303,7 @@ static int check_annotation(const json_t *params, const json_t *a, const char *a
         rc = check_point(a, at, img, e);
     if (rc) return rc;
     if ((rc = check_attributes(json_object_get(params, "attributes"),
-                               json_object_get(a, "attributes"), at, e)))
+                               lp_json_given(a, "attributes"), at, e)))
         return rc;
     return lp_v_string(a, "id", at, 0, 1, 0, NULL, e);
 }

@@ -53,11 +53,11 @@ static int validate_params(json_t *params, lp_verr *e)
 /* Checks that the task has a text to mark. */
 static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
 {
-    const json_t *t = json_object_get(json_object_get(task, "data"), "text");
+    const json_t *t = lp_json_given(json_object_get(task, "data"), "text");
     const char *s;
     size_t n;
     (void)params;
-    if (t && !json_is_null(t) && !json_is_string(t))
+    if (t && !json_is_string(t))
         return lp_verr_set(e, "data.text", "must be a string, not %s", lp_json_type_name(t));
     if (task_text(task, &s, &n))
         return lp_verr_set(e, "data.text",
@@ -97,8 +97,8 @@ static int check_span(const json_t *params, const json_t *span, const char *at, 
         return lp_verr_set(e, field,
                            "must be at most %zu, the length of the text in characters (got %lld)",
                            len, end);
-    const json_t *quoted = json_object_get(span, "text");
-    if (quoted && !json_is_null(quoted)) {
+    const json_t *quoted = lp_json_given(span, "text");
+    if (quoted) {
         lp_path_key(field, sizeof field, at, "text");
         if (!json_is_string(quoted))
             return lp_verr_set(e, field, "must be a string, not %s", lp_json_type_name(quoted));

@@ -95,19 +95,18 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     if ((rc = lp_v_object(response, path, e))) return rc;
     if ((rc = lp_v_only_keys(response, path, keys, e))) return rc;
     lp_path_key(field, sizeof field, path, "ratings");
-    ratings = json_object_get(response, "ratings");
-    if (!ratings || json_is_null(ratings)) return lp_verr_set(e, field, "is required");
+    ratings = lp_json_given(response, "ratings");
+    if (!ratings) return lp_verr_set(e, field, "is required");
     if ((rc = lp_v_keys_in(criteria, ratings, field, "criteria", 1, e))) return rc;
     json_array_foreach(criteria, i, c) {
         const char *name = json_string_value(json_object_get(c, "name"));
         double min, max, step, x;
-        if (!name || !json_object_get(ratings, name) ||
+        if (!name || !lp_json_given(ratings, name) ||
             lp_json_number(json_object_get(c, "min"), &min) ||
             lp_json_number(json_object_get(c, "max"), &max) ||
             lp_json_number(json_object_get(c, "step"), &step))
             continue;
-        if ((rc = lp_v_number(ratings, name, field, 0, min, max, &x, e))) return rc;
-        if (json_is_null(json_object_get(ratings, name))) continue;
+        if ((rc = lp_v_number(ratings, name, field, 1, min, max, &x, e))) return rc;
         if (!on_grid(x, min, step))
             return lp_verr_set(e, lp_path_key(at, sizeof at, field, name),
                                "%g is not on the scale: use steps of %g from %g to %g", x, step,

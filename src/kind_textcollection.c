@@ -90,8 +90,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     }
     if ((rc = lp_v_only_keys(response, path, fields_keys, e))) return rc;
     lp_path_key(field, sizeof field, path, "fields");
-    given = json_object_get(response, "fields");
-    if (!given || json_is_null(given)) return lp_verr_set(e, field, "is required");
+    given = lp_json_given(response, "fields");
+    if (!given) return lp_verr_set(e, field, "is required");
     if ((rc = lp_v_keys_in(fields, given, field, "fields", 1, e))) return rc;
     json_array_foreach(fields, i, f) {
         const char *name = json_string_value(json_object_get(f, "name"));

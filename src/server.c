@@ -118,7 +118,7 @@ int lp_server_seed_demo(lp_db *db, const char *listen)
     }
     lp_project_free(p);
     if (rc < 0) return rc;
-    printf("\n  Loupe demo is ready at http://%s/\n"
+    printf("\n  Loupe demo is ready: the API is at http://%s/v1 (see docs/API.md)\n"
            "    admin login:  admin@example.com / %s\n"
            "    API key:      %s\n"
            "    try:          curl -H 'Authorization: Bearer %s' http://%s/v1/projects\n\n",

@@ -237,10 +237,36 @@ char *lp_quote(char *out, size_t n, const char *s)
     return out;
 }
 
-void lp_json_default(json_t *obj, const char *key, json_t *value)
+int lp_v_one_of(const json_t *v, const char *field, const char *const *choices,
+                const char *what, size_t *index, lp_verr *e)
+{
+    char q[96], list[200];
+    size_t n = 0, o = 0;
+    if (!v || json_is_null(v)) return lp_verr_set(e, field, "is required");
+    if (!json_is_string(v))
+        return lp_verr_set(e, field, "must be a string, not %s", lp_json_type_name(v));
+    for (; choices[n]; n++)
+        if (strcmp(choices[n], json_string_value(v)) == 0) {
+            if (index) *index = n;
+            return 0;
+        }
+    list[0] = '\0';
+    for (size_t i = 0; i < n && o < sizeof list; i++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
+                              i == 0 ? "" : i + 1 == n ? " or " : ", ", choices[i]);
+    return lp_verr_set(e, field, "%s is not %s; use %s",
+                       lp_quote(q, sizeof q, json_string_value(v)), what, list);
+}
+
+const json_t *lp_json_given(const json_t *obj, const char *key)
 {
     const json_t *v = json_object_get(obj, key);
-    if (json_is_object(obj) && (!v || json_is_null(v)))
+    return json_is_null(v) ? NULL : v;
+}
+
+void lp_json_default(json_t *obj, const char *key, json_t *value)
+{
+    if (json_is_object(obj) && !lp_json_given(obj, key))
         json_object_set_new(obj, key, value);
     else
         json_decref(value);
@@ -255,6 +281,7 @@ typedef struct hint {
     int full;
 } hint;
 
+/* Appends name, or "..." once the hint holds 8 names or is nearly full. */
 static void hint_add(hint *h, const char *name)
 {
     if (h->full || !name) return;
@@ -270,6 +297,7 @@ static void hint_add(hint *h, const char *name)
     h->count++;
 }
 
+/* Closes the parenthesis and returns the hint's text. */
 static const char *hint_end(hint *h)
 {
     if (h->count || h->full) snprintf(h->s + h->len, sizeof h->s - h->len, ")");

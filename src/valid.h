@@ -64,6 +64,15 @@ size_t lp_utf8_offset(const char *s, size_t nbytes, size_t cp);
  * with "..." to fit n bytes (n at least 16); returns out. */
 char *lp_quote(char *out, size_t n, const char *s);
 
+/* Checks that v (at field) is one of the strings in choices (NULL-
+ * terminated); on failure the message reads "\"x\" is not <what>; use a, b
+ * or c".  *index (may be NULL) receives its position in choices. */
+int lp_v_one_of(const json_t *v, const char *field, const char *const *choices,
+                const char *what, size_t *index, lp_verr *e);
+
+/* obj[key] when it is present and not null, else NULL. */
+const json_t *lp_json_given(const json_t *obj, const char *key);
+
 /* Sets obj[key] to value when it is missing or null; otherwise drops value.
  * Steals the reference to value.  Used to fill defaults in params. */
 void lp_json_default(json_t *obj, const char *key, json_t *value);

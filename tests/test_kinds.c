@@ -15,7 +15,7 @@ json_t *kt_json(const char *text)
     for (char *p = s; *p; p++)
         if (*p == '\'') *p = '"';
     json_error_t err;
-    json_t *v = json_loads(s, JSON_DECODE_ANY, &err);
+    json_t *v = json_loads(s, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     if (!v) {
         fprintf(stderr, "bad JSON in a test: %s: %s\n", err.text, s);
         abort();
@@ -104,6 +104,18 @@ TEST(kind_registry_finds_each_kind_by_name_in_order)
     CHECK(lp_kind_find("segmentation") == NULL);
     CHECK(lp_kind_find("") == NULL);
     CHECK(lp_kind_find(NULL) == NULL);
+}
+
+TEST(kind_messages_quote_values_readably)
+{
+    char q[32];
+    CHECK_STR(lp_quote(q, sizeof q, "dog"), "\"dog\"");
+    CHECK_STR(lp_quote(q, sizeof q, "a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    /* Cut to fit, never inside a character: 26 bytes of room hold 13 'é',
+     * or 'a' and 12 'é' (the 13th would be split). */
+    CHECK_STR(lp_quote(q, sizeof q, "ééééééééééééééééééééé"), "\"ééééééééééééé...\"");
+    CHECK_INT(strlen(q), sizeof q - 1);
+    CHECK_STR(lp_quote(q, sizeof q, "aééééééééééééééééééééé"), "\"aéééééééééééé...\"");
 }
 
 /* For every kind, a valid (params, task, response) that uses most of what
@@ -266,8 +278,8 @@ TEST(kind_garbage_anywhere_is_rejected_without_crashing)
                     }
                     if (replaced && run_all(sm->kind, v[0], v[1], v[2])) {
                         char *text = json_dumps(v[which], JSON_COMPACT);
-                        lp_test_fail(__FILE__, __LINE__, "%s: out of contract on %s", sm->kind->name,
-                                     text);
+                        lp_test_fail(__FILE__, __LINE__, "%s: out of contract on %s",
+                                     sm->kind->name, text);
                         free(text);
                         bad = 1;
                     }

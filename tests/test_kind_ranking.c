@@ -1,0 +1,63 @@
+/* test_kind_ranking.c -- params, tasks, responses and errors of the
+ * ranking kind. */
+#include "test_kinds.h"
+
+#define K (&lp_kind_ranking)
+#define STRICT "{}"
+#define TIES "{'allow_ties': true}"
+#define TASK                                                                   \
+    "{'data': {'responses': [{'id': 'a', 'text': 'x'}, {'id': 'b', 'text': 'y'}, "\
+    "{'id': 'c', 'text': 'z'}]}}"
+#define PLAIN "{'data': {'prompt': 'p', 'responses': ['x', 'y', 'z']}}"
+
+TEST(ranking_params_and_task)
+{
+    lp_verr e;
+    json_t *p;
+    int rc = kt_params(K, "{}", &p, &e);
+    int ties = kt_equal_at(p, "allow_ties", "false");
+    json_decref(p);
+    CHECK_VALID(rc, e);
+    CHECK(ties);
+    PARAMS_ERR(K, "{'allow_tie': true}", "params.allow_tie", "is not a known field");
+    PARAMS_ERR(K, "{'allow_ties': null, 'instructions': 1}", "params.instructions",
+               "must be a string");
+    TASK_OK(K, STRICT, TASK);
+    TASK_OK(K, STRICT, PLAIN);
+    TASK_ERR(K, STRICT, "{'data': {'prompt': 3, 'responses': ['x', 'y']}}", "data.prompt",
+             "must be a string");
+    TASK_ERR(K, STRICT, "{'data': {'responses': ['x']}}", "data.responses", "at least 2 items");
+}
+
+TEST(ranking_valid_responses_are_accepted)
+{
+    RESPONSE_OK(K, STRICT, TASK, "{'ranking': ['c', 'a', 'b']}");
+    RESPONSE_OK(K, STRICT, PLAIN, "{'ranking': ['2', '0', '1']}");
+    RESPONSE_OK(K, TIES, TASK, "{'ranking': [['a', 'c'], 'b']}");
+    RESPONSE_OK(K, TIES, TASK, "{'ranking': [['a', 'b', 'c']]}");
+    RESPONSE_OK(K, TIES, TASK, "{'ranking': ['b', ['c'], 'a']}");
+}
+
+TEST(ranking_bad_responses_name_the_item)
+{
+    RESPONSE_ERR(K, STRICT, TASK, "{'ranking': ['c', 'a']}", "response.ranking",
+                 "must rank every response, and \"b\" is missing");
+    RESPONSE_ERR(K, STRICT, TASK, "{'ranking': ['c', 'a', 'c']}", "response.ranking[2]",
+                 "\"c\" is already ranked at response.ranking[0]");
+    RESPONSE_ERR(K, STRICT, TASK, "{'ranking': ['c', 'd', 'a', 'b']}", "response.ranking[1]",
+                 "\"d\" is not one of the task's responses (a, b, c)");
+    RESPONSE_ERR(K, STRICT, TASK, "{'ranking': [['a', 'c'], 'b']}", "response.ranking[0]",
+                 "the project does not allow ties");
+    RESPONSE_ERR(K, STRICT, PLAIN, "{'ranking': [2, 0, 1]}", "response.ranking[0]",
+                 "must be a response id (a string), not a number");
+    RESPONSE_ERR(K, TIES, TASK, "{'ranking': [['a', 'c'], ['b', 'a']]}", "response.ranking[1][1]",
+                 "\"a\" is already ranked at response.ranking[0]");
+    RESPONSE_ERR(K, TIES, TASK, "{'ranking': [[], 'a', 'b', 'c']}", "response.ranking[0]",
+                 "must not be empty");
+    RESPONSE_ERR(K, TIES, TASK, "{'ranking': [[['a']], 'b', 'c']}", "response.ranking[0][0]",
+                 "must be a response id (a string), not an array");
+    RESPONSE_ERR(K, STRICT, TASK, "{'ranking': []}", "response.ranking", "at least 1 item");
+    RESPONSE_ERR(K, STRICT, TASK, "{'ranking': 'abc'}", "response.ranking", "must be an array");
+    RESPONSE_ERR(K, STRICT, TASK, "{'order': ['a', 'b', 'c']}", "response.order",
+                 "is not a known field");
+}
