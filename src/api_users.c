@@ -8,18 +8,11 @@
 #define LOGIN_WINDOW_MS (15 * 60 * 1000)
 #define LOGIN_MAX_FAILS 10
 
-static json_t *time_json(int64_t ms)
-{
-    char buf[40];
-    lp_time_format(ms, buf, sizeof buf);
-    return json_string(buf);
-}
-
 static json_t *user_json(const lp_user *u)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:b, s:o}", "id", (json_int_t)u->id, "email", u->email,
                      "name", u->name, "role", u->is_admin ? "admin" : "member", "disabled",
-                     u->disabled, "created_at", time_json(u->created_at));
+                     u->disabled, "created_at", lp_json_time(u->created_at));
 }
 
 /* The login throttle: at most LOGIN_MAX_FAILS failures per email in
@@ -241,7 +234,7 @@ int lp_api_keys_list(lp_req *req)
     while (lp_stmt_step(st) == LP_DB_ROW)
         json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)lp_stmt_int64(st, 0),
                                                "prefix", lp_stmt_text(st, 1), "name", lp_stmt_text(st, 2),
-                                               "created_at", time_json(lp_stmt_int64(st, 3))));
+                                               "created_at", lp_json_time(lp_stmt_int64(st, 3))));
     lp_stmt_done(st);
     return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
 }

@@ -162,12 +162,7 @@ int lp_user_create(lp_db *db, const char *email, const char *name, int is_admin,
         lp_stmt_bind_text(st, 3, is_admin ? "admin" : "member");
         lp_stmt_bind_text(st, 4, hash);
         lp_stmt_bind_int64(st, 5, lp_now_ms());
-        rc = lp_stmt_step(st);
-        if (rc == LP_DB_ROW) {
-            *id = lp_stmt_int64(st, 0);
-            rc = 0;
-        }
-        lp_stmt_done(st);
+        rc = lp_stmt_one_int64(st, id, LP_EDB);
     }
     free(hash);
     return rc;
@@ -221,12 +216,9 @@ int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKE
     lp_stmt_bind_text(st, 3, prefix);
     lp_stmt_bind_text(st, 4, name ? name : "");
     lp_stmt_bind_int64(st, 5, lp_now_ms());
-    rc = lp_stmt_step(st);
-    if (rc == LP_DB_ROW) {
-        if (key_id) *key_id = lp_stmt_int64(st, 0);
-        rc = 0;
-    }
-    lp_stmt_done(st);
+    int64_t kid;
+    rc = lp_stmt_one_int64(st, &kid, LP_EDB);
+    if (rc == 0 && key_id) *key_id = kid;
     return rc;
 }
 

@@ -262,6 +262,19 @@ int lp_db_run(lp_db *db, const char *sql, const char *fmt, ...)
     return rc < 0 ? rc : 0;
 }
 
+int lp_stmt_one_int64(lp_stmt *st, int64_t *out, int none_rc)
+{
+    int rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        *out = lp_stmt_int64(st, 0);
+        rc = 0;
+    } else if (rc == LP_DB_DONE) {
+        rc = none_rc;
+    }
+    lp_stmt_done(st);
+    return rc;
+}
+
 int lp_db_int64(lp_db *db, int64_t *out, const char *sql, const char *fmt, ...)
 {
     lp_stmt *st;
@@ -271,17 +284,11 @@ int lp_db_int64(lp_db *db, int64_t *out, const char *sql, const char *fmt, ...)
     va_start(ap, fmt);
     rc = bind_va(st, fmt, ap);
     va_end(ap);
-    if (rc == 0) {
-        rc = lp_stmt_step(st);
-        if (rc == LP_DB_ROW) {
-            *out = lp_stmt_int64(st, 0);
-            rc = 0;
-        } else if (rc == LP_DB_DONE) {
-            rc = LP_ENOTFOUND;
-        }
+    if (rc < 0) {
+        lp_stmt_done(st);
+        return rc;
     }
-    lp_stmt_done(st);
-    return rc;
+    return lp_stmt_one_int64(st, out, LP_ENOTFOUND);
 }
 
 /* Expands the {id} and {blob} tokens of a migration for this driver. */

@@ -114,6 +114,10 @@ double lp_stmt_double(lp_stmt *st, int col);
 const char *lp_stmt_text(lp_stmt *st, int col);
 const char *lp_stmt_textn(lp_stmt *st, int col, size_t *len);
 
+/* Steps st once and releases it: 0 with column 0 of the row in *out, or
+ * none_rc when there is no row, or the step's error. */
+int lp_stmt_one_int64(lp_stmt *st, int64_t *out, int none_rc);
+
 /* Runs a statement to completion with "fmt" binds: i=int64, d=double,
  * s=text (NULL binds NULL), n=NULL.  lp_db_run returns 0 or an error;
  * lp_db_int64 returns the first column of the first row in *out

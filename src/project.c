@@ -190,12 +190,7 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
         else lp_stmt_bind_null(st, 12);
         lp_stmt_bind_int64(st, 13, now);
         lp_stmt_bind_int64(st, 14, now);
-        rc = lp_stmt_step(st);
-        if (rc == LP_DB_ROW) {
-            *id = lp_stmt_int64(st, 0);
-            rc = 0;
-        }
-        lp_stmt_done(st);
+        rc = lp_stmt_one_int64(st, id, LP_EDB);
     }
     if (rc == 0 && user_id) rc = lp_member_set(db, *id, user_id, LP_ROLE_MANAGER);
     if (rc == 0) rc = lp_db_commit(db);
@@ -270,13 +265,6 @@ json_t *lp_counts_json(lp_db *db, int64_t project_id, int64_t batch_id)
     return o;
 }
 
-static json_t *time_json(int64_t ms)
-{
-    char buf[40];
-    lp_time_format(ms, buf, sizeof buf);
-    return json_string(buf);
-}
-
 json_t *lp_project_json(lp_db *db, const lp_project *p)
 {
     return json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:f, s:f, s:s, s:I, s:s?, s:O, s:o, s:o, s:o}",
@@ -286,7 +274,7 @@ json_t *lp_project_json(lp_db *db, const lp_project *p)
                      "min_gold_accuracy", p->min_gold_accuracy, "aggregation", p->aggregation,
                      "lease_seconds", (json_int_t)p->lease_seconds, "callback_url", p->callback_url,
                      "metadata", p->metadata, "counts", lp_counts_json(db, p->id, 0),
-                     "created_at", time_json(p->created_at), "updated_at", time_json(p->updated_at));
+                     "created_at", lp_json_time(p->created_at), "updated_at", lp_json_time(p->updated_at));
 }
 
 int lp_batch_create(lp_db *db, int64_t project_id, const json_t *body, int64_t *id, lp_verr *e)
@@ -309,14 +297,7 @@ int lp_batch_create(lp_db *db, int64_t project_id, const json_t *body, int64_t *
         lp_stmt_bind_text(st, 3, mds);
         lp_stmt_bind_int64(st, 4, now);
         lp_stmt_bind_int64(st, 5, now);
-        rc = lp_stmt_step(st);
-        if (rc == LP_DB_ROW) {
-            *id = lp_stmt_int64(st, 0);
-            rc = 0;
-        } else if (rc == LP_DB_DONE) {
-            rc = LP_EEXISTS;
-        }
-        lp_stmt_done(st);
+        rc = lp_stmt_one_int64(st, id, LP_EEXISTS);   /* no row: the name is taken */
     }
     if (rc == LP_EEXISTS) {
         lp_db_int64(db, id, "SELECT id FROM batches WHERE project_id = ? AND name = ?", "is",
@@ -341,8 +322,8 @@ int lp_batch_json(lp_db *db, int64_t batch_id, int64_t *project_id, json_t **out
         *out = json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)batch_id,
                          "project_id", (json_int_t)*project_id, "name", lp_stmt_text(st, 2),
                          "status", lp_stmt_text(st, 3), "metadata", md ? md : json_object(),
-                         "created_at", time_json(lp_stmt_int64(st, 5)),
-                         "updated_at", time_json(lp_stmt_int64(st, 6)));
+                         "created_at", lp_json_time(lp_stmt_int64(st, 5)),
+                         "updated_at", lp_json_time(lp_stmt_int64(st, 6)));
         rc = 0;
     } else if (rc == LP_DB_DONE) {
         rc = LP_ENOTFOUND;

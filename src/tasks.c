@@ -293,14 +293,7 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
         lp_stmt_bind_text(st, 10, preds);
         lp_stmt_bind_int64(st, 11, now);
         lp_stmt_bind_int64(st, 12, now);
-        rc = lp_stmt_step(st);
-        if (rc == LP_DB_ROW) {
-            *id = lp_stmt_int64(st, 0);
-            rc = 0;
-        } else if (rc == LP_DB_DONE) {
-            rc = LP_EEXISTS;
-        }
-        lp_stmt_done(st);
+        rc = lp_stmt_one_int64(st, id, LP_EEXISTS);   /* no row: unique_id taken */
     }
     if (rc == LP_EEXISTS) {
         int r2 = lp_db_int64(w->db, id, "SELECT id FROM tasks WHERE project_id = ? AND unique_id = ?",
@@ -343,13 +336,6 @@ static json_t *col_json(lp_stmt *st, int col)
     return v ? v : json_null();
 }
 
-static json_t *col_time(lp_stmt *st, int col)
-{
-    char buf[40];
-    lp_time_format(lp_stmt_int64(st, col), buf, sizeof buf);
-    return json_string(buf);
-}
-
 static json_t *task_row(lp_stmt *st)
 {
     json_t *o = json_object();
@@ -366,8 +352,8 @@ static json_t *task_row(lp_stmt *st)
     json_object_set_new(o, "is_gold", json_boolean(!lp_stmt_is_null(st, 10)));
     if (!lp_stmt_is_null(st, 10)) json_object_set_new(o, "expected_response", col_json(st, 10));
     if (!lp_stmt_is_null(st, 11)) json_object_set_new(o, "predictions", col_json(st, 11));
-    json_object_set_new(o, "created_at", col_time(st, 12));
-    json_object_set_new(o, "updated_at", col_time(st, 13));
+    json_object_set_new(o, "created_at", lp_json_time(lp_stmt_int64(st, 12)));
+    json_object_set_new(o, "updated_at", lp_json_time(lp_stmt_int64(st, 13)));
     return o;
 }
 

@@ -48,6 +48,13 @@ const char *lp_json_type_name(const json_t *v)
     }
 }
 
+json_t *lp_json_time(int64_t ms)
+{
+    char buf[40];
+    lp_time_format(ms, buf, sizeof buf);
+    return json_string(buf);
+}
+
 int lp_json_number(const json_t *v, double *out)
 {
     if (json_is_integer(v)) {

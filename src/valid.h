@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct lp_verr {
     char field[256];
@@ -47,6 +48,9 @@ int lp_v_only_keys(const json_t *obj, const char *path, const char *const *allow
                    lp_verr *e);
 /* A finite number (jansson integers or reals); 0 if v is one. */
 int lp_json_number(const json_t *v, double *out);
+
+/* ms since the epoch as an RFC 3339 UTC JSON string (new reference). */
+json_t *lp_json_time(int64_t ms);
 
 /* Number of Unicode code points in a UTF-8 string (jansson strings are valid
  * UTF-8). */
