@@ -178,6 +178,23 @@ int lp_api_page(lp_req *req, int dflt, int max, int *limit, int64_t *after)
     return 0;
 }
 
+int lp_api_reply_ids(lp_req *req, lp_stmt *st, int limit, lp_api_item_fn item)
+{
+    /* Ids first, then items: an item may run its own queries, which must
+     * not interleave with this statement's rows. */
+    int64_t *ids = lp_arena_alloc(&req->arena, sizeof(int64_t) * (size_t)(limit + 1));
+    int n = 0, rc = 0;
+    while (n <= limit && (rc = lp_stmt_step(st)) == LP_DB_ROW) ids[n++] = lp_stmt_int64(st, 0);
+    lp_stmt_done(st);
+    if (rc < 0 && n <= limit) return lp_reply_rc(req, rc, "list");
+    json_t *items = json_array();
+    for (int i = 0; i < n && i < limit; i++) {
+        json_t *o = item(req, ids[i]);
+        if (o) json_array_append_new(items, o);
+    }
+    return lp_api_reply_page(req, items, n > limit ? ids[limit - 1] : 0);
+}
+
 int lp_api_reply_page(lp_req *req, json_t *items, int64_t next_after)
 {
     char tok[32];

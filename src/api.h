@@ -28,6 +28,12 @@ int lp_api_page(lp_req *req, int dflt, int max, int *limit, int64_t *after);
 /* The opaque token for continuing after id, into out[32] ("" for 0). */
 void lp_api_token(int64_t after, char out[32]);
 
+/* Answers a page from st, a bound statement selecting ids in increasing
+ * order with LIMIT limit + 1: item(req, id) makes each item (NULL skips
+ * it), and the extra row, if any, yields the next_token.  Releases st. */
+typedef json_t *(*lp_api_item_fn)(lp_req *req, int64_t id);
+int lp_api_reply_ids(lp_req *req, lp_stmt *st, int limit, lp_api_item_fn item);
+
 /* Answers {"items": items, "next_token": token or null}. */
 int lp_api_reply_page(lp_req *req, json_t *items, int64_t next_after);
 

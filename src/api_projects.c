@@ -38,6 +38,22 @@ int lp_api_projects_create(lp_req *req)
     return reply_project(req, id, 201);
 }
 
+static json_t *project_item(lp_req *req, int64_t id)
+{
+    lp_project *p;
+    if (lp_project_get(req->db, id, &p) < 0) return NULL;
+    json_t *o = lp_project_json(req->db, p);
+    lp_project_free(p);
+    return o;
+}
+
+static json_t *batch_item(lp_req *req, int64_t id)
+{
+    json_t *o;
+    int64_t pid;
+    return lp_batch_json(req->db, id, &pid, &o) == 0 ? o : NULL;
+}
+
 int lp_api_projects_list(lp_req *req)
 {
     int limit;
@@ -52,19 +68,7 @@ int lp_api_projects_list(lp_req *req)
     lp_stmt_bind_int64(st, 1, after);
     lp_stmt_bind_int64(st, 2, req->who.user_id);
     lp_stmt_bind_int64(st, 3, limit + 1);
-    int64_t *ids = lp_arena_alloc(&req->arena, sizeof(int64_t) * (size_t)(limit + 1));
-    int n = 0;
-    while (lp_stmt_step(st) == LP_DB_ROW) ids[n++] = lp_stmt_int64(st, 0);
-    lp_stmt_done(st);
-    json_t *items = json_array();
-    for (int i = 0; i < n && i < limit; i++) {
-        lp_project *p;
-        if (lp_project_get(req->db, ids[i], &p) == 0) {
-            json_array_append_new(items, lp_project_json(req->db, p));
-            lp_project_free(p);
-        }
-    }
-    return lp_api_reply_page(req, items, n > limit ? ids[limit - 1] : 0);
+    return lp_api_reply_ids(req, st, limit, project_item);
 }
 
 int lp_api_project_get(lp_req *req)
@@ -130,17 +134,7 @@ int lp_api_batches_list(lp_req *req)
     lp_stmt_bind_int64(st, i++, after);
     if (status) lp_stmt_bind_text(st, i++, status);
     lp_stmt_bind_int64(st, i++, limit + 1);
-    int64_t *ids = lp_arena_alloc(&req->arena, sizeof(int64_t) * (size_t)(limit + 1));
-    int n = 0;
-    while (lp_stmt_step(st) == LP_DB_ROW) ids[n++] = lp_stmt_int64(st, 0);
-    lp_stmt_done(st);
-    json_t *items = json_array();
-    for (int k = 0; k < n && k < limit; k++) {
-        json_t *o;
-        int64_t p2;
-        if (lp_batch_json(req->db, ids[k], &p2, &o) == 0) json_array_append_new(items, o);
-    }
-    return lp_api_reply_page(req, items, n > limit ? ids[limit - 1] : 0);
+    return lp_api_reply_ids(req, st, limit, batch_item);
 }
 
 /* Loads the batch {0} and checks the caller's role in its project. */

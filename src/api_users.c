@@ -107,6 +107,12 @@ int lp_api_me(lp_req *req)
     return lp_reply_json(req, 200, o);
 }
 
+static json_t *user_item(lp_req *req, int64_t id)
+{
+    lp_user u;
+    return lp_user_get(req->db, id, &u) == 0 ? user_json(&u) : NULL;
+}
+
 int lp_api_users_list(lp_req *req)
 {
     int limit;
@@ -117,16 +123,7 @@ int lp_api_users_list(lp_req *req)
     if (rc < 0) return lp_reply_rc(req, rc, "users");
     lp_stmt_bind_int64(st, 1, after);
     lp_stmt_bind_int64(st, 2, limit + 1);
-    int64_t ids[1001];
-    int n = 0;
-    while (lp_stmt_step(st) == LP_DB_ROW) ids[n++] = lp_stmt_int64(st, 0);
-    lp_stmt_done(st);
-    json_t *items = json_array();
-    for (int i = 0; i < n && i < limit; i++) {
-        lp_user u;
-        if (lp_user_get(req->db, ids[i], &u) == 0) json_array_append_new(items, user_json(&u));
-    }
-    return lp_api_reply_page(req, items, n > limit ? ids[limit - 1] : 0);
+    return lp_api_reply_ids(req, st, limit, user_item);
 }
 
 int lp_api_users_create(lp_req *req)
