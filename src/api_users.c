@@ -1,6 +1,7 @@
 /* api_users.c -- login sessions, users, API keys and project members. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api.h"
 #include "auth.h"
@@ -81,9 +82,11 @@ int lp_api_session_create(lp_req *req)
     rc = lp_session_create(req->db, u.id, token);
     if (rc < 0) return lp_reply_rc(req, rc, "session");
     lp_reply_json(req, 201, json_pack("{s:o}", "user", user_json(&u)));
+    /* Behind a TLS-terminating proxy the cookie must not travel in clear. */
+    const char *proto = lp_req_header(req, "X-Forwarded-Proto");
     char cookie[256];
-    snprintf(cookie, sizeof cookie, "loupe_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld",
-             token, LP_SESSION_MS / 1000);
+    snprintf(cookie, sizeof cookie, "loupe_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
+             token, LP_SESSION_MS / 1000, proto && !strcasecmp(proto, "https") ? "; Secure" : "");
     lp_reply_header(req, "Set-Cookie", cookie);
     return 0;
 }
