@@ -28,7 +28,8 @@ static void setup(void)
         json_t *b = json_loads(defs[i], 0, NULL);
         lp_verr e;
         int64_t id;
-        if (lp_project_save(db, b, 0, &id, &e) < 0 || lp_project_get(db, id, &projects[i]) < 0) abort();
+        if (lp_project_save(db, b, 0, &id, &e) < 0 || lp_project_get(db, id, &projects[i]) < 0)
+            abort();
         json_decref(b);
     }
     json_t *b = json_pack("{s:s}", "name", "b1");

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!params) params = json_deep_copy(v);
         int ok = json_is_object(params) && k->validate_params(params, &e) == 0;
         if (ok && task && k->validate_task) k->validate_task(params, task, &e);
-        if (ok && k->validate_response) k->validate_response(params, task ? task : v, resp ? resp : v, "response", &e);
+        if (ok && k->validate_response)
+            k->validate_response(params, task ? task : v, resp ? resp : v, "response", &e);
         json_decref(params);
     }
     json_decref(v);

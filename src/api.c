@@ -126,13 +126,15 @@ int lp_api_require(lp_req *req, int64_t project_id, int min_role, int *role)
     int r = LP_ROLE_NONE;
     int rc = lp_project_role(req->db, project_id, req->who.user_id, req->who.is_admin, &r);
     if (rc == LP_ENOTFOUND || (rc == 0 && r == LP_ROLE_NONE)) {
-        lp_reply_error(req, 404, "not_found", NULL, "project %lld not found", (long long)project_id);
+        lp_reply_error(req, 404, "not_found", NULL, "project %lld not found",
+                       (long long)project_id);
         return LP_ENOTFOUND;
     }
     if (rc < 0) return lp_reply_rc(req, rc, "project"), rc;
     if (role) *role = r;
     if (r < min_role) {
-        lp_reply_error(req, 403, "forbidden", NULL, "this needs the %s role in project %lld (you are %s)",
+        lp_reply_error(req, 403, "forbidden", NULL,
+                       "this needs the %s role in project %lld (you are %s)",
                        lp_role_name(min_role), (long long)project_id, lp_role_name(r));
         return LP_EPERM;
     }
@@ -157,7 +159,8 @@ int lp_api_page(lp_req *req, int dflt, int max, int *limit, int64_t *after)
     int64_t v;
     if (l) {
         if (lp_parse_int64(l, &v) < 0 || v < 1 || v > max) {
-            lp_reply_error(req, 400, "invalid_request", "limit", "limit: must be between 1 and %d", max);
+            lp_reply_error(req, 400, "invalid_request", "limit", "limit: must be between 1 and %d",
+                           max);
             return LP_EINVAL;
         }
         *limit = (int)v;
@@ -199,6 +202,6 @@ int lp_api_reply_page(lp_req *req, json_t *items, int64_t next_after)
 {
     char tok[32];
     lp_api_token(next_after, tok);
-    return lp_reply_json(req, 200, json_pack("{s:o, s:s?}", "items", items, "next_token",
-                                             next_after ? tok : NULL));
+    return lp_reply_json(
+        req, 200, json_pack("{s:o, s:s?}", "items", items, "next_token", next_after ? tok : NULL));
 }

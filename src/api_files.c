@@ -67,7 +67,8 @@ int lp_api_file_chunk(lp_req *req, const char *data, size_t n)
         }
     }
     if (u->size + n > u->limit) {
-        lp_reply_error(req, 413, "too_large", "body", "the file is larger than the limit of %llu MB",
+        lp_reply_error(req, 413, "too_large", "body",
+                       "the file is larger than the limit of %llu MB",
                        (unsigned long long)(u->limit >> 20));
         return 1;
     }
@@ -76,7 +77,8 @@ int lp_api_file_chunk(lp_req *req, const char *data, size_t n)
         ssize_t w = write(u->fd, data + off, n - off);
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) {
-            lp_reply_error(req, 507, "insufficient_storage", NULL, "cannot store the upload: %s", strerror(errno));
+            lp_reply_error(req, 507, "insufficient_storage", NULL, "cannot store the upload: %s",
+                           strerror(errno));
             return 1;
         }
         off += (size_t)w;
@@ -102,12 +104,14 @@ int lp_api_file_upload(lp_req *req)
     const char *ctype = lp_req_header(req, "Content-Type");
     if (!ctype || !*ctype) ctype = "application/octet-stream";
     if (strncasecmp(ctype, "multipart/", 10) == 0)
-        return lp_reply_error(req, 415, "unsupported_media_type", "Content-Type",
-                              "send the raw bytes with the file's own Content-Type, not a multipart form");
+        return lp_reply_error(
+            req, 415, "unsupported_media_type", "Content-Type",
+            "send the raw bytes with the file's own Content-Type, not a multipart form");
     const char *name = lp_req_arg(req, "filename");
     if (!name) name = "";
     if (strlen(name) > 255)
-        return lp_reply_error(req, 400, "invalid_request", "filename", "filename: at most 255 characters");
+        return lp_reply_error(req, 400, "invalid_request", "filename",
+                              "filename: at most 255 characters");
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&u->sha, h);
     char sha[2 * crypto_hash_sha256_BYTES + 1];
@@ -123,9 +127,11 @@ int lp_api_file_upload(lp_req *req)
         }
         u->tmp[0] = '\0';
     }
-    int rc = lp_db_run(req->db, "INSERT INTO files (sha256, size, content_type, filename, uploaded_by, created_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-                       "sissii", sha, (int64_t)u->size, ctype, name, req->who.user_id, lp_now_ms());
+    int rc = lp_db_run(
+        req->db,
+        "INSERT INTO files (sha256, size, content_type, filename, uploaded_by, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+        "sissii", sha, (int64_t)u->size, ctype, name, req->who.user_id, lp_now_ms());
     if (rc < 0) return lp_reply_rc(req, rc, "file");
     return lp_reply_json(req, 201, file_json(sha, (int64_t)u->size, ctype, name));
 }
@@ -150,7 +156,8 @@ int lp_api_file_get(lp_req *req)
     snprintf(path, sizeof path, "%s/%.2s/%.2s/%s", req->srv->files_dir, sha, sha + 2, sha);
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        lp_log(LP_LOG_ERROR, "file %s is in the database but not on disk: %s", path, strerror(errno));
+        lp_log(LP_LOG_ERROR, "file %s is in the database but not on disk: %s", path,
+               strerror(errno));
         return lp_reply_error(req, 404, "not_found", NULL, "file %s is missing from storage", sha);
     }
     lp_reply_fd(req, 200, ctype, fd, (uint64_t)size);

@@ -11,8 +11,8 @@ int lp_api_healthz(lp_req *req)
     int rc = lp_db_int64(req->db, &one, "SELECT 1", NULL);
     if (rc < 0)
         return lp_reply_error(req, 503, "unavailable", NULL, "database: %s", lp_db_errmsg(req->db));
-    return lp_reply_json(req, 200, json_pack("{s:s, s:s}", "status", "ok", "database",
-                                             lp_db_scheme(req->db)));
+    return lp_reply_json(
+        req, 200, json_pack("{s:s, s:s}", "status", "ok", "database", lp_db_scheme(req->db)));
 }
 
 int lp_api_metrics(lp_req *req)
@@ -28,14 +28,16 @@ int lp_api_metrics(lp_req *req)
     /* Tasks by status, summed over projects from the maintained counters. */
     lp_buf_puts(&out, "# HELP loupe_tasks Tasks by status.\n# TYPE loupe_tasks gauge\n");
     lp_stmt *st;
-    if (lp_db_prepare(req->db, "SELECT status, SUM(n) FROM project_counts GROUP BY status", &st) == 0) {
+    if (lp_db_prepare(req->db, "SELECT status, SUM(n) FROM project_counts GROUP BY status", &st) ==
+        0) {
         while (lp_stmt_step(st) == LP_DB_ROW)
             lp_buf_printf(&out, "loupe_tasks{status=\"%s\"} %lld\n", lp_stmt_text(st, 0),
                           (long long)lp_stmt_int64(st, 1));
         lp_stmt_done(st);
     }
-    lp_buf_printf(&out, "# HELP loupe_start_time_seconds When this process started.\n"
-                        "# TYPE loupe_start_time_seconds gauge\nloupe_start_time_seconds %lld\n",
+    lp_buf_printf(&out,
+                  "# HELP loupe_start_time_seconds When this process started.\n"
+                  "# TYPE loupe_start_time_seconds gauge\nloupe_start_time_seconds %lld\n",
                   (long long)(req->srv->metrics.started_ms / 1000));
     return lp_reply_buf(req, 200, "text/plain; version=0.0.4", &out);
 }

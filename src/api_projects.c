@@ -60,10 +60,13 @@ int lp_api_projects_list(lp_req *req)
     int64_t after;
     if (lp_api_page(req, 100, 1000, &limit, &after)) return 0;
     lp_stmt *st;
-    int rc = lp_db_prepare(req->db, req->who.is_admin
-        ? "SELECT id FROM projects WHERE id > ? AND ? > 0 ORDER BY id LIMIT ?"
-        : "SELECT p.id FROM projects p JOIN project_members m ON m.project_id = p.id "
-          "WHERE p.id > ? AND m.user_id = ? ORDER BY p.id LIMIT ?", &st);
+    int rc = lp_db_prepare(
+        req->db,
+        req->who.is_admin
+            ? "SELECT id FROM projects WHERE id > ? AND ? > 0 ORDER BY id LIMIT ?"
+            : "SELECT p.id FROM projects p JOIN project_members m ON m.project_id = p.id "
+              "WHERE p.id > ? AND m.user_id = ? ORDER BY p.id LIMIT ?",
+        &st);
     if (rc < 0) return lp_reply_rc(req, rc, "projects");
     lp_stmt_bind_int64(st, 1, after);
     lp_stmt_bind_int64(st, 2, req->who.user_id);
@@ -105,7 +108,8 @@ int lp_api_batches_create(lp_req *req)
     json_decref(b);
     if (rc == LP_EINVAL) return reply_invalid(req, &e);
     if (rc == LP_EEXISTS) {
-        lp_reply_error(req, 409, "conflict", "name", "name: %s (id %lld)", e.message, (long long)id);
+        lp_reply_error(req, 409, "conflict", "name", "name: %s (id %lld)", e.message,
+                       (long long)id);
         return 0;
     }
     if (rc < 0) return lp_reply_rc(req, rc, "batch");
@@ -125,9 +129,12 @@ int lp_api_batches_list(lp_req *req)
     if (lp_api_page(req, 100, 1000, &limit, &after)) return 0;
     const char *status = lp_req_arg(req, "status");
     lp_stmt *st;
-    int rc = lp_db_prepare(req->db, status
-        ? "SELECT id FROM batches WHERE project_id = ? AND id > ? AND status = ? ORDER BY id LIMIT ?"
-        : "SELECT id FROM batches WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?", &st);
+    int rc = lp_db_prepare(
+        req->db,
+        status ? "SELECT id FROM batches WHERE project_id = ? AND id > ? AND status = ? ORDER BY "
+                 "id LIMIT ?"
+               : "SELECT id FROM batches WHERE project_id = ? AND id > ? ORDER BY id LIMIT ?",
+        &st);
     if (rc < 0) return lp_reply_rc(req, rc, "batches");
     int i = 1;
     lp_stmt_bind_int64(st, i++, pid);
@@ -167,7 +174,8 @@ int lp_api_batch_finalize(lp_req *req)
     json_decref(o);
     int rc = lp_batch_finalize(req->db, id);
     if (rc == LP_ECONFLICT)
-        return lp_reply_error(req, 409, "conflict", "status", "the batch is not in staging: it was finalized already");
+        return lp_reply_error(req, 409, "conflict", "status",
+                              "the batch is not in staging: it was finalized already");
     if (rc < 0) return lp_reply_rc(req, rc, "batch");
     rc = lp_batch_json(req->db, id, &pid, &o);
     if (rc < 0) return lp_reply_rc(req, rc, "batch");

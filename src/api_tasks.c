@@ -55,8 +55,10 @@ int lp_api_task_create(lp_req *req)
     int rc = lp_db_begin(req->db, LP_TX_WRITE);
     if (rc == 0) rc = lp_task_writer_add(&w, b, &id, &e);
     if (rc == 0) rc = lp_task_writer_flush(&w);
-    if (rc == 0) rc = lp_db_commit(req->db);
-    else lp_db_rollback(req->db);
+    if (rc == 0)
+        rc = lp_db_commit(req->db);
+    else
+        lp_db_rollback(req->db);
     json_decref(b);
     lp_project_free(p);
     if (rc == LP_EINVAL) return lp_reply_verr(req, 422, &e);
@@ -66,7 +68,8 @@ int lp_api_task_create(lp_req *req)
         lp_task_get(req->db, id, &p2, &t);
         json_t *err = json_pack("{s:s, s:s, s:s, s:I}", "code", "conflict", "field", "unique_id",
                                 "message", e.message, "existing_id", (json_int_t)id);
-        return lp_reply_json(req, 409, json_pack("{s:o, s:o}", "error", err, "task", t ? t : json_null()));
+        return lp_reply_json(req, 409,
+                             json_pack("{s:o, s:o}", "error", err, "task", t ? t : json_null()));
     }
     if (rc < 0) return lp_reply_rc(req, rc, "task");
     return reply_task(req, id, 201);
@@ -77,7 +80,7 @@ typedef struct bulk {
     lp_task_writer w;
     lp_buf out;
     size_t created, duplicates, invalid, in_tx;
-    int rc;                      /* a database error stops the import */
+    int rc; /* a database error stops the import */
 } bulk;
 
 static int frame_only(void *arg, size_t index, const char *s, size_t n)
@@ -88,8 +91,8 @@ static int frame_only(void *arg, size_t index, const char *s, size_t n)
 
 static void row_error(bulk *b, size_t index, const lp_verr *e)
 {
-    json_t *o = json_pack("{s:I, s:s, s:{s:s, s:s}}", "index", (json_int_t)index, "status", "invalid",
-                          "error", "field", e->field, "message", e->message);
+    json_t *o = json_pack("{s:I, s:s, s:{s:s, s:s}}", "index", (json_int_t)index, "status",
+                          "invalid", "error", "field", e->field, "message", e->message);
     char *s = json_dumps(o, JSON_COMPACT);
     lp_buf_printf(&b->out, "%s%s", b->out.len > 1 ? "," : "", s);
     free(s);
@@ -115,10 +118,12 @@ static int bulk_row(void *arg, size_t index, const char *s, size_t n)
     json_decref(task);
     const char *sep = b->out.len > 1 ? "," : "";
     if (rc == 0) {
-        lp_buf_printf(&b->out, "%s{\"index\":%zu,\"status\":\"created\",\"id\":%lld}", sep, index, (long long)id);
+        lp_buf_printf(&b->out, "%s{\"index\":%zu,\"status\":\"created\",\"id\":%lld}", sep, index,
+                      (long long)id);
         b->created++;
     } else if (rc == LP_EEXISTS) {
-        lp_buf_printf(&b->out, "%s{\"index\":%zu,\"status\":\"duplicate\",\"id\":%lld}", sep, index, (long long)id);
+        lp_buf_printf(&b->out, "%s{\"index\":%zu,\"status\":\"duplicate\",\"id\":%lld}", sep, index,
+                      (long long)id);
         b->duplicates++;
     } else if (rc == LP_EINVAL) {
         row_error(b, index, &e);
@@ -128,7 +133,8 @@ static int bulk_row(void *arg, size_t index, const char *s, size_t n)
     }
     if (++b->in_tx >= LP_BULK_TX) {
         b->in_tx = 0;
-        if ((b->rc = lp_task_writer_flush(&b->w)) < 0 || (b->rc = lp_db_commit(b->req->db)) < 0) return b->rc;
+        if ((b->rc = lp_task_writer_flush(&b->w)) < 0 || (b->rc = lp_db_commit(b->req->db)) < 0)
+            return b->rc;
     }
     return 0;
 }
@@ -139,7 +145,8 @@ int lp_api_tasks_bulk(lp_req *req)
     lp_project *p;
     if (lp_req_id(req, 0, &pid) || managed_project(req, pid, &p)) return 0;
     lp_verr e;
-    int rc = lp_json_split(req->body.data ? req->body.data : "", req->body.len, frame_only, NULL, &e);
+    int rc =
+        lp_json_split(req->body.data ? req->body.data : "", req->body.len, frame_only, NULL, &e);
     if (rc < 0) {
         lp_project_free(p);
         return lp_reply_verr(req, 400, &e);
@@ -149,8 +156,10 @@ int lp_api_tasks_bulk(lp_req *req)
     lp_buf_puts(&b.out, "[");
     rc = lp_json_split(req->body.data, req->body.len, bulk_row, &b, &e);
     if (b.in_tx) {
-        if (rc == 0 && (rc = lp_task_writer_flush(&b.w)) == 0) rc = lp_db_commit(req->db);
-        else lp_db_rollback(req->db);
+        if (rc == 0 && (rc = lp_task_writer_flush(&b.w)) == 0)
+            rc = lp_db_commit(req->db);
+        else
+            lp_db_rollback(req->db);
     }
     lp_project_free(p);
     if (rc < 0) {
@@ -170,8 +179,10 @@ static int time_arg(lp_req *req, const char *name, int64_t *out)
     *out = 0;
     if (!v) return 0;
     if (lp_time_parse(v, out) < 0) {
-        lp_reply_error(req, 400, "invalid_request", name, "%s: \"%s\" is not an RFC 3339 time "
-                       "(2026-01-31T12:00:00Z)", name, v);
+        lp_reply_error(req, 400, "invalid_request", name,
+                       "%s: \"%s\" is not an RFC 3339 time "
+                       "(2026-01-31T12:00:00Z)",
+                       name, v);
         return LP_EINVAL;
     }
     return 0;
@@ -192,16 +203,21 @@ int lp_api_tasks_list(lp_req *req)
     if (lp_api_require(req, f.project_id, LP_ROLE_REVIEWER, NULL)) return 0;
     const char *b = lp_req_arg(req, "batch_id");
     if (b && (lp_parse_int64(b, &v) < 0 || v <= 0))
-        return lp_reply_error(req, 400, "invalid_request", "batch_id", "batch_id: must be a batch id");
+        return lp_reply_error(req, 400, "invalid_request", "batch_id",
+                              "batch_id: must be a batch id");
     f.batch_id = b ? v : 0;
     f.status = lp_req_arg(req, "status");
     if (f.status && !lp_task_status_valid(f.status))
-        return lp_reply_error(req, 400, "invalid_request", "status", "status: \"%s\" is not a task "
-                              "status (pending, in_progress, review, completed, canceled)", f.status);
+        return lp_reply_error(req, 400, "invalid_request", "status",
+                              "status: \"%s\" is not a task "
+                              "status (pending, in_progress, review, completed, canceled)",
+                              f.status);
     f.unique_id = lp_req_arg(req, "unique_id");
     f.tag = lp_req_arg(req, "tag");
-    if (time_arg(req, "created_after", &f.created_after) || time_arg(req, "created_before", &f.created_before) ||
-        time_arg(req, "updated_after", &f.updated_after) || time_arg(req, "updated_before", &f.updated_before) ||
+    if (time_arg(req, "created_after", &f.created_after) ||
+        time_arg(req, "created_before", &f.created_before) ||
+        time_arg(req, "updated_after", &f.updated_after) ||
+        time_arg(req, "updated_before", &f.updated_before) ||
         lp_api_page(req, 100, 1000, &f.limit, &f.after_id))
         return 0;
     json_t *items = json_array();
@@ -226,8 +242,10 @@ static int task_for(lp_req *req, int min_role, int64_t *id, json_t **out)
         json_decref(t);
         return LP_EPERM;
     }
-    if (out) *out = t;
-    else json_decref(t);
+    if (out)
+        *out = t;
+    else
+        json_decref(t);
     return 0;
 }
 
@@ -247,7 +265,8 @@ int lp_api_task_cancel(lp_req *req)
     const char *from = NULL;
     int rc = lp_task_set_status(req->db, id, "canceled", refuse, &from);
     if (rc == LP_ECONFLICT)
-        return lp_reply_error(req, 409, "conflict", "status", "the task is %s and cannot be canceled", from);
+        return lp_reply_error(req, 409, "conflict", "status",
+                              "the task is %s and cannot be canceled", from);
     if (rc < 0) return lp_reply_rc(req, rc, "task");
     return reply_task(req, id, 200);
 }

@@ -65,7 +65,8 @@ int lp_api_session_create(lp_req *req)
         lp_stmt *st;
         if (lp_db_prepare(req->db, "SELECT password_hash FROM users WHERE id = ?", &st) == 0) {
             lp_stmt_bind_int64(st, 1, u.id);
-            if (lp_stmt_step(st) == LP_DB_ROW) snprintf(hash, sizeof hash, "%s", lp_stmt_text(st, 0));
+            if (lp_stmt_step(st) == LP_DB_ROW)
+                snprintf(hash, sizeof hash, "%s", lp_stmt_text(st, 0));
             lp_stmt_done(st);
         }
     }
@@ -85,8 +86,9 @@ int lp_api_session_create(lp_req *req)
     /* Behind a TLS-terminating proxy the cookie must not travel in clear. */
     const char *proto = lp_req_header(req, "X-Forwarded-Proto");
     char cookie[256];
-    snprintf(cookie, sizeof cookie, "loupe_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
-             token, LP_SESSION_MS / 1000, proto && !strcasecmp(proto, "https") ? "; Secure" : "");
+    snprintf(cookie, sizeof cookie,
+             "loupe_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", token,
+             LP_SESSION_MS / 1000, proto && !strcasecmp(proto, "https") ? "; Secure" : "");
     lp_reply_header(req, "Set-Cookie", cookie);
     return 0;
 }
@@ -96,7 +98,8 @@ int lp_api_session_delete(lp_req *req)
     const char *tok = lp_req_cookie(req, "loupe_session");
     if (tok) lp_session_delete(req->db, tok);
     lp_reply_empty(req, 204);
-    lp_reply_header(req, "Set-Cookie", "loupe_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    lp_reply_header(req, "Set-Cookie",
+                    "loupe_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     return 0;
 }
 
@@ -154,7 +157,8 @@ int lp_api_users_create(lp_req *req)
     rc = lp_user_create(req->db, email, name, !strcmp(role, "admin"), password, &id);
     json_decref(b);
     if (rc == LP_EEXISTS)
-        return lp_reply_error(req, 409, "conflict", "email", "email: a user with this email exists");
+        return lp_reply_error(req, 409, "conflict", "email",
+                              "email: a user with this email exists");
     if (rc < 0) return lp_reply_rc(req, rc, "user");
     lp_user u;
     lp_user_get(req->db, id, &u);
@@ -208,16 +212,21 @@ int lp_api_user_update(lp_req *req)
         return lp_reply_verr(req, strstr(e.message, "only admins") ? 403 : 422, &e);
     }
     rc = lp_db_begin(req->db, LP_TX_WRITE);
-    if (rc == 0 && name) rc = lp_db_run(req->db, "UPDATE users SET name = ? WHERE id = ?", "si", name, u.id);
-    if (rc == 0 && role) rc = lp_db_run(req->db, "UPDATE users SET role = ? WHERE id = ?", "si", role, u.id);
+    if (rc == 0 && name)
+        rc = lp_db_run(req->db, "UPDATE users SET name = ? WHERE id = ?", "si", name, u.id);
+    if (rc == 0 && role)
+        rc = lp_db_run(req->db, "UPDATE users SET role = ? WHERE id = ?", "si", role, u.id);
     if (rc == 0 && disabled >= 0)
-        rc = lp_db_run(req->db, "UPDATE users SET disabled = ? WHERE id = ?", "ii", (int64_t)disabled, u.id);
+        rc = lp_db_run(req->db, "UPDATE users SET disabled = ? WHERE id = ?", "ii",
+                       (int64_t)disabled, u.id);
     if (rc == 0 && disabled == 1) /* a disabled user's sessions end now */
         rc = lp_db_run(req->db, "DELETE FROM sessions WHERE user_id = ?", "i", u.id);
     if (rc == 0 && password) rc = lp_user_set_password(req->db, u.id, password);
     json_decref(b);
-    if (rc == 0) rc = lp_db_commit(req->db);
-    else lp_db_rollback(req->db);
+    if (rc == 0)
+        rc = lp_db_commit(req->db);
+    else
+        lp_db_rollback(req->db);
     if (rc < 0) return lp_reply_rc(req, rc, "user");
     lp_user_get(req->db, u.id, &u);
     return lp_reply_json(req, 200, user_json(&u));
@@ -226,14 +235,17 @@ int lp_api_user_update(lp_req *req)
 int lp_api_keys_list(lp_req *req)
 {
     lp_stmt *st;
-    int rc = lp_db_prepare(req->db, "SELECT id, prefix, name, created_at FROM api_keys "
-                                    "WHERE user_id = ? AND revoked_at IS NULL ORDER BY id", &st);
+    int rc = lp_db_prepare(req->db,
+                           "SELECT id, prefix, name, created_at FROM api_keys "
+                           "WHERE user_id = ? AND revoked_at IS NULL ORDER BY id",
+                           &st);
     if (rc < 0) return lp_reply_rc(req, rc, "keys");
     lp_stmt_bind_int64(st, 1, req->who.user_id);
     json_t *items = json_array();
     while (lp_stmt_step(st) == LP_DB_ROW)
-        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)lp_stmt_int64(st, 0),
-                                               "prefix", lp_stmt_text(st, 1), "name", lp_stmt_text(st, 2),
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:o}", "id",
+                                               (json_int_t)lp_stmt_int64(st, 0), "prefix",
+                                               lp_stmt_text(st, 1), "name", lp_stmt_text(st, 2),
                                                "created_at", lp_json_time(lp_stmt_int64(st, 3))));
     lp_stmt_done(st);
     return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
@@ -255,9 +267,10 @@ int lp_api_keys_create(lp_req *req)
     char key[LP_TOKEN_MAX];
     int64_t id;
     int rc = lp_key_create(req->db, req->who.user_id, name, key, &id);
-    json_t *out = rc == 0 ? json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name,
-                                      "key", key, "note", "store this key now: it is not shown again")
-                          : NULL;
+    json_t *out = rc == 0
+                      ? json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name, "key",
+                                  key, "note", "store this key now: it is not shown again")
+                      : NULL;
     json_decref(b);
     if (rc < 0) return lp_reply_rc(req, rc, "key");
     return lp_reply_json(req, 201, out);
@@ -277,14 +290,17 @@ int lp_api_members_list(lp_req *req)
     int64_t pid;
     if (lp_req_id(req, 0, &pid) || lp_api_require(req, pid, LP_ROLE_REVIEWER, NULL)) return 0;
     lp_stmt *st;
-    int rc = lp_db_prepare(req->db, "SELECT u.id, u.email, u.name, m.role FROM project_members m "
-                                    "JOIN users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY u.id", &st);
+    int rc = lp_db_prepare(req->db,
+                           "SELECT u.id, u.email, u.name, m.role FROM project_members m "
+                           "JOIN users u ON u.id = m.user_id WHERE m.project_id = ? ORDER BY u.id",
+                           &st);
     if (rc < 0) return lp_reply_rc(req, rc, "members");
     lp_stmt_bind_int64(st, 1, pid);
     json_t *items = json_array();
     while (lp_stmt_step(st) == LP_DB_ROW)
-        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s}", "user_id", (json_int_t)lp_stmt_int64(st, 0),
-                                               "email", lp_stmt_text(st, 1), "name", lp_stmt_text(st, 2),
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s}", "user_id",
+                                               (json_int_t)lp_stmt_int64(st, 0), "email",
+                                               lp_stmt_text(st, 1), "name", lp_stmt_text(st, 2),
                                                "role", lp_stmt_text(st, 3)));
     lp_stmt_done(st);
     return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
@@ -301,17 +317,19 @@ int lp_api_member_put(lp_req *req)
     const char *role = NULL;
     int r = -1;
     if (lp_v_string(b, "role", "", 1, 1, 32, &role, &e) == 0 && (r = lp_role_parse(role)) < 0)
-        lp_verr_set(&e, "role", "\"%s\" is not a project role (manager, reviewer or annotator)", role);
+        lp_verr_set(&e, "role", "\"%s\" is not a project role (manager, reviewer or annotator)",
+                    role);
     json_decref(b);
     if (r < 0) return lp_reply_verr(req, 422, &e);
     lp_user u;
     int rc = lp_user_get(req->db, uid, &u);
-    if (rc == LP_ENOTFOUND) return lp_reply_error(req, 404, "not_found", NULL, "user %lld not found", (long long)uid);
+    if (rc == LP_ENOTFOUND)
+        return lp_reply_error(req, 404, "not_found", NULL, "user %lld not found", (long long)uid);
     if (rc == 0) rc = lp_member_set(req->db, pid, uid, r);
     if (rc < 0) return lp_reply_rc(req, rc, "member");
-    return lp_reply_json(req, 200, json_pack("{s:I, s:I, s:s, s:s}", "project_id", (json_int_t)pid,
-                                             "user_id", (json_int_t)uid, "email", u.email, "role",
-                                             lp_role_name(r)));
+    return lp_reply_json(req, 200,
+                         json_pack("{s:I, s:I, s:s, s:s}", "project_id", (json_int_t)pid, "user_id",
+                                   (json_int_t)uid, "email", u.email, "role", lp_role_name(r)));
 }
 
 int lp_api_member_delete(lp_req *req)

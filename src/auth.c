@@ -154,8 +154,10 @@ int lp_user_create(lp_db *db, const char *email, const char *name, int is_admin,
     int rc = 0;
     if (password && (rc = lp_password_hash(password, &hash)) < 0) return rc;
     lp_stmt *st;
-    rc = lp_db_prepare(db, "INSERT INTO users (email, name, role, password_hash, created_at) "
-                           "VALUES (?, ?, ?, ?, ?) RETURNING id", &st);
+    rc = lp_db_prepare(db,
+                       "INSERT INTO users (email, name, role, password_hash, created_at) "
+                       "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                       &st);
     if (rc == 0) {
         lp_stmt_bind_text(st, 1, em);
         lp_stmt_bind_text(st, 2, name ? name : "");
@@ -208,8 +210,10 @@ int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKE
     char prefix[12];
     snprintf(prefix, sizeof prefix, "%.10s", key);
     lp_stmt *st;
-    int rc = lp_db_prepare(db, "INSERT INTO api_keys (user_id, key_hash, prefix, name, created_at) "
-                               "VALUES (?, ?, ?, ?, ?) RETURNING id", &st);
+    int rc = lp_db_prepare(db,
+                           "INSERT INTO api_keys (user_id, key_hash, prefix, name, created_at) "
+                           "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                           &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, user_id);
     lp_stmt_bind_text(st, 2, hash);
@@ -228,10 +232,12 @@ int lp_key_resolve(lp_db *db, const char *key, lp_user *out)
     char hash[LP_HASH_HEX];
     lp_auth_token_hash(key, hash);
     lp_stmt *st;
-    int rc = lp_db_prepare(db, "SELECT u.id, u.email, u.name, u.role, u.disabled, "
-                               "u.password_hash IS NOT NULL, u.created_at FROM api_keys k "
-                               "JOIN users u ON u.id = k.user_id "
-                               "WHERE k.key_hash = ? AND k.revoked_at IS NULL", &st);
+    int rc = lp_db_prepare(db,
+                           "SELECT u.id, u.email, u.name, u.role, u.disabled, "
+                           "u.password_hash IS NOT NULL, u.created_at FROM api_keys k "
+                           "JOIN users u ON u.id = k.user_id "
+                           "WHERE k.key_hash = ? AND k.revoked_at IS NULL",
+                           &st);
     if (rc < 0) return rc;
     lp_stmt_bind_text(st, 1, hash);
     rc = one_user(st, out);
@@ -241,8 +247,10 @@ int lp_key_resolve(lp_db *db, const char *key, lp_user *out)
 
 int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id)
 {
-    int rc = lp_db_run(db, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? "
-                           "AND revoked_at IS NULL", "iii", lp_now_ms(), key_id, user_id);
+    int rc = lp_db_run(db,
+                       "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ? "
+                       "AND revoked_at IS NULL",
+                       "iii", lp_now_ms(), key_id, user_id);
     if (rc == 0 && lp_db_changes(db) == 0) rc = LP_ENOTFOUND;
     return rc;
 }
@@ -256,8 +264,10 @@ int lp_session_create(lp_db *db, int64_t user_id, char token[LP_TOKEN_MAX])
     /* Expired sessions are swept here, so the table stays small. */
     int rc = lp_db_run(db, "DELETE FROM sessions WHERE expires_at < ?", "i", now);
     if (rc == 0)
-        rc = lp_db_run(db, "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) "
-                           "VALUES (?, ?, ?, ?)", "isii", user_id, hash, now, now + LP_SESSION_MS);
+        rc = lp_db_run(db,
+                       "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) "
+                       "VALUES (?, ?, ?, ?)",
+                       "isii", user_id, hash, now, now + LP_SESSION_MS);
     return rc;
 }
 
@@ -267,10 +277,12 @@ int lp_session_resolve(lp_db *db, const char *token, lp_user *out)
     char hash[LP_HASH_HEX];
     lp_auth_token_hash(token, hash);
     lp_stmt *st;
-    int rc = lp_db_prepare(db, "SELECT u.id, u.email, u.name, u.role, u.disabled, "
-                               "u.password_hash IS NOT NULL, u.created_at FROM sessions s "
-                               "JOIN users u ON u.id = s.user_id "
-                               "WHERE s.token_hash = ? AND s.expires_at > ?", &st);
+    int rc = lp_db_prepare(db,
+                           "SELECT u.id, u.email, u.name, u.role, u.disabled, "
+                           "u.password_hash IS NOT NULL, u.created_at FROM sessions s "
+                           "JOIN users u ON u.id = s.user_id "
+                           "WHERE s.token_hash = ? AND s.expires_at > ?",
+                           &st);
     if (rc < 0) return rc;
     lp_stmt_bind_text(st, 1, hash);
     lp_stmt_bind_int64(st, 2, lp_now_ms());
@@ -289,8 +301,10 @@ int lp_session_delete(lp_db *db, const char *token)
 int lp_project_role(lp_db *db, int64_t project_id, int64_t user_id, int is_admin, int *role)
 {
     lp_stmt *st;
-    int rc = lp_db_prepare(db, "SELECT p.id, m.role FROM projects p LEFT JOIN project_members m "
-                               "ON m.project_id = p.id AND m.user_id = ? WHERE p.id = ?", &st);
+    int rc = lp_db_prepare(db,
+                           "SELECT p.id, m.role FROM projects p LEFT JOIN project_members m "
+                           "ON m.project_id = p.id AND m.user_id = ? WHERE p.id = ?",
+                           &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, user_id);
     lp_stmt_bind_int64(st, 2, project_id);
@@ -308,10 +322,12 @@ int lp_project_role(lp_db *db, int64_t project_id, int64_t user_id, int is_admin
 
 int lp_member_set(lp_db *db, int64_t project_id, int64_t user_id, int role)
 {
-    int rc = lp_db_run(db, "UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?",
-                       "sii", lp_role_name(role), project_id, user_id);
+    int rc =
+        lp_db_run(db, "UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?",
+                  "sii", lp_role_name(role), project_id, user_id);
     if (rc == 0 && lp_db_changes(db) == 0)
-        rc = lp_db_run(db, "INSERT INTO project_members (project_id, user_id, role) VALUES (?, ?, ?)",
+        rc = lp_db_run(db,
+                       "INSERT INTO project_members (project_id, user_id, role) VALUES (?, ?, ?)",
                        "iis", project_id, user_id, lp_role_name(role));
     return rc;
 }

@@ -18,8 +18,8 @@
 #include "db.h"
 
 #define LP_SECRET_BYTES 32
-#define LP_HASH_HEX 65           /* 64 hex digits and a NUL */
-#define LP_TOKEN_MAX 64
+#define LP_HASH_HEX     65 /* 64 hex digits and a NUL */
+#define LP_TOKEN_MAX    64
 
 enum { LP_ROLE_NONE = 0, LP_ROLE_ANNOTATOR = 1, LP_ROLE_REVIEWER = 2, LP_ROLE_MANAGER = 3 };
 
@@ -42,8 +42,8 @@ void lp_auth_token_hash(const char *token, char out[LP_HASH_HEX]);
 /* A new random token "PREFIX" + base64url(32 bytes) into out[LP_TOKEN_MAX]. */
 void lp_auth_token_new(const char *prefix, char out[LP_TOKEN_MAX]);
 
-int lp_password_hash(const char *password, char **out);   /* caller frees */
-int lp_password_verify(const char *hash, const char *password);  /* 0 if it matches */
+int lp_password_hash(const char *password, char **out);         /* caller frees */
+int lp_password_verify(const char *hash, const char *password); /* 0 if it matches */
 
 /* Role names <-> numbers ("manager" -> LP_ROLE_MANAGER); -1 if unknown. */
 int lp_role_parse(const char *s);

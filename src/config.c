@@ -19,15 +19,24 @@ typedef struct setting {
 
 #define OFF(f) offsetof(lp_config, f)
 static const setting settings[] = {
-    {"--listen", "LOUPE_LISTEN", "127.0.0.1:8080", "ADDR:PORT", "address to serve HTTP on", STR, OFF(listen), 0, 0},
-    {"--db", "LOUPE_DB", NULL, "URL", "database: sqlite:PATH (default DATA_DIR/loupe.db) or postgres://...", STR, OFF(db), 0, 0},
-    {"--data-dir", "LOUPE_DATA_DIR", "./data", "DIR", "directory for the database, uploaded files and the secret key", STR, OFF(data_dir), 0, 0},
-    {"--log-level", "LOUPE_LOG_LEVEL", "info", "LEVEL", "debug, info, warn or error", STR, OFF(log_level), 0, 0},
-    {"--threads", "LOUPE_THREADS", "0", "N", "HTTP worker threads (0: two per core)", INT, OFF(threads), 0, 256},
-    {"--body-limit-mb", "LOUPE_BODY_LIMIT_MB", "10", "MB", "largest JSON request body", INT, OFF(body_limit_mb), 1, 4096},
-    {"--bulk-limit-mb", "LOUPE_BULK_LIMIT_MB", "512", "MB", "largest bulk task import body", INT, OFF(bulk_limit_mb), 1, 65536},
-    {"--file-limit-mb", "LOUPE_FILE_LIMIT_MB", "1024", "MB", "largest uploaded file", INT, OFF(file_limit_mb), 1, 1048576},
-    {"--demo", "LOUPE_DEMO", "0", NULL, "create a demo project and admin login on a new database", FLAG, OFF(demo), 0, 1},
+    {"--listen", "LOUPE_LISTEN", "127.0.0.1:8080", "ADDR:PORT", "address to serve HTTP on", STR,
+     OFF(listen), 0, 0},
+    {"--db", "LOUPE_DB", NULL, "URL",
+     "database: sqlite:PATH (default DATA_DIR/loupe.db) or postgres://...", STR, OFF(db), 0, 0},
+    {"--data-dir", "LOUPE_DATA_DIR", "./data", "DIR",
+     "directory for the database, uploaded files and the secret key", STR, OFF(data_dir), 0, 0},
+    {"--log-level", "LOUPE_LOG_LEVEL", "info", "LEVEL", "debug, info, warn or error", STR,
+     OFF(log_level), 0, 0},
+    {"--threads", "LOUPE_THREADS", "0", "N", "HTTP worker threads (0: two per core)", INT,
+     OFF(threads), 0, 256},
+    {"--body-limit-mb", "LOUPE_BODY_LIMIT_MB", "10", "MB", "largest JSON request body", INT,
+     OFF(body_limit_mb), 1, 4096},
+    {"--bulk-limit-mb", "LOUPE_BULK_LIMIT_MB", "512", "MB", "largest bulk task import body", INT,
+     OFF(bulk_limit_mb), 1, 65536},
+    {"--file-limit-mb", "LOUPE_FILE_LIMIT_MB", "1024", "MB", "largest uploaded file", INT,
+     OFF(file_limit_mb), 1, 1048576},
+    {"--demo", "LOUPE_DEMO", "0", NULL, "create a demo project and admin login on a new database",
+     FLAG, OFF(demo), 0, 1},
 };
 
 static int set(lp_config *cfg, const setting *s, const char *v, const char *from, char **errmsg)
@@ -42,8 +51,8 @@ static int set(lp_config *cfg, const setting *s, const char *v, const char *from
     if (s->type == FLAG && (!strcmp(v, "true") || !strcmp(v, "yes"))) v = "1";
     if (s->type == FLAG && (!strcmp(v, "false") || !strcmp(v, "no"))) v = "0";
     if (lp_parse_int64(v, &x) < 0 || x < s->min || x > s->max) {
-        *errmsg = lp_sprintf("%s: \"%s\" is not a number between %lld and %lld", from, v, s->min,
-                             s->max);
+        *errmsg =
+            lp_sprintf("%s: \"%s\" is not a number between %lld and %lld", from, v, s->min, s->max);
         return LP_EINVAL;
     }
     *(long long *)field = x;

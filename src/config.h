@@ -7,15 +7,15 @@
 #include <stdio.h>
 
 typedef struct lp_config {
-    char *listen;        /* --listen, LOUPE_LISTEN */
-    char *db;            /* --db, LOUPE_DB (default sqlite:DATA_DIR/loupe.db) */
-    char *data_dir;      /* --data-dir, LOUPE_DATA_DIR */
-    char *log_level;     /* --log-level, LOUPE_LOG_LEVEL */
-    long long threads;   /* --threads, LOUPE_THREADS */
+    char *listen;      /* --listen, LOUPE_LISTEN */
+    char *db;          /* --db, LOUPE_DB (default sqlite:DATA_DIR/loupe.db) */
+    char *data_dir;    /* --data-dir, LOUPE_DATA_DIR */
+    char *log_level;   /* --log-level, LOUPE_LOG_LEVEL */
+    long long threads; /* --threads, LOUPE_THREADS */
     long long body_limit_mb;
     long long bulk_limit_mb;
     long long file_limit_mb;
-    long long demo;      /* --demo: create a demo project if the database is new */
+    long long demo; /* --demo: create a demo project if the database is new */
 } lp_config;
 
 /* Reads the environment and then argv[*i..] (flags in the table only) into

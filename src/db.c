@@ -45,7 +45,8 @@ int lp_db_open(const char *url, lp_db **out, char **errmsg)
                                     "version of loupe; use sqlite:PATH");
             else
                 *errmsg = lp_sprintf("unknown database URL \"%s\" (expected sqlite:PATH "
-                                     "or postgres://...)", url);
+                                     "or postgres://...)",
+                                     url);
         }
         return LP_ENOTSUP;
     }
@@ -126,7 +127,7 @@ const char *lp_db_scheme(lp_db *db)
 
 static uint32_t sql_hash(const char *s)
 {
-    uint32_t h = 2166136261u;   /* FNV-1a */
+    uint32_t h = 2166136261u; /* FNV-1a */
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
     return h;
 }
@@ -137,7 +138,7 @@ int lp_db_prepare(lp_db *db, const char *sql, lp_stmt **out)
     int slot = (int)(h % LP_STMT_CACHE);
     lp_stmt *st = db->cache[slot];
     if (st && st->hash == h && strcmp(st->sql, sql) == 0) {
-        db->cache[slot] = NULL;   /* checked out */
+        db->cache[slot] = NULL; /* checked out */
         st->nbind = 0;
         *out = st;
         return 0;
@@ -395,7 +396,7 @@ lp_db *lp_db_pool_get(lp_db_pool *pool)
 
 void lp_db_pool_put(lp_db_pool *pool, lp_db *db)
 {
-    if (db->tx_depth > 0) {   /* a handler forgot to finish its transaction */
+    if (db->tx_depth > 0) { /* a handler forgot to finish its transaction */
         db->tx_depth = 1;
         lp_db_rollback(db);
     }

@@ -24,23 +24,23 @@
 typedef struct lp_db lp_db;
 typedef struct lp_stmt lp_stmt;
 
-enum { LP_DB_ROW = 1, LP_DB_DONE = 0 };     /* lp_stmt_step() results */
-enum { LP_TX_READ = 0, LP_TX_WRITE = 1 };   /* lp_db_begin() modes */
+enum { LP_DB_ROW = 1, LP_DB_DONE = 0 };   /* lp_stmt_step() results */
+enum { LP_TX_READ = 0, LP_TX_WRITE = 1 }; /* lp_db_begin() modes */
 
 typedef struct lp_db_driver {
-    int version;                 /* 1 */
-    const char *scheme;          /* "sqlite", "postgres" */
-    const char *ddl_id;          /* column type of a generated primary key */
-    const char *ddl_blob;        /* column type of a byte string */
+    int version;          /* 1 */
+    const char *scheme;   /* "sqlite", "postgres" */
+    const char *ddl_id;   /* column type of a generated primary key */
+    const char *ddl_blob; /* column type of a byte string */
     int (*open)(const char *url, lp_db **out);
     void (*close)(lp_db *db);
-    int (*exec)(lp_db *db, const char *sql);  /* one or more statements, no rows */
+    int (*exec)(lp_db *db, const char *sql); /* one or more statements, no rows */
     int (*begin)(lp_db *db, int mode);
     int (*commit)(lp_db *db);
     int (*rollback)(lp_db *db);
     int (*prepare)(lp_db *db, const char *sql, lp_stmt **out);
     void (*finalize)(lp_stmt *st);
-    void (*reset)(lp_stmt *st);  /* also clears bindings */
+    void (*reset)(lp_stmt *st); /* also clears bindings */
     int (*bind_null)(lp_stmt *st, int i);
     int (*bind_int64)(lp_stmt *st, int i, int64_t v);
     int (*bind_double)(lp_stmt *st, int i, double v);
@@ -53,7 +53,7 @@ typedef struct lp_db_driver {
     double (*column_double)(lp_stmt *st, int col);
     /* Valid until the next step/reset; never NULL ("" for NULL). */
     const char *(*column_text)(lp_stmt *st, int col, size_t *len);
-    int64_t (*changes)(lp_db *db);   /* rows changed by the last statement */
+    int64_t (*changes)(lp_db *db); /* rows changed by the last statement */
     const char *(*errmsg)(lp_db *db);
 } lp_db_driver;
 
@@ -61,17 +61,17 @@ typedef struct lp_db_driver {
 
 struct lp_db {
     const lp_db_driver *drv;
-    lp_stmt *cache[LP_STMT_CACHE];   /* idle cached statements, by SQL hash */
-    int tx_depth;                     /* lp_db_begin nesting */
-    int tx_failed;                    /* an inner rollback happened */
+    lp_stmt *cache[LP_STMT_CACHE]; /* idle cached statements, by SQL hash */
+    int tx_depth;                  /* lp_db_begin nesting */
+    int tx_failed;                 /* an inner rollback happened */
 };
 
 struct lp_stmt {
     lp_db *db;
-    const char *sql;     /* owned copy, the cache key */
+    const char *sql; /* owned copy, the cache key */
     uint32_t hash;
-    int cached;          /* belongs to the cache; returned by lp_stmt_done */
-    int nbind;           /* next index for lp_stmt_bind_* "append" helpers */
+    int cached; /* belongs to the cache; returned by lp_stmt_done */
+    int nbind;  /* next index for lp_stmt_bind_* "append" helpers */
 };
 
 /* Finds the driver for a URL ("sqlite:PATH", "postgres://..."). */
@@ -102,7 +102,7 @@ void lp_stmt_done(lp_stmt *st);
 int lp_stmt_bind_null(lp_stmt *st, int i);
 int lp_stmt_bind_int64(lp_stmt *st, int i, int64_t v);
 int lp_stmt_bind_double(lp_stmt *st, int i, double v);
-int lp_stmt_bind_text(lp_stmt *st, int i, const char *s);  /* NULL binds NULL */
+int lp_stmt_bind_text(lp_stmt *st, int i, const char *s); /* NULL binds NULL */
 int lp_stmt_bind_textn(lp_stmt *st, int i, const char *s, size_t n);
 int lp_stmt_bind_blob(lp_stmt *st, int i, const void *p, size_t n);
 
@@ -139,6 +139,5 @@ void lp_db_pool_put(lp_db_pool *pool, lp_db *db);
 
 /* Drivers. */
 extern const lp_db_driver lp_db_sqlite_driver;
-
 
 #endif

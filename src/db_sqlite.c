@@ -36,8 +36,7 @@ static int map_rc(int rc)
     case SQLITE_BUSY:
     case SQLITE_LOCKED: return LP_EBUSY;
     case SQLITE_CONSTRAINT:
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-            return LP_EEXISTS;
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) return LP_EEXISTS;
         return LP_ECONFLICT;
     case SQLITE_TOOBIG: return LP_ETOOBIG;
     case SQLITE_NOMEM: return LP_ENOMEM;
@@ -63,14 +62,13 @@ static int sq_exec(lp_db *db, const char *sql)
 static int sq_open(const char *url, lp_db **out)
 {
     const char *path = url + strlen("sqlite:");
-    if (strncmp(path, "//", 2) == 0) path += 2;   /* sqlite:///abs/path */
+    if (strncmp(path, "//", 2) == 0) path += 2; /* sqlite:///abs/path */
     lp_sqlite *db = lp_calloc(1, sizeof *db);
     db->base.drv = &lp_db_sqlite_driver;
     *out = &db->base;
-    int rc = sqlite3_open_v2(path, &db->h,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &db->h,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
     if (rc != SQLITE_OK) return map_rc(rc) ? map_rc(rc) : LP_EIO;
     sqlite3_extended_result_codes(db->h, 1);
     sqlite3_busy_timeout(db->h, 10000);

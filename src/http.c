@@ -62,8 +62,10 @@ static int depth_ok(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
         } else if (c == '"') {
             in_str = 1;
         } else if (c == '[' || c == '{') {
@@ -83,8 +85,8 @@ int lp_json_parse(const char *s, size_t n, const char *field, json_t **out, lp_v
     json_error_t err;
     json_t *v = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
     if (!v)
-        return lp_verr_set(e, field, "invalid JSON at line %d, column %d: %s", err.line,
-                           err.column, err.text);
+        return lp_verr_set(e, field, "invalid JSON at line %d, column %d: %s", err.line, err.column,
+                           err.text);
     *out = v;
     return 0;
 }
@@ -103,16 +105,21 @@ static size_t value_end(const char *s, size_t i, size_t n)
     for (; i < n; i++) {
         char c = s[i];
         if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
             continue;
         }
-        if (c == '"') in_str = 1;
-        else if (c == '[' || c == '{') depth++;
+        if (c == '"')
+            in_str = 1;
+        else if (c == '[' || c == '{')
+            depth++;
         else if (c == ']' || c == '}') {
-            if (depth == 0) return i;   /* closes the outer array */
+            if (depth == 0) return i; /* closes the outer array */
             depth--;
-        } else if (c == ',' && depth == 0) return i;
+        } else if (c == ',' && depth == 0)
+            return i;
     }
     return n;
 }
@@ -137,13 +144,18 @@ int lp_json_split(const char *s, size_t n, lp_json_each_fn fn, void *arg, lp_ver
         return 0;
     }
     i = skip_ws(s, i + 1, n);
-    if (i < n && s[i] == ']') return skip_ws(s, i + 1, n) == n ? 0 :
-        lp_verr_set(e, "body", "unexpected text after the closing ]");
+    if (i < n && s[i] == ']')
+        return skip_ws(s, i + 1, n) == n
+                   ? 0
+                   : lp_verr_set(e, "body", "unexpected text after the closing ]");
     for (;;) {
         size_t end = value_end(s, i, n);
-        if (end >= n) return lp_verr_set(e, "body", "the JSON array is not closed (element %zu)", index);
+        if (end >= n)
+            return lp_verr_set(e, "body", "the JSON array is not closed (element %zu)", index);
         size_t b = end;
-        while (b > i && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n')) b--;
+        while (b > i &&
+               (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n'))
+            b--;
         if (b == i) return lp_verr_set(e, "body", "element %zu of the array is empty", index);
         int rc = fn(arg, index++, s + i, b - i);
         if (rc) return rc;
@@ -210,9 +222,8 @@ int lp_reply_json(lp_req *req, unsigned status, json_t *body)
 
 int lp_reply_buf(lp_req *req, unsigned status, const char *content_type, lp_buf *b)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(b->len, b->data ? b->data : lp_strdup(""),
-                                        MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        b->len, b->data ? b->data : lp_strdup(""), MHD_RESPMEM_MUST_FREE);
     b->data = NULL;
     b->len = b->cap = 0;
     set_reply(req, status, r, content_type);
@@ -325,8 +336,8 @@ static void route(lp_http *h, lp_req *req)
     }
     req->route_index = -1;
     if (path_matched)
-        lp_reply_error(req, 405, "method_not_allowed", NULL, "%s is not allowed on %s",
-                       req->method, req->path);
+        lp_reply_error(req, 405, "method_not_allowed", NULL, "%s is not allowed on %s", req->method,
+                       req->path);
     else
         lp_reply_error(req, 404, "not_found", NULL, "no such resource: %s", req->path);
 }
@@ -342,8 +353,7 @@ static void req_free(lp_req *req)
 
 static enum MHD_Result queue(lp_req *req)
 {
-    if (!req->resp)
-        lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
+    if (!req->resp) lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
     return MHD_queue_response(req->conn, req->status, req->resp);
 }
 
@@ -370,9 +380,8 @@ static void begin(lp_http *h, lp_req *req)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     lp_http *h = cls;
@@ -394,13 +403,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (req->resp || req->body_error) return MHD_YES;   /* discard */
+        if (req->resp || req->body_error) return MHD_YES; /* discard */
         if (req->route->flags & LP_ROUTE_STREAM) {
             if (req->route->body_chunk(req, upload_data, n)) req->body_error = 1;
         } else if (req->body.len + n > req->body_limit) {
             req->body_error = 1;
-            lp_reply_error(req, 413, "too_large", "body", "the body is larger than the limit of %zu bytes",
-                           req->body_limit);
+            lp_reply_error(req, 413, "too_large", "body",
+                           "the body is larger than the limit of %zu bytes", req->body_limit);
         } else {
             lp_buf_append(&req->body, upload_data, n);
         }
@@ -447,8 +456,10 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6
         char *rb = strchr(host, ']');
         if (rb) *rb = '\0';
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+                    *res;
     int rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
     if (rc) {
         *errmsg = lp_sprintf("--listen \"%s\": %s", listen, gai_strerror(rc));
@@ -469,16 +480,14 @@ int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg)
     if (rc < 0) return rc;
     lp_http *h = lp_calloc(1, sizeof *h);
     h->cfg = *cfg;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 2),
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
-                            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-                            MHD_OPTION_END);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
+                     (v6 ? MHD_USE_IPv6 : 0);
+    h->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 2),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_END);
     if (!h->d) {
         *errmsg = lp_sprintf("cannot listen on %s (address in use or not allowed)", cfg->listen);
         free(h);

@@ -25,17 +25,17 @@ typedef struct lp_server lp_server;
 typedef int (*lp_handler)(lp_req *req);
 
 enum {
-    LP_ROUTE_PUBLIC = 1 << 0,   /* no authentication */
-    LP_ROUTE_STREAM = 1 << 1,   /* body goes to body_chunk, not req->body */
-    LP_ROUTE_BULK = 1 << 2,     /* large body limit (bulk imports) */
-    LP_ROUTE_ADMIN = 1 << 3,    /* organisation admins only */
+    LP_ROUTE_PUBLIC = 1 << 0, /* no authentication */
+    LP_ROUTE_STREAM = 1 << 1, /* body goes to body_chunk, not req->body */
+    LP_ROUTE_BULK = 1 << 2,   /* large body limit (bulk imports) */
+    LP_ROUTE_ADMIN = 1 << 3,  /* organisation admins only */
 };
 
 #define LP_MAX_PARAMS 4
 
 typedef struct lp_route {
     const char *method;
-    const char *pattern;        /* "/v1/tasks/{}" */
+    const char *pattern; /* "/v1/tasks/{}" */
     lp_handler handler;
     unsigned flags;
     /* LP_ROUTE_STREAM only: called with each body chunk as it arrives (no
@@ -46,10 +46,10 @@ typedef struct lp_route {
 
 /* The authenticated caller. */
 typedef struct lp_principal {
-    int64_t user_id;        /* 0: anonymous */
+    int64_t user_id; /* 0: anonymous */
     int is_admin;
-    int via_session;        /* cookie login rather than API key */
-    const char *email;      /* arena copy */
+    int via_session;   /* cookie login rather than API key */
+    const char *email; /* arena copy */
 } lp_principal;
 
 struct lp_req {
@@ -59,14 +59,14 @@ struct lp_req {
     const char *path;
     const lp_route *route;
     int route_index;
-    const char *params[LP_MAX_PARAMS];  /* captured path segments (arena) */
+    const char *params[LP_MAX_PARAMS]; /* captured path segments (arena) */
     lp_arena arena;
     lp_buf body;
     size_t body_limit;
-    int body_error;          /* 413 already decided */
+    int body_error; /* 413 already decided */
     lp_principal who;
-    lp_db *db;               /* valid inside the handler only */
-    void *ctx;               /* handler state for streamed bodies */
+    lp_db *db; /* valid inside the handler only */
+    void *ctx; /* handler state for streamed bodies */
     void (*ctx_free)(void *ctx);
     /* the reply */
     unsigned status;
@@ -118,10 +118,10 @@ int lp_json_split(const char *s, size_t n, lp_json_each_fn fn, void *arg, lp_ver
 /* The HTTP daemon. */
 typedef struct lp_http lp_http;
 typedef struct lp_http_config {
-    const char *listen;       /* "127.0.0.1:8080" */
+    const char *listen; /* "127.0.0.1:8080" */
     int threads;
-    size_t body_limit;        /* ordinary JSON bodies */
-    size_t bulk_limit;        /* LP_ROUTE_BULK bodies */
+    size_t body_limit; /* ordinary JSON bodies */
+    size_t bulk_limit; /* LP_ROUTE_BULK bodies */
     const lp_route *routes;
     size_t nroutes;
     lp_server *srv;

@@ -16,9 +16,9 @@
 #include "valid.h"
 
 typedef struct lp_kind {
-    int version;           /* 1 */
-    const char *name;      /* "categorization" */
-    const char *summary;   /* one line for docs and the UI */
+    int version;         /* 1 */
+    const char *name;    /* "categorization" */
+    const char *summary; /* one line for docs and the UI */
     /* Checks a project's params and normalises them in place (fills
      * defaults, e.g. labels given as strings become {"name": ...}).
      * Field paths start with "params". */

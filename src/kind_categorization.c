@@ -42,11 +42,13 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     if (!multiple && json_array_size(given) > 1)
         return lp_verr_set(e, field,
                            "must hold exactly one label, since the project does not allow "
-                           "several (has %zu)", json_array_size(given));
+                           "several (has %zu)",
+                           json_array_size(given));
 
     /* seen[k] is 1 + the position where label k was first given. */
     size_t *seen = lp_calloc(json_array_size(labels) + 1, sizeof *seen);
-    json_array_foreach(given, i, v) {
+    json_array_foreach(given, i, v)
+    {
         char at[256];
         size_t k;
         lp_path_index(at, sizeof at, field, i);

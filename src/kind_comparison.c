@@ -81,15 +81,17 @@ static int check_aspects(const json_t *params, const json_t *task, const json_t 
     lp_path_key(field, sizeof field, path, "aspects");
     if (!given) return lp_verr_set(e, field, "is required");
     if ((rc = lp_v_keys_in(defs, given, field, "aspects", 1, e))) return rc;
-    json_array_foreach(defs, i, def) {
+    json_array_foreach(defs, i, def)
+    {
         const char *name = json_string_value(json_object_get(def, "name"));
         const json_t *v = name ? json_object_get(given, name) : NULL;
         if (!v) continue;
         lp_path_key(at, sizeof at, field, name);
         if (json_is_string(v) && strcmp(json_string_value(v), "tie") == 0) {
             if (!allow_tie)
-                return lp_verr_set(e, at, "must name a response: the project does not allow "
-                                          "ties");
+                return lp_verr_set(e, at,
+                                   "must name a response: the project does not allow "
+                                   "ties");
             continue;
         }
         if ((rc = lp_v_response_id(task, v, at, NULL, e))) return rc;
@@ -102,8 +104,8 @@ static int check_aspects(const json_t *params, const json_t *task, const json_t 
 static int validate_response(const json_t *params, const json_t *task, const json_t *response,
                              const char *path, lp_verr *e)
 {
-    static const char *const keys[] = {"choice", "tie", "strength", "aspects", "justification",
-                                       NULL};
+    static const char *const keys[] = {"choice",  "tie",           "strength",
+                                       "aspects", "justification", NULL};
     const json_t *choice;
     const char *mode = json_string_value(json_object_get(params, "justification"));
     char field[256], q[96];

@@ -24,8 +24,8 @@ typedef struct geometry {
     size_t min_vertices;     /* 0: the shape has x/y, not vertices */
 } geometry;
 
-static const char *const box_keys[] = {"type", "label", "attributes", "id",
-                                       "x",    "y",     "width",      "height", NULL};
+static const char *const box_keys[] = {"type", "label", "attributes", "id", "x",
+                                       "y",    "width", "height",     NULL};
 static const char *const vertex_keys[] = {"type", "label", "attributes", "id", "vertices", NULL};
 static const char *const point_keys[] = {"type", "label", "attributes", "id", "x", "y", NULL};
 
@@ -55,7 +55,8 @@ static int check_geometries(json_t *params, lp_verr *e)
     int rc;
     lp_json_default(params, "geometries", json_pack("[ssss]", "box", "polygon", "line", "point"));
     if ((rc = lp_v_array(params, "geometries", "params", 1, 1, 0, &list, e))) return rc;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         char at[256], q[96];
         lp_path_index(at, sizeof at, "params.geometries", i);
         if ((rc = lp_v_one_of(v, at, geometry_names, "a geometry", NULL, e))) return rc;
@@ -105,10 +106,8 @@ static int check_attribute(json_t *a, const char *at, lp_verr *e)
  * geometries (all four), attributes ([]) and each attribute's required. */
 static int validate_params(json_t *params, lp_verr *e)
 {
-    static const char *const keys[] = {"labels", "geometries", "attributes", "instructions",
-                                       NULL};
-    static const char *const attribute_keys[] = {"type", "choices", "min", "max", "required",
-                                                 NULL};
+    static const char *const keys[] = {"labels", "geometries", "attributes", "instructions", NULL};
+    static const char *const attribute_keys[] = {"type", "choices", "min", "max", "required", NULL};
     const json_t *attributes;
     json_t *a;
     size_t i;
@@ -119,7 +118,8 @@ static int validate_params(json_t *params, lp_verr *e)
     if ((rc = check_geometries(params, e))) return rc;
     if ((rc = lp_v_names(params, "attributes", "params", 0, 0, attribute_keys, e))) return rc;
     attributes = json_object_get(params, "attributes");
-    json_array_foreach(attributes, i, a) {
+    json_array_foreach(attributes, i, a)
+    {
         char at[256];
         if ((rc = check_attribute(a, lp_path_index(at, sizeof at, "params.attributes", i), e)))
             return rc;
@@ -189,11 +189,13 @@ static int check_box(const json_t *a, const char *at, image_size img, lp_verr *e
     if (x + w > img.width + EDGE_EPS)
         return lp_verr_set(e, lp_path_key(field, sizeof field, at, "width"),
                            "takes the box past the image's right edge: x + width is %g, the "
-                           "image is %g wide", x + w, img.width);
+                           "image is %g wide",
+                           x + w, img.width);
     if (y + h > img.height + EDGE_EPS)
         return lp_verr_set(e, lp_path_key(field, sizeof field, at, "height"),
                            "takes the box past the image's bottom edge: y + height is %g, "
-                           "the image is %g high", y + h, img.height);
+                           "the image is %g high",
+                           y + h, img.height);
     return 0;
 }
 
@@ -206,8 +208,7 @@ static int check_point(const json_t *a, const char *at, image_size img, lp_verr 
 }
 
 /* Checks a polygon's or a line's vertices: at least min points {x, y}. */
-static int check_vertices(const json_t *a, const char *at, size_t min, image_size img,
-                          lp_verr *e)
+static int check_vertices(const json_t *a, const char *at, size_t min, image_size img, lp_verr *e)
 {
     static const char *const keys[] = {"x", "y", NULL};
     const json_t *list, *v;
@@ -217,7 +218,8 @@ static int check_vertices(const json_t *a, const char *at, size_t min, image_siz
     int rc;
     if ((rc = lp_v_array(a, "vertices", at, 1, min, 0, &list, e))) return rc;
     lp_path_key(field, sizeof field, at, "vertices");
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         char vat[256];
         lp_path_index(vat, sizeof vat, field, i);
         if ((rc = lp_v_object(v, vat, e)) || (rc = lp_v_only_keys(v, vat, keys, e)) ||
@@ -231,8 +233,7 @@ static int check_vertices(const json_t *a, const char *at, size_t min, image_siz
 /* Checks an annotation's attributes (NULL when not given) against the
  * project's definitions: no unknown names, required ones present, each
  * value of its type. */
-static int check_attributes(const json_t *defs, const json_t *attrs, const char *at,
-                            lp_verr *e)
+static int check_attributes(const json_t *defs, const json_t *attrs, const char *at, lp_verr *e)
 {
     char field[256], what[160], q[96], vf[256];
     const json_t *def;
@@ -243,7 +244,8 @@ static int check_attributes(const json_t *defs, const json_t *attrs, const char 
     rc = lp_v_keys_in(defs, none ? none : attrs, field, "attributes", 0, e);
     json_decref(none);
     if (rc || !json_is_object(attrs)) return rc;
-    json_array_foreach(defs, i, def) {
+    json_array_foreach(defs, i, def)
+    {
         const char *name = json_string_value(json_object_get(def, "name"));
         const char *type = json_string_value(json_object_get(def, "type"));
         const json_t *v = name ? lp_json_given(attrs, name) : NULL;
@@ -272,8 +274,8 @@ static int check_attributes(const json_t *defs, const json_t *attrs, const char 
 
 /* Checks one annotation: its type among the project's geometries, its
  * keys, label, geometry, attributes and optional id. */
-static int check_annotation(const json_t *params, const json_t *a, const char *at,
-                            image_size img, lp_verr *e)
+static int check_annotation(const json_t *params, const json_t *a, const char *at, image_size img,
+                            lp_verr *e)
 {
     const json_t *allowed = json_object_get(params, "geometries"), *g;
     const char *type;
@@ -283,7 +285,8 @@ static int check_annotation(const json_t *params, const json_t *a, const char *a
     if ((rc = lp_v_object(a, at, e))) return rc;
     if ((rc = lp_v_string(a, "type", at, 1, 1, 0, &type, e))) return rc;
     const geometry *geo = find_geometry(type);
-    json_array_foreach(allowed, i, g) {
+    json_array_foreach(allowed, i, g)
+    {
         if (geo && json_is_string(g) && strcmp(json_string_value(g), type) == 0) listed = 1;
     }
     if (!listed)
@@ -325,7 +328,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     lp_path_key(field, sizeof field, path, "annotations");
 
     json_t *ids = json_object(); /* id -> index, to find repeats */
-    json_array_foreach(list, i, a) {
+    json_array_foreach(list, i, a)
+    {
         char at[256], idf[256], q[96];
         lp_path_index(at, sizeof at, field, i);
         if ((rc = check_annotation(params, a, at, img, e))) break;
@@ -333,10 +337,9 @@ static int validate_response(const json_t *params, const json_t *task, const jso
         if (!json_is_string(id)) continue;
         const json_t *prev = json_object_getn(ids, json_string_value(id), json_string_length(id));
         if (prev) {
-            rc = lp_verr_set(e, lp_path_key(idf, sizeof idf, at, "id"),
-                             "%s is already the id of %s[%lld]",
-                             lp_quote(q, sizeof q, json_string_value(id)), field,
-                             json_integer_value(prev));
+            rc = lp_verr_set(
+                e, lp_path_key(idf, sizeof idf, at, "id"), "%s is already the id of %s[%lld]",
+                lp_quote(q, sizeof q, json_string_value(id)), field, json_integer_value(prev));
             break;
         }
         json_object_setn_new(ids, json_string_value(id), json_string_length(id),

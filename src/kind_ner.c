@@ -22,7 +22,8 @@ static int task_text(const json_t *task, const char **s, size_t *n)
     size_t i;
     if (!json_is_string(t)) {
         t = NULL;
-        json_array_foreach(json_object_get(task, "attachments"), i, a) {
+        json_array_foreach(json_object_get(task, "attachments"), i, a)
+        {
             const char *type = json_string_value(json_object_get(a, "type"));
             const json_t *content = json_object_get(a, "content");
             if (type && strcmp(type, "text") == 0 && json_is_string(content)) {
@@ -146,7 +147,8 @@ static int check_relations(const json_t *params, const json_t *response, const c
     lp_path_key(field, sizeof field, path, "relations");
     if (json_array_size(list) && !json_array_size(labels))
         return lp_verr_set(e, field, "must be empty, since the project has no relation labels");
-    json_array_foreach(list, i, rel) {
+    json_array_foreach(list, i, rel)
+    {
         char at[256], f[256];
         long long from, to;
         lp_path_index(at, sizeof at, field, i);
@@ -182,7 +184,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     if ((rc = lp_v_array(response, "spans", path, 1, 0, 0, &spans, e))) return rc;
     size_t len = lp_utf8_len(s, n);
     lp_path_key(field, sizeof field, path, "spans");
-    json_array_foreach(spans, i, span) {
+    json_array_foreach(spans, i, span)
+    {
         char at[256];
         lp_path_index(at, sizeof at, field, i);
         if ((rc = check_span(params, span, at, s, n, len, e))) return rc;

@@ -65,7 +65,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     lp_path_key(field, sizeof field, path, "ranking");
 
     size_t *seen = lp_calloc(n + 1, sizeof *seen);
-    json_array_foreach(ranking, i, v) {
+    json_array_foreach(ranking, i, v)
+    {
         char at[256], gat[256];
         lp_path_index(at, sizeof at, field, i);
         if (!json_is_array(v)) {
@@ -73,16 +74,19 @@ static int validate_response(const json_t *params, const json_t *task, const jso
             continue;
         }
         if (!allow_ties) {
-            rc = lp_verr_set(e, at, "must be a response id, not an array: the project does not "
-                                    "allow ties");
+            rc = lp_verr_set(e, at,
+                             "must be a response id, not an array: the project does not "
+                             "allow ties");
             goto done;
         }
         if (!json_array_size(v)) {
-            rc = lp_verr_set(e, at, "must not be empty: a group of ties names at least one "
-                                    "response");
+            rc = lp_verr_set(e, at,
+                             "must not be empty: a group of ties names at least one "
+                             "response");
             goto done;
         }
-        json_array_foreach(v, j, id) {
+        json_array_foreach(v, j, id)
+        {
             lp_path_index(gat, sizeof gat, at, j);
             if ((rc = rank_id(task, id, gat, i, seen, field, e))) goto done;
         }

@@ -52,7 +52,8 @@ static int check_criterion(json_t *c, const char *at, lp_verr *e)
     if ((double)json_array_size(labels) != points)
         return lp_verr_set(e, field, "must have one label per point of the scale, %.0f (has %zu)",
                            points, json_array_size(labels));
-    json_array_foreach(labels, i, v) {
+    json_array_foreach(labels, i, v)
+    {
         char lat[256];
         if (!json_is_string(v))
             return lp_verr_set(e, lp_path_index(lat, sizeof lat, field, i),
@@ -65,15 +66,15 @@ static int check_criterion(json_t *c, const char *at, lp_verr *e)
 static int validate_params(json_t *params, lp_verr *e)
 {
     static const char *const keys[] = {"criteria", "instructions", NULL};
-    static const char *const criterion_keys[] = {"min", "max", "step", "labels", "required",
-                                                 NULL};
+    static const char *const criterion_keys[] = {"min", "max", "step", "labels", "required", NULL};
     json_t *c;
     size_t i;
     int rc;
     if ((rc = lp_v_object(params, "params", e))) return rc;
     if ((rc = lp_v_only_keys(params, "params", keys, e))) return rc;
     if ((rc = lp_v_names(params, "criteria", "params", 1, 1, criterion_keys, e))) return rc;
-    json_array_foreach(json_object_get(params, "criteria"), i, c) {
+    json_array_foreach(json_object_get(params, "criteria"), i, c)
+    {
         char at[256];
         if ((rc = check_criterion(c, lp_path_index(at, sizeof at, "params.criteria", i), e)))
             return rc;
@@ -98,7 +99,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     ratings = lp_json_given(response, "ratings");
     if (!ratings) return lp_verr_set(e, field, "is required");
     if ((rc = lp_v_keys_in(criteria, ratings, field, "criteria", 1, e))) return rc;
-    json_array_foreach(criteria, i, c) {
+    json_array_foreach(criteria, i, c)
+    {
         const char *name = json_string_value(json_object_get(c, "name"));
         double min, max, step, x;
         if (!name || !lp_json_given(ratings, name) ||

@@ -14,8 +14,8 @@
 
 /* Checks obj's min_length and max_length (at path), filling them from
  * min_default and max_default; max_length must not be below min_length. */
-static int check_bounds(json_t *obj, const char *path, long long min_default,
-                        long long max_default, lp_verr *e)
+static int check_bounds(json_t *obj, const char *path, long long min_default, long long max_default,
+                        lp_verr *e)
 {
     long long min, max;
     char field[256];
@@ -40,8 +40,7 @@ static int check_bounds(json_t *obj, const char *path, long long min_default,
  * project's) and required (true). */
 static int validate_params(json_t *params, lp_verr *e)
 {
-    static const char *const keys[] = {"min_length", "max_length", "fields", "instructions",
-                                       NULL};
+    static const char *const keys[] = {"min_length", "max_length", "fields", "instructions", NULL};
     static const char *const field_keys[] = {"min_length", "max_length", "required", NULL};
     json_t *f;
     size_t i;
@@ -52,7 +51,8 @@ static int validate_params(json_t *params, lp_verr *e)
     if ((rc = lp_v_names(params, "fields", "params", 0, 0, field_keys, e))) return rc;
     json_int_t min = json_integer_value(json_object_get(params, "min_length"));
     json_int_t max = json_integer_value(json_object_get(params, "max_length"));
-    json_array_foreach(json_object_get(params, "fields"), i, f) {
+    json_array_foreach(json_object_get(params, "fields"), i, f)
+    {
         char at[256];
         lp_path_index(at, sizeof at, "params.fields", i);
         lp_json_default(f, "required", json_true());
@@ -93,7 +93,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     given = lp_json_given(response, "fields");
     if (!given) return lp_verr_set(e, field, "is required");
     if ((rc = lp_v_keys_in(fields, given, field, "fields", 1, e))) return rc;
-    json_array_foreach(fields, i, f) {
+    json_array_foreach(fields, i, f)
+    {
         const char *name = json_string_value(json_object_get(f, "name"));
         if (name && (rc = lp_v_string(given, name, field, 0, bound(f, "min_length"),
                                       bound(f, "max_length"), NULL, e)))

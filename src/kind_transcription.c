@@ -24,8 +24,7 @@ static int validate_params(json_t *params, lp_verr *e)
     lp_json_default(params, "segments", json_false());
     if ((rc = lp_v_bool(params, "segments", "params", 1, NULL, e))) return rc;
     long long max_length = 0;
-    if ((rc = lp_v_int(params, "max_length", "params", 0, 1, 100000000, &max_length, e)))
-        return rc;
+    if ((rc = lp_v_int(params, "max_length", "params", 0, 1, 100000000, &max_length, e))) return rc;
     if (max_length) /* stored as an integer even when given as 500.0 */
         json_object_set_new(params, "max_length", json_integer(max_length));
     return lp_v_string(params, "instructions", "params", 0, 0, 0, NULL, e);
@@ -61,15 +60,16 @@ static int check_segment(const json_t *seg, const char *at, size_t max_length, d
     if (start < prev[0])
         return lp_verr_set(e, field,
                            "must not be before the previous segment's start (%g): segments are "
-                           "sorted by start (got %g)", prev[0], start);
+                           "sorted by start (got %g)",
+                           prev[0], start);
     if (start < prev[1])
         return lp_verr_set(e, field, "overlaps the previous segment, which ends at %g (got %g)",
                            prev[1], start);
     lp_path_key(field, sizeof field, at, "end");
     if (end <= start) return lp_verr_set(e, field, "must be after start (%g); got %g", start, end);
     if (end > duration + TIME_EPS)
-        return lp_verr_set(e, field, "must be at most %g, the media's duration (got %g)",
-                           duration, end);
+        return lp_verr_set(e, field, "must be at most %g, the media's duration (got %g)", duration,
+                           end);
     if ((rc = lp_v_string(seg, "text", at, 1, 0, max_length, NULL, e))) return rc;
     if ((rc = lp_v_string(seg, "speaker", at, 0, 1, 0, NULL, e))) return rc;
     prev[0] = start;
@@ -100,7 +100,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
         duration = d;
     if ((rc = lp_v_array(response, "segments", path, 1, 0, 0, &list, e))) return rc;
     lp_path_key(field, sizeof field, path, "segments");
-    json_array_foreach(list, i, seg) {
+    json_array_foreach(list, i, seg)
+    {
         char at[256];
         lp_path_index(at, sizeof at, field, i);
         if ((rc = check_segment(seg, at, max_length, duration, prev, e))) return rc;

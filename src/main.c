@@ -19,16 +19,18 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "loupe %s -- a self-hosted data engine for machine-learning teams\n\n"
-               "usage: loupe COMMAND [options]\n\n"
-               "commands:\n"
-               "  serve                      serve the API on --listen (default 127.0.0.1:8080)\n"
-               "  user add EMAIL --role admin|member [--name NAME] [--password-stdin]\n"
-               "  user list                  list users\n"
-               "  key create EMAIL [--name NAME]   make an API key (printed once)\n"
-               "  migrate                    apply database migrations and exit\n"
-               "  version                    print the version\n\n"
-               "settings (every command):\n", VERSION);
+    fprintf(f,
+            "loupe %s -- a self-hosted data engine for machine-learning teams\n\n"
+            "usage: loupe COMMAND [options]\n\n"
+            "commands:\n"
+            "  serve                      serve the API on --listen (default 127.0.0.1:8080)\n"
+            "  user add EMAIL --role admin|member [--name NAME] [--password-stdin]\n"
+            "  user list                  list users\n"
+            "  key create EMAIL [--name NAME]   make an API key (printed once)\n"
+            "  migrate                    apply database migrations and exit\n"
+            "  version                    print the version\n\n"
+            "settings (every command):\n",
+            VERSION);
     lp_config_help(f);
     fprintf(f, "\nRun `loupe COMMAND --help` for a command's own help.\n");
 }
@@ -41,10 +43,11 @@ static int wants_help(int argc, char **argv, int from)
 }
 
 static const char *cmd_help[][2] = {
-    {"serve", "usage: loupe serve [--listen ADDR:PORT] [--db URL] [--data-dir DIR] [--demo]\n\n"
-              "Serves the JSON API under /v1, /healthz and /metrics.  SIGTERM or SIGINT stop\n"
-              "accepting connections, finish the requests in flight (up to 30 s) and close the\n"
-              "database.  --demo creates an admin, an API key and a demo project on a new database.\n"},
+    {"serve",
+     "usage: loupe serve [--listen ADDR:PORT] [--db URL] [--data-dir DIR] [--demo]\n\n"
+     "Serves the JSON API under /v1, /healthz and /metrics.  SIGTERM or SIGINT stop\n"
+     "accepting connections, finish the requests in flight (up to 30 s) and close the\n"
+     "database.  --demo creates an admin, an API key and a demo project on a new database.\n"},
     {"user", "usage: loupe user add EMAIL --role admin|member [--name NAME] [--password-stdin]\n"
              "       loupe user list\n\n"
              "Adds a user.  Without --password-stdin a random password is made and printed.\n"},
@@ -73,7 +76,8 @@ static int open_db(lp_config *cfg, lp_db **db)
     mkdir(cfg->data_dir, 0755);
     int rc = lp_auth_init(cfg->data_dir, &err);
     if (rc == 0) rc = lp_db_open(cfg->db, db, &err);
-    if (rc == 0 && (rc = lp_db_migrate(*db)) < 0) err = lp_sprintf("migration failed: %s", lp_db_errmsg(*db));
+    if (rc == 0 && (rc = lp_db_migrate(*db)) < 0)
+        err = lp_sprintf("migration failed: %s", lp_db_errmsg(*db));
     if (rc < 0) {
         fprintf(stderr, "loupe: %s\n", err ? err : lp_strerror(rc));
         free(err);
@@ -206,7 +210,8 @@ static int cmd_key(lp_config *cfg, int argc, char **argv, int i)
     lp_user u;
     int rc = lp_user_by_email(db, argv[i + 1], &u);
     if (rc == LP_ENOTFOUND) {
-        fprintf(stderr, "loupe key create: no user has email %s (add one with loupe user add)\n", argv[i + 1]);
+        fprintf(stderr, "loupe key create: no user has email %s (add one with loupe user add)\n",
+                argv[i + 1]);
         lp_db_close(db);
         return 1;
     }
@@ -225,7 +230,8 @@ static int cmd_key(lp_config *cfg, int argc, char **argv, int i)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
@@ -248,9 +254,12 @@ int main(int argc, char **argv)
         free(err);
         return 2;
     }
-    if (!strcmp(cfg.log_level, "debug")) lp_log_level = LP_LOG_DEBUG;
-    else if (!strcmp(cfg.log_level, "warn")) lp_log_level = LP_LOG_WARN;
-    else if (!strcmp(cfg.log_level, "error")) lp_log_level = LP_LOG_ERROR;
+    if (!strcmp(cfg.log_level, "debug"))
+        lp_log_level = LP_LOG_DEBUG;
+    else if (!strcmp(cfg.log_level, "warn"))
+        lp_log_level = LP_LOG_WARN;
+    else if (!strcmp(cfg.log_level, "error"))
+        lp_log_level = LP_LOG_ERROR;
     int status;
     if (!strcmp(cmd, "serve")) {
         status = cmd_serve(&cfg, argc, argv, i);

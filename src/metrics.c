@@ -6,7 +6,8 @@
 
 static const unsigned codes[LP_METRIC_CODES] = {200, 201, 204, 206, 304, 400, 401, 403, 404,
                                                 405, 409, 413, 415, 422, 429, 500, 503, 0};
-static const double bounds_ms[LP_METRIC_BUCKETS] = {0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000, 5000};
+static const double bounds_ms[LP_METRIC_BUCKETS] = {0.25, 0.5, 1,   2.5, 5,    10,
+                                                    25,   50,  100, 250, 1000, 5000};
 
 static int code_index(unsigned status)
 {
@@ -39,10 +40,13 @@ void lp_metrics_write(lp_metrics *m, const char *const *route_names, const char 
             uint64_t n = atomic_load(&m->requests[r][c]);
             if (!n) continue;
             char code[16];
-            if (codes[c]) snprintf(code, sizeof code, "%u", codes[c]);
-            else snprintf(code, sizeof code, "other");
-            lp_buf_printf(out, "loupe_http_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} %llu\n",
-                          method, name, code, (unsigned long long)n);
+            if (codes[c])
+                snprintf(code, sizeof code, "%u", codes[c]);
+            else
+                snprintf(code, sizeof code, "other");
+            lp_buf_printf(
+                out, "loupe_http_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} %llu\n",
+                method, name, code, (unsigned long long)n);
         }
     }
     lp_buf_puts(out, "# HELP loupe_http_request_duration_seconds Time to answer a request.\n"
@@ -58,15 +62,21 @@ void lp_metrics_write(lp_metrics *m, const char *const *route_names, const char 
         for (int b = 0; b <= LP_METRIC_BUCKETS; b++) {
             cum += atomic_load(&m->buckets[r][b]);
             if (b < LP_METRIC_BUCKETS)
-                lp_buf_printf(out, "loupe_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"} %llu\n",
+                lp_buf_printf(out,
+                              "loupe_http_request_duration_seconds_bucket{method=\"%s\",route=\"%"
+                              "s\",le=\"%g\"} %llu\n",
                               method, name, bounds_ms[b] / 1000, (unsigned long long)cum);
             else
-                lp_buf_printf(out, "loupe_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n",
+                lp_buf_printf(out,
+                              "loupe_http_request_duration_seconds_bucket{method=\"%s\",route=\"%"
+                              "s\",le=\"+Inf\"} %llu\n",
                               method, name, (unsigned long long)cum);
         }
-        lp_buf_printf(out, "loupe_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n",
+        lp_buf_printf(out,
+                      "loupe_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n",
                       method, name, (double)atomic_load(&m->sum_us[r]) / 1e6);
-        lp_buf_printf(out, "loupe_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
-                      method, name, (unsigned long long)total);
+        lp_buf_printf(
+            out, "loupe_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
+            method, name, (unsigned long long)total);
     }
 }

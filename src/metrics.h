@@ -10,13 +10,13 @@
 
 #include "util.h"
 
-#define LP_METRIC_ROUTES 96          /* route table entries, plus one for "unmatched" */
-#define LP_METRIC_CODES 18
+#define LP_METRIC_ROUTES  96 /* route table entries, plus one for "unmatched" */
+#define LP_METRIC_CODES   18
 #define LP_METRIC_BUCKETS 12
 
 typedef struct lp_metrics {
     atomic_uint_fast64_t requests[LP_METRIC_ROUTES][LP_METRIC_CODES];
-    atomic_uint_fast64_t buckets[LP_METRIC_ROUTES][LP_METRIC_BUCKETS + 1];  /* last: +Inf */
+    atomic_uint_fast64_t buckets[LP_METRIC_ROUTES][LP_METRIC_BUCKETS + 1]; /* last: +Inf */
     atomic_uint_fast64_t sum_us[LP_METRIC_ROUTES];
     int64_t started_ms;
 } lp_metrics;

@@ -25,10 +25,12 @@ int lp_project_get(lp_db *db, int64_t id, lp_project **out)
 {
     *out = NULL;
     lp_stmt *st;
-    int rc = lp_db_prepare(db, "SELECT id, name, kind, params, overlap, review_levels, gold_rate, "
-                               "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
-                               "metadata, created_by, created_at, updated_at "
-                               "FROM projects WHERE id = ?", &st);
+    int rc = lp_db_prepare(db,
+                           "SELECT id, name, kind, params, overlap, review_levels, gold_rate, "
+                           "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
+                           "metadata, created_by, created_at, updated_at "
+                           "FROM projects WHERE id = ?",
+                           &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, id);
     rc = lp_stmt_step(st);
@@ -52,7 +54,7 @@ int lp_project_get(lp_db *db, int64_t id, lp_project **out)
         if (!p->params) p->params = json_object();
         if (!p->metadata) p->metadata = json_object();
         *out = p;
-        rc = p->kind ? 0 : LP_EDB;   /* a kind unknown to this binary */
+        rc = p->kind ? 0 : LP_EDB; /* a kind unknown to this binary */
         if (rc < 0) {
             lp_project_free(p);
             *out = NULL;
@@ -74,18 +76,27 @@ static int valid_url(const char *u)
 typedef struct fields {
     const char *name;
     const lp_kind *kind;
-    json_t *params;          /* owned, normalised */
+    json_t *params; /* owned, normalised */
     long long overlap, review_levels, lease_seconds;
     double gold_rate, min_gold_accuracy;
     const char *aggregation;
     const char *callback_url;
     int callback_set;
-    json_t *metadata;        /* borrowed */
+    json_t *metadata; /* borrowed */
 } fields;
 
-static const char *const project_keys[] = {"name", "kind", "params", "overlap", "review_levels",
-                                           "gold_rate", "min_gold_accuracy", "aggregation",
-                                           "lease_seconds", "callback_url", "metadata", NULL};
+static const char *const project_keys[] = {"name",
+                                           "kind",
+                                           "params",
+                                           "overlap",
+                                           "review_levels",
+                                           "gold_rate",
+                                           "min_gold_accuracy",
+                                           "aggregation",
+                                           "lease_seconds",
+                                           "callback_url",
+                                           "metadata",
+                                           NULL};
 
 static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
 {
@@ -95,13 +106,15 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
     if (lp_v_string(b, "kind", "", !is_update, 1, 64, &kind, e)) return LP_EINVAL;
     if (kind) {
         if (is_update && strcmp(kind, f->kind->name) != 0)
-            return lp_verr_set(e, "kind", "cannot change a project's kind (it is \"%s\")", f->kind->name);
+            return lp_verr_set(e, "kind", "cannot change a project's kind (it is \"%s\")",
+                               f->kind->name);
         f->kind = lp_kind_find(kind);
         if (!f->kind) {
             lp_buf names = {0};
             size_t n;
             const lp_kind *const *all = lp_kind_all(&n);
-            for (size_t i = 0; i < n; i++) lp_buf_printf(&names, "%s%s", i ? ", " : "", all[i]->name);
+            for (size_t i = 0; i < n; i++)
+                lp_buf_printf(&names, "%s%s", i ? ", " : "", all[i]->name);
             lp_verr_set(e, "kind", "\"%s\" is not a kind of task (one of: %s)", kind,
                         names.data ? names.data : "");
             lp_buf_fini(&names);
@@ -132,14 +145,17 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
     int ok = 0;
     for (const char *const *a = aggregations; *a && !ok; a++) ok = !strcmp(*a, f->aggregation);
     if (!ok)
-        return lp_verr_set(e, "aggregation", "\"%s\" is not an aggregation method (majority, "
-                                             "weighted_majority or dawid_skene)", f->aggregation);
+        return lp_verr_set(e, "aggregation",
+                           "\"%s\" is not an aggregation method (majority, "
+                           "weighted_majority or dawid_skene)",
+                           f->aggregation);
     json_t *cb = json_object_get(b, "callback_url");
     if (cb) {
         f->callback_set = 1;
         f->callback_url = NULL;
         if (!json_is_null(cb)) {
-            if (lp_v_string(b, "callback_url", "", 0, 1, 2048, &f->callback_url, e)) return LP_EINVAL;
+            if (lp_v_string(b, "callback_url", "", 0, 1, 2048, &f->callback_url, e))
+                return LP_EINVAL;
             if (!valid_url(f->callback_url))
                 return lp_verr_set(e, "callback_url", "must be an http:// or https:// URL");
         }
@@ -170,10 +186,12 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
     rc = lp_db_begin(db, LP_TX_WRITE);
     lp_stmt *st = NULL;
     if (rc == 0)
-        rc = lp_db_prepare(db, "INSERT INTO projects (name, kind, params, overlap, review_levels, "
-                               "gold_rate, min_gold_accuracy, aggregation, lease_seconds, "
-                               "callback_url, metadata, created_by, created_at, updated_at) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", &st);
+        rc = lp_db_prepare(db,
+                           "INSERT INTO projects (name, kind, params, overlap, review_levels, "
+                           "gold_rate, min_gold_accuracy, aggregation, lease_seconds, "
+                           "callback_url, metadata, created_by, created_at, updated_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                           &st);
     if (rc == 0) {
         lp_stmt_bind_text(st, 1, f.name);
         lp_stmt_bind_text(st, 2, f.kind->name);
@@ -186,15 +204,19 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
         lp_stmt_bind_int64(st, 9, f.lease_seconds);
         lp_stmt_bind_text(st, 10, f.callback_url);
         lp_stmt_bind_text(st, 11, md);
-        if (user_id) lp_stmt_bind_int64(st, 12, user_id);
-        else lp_stmt_bind_null(st, 12);
+        if (user_id)
+            lp_stmt_bind_int64(st, 12, user_id);
+        else
+            lp_stmt_bind_null(st, 12);
         lp_stmt_bind_int64(st, 13, now);
         lp_stmt_bind_int64(st, 14, now);
         rc = lp_stmt_one_int64(st, id, LP_EDB);
     }
     if (rc == 0 && user_id) rc = lp_member_set(db, *id, user_id, LP_ROLE_MANAGER);
-    if (rc == 0) rc = lp_db_commit(db);
-    else lp_db_rollback(db);
+    if (rc == 0)
+        rc = lp_db_commit(db);
+    else
+        lp_db_rollback(db);
     free(params);
     free(md);
     json_decref(f.params);
@@ -206,19 +228,27 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
     lp_project *p;
     int rc = lp_project_get(db, id, &p);
     if (rc < 0) return rc;
-    fields f = {.name = p->name, .kind = p->kind, .params = json_incref(p->params),
-                .overlap = p->overlap, .review_levels = p->review_levels,
-                .lease_seconds = p->lease_seconds, .gold_rate = p->gold_rate,
-                .min_gold_accuracy = p->min_gold_accuracy, .aggregation = p->aggregation,
-                .callback_url = p->callback_url, .metadata = p->metadata};
+    fields f = {.name = p->name,
+                .kind = p->kind,
+                .params = json_incref(p->params),
+                .overlap = p->overlap,
+                .review_levels = p->review_levels,
+                .lease_seconds = p->lease_seconds,
+                .gold_rate = p->gold_rate,
+                .min_gold_accuracy = p->min_gold_accuracy,
+                .aggregation = p->aggregation,
+                .callback_url = p->callback_url,
+                .metadata = p->metadata};
     rc = read_fields(body, &f, 1, e);
     if (rc == 0) {
         char *params = dump(f.params), *md = dump(f.metadata);
         lp_stmt *st;
-        rc = lp_db_prepare(db, "UPDATE projects SET name = ?, params = ?, overlap = ?, "
-                               "review_levels = ?, gold_rate = ?, min_gold_accuracy = ?, "
-                               "aggregation = ?, lease_seconds = ?, callback_url = ?, "
-                               "metadata = ?, updated_at = ? WHERE id = ?", &st);
+        rc = lp_db_prepare(db,
+                           "UPDATE projects SET name = ?, params = ?, overlap = ?, "
+                           "review_levels = ?, gold_rate = ?, min_gold_accuracy = ?, "
+                           "aggregation = ?, lease_seconds = ?, callback_url = ?, "
+                           "metadata = ?, updated_at = ? WHERE id = ?",
+                           &st);
         if (rc == 0) {
             lp_stmt_bind_text(st, 1, f.name);
             lp_stmt_bind_text(st, 2, params);
@@ -246,9 +276,11 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
 
 json_t *lp_counts_json(lp_db *db, int64_t project_id, int64_t batch_id)
 {
-    static const char *const statuses[] = {"pending", "in_progress", "review", "completed", "canceled"};
+    static const char *const statuses[] = {"pending", "in_progress", "review", "completed",
+                                           "canceled"};
     json_t *o = json_object();
-    for (size_t i = 0; i < LP_ARRAY_LEN(statuses); i++) json_object_set_new(o, statuses[i], json_integer(0));
+    for (size_t i = 0; i < LP_ARRAY_LEN(statuses); i++)
+        json_object_set_new(o, statuses[i], json_integer(0));
     lp_stmt *st;
     const char *sql = batch_id ? "SELECT status, n FROM batch_counts WHERE batch_id = ?"
                                : "SELECT status, n FROM project_counts WHERE project_id = ?";
@@ -268,13 +300,13 @@ json_t *lp_counts_json(lp_db *db, int64_t project_id, int64_t batch_id)
 json_t *lp_project_json(lp_db *db, const lp_project *p)
 {
     return json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:f, s:f, s:s, s:I, s:s?, s:O, s:o, s:o, s:o}",
-                     "id", (json_int_t)p->id, "name", p->name, "kind", p->kind->name,
-                     "params", p->params, "overlap", (json_int_t)p->overlap,
-                     "review_levels", (json_int_t)p->review_levels, "gold_rate", p->gold_rate,
-                     "min_gold_accuracy", p->min_gold_accuracy, "aggregation", p->aggregation,
-                     "lease_seconds", (json_int_t)p->lease_seconds, "callback_url", p->callback_url,
-                     "metadata", p->metadata, "counts", lp_counts_json(db, p->id, 0),
-                     "created_at", lp_json_time(p->created_at), "updated_at", lp_json_time(p->updated_at));
+                     "id", (json_int_t)p->id, "name", p->name, "kind", p->kind->name, "params",
+                     p->params, "overlap", (json_int_t)p->overlap, "review_levels",
+                     (json_int_t)p->review_levels, "gold_rate", p->gold_rate, "min_gold_accuracy",
+                     p->min_gold_accuracy, "aggregation", p->aggregation, "lease_seconds",
+                     (json_int_t)p->lease_seconds, "callback_url", p->callback_url, "metadata",
+                     p->metadata, "counts", lp_counts_json(db, p->id, 0), "created_at",
+                     lp_json_time(p->created_at), "updated_at", lp_json_time(p->updated_at));
 }
 
 int lp_batch_create(lp_db *db, int64_t project_id, const json_t *body, int64_t *id, lp_verr *e)
@@ -288,16 +320,18 @@ int lp_batch_create(lp_db *db, int64_t project_id, const json_t *body, int64_t *
     char *mds = md ? dump(md) : lp_strdup("{}");
     int64_t now = lp_now_ms();
     lp_stmt *st;
-    int rc = lp_db_prepare(db, "INSERT INTO batches (project_id, name, status, metadata, created_at, "
-                               "updated_at) VALUES (?, ?, 'staging', ?, ?, ?) "
-                               "ON CONFLICT (project_id, name) DO NOTHING RETURNING id", &st);
+    int rc = lp_db_prepare(db,
+                           "INSERT INTO batches (project_id, name, status, metadata, created_at, "
+                           "updated_at) VALUES (?, ?, 'staging', ?, ?, ?) "
+                           "ON CONFLICT (project_id, name) DO NOTHING RETURNING id",
+                           &st);
     if (rc == 0) {
         lp_stmt_bind_int64(st, 1, project_id);
         lp_stmt_bind_text(st, 2, name);
         lp_stmt_bind_text(st, 3, mds);
         lp_stmt_bind_int64(st, 4, now);
         lp_stmt_bind_int64(st, 5, now);
-        rc = lp_stmt_one_int64(st, id, LP_EEXISTS);   /* no row: the name is taken */
+        rc = lp_stmt_one_int64(st, id, LP_EEXISTS); /* no row: the name is taken */
     }
     if (rc == LP_EEXISTS) {
         lp_db_int64(db, id, "SELECT id FROM batches WHERE project_id = ? AND name = ?", "is",
@@ -311,8 +345,10 @@ int lp_batch_create(lp_db *db, int64_t project_id, const json_t *body, int64_t *
 int lp_batch_json(lp_db *db, int64_t batch_id, int64_t *project_id, json_t **out)
 {
     lp_stmt *st;
-    int rc = lp_db_prepare(db, "SELECT id, project_id, name, status, metadata, created_at, updated_at "
-                               "FROM batches WHERE id = ?", &st);
+    int rc = lp_db_prepare(db,
+                           "SELECT id, project_id, name, status, metadata, created_at, updated_at "
+                           "FROM batches WHERE id = ?",
+                           &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, batch_id);
     rc = lp_stmt_step(st);
@@ -322,8 +358,8 @@ int lp_batch_json(lp_db *db, int64_t batch_id, int64_t *project_id, json_t **out
         *out = json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)batch_id,
                          "project_id", (json_int_t)*project_id, "name", lp_stmt_text(st, 2),
                          "status", lp_stmt_text(st, 3), "metadata", md ? md : json_object(),
-                         "created_at", lp_json_time(lp_stmt_int64(st, 5)),
-                         "updated_at", lp_json_time(lp_stmt_int64(st, 6)));
+                         "created_at", lp_json_time(lp_stmt_int64(st, 5)), "updated_at",
+                         lp_json_time(lp_stmt_int64(st, 6)));
         rc = 0;
     } else if (rc == LP_DB_DONE) {
         rc = LP_ENOTFOUND;
@@ -335,8 +371,10 @@ int lp_batch_json(lp_db *db, int64_t batch_id, int64_t *project_id, json_t **out
 
 int lp_batch_finalize(lp_db *db, int64_t batch_id)
 {
-    int rc = lp_db_run(db, "UPDATE batches SET status = 'in_progress', updated_at = ? "
-                           "WHERE id = ? AND status = 'staging'", "ii", lp_now_ms(), batch_id);
+    int rc = lp_db_run(db,
+                       "UPDATE batches SET status = 'in_progress', updated_at = ? "
+                       "WHERE id = ? AND status = 'staging'",
+                       "ii", lp_now_ms(), batch_id);
     if (rc == 0 && lp_db_changes(db) == 0) rc = LP_ECONFLICT;
     return rc;
 }

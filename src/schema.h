@@ -6,7 +6,7 @@
 
 typedef struct lp_migration {
     int version;
-    const char *sql;   /* may use the {id} and {blob} tokens, see db.h */
+    const char *sql; /* may use the {id} and {blob} tokens, see db.h */
 } lp_migration;
 
 extern const lp_migration lp_migrations[];

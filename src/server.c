@@ -16,7 +16,8 @@ static void on_completed(lp_req *req, uint64_t ns)
 {
     lp_metrics_record(&req->srv->metrics, req->route_index, req->status, ns);
     if (lp_log_level <= LP_LOG_DEBUG)
-        lp_log(LP_LOG_DEBUG, "%s %s %u %.3fms", req->method, req->path, req->status, (double)ns / 1e6);
+        lp_log(LP_LOG_DEBUG, "%s %s %u %.3fms", req->method, req->path, req->status,
+               (double)ns / 1e6);
 }
 
 int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
@@ -27,7 +28,8 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
     pthread_mutex_init(&s->login_mu, NULL);
     s->files_dir = lp_sprintf("%s/files", cfg->data_dir);
     if (mkdir(cfg->data_dir, 0755) < 0 && errno != EEXIST) {
-        *errmsg = lp_sprintf("cannot create the data directory %s: %s", cfg->data_dir, strerror(errno));
+        *errmsg =
+            lp_sprintf("cannot create the data directory %s: %s", cfg->data_dir, strerror(errno));
         return LP_EIO;
     }
     mkdir(s->files_dir, 0755);
@@ -113,8 +115,10 @@ int lp_server_seed_demo(lp_db *db, const char *listen)
             json_decref(t);
         }
         if (rc == 0) rc = lp_task_writer_flush(&w);
-        if (rc == 0) rc = lp_db_commit(db);
-        else lp_db_rollback(db);
+        if (rc == 0)
+            rc = lp_db_commit(db);
+        else
+            lp_db_rollback(db);
     }
     lp_project_free(p);
     if (rc < 0) return rc;

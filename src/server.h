@@ -17,8 +17,8 @@ struct lp_server {
     lp_db_pool *pool;
     lp_http *http;
     lp_metrics metrics;
-    char *files_dir;                 /* DATA_DIR/files */
-    pthread_mutex_t login_mu;        /* guards the login throttle */
+    char *files_dir;          /* DATA_DIR/files */
+    pthread_mutex_t login_mu; /* guards the login throttle */
     struct login_fail {
         char email[64];
         int64_t first_ms;

@@ -31,13 +31,17 @@ int lp_counts_add(lp_db *db, int64_t project_id, int64_t batch_id, const char *s
                   int64_t delta)
 {
     if (delta == 0) return 0;
-    int rc = lp_db_run(db, "INSERT INTO project_counts (project_id, status, n) VALUES (?, ?, ?) "
-                           "ON CONFLICT (project_id, status) DO UPDATE SET n = project_counts.n + excluded.n",
-                       "isi", project_id, status, delta);
+    int rc = lp_db_run(
+        db,
+        "INSERT INTO project_counts (project_id, status, n) VALUES (?, ?, ?) "
+        "ON CONFLICT (project_id, status) DO UPDATE SET n = project_counts.n + excluded.n",
+        "isi", project_id, status, delta);
     if (rc == 0 && batch_id)
-        rc = lp_db_run(db, "INSERT INTO batch_counts (batch_id, status, n) VALUES (?, ?, ?) "
-                           "ON CONFLICT (batch_id, status) DO UPDATE SET n = batch_counts.n + excluded.n",
-                       "isi", batch_id, status, delta);
+        rc = lp_db_run(
+            db,
+            "INSERT INTO batch_counts (batch_id, status, n) VALUES (?, ?, ?) "
+            "ON CONFLICT (batch_id, status) DO UPDATE SET n = batch_counts.n + excluded.n",
+            "isi", batch_id, status, delta);
     return rc;
 }
 
@@ -53,9 +57,11 @@ int lp_task_writer_flush(lp_task_writer *w)
     int rc = lp_counts_add(w->db, w->project->id, 0, "pending", w->project_pending);
     for (int i = 0; rc == 0 && i < w->nbatch; i++) {
         if (w->batch_pending[i])
-            rc = lp_db_run(w->db, "INSERT INTO batch_counts (batch_id, status, n) VALUES (?, 'pending', ?) "
-                                  "ON CONFLICT (batch_id, status) DO UPDATE SET n = batch_counts.n + excluded.n",
-                           "ii", w->batch_ids[i], w->batch_pending[i]);
+            rc = lp_db_run(
+                w->db,
+                "INSERT INTO batch_counts (batch_id, status, n) VALUES (?, 'pending', ?) "
+                "ON CONFLICT (batch_id, status) DO UPDATE SET n = batch_counts.n + excluded.n",
+                "ii", w->batch_ids[i], w->batch_pending[i]);
         w->batch_pending[i] = 0;
     }
     w->project_pending = 0;
@@ -90,12 +96,17 @@ static int check_batch(lp_task_writer *w, const json_t *task, int64_t *batch_id,
         return 0;
     }
     lp_stmt *st;
-    int rc = lp_db_prepare(w->db, bname ? "SELECT id, status FROM batches WHERE project_id = ? AND name = ?"
-                                        : "SELECT id, status FROM batches WHERE project_id = ? AND id = ?", &st);
+    int rc =
+        lp_db_prepare(w->db,
+                      bname ? "SELECT id, status FROM batches WHERE project_id = ? AND name = ?"
+                            : "SELECT id, status FROM batches WHERE project_id = ? AND id = ?",
+                      &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, w->project->id);
-    if (bname) lp_stmt_bind_text(st, 2, bname);
-    else lp_stmt_bind_int64(st, 2, bid);
+    if (bname)
+        lp_stmt_bind_text(st, 2, bname);
+    else
+        lp_stmt_bind_int64(st, 2, bid);
     rc = lp_stmt_step(st);
     if (rc == LP_DB_ROW) {
         if (strcmp(lp_stmt_text(st, 1), "staging") != 0) {
@@ -115,8 +126,8 @@ static int check_batch(lp_task_writer *w, const json_t *task, int64_t *batch_id,
     return rc;
 }
 
-static const char *const attachment_types[] = {"image", "audio", "video", "text", "pointcloud",
-                                               "document", "other", NULL};
+static const char *const attachment_types[] = {"image",      "audio",    "video", "text",
+                                               "pointcloud", "document", "other", NULL};
 
 static int is_sha256(const char *s)
 {
@@ -132,7 +143,8 @@ static int check_attachments(lp_db *db, const json_t *task, lp_verr *e)
     if (lp_v_array(task, "attachments", "", 0, 0, 100, &arr, e)) return LP_EINVAL;
     size_t i;
     const json_t *a;
-    json_array_foreach(arr, i, a) {
+    json_array_foreach(arr, i, a)
+    {
         static const char *const keys[] = {"type", "url", "file", "content", "name", NULL};
         char path[256];
         lp_path_index(path, sizeof path, "attachments", i);
@@ -150,7 +162,8 @@ static int check_attachments(lp_db *db, const json_t *task, lp_verr *e)
         if (!ok)
             return lp_verr_set(e, lp_path_key(field, sizeof field, path, "type"),
                                "\"%s\" is not an attachment type (image, audio, video, text, "
-                               "pointcloud, document or other)", type);
+                               "pointcloud, document or other)",
+                               type);
         if (!!url + !!file + !!content != 1)
             return lp_verr_set(e, path, "needs exactly one of url, file or content");
         if (url && strncmp(url, "https://", 8) && strncmp(url, "http://", 7) &&
@@ -182,7 +195,8 @@ static int norm_tags(const json_t *tags, const char *path, json_t **out, lp_verr
     const char *v[50];
     size_t n = 0, i;
     const json_t *t;
-    json_array_foreach(tags, i, t) {
+    json_array_foreach(tags, i, t)
+    {
         char f[256];
         lp_path_index(f, sizeof f, path, i);
         if (!json_is_string(t) || json_string_length(t) == 0 || json_string_length(t) > 64)
@@ -201,9 +215,9 @@ static int norm_tags(const json_t *tags, const char *path, json_t **out, lp_verr
     return 0;
 }
 
-static const char *const task_keys[] = {"project_id", "batch_id", "batch", "unique_id", "attachments",
-                                        "data", "metadata", "priority", "tags",
-                                        "expected_response", "predictions", NULL};
+static const char *const task_keys[] = {
+    "project_id", "batch_id", "batch", "unique_id",         "attachments", "data",
+    "metadata",   "priority", "tags",  "expected_response", "predictions", NULL};
 
 /* Checks everything about a task body that needs no database but the
  * project; fills the normalised tags. */
@@ -229,7 +243,8 @@ static int check_task(const lp_project *p, const json_t *task, json_t **tags, lp
     if (lp_v_array(task, "predictions", "", 0, 0, 100, &preds, e)) return LP_EINVAL;
     size_t i;
     const json_t *pr;
-    json_array_foreach(preds, i, pr) {
+    json_array_foreach(preds, i, pr)
+    {
         static const char *const keys[] = {"model", "response", "score", NULL};
         char path[256], rpath[256];
         lp_path_index(path, sizeof path, "predictions", i);
@@ -240,8 +255,7 @@ static int check_task(const lp_project *p, const json_t *task, json_t **tags, lp
         lp_path_key(rpath, sizeof rpath, path, "response");
         const json_t *r = json_object_get(pr, "response");
         if (!r) return lp_verr_set(e, rpath, "is required");
-        if (p->kind->validate_response &&
-            p->kind->validate_response(p->params, task, r, rpath, e))
+        if (p->kind->validate_response && p->kind->validate_response(p->params, task, r, rpath, e))
             return LP_EINVAL;
     }
     return 0;
@@ -275,14 +289,19 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
     json_int_t prio = json_integer_value(json_object_get(task, "priority"));
     int64_t now = lp_now_ms();
     lp_stmt *st;
-    rc = lp_db_prepare(w->db, "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
-                              "attachments, data, metadata, tags, expected_response, predictions, "
-                              "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                              "ON CONFLICT (project_id, unique_id) DO NOTHING RETURNING id", &st);
+    rc = lp_db_prepare(
+        w->db,
+        "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
+        "attachments, data, metadata, tags, expected_response, predictions, "
+        "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (project_id, unique_id) DO NOTHING RETURNING id",
+        &st);
     if (rc == 0) {
         lp_stmt_bind_int64(st, 1, w->project->id);
-        if (batch_id) lp_stmt_bind_int64(st, 2, batch_id);
-        else lp_stmt_bind_null(st, 2);
+        if (batch_id)
+            lp_stmt_bind_int64(st, 2, batch_id);
+        else
+            lp_stmt_bind_null(st, 2);
         lp_stmt_bind_text(st, 3, unique_id);
         lp_stmt_bind_int64(st, 4, prio);
         lp_stmt_bind_text(st, 5, att);
@@ -293,19 +312,24 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
         lp_stmt_bind_text(st, 10, preds);
         lp_stmt_bind_int64(st, 11, now);
         lp_stmt_bind_int64(st, 12, now);
-        rc = lp_stmt_one_int64(st, id, LP_EEXISTS);   /* no row: unique_id taken */
+        rc = lp_stmt_one_int64(st, id, LP_EEXISTS); /* no row: unique_id taken */
     }
     if (rc == LP_EEXISTS) {
-        int r2 = lp_db_int64(w->db, id, "SELECT id FROM tasks WHERE project_id = ? AND unique_id = ?",
-                             "is", w->project->id, unique_id);
-        if (r2 < 0) rc = r2;
-        else lp_verr_set(e, "unique_id", "a task with unique_id \"%s\" already exists (id %lld)",
-                         unique_id, (long long)*id);
+        int r2 =
+            lp_db_int64(w->db, id, "SELECT id FROM tasks WHERE project_id = ? AND unique_id = ?",
+                        "is", w->project->id, unique_id);
+        if (r2 < 0)
+            rc = r2;
+        else
+            lp_verr_set(e, "unique_id", "a task with unique_id \"%s\" already exists (id %lld)",
+                        unique_id, (long long)*id);
     } else if (rc == 0) {
         size_t i;
         json_t *t;
-        json_array_foreach(tags, i, t) {
-            rc = lp_db_run(w->db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)",
+        json_array_foreach(tags, i, t)
+        {
+            rc = lp_db_run(w->db,
+                           "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)",
                            "iis", *id, w->project->id, json_string_value(t));
             if (rc < 0) break;
         }
@@ -324,8 +348,9 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
     return rc;
 }
 
-#define TASK_COLS "id, project_id, batch_id, unique_id, status, priority, attachments, data, " \
-                  "metadata, tags, expected_response, predictions, created_at, updated_at"
+#define TASK_COLS                                                                \
+    "id, project_id, batch_id, unique_id, status, priority, attachments, data, " \
+    "metadata, tags, expected_response, predictions, created_at, updated_at"
 
 static json_t *col_json(lp_stmt *st, int col)
 {
@@ -341,8 +366,10 @@ static json_t *task_row(lp_stmt *st)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(lp_stmt_int64(st, 0)));
     json_object_set_new(o, "project_id", json_integer(lp_stmt_int64(st, 1)));
-    json_object_set_new(o, "batch_id", lp_stmt_is_null(st, 2) ? json_null() : json_integer(lp_stmt_int64(st, 2)));
-    json_object_set_new(o, "unique_id", lp_stmt_is_null(st, 3) ? json_null() : json_string(lp_stmt_text(st, 3)));
+    json_object_set_new(o, "batch_id",
+                        lp_stmt_is_null(st, 2) ? json_null() : json_integer(lp_stmt_int64(st, 2)));
+    json_object_set_new(o, "unique_id",
+                        lp_stmt_is_null(st, 3) ? json_null() : json_string(lp_stmt_text(st, 3)));
     json_object_set_new(o, "status", json_string(lp_stmt_text(st, 4)));
     json_object_set_new(o, "priority", json_integer(lp_stmt_int64(st, 5)));
     json_object_set_new(o, "attachments", col_json(st, 6));
@@ -384,8 +411,9 @@ int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_
      * cursor is an id bound, so a page costs the same at any depth. */
     lp_buf sql = {0};
     if (f->tag)
-        lp_buf_puts(&sql, "SELECT " TASK_COLS " FROM tasks WHERE id IN (SELECT task_id FROM task_tags "
-                          "WHERE project_id = ? AND tag = ? AND task_id > ?) AND project_id = ?");
+        lp_buf_puts(&sql,
+                    "SELECT " TASK_COLS " FROM tasks WHERE id IN (SELECT task_id FROM task_tags "
+                    "WHERE project_id = ? AND tag = ? AND task_id > ?) AND project_id = ?");
     else
         lp_buf_puts(&sql, "SELECT " TASK_COLS " FROM tasks WHERE project_id = ? AND id > ?");
     if (f->batch_id) lp_buf_puts(&sql, " AND batch_id = ?");
@@ -493,27 +521,36 @@ int lp_task_tags(lp_db *db, int64_t id, const json_t *tags, int add, lp_verr *e)
     rc = lp_db_int64(db, &project_id, "SELECT project_id FROM tasks WHERE id = ?", "i", id);
     size_t i;
     json_t *t;
-    json_array_foreach(norm, i, t) {
+    json_array_foreach(norm, i, t)
+    {
         if (rc < 0) break;
         const char *tag = json_string_value(t);
         if (add)
-            rc = lp_db_run(db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?) "
-                               "ON CONFLICT (task_id, tag) DO NOTHING", "iis", id, project_id, tag);
+            rc = lp_db_run(db,
+                           "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?) "
+                           "ON CONFLICT (task_id, tag) DO NOTHING",
+                           "iis", id, project_id, tag);
         else
-            rc = lp_db_run(db, "DELETE FROM task_tags WHERE task_id = ? AND tag = ?", "is", id, tag);
+            rc =
+                lp_db_run(db, "DELETE FROM task_tags WHERE task_id = ? AND tag = ?", "is", id, tag);
     }
     /* Rewrite the task's copy of its tags from the table, sorted. */
     json_t *all = json_array();
     lp_stmt *st;
-    if (rc == 0 && (rc = lp_db_prepare(db, "SELECT tag FROM task_tags WHERE task_id = ? ORDER BY tag", &st)) == 0) {
+    if (rc == 0 &&
+        (rc = lp_db_prepare(db, "SELECT tag FROM task_tags WHERE task_id = ? ORDER BY tag", &st)) ==
+            0) {
         lp_stmt_bind_int64(st, 1, id);
-        while ((rc = lp_stmt_step(st)) == LP_DB_ROW) json_array_append_new(all, json_string(lp_stmt_text(st, 0)));
+        while ((rc = lp_stmt_step(st)) == LP_DB_ROW)
+            json_array_append_new(all, json_string(lp_stmt_text(st, 0)));
         lp_stmt_done(st);
     }
-    if (rc >= 0 && json_array_size(all) > 50) rc = lp_verr_set(e, "tags", "a task has at most 50 tags");
+    if (rc >= 0 && json_array_size(all) > 50)
+        rc = lp_verr_set(e, "tags", "a task has at most 50 tags");
     if (rc >= 0) {
         char *s = json_dumps(all, JSON_COMPACT);
-        rc = lp_db_run(db, "UPDATE tasks SET tags = ?, updated_at = ? WHERE id = ?", "sii", s, lp_now_ms(), id);
+        rc = lp_db_run(db, "UPDATE tasks SET tags = ?, updated_at = ? WHERE id = ?", "sii", s,
+                       lp_now_ms(), id);
         free(s);
     }
     json_decref(all);

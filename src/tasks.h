@@ -29,9 +29,9 @@ typedef struct lp_task_writer {
     lp_db *db;
     const lp_project *project;
     int64_t project_pending;
-    int64_t batch_ids[8], batch_pending[8];   /* small cache of batches seen */
+    int64_t batch_ids[8], batch_pending[8]; /* small cache of batches seen */
     int nbatch;
-    int64_t last_batch;            /* last batch checked: it is staging */
+    int64_t last_batch; /* last batch checked: it is staging */
 } lp_task_writer;
 
 void lp_task_writer_init(lp_task_writer *w, lp_db *db, const lp_project *p);
@@ -48,13 +48,13 @@ int lp_task_writer_flush(lp_task_writer *w);
 int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out);
 
 typedef struct lp_task_filter {
-    int64_t project_id;          /* required */
-    int64_t batch_id;            /* 0: any */
-    const char *status;          /* NULL: any */
+    int64_t project_id; /* required */
+    int64_t batch_id;   /* 0: any */
+    const char *status; /* NULL: any */
     const char *unique_id;
     const char *tag;
-    int64_t created_after, created_before, updated_after, updated_before;  /* 0: none */
-    int64_t after_id;            /* the cursor: ids greater than this */
+    int64_t created_after, created_before, updated_after, updated_before; /* 0: none */
+    int64_t after_id; /* the cursor: ids greater than this */
     int limit;
 } lp_task_filter;
 

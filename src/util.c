@@ -12,7 +12,7 @@
 const char *lp_strerror(int rc)
 {
     switch (rc) {
-#define LP_ERR_CASE(name, value, text)                                        \
+#define LP_ERR_CASE(name, value, text) \
     case value: return text;
         LP_ERRORS(LP_ERR_CASE)
 #undef LP_ERR_CASE
@@ -205,8 +205,8 @@ void lp_time_format(int64_t ms, char *out, size_t n)
     int frac = (int)(ms - (int64_t)secs * 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
 static int digits(const char **p, int n, int *out)
@@ -225,8 +225,7 @@ int lp_time_parse(const char *s, int64_t *out)
 {
     int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, off = 0;
     const char *p = s;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d))
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
         return LP_EINVAL;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;

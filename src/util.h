@@ -10,20 +10,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LP_ERRORS(X)                                                          \
-    X(OK, 0, "success")                                                       \
-    X(INVAL, -1, "invalid argument")                                          \
-    X(NOTFOUND, -2, "not found")                                              \
-    X(EXISTS, -3, "already exists")                                           \
-    X(CONFLICT, -4, "conflict")                                               \
-    X(PERM, -5, "permission denied")                                          \
-    X(AUTH, -6, "authentication required")                                    \
-    X(DB, -7, "database error")                                               \
-    X(BUSY, -8, "database busy")                                              \
-    X(IO, -9, "input/output error")                                           \
-    X(TOOBIG, -10, "too large")                                               \
-    X(NOTSUP, -11, "not supported")                                           \
-    X(UNAVAIL, -12, "temporarily unavailable")                                \
+#define LP_ERRORS(X)                           \
+    X(OK, 0, "success")                        \
+    X(INVAL, -1, "invalid argument")           \
+    X(NOTFOUND, -2, "not found")               \
+    X(EXISTS, -3, "already exists")            \
+    X(CONFLICT, -4, "conflict")                \
+    X(PERM, -5, "permission denied")           \
+    X(AUTH, -6, "authentication required")     \
+    X(DB, -7, "database error")                \
+    X(BUSY, -8, "database busy")               \
+    X(IO, -9, "input/output error")            \
+    X(TOOBIG, -10, "too large")                \
+    X(NOTSUP, -11, "not supported")            \
+    X(UNAVAIL, -12, "temporarily unavailable") \
     X(NOMEM, -13, "out of memory")
 
 enum {
@@ -68,9 +68,9 @@ void lp_arena_fini(lp_arena *a);
 enum { LP_LOG_DEBUG, LP_LOG_INFO, LP_LOG_WARN, LP_LOG_ERROR };
 extern int lp_log_level;
 void lp_log_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define lp_log(level, ...)                                                    \
-    do {                                                                      \
-        if ((level) >= lp_log_level) lp_log_(level, __VA_ARGS__);             \
+#define lp_log(level, ...)                                        \
+    do {                                                          \
+        if ((level) >= lp_log_level) lp_log_(level, __VA_ARGS__); \
     } while (0)
 
 /* Wall-clock milliseconds since the Unix epoch, and a monotonic clock in ns. */

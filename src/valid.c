@@ -87,8 +87,8 @@ static int lookup(const json_t *obj, const char *key, const char *path, int requ
     return 0;
 }
 
-int lp_v_string(const json_t *obj, const char *key, const char *path, int required,
-                size_t min_len, size_t max_len, const char **out, lp_verr *e)
+int lp_v_string(const json_t *obj, const char *key, const char *path, int required, size_t min_len,
+                size_t max_len, const char **out, lp_verr *e)
 {
     const json_t *v;
     char field[256];
@@ -98,16 +98,17 @@ int lp_v_string(const json_t *obj, const char *key, const char *path, int requir
         return lp_verr_set(e, field, "must be a string, not %s", lp_json_type_name(v));
     size_t n = lp_utf8_len(json_string_value(v), json_string_length(v));
     if (n < min_len)
-        return lp_verr_set(e, field, min_len == 1 ? "must not be empty"
-                                                  : "must be at least %zu characters", min_len);
+        return lp_verr_set(e, field,
+                           min_len == 1 ? "must not be empty" : "must be at least %zu characters",
+                           min_len);
     if (max_len && n > max_len)
         return lp_verr_set(e, field, "must be at most %zu characters (has %zu)", max_len, n);
     if (out) *out = json_string_value(v);
     return 0;
 }
 
-int lp_v_int(const json_t *obj, const char *key, const char *path, int required,
-             long long min, long long max, long long *out, lp_verr *e)
+int lp_v_int(const json_t *obj, const char *key, const char *path, int required, long long min,
+             long long max, long long *out, lp_verr *e)
 {
     const json_t *v;
     char field[256];
@@ -127,8 +128,8 @@ int lp_v_int(const json_t *obj, const char *key, const char *path, int required,
     return 0;
 }
 
-int lp_v_number(const json_t *obj, const char *key, const char *path, int required,
-                double min, double max, double *out, lp_verr *e)
+int lp_v_number(const json_t *obj, const char *key, const char *path, int required, double min,
+                double max, double *out, lp_verr *e)
 {
     const json_t *v;
     char field[256];
@@ -143,8 +144,8 @@ int lp_v_number(const json_t *obj, const char *key, const char *path, int requir
     return 0;
 }
 
-int lp_v_bool(const json_t *obj, const char *key, const char *path, int required,
-              int *out, lp_verr *e)
+int lp_v_bool(const json_t *obj, const char *key, const char *path, int required, int *out,
+              lp_verr *e)
 {
     const json_t *v;
     char field[256];
@@ -156,8 +157,8 @@ int lp_v_bool(const json_t *obj, const char *key, const char *path, int required
     return 0;
 }
 
-int lp_v_array(const json_t *obj, const char *key, const char *path, int required,
-               size_t min_items, size_t max_items, const json_t **out, lp_verr *e)
+int lp_v_array(const json_t *obj, const char *key, const char *path, int required, size_t min_items,
+               size_t max_items, const json_t **out, lp_verr *e)
 {
     const json_t *v;
     char field[256];
@@ -176,12 +177,12 @@ int lp_v_array(const json_t *obj, const char *key, const char *path, int require
     return 0;
 }
 
-int lp_v_only_keys(const json_t *obj, const char *path, const char *const *allowed,
-                   lp_verr *e)
+int lp_v_only_keys(const json_t *obj, const char *path, const char *const *allowed, lp_verr *e)
 {
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         int ok = 0;
         for (const char *const *a = allowed; *a && !ok; a++) ok = strcmp(*a, key) == 0;
         if (!ok) {
@@ -244,8 +245,8 @@ char *lp_quote(char *out, size_t n, const char *s)
     return out;
 }
 
-int lp_v_one_of(const json_t *v, const char *field, const char *const *choices,
-                const char *what, size_t *index, lp_verr *e)
+int lp_v_one_of(const json_t *v, const char *field, const char *const *choices, const char *what,
+                size_t *index, lp_verr *e)
 {
     char q[96], list[200];
     size_t n = 0, o = 0;
@@ -260,7 +261,10 @@ int lp_v_one_of(const json_t *v, const char *field, const char *const *choices,
     list[0] = '\0';
     for (size_t i = 0; i < n && o < sizeof list; i++)
         o += (size_t)snprintf(list + o, sizeof list - o, "%s%s",
-                              i == 0 ? "" : i + 1 == n ? " or " : ", ", choices[i]);
+                              i == 0       ? ""
+                              : i + 1 == n ? " or "
+                                           : ", ",
+                              choices[i]);
     return lp_verr_set(e, field, "%s is not %s; use %s",
                        lp_quote(q, sizeof q, json_string_value(v)), what, list);
 }
@@ -316,14 +320,15 @@ static const char *names_hint(const json_t *list, hint *h)
 {
     size_t i;
     const json_t *item;
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         hint_add(h, json_string_value(json_object_get(item, "name")));
     }
     return hint_end(h);
 }
 
-int lp_v_names(json_t *obj, const char *key, const char *path, int required,
-               size_t min_items, const char *const *extra, lp_verr *e)
+int lp_v_names(json_t *obj, const char *key, const char *path, int required, size_t min_items,
+               const char *const *extra, lp_verr *e)
 {
     const json_t *clist;
     char field[256];
@@ -343,7 +348,8 @@ int lp_v_names(json_t *obj, const char *key, const char *path, int required,
     json_t *seen = json_object(); /* name -> index, to find repeats */
     size_t i;
     json_t *item;
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         char at[256], name_at[256], q[96];
         lp_path_index(at, sizeof at, field, i);
         if (json_is_string(item)) {
@@ -400,7 +406,8 @@ long lp_names_find(const json_t *list, const char *name, size_t len)
 {
     size_t i;
     const json_t *item;
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         const json_t *v = json_object_get(item, "name");
         if (json_is_string(v) && json_string_length(v) == len &&
             memcmp(json_string_value(v), name, len) == 0)
@@ -420,8 +427,7 @@ int lp_v_name_in(const json_t *list, const json_t *v, const char *field, const c
     long k = lp_names_find(list, json_string_value(v), json_string_length(v));
     if (k < 0)
         return lp_verr_set(e, field, "%s is not in the project's %s%s",
-                           lp_quote(q, sizeof q, json_string_value(v)), what,
-                           names_hint(list, &h));
+                           lp_quote(q, sizeof q, json_string_value(v)), what, names_hint(list, &h));
     if (index) *index = (size_t)k;
     return 0;
 }
@@ -436,13 +442,15 @@ int lp_v_keys_in(const json_t *list, const json_t *obj, const char *path, const 
     const json_t *v, *item;
     int rc = lp_v_object(obj, path, e);
     if (rc) return rc;
-    json_object_keylen_foreach((json_t *)obj, key, klen, v) {
+    json_object_keylen_foreach((json_t *)obj, key, klen, v)
+    {
         if (lp_names_find(list, key, klen) < 0)
             return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
-                               "%s is not in the project's %s%s", lp_quote(q, sizeof q, key),
-                               what, names_hint(list, &h));
+                               "%s is not in the project's %s%s", lp_quote(q, sizeof q, key), what,
+                               names_hint(list, &h));
     }
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         const char *name = json_string_value(json_object_get(item, "name"));
         const json_t *req = json_object_get(item, "required");
         int required = req ? json_is_true(req) : required_default;
@@ -458,7 +466,8 @@ long lp_task_attachment(const json_t *task, const char *const *types)
 {
     size_t i;
     const json_t *item;
-    json_array_foreach(json_object_get(task, "attachments"), i, item) {
+    json_array_foreach(json_object_get(task, "attachments"), i, item)
+    {
         const char *type = json_string_value(json_object_get(item, "type"));
         for (const char *const *t = types; type && *t; t++)
             if (strcmp(type, *t) == 0) return (long)i;
@@ -477,7 +486,8 @@ int lp_v_task_responses(const json_t *task, lp_verr *e)
     json_t *seen = json_object(); /* id -> index, to find repeats */
     size_t i;
     const json_t *item;
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         char at[256], id_at[256], buf[24], q[96];
         const char *id;
         lp_path_index(at, sizeof at, "data.responses", i);
@@ -495,9 +505,9 @@ int lp_v_task_responses(const json_t *task, lp_verr *e)
                 goto fail;
             }
         } else {
-            rc = lp_verr_set(e, at,
-                             "must be a string or an object with \"id\" and \"text\", not %s",
-                             lp_json_type_name(item));
+            rc =
+                lp_verr_set(e, at, "must be a string or an object with \"id\" and \"text\", not %s",
+                            lp_json_type_name(item));
             goto fail;
         }
         const json_t *prev = json_object_get(seen, id);

@@ -32,20 +32,19 @@ const char *lp_json_type_name(const json_t *v);
  * missing or null value an error; otherwise a missing value leaves *out
  * unchanged and returns 0.  Each returns 0 or LP_EINVAL with e filled. */
 int lp_v_object(const json_t *v, const char *path, lp_verr *e);
-int lp_v_string(const json_t *obj, const char *key, const char *path, int required,
-                size_t min_len, size_t max_len, const char **out, lp_verr *e);
-int lp_v_int(const json_t *obj, const char *key, const char *path, int required,
-             long long min, long long max, long long *out, lp_verr *e);
-int lp_v_number(const json_t *obj, const char *key, const char *path, int required,
-                double min, double max, double *out, lp_verr *e);
-int lp_v_bool(const json_t *obj, const char *key, const char *path, int required,
-              int *out, lp_verr *e);
+int lp_v_string(const json_t *obj, const char *key, const char *path, int required, size_t min_len,
+                size_t max_len, const char **out, lp_verr *e);
+int lp_v_int(const json_t *obj, const char *key, const char *path, int required, long long min,
+             long long max, long long *out, lp_verr *e);
+int lp_v_number(const json_t *obj, const char *key, const char *path, int required, double min,
+                double max, double *out, lp_verr *e);
+int lp_v_bool(const json_t *obj, const char *key, const char *path, int required, int *out,
+              lp_verr *e);
 /* *out is the array (borrowed), or NULL when optional and missing. */
-int lp_v_array(const json_t *obj, const char *key, const char *path, int required,
-               size_t min_items, size_t max_items, const json_t **out, lp_verr *e);
+int lp_v_array(const json_t *obj, const char *key, const char *path, int required, size_t min_items,
+               size_t max_items, const json_t **out, lp_verr *e);
 /* Rejects keys of obj that are not in the NULL-terminated list allowed. */
-int lp_v_only_keys(const json_t *obj, const char *path, const char *const *allowed,
-                   lp_verr *e);
+int lp_v_only_keys(const json_t *obj, const char *path, const char *const *allowed, lp_verr *e);
 /* A finite number (jansson integers or reals); 0 if v is one. */
 int lp_json_number(const json_t *v, double *out);
 
@@ -71,8 +70,8 @@ char *lp_quote(char *out, size_t n, const char *s);
 /* Checks that v (at field) is one of the strings in choices (NULL-
  * terminated); on failure the message reads "\"x\" is not <what>; use a, b
  * or c".  *index (may be NULL) receives its position in choices. */
-int lp_v_one_of(const json_t *v, const char *field, const char *const *choices,
-                const char *what, size_t *index, lp_verr *e);
+int lp_v_one_of(const json_t *v, const char *field, const char *const *choices, const char *what,
+                size_t *index, lp_verr *e);
 
 /* obj[key] when it is present and not null, else NULL. */
 const json_t *lp_json_given(const json_t *obj, const char *key);
@@ -88,8 +87,8 @@ void lp_json_default(json_t *obj, const char *key, json_t *value);
  * NUL character.  Normalises in place: a string item becomes {"name": s};
  * an optional list that is missing becomes [].  Returns 0 or LP_EINVAL with
  * the field of the bad item ("params.labels[2]"). */
-int lp_v_names(json_t *obj, const char *key, const char *path, int required,
-               size_t min_items, const char *const *extra, lp_verr *e);
+int lp_v_names(json_t *obj, const char *key, const char *path, int required, size_t min_items,
+               const char *const *extra, lp_verr *e);
 /* Index of the item of a list checked by lp_v_names whose name is the
  * len bytes at name, or -1.  Tolerates a list of any shape. */
 long lp_names_find(const json_t *list, const char *name, size_t len);

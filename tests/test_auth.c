@@ -39,7 +39,7 @@ TEST(auth_secret_file_is_private_and_stable)
     CHECK_INT(sb.st_mode & 0777, 0600);
     char h1[LP_HASH_HEX], h2[LP_HASH_HEX];
     lp_auth_token_hash("lpk_abc", h1);
-    CHECK_INT(lp_auth_init(dir, &err), 0);   /* reloaded from the file */
+    CHECK_INT(lp_auth_init(dir, &err), 0); /* reloaded from the file */
     lp_auth_token_hash("lpk_abc", h2);
     CHECK_STR(h1, h2);
     setenv("LOUPE_SECRET", "not-hex", 1);
@@ -72,14 +72,15 @@ TEST(auth_keys_are_stored_hashed_and_revocable)
     CHECK(strncmp(key, "lpk_", 4) == 0 && strlen(key) == 47);
     /* The plain key appears nowhere in the database. */
     int64_t n = -1;
-    lp_db_int64(db, &n, "SELECT COUNT(*) FROM api_keys WHERE key_hash = ? OR prefix = ?", "ss", key, key);
+    lp_db_int64(db, &n, "SELECT COUNT(*) FROM api_keys WHERE key_hash = ? OR prefix = ?", "ss", key,
+                key);
     CHECK_INT(n, 0);
     lp_user u;
     CHECK_INT(lp_key_resolve(db, key, &u), 0);
     CHECK_INT(u.id, uid);
     CHECK_STR(u.email, "ann@example.com");
     CHECK_INT(lp_key_resolve(db, "lpk_wrong", &u), LP_EAUTH);
-    CHECK_INT(lp_key_revoke(db, uid + 1, kid), LP_ENOTFOUND);   /* not the owner */
+    CHECK_INT(lp_key_revoke(db, uid + 1, kid), LP_ENOTFOUND); /* not the owner */
     CHECK_INT(lp_key_revoke(db, uid, kid), 0);
     CHECK_INT(lp_key_resolve(db, key, &u), LP_EAUTH);
     /* A disabled user's other keys stop working. */
@@ -102,7 +103,7 @@ TEST(auth_sessions_expire_and_end)
     CHECK(u.is_admin);
     lp_db_run(db, "UPDATE sessions SET expires_at = 1", NULL);
     CHECK_INT(lp_session_resolve(db, tok, &u), LP_EAUTH);
-    CHECK_INT(lp_session_create(db, uid, tok), 0);   /* sweeps the expired one */
+    CHECK_INT(lp_session_create(db, uid, tok), 0); /* sweeps the expired one */
     int64_t n;
     lp_db_int64(db, &n, "SELECT COUNT(*) FROM sessions", NULL);
     CHECK_INT(n, 1);
@@ -117,17 +118,20 @@ TEST(auth_project_roles)
     CHECK(db != NULL);
     int64_t uid, pid;
     lp_user_create(db, "m@x.io", "", 0, NULL, &uid);
-    CHECK_INT(lp_db_int64(db, &pid, "INSERT INTO projects (name, kind, params, created_at, updated_at) "
-                                    "VALUES ('p', 'categorization', '{}', 0, 0) RETURNING id", NULL), 0);
+    CHECK_INT(lp_db_int64(db, &pid,
+                          "INSERT INTO projects (name, kind, params, created_at, updated_at) "
+                          "VALUES ('p', 'categorization', '{}', 0, 0) RETURNING id",
+                          NULL),
+              0);
     int role = -1;
     CHECK_INT(lp_project_role(db, pid, uid, 0, &role), 0);
     CHECK_INT(role, LP_ROLE_NONE);
     CHECK_INT(lp_project_role(db, pid, uid, 1, &role), 0);
-    CHECK_INT(role, LP_ROLE_MANAGER);   /* admins manage every project */
+    CHECK_INT(role, LP_ROLE_MANAGER); /* admins manage every project */
     CHECK_INT(lp_member_set(db, pid, uid, LP_ROLE_ANNOTATOR), 0);
     lp_project_role(db, pid, uid, 0, &role);
     CHECK_INT(role, LP_ROLE_ANNOTATOR);
-    CHECK_INT(lp_member_set(db, pid, uid, LP_ROLE_REVIEWER), 0);   /* update, not a second row */
+    CHECK_INT(lp_member_set(db, pid, uid, LP_ROLE_REVIEWER), 0); /* update, not a second row */
     lp_project_role(db, pid, uid, 0, &role);
     CHECK_INT(role, LP_ROLE_REVIEWER);
     CHECK_INT(lp_project_role(db, pid + 99, uid, 1, &role), LP_ENOTFOUND);

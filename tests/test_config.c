@@ -16,10 +16,10 @@ TEST(config_flags_beat_environment_beat_defaults)
     char *err = NULL;
     int i = 2;
     CHECK_INT(lp_config_load(&c, 6, argv, &i, &err), 0);
-    CHECK_INT(i, 5);   /* stops at the first unknown argument */
+    CHECK_INT(i, 5); /* stops at the first unknown argument */
     CHECK_STR(c.listen, "0.0.0.0:9000");
     CHECK_STR(c.data_dir, "/srv/loupe");
-    CHECK_STR(c.db, "sqlite:/srv/loupe/loupe.db");   /* derived from the data dir */
+    CHECK_STR(c.db, "sqlite:/srv/loupe/loupe.db"); /* derived from the data dir */
     CHECK_INT(c.threads, 5);
     CHECK_INT(c.demo, 0);
     lp_config_fini(&c);
@@ -61,7 +61,8 @@ TEST(config_help_lists_every_setting_and_variable)
     FILE *f = open_memstream(&buf, &n);
     lp_config_help(f);
     fclose(f);
-    const char *want[] = {"--listen", "LOUPE_LISTEN", "--db", "LOUPE_DB", "--data-dir", "LOUPE_DATA_DIR"};
+    const char *want[] = {"--listen", "LOUPE_LISTEN", "--db",
+                          "LOUPE_DB", "--data-dir",   "LOUPE_DATA_DIR"};
     for (size_t i = 0; i < LP_ARRAY_LEN(want); i++) CHECK(strstr(buf, want[i]) != NULL);
     free(buf);
 }

@@ -32,139 +32,132 @@ static lp_db *fresh(const char *scheme)
 
 static const char *schemes[] = {"sqlite", "postgres"};
 
-#define EACH_BACKEND(...)                                                     \
-    for (size_t bi = 0; bi < sizeof schemes / sizeof schemes[0]; bi++) {      \
-        lp_db *db = fresh(schemes[bi]);                                       \
-        if (!db && bi > 0) continue;                                          \
-        CHECK(db != NULL);                                                    \
-        __VA_ARGS__;                                                               \
-        lp_db_close(db);                                                      \
+#define EACH_BACKEND(...)                                                \
+    for (size_t bi = 0; bi < sizeof schemes / sizeof schemes[0]; bi++) { \
+        lp_db *db = fresh(schemes[bi]);                                  \
+        if (!db && bi > 0) continue;                                     \
+        CHECK(db != NULL);                                               \
+        __VA_ARGS__;                                                     \
+        lp_db_close(db);                                                 \
     }
 
-TEST(db_migrate_is_idempotent)
-{
-    EACH_BACKEND({
-        int v = -1;
-        CHECK_INT(lp_db_migrate(db), 0);
-        CHECK_INT(lp_db_schema_version(db, &v), 0);
-        CHECK(v >= 1);
-        CHECK_INT(lp_db_migrate(db), 0);   /* a second start applies nothing */
-        int v2 = -1;
-        lp_db_schema_version(db, &v2);
-        CHECK_INT(v2, v);
-        int64_t n = -1;
-        CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM schema_version", NULL), 0);
-        CHECK_INT(n, v);
-    })
-}
+TEST(db_migrate_is_idempotent){EACH_BACKEND({
+    int v = -1;
+    CHECK_INT(lp_db_migrate(db), 0);
+    CHECK_INT(lp_db_schema_version(db, &v), 0);
+    CHECK(v >= 1);
+    CHECK_INT(lp_db_migrate(db), 0); /* a second start applies nothing */
+    int v2 = -1;
+    lp_db_schema_version(db, &v2);
+    CHECK_INT(v2, v);
+    int64_t n = -1;
+    CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM schema_version", NULL), 0);
+    CHECK_INT(n, v);
+})}
 
-TEST(db_bind_and_read_every_type)
-{
-    EACH_BACKEND({
-        CHECK_INT(lp_db_exec(db, "CREATE TABLE t (i BIGINT, d DOUBLE PRECISION, s TEXT, n TEXT)"), 0);
-        CHECK_INT(lp_db_run(db, "INSERT INTO t (i, d, s, n) VALUES (?, ?, ?, ?)", "idsn",
-                            (int64_t)9007199254740993LL, 2.5, "zoë \"quoted\"", NULL), 0);
-        lp_stmt *st;
-        CHECK_INT(lp_db_prepare(db, "SELECT i, d, s, n FROM t", &st), 0);
-        CHECK_INT(lp_stmt_step(st), LP_DB_ROW);
-        CHECK_INT(lp_stmt_int64(st, 0), 9007199254740993LL);
-        CHECK_NEAR(lp_stmt_double(st, 1), 2.5, 0);
-        CHECK_STR(lp_stmt_text(st, 2), "zoë \"quoted\"");
-        CHECK(lp_stmt_is_null(st, 3));
-        CHECK_STR(lp_stmt_text(st, 3), "");
-        CHECK_INT(lp_stmt_step(st), LP_DB_DONE);
-        lp_stmt_done(st);
-    })
-}
+TEST(db_bind_and_read_every_type){EACH_BACKEND({
+    CHECK_INT(lp_db_exec(db, "CREATE TABLE t (i BIGINT, d DOUBLE PRECISION, s TEXT, n TEXT)"), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO t (i, d, s, n) VALUES (?, ?, ?, ?)", "idsn",
+                        (int64_t)9007199254740993LL, 2.5, "zoë \"quoted\"", NULL),
+              0);
+    lp_stmt *st;
+    CHECK_INT(lp_db_prepare(db, "SELECT i, d, s, n FROM t", &st), 0);
+    CHECK_INT(lp_stmt_step(st), LP_DB_ROW);
+    CHECK_INT(lp_stmt_int64(st, 0), 9007199254740993LL);
+    CHECK_NEAR(lp_stmt_double(st, 1), 2.5, 0);
+    CHECK_STR(lp_stmt_text(st, 2), "zoë \"quoted\"");
+    CHECK(lp_stmt_is_null(st, 3));
+    CHECK_STR(lp_stmt_text(st, 3), "");
+    CHECK_INT(lp_stmt_step(st), LP_DB_DONE);
+    lp_stmt_done(st);
+})}
 
-TEST(db_unique_violation_is_exists)
-{
-    EACH_BACKEND({
-        lp_db_exec(db, "CREATE TABLE u (k TEXT PRIMARY KEY)");
-        CHECK_INT(lp_db_run(db, "INSERT INTO u (k) VALUES (?)", "s", "a"), 0);
-        CHECK_INT(lp_db_run(db, "INSERT INTO u (k) VALUES (?)", "s", "a"), LP_EEXISTS);
-        /* ON CONFLICT DO NOTHING RETURNING gives no row for the duplicate. */
-        lp_stmt *st;
-        CHECK_INT(lp_db_prepare(db, "INSERT INTO u (k) VALUES (?) ON CONFLICT (k) DO NOTHING RETURNING k", &st), 0);
-        lp_stmt_bind_text(st, 1, "a");
-        CHECK_INT(lp_stmt_step(st), LP_DB_DONE);
-        lp_stmt_done(st);
-    })
-}
+TEST(db_unique_violation_is_exists){EACH_BACKEND({
+    lp_db_exec(db, "CREATE TABLE u (k TEXT PRIMARY KEY)");
+    CHECK_INT(lp_db_run(db, "INSERT INTO u (k) VALUES (?)", "s", "a"), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO u (k) VALUES (?)", "s", "a"), LP_EEXISTS);
+    /* ON CONFLICT DO NOTHING RETURNING gives no row for the duplicate. */
+    lp_stmt *st;
+    CHECK_INT(lp_db_prepare(
+                  db, "INSERT INTO u (k) VALUES (?) ON CONFLICT (k) DO NOTHING RETURNING k", &st),
+              0);
+    lp_stmt_bind_text(st, 1, "a");
+    CHECK_INT(lp_stmt_step(st), LP_DB_DONE);
+    lp_stmt_done(st);
+})}
 
-TEST(db_returning_gives_generated_ids)
-{
-    EACH_BACKEND({
-        CHECK_INT(lp_db_migrate(db), 0);
-        int64_t a = 0, b = 0;
-        CHECK_INT(lp_db_int64(db, &a, "INSERT INTO users (email, role, created_at) VALUES (?, 'member', 0) RETURNING id", "s", "a@x"), 0);
-        CHECK_INT(lp_db_int64(db, &b, "INSERT INTO users (email, role, created_at) VALUES (?, 'member', 0) RETURNING id", "s", "b@x"), 0);
-        CHECK(a > 0);
-        CHECK_INT(b, a + 1);
-    })
-}
+TEST(db_returning_gives_generated_ids){EACH_BACKEND({
+    CHECK_INT(lp_db_migrate(db), 0);
+    int64_t a = 0, b = 0;
+    CHECK_INT(
+        lp_db_int64(
+            db, &a,
+            "INSERT INTO users (email, role, created_at) VALUES (?, 'member', 0) RETURNING id", "s",
+            "a@x"),
+        0);
+    CHECK_INT(
+        lp_db_int64(
+            db, &b,
+            "INSERT INTO users (email, role, created_at) VALUES (?, 'member', 0) RETURNING id", "s",
+            "b@x"),
+        0);
+    CHECK(a > 0);
+    CHECK_INT(b, a + 1);
+})}
 
-TEST(db_rollback_discards_and_nested_rollback_poisons_commit)
-{
-    EACH_BACKEND({
-        lp_db_exec(db, "CREATE TABLE r (x BIGINT)");
-        CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
-        lp_db_run(db, "INSERT INTO r (x) VALUES (1)", NULL);
-        CHECK_INT(lp_db_rollback(db), 0);
-        int64_t n = -1;
-        lp_db_int64(db, &n, "SELECT COUNT(*) FROM r", NULL);
-        CHECK_INT(n, 0);
-        /* An inner rollback makes the outer commit roll everything back. */
-        CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
-        lp_db_run(db, "INSERT INTO r (x) VALUES (2)", NULL);
-        CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
-        CHECK_INT(lp_db_rollback(db), 0);
-        CHECK_INT(lp_db_commit(db), LP_ECONFLICT);
-        lp_db_int64(db, &n, "SELECT COUNT(*) FROM r", NULL);
-        CHECK_INT(n, 0);
-        CHECK_INT(lp_db_commit(db), LP_EINVAL);   /* no transaction open */
-    })
-}
+TEST(db_rollback_discards_and_nested_rollback_poisons_commit){EACH_BACKEND({
+    lp_db_exec(db, "CREATE TABLE r (x BIGINT)");
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    lp_db_run(db, "INSERT INTO r (x) VALUES (1)", NULL);
+    CHECK_INT(lp_db_rollback(db), 0);
+    int64_t n = -1;
+    lp_db_int64(db, &n, "SELECT COUNT(*) FROM r", NULL);
+    CHECK_INT(n, 0);
+    /* An inner rollback makes the outer commit roll everything back. */
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    lp_db_run(db, "INSERT INTO r (x) VALUES (2)", NULL);
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    CHECK_INT(lp_db_rollback(db), 0);
+    CHECK_INT(lp_db_commit(db), LP_ECONFLICT);
+    lp_db_int64(db, &n, "SELECT COUNT(*) FROM r", NULL);
+    CHECK_INT(n, 0);
+    CHECK_INT(lp_db_commit(db), LP_EINVAL); /* no transaction open */
+})}
 
-TEST(db_statement_cache_reuses_and_survives_reentry)
-{
-    EACH_BACKEND({
-        lp_db_exec(db, "CREATE TABLE c (x BIGINT)");
-        for (int i = 0; i < 100; i++) CHECK_INT(lp_db_run(db, "INSERT INTO c (x) VALUES (?)", "i", (int64_t)i), 0);
-        /* The same SQL used while an instance is checked out gets a second one. */
-        lp_stmt *a, *b;
-        CHECK_INT(lp_db_prepare(db, "SELECT x FROM c ORDER BY x", &a), 0);
-        CHECK_INT(lp_stmt_step(a), LP_DB_ROW);
-        CHECK_INT(lp_db_prepare(db, "SELECT x FROM c ORDER BY x", &b), 0);
-        CHECK(a != b);
-        CHECK_INT(lp_stmt_step(b), LP_DB_ROW);
-        CHECK_INT(lp_stmt_step(b), LP_DB_ROW);
-        CHECK_INT(lp_stmt_int64(b, 0), 1);
-        CHECK_INT(lp_stmt_int64(a, 0), 0);
-        lp_stmt_done(b);
-        lp_stmt_done(a);
-        /* The cached one comes back reset, with bindings cleared. */
-        CHECK_INT(lp_db_prepare(db, "SELECT x FROM c ORDER BY x", &a), 0);
-        CHECK_INT(lp_stmt_step(a), LP_DB_ROW);
-        CHECK_INT(lp_stmt_int64(a, 0), 0);
-        lp_stmt_done(a);
-        int64_t n;
-        CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM c WHERE x >= ?", "i", (int64_t)50), 0);
-        CHECK_INT(n, 50);
-    })
-}
+TEST(db_statement_cache_reuses_and_survives_reentry){EACH_BACKEND({
+    lp_db_exec(db, "CREATE TABLE c (x BIGINT)");
+    for (int i = 0; i < 100; i++)
+        CHECK_INT(lp_db_run(db, "INSERT INTO c (x) VALUES (?)", "i", (int64_t)i), 0);
+    /* The same SQL used while an instance is checked out gets a second one. */
+    lp_stmt *a, *b;
+    CHECK_INT(lp_db_prepare(db, "SELECT x FROM c ORDER BY x", &a), 0);
+    CHECK_INT(lp_stmt_step(a), LP_DB_ROW);
+    CHECK_INT(lp_db_prepare(db, "SELECT x FROM c ORDER BY x", &b), 0);
+    CHECK(a != b);
+    CHECK_INT(lp_stmt_step(b), LP_DB_ROW);
+    CHECK_INT(lp_stmt_step(b), LP_DB_ROW);
+    CHECK_INT(lp_stmt_int64(b, 0), 1);
+    CHECK_INT(lp_stmt_int64(a, 0), 0);
+    lp_stmt_done(b);
+    lp_stmt_done(a);
+    /* The cached one comes back reset, with bindings cleared. */
+    CHECK_INT(lp_db_prepare(db, "SELECT x FROM c ORDER BY x", &a), 0);
+    CHECK_INT(lp_stmt_step(a), LP_DB_ROW);
+    CHECK_INT(lp_stmt_int64(a, 0), 0);
+    lp_stmt_done(a);
+    int64_t n;
+    CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM c WHERE x >= ?", "i", (int64_t)50), 0);
+    CHECK_INT(n, 50);
+})}
 
-TEST(db_bad_sql_is_an_error_with_message)
-{
-    EACH_BACKEND({
-        lp_stmt *st = NULL;
-        CHECK(lp_db_prepare(db, "SELEKT nonsense", &st) < 0);
-        CHECK(st == NULL);
-        CHECK(strlen(lp_db_errmsg(db)) > 0);
-        int64_t v;
-        CHECK_INT(lp_db_int64(db, &v, "SELECT 1 WHERE 1 = 0", NULL), LP_ENOTFOUND);
-    })
-}
+TEST(db_bad_sql_is_an_error_with_message){EACH_BACKEND({
+    lp_stmt *st = NULL;
+    CHECK(lp_db_prepare(db, "SELEKT nonsense", &st) < 0);
+    CHECK(st == NULL);
+    CHECK(strlen(lp_db_errmsg(db)) > 0);
+    int64_t v;
+    CHECK_INT(lp_db_int64(db, &v, "SELECT 1 WHERE 1 = 0", NULL), LP_ENOTFOUND);
+})}
 
 TEST(db_unknown_url_is_refused_clearly)
 {

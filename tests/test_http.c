@@ -40,7 +40,7 @@ TEST(http_split_ndjson_skips_blank_lines)
     CHECK_INT(r.n, 3);
     CHECK_STR(r.text[0], "{\"a\":1}");
     CHECK_STR(r.text[1], "{\"b\":2}");
-    CHECK_STR(r.text[2], "{bad");   /* reported per row later, not here */
+    CHECK_STR(r.text[2], "{bad"); /* reported per row later, not here */
 }
 
 TEST(http_split_rejects_broken_framing)
@@ -78,10 +78,12 @@ TEST(http_json_parse_limits_depth_and_names_position)
     CHECK_STR(e.field, "body");
     CHECK(strstr(e.message, "nested deeper"));
     /* Brackets inside strings do not count. */
-    const char *s = "{\"k\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}";
+    const char *s =
+        "{\"k\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}";
     CHECK_INT(lp_json_parse(s, strlen(s), "body", &v, &e), 0);
     json_decref(v);
-    CHECK_INT(lp_json_parse("{\"a\":1,\n\"a\":2}", 14, "body", &v, &e), LP_EINVAL);   /* duplicate key */
+    CHECK_INT(lp_json_parse("{\"a\":1,\n\"a\":2}", 14, "body", &v, &e),
+              LP_EINVAL); /* duplicate key */
     CHECK(strstr(e.message, "line 2"));
     CHECK_INT(lp_json_parse("nul", 3, "x", &v, &e), LP_EINVAL);
 }

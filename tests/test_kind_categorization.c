@@ -2,8 +2,8 @@
  * categorization kind. */
 #include "test_kinds.h"
 
-#define K (&lp_kind_categorization)
-#define ONE "{'labels': ['cat', 'dog', {'name': 'bird', 'description': 'Any bird'}]}"
+#define K    (&lp_kind_categorization)
+#define ONE  "{'labels': ['cat', 'dog', {'name': 'bird', 'description': 'Any bird'}]}"
 #define MANY "{'labels': ['cat', 'dog', 'bird'], 'multiple': true}"
 
 TEST(categorization_params_are_normalised)
@@ -11,8 +11,9 @@ TEST(categorization_params_are_normalised)
     lp_verr e;
     json_t *p;
     int rc = kt_params(K, "{'labels': ['cat', {'name': 'dog', 'description': 'A dog'}]}", &p, &e);
-    int labels = kt_equal_at(p, "labels", "[{'name': 'cat'}, {'name': 'dog', 'description': "
-                                          "'A dog'}]");
+    int labels = kt_equal_at(p, "labels",
+                             "[{'name': 'cat'}, {'name': 'dog', 'description': "
+                             "'A dog'}]");
     int multiple = kt_equal_at(p, "multiple", "false");
     json_decref(p);
     CHECK_VALID(rc, e);
@@ -34,8 +35,8 @@ TEST(categorization_bad_params_name_the_field)
     PARAMS_ERR(K, "{'labels': [{'description': 'x'}]}", "params.labels[0].name", "is required");
     PARAMS_ERR(K, "{'labels': [{'name': 'cat', 'colour': 'red'}]}", "params.labels[0].colour",
                "is not a known field");
-    PARAMS_ERR(K, "{'labels': [{'name': 'cat', 'description': 3}]}",
-               "params.labels[0].description", "must be a string");
+    PARAMS_ERR(K, "{'labels': [{'name': 'cat', 'description': 3}]}", "params.labels[0].description",
+               "must be a string");
     PARAMS_ERR(K, "{'labels': ['a\\u0000b']}", "params.labels[0]", "NUL");
     PARAMS_ERR(K, "{'labels': ['cat'], 'multiple': 'yes'}", "params.multiple",
                "must be true or false, not a string");

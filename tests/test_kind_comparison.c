@@ -2,13 +2,13 @@
  * comparison kind (RLHF preference). */
 #include "test_kinds.h"
 
-#define K (&lp_kind_comparison)
-#define DEF "{}"
-#define NOTIE "{'allow_tie': false}"
-#define STRONG "{'strength': true}"
+#define K       (&lp_kind_comparison)
+#define DEF     "{}"
+#define NOTIE   "{'allow_tie': false}"
+#define STRONG  "{'strength': true}"
 #define ASPECTS "{'aspects': ['accuracy', {'name': 'style', 'description': 'Tone'}]}"
-#define TASK                                                                   \
-    "{'data': {'prompt': 'Say hi', 'responses': [{'id': 'a', 'text': 'Hi'}, "     \
+#define TASK                                                                  \
+    "{'data': {'prompt': 'Say hi', 'responses': [{'id': 'a', 'text': 'Hi'}, " \
     "{'id': 'b', 'text': 'Hello', 'model': 'm2'}]}}"
 #define PLAIN "{'data': {'prompt': 'Say hi', 'responses': ['Hi', 'Hello', 'Hey']}}"
 
@@ -17,14 +17,16 @@ TEST(comparison_params_are_normalised)
     lp_verr e;
     json_t *p;
     int rc = kt_params(K, "{}", &p, &e);
-    int same = kt_equal_at(p, "", "{'allow_tie': true, 'strength': false, 'aspects': [], "
-                                  "'justification': 'optional'}");
+    int same = kt_equal_at(p, "",
+                           "{'allow_tie': true, 'strength': false, 'aspects': [], "
+                           "'justification': 'optional'}");
     json_decref(p);
     CHECK_VALID(rc, e);
     CHECK(same);
     rc = kt_params(K, ASPECTS, &p, &e);
-    same = kt_equal_at(p, "aspects", "[{'name': 'accuracy'}, {'name': 'style', 'description': "
-                                     "'Tone'}]");
+    same = kt_equal_at(p, "aspects",
+                       "[{'name': 'accuracy'}, {'name': 'style', 'description': "
+                       "'Tone'}]");
     json_decref(p);
     CHECK_VALID(rc, e);
     CHECK(same);
@@ -55,8 +57,9 @@ TEST(comparison_task_needs_a_prompt_and_two_responses)
              "must be an array, not an object");
     TASK_ERR(K, DEF, "{'data': 'p'}", "data", "must be an object, not a string");
     TASK_ERR(K, DEF, "{}", "data", "must be an object");
-    TASK_ERR(K, DEF, "{'data': {'prompt': 'p', 'responses': [{'id': 'a', 'text': 'x'}, "
-                     "{'id': 'a', 'text': 'y'}]}}",
+    TASK_ERR(K, DEF,
+             "{'data': {'prompt': 'p', 'responses': [{'id': 'a', 'text': 'x'}, "
+             "{'id': 'a', 'text': 'y'}]}}",
              "data.responses[1].id", "\"a\" is already the id of data.responses[0]");
     TASK_ERR(K, DEF, "{'data': {'prompt': 'p', 'responses': ['x', {'id': '0', 'text': 'y'}]}}",
              "data.responses[1].id", "\"0\" is already the id of data.responses[0]");
@@ -66,8 +69,9 @@ TEST(comparison_task_needs_a_prompt_and_two_responses)
              "data.responses[0].text", "is required");
     TASK_ERR(K, DEF, "{'data': {'prompt': 'p', 'responses': [{'id': '', 'text': 'x'}, 'y']}}",
              "data.responses[0].id", "must not be empty");
-    TASK_ERR(K, DEF, "{'data': {'prompt': 'p', 'responses': [{'id': 'a', 'text': 'x', "
-                     "'score': 1}, 'y']}}",
+    TASK_ERR(K, DEF,
+             "{'data': {'prompt': 'p', 'responses': [{'id': 'a', 'text': 'x', "
+             "'score': 1}, 'y']}}",
              "data.responses[0].score", "is not a known field");
     TASK_ERR(K, DEF, "{'data': {'prompt': 'p', 'responses': [{'id': 'tie', 'text': 'x'}, 'y']}}",
              "data.responses[0].id", "\"tie\" is reserved");
@@ -117,8 +121,9 @@ TEST(comparison_aspects)
     RESPONSE_ERR(K, ASPECTS, TASK, "{'choice': 'a'}", "response.aspects", "is required");
     RESPONSE_ERR(K, ASPECTS, TASK, "{'choice': 'a', 'aspects': {'accuracy': 'b'}}",
                  "response.aspects.style", "is required");
-    RESPONSE_ERR(K, ASPECTS, TASK, "{'choice': 'a', 'aspects': {'accuracy': 'b', 'style': 'a', "
-                                   "'speed': 'a'}}",
+    RESPONSE_ERR(K, ASPECTS, TASK,
+                 "{'choice': 'a', 'aspects': {'accuracy': 'b', 'style': 'a', "
+                 "'speed': 'a'}}",
                  "response.aspects.speed",
                  "\"speed\" is not in the project's aspects (accuracy, style)");
     RESPONSE_ERR(K, ASPECTS, TASK, "{'choice': 'a', 'aspects': {'accuracy': 'z', 'style': 'a'}}",

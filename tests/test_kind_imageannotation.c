@@ -2,17 +2,17 @@
  * the imageannotation kind. */
 #include "test_kinds.h"
 
-#define K (&lp_kind_imageannotation)
+#define K       (&lp_kind_imageannotation)
 #define CATBIRD "{'labels': ['cat', 'bird']}"
-#define BOXES "{'labels': ['cat', 'bird'], 'geometries': ['box']}"
-#define ATTRS                                                                  \
+#define BOXES   "{'labels': ['cat', 'bird'], 'geometries': ['box']}"
+#define ATTRS                                                                    \
     "{'labels': ['cat'], 'attributes': [{'name': 'color', 'type': 'category', "  \
-    "'choices': ['red', 'blue']}, {'name': 'size', 'type': 'number', 'min': 0, "  \
-    "'max': 10}, {'name': 'occluded', 'type': 'boolean', 'required': true}, "     \
+    "'choices': ['red', 'blue']}, {'name': 'size', 'type': 'number', 'min': 0, " \
+    "'max': 10}, {'name': 'occluded', 'type': 'boolean', 'required': true}, "    \
     "{'name': 'note', 'type': 'text'}]}"
 #define IMAGE "{'attachments': [{'type': 'image', 'url': 'https://x/1.jpg'}], 'data': {}}"
-#define SIZED                                                                  \
-    "{'attachments': [{'type': 'image', 'file': 'f1'}], "                     \
+#define SIZED                                             \
+    "{'attachments': [{'type': 'image', 'file': 'f1'}], " \
     "'data': {'width': 640, 'height': 480}}"
 #define BOX(rest) "{'annotations': [{'type': 'box', 'label': 'cat', " rest "}]}"
 
@@ -20,8 +20,10 @@ TEST(imageannotation_params_are_normalised)
 {
     lp_verr e;
     json_t *p;
-    int rc = kt_params(K, "{'labels': ['cat'], 'attributes': [{'name': 'color', 'type': "
-                          "'category', 'choices': ['red']}]}", &p, &e);
+    int rc = kt_params(K,
+                       "{'labels': ['cat'], 'attributes': [{'name': 'color', 'type': "
+                       "'category', 'choices': ['red']}]}",
+                       &p, &e);
     int geometries = kt_equal_at(p, "geometries", "['box', 'polygon', 'line', 'point']");
     int labels = kt_equal_at(p, "labels", "[{'name': 'cat'}]");
     int required = kt_equal_at(p, "attributes.0.required", "false");
@@ -56,41 +58,55 @@ TEST(imageannotation_bad_params_name_the_field)
                "is required");
     PARAMS_ERR(K, "{'labels': ['cat'], 'attributes': [{'name': 'c', 'type': 'category'}]}",
                "params.attributes[0].choices", "is required");
-    PARAMS_ERR(K, "{'labels': ['cat'], 'attributes': [{'name': 'c', 'type': 'category', "
-                  "'choices': []}]}", "params.attributes[0].choices", "at least 1");
-    PARAMS_ERR(K, "{'labels': ['cat'], 'attributes': [{'name': 'c', 'type': 'text', "
-                  "'choices': ['a']}]}", "params.attributes[0].choices",
-               "only for category attributes");
-    PARAMS_ERR(K, "{'labels': ['cat'], 'attributes': [{'name': 'c', 'type': 'boolean', "
-                  "'min': 0}]}", "params.attributes[0].min", "only for number attributes");
-    PARAMS_ERR(K, "{'labels': ['cat'], 'attributes': [{'name': 'n', 'type': 'number', "
-                  "'min': 5, 'max': 1}]}", "params.attributes[0].max", "less than min (5)");
-    PARAMS_ERR(K, "{'labels': ['cat'], 'attributes': [{'name': 'n', 'type': 'text', "
-                  "'min': null, 'max': 1}]}", "params.attributes[0].max",
-               "only for number attributes");
-    PARAMS_ERR(K, "{'labels': ['cat'], 'attributes': [{'name': 'n', 'type': 'number'}, "
-                  "{'name': 'n', 'type': 'text'}]}", "params.attributes[1].name",
-               "\"n\" is already the name of params.attributes[0]");
-    PARAMS_ERR(K, "{'labels': ['cat'], 'attributes': [{'name': 'n', 'type': 'text', "
-                  "'required': 1}]}", "params.attributes[0].required", "true or false");
+    PARAMS_ERR(K,
+               "{'labels': ['cat'], 'attributes': [{'name': 'c', 'type': 'category', "
+               "'choices': []}]}",
+               "params.attributes[0].choices", "at least 1");
+    PARAMS_ERR(K,
+               "{'labels': ['cat'], 'attributes': [{'name': 'c', 'type': 'text', "
+               "'choices': ['a']}]}",
+               "params.attributes[0].choices", "only for category attributes");
+    PARAMS_ERR(K,
+               "{'labels': ['cat'], 'attributes': [{'name': 'c', 'type': 'boolean', "
+               "'min': 0}]}",
+               "params.attributes[0].min", "only for number attributes");
+    PARAMS_ERR(K,
+               "{'labels': ['cat'], 'attributes': [{'name': 'n', 'type': 'number', "
+               "'min': 5, 'max': 1}]}",
+               "params.attributes[0].max", "less than min (5)");
+    PARAMS_ERR(K,
+               "{'labels': ['cat'], 'attributes': [{'name': 'n', 'type': 'text', "
+               "'min': null, 'max': 1}]}",
+               "params.attributes[0].max", "only for number attributes");
+    PARAMS_ERR(K,
+               "{'labels': ['cat'], 'attributes': [{'name': 'n', 'type': 'number'}, "
+               "{'name': 'n', 'type': 'text'}]}",
+               "params.attributes[1].name", "\"n\" is already the name of params.attributes[0]");
+    PARAMS_ERR(K,
+               "{'labels': ['cat'], 'attributes': [{'name': 'n', 'type': 'text', "
+               "'required': 1}]}",
+               "params.attributes[0].required", "true or false");
 }
 
 TEST(imageannotation_number_attribute_with_one_bound)
 {
     const char *p = "{'labels': ['cat'], 'attributes': [{'name': 'depth', 'type': 'number', "
                     "'min': null, 'max': -5}]}";
-    RESPONSE_OK(K, p, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
-                                 "{'depth': -100}"));
-    RESPONSE_ERR(K, p, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
-                                  "{'depth': 0}"),
+    RESPONSE_OK(K, p, IMAGE,
+                BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
+                    "{'depth': -100}"));
+    RESPONSE_ERR(K, p, IMAGE,
+                 BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
+                     "{'depth': 0}"),
                  "response.annotations[0].attributes.depth", "must be at most -5 (got 0)");
 }
 
 TEST(imageannotation_task_needs_an_image)
 {
     TASK_OK(K, CATBIRD, IMAGE);
-    TASK_OK(K, CATBIRD, "{'attachments': [{'type': 'text', 'content': 'x'}, {'type': 'image', "
-                        "'url': 'u'}], 'data': {}}");
+    TASK_OK(K, CATBIRD,
+            "{'attachments': [{'type': 'text', 'content': 'x'}, {'type': 'image', "
+            "'url': 'u'}], 'data': {}}");
     TASK_ERR(K, CATBIRD, "{'attachments': [{'type': 'video', 'url': 'u'}], 'data': {}}",
              "attachments", "must include an attachment of type \"image\"");
     TASK_ERR(K, CATBIRD, "{'data': {}}", "attachments", "type \"image\"");
@@ -126,8 +142,9 @@ TEST(imageannotation_label_not_in_project_names_the_annotation)
                  "response.annotations[3].label", "\"dog\" is not in the project's labels");
     RESPONSE_ERR(K, CATBIRD, IMAGE, "{'annotations': [{'type': 'point', 'x': 1, 'y': 1}]}",
                  "response.annotations[0].label", "is required");
-    RESPONSE_ERR(K, CATBIRD, IMAGE, "{'annotations': [{'type': 'point', 'label': 1, 'x': 1, "
-                                    "'y': 1}]}",
+    RESPONSE_ERR(K, CATBIRD, IMAGE,
+                 "{'annotations': [{'type': 'point', 'label': 1, 'x': 1, "
+                 "'y': 1}]}",
                  "response.annotations[0].label", "must be a string, not a number");
 }
 
@@ -135,8 +152,9 @@ TEST(imageannotation_geometry_errors_name_the_coordinate)
 {
     RESPONSE_ERR(K, BOXES, IMAGE,
                  "{'annotations': [{'type': 'polygon', 'label': 'cat', 'vertices': []}]}",
-                 "response.annotations[0].type", "\"polygon\" is not one of the project's "
-                                                 "geometries");
+                 "response.annotations[0].type",
+                 "\"polygon\" is not one of the project's "
+                 "geometries");
     RESPONSE_ERR(K, CATBIRD, IMAGE, "{'annotations': [{'type': 'circle', 'label': 'cat'}]}",
                  "response.annotations[0].type", "\"circle\"");
     RESPONSE_ERR(K, CATBIRD, IMAGE, "{'annotations': [{'label': 'cat'}]}",
@@ -151,17 +169,20 @@ TEST(imageannotation_geometry_errors_name_the_coordinate)
                  "response.annotations[0].y", "must be a number, not a string");
     RESPONSE_ERR(K, CATBIRD, IMAGE, BOX("'x': 1, 'y': 1, 'width': 3"),
                  "response.annotations[0].height", "is required");
-    RESPONSE_ERR(K, CATBIRD, IMAGE, BOX("'x': 1, 'y': 1, 'width': 3, 'height': 2, "
-                                        "'vertices': []"),
+    RESPONSE_ERR(K, CATBIRD, IMAGE,
+                 BOX("'x': 1, 'y': 1, 'width': 3, 'height': 2, "
+                     "'vertices': []"),
                  "response.annotations[0].vertices", "is not a known field");
     RESPONSE_ERR(K, CATBIRD, SIZED, BOX("'x': 600, 'y': 1, 'width': 41, 'height': 2"),
                  "response.annotations[0].width", "past the image's right edge");
     RESPONSE_ERR(K, CATBIRD, SIZED, BOX("'x': 1, 'y': 400, 'width': 1, 'height': 81"),
                  "response.annotations[0].height", "past the image's bottom edge");
-    RESPONSE_ERR(K, CATBIRD, SIZED, "{'annotations': [{'type': 'point', 'label': 'cat', "
-                                    "'x': 10, 'y': 480.5}]}",
-                 "response.annotations[0].y", "must be at most 480, the image's height "
-                                              "(got 480.5)");
+    RESPONSE_ERR(K, CATBIRD, SIZED,
+                 "{'annotations': [{'type': 'point', 'label': 'cat', "
+                 "'x': 10, 'y': 480.5}]}",
+                 "response.annotations[0].y",
+                 "must be at most 480, the image's height "
+                 "(got 480.5)");
     RESPONSE_ERR(K, CATBIRD, IMAGE,
                  "{'annotations': [{'type': 'polygon', 'label': 'cat', 'vertices': [{'x': 0, "
                  "'y': 0}, {'x': 1, 'y': 1}]}]}",
@@ -184,31 +205,39 @@ TEST(imageannotation_attribute_errors_name_the_attribute)
 {
     RESPONSE_ERR(K, ATTRS, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1"),
                  "response.annotations[0].attributes.occluded", "is required");
-    RESPONSE_ERR(K, ATTRS, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
-                                      "{'occluded': true, 'colour': 'red'}"),
+    RESPONSE_ERR(K, ATTRS, IMAGE,
+                 BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
+                     "{'occluded': true, 'colour': 'red'}"),
                  "response.annotations[0].attributes.colour",
                  "\"colour\" is not in the project's attributes");
-    RESPONSE_ERR(K, ATTRS, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
-                                      "{'occluded': true, 'color': 'purple'}"),
+    RESPONSE_ERR(K, ATTRS, IMAGE,
+                 BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
+                     "{'occluded': true, 'color': 'purple'}"),
                  "response.annotations[0].attributes.color",
                  "\"purple\" is not in the project's choices for \"color\" (red, blue)");
-    RESPONSE_ERR(K, ATTRS, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
-                                      "{'occluded': true, 'size': 11}"),
+    RESPONSE_ERR(K, ATTRS, IMAGE,
+                 BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
+                     "{'occluded': true, 'size': 11}"),
                  "response.annotations[0].attributes.size", "must be at most 10 (got 11)");
-    RESPONSE_ERR(K, ATTRS, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
-                                      "{'occluded': true, 'size': -0.5}"),
+    RESPONSE_ERR(K, ATTRS, IMAGE,
+                 BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
+                     "{'occluded': true, 'size': -0.5}"),
                  "response.annotations[0].attributes.size", "must be at least 0 (got -0.5)");
-    RESPONSE_ERR(K, ATTRS, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
-                                      "{'occluded': true, 'size': '3'}"),
+    RESPONSE_ERR(K, ATTRS, IMAGE,
+                 BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
+                     "{'occluded': true, 'size': '3'}"),
                  "response.annotations[0].attributes.size", "must be a number, not a string");
-    RESPONSE_ERR(K, ATTRS, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
-                                      "{'occluded': 'no'}"),
+    RESPONSE_ERR(K, ATTRS, IMAGE,
+                 BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
+                     "{'occluded': 'no'}"),
                  "response.annotations[0].attributes.occluded", "must be true or false");
-    RESPONSE_ERR(K, ATTRS, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
-                                      "{'occluded': true, 'note': 5}"),
+    RESPONSE_ERR(K, ATTRS, IMAGE,
+                 BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
+                     "{'occluded': true, 'note': 5}"),
                  "response.annotations[0].attributes.note", "must be a string, not a number");
-    RESPONSE_ERR(K, ATTRS, IMAGE, BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
-                                      "['occluded']"),
+    RESPONSE_ERR(K, ATTRS, IMAGE,
+                 BOX("'x': 1, 'y': 1, 'width': 1, 'height': 1, 'attributes': "
+                     "['occluded']"),
                  "response.annotations[0].attributes", "must be an object, not an array");
 }
 
@@ -222,8 +251,9 @@ TEST(imageannotation_shape_list_errors)
     RESPONSE_ERR(K, CATBIRD, IMAGE,
                  "{'annotations': [{'type': 'point', 'label': 'cat', 'x': 1, 'y': 1, 'id': 'a'}, "
                  "{'type': 'point', 'label': 'cat', 'x': 2, 'y': 2, 'id': 'a'}]}",
-                 "response.annotations[1].id", "\"a\" is already the id of "
-                                               "response.annotations[0]");
+                 "response.annotations[1].id",
+                 "\"a\" is already the id of "
+                 "response.annotations[0]");
     RESPONSE_ERR(K, CATBIRD, IMAGE,
                  "{'annotations': [{'type': 'point', 'label': 'cat', 'x': 1, 'y': 1, 'id': ''}]}",
                  "response.annotations[0].id", "must not be empty");

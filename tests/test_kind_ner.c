@@ -2,12 +2,12 @@
  * namedentityrecognition kind, with code-point offsets in non-ASCII text. */
 #include "test_kinds.h"
 
-#define K (&lp_kind_namedentityrecognition)
-#define P "{'labels': ['PER', 'LOC'], 'relations': ['lives_in']}"
+#define K     (&lp_kind_namedentityrecognition)
+#define P     "{'labels': ['PER', 'LOC'], 'relations': ['lives_in']}"
 #define NOREL "{'labels': ['PER', 'LOC']}"
 /* "Zoë lives in Zürich": Zoë is [0, 3), Zürich is [13, 19); 19 code points
  * but 21 bytes. */
-#define ZOE "{'data': {'text': 'Zoë lives in Zürich'}}"
+#define ZOE                     "{'data': {'text': 'Zoë lives in Zürich'}}"
 #define SPAN(start, end, label) "{'start': " #start ", 'end': " #end ", 'label': '" label "'}"
 
 TEST(ner_params_are_normalised)
@@ -31,8 +31,7 @@ TEST(ner_params_are_normalised)
 TEST(ner_bad_params_name_the_field)
 {
     PARAMS_ERR(K, "{'relations': ['r']}", "params.labels", "is required");
-    PARAMS_ERR(K, "{'labels': ['PER'], 'relations': 'r'}", "params.relations",
-               "must be an array");
+    PARAMS_ERR(K, "{'labels': ['PER'], 'relations': 'r'}", "params.relations", "must be an array");
     PARAMS_ERR(K, "{'labels': ['PER'], 'relations': ['r', 'r']}", "params.relations[1]",
                "\"r\" is already the name of params.relations[0]");
     PARAMS_ERR(K, "{'labels': ['PER'], 'relation': ['r']}", "params.relation",
@@ -42,8 +41,9 @@ TEST(ner_bad_params_name_the_field)
 TEST(ner_task_text_comes_from_data_or_a_text_attachment)
 {
     TASK_OK(K, P, ZOE);
-    TASK_OK(K, P, "{'attachments': [{'type': 'image', 'url': 'u'}, {'type': 'text', 'url': 'u'}, "
-                  "{'type': 'text', 'content': 'Zoë'}], 'data': {}}");
+    TASK_OK(K, P,
+            "{'attachments': [{'type': 'image', 'url': 'u'}, {'type': 'text', 'url': 'u'}, "
+            "{'type': 'text', 'content': 'Zoë'}], 'data': {}}");
     TASK_ERR(K, P, "{'attachments': [{'type': 'text', 'url': 'https://x/a.txt'}], 'data': {}}",
              "data.text", "is required");
     TASK_ERR(K, P, "{'data': {'text': 5}}", "data.text", "must be a string, not a number");
@@ -63,8 +63,7 @@ TEST(ner_offsets_count_code_points)
                  "{'spans': [{'start': 13, 'end': 19, 'label': 'LOC', 'text': 'Zurich'}]}",
                  "response.spans[0].text",
                  "\"Zurich\" does not match the text from 13 to 19, which is \"Zürich\"");
-    RESPONSE_ERR(K, P, ZOE,
-                 "{'spans': [{'start': 0, 'end': 2, 'label': 'PER', 'text': 'Zoë'}]}",
+    RESPONSE_ERR(K, P, ZOE, "{'spans': [{'start': 0, 'end': 2, 'label': 'PER', 'text': 'Zoë'}]}",
                  "response.spans[0].text", "which is \"Zo\"");
     /* The text from an attachment, with a character outside the BMP. */
     RESPONSE_OK(K, P, "{'attachments': [{'type': 'text', 'content': '😀 Zoë'}], 'data': {}}",

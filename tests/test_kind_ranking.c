@@ -2,11 +2,11 @@
  * ranking kind. */
 #include "test_kinds.h"
 
-#define K (&lp_kind_ranking)
+#define K      (&lp_kind_ranking)
 #define STRICT "{}"
-#define TIES "{'allow_ties': true}"
-#define TASK                                                                   \
-    "{'data': {'responses': [{'id': 'a', 'text': 'x'}, {'id': 'b', 'text': 'y'}, "\
+#define TIES   "{'allow_ties': true}"
+#define TASK                                                                       \
+    "{'data': {'responses': [{'id': 'a', 'text': 'x'}, {'id': 'b', 'text': 'y'}, " \
     "{'id': 'c', 'text': 'z'}]}}"
 #define PLAIN "{'data': {'prompt': 'p', 'responses': ['x', 'y', 'z']}}"
 

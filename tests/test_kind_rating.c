@@ -2,20 +2,24 @@
 #include "test_kinds.h"
 
 #define K (&lp_kind_rating)
-#define P                                                                      \
-    "{'criteria': ['helpfulness', {'name': 'clarity', 'description': 'Easy to read'}, "\
+#define P                                                                               \
+    "{'criteria': ['helpfulness', {'name': 'clarity', 'description': 'Easy to read'}, " \
     "{'name': 'safety', 'min': 0, 'max': 1, 'step': 0.1, 'required': false}]}"
 
 TEST(rating_params_are_normalised)
 {
     lp_verr e;
     json_t *p;
-    int rc = kt_params(K, "{'criteria': ['helpfulness', {'name': 'tone', 'min': 0, 'max': 10, "
-                          "'step': 2.5, 'required': false}]}", &p, &e);
-    int first = kt_equal_at(p, "criteria.0", "{'name': 'helpfulness', 'min': 1, 'max': 5, "
-                                             "'step': 1, 'required': true}");
-    int second = kt_equal_at(p, "criteria.1", "{'name': 'tone', 'min': 0, 'max': 10, "
-                                              "'step': 2.5, 'required': false}");
+    int rc = kt_params(K,
+                       "{'criteria': ['helpfulness', {'name': 'tone', 'min': 0, 'max': 10, "
+                       "'step': 2.5, 'required': false}]}",
+                       &p, &e);
+    int first = kt_equal_at(p, "criteria.0",
+                            "{'name': 'helpfulness', 'min': 1, 'max': 5, "
+                            "'step': 1, 'required': true}");
+    int second = kt_equal_at(p, "criteria.1",
+                             "{'name': 'tone', 'min': 0, 'max': 10, "
+                             "'step': 2.5, 'required': false}");
     json_decref(p);
     CHECK_VALID(rc, e);
     CHECK(first);
@@ -49,11 +53,13 @@ TEST(rating_bad_params_name_the_field)
 TEST(rating_valid_responses_are_accepted)
 {
     RESPONSE_OK(K, P, NULL, "{'ratings': {'helpfulness': 5, 'clarity': 1}}");
-    RESPONSE_OK(K, P, NULL, "{'ratings': {'helpfulness': 3.0, 'clarity': 2, 'safety': 0.3}, "
-                            "'comment': 'fine'}");
+    RESPONSE_OK(K, P, NULL,
+                "{'ratings': {'helpfulness': 3.0, 'clarity': 2, 'safety': 0.3}, "
+                "'comment': 'fine'}");
     /* 0.1 + 0.2 is 0.30000000000000004 in binary: still on the 0.1 grid. */
-    RESPONSE_OK(K, P, NULL, "{'ratings': {'helpfulness': 3, 'clarity': 2, "
-                            "'safety': 0.30000000000000004}}");
+    RESPONSE_OK(K, P, NULL,
+                "{'ratings': {'helpfulness': 3, 'clarity': 2, "
+                "'safety': 0.30000000000000004}}");
     RESPONSE_OK(K, P, NULL, "{'ratings': {'helpfulness': 3, 'clarity': 2, 'safety': null}}");
 }
 

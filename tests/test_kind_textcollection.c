@@ -2,10 +2,10 @@
  * textcollection kind, as one text and as named fields. */
 #include "test_kinds.h"
 
-#define K (&lp_kind_textcollection)
+#define K   (&lp_kind_textcollection)
 #define ONE "{'min_length': 3, 'max_length': 5}"
-#define FIELDS                                                                 \
-    "{'fields': ['question', {'name': 'answer', 'max_length': 8}, "             \
+#define FIELDS                                                      \
+    "{'fields': ['question', {'name': 'answer', 'max_length': 8}, " \
     "{'name': 'source', 'required': false}]}"
 
 TEST(textcollection_params_are_normalised)
@@ -17,12 +17,16 @@ TEST(textcollection_params_are_normalised)
     json_decref(p);
     CHECK_VALID(rc, e);
     CHECK(same);
-    rc = kt_params(K, "{'max_length': 50.0, 'fields': ['q', {'name': 'a', 'min_length': 0, "
-                      "'required': false}]}", &p, &e);
-    int q = kt_equal_at(p, "fields.0", "{'name': 'q', 'min_length': 1, 'max_length': 50, "
-                                       "'required': true}");
-    int a = kt_equal_at(p, "fields.1", "{'name': 'a', 'min_length': 0, 'max_length': 50, "
-                                       "'required': false}");
+    rc = kt_params(K,
+                   "{'max_length': 50.0, 'fields': ['q', {'name': 'a', 'min_length': 0, "
+                   "'required': false}]}",
+                   &p, &e);
+    int q = kt_equal_at(p, "fields.0",
+                        "{'name': 'q', 'min_length': 1, 'max_length': 50, "
+                        "'required': true}");
+    int a = kt_equal_at(p, "fields.1",
+                        "{'name': 'a', 'min_length': 0, 'max_length': 50, "
+                        "'required': false}");
     int integer = json_is_integer(json_object_get(p, "max_length"));
     json_decref(p);
     CHECK_VALID(rc, e);
@@ -65,8 +69,9 @@ TEST(textcollection_single_text)
 TEST(textcollection_fields)
 {
     RESPONSE_OK(K, FIELDS, NULL, "{'fields': {'question': 'Why?', 'answer': 'Because'}}");
-    RESPONSE_OK(K, FIELDS, NULL, "{'fields': {'question': 'Why?', 'answer': 'Because', "
-                                 "'source': 'me'}}");
+    RESPONSE_OK(K, FIELDS, NULL,
+                "{'fields': {'question': 'Why?', 'answer': 'Because', "
+                "'source': 'me'}}");
     RESPONSE_ERR(K, FIELDS, NULL, "{'fields': {'question': 'Why?'}}", "response.fields.answer",
                  "is required");
     RESPONSE_ERR(K, FIELDS, NULL, "{'fields': {'question': 'Why?', 'answer': 'Because!!'}}",

@@ -2,10 +2,10 @@
  * transcription kind, with and without time segments. */
 #include "test_kinds.h"
 
-#define K (&lp_kind_transcription)
-#define TEXT "{'max_length': 5}"
-#define SEGS "{'segments': true}"
-#define AUDIO "{'attachments': [{'type': 'audio', 'url': 'u'}], 'data': {'duration': 10}}"
+#define K               (&lp_kind_transcription)
+#define TEXT            "{'max_length': 5}"
+#define SEGS            "{'segments': true}"
+#define AUDIO           "{'attachments': [{'type': 'audio', 'url': 'u'}], 'data': {'duration': 10}}"
 #define SEG(start, end) "{'start': " #start ", 'end': " #end ", 'text': 'x'}"
 
 TEST(transcription_params_are_normalised)
@@ -52,10 +52,10 @@ TEST(transcription_text_responses)
 TEST(transcription_segment_responses)
 {
     RESPONSE_OK(K, SEGS, AUDIO, "{'segments': []}");
-    RESPONSE_OK(K, SEGS, AUDIO, "{'segments': [" SEG(0, 1.5) ", " SEG(1.5, 3) ", " SEG(5, 10)
-                                "]}");
-    RESPONSE_OK(K, SEGS, AUDIO, "{'segments': [{'start': 0, 'end': 1, 'text': '', 'speaker': "
-                                "'Ann'}]}");
+    RESPONSE_OK(K, SEGS, AUDIO, "{'segments': [" SEG(0, 1.5) ", " SEG(1.5, 3) ", " SEG(5, 10) "]}");
+    RESPONSE_OK(K, SEGS, AUDIO,
+                "{'segments': [{'start': 0, 'end': 1, 'text': '', 'speaker': "
+                "'Ann'}]}");
     RESPONSE_ERR(K, SEGS, AUDIO, "{'segments': [" SEG(0, 2.5) ", " SEG(2, 3) "]}",
                  "response.segments[1].start",
                  "overlaps the previous segment, which ends at 2.5 (got 2)");
@@ -70,8 +70,9 @@ TEST(transcription_segment_responses)
     RESPONSE_OK(K, SEGS, "{'data': {}}", "{'segments': [" SEG(9, 12) "]}");
     RESPONSE_ERR(K, SEGS, AUDIO, "{'segments': [{'start': 0, 'end': 1}]}",
                  "response.segments[0].text", "is required");
-    RESPONSE_ERR(K, SEGS, AUDIO, "{'segments': [{'start': 0, 'end': 1, 'text': 'x', "
-                                 "'speaker': ''}]}",
+    RESPONSE_ERR(K, SEGS, AUDIO,
+                 "{'segments': [{'start': 0, 'end': 1, 'text': 'x', "
+                 "'speaker': ''}]}",
                  "response.segments[0].speaker", "must not be empty");
     RESPONSE_ERR(K, SEGS, AUDIO, "{'segments': [{'start': '0', 'end': 1, 'text': 'x'}]}",
                  "response.segments[0].start", "must be a number, not a string");

@@ -86,9 +86,10 @@ int kt_equal_at(const json_t *v, const char *path, const char *want)
 
 TEST(kind_registry_finds_each_kind_by_name_in_order)
 {
-    static const char *const names[] = {"categorization", "imageannotation",
-                                        "namedentityrecognition", "transcription",
-                                        "comparison", "ranking", "rating", "textcollection"};
+    static const char *const names[] = {
+        "categorization", "imageannotation", "namedentityrecognition",
+        "transcription",  "comparison",      "ranking",
+        "rating",         "textcollection"};
     size_t n;
     const lp_kind *const *all = lp_kind_all(&n);
     CHECK_INT(n, LP_ARRAY_LEN(names));
@@ -145,8 +146,7 @@ static const sample samples[] = {
      "{'type': 'line', 'label': 'cat', 'vertices': [{'x': 0, 'y': 0}, {'x': 640, 'y': 480}], "
      "'attributes': {'color': 'red'}}, {'type': 'point', 'label': 'bird', 'x': 3, 'y': 4, "
      "'attributes': {'color': 'red'}}]}"},
-    {&lp_kind_namedentityrecognition,
-     "{'labels': ['PER', 'LOC'], 'relations': ['lives_in']}",
+    {&lp_kind_namedentityrecognition, "{'labels': ['PER', 'LOC'], 'relations': ['lives_in']}",
      "{'attachments': [], 'data': {'text': 'Zoë lives in Zürich'}}",
      "{'spans': [{'start': 0, 'end': 3, 'label': 'PER', 'text': 'Zoë'}, {'start': 13, "
      "'end': 19, 'label': 'LOC'}], 'relations': [{'from': 0, 'to': 1, 'label': 'lives_in'}]}"},
@@ -167,8 +167,9 @@ static const sample samples[] = {
     {&lp_kind_rating,
      "{'criteria': ['helpfulness', {'name': 'safety', 'min': 0, 'max': 1, 'step': 0.5, "
      "'labels': ['unsafe', 'unsure', 'safe'], 'required': false}]}",
-     "{'attachments': [], 'data': {}}", "{'ratings': {'helpfulness': 4, 'safety': 0.5}, "
-                                        "'comment': 'ok'}"},
+     "{'attachments': [], 'data': {}}",
+     "{'ratings': {'helpfulness': 4, 'safety': 0.5}, "
+     "'comment': 'ok'}"},
     {&lp_kind_textcollection,
      "{'fields': ['question', {'name': 'answer', 'min_length': 2, 'max_length': 50, "
      "'required': false}]}",
@@ -202,9 +203,26 @@ TEST(kind_params_normalise_idempotently)
 }
 
 static const char *const garbage[] = {
-    "null", "true", "0", "-1", "1.5", "1e300", "-1e300", "9223372036854775807",
-    "-9223372036854775808", "''", "'x'", "'\\u00e9'", "'\\u0000'", "[]", "[1]", "[null]",
-    "{}", "{'x': 1}", "{'name': 'x'}", "[[]]",
+    "null",
+    "true",
+    "0",
+    "-1",
+    "1.5",
+    "1e300",
+    "-1e300",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "''",
+    "'x'",
+    "'\\u00e9'",
+    "'\\u0000'",
+    "[]",
+    "[1]",
+    "[null]",
+    "{}",
+    "{'x': 1}",
+    "{'name': 'x'}",
+    "[[]]",
 };
 
 /* Checks a validation result: 0, or LP_EINVAL with a message and a field
@@ -224,12 +242,14 @@ static int replace_nth(json_t *v, size_t *k, const json_t *g)
     json_t *child;
     size_t i;
     if (json_is_object(v)) {
-        json_object_foreach(v, key, child) {
+        json_object_foreach(v, key, child)
+        {
             if ((*k)-- == 0) return json_object_set_new(v, key, json_deep_copy(g)) == 0;
             if (replace_nth(child, k, g)) return 1;
         }
     } else if (json_is_array(v)) {
-        json_array_foreach(v, i, child) {
+        json_array_foreach(v, i, child)
+        {
             if ((*k)-- == 0) return json_array_set_new(v, i, json_deep_copy(g)) == 0;
             if (replace_nth(child, k, g)) return 1;
         }
@@ -240,8 +260,7 @@ static int replace_nth(json_t *v, size_t *k, const json_t *g)
 /* Runs every function of kind on (params, task, response) and reports
  * whether any result is out of contract.  When the params are rejected the
  * other functions still must not crash (their results are not judged). */
-static int run_all(const lp_kind *kind, json_t *params, const json_t *task,
-                   const json_t *response)
+static int run_all(const lp_kind *kind, json_t *params, const json_t *task, const json_t *response)
 {
     lp_verr e;
     memset(&e, 0, sizeof e);
@@ -303,8 +322,8 @@ TEST(kind_response_that_is_not_an_object_is_rejected_at_its_path)
         for (size_t i = 0; i < LP_ARRAY_LEN(not_objects); i++) {
             lp_verr e;
             json_t *r = kt_json(not_objects[i]);
-            int rc = samples[s].kind->validate_response(params, task, r, "predictions[2].response",
-                                                        &e);
+            int rc =
+                samples[s].kind->validate_response(params, task, r, "predictions[2].response", &e);
             json_decref(r);
             CHECK_VERR(rc, e, "predictions[2].response", "must be an object");
         }
@@ -380,8 +399,8 @@ TEST(kind_docs_examples_are_valid)
             if (!rc && kind->validate_task) rc = kind->validate_task(parts[0], parts[1], &e);
             if (!rc) rc = kind->validate_response(parts[0], parts[1], parts[2], "response", &e);
             if (rc) {
-                lp_test_fail(__FILE__, __LINE__, "%s example rejected: %s: %s", kind->name,
-                             e.field, e.message);
+                lp_test_fail(__FILE__, __LINE__, "%s example rejected: %s: %s", kind->name, e.field,
+                             e.message);
                 bad = 1;
             }
             for (int j = 0; j < 3; j++) json_decref(parts[j]), parts[j] = NULL;

@@ -32,62 +32,61 @@ int kt_equal_at(const json_t *v, const char *path, const char *want);
 
 /* Checks that rc is LP_EINVAL, e.field is exactly want_field and
  * e.message contains want_msg. */
-#define CHECK_VERR(rc, e, want_field, want_msg)                                \
-    do {                                                                       \
-        CHECK_INT(rc, LP_EINVAL);                                              \
-        CHECK_STR((e).field, want_field);                                      \
-        if (!strstr((e).message, want_msg)) {                                  \
-            lp_test_fail(__FILE__, __LINE__, "message \"%s\" lacks \"%s\"",    \
-                         (e).message, want_msg);                               \
-            return;                                                            \
-        }                                                                      \
+#define CHECK_VERR(rc, e, want_field, want_msg)                                          \
+    do {                                                                                 \
+        CHECK_INT(rc, LP_EINVAL);                                                        \
+        CHECK_STR((e).field, want_field);                                                \
+        if (!strstr((e).message, want_msg)) {                                            \
+            lp_test_fail(__FILE__, __LINE__, "message \"%s\" lacks \"%s\"", (e).message, \
+                         want_msg);                                                      \
+            return;                                                                      \
+        }                                                                                \
     } while (0)
 
 /* Checks that a validation call returned 0, printing its error if not. */
-#define CHECK_VALID(rc, e)                                                     \
-    do {                                                                       \
-        if ((rc) != 0) {                                                       \
-            lp_test_fail(__FILE__, __LINE__, "rejected: %s: %s", (e).field,    \
-                         (e).message);                                         \
-            return;                                                            \
-        }                                                                      \
+#define CHECK_VALID(rc, e)                                                                \
+    do {                                                                                  \
+        if ((rc) != 0) {                                                                  \
+            lp_test_fail(__FILE__, __LINE__, "rejected: %s: %s", (e).field, (e).message); \
+            return;                                                                       \
+        }                                                                                 \
     } while (0)
 
-#define PARAMS_OK(kind, params)                                                \
-    do {                                                                       \
-        lp_verr e_;                                                            \
-        int rc_ = kt_params(kind, params, NULL, &e_);                          \
-        CHECK_VALID(rc_, e_);                                                  \
+#define PARAMS_OK(kind, params)                       \
+    do {                                              \
+        lp_verr e_;                                   \
+        int rc_ = kt_params(kind, params, NULL, &e_); \
+        CHECK_VALID(rc_, e_);                         \
     } while (0)
-#define PARAMS_ERR(kind, params, field, msg)                                   \
-    do {                                                                       \
-        lp_verr e_;                                                            \
-        int rc_ = kt_params(kind, params, NULL, &e_);                          \
-        CHECK_VERR(rc_, e_, field, msg);                                       \
+#define PARAMS_ERR(kind, params, field, msg)          \
+    do {                                              \
+        lp_verr e_;                                   \
+        int rc_ = kt_params(kind, params, NULL, &e_); \
+        CHECK_VERR(rc_, e_, field, msg);              \
     } while (0)
-#define TASK_OK(kind, params, task)                                            \
-    do {                                                                       \
-        lp_verr e_;                                                            \
-        int rc_ = kt_task(kind, params, task, &e_);                            \
-        CHECK_VALID(rc_, e_);                                                  \
+#define TASK_OK(kind, params, task)                 \
+    do {                                            \
+        lp_verr e_;                                 \
+        int rc_ = kt_task(kind, params, task, &e_); \
+        CHECK_VALID(rc_, e_);                       \
     } while (0)
-#define TASK_ERR(kind, params, task, field, msg)                               \
-    do {                                                                       \
-        lp_verr e_;                                                            \
-        int rc_ = kt_task(kind, params, task, &e_);                            \
-        CHECK_VERR(rc_, e_, field, msg);                                       \
+#define TASK_ERR(kind, params, task, field, msg)    \
+    do {                                            \
+        lp_verr e_;                                 \
+        int rc_ = kt_task(kind, params, task, &e_); \
+        CHECK_VERR(rc_, e_, field, msg);            \
     } while (0)
-#define RESPONSE_OK(kind, params, task, response)                              \
-    do {                                                                       \
-        lp_verr e_;                                                            \
-        int rc_ = kt_response(kind, params, task, response, &e_);              \
-        CHECK_VALID(rc_, e_);                                                  \
+#define RESPONSE_OK(kind, params, task, response)                 \
+    do {                                                          \
+        lp_verr e_;                                               \
+        int rc_ = kt_response(kind, params, task, response, &e_); \
+        CHECK_VALID(rc_, e_);                                     \
     } while (0)
-#define RESPONSE_ERR(kind, params, task, response, field, msg)                 \
-    do {                                                                       \
-        lp_verr e_;                                                            \
-        int rc_ = kt_response(kind, params, task, response, &e_);              \
-        CHECK_VERR(rc_, e_, field, msg);                                       \
+#define RESPONSE_ERR(kind, params, task, response, field, msg)    \
+    do {                                                          \
+        lp_verr e_;                                               \
+        int rc_ = kt_response(kind, params, task, response, &e_); \
+        CHECK_VERR(rc_, e_, field, msg);                          \
     } while (0)
 
 #endif

@@ -96,31 +96,48 @@ TEST(tasks_invalid_input_names_the_field)
     int64_t id;
     CHECK_INT(add(&f, "{\"colour\": 1}", &id, &e), LP_EINVAL);
     CHECK_STR(e.field, "colour");
-    CHECK_INT(add(&f, "{\"attachments\": [{\"type\": \"smell\", \"url\": \"http://x\"}]}", &id, &e), LP_EINVAL);
+    CHECK_INT(add(&f, "{\"attachments\": [{\"type\": \"smell\", \"url\": \"http://x\"}]}", &id, &e),
+              LP_EINVAL);
     CHECK_STR(e.field, "attachments[0].type");
-    CHECK_INT(add(&f, "{\"attachments\": [{\"type\": \"image\", \"url\": \"ftp://x\"}]}", &id, &e), LP_EINVAL);
+    CHECK_INT(add(&f, "{\"attachments\": [{\"type\": \"image\", \"url\": \"ftp://x\"}]}", &id, &e),
+              LP_EINVAL);
     CHECK_STR(e.field, "attachments[0].url");
-    CHECK_INT(add(&f, "{\"attachments\": [{\"type\": \"image\", \"url\": \"http://x\", \"content\": \"y\"}]}", &id, &e), LP_EINVAL);
+    CHECK_INT(
+        add(&f,
+            "{\"attachments\": [{\"type\": \"image\", \"url\": \"http://x\", \"content\": \"y\"}]}",
+            &id, &e),
+        LP_EINVAL);
     CHECK_STR(e.field, "attachments[0]");
-    CHECK_INT(add(&f, "{\"attachments\": [{\"type\": \"image\", \"file\": \"0000000000000000000000000000000000000000000000000000000000000000\"}]}", &id, &e), LP_EINVAL);
+    CHECK_INT(add(&f,
+                  "{\"attachments\": [{\"type\": \"image\", \"file\": "
+                  "\"0000000000000000000000000000000000000000000000000000000000000000\"}]}",
+                  &id, &e),
+              LP_EINVAL);
     CHECK(strstr(e.message, "no uploaded file"));
     CHECK_INT(add(&f, "{\"expected_response\": {\"labels\": [\"cow\"]}}", &id, &e), LP_EINVAL);
     CHECK(strncmp(e.field, "expected_response", 17) == 0);
     CHECK(strstr(e.message, "cow"));
-    CHECK_INT(add(&f, "{\"predictions\": [{\"response\": {\"labels\": [\"cat\"]}, \"score\": 2}]}", &id, &e), LP_EINVAL);
+    CHECK_INT(add(&f, "{\"predictions\": [{\"response\": {\"labels\": [\"cat\"]}, \"score\": 2}]}",
+                  &id, &e),
+              LP_EINVAL);
     CHECK_STR(e.field, "predictions[0].score");
     CHECK_INT(add(&f, "{\"priority\": \"high\"}", &id, &e), LP_EINVAL);
     CHECK_STR(e.field, "priority");
     CHECK_INT(add(&f, "{\"tags\": [\"\"]}", &id, &e), LP_EINVAL);
     CHECK_STR(e.field, "tags[0]");
-    CHECK_INT(count(&f, "total"), 0);   /* nothing invalid was stored */
-    CHECK_INT(add(&f, "{\"expected_response\": {\"labels\": [\"dog\"]}, \"predictions\": "
-                      "[{\"model\": \"m\", \"response\": {\"labels\": [\"cat\"]}, \"score\": 0.7}]}", &id, &e), 0);
+    CHECK_INT(count(&f, "total"), 0); /* nothing invalid was stored */
+    CHECK_INT(add(&f,
+                  "{\"expected_response\": {\"labels\": [\"dog\"]}, \"predictions\": "
+                  "[{\"model\": \"m\", \"response\": {\"labels\": [\"cat\"]}, \"score\": 0.7}]}",
+                  &id, &e),
+              0);
     json_t *t;
     int64_t pid;
     lp_task_get(f.db, id, &pid, &t);
     CHECK(json_is_true(json_object_get(t, "is_gold")));
-    CHECK_NEAR(json_real_value(json_object_get(json_array_get(json_object_get(t, "predictions"), 0), "score")), 0.7, 1e-12);
+    CHECK_NEAR(json_real_value(
+                   json_object_get(json_array_get(json_object_get(t, "predictions"), 0), "score")),
+               0.7, 1e-12);
     json_decref(t);
     teardown(&f);
 }
@@ -211,7 +228,8 @@ TEST(tasks_list_pages_cover_everything_once)
         CHECK_INT(lp_task_list(f.db, &q, arr, &q.after_id), 0);
         size_t i;
         json_t *t;
-        json_array_foreach(arr, i, t) {
+        json_array_foreach(arr, i, t)
+        {
             int64_t id = json_integer_value(json_object_get(t, "id"));
             CHECK(id > last);
             last = id;
@@ -271,14 +289,24 @@ TEST(projects_validate_policy_and_kind)
 {
     fixture f = {0};
     CHECK_INT(setup(&f, cat_project), 0);
-    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(f.p->params, "labels"), 0), "name")), "cat");
+    CHECK_STR(json_string_value(json_object_get(
+                  json_array_get(json_object_get(f.p->params, "labels"), 0), "name")),
+              "cat");
     const char *bad[][2] = {
         {"{\"name\": \"x\", \"kind\": \"telepathy\"}", "kind"},
         {"{\"kind\": \"categorization\", \"params\": {\"labels\": [\"a\"]}}", "name"},
-        {"{\"name\": \"x\", \"kind\": \"categorization\", \"params\": {\"labels\": [\"a\"]}, \"overlap\": 0}", "overlap"},
-        {"{\"name\": \"x\", \"kind\": \"categorization\", \"params\": {\"labels\": [\"a\"]}, \"aggregation\": \"vibes\"}", "aggregation"},
-        {"{\"name\": \"x\", \"kind\": \"categorization\", \"params\": {\"labels\": [\"a\"]}, \"callback_url\": \"file:///etc\"}", "callback_url"},
-        {"{\"name\": \"x\", \"kind\": \"categorization\", \"params\": {\"labels\": [\"a\"]}, \"owner\": 1}", "owner"},
+        {"{\"name\": \"x\", \"kind\": \"categorization\", \"params\": {\"labels\": [\"a\"]}, "
+         "\"overlap\": 0}",
+         "overlap"},
+        {"{\"name\": \"x\", \"kind\": \"categorization\", \"params\": {\"labels\": [\"a\"]}, "
+         "\"aggregation\": \"vibes\"}",
+         "aggregation"},
+        {"{\"name\": \"x\", \"kind\": \"categorization\", \"params\": {\"labels\": [\"a\"]}, "
+         "\"callback_url\": \"file:///etc\"}",
+         "callback_url"},
+        {"{\"name\": \"x\", \"kind\": \"categorization\", \"params\": {\"labels\": [\"a\"]}, "
+         "\"owner\": 1}",
+         "owner"},
     };
     for (size_t i = 0; i < LP_ARRAY_LEN(bad); i++) {
         json_t *b = json_loads(bad[i][0], 0, NULL);

@@ -23,8 +23,14 @@ TEST(util_time_round_trip)
 TEST(util_time_rejects_garbage)
 {
     int64_t ms;
-    const char *bad[] = {"", "yesterday", "2026-13-01", "2026-01-01T25:00:00Z", "2026-01-01T10:00",
-                         "2026-01-01T10:00:00", "2026-01-01T10:00:00Zjunk", "2026-1-1"};
+    const char *bad[] = {"",
+                         "yesterday",
+                         "2026-13-01",
+                         "2026-01-01T25:00:00Z",
+                         "2026-01-01T10:00",
+                         "2026-01-01T10:00:00",
+                         "2026-01-01T10:00:00Zjunk",
+                         "2026-1-1"};
     for (size_t i = 0; i < LP_ARRAY_LEN(bad); i++) CHECK_INT(lp_time_parse(bad[i], &ms), LP_EINVAL);
 }
 
