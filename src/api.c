@@ -59,6 +59,12 @@ static int unauthorized(lp_req *req, const char *msg)
     return LP_EAUTH;
 }
 
+static int disabled(lp_req *req)
+{
+    lp_reply_error(req, 403, "forbidden", NULL, "this account is disabled; ask an admin");
+    return LP_EPERM;
+}
+
 /* Extracts the key from "Basic base64(key:)" into out. */
 static int basic_key(const char *b64, char *out, size_t n)
 {
@@ -92,12 +98,14 @@ int lp_api_authenticate(lp_req *req)
         }
         rc = lp_key_resolve(req->db, key, &u);
         if (rc == LP_EAUTH) return unauthorized(req, "the API key is not valid or was revoked");
+        if (rc == LP_EPERM) return disabled(req);
         if (rc < 0) return lp_reply_rc(req, rc, "key"), rc;
     } else {
         const char *tok = lp_req_cookie(req, "loupe_session");
         if (!tok) return unauthorized(req, "send an API key (Authorization: Bearer KEY) or log in");
         rc = lp_session_resolve(req->db, tok, &u);
         if (rc == LP_EAUTH) return unauthorized(req, "the session has expired; log in again");
+        if (rc == LP_EPERM) return disabled(req);
         if (rc < 0) return lp_reply_rc(req, rc, "session"), rc;
         /* Cookies ride along on cross-site requests; refuse unsafe ones
          * whose Origin is not this server (SameSite=Strict does the rest). */
@@ -121,13 +129,13 @@ int lp_api_authenticate(lp_req *req)
     return 0;
 }
 
-int lp_api_require(lp_req *req, int64_t project_id, int min_role, int *role)
+static int require(lp_req *req, int64_t project_id, int min_role, int *role, const char *what,
+                   int64_t what_id)
 {
     int r = LP_ROLE_NONE;
     int rc = lp_project_role(req->db, project_id, req->who.user_id, req->who.is_admin, &r);
     if (rc == LP_ENOTFOUND || (rc == 0 && r == LP_ROLE_NONE)) {
-        lp_reply_error(req, 404, "not_found", NULL, "project %lld not found",
-                       (long long)project_id);
+        lp_reply_error(req, 404, "not_found", NULL, "%s %lld not found", what, (long long)what_id);
         return LP_ENOTFOUND;
     }
     if (rc < 0) return lp_reply_rc(req, rc, "project"), rc;
@@ -139,6 +147,17 @@ int lp_api_require(lp_req *req, int64_t project_id, int min_role, int *role)
         return LP_EPERM;
     }
     return 0;
+}
+
+int lp_api_require(lp_req *req, int64_t project_id, int min_role, int *role)
+{
+    return require(req, project_id, min_role, role, "project", project_id);
+}
+
+int lp_api_require_for(lp_req *req, int64_t project_id, int min_role, const char *what,
+                       int64_t what_id)
+{
+    return require(req, project_id, min_role, NULL, what, what_id);
 }
 
 void lp_api_token(int64_t after, char out[32])

@@ -21,6 +21,10 @@ int lp_api_authenticate(lp_req *req);
  * the role is too low, and returns non-zero; *role (if not NULL) receives
  * the caller's role. */
 int lp_api_require(lp_req *req, int64_t project_id, int min_role, int *role);
+/* The same for an object of the project (a task, a batch): the 404 names
+ * the object, so a caller outside the project cannot tell it exists. */
+int lp_api_require_for(lp_req *req, int64_t project_id, int min_role, const char *what,
+                       int64_t what_id);
 
 /* Paging: reads ?limit= (1..max, default dflt) and ?next_token=; answers
  * 400 and returns non-zero on a bad value. */

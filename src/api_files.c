@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,13 @@ int lp_api_file_chunk(lp_req *req, const char *data, size_t n)
 {
     upload *u = req->ctx;
     if (!u) {
+        const char *ct = lp_req_header(req, "Content-Type");
+        if (ct && strncasecmp(ct, "multipart/", 10) == 0) { /* refuse before storing a byte */
+            lp_reply_error(
+                req, 415, "unsupported_media_type", "Content-Type",
+                "send the raw bytes with the file's own Content-Type, not a multipart form");
+            return 1;
+        }
         u = lp_calloc(1, sizeof *u);
         u->fd = -1;
         req->ctx = u;
@@ -103,10 +111,6 @@ int lp_api_file_upload(lp_req *req)
                               "send the file's bytes as the body (curl --data-binary @FILE)");
     const char *ctype = lp_req_header(req, "Content-Type");
     if (!ctype || !*ctype) ctype = "application/octet-stream";
-    if (strncasecmp(ctype, "multipart/", 10) == 0)
-        return lp_reply_error(
-            req, 415, "unsupported_media_type", "Content-Type",
-            "send the raw bytes with the file's own Content-Type, not a multipart form");
     const char *name = lp_req_arg(req, "filename");
     if (!name) name = "";
     if (strlen(name) > 255)
@@ -133,7 +137,19 @@ int lp_api_file_upload(lp_req *req)
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
         "sissii", sha, (int64_t)u->size, ctype, name, req->who.user_id, lp_now_ms());
     if (rc < 0) return lp_reply_rc(req, rc, "file");
-    return lp_reply_json(req, 201, file_json(sha, (int64_t)u->size, ctype, name));
+    /* The same bytes uploaded before keep their first record: answer with
+     * what is stored, and 200 rather than 201. */
+    int created = lp_db_changes(req->db) > 0;
+    lp_stmt *st;
+    rc = lp_db_prepare(req->db, "SELECT content_type, filename FROM files WHERE sha256 = ?", &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "file");
+    lp_stmt_bind_text(st, 1, sha);
+    json_t *out = NULL;
+    if (lp_stmt_step(st) == LP_DB_ROW)
+        out = file_json(sha, (int64_t)u->size, lp_stmt_text(st, 0), lp_stmt_text(st, 1));
+    lp_stmt_done(st);
+    if (!out) return lp_reply_rc(req, LP_EDB, "file");
+    return lp_reply_json(req, created ? 201 : 200, out);
 }
 
 int lp_api_file_get(lp_req *req)
@@ -152,6 +168,14 @@ int lp_api_file_get(lp_req *req)
     lp_stmt_done(st);
     if (size < 0 || strlen(sha) != 64 || strchr(sha, '/') || strchr(sha, '.'))
         return lp_reply_error(req, 404, "not_found", NULL, "no file %s", sha);
+    char etag[70];
+    snprintf(etag, sizeof etag, "\"%s\"", sha);
+    const char *inm = lp_req_header(req, "If-None-Match");
+    if (inm && (strstr(inm, sha) || !strcmp(inm, "*"))) { /* content-addressed: never changes */
+        lp_reply_empty(req, 304);
+        lp_reply_header(req, "ETag", etag);
+        return 0;
+    }
     char path[600];
     snprintf(path, sizeof path, "%s/%.2s/%.2s/%s", req->srv->files_dir, sha, sha + 2, sha);
     int fd = open(path, O_RDONLY);
@@ -163,8 +187,6 @@ int lp_api_file_get(lp_req *req)
     lp_reply_fd(req, 200, ctype, fd, (uint64_t)size);
     lp_reply_header(req, "Content-Security-Policy", "sandbox; default-src 'none'");
     lp_reply_header(req, "Cache-Control", "private, max-age=31536000, immutable");
-    char etag[70];
-    snprintf(etag, sizeof etag, "\"%s\"", sha);
     lp_reply_header(req, "ETag", etag);
     return 0;
 }

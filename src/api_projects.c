@@ -128,6 +128,11 @@ int lp_api_batches_list(lp_req *req)
     int64_t after;
     if (lp_api_page(req, 100, 1000, &limit, &after)) return 0;
     const char *status = lp_req_arg(req, "status");
+    if (status && strcmp(status, "staging") && strcmp(status, "in_progress") &&
+        strcmp(status, "completed"))
+        return lp_reply_error(
+            req, 400, "invalid_request", "status",
+            "status: \"%s\" is not a batch status (staging, in_progress, completed)", status);
     lp_stmt *st;
     int rc = lp_db_prepare(
         req->db,
@@ -150,8 +155,10 @@ static int batch_for(lp_req *req, int min_role, int64_t *id, json_t **out)
     int64_t pid;
     if (lp_req_id(req, 0, id)) return LP_ENOTFOUND;
     int rc = lp_batch_json(req->db, *id, &pid, out);
-    if (rc < 0) return lp_reply_rc(req, rc, "batch"), rc;
-    if (lp_api_require(req, pid, min_role, NULL)) {
+    if (rc < 0)
+        return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "batch %lld", (long long)*id)),
+               rc;
+    if (lp_api_require_for(req, pid, min_role, "batch", *id)) {
         json_decref(*out);
         return LP_EPERM;
     }

@@ -93,7 +93,7 @@ static void row_error(bulk *b, size_t index, const lp_verr *e)
 {
     json_t *o = json_pack("{s:I, s:s, s:{s:s, s:s}}", "index", (json_int_t)index, "status",
                           "invalid", "error", "field", e->field, "message", e->message);
-    char *s = json_dumps(o, JSON_COMPACT);
+    char *s = json_dumps(o, LP_JSON_DUMP);
     lp_buf_printf(&b->out, "%s%s", b->out.len > 1 ? "," : "", s);
     free(s);
     json_decref(o);
@@ -143,13 +143,13 @@ int lp_api_tasks_bulk(lp_req *req)
 {
     int64_t pid;
     lp_project *p;
-    if (lp_req_id(req, 0, &pid) || managed_project(req, pid, &p)) return 0;
+    if (lp_req_id(req, 0, &pid) || lp_req_json_type(req) || managed_project(req, pid, &p)) return 0;
     lp_verr e;
     int rc =
         lp_json_split(req->body.data ? req->body.data : "", req->body.len, frame_only, NULL, &e);
     if (rc < 0) {
         lp_project_free(p);
-        return lp_reply_verr(req, 400, &e);
+        return lp_reply_error(req, 400, "invalid_json", e.field, "%s: %s", e.field, e.message);
     }
     bulk b = {.req = req};
     lp_task_writer_init(&b.w, req->db, p);
@@ -173,17 +173,18 @@ int lp_api_tasks_bulk(lp_req *req)
     return lp_reply_buf(req, 200, "application/json", &body);
 }
 
-static int time_arg(lp_req *req, const char *name, int64_t *out)
+/* Reads the RFC 3339 time filters into f; answers 400 on a bad one. */
+static int time_args(lp_req *req, lp_task_filter *f)
 {
-    const char *v = lp_req_arg(req, name);
-    *out = 0;
-    if (!v) return 0;
-    if (lp_time_parse(v, out) < 0) {
-        lp_reply_error(req, 400, "invalid_request", name,
-                       "%s: \"%s\" is not an RFC 3339 time "
-                       "(2026-01-31T12:00:00Z)",
-                       name, v);
-        return LP_EINVAL;
+    for (int k = 0; k < LP_TIME_FILTERS; k++) {
+        const char *name = lp_time_filter_names[k], *v = lp_req_arg(req, name);
+        if (!v) continue;
+        if (lp_time_parse(v, &f->time[k]) < 0) {
+            lp_reply_error(req, 400, "invalid_request", name,
+                           "%s: \"%s\" is not an RFC 3339 time (2026-01-31T12:00:00Z)", name, v);
+            return LP_EINVAL;
+        }
+        f->time_set |= 1u << k;
     }
     return 0;
 }
@@ -214,12 +215,7 @@ int lp_api_tasks_list(lp_req *req)
                               f.status);
     f.unique_id = lp_req_arg(req, "unique_id");
     f.tag = lp_req_arg(req, "tag");
-    if (time_arg(req, "created_after", &f.created_after) ||
-        time_arg(req, "created_before", &f.created_before) ||
-        time_arg(req, "updated_after", &f.updated_after) ||
-        time_arg(req, "updated_before", &f.updated_before) ||
-        lp_api_page(req, 100, 1000, &f.limit, &f.after_id))
-        return 0;
+    if (time_args(req, &f) || lp_api_page(req, 100, 1000, &f.limit, &f.after_id)) return 0;
     json_t *items = json_array();
     int64_t next = 0;
     int rc = lp_task_list(req->db, &f, items, &next);
@@ -237,8 +233,9 @@ static int task_for(lp_req *req, int min_role, int64_t *id, json_t **out)
     if (lp_req_id(req, 0, id)) return LP_ENOTFOUND;
     json_t *t;
     int rc = lp_task_get(req->db, *id, &pid, &t);
-    if (rc < 0) return lp_reply_rc(req, rc, "task"), rc;
-    if (lp_api_require(req, pid, min_role, NULL)) {
+    if (rc < 0)
+        return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "task %lld", (long long)*id)), rc;
+    if (lp_api_require_for(req, pid, min_role, "task", *id)) {
         json_decref(t);
         return LP_EPERM;
     }

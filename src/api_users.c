@@ -1,4 +1,5 @@
 /* api_users.c -- login sessions, users, API keys and project members. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -16,23 +17,33 @@ static json_t *user_json(const lp_user *u)
                      u->disabled, "created_at", lp_json_time(u->created_at));
 }
 
-/* The login throttle: at most LOGIN_MAX_FAILS failures per email in
- * LOGIN_WINDOW_MS; a table of recent failures, oldest slot reused. */
+/* The login throttle: at most LOGIN_MAX_FAILS failures per email (compared
+ * in lower case, as the user lookup does) in LOGIN_WINDOW_MS.  Expired
+ * entries are reused first; only when every slot holds a live entry is the
+ * oldest one given up. */
 static struct login_fail *fail_slot(lp_server *s, const char *email, int create)
 {
-    struct login_fail *oldest = &s->login_fails[0];
+    char key[256];
+    size_t k = 0;
+    for (; email[k] && k + 1 < sizeof key; k++) key[k] = (char)tolower((unsigned char)email[k]);
+    key[k] = '\0';
+    struct login_fail *spare = NULL;
     int64_t now = lp_now_ms();
     for (size_t i = 0; i < LP_ARRAY_LEN(s->login_fails); i++) {
         struct login_fail *f = &s->login_fails[i];
         if (f->count && now - f->first_ms > LOGIN_WINDOW_MS) f->count = 0;
-        if (f->count && strncmp(f->email, email, sizeof f->email - 1) == 0) return f;
-        if (!f->count || f->first_ms < oldest->first_ms) oldest = f;
+        if (f->count && strcmp(f->email, key) == 0) return f;
+        if (!f->count) {
+            if (!spare || spare->count) spare = f; /* a free slot beats any live one */
+        } else if (!spare || (spare->count && f->first_ms < spare->first_ms)) {
+            spare = f; /* else the oldest live one */
+        }
     }
     if (!create) return NULL;
-    snprintf(oldest->email, sizeof oldest->email, "%s", email);
-    oldest->first_ms = now;
-    oldest->count = 0;
-    return oldest;
+    snprintf(spare->email, sizeof spare->email, "%s", key);
+    spare->first_ms = now;
+    spare->count = 0;
+    return spare;
 }
 
 int lp_api_session_create(lp_req *req)
@@ -59,18 +70,8 @@ int lp_api_session_create(lp_req *req)
         return 0;
     }
     lp_user u;
-    char hash[256] = "";
     int rc = lp_user_by_email(req->db, email, &u);
-    if (rc == 0) {
-        lp_stmt *st;
-        if (lp_db_prepare(req->db, "SELECT password_hash FROM users WHERE id = ?", &st) == 0) {
-            lp_stmt_bind_int64(st, 1, u.id);
-            if (lp_stmt_step(st) == LP_DB_ROW)
-                snprintf(hash, sizeof hash, "%s", lp_stmt_text(st, 0));
-            lp_stmt_done(st);
-        }
-    }
-    int ok = rc == 0 && !u.disabled && lp_password_verify(hash, password) == 0;
+    int ok = rc == 0 && !u.disabled && lp_user_check_password(req->db, u.id, password) == 0;
     if (!ok) {
         pthread_mutex_lock(&s->login_mu);
         fail_slot(s, email, 1)->count++;
@@ -192,24 +193,36 @@ int lp_api_user_update(lp_req *req)
     if (target_user(req, &u)) return 0;
     json_t *b;
     if (lp_req_json(req, 1, &b)) return 0;
-    static const char *const keys[] = {"name", "role", "password", "disabled", NULL};
+    static const char *const keys[] = {"name",     "role", "password", "current_password",
+                                       "disabled", NULL};
     lp_verr e;
-    const char *name = NULL, *role = NULL, *password = NULL;
+    const char *name = NULL, *role = NULL, *password = NULL, *current = NULL;
     int disabled = -1, rc = 0;
+    unsigned status = 422;
+    int self = u.id == req->who.user_id;
     if (lp_v_only_keys(b, "", keys, &e) || lp_v_string(b, "name", "", 0, 0, 200, &name, &e) ||
         lp_v_string(b, "role", "", 0, 1, 16, &role, &e) ||
         lp_v_string(b, "password", "", 0, 8, 1024, &password, &e) ||
-        lp_v_bool(b, "disabled", "", 0, &disabled, &e))
+        lp_v_string(b, "current_password", "", 0, 1, 1024, &current, &e) ||
+        lp_v_bool(b, "disabled", "", 0, &disabled, &e)) {
         rc = LP_EINVAL;
-    else if (role && strcmp(role, "admin") && strcmp(role, "member"))
+    } else if (role && strcmp(role, "admin") && strcmp(role, "member")) {
         rc = lp_verr_set(&e, "role", "\"%s\" is not a role (admin or member)", role);
-    else if ((role || disabled >= 0) && !req->who.is_admin)
+    } else if ((role || disabled >= 0) && !req->who.is_admin) {
         rc = lp_verr_set(&e, role ? "role" : "disabled", "only admins may change this");
-    else if (u.id == req->who.user_id && ((role && strcmp(role, "admin")) || disabled == 1))
+        status = 403;
+    } else if (self && ((role && strcmp(role, "admin")) || disabled == 1)) {
         rc = lp_verr_set(&e, role ? "role" : "disabled", "you cannot demote or disable yourself");
+    } else if (self && password &&
+               (!current || lp_user_check_password(req->db, u.id, current) != 0)) {
+        /* A stolen session must not be enough to take the account over. */
+        rc = lp_verr_set(&e, "current_password",
+                         current ? "is not your password" : "is required to change your password");
+        status = current ? 403 : 422;
+    }
     if (rc < 0) {
         json_decref(b);
-        return lp_reply_verr(req, strstr(e.message, "only admins") ? 403 : 422, &e);
+        return lp_reply_verr(req, status, &e);
     }
     rc = lp_db_begin(req->db, LP_TX_WRITE);
     if (rc == 0 && name)
@@ -326,6 +339,10 @@ int lp_api_member_put(lp_req *req)
     if (rc == LP_ENOTFOUND)
         return lp_reply_error(req, 404, "not_found", NULL, "user %lld not found", (long long)uid);
     if (rc == 0) rc = lp_member_set(req->db, pid, uid, r);
+    if (rc == LP_ECONFLICT)
+        return lp_reply_error(
+            req, 409, "conflict", "role",
+            "this is the project's last manager: make someone else manager first");
     if (rc < 0) return lp_reply_rc(req, rc, "member");
     return lp_reply_json(req, 200,
                          json_pack("{s:I, s:I, s:s, s:s}", "project_id", (json_int_t)pid, "user_id",
@@ -338,6 +355,10 @@ int lp_api_member_delete(lp_req *req)
     if (lp_req_id(req, 0, &pid) || lp_req_id(req, 1, &uid)) return 0;
     if (lp_api_require(req, pid, LP_ROLE_MANAGER, NULL)) return 0;
     int rc = lp_member_remove(req->db, pid, uid);
+    if (rc == LP_ECONFLICT)
+        return lp_reply_error(
+            req, 409, "conflict", NULL,
+            "this is the project's last manager: make someone else manager first");
     if (rc < 0) return lp_reply_rc(req, rc, "member");
     return lp_reply_empty(req, 204);
 }

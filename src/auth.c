@@ -201,6 +201,19 @@ int lp_user_set_password(lp_db *db, int64_t id, const char *password)
     return rc;
 }
 
+int lp_user_check_password(lp_db *db, int64_t id, const char *password)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, "SELECT password_hash FROM users WHERE id = ?", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, id);
+    rc = LP_EAUTH;
+    if (lp_stmt_step(st) == LP_DB_ROW && !lp_stmt_is_null(st, 0))
+        rc = lp_password_verify(lp_stmt_text(st, 0), password);
+    lp_stmt_done(st);
+    return rc;
+}
+
 int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKEN_MAX],
                   int64_t *key_id)
 {
@@ -241,7 +254,8 @@ int lp_key_resolve(lp_db *db, const char *key, lp_user *out)
     if (rc < 0) return rc;
     lp_stmt_bind_text(st, 1, hash);
     rc = one_user(st, out);
-    if (rc == LP_ENOTFOUND || (rc == 0 && out->disabled)) return LP_EAUTH;
+    if (rc == LP_ENOTFOUND) return LP_EAUTH;
+    if (rc == 0 && out->disabled) return LP_EPERM;
     return rc;
 }
 
@@ -287,7 +301,8 @@ int lp_session_resolve(lp_db *db, const char *token, lp_user *out)
     lp_stmt_bind_text(st, 1, hash);
     lp_stmt_bind_int64(st, 2, lp_now_ms());
     rc = one_user(st, out);
-    if (rc == LP_ENOTFOUND || (rc == 0 && out->disabled)) return LP_EAUTH;
+    if (rc == LP_ENOTFOUND) return LP_EAUTH;
+    if (rc == 0 && out->disabled) return LP_EPERM;
     return rc;
 }
 
@@ -320,22 +335,54 @@ int lp_project_role(lp_db *db, int64_t project_id, int64_t user_id, int is_admin
     return rc;
 }
 
+/* Whether the change leaves the project without a manager: user_id is a
+ * manager now and no other member is. */
+static int last_manager(lp_db *db, int64_t project_id, int64_t user_id)
+{
+    int64_t others = 0, is_manager = 0;
+    lp_db_int64(db, &is_manager,
+                "SELECT COUNT(*) FROM project_members WHERE project_id = ? AND user_id = ? "
+                "AND role = 'manager'",
+                "ii", project_id, user_id);
+    lp_db_int64(db, &others,
+                "SELECT COUNT(*) FROM project_members WHERE project_id = ? AND user_id <> ? "
+                "AND role = 'manager'",
+                "ii", project_id, user_id);
+    return is_manager && !others;
+}
+
 int lp_member_set(lp_db *db, int64_t project_id, int64_t user_id, int role)
 {
-    int rc =
-        lp_db_run(db, "UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?",
-                  "sii", lp_role_name(role), project_id, user_id);
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    if (role != LP_ROLE_MANAGER && last_manager(db, project_id, user_id)) rc = LP_ECONFLICT;
+    if (rc == 0)
+        rc = lp_db_run(db,
+                       "UPDATE project_members SET role = ? WHERE project_id = ? AND user_id = ?",
+                       "sii", lp_role_name(role), project_id, user_id);
     if (rc == 0 && lp_db_changes(db) == 0)
         rc = lp_db_run(db,
                        "INSERT INTO project_members (project_id, user_id, role) VALUES (?, ?, ?)",
                        "iis", project_id, user_id, lp_role_name(role));
-    return rc;
+    if (rc < 0) {
+        lp_db_rollback(db);
+        return rc;
+    }
+    return lp_db_commit(db);
 }
 
 int lp_member_remove(lp_db *db, int64_t project_id, int64_t user_id)
 {
-    int rc = lp_db_run(db, "DELETE FROM project_members WHERE project_id = ? AND user_id = ?", "ii",
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    if (last_manager(db, project_id, user_id)) rc = LP_ECONFLICT;
+    if (rc == 0)
+        rc = lp_db_run(db, "DELETE FROM project_members WHERE project_id = ? AND user_id = ?", "ii",
                        project_id, user_id);
     if (rc == 0 && lp_db_changes(db) == 0) rc = LP_ENOTFOUND;
-    return rc;
+    if (rc < 0) {
+        lp_db_rollback(db);
+        return rc;
+    }
+    return lp_db_commit(db);
 }

@@ -56,12 +56,14 @@ int lp_user_create(lp_db *db, const char *email, const char *name, int is_admin,
 int lp_user_get(lp_db *db, int64_t id, lp_user *out);
 int lp_user_by_email(lp_db *db, const char *email, lp_user *out);
 int lp_user_set_password(lp_db *db, int64_t id, const char *password);
+/* 0 if password is the user's; LP_EAUTH if not (or the user has none). */
+int lp_user_check_password(lp_db *db, int64_t id, const char *password);
 
 /* API keys.  key receives the plain key (shown once). */
 int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKEN_MAX],
                   int64_t *key_id);
-/* Resolves a plain key to its enabled user; LP_EAUTH if unknown, revoked
- * or the user is disabled. */
+/* Resolves a plain key to its user; LP_EAUTH if unknown or revoked,
+ * LP_EPERM if the user is disabled. */
 int lp_key_resolve(lp_db *db, const char *key, lp_user *out);
 int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id);
 
@@ -74,6 +76,7 @@ int lp_session_delete(lp_db *db, const char *token);
 /* The caller's role in a project: LP_ROLE_MANAGER for admins of an existing
  * project; LP_ENOTFOUND if the project does not exist. */
 int lp_project_role(lp_db *db, int64_t project_id, int64_t user_id, int is_admin, int *role);
+/* Both refuse with LP_ECONFLICT to leave a project without a manager. */
 int lp_member_set(lp_db *db, int64_t project_id, int64_t user_id, int role);
 int lp_member_remove(lp_db *db, int64_t project_id, int64_t user_id);
 

@@ -54,11 +54,13 @@ int lp_req_id(lp_req *req, int i, int64_t *out)
     return 0;
 }
 
-/* Rejects documents nested deeper than LP_JSON_MAX_DEPTH before jansson
- * sees them (jansson's own limit is 2048 and recursion is costly). */
-static int depth_ok(const char *s, size_t n)
+/* Scans s for brackets outside strings: *deepest receives the deepest
+ * nesting; returns whether s closes every bracket and string it opens.
+ * Used to reject documents nested deeper than LP_JSON_MAX_DEPTH before
+ * jansson recurses into them, and to spot a cut-short NDJSON line. */
+static int scan(const char *s, size_t n, int *deepest)
 {
-    int depth = 0, in_str = 0;
+    int depth = 0, in_str = 0, max = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (in_str) {
@@ -69,18 +71,21 @@ static int depth_ok(const char *s, size_t n)
         } else if (c == '"') {
             in_str = 1;
         } else if (c == '[' || c == '{') {
-            if (++depth > LP_JSON_MAX_DEPTH) return 0;
+            if (++depth > max) max = depth;
         } else if (c == ']' || c == '}') {
             depth--;
         }
     }
-    return 1;
+    if (deepest) *deepest = max;
+    return depth <= 0 && !in_str;
 }
 
 int lp_json_parse(const char *s, size_t n, const char *field, json_t **out, lp_verr *e)
 {
     *out = NULL;
-    if (!depth_ok(s, n))
+    int deepest;
+    scan(s, n, &deepest);
+    if (deepest > LP_JSON_MAX_DEPTH)
         return lp_verr_set(e, field, "JSON is nested deeper than %d levels", LP_JSON_MAX_DEPTH);
     json_error_t err;
     json_t *v = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
@@ -129,7 +134,17 @@ int lp_json_split(const char *s, size_t n, lp_json_each_fn fn, void *arg, lp_ver
     size_t i = skip_ws(s, 0, n), index = 0;
     if (i == n) return lp_verr_set(e, "body", "is empty: send a JSON array or NDJSON lines");
     if (s[i] != '[') {
-        /* NDJSON: one value a line; blank lines are skipped. */
+        /* NDJSON: one value a line; blank lines are skipped.  A last line
+         * that stops inside a string or a bracket means the upload was cut
+         * short: refuse the body before any row is used. */
+        size_t end = n;
+        while (end > i && strchr(" \t\r\n", s[end - 1])) end--;
+        const char *nl = end > i ? memrchr(s + i, '\n', end - i) : NULL;
+        size_t last = nl ? (size_t)(nl - s) + 1 : i;
+        if (!scan(s + last, end - last, NULL))
+            return lp_verr_set(e, "body",
+                               "the last line ends in the middle of a value (was the "
+                               "upload cut short?)");
         while (i < n) {
             const char *nl = memchr(s + i, '\n', n - i);
             size_t end = nl ? (size_t)(nl - s) : n;
@@ -168,28 +183,38 @@ int lp_json_split(const char *s, size_t n, lp_json_each_fn fn, void *arg, lp_ver
     }
 }
 
+int lp_req_json_type(lp_req *req)
+{
+    /* curl -d sends application/x-www-form-urlencoded; a JSON body under
+     * that label is still JSON.  Forms and other media are refused. */
+    static const char *const ok_types[] = {"application/json",
+                                           "text/plain",
+                                           "application/x-ndjson",
+                                           "application/jsonl",
+                                           "application/x-www-form-urlencoded",
+                                           NULL};
+    const char *ct = lp_req_header(req, "Content-Type");
+    int ok = !ct || !*ct;
+    for (const char *const *t = ok_types; *t && !ok; t++) ok = strncasecmp(ct, *t, strlen(*t)) == 0;
+    if (ok) return 0;
+    lp_reply_error(req, 415, "unsupported_media_type", "Content-Type",
+                   "send the body as application/json, not %s", ct);
+    return LP_EINVAL;
+}
+
 int lp_req_json(lp_req *req, int want_object, json_t **out)
 {
     *out = NULL;
-    const char *ct = lp_req_header(req, "Content-Type");
-    /* curl -d sends application/x-www-form-urlencoded; a JSON body under
-     * that label is still JSON.  Forms and other media are refused. */
-    static const char *const ok_types[] = {"application/json", "text/plain", "application/x-ndjson",
-                                           "application/x-www-form-urlencoded", NULL};
-    int ok = !ct;
-    for (const char *const *t = ok_types; *t && !ok; t++) ok = strncasecmp(ct, *t, strlen(*t)) == 0;
-    if (!ok) {
-        lp_reply_error(req, 415, "unsupported_media_type", "Content-Type",
-                       "send the body as application/json, not %s", ct);
-        return LP_EINVAL;
-    }
+    if (lp_req_json_type(req)) return LP_EINVAL;
     lp_verr e;
     if (req->body.len == 0) {
         lp_reply_error(req, 400, "invalid_json", "body", "a JSON body is required");
         return LP_EINVAL;
     }
-    if (lp_json_parse(req->body.data, req->body.len, "body", out, &e) < 0)
-        return lp_reply_verr(req, 400, &e), LP_EINVAL;
+    if (lp_json_parse(req->body.data, req->body.len, "body", out, &e) < 0) {
+        lp_reply_error(req, 400, "invalid_json", e.field, "%s: %s", e.field, e.message);
+        return LP_EINVAL;
+    }
     if (want_object && !json_is_object(*out)) {
         json_decref(*out);
         *out = NULL;
@@ -205,18 +230,19 @@ static void set_reply(lp_req *req, unsigned status, struct MHD_Response *r, cons
     req->status = status;
     req->resp = r;
     if (ctype) MHD_add_response_header(r, "Content-Type", ctype);
+    if (ctype && strncmp(ctype, "application/json", 16) == 0)
+        MHD_add_response_header(r, "Cache-Control", "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 }
 
 int lp_reply_json(lp_req *req, unsigned status, json_t *body)
 {
-    char *s = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s = json_dumps(body, LP_JSON_DUMP);
     json_decref(body);
     size_t n = strlen(s);
     s[n] = '\0';
     struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
     set_reply(req, status, r, "application/json");
-    MHD_add_response_header(r, "Cache-Control", "no-store");
     return 0;
 }
 
@@ -267,8 +293,11 @@ int lp_reply_error(lp_req *req, unsigned status, const char *code, const char *f
 
 int lp_reply_verr(lp_req *req, unsigned status, const lp_verr *e)
 {
-    return lp_reply_error(req, status, status == 422 ? "invalid_value" : "invalid_request",
-                          e->field, "%s%s%s", e->field, e->field[0] ? ": " : "", e->message);
+    const char *code = status == 422   ? "invalid_value"
+                       : status == 403 ? "forbidden"
+                                       : "invalid_request";
+    return lp_reply_error(req, status, code, e->field, "%s%s%s", e->field, e->field[0] ? ": " : "",
+                          e->message);
 }
 
 int lp_reply_rc(lp_req *req, int rc, const char *what)
@@ -322,7 +351,7 @@ static int match(lp_req *req, const char *pattern, const char *path)
 /* Picks the route; answers 404/405 when none fits. */
 static void route(lp_http *h, lp_req *req)
 {
-    int path_matched = 0;
+    char allow[64] = "";
     for (size_t i = 0; i < h->cfg.nroutes; i++) {
         const lp_route *r = &h->cfg.routes[i];
         if (!match(req, r->pattern, req->path)) continue;
@@ -332,14 +361,17 @@ static void route(lp_http *h, lp_req *req)
             req->route_index = (int)i;
             return;
         }
-        path_matched = 1;
+        size_t n = strlen(allow);
+        snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", r->method);
     }
     req->route_index = -1;
-    if (path_matched)
-        lp_reply_error(req, 405, "method_not_allowed", NULL, "%s is not allowed on %s", req->method,
-                       req->path);
-    else
+    if (allow[0]) {
+        lp_reply_error(req, 405, "method_not_allowed", NULL, "%s is not allowed on %s (use %s)",
+                       req->method, req->path, allow);
+        lp_reply_header(req, "Allow", allow);
+    } else {
         lp_reply_error(req, 404, "not_found", NULL, "no such resource: %s", req->path);
+    }
 }
 
 static void req_free(lp_req *req)

@@ -84,6 +84,10 @@ const char *lp_req_cookie(lp_req *req, const char *name);
  * LP_ENOTFOUND. */
 int lp_req_id(lp_req *req, int i, int64_t *out);
 
+/* Checks that the body is labelled as JSON (or NDJSON, or not labelled);
+ * answers 415 and returns LP_EINVAL otherwise. */
+int lp_req_json_type(lp_req *req);
+
 /* Parses the request body as a JSON value (object if want_object).  On
  * failure it has already answered 400/415 and returns LP_EINVAL; the caller
  * just returns.  The caller owns *out. */

@@ -170,7 +170,7 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
 
 static char *dump(const json_t *v)
 {
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    return json_dumps(v, LP_JSON_DUMP);
 }
 
 int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id, lp_verr *e)

@@ -20,10 +20,10 @@ struct lp_server {
     char *files_dir;          /* DATA_DIR/files */
     pthread_mutex_t login_mu; /* guards the login throttle */
     struct login_fail {
-        char email[64];
+        char email[256]; /* lower-case, as users.email */
         int64_t first_ms;
         int count;
-    } login_fails[256];
+    } login_fails[1024];
 };
 
 /* Opens the database, applies migrations, optionally seeds the demo

@@ -89,6 +89,7 @@ static int check_batch(lp_task_writer *w, const json_t *task, int64_t *batch_id,
     if (lp_v_int(task, "batch_id", "", 0, 1, INT64_MAX, &bid, e) ||
         lp_v_string(task, "batch", "", 0, 1, 200, &bname, e))
         return LP_EINVAL;
+    if (bid && bname) return lp_verr_set(e, "batch", "give batch_id or batch, not both");
     *batch_id = 0;
     if (!bid && !bname) return 0;
     if (bid && bid == w->last_batch && !bname) {
@@ -201,6 +202,8 @@ static int norm_tags(const json_t *tags, const char *path, json_t **out, lp_verr
         lp_path_index(f, sizeof f, path, i);
         if (!json_is_string(t) || json_string_length(t) == 0 || json_string_length(t) > 64)
             return lp_verr_set(e, f, "must be a string of 1 to 64 characters");
+        if (strchr(json_string_value(t), '/')) /* it must fit in a URL path segment */
+            return lp_verr_set(e, f, "\"%s\": a tag cannot contain /", json_string_value(t));
         const char *s = json_string_value(t);
         size_t k = 0;
         while (k < n && strcmp(v[k], s) < 0) k++;
@@ -264,7 +267,7 @@ static int check_task(const lp_project *p, const json_t *task, json_t **tags, lp
 static char *dump_or(const json_t *v, const char *dflt)
 {
     if (!v || json_is_null(v)) return dflt ? lp_strdup(dflt) : NULL;
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    return json_dumps(v, LP_JSON_DUMP);
 }
 
 int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
@@ -273,13 +276,27 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
     int64_t batch_id = 0;
     *id = 0;
     int rc = check_task(w->project, task, &tags, e);
+    json_t *pid = json_object_get(task, "project_id");
+    if (rc == 0 && pid && !(json_is_integer(pid) && json_integer_value(pid) == w->project->id))
+        rc = lp_verr_set(e, "project_id",
+                         "this task names another project than %lld, the one it is sent to",
+                         (long long)w->project->id);
     if (rc == 0) rc = check_batch(w, task, &batch_id, e);
     if (rc == 0) rc = check_attachments(w->db, task, e);
+    const char *unique_id = json_string_value(json_object_get(task, "unique_id"));
+    if (rc == LP_EINVAL && unique_id &&
+        lp_db_int64(w->db, id, "SELECT id FROM tasks WHERE project_id = ? AND unique_id = ?", "is",
+                    w->project->id, unique_id) == 0) {
+        /* A retry of a task that exists is a duplicate, even if it would
+         * no longer pass (its batch was finalized since, say). */
+        lp_verr_set(e, "unique_id", "a task with unique_id \"%s\" already exists (id %lld)",
+                    unique_id, (long long)*id);
+        rc = LP_EEXISTS;
+    }
     if (rc < 0) {
         json_decref(tags);
         return rc;
     }
-    const char *unique_id = json_string_value(json_object_get(task, "unique_id"));
     char *att = dump_or(json_object_get(task, "attachments"), "[]");
     char *data = dump_or(json_object_get(task, "data"), "{}");
     char *md = dump_or(json_object_get(task, "metadata"), "{}");
@@ -402,6 +419,11 @@ int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out)
     return rc;
 }
 
+const char *const lp_time_filter_names[LP_TIME_FILTERS] = {"created_after", "created_before",
+                                                           "updated_after", "updated_before"};
+static const char *const time_sql[LP_TIME_FILTERS] = {
+    " AND created_at >= ?", " AND created_at < ?", " AND updated_at >= ?", " AND updated_at < ?"};
+
 int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_after)
 {
     /* The SQL is assembled from a fixed set of clauses, so there are few
@@ -419,10 +441,8 @@ int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_
     if (f->batch_id) lp_buf_puts(&sql, " AND batch_id = ?");
     if (f->status) lp_buf_puts(&sql, " AND status = ?");
     if (f->unique_id) lp_buf_puts(&sql, " AND unique_id = ?");
-    if (f->created_after) lp_buf_puts(&sql, " AND created_at >= ?");
-    if (f->created_before) lp_buf_puts(&sql, " AND created_at < ?");
-    if (f->updated_after) lp_buf_puts(&sql, " AND updated_at >= ?");
-    if (f->updated_before) lp_buf_puts(&sql, " AND updated_at < ?");
+    for (int k = 0; k < LP_TIME_FILTERS; k++)
+        if (f->time_set & (1u << k)) lp_buf_puts(&sql, time_sql[k]);
     lp_buf_puts(&sql, " ORDER BY id LIMIT ?");
     lp_stmt *st;
     int rc = lp_db_prepare(db, sql.data, &st);
@@ -441,10 +461,8 @@ int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_
     if (f->batch_id) lp_stmt_bind_int64(st, i++, f->batch_id);
     if (f->status) lp_stmt_bind_text(st, i++, f->status);
     if (f->unique_id) lp_stmt_bind_text(st, i++, f->unique_id);
-    if (f->created_after) lp_stmt_bind_int64(st, i++, f->created_after);
-    if (f->created_before) lp_stmt_bind_int64(st, i++, f->created_before);
-    if (f->updated_after) lp_stmt_bind_int64(st, i++, f->updated_after);
-    if (f->updated_before) lp_stmt_bind_int64(st, i++, f->updated_before);
+    for (int k = 0; k < LP_TIME_FILTERS; k++)
+        if (f->time_set & (1u << k)) lp_stmt_bind_int64(st, i++, f->time[k]);
     lp_stmt_bind_int64(st, i++, f->limit + 1);
     int n = 0;
     int64_t last = 0;
@@ -500,7 +518,7 @@ int lp_task_set_status(lp_db *db, int64_t id, const char *to, const char *const 
 
 int lp_task_set_metadata(lp_db *db, int64_t id, const json_t *metadata)
 {
-    char *md = json_dumps(metadata, JSON_COMPACT);
+    char *md = json_dumps(metadata, LP_JSON_DUMP);
     int rc = lp_db_run(db, "UPDATE tasks SET metadata = ?, updated_at = ? WHERE id = ?", "sii", md,
                        lp_now_ms(), id);
     free(md);
@@ -548,7 +566,7 @@ int lp_task_tags(lp_db *db, int64_t id, const json_t *tags, int add, lp_verr *e)
     if (rc >= 0 && json_array_size(all) > 50)
         rc = lp_verr_set(e, "tags", "a task has at most 50 tags");
     if (rc >= 0) {
-        char *s = json_dumps(all, JSON_COMPACT);
+        char *s = json_dumps(all, LP_JSON_DUMP);
         rc = lp_db_run(db, "UPDATE tasks SET tags = ?, updated_at = ? WHERE id = ?", "sii", s,
                        lp_now_ms(), id);
         free(s);

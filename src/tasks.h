@@ -47,14 +47,19 @@ int lp_task_writer_flush(lp_task_writer *w);
  * project (for permission checks). */
 int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out);
 
+/* Time bounds of a task list; their query names are lp_time_filter_names. */
+enum { LP_CREATED_AFTER, LP_CREATED_BEFORE, LP_UPDATED_AFTER, LP_UPDATED_BEFORE, LP_TIME_FILTERS };
+extern const char *const lp_time_filter_names[LP_TIME_FILTERS];
+
 typedef struct lp_task_filter {
     int64_t project_id; /* required */
     int64_t batch_id;   /* 0: any */
     const char *status; /* NULL: any */
     const char *unique_id;
     const char *tag;
-    int64_t created_after, created_before, updated_after, updated_before; /* 0: none */
-    int64_t after_id; /* the cursor: ids greater than this */
+    int64_t time[LP_TIME_FILTERS]; /* bounds in ms, indexed by LP_CREATED_AFTER... */
+    unsigned time_set;             /* bit i set: time[i] applies */
+    int64_t after_id;              /* the cursor: ids greater than this */
     int limit;
 } lp_task_filter;
 

@@ -48,6 +48,10 @@ int lp_v_only_keys(const json_t *obj, const char *path, const char *const *allow
 /* A finite number (jansson integers or reals); 0 if v is one. */
 int lp_json_number(const json_t *v, double *out);
 
+/* How Loupe writes JSON: compact, any value, and reals with 15 significant
+ * digits so that 0.05 comes back as 0.05, not 0.050000000000000003. */
+#define LP_JSON_DUMP (JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
+
 /* ms since the epoch as an RFC 3339 UTC JSON string (new reference). */
 json_t *lp_json_time(int64_t ms);
 

@@ -86,7 +86,22 @@ TEST(auth_keys_are_stored_hashed_and_revocable)
     /* A disabled user's other keys stop working. */
     CHECK_INT(lp_key_create(db, uid, "", key, &kid), 0);
     lp_db_run(db, "UPDATE users SET disabled = 1 WHERE id = ?", "i", uid);
-    CHECK_INT(lp_key_resolve(db, key, &u), LP_EAUTH);
+    CHECK_INT(lp_key_resolve(db, key, &u), LP_EPERM);
+    lp_db_close(db);
+}
+
+TEST(auth_check_password_of_a_user)
+{
+    lp_db *db = auth_db();
+    CHECK(db != NULL);
+    int64_t a, b;
+    CHECK_INT(lp_user_create(db, "p@x.io", "", 0, "hunter22!", &a), 0);
+    CHECK_INT(lp_user_create(db, "nopw@x.io", "", 0, NULL, &b), 0);
+    CHECK_INT(lp_user_check_password(db, a, "hunter22!"), 0);
+    CHECK_INT(lp_user_check_password(db, a, "hunter22"), LP_EAUTH);
+    CHECK_INT(lp_user_check_password(db, b, ""), LP_EAUTH); /* key-only users cannot log in */
+    CHECK_INT(lp_user_set_password(db, b, "now-i-have-one"), 0);
+    CHECK_INT(lp_user_check_password(db, b, "now-i-have-one"), 0);
     lp_db_close(db);
 }
 
@@ -137,6 +152,17 @@ TEST(auth_project_roles)
     CHECK_INT(lp_project_role(db, pid + 99, uid, 1, &role), LP_ENOTFOUND);
     CHECK_INT(lp_member_remove(db, pid, uid), 0);
     CHECK_INT(lp_member_remove(db, pid, uid), LP_ENOTFOUND);
+    /* A project always keeps a manager. */
+    int64_t other;
+    lp_user_create(db, "o@x.io", "", 0, NULL, &other);
+    CHECK_INT(lp_member_set(db, pid, uid, LP_ROLE_MANAGER), 0);
+    CHECK_INT(lp_member_set(db, pid, uid, LP_ROLE_ANNOTATOR), LP_ECONFLICT);
+    CHECK_INT(lp_member_remove(db, pid, uid), LP_ECONFLICT);
+    CHECK_INT(lp_member_set(db, pid, other, LP_ROLE_MANAGER), 0);
+    CHECK_INT(lp_member_set(db, pid, uid, LP_ROLE_ANNOTATOR), 0); /* now someone else is */
+    CHECK_INT(lp_member_remove(db, pid, other), LP_ECONFLICT);
+    lp_project_role(db, pid, uid, 0, &role);
+    CHECK_INT(role, LP_ROLE_ANNOTATOR);
     CHECK_INT(lp_role_parse("manager"), LP_ROLE_MANAGER);
     CHECK_INT(lp_role_parse("owner"), -1);
     CHECK_INT(lp_role_parse(NULL), -1);

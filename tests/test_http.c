@@ -35,12 +35,12 @@ TEST(http_split_ndjson_skips_blank_lines)
 {
     rows r = {0};
     lp_verr e;
-    const char *body = "{\"a\":1}\r\n\n  {\"b\":2}  \n{bad\n";
+    const char *body = "{\"a\":1}\r\n\n  {\"b\":2}  \n{bad}\n";
     CHECK_INT(lp_json_split(body, strlen(body), collect, &r, &e), 0);
     CHECK_INT(r.n, 3);
     CHECK_STR(r.text[0], "{\"a\":1}");
     CHECK_STR(r.text[1], "{\"b\":2}");
-    CHECK_STR(r.text[2], "{bad"); /* reported per row later, not here */
+    CHECK_STR(r.text[2], "{bad}"); /* reported per row later, not here */
 }
 
 TEST(http_split_rejects_broken_framing)
@@ -63,6 +63,22 @@ TEST(http_split_rejects_broken_framing)
     memset(&r, 0, sizeof r);
     CHECK_INT(lp_json_split("[]", 2, collect, &r, &e), 0);
     CHECK_INT(r.n, 0);
+}
+
+TEST(http_split_refuses_a_cut_short_ndjson_body)
+{
+    rows r = {0};
+    lp_verr e;
+    const char *cut = "{\"a\":1}\n{\"b\": [1, 2\n";
+    CHECK_INT(lp_json_split(cut, strlen(cut), collect, &r, &e), LP_EINVAL);
+    CHECK_INT(r.n, 0); /* nothing was handed out before the refusal */
+    CHECK(strstr(e.message, "cut short"));
+    const char *in_string = "{\"a\":1}\n{\"b\": \"unterminated";
+    CHECK_INT(lp_json_split(in_string, strlen(in_string), collect, &r, &e), LP_EINVAL);
+    const char *no_newline = "{\"a\":1}\n{\"b\": 2}"; /* a complete last line needs no newline */
+    memset(&r, 0, sizeof r);
+    CHECK_INT(lp_json_split(no_newline, strlen(no_newline), collect, &r, &e), 0);
+    CHECK_INT(r.n, 2);
 }
 
 TEST(http_json_parse_limits_depth_and_names_position)

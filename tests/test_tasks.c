@@ -125,6 +125,10 @@ TEST(tasks_invalid_input_names_the_field)
     CHECK_STR(e.field, "priority");
     CHECK_INT(add(&f, "{\"tags\": [\"\"]}", &id, &e), LP_EINVAL);
     CHECK_STR(e.field, "tags[0]");
+    CHECK_INT(add(&f, "{\"tags\": [\"ok\", \"a/b\"]}", &id, &e), LP_EINVAL);
+    CHECK_STR(e.field, "tags[1]");
+    CHECK_INT(add(&f, "{\"project_id\": 999}", &id, &e), LP_EINVAL);
+    CHECK_STR(e.field, "project_id");
     CHECK_INT(count(&f, "total"), 0); /* nothing invalid was stored */
     CHECK_INT(add(&f,
                   "{\"expected_response\": {\"labels\": [\"dog\"]}, \"predictions\": "
@@ -170,6 +174,18 @@ TEST(tasks_batches_count_and_close)
     CHECK_INT(add(&f, body, &id, &e), LP_EINVAL);
     CHECK_STR(e.field, "batch_id");
     CHECK(strstr(e.message, "in_progress"));
+    /* A retry of a task that exists is a duplicate even though its batch
+     * has been finalized since. */
+    char again[160];
+    snprintf(again, sizeof again, "{\"batch_id\": %lld, \"unique_id\": \"r1\"}", (long long)bid);
+    lp_db_run(f.db, "UPDATE batches SET status = 'staging' WHERE id = ?", "i", bid);
+    int64_t first;
+    CHECK_INT(add(&f, again, &first, &e), 0);
+    lp_batch_finalize(f.db, bid);
+    CHECK_INT(add(&f, again, &id, &e), LP_EEXISTS);
+    CHECK_INT(id, first);
+    CHECK_INT(add(&f, "{\"batch\": \"week 1\", \"batch_id\": 1}", &id, &e), LP_EINVAL);
+    CHECK_STR(e.field, "batch");
     teardown(&f);
 }
 
