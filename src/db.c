@@ -3,9 +3,11 @@
  * migrations and the connection pool.  See db.h for the contract.
  *
  * Invariant of the cache: a statement is either idle in db->cache (reset,
- * bindings cleared) or checked out by exactly one caller; a second caller
- * asking for the same SQL while the first holds it gets a fresh, uncached
- * statement that lp_stmt_done() finalizes. */
+ * bindings cleared), within LP_STMT_PROBE slots of its hash's home slot, or
+ * checked out by exactly one caller.  A second caller asking for SQL whose
+ * statement is checked out gets a new one; both are kept when they come
+ * back if there is room, else the home slot's statement is finalized.
+ */
 #include "db.h"
 
 #include <pthread.h>
@@ -61,15 +63,13 @@ int lp_db_open(const char *url, lp_db **out, char **errmsg)
     return 0;
 }
 
+static void stmt_free(lp_stmt *st);
+
 void lp_db_close(lp_db *db)
 {
     if (!db) return;
-    for (int i = 0; i < LP_STMT_CACHE; i++) {
-        lp_stmt *st = db->cache[i];
-        if (!st) continue;
-        free((char *)st->sql);
-        db->drv->finalize(st);
-    }
+    for (int i = 0; i < LP_STMT_CACHE; i++)
+        if (db->cache[i]) stmt_free(db->cache[i]);
     db->drv->close(db);
 }
 
@@ -132,17 +132,25 @@ static uint32_t sql_hash(const char *s)
     return h;
 }
 
+/* A statement lives in one of LP_STMT_PROBE slots from its hash's home
+ * slot, so hot statements whose hashes collide do not evict each other. */
+static int slot_of(uint32_t h, int k)
+{
+    return (int)((h + (uint32_t)k) % LP_STMT_CACHE);
+}
+
 int lp_db_prepare(lp_db *db, const char *sql, lp_stmt **out)
 {
     uint32_t h = sql_hash(sql);
-    int slot = (int)(h % LP_STMT_CACHE);
-    lp_stmt *st = db->cache[slot];
-    if (st && st->hash == h && strcmp(st->sql, sql) == 0) {
-        db->cache[slot] = NULL; /* checked out */
-        st->nbind = 0;
-        *out = st;
-        return 0;
+    for (int k = 0; k < LP_STMT_PROBE; k++) {
+        lp_stmt *st = db->cache[slot_of(h, k)];
+        if (st && st->hash == h && strcmp(st->sql, sql) == 0) {
+            db->cache[slot_of(h, k)] = NULL; /* checked out */
+            *out = st;
+            return 0;
+        }
     }
+    lp_stmt *st;
     int rc = db->drv->prepare(db, sql, &st);
     if (rc < 0) {
         *out = NULL;
@@ -151,25 +159,31 @@ int lp_db_prepare(lp_db *db, const char *sql, lp_stmt **out)
     st->db = db;
     st->sql = lp_strdup(sql);
     st->hash = h;
-    st->cached = 1;
-    st->nbind = 0;
     *out = st;
     return 0;
+}
+
+static void stmt_free(lp_stmt *st)
+{
+    free((char *)st->sql);
+    st->db->drv->finalize(st);
 }
 
 void lp_stmt_done(lp_stmt *st)
 {
     if (!st) return;
     lp_db *db = st->db;
-    int slot = (int)(st->hash % LP_STMT_CACHE);
     db->drv->reset(st);
-    if (db->cache[slot] == NULL) {
-        db->cache[slot] = st;
-        return;
+    for (int k = 0; k < LP_STMT_PROBE; k++) {
+        if (!db->cache[slot_of(st->hash, k)]) {
+            db->cache[slot_of(st->hash, k)] = st;
+            return;
+        }
     }
-    /* Slot taken (another statement, or the same SQL checked in first). */
-    free((char *)st->sql);
-    db->drv->finalize(st);
+    /* Every slot is taken: the statement at the home slot makes room. */
+    int home = slot_of(st->hash, 0);
+    stmt_free(db->cache[home]);
+    db->cache[home] = st;
 }
 
 int lp_stmt_bind_null(lp_stmt *st, int i)

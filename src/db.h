@@ -57,7 +57,8 @@ typedef struct lp_db_driver {
     const char *(*errmsg)(lp_db *db);
 } lp_db_driver;
 
-#define LP_STMT_CACHE 64
+#define LP_STMT_CACHE 256
+#define LP_STMT_PROBE 8
 
 struct lp_db {
     const lp_db_driver *drv;
@@ -70,8 +71,6 @@ struct lp_stmt {
     lp_db *db;
     const char *sql; /* owned copy, the cache key */
     uint32_t hash;
-    int cached; /* belongs to the cache; returned by lp_stmt_done */
-    int nbind;  /* next index for lp_stmt_bind_* "append" helpers */
 };
 
 /* Finds the driver for a URL ("sqlite:PATH", "postgres://..."). */

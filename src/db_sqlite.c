@@ -7,6 +7,7 @@
  * which in WAL mode is durable across process crashes and loses at most the
  * last transactions on power loss.  Write transactions start IMMEDIATE so two
  * writers never deadlock on a lock upgrade. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +60,18 @@ static int sq_exec(lp_db *db, const char *sql)
     return map_rc(sqlite3_exec(H(db), sql, NULL, NULL, NULL));
 }
 
+/* SQLite keeps memory statistics under a global mutex taken on every
+ * allocation; Loupe never reads them, so they are turned off once, before
+ * the library initialises. */
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+static void configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int sq_open(const char *url, lp_db **out)
 {
+    pthread_once(&config_once, configure);
     const char *path = url + strlen("sqlite:");
     if (strncmp(path, "//", 2) == 0) path += 2; /* sqlite:///abs/path */
     lp_sqlite *db = lp_calloc(1, sizeof *db);
