@@ -365,43 +365,72 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
     return rc;
 }
 
-#define TASK_COLS                                                                \
-    "id, project_id, batch_id, unique_id, status, priority, attachments, data, " \
-    "metadata, tags, expected_response, predictions, created_at, updated_at"
+/* The columns task_write() reads, optionally qualified by a table alias. */
+#define TASK_COLS_OF(t)                                                                    \
+    t "id, " t "project_id, " t "batch_id, " t "unique_id, " t "status, " t "priority, " t \
+      "attachments, " t "data, " t "metadata, " t "tags, " t "expected_response, " t       \
+      "predictions, " t "created_at, " t "updated_at"
+#define TASK_COLS TASK_COLS_OF("")
 
-static json_t *col_json(lp_stmt *st, int col)
+/* Appends a stored JSON column as it is: it was written by jansson, so it
+ * is valid JSON and needs no parse and re-dump on the way out. */
+static void put_raw(lp_buf *b, lp_stmt *st, int col)
 {
-    if (lp_stmt_is_null(st, col)) return json_null();
     size_t n;
     const char *s = lp_stmt_textn(st, col, &n);
-    json_t *v = json_loadb(s, n, JSON_DECODE_ANY, NULL);
-    return v ? v : json_null();
+    if (lp_stmt_is_null(st, col) || n == 0)
+        lp_buf_puts(b, "null");
+    else
+        lp_buf_append(b, s, n);
 }
 
-static json_t *task_row(lp_stmt *st)
+static void put_time(lp_buf *b, const char *key, int64_t ms)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(lp_stmt_int64(st, 0)));
-    json_object_set_new(o, "project_id", json_integer(lp_stmt_int64(st, 1)));
-    json_object_set_new(o, "batch_id",
-                        lp_stmt_is_null(st, 2) ? json_null() : json_integer(lp_stmt_int64(st, 2)));
-    json_object_set_new(o, "unique_id",
-                        lp_stmt_is_null(st, 3) ? json_null() : json_string(lp_stmt_text(st, 3)));
-    json_object_set_new(o, "status", json_string(lp_stmt_text(st, 4)));
-    json_object_set_new(o, "priority", json_integer(lp_stmt_int64(st, 5)));
-    json_object_set_new(o, "attachments", col_json(st, 6));
-    json_object_set_new(o, "data", col_json(st, 7));
-    json_object_set_new(o, "metadata", col_json(st, 8));
-    json_object_set_new(o, "tags", col_json(st, 9));
-    json_object_set_new(o, "is_gold", json_boolean(!lp_stmt_is_null(st, 10)));
-    if (!lp_stmt_is_null(st, 10)) json_object_set_new(o, "expected_response", col_json(st, 10));
-    if (!lp_stmt_is_null(st, 11)) json_object_set_new(o, "predictions", col_json(st, 11));
-    json_object_set_new(o, "created_at", lp_json_time(lp_stmt_int64(st, 12)));
-    json_object_set_new(o, "updated_at", lp_json_time(lp_stmt_int64(st, 13)));
-    return o;
+    char t[40];
+    lp_time_format(ms, t, sizeof t);
+    lp_buf_printf(b, ",\"%s\":\"%s\"", key, t);
 }
 
-int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out)
+/* Appends the task in the current row of st (TASK_COLS) as a JSON object. */
+static void task_write(lp_buf *b, lp_stmt *st)
+{
+    lp_buf_printf(b,
+                  "{\"id\":%lld,\"project_id\":%lld,\"batch_id\":", (long long)lp_stmt_int64(st, 0),
+                  (long long)lp_stmt_int64(st, 1));
+    if (lp_stmt_is_null(st, 2))
+        lp_buf_puts(b, "null");
+    else
+        lp_buf_printf(b, "%lld", (long long)lp_stmt_int64(st, 2));
+    lp_buf_puts(b, ",\"unique_id\":");
+    if (lp_stmt_is_null(st, 3))
+        lp_buf_puts(b, "null");
+    else
+        lp_buf_json_string(b, lp_stmt_text(st, 3));
+    lp_buf_printf(b, ",\"status\":\"%s\",\"priority\":%lld,\"attachments\":", lp_stmt_text(st, 4),
+                  (long long)lp_stmt_int64(st, 5));
+    put_raw(b, st, 6);
+    lp_buf_puts(b, ",\"data\":");
+    put_raw(b, st, 7);
+    lp_buf_puts(b, ",\"metadata\":");
+    put_raw(b, st, 8);
+    lp_buf_puts(b, ",\"tags\":");
+    put_raw(b, st, 9);
+    int gold = !lp_stmt_is_null(st, 10);
+    lp_buf_printf(b, ",\"is_gold\":%s", gold ? "true" : "false");
+    if (gold) {
+        lp_buf_puts(b, ",\"expected_response\":");
+        put_raw(b, st, 10);
+    }
+    if (!lp_stmt_is_null(st, 11)) {
+        lp_buf_puts(b, ",\"predictions\":");
+        put_raw(b, st, 11);
+    }
+    put_time(b, "created_at", lp_stmt_int64(st, 12));
+    put_time(b, "updated_at", lp_stmt_int64(st, 13));
+    lp_buf_puts(b, "}");
+}
+
+int lp_task_text(lp_db *db, int64_t id, int64_t *project_id, lp_buf *out)
 {
     lp_stmt *st;
     int rc = lp_db_prepare(db, "SELECT " TASK_COLS " FROM tasks WHERE id = ?", &st);
@@ -410,7 +439,7 @@ int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out)
     rc = lp_stmt_step(st);
     if (rc == LP_DB_ROW) {
         *project_id = lp_stmt_int64(st, 1);
-        *out = task_row(st);
+        task_write(out, st);
         rc = 0;
     } else if (rc == LP_DB_DONE) {
         rc = LP_ENOTFOUND;
@@ -419,12 +448,24 @@ int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out)
     return rc;
 }
 
+int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out)
+{
+    lp_buf b = {0};
+    int rc = lp_task_text(db, id, project_id, &b);
+    if (rc == 0) {
+        *out = json_loadb(b.data, b.len, 0, NULL);
+        if (!*out) rc = LP_EDB;
+    }
+    lp_buf_fini(&b);
+    return rc;
+}
+
 const char *const lp_time_filter_names[LP_TIME_FILTERS] = {"created_after", "created_before",
                                                            "updated_after", "updated_before"};
 static const char *const time_sql[LP_TIME_FILTERS] = {
     " AND created_at >= ?", " AND created_at < ?", " AND updated_at >= ?", " AND updated_at < ?"};
 
-int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_after)
+int lp_task_list(lp_db *db, const lp_task_filter *f, lp_buf *out, int64_t *next_after)
 {
     /* The SQL is assembled from a fixed set of clauses, so there are few
      * distinct texts and each is prepared once per connection.  With a tag
@@ -432,10 +473,12 @@ int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_
      * leading index is (project_id, [status,] id) or (batch_id, id), and the
      * cursor is an id bound, so a page costs the same at any depth. */
     lp_buf sql = {0};
-    if (f->tag)
+    if (f->tag) /* walk the tag's index in task order: no sort, however many match */
         lp_buf_puts(&sql,
-                    "SELECT " TASK_COLS " FROM tasks WHERE id IN (SELECT task_id FROM task_tags "
-                    "WHERE project_id = ? AND tag = ? AND task_id > ?) AND project_id = ?");
+                    "SELECT " TASK_COLS_OF(
+                        "t.") " FROM task_tags g JOIN tasks t ON t.id = "
+                              "g.task_id WHERE g.project_id = ? AND g.tag = ? AND g.task_id > ? "
+                              "AND t.project_id = ?");
     else
         lp_buf_puts(&sql, "SELECT " TASK_COLS " FROM tasks WHERE project_id = ? AND id > ?");
     if (f->batch_id) lp_buf_puts(&sql, " AND batch_id = ?");
@@ -443,7 +486,7 @@ int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_
     if (f->unique_id) lp_buf_puts(&sql, " AND unique_id = ?");
     for (int k = 0; k < LP_TIME_FILTERS; k++)
         if (f->time_set & (1u << k)) lp_buf_puts(&sql, time_sql[k]);
-    lp_buf_puts(&sql, " ORDER BY id LIMIT ?");
+    lp_buf_puts(&sql, f->tag ? " ORDER BY g.task_id LIMIT ?" : " ORDER BY id LIMIT ?");
     lp_stmt *st;
     int rc = lp_db_prepare(db, sql.data, &st);
     lp_buf_fini(&sql);
@@ -467,15 +510,17 @@ int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_
     int n = 0;
     int64_t last = 0;
     *next_after = 0;
+    lp_buf_puts(out, "[");
     while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
         if (n == f->limit) {
             *next_after = last;
             break;
         }
         last = lp_stmt_int64(st, 0);
-        json_array_append_new(arr, task_row(st));
-        n++;
+        if (n++) lp_buf_puts(out, ",");
+        task_write(out, st);
     }
+    lp_buf_puts(out, "]");
     lp_stmt_done(st);
     return rc < 0 ? rc : 0;
 }

@@ -43,8 +43,10 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
 /* Writes the pending counter changes (call before commit). */
 int lp_task_writer_flush(lp_task_writer *w);
 
-/* The task as JSON; LP_ENOTFOUND if missing.  *project_id receives its
- * project (for permission checks). */
+/* Appends the task as JSON text to out; LP_ENOTFOUND if missing.
+ * *project_id receives its project (for permission checks). */
+int lp_task_text(lp_db *db, int64_t id, int64_t *project_id, lp_buf *out);
+/* The same as a jansson value the caller owns. */
 int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out);
 
 /* Time bounds of a task list; their query names are lp_time_filter_names. */
@@ -63,9 +65,9 @@ typedef struct lp_task_filter {
     int limit;
 } lp_task_filter;
 
-/* Appends up to f->limit tasks in id order to arr; *next_after is the id to
- * continue after, or 0 when there are no more. */
-int lp_task_list(lp_db *db, const lp_task_filter *f, json_t *arr, int64_t *next_after);
+/* Appends a JSON array of up to f->limit tasks in id order to out;
+ * *next_after is the id to continue after, or 0 when there are no more. */
+int lp_task_list(lp_db *db, const lp_task_filter *f, lp_buf *out, int64_t *next_after);
 
 /* Moves a task to status to.  LP_ECONFLICT when its status is one of the
  * NULL-terminated list refuse (e.g. cancelling a completed task); *from

@@ -48,6 +48,20 @@ const char *lp_json_type_name(const json_t *v)
     }
 }
 
+static int buf_append(const char *s, size_t n, void *b)
+{
+    lp_buf_append(b, s, n);
+    return 0;
+}
+
+void lp_buf_json_string(lp_buf *b, const char *s)
+{
+    json_t *v = json_string(s);
+    if (!v) v = json_string(""); /* not UTF-8: cannot come from our own storage */
+    json_dump_callback(v, buf_append, b, JSON_ENCODE_ANY);
+    json_decref(v);
+}
+
 json_t *lp_json_time(int64_t ms)
 {
     char buf[40];

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 typedef struct lp_verr {
     char field[256];
     char message[512];
@@ -51,6 +53,9 @@ int lp_json_number(const json_t *v, double *out);
 /* How Loupe writes JSON: compact, any value, and reals with 15 significant
  * digits so that 0.05 comes back as 0.05, not 0.050000000000000003. */
 #define LP_JSON_DUMP (JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
+
+/* Appends s as a JSON string (quoted and escaped by jansson). */
+void lp_buf_json_string(lp_buf *b, const char *s);
 
 /* ms since the epoch as an RFC 3339 UTC JSON string (new reference). */
 json_t *lp_json_time(int64_t ms);
