@@ -396,7 +396,7 @@ static void begin(lp_http *h, lp_req *req)
     if (req->resp) return;
     req->body_limit = req->route->flags & LP_ROUTE_BULK ? h->cfg.bulk_limit : h->cfg.body_limit;
     const char *cl = lp_req_header(req, "Content-Length");
-    int64_t len;
+    int64_t len = -1;
     if (!(req->route->flags & LP_ROUTE_STREAM) && cl && lp_parse_int64(cl, &len) == 0 &&
         (uint64_t)len > req->body_limit) {
         lp_reply_error(req, 413, "too_large", "body", "the body is %lld bytes; the limit is %zu",
@@ -409,6 +409,10 @@ static void begin(lp_http *h, lp_req *req)
         lp_db_pool_put(h->cfg.pool, req->db);
         req->db = NULL;
     }
+    /* A body of known length is received into one allocation, once the
+     * caller is known: an anonymous header must not reserve memory. */
+    if (!req->resp && !(req->route->flags & LP_ROUTE_STREAM) && len > 0)
+        lp_buf_reserve(&req->body, (size_t)len);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

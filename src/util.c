@@ -71,7 +71,7 @@ char *lp_sprintf(const char *fmt, ...)
     return s;
 }
 
-static void buf_reserve(lp_buf *b, size_t extra)
+void lp_buf_reserve(lp_buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 256;
@@ -82,7 +82,7 @@ static void buf_reserve(lp_buf *b, size_t extra)
 
 void lp_buf_append(lp_buf *b, const void *data, size_t n)
 {
-    buf_reserve(b, n);
+    lp_buf_reserve(b, n);
     memcpy(b->data + b->len, data, n);
     b->len += n;
     b->data[b->len] = '\0';
@@ -99,7 +99,7 @@ void lp_buf_printf(lp_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    buf_reserve(b, (size_t)n);
+    lp_buf_reserve(b, (size_t)n);
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);

@@ -49,6 +49,8 @@ typedef struct lp_buf {
     char *data;
     size_t len, cap;
 } lp_buf;
+/* Makes room for n more bytes without moving the data again. */
+void lp_buf_reserve(lp_buf *b, size_t n);
 void lp_buf_append(lp_buf *b, const void *data, size_t n);
 void lp_buf_puts(lp_buf *b, const char *s);
 void lp_buf_printf(lp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
