@@ -174,6 +174,7 @@ int lp_api_file_get(lp_req *req)
     if (inm && (strstr(inm, sha) || !strcmp(inm, "*"))) { /* content-addressed: never changes */
         lp_reply_empty(req, 304);
         lp_reply_header(req, "ETag", etag);
+        lp_reply_header(req, "Cache-Control", "private, max-age=31536000, immutable");
         return 0;
     }
     char path[600];

@@ -46,6 +46,33 @@ static struct login_fail *fail_slot(lp_server *s, const char *email, int create)
     return spare;
 }
 
+/* Checks a password guess for the account with this email, under the
+ * throttle: 0 if right; LP_EBUSY when the email has had too many failures
+ * lately; LP_EAUTH when wrong (and counted).  u is NULL for an unknown
+ * email, which counts like a wrong password. */
+static int guess_password(lp_req *req, const char *email, const lp_user *u, const char *password)
+{
+    lp_server *s = req->srv;
+    pthread_mutex_lock(&s->login_mu);
+    struct login_fail *f = fail_slot(s, email, 0);
+    int throttled = f && f->count >= LOGIN_MAX_FAILS;
+    pthread_mutex_unlock(&s->login_mu);
+    if (throttled) return LP_EBUSY;
+    if (u && !u->disabled && lp_user_check_password(req->db, u->id, password) == 0) return 0;
+    pthread_mutex_lock(&s->login_mu);
+    fail_slot(s, email, 1)->count++;
+    pthread_mutex_unlock(&s->login_mu);
+    return LP_EAUTH;
+}
+
+static int too_many(lp_req *req)
+{
+    lp_reply_error(req, 429, "too_many_requests", NULL,
+                   "too many wrong passwords for this account; try again in 15 minutes");
+    lp_reply_header(req, "Retry-After", "900");
+    return 0;
+}
+
 int lp_api_session_create(lp_req *req)
 {
     json_t *b;
@@ -57,29 +84,12 @@ int lp_api_session_create(lp_req *req)
         json_decref(b);
         return lp_reply_verr(req, 422, &e);
     }
-    lp_server *s = req->srv;
-    pthread_mutex_lock(&s->login_mu);
-    struct login_fail *f = fail_slot(s, email, 0);
-    int throttled = f && f->count >= LOGIN_MAX_FAILS;
-    pthread_mutex_unlock(&s->login_mu);
-    if (throttled) {
-        json_decref(b);
-        lp_reply_error(req, 429, "too_many_requests", NULL,
-                       "too many failed logins for this email; try again in 15 minutes");
-        lp_reply_header(req, "Retry-After", "900");
-        return 0;
-    }
     lp_user u;
     int rc = lp_user_by_email(req->db, email, &u);
-    int ok = rc == 0 && !u.disabled && lp_user_check_password(req->db, u.id, password) == 0;
-    if (!ok) {
-        pthread_mutex_lock(&s->login_mu);
-        fail_slot(s, email, 1)->count++;
-        pthread_mutex_unlock(&s->login_mu);
-        json_decref(b);
-        return lp_reply_error(req, 401, "unauthorized", NULL, "wrong email or password");
-    }
+    rc = guess_password(req, email, rc == 0 ? &u : NULL, password);
     json_decref(b);
+    if (rc == LP_EBUSY) return too_many(req);
+    if (rc < 0) return lp_reply_error(req, 401, "unauthorized", NULL, "wrong email or password");
     char token[LP_TOKEN_MAX];
     rc = lp_session_create(req->db, u.id, token);
     if (rc < 0) return lp_reply_rc(req, rc, "session");
@@ -213,12 +223,16 @@ int lp_api_user_update(lp_req *req)
         status = 403;
     } else if (self && ((role && strcmp(role, "admin")) || disabled == 1)) {
         rc = lp_verr_set(&e, role ? "role" : "disabled", "you cannot demote or disable yourself");
-    } else if (self && password &&
-               (!current || lp_user_check_password(req->db, u.id, current) != 0)) {
-        /* A stolen session must not be enough to take the account over. */
-        rc = lp_verr_set(&e, "current_password",
-                         current ? "is not your password" : "is required to change your password");
-        status = current ? 403 : 422;
+    } else if (self && password && !current) {
+        /* A stolen session or key must not be enough to take the account over. */
+        rc = lp_verr_set(&e, "current_password", "is required to change your password");
+    } else if (self && password && (rc = guess_password(req, u.email, &u, current)) < 0) {
+        if (rc == LP_EBUSY) {
+            json_decref(b);
+            return too_many(req);
+        }
+        rc = lp_verr_set(&e, "current_password", "is not your password");
+        status = 403;
     }
     if (rc < 0) {
         json_decref(b);
@@ -235,6 +249,13 @@ int lp_api_user_update(lp_req *req)
     if (rc == 0 && disabled == 1) /* a disabled user's sessions end now */
         rc = lp_db_run(req->db, "DELETE FROM sessions WHERE user_id = ?", "i", u.id);
     if (rc == 0 && password) rc = lp_user_set_password(req->db, u.id, password);
+    if (rc == 0 && password) { /* a new password ends every other session */
+        char hash[LP_HASH_HEX] = "";
+        const char *tok = req->who.via_session ? lp_req_cookie(req, "loupe_session") : NULL;
+        if (tok) lp_auth_token_hash(tok, hash);
+        rc = lp_db_run(req->db, "DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?", "is",
+                       u.id, hash);
+    }
     json_decref(b);
     if (rc == 0)
         rc = lp_db_commit(req->db);

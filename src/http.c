@@ -362,7 +362,8 @@ static void route(lp_http *h, lp_req *req)
             return;
         }
         size_t n = strlen(allow);
-        snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", r->method);
+        snprintf(allow + n, sizeof allow - n, "%s%s%s", n ? ", " : "", r->method,
+                 strcmp(r->method, "GET") ? "" : ", HEAD");
     }
     req->route_index = -1;
     if (allow[0]) {

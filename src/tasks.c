@@ -275,12 +275,14 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
     json_t *tags = NULL;
     int64_t batch_id = 0;
     *id = 0;
-    int rc = check_task(w->project, task, &tags, e);
+    /* A task for another project is refused before anything else, so it
+     * is never taken for a duplicate of this project's task. */
     json_t *pid = json_object_get(task, "project_id");
-    if (rc == 0 && pid && !(json_is_integer(pid) && json_integer_value(pid) == w->project->id))
-        rc = lp_verr_set(e, "project_id",
-                         "this task names another project than %lld, the one it is sent to",
-                         (long long)w->project->id);
+    if (pid && !(json_is_integer(pid) && json_integer_value(pid) == w->project->id))
+        return lp_verr_set(e, "project_id",
+                           "this task names another project than %lld, the one it is sent to",
+                           (long long)w->project->id);
+    int rc = check_task(w->project, task, &tags, e);
     if (rc == 0) rc = check_batch(w, task, &batch_id, e);
     if (rc == 0) rc = check_attachments(w->db, task, e);
     const char *unique_id = json_string_value(json_object_get(task, "unique_id"));
