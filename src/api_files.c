@@ -21,7 +21,7 @@
 typedef struct upload {
     char tmp[512];
     int fd;
-    uint64_t size, limit;
+    uint64_t size;
     crypto_hash_sha256_state sha;
 } upload;
 
@@ -62,7 +62,6 @@ int lp_api_file_chunk(lp_req *req, const char *data, size_t n)
         u->fd = -1;
         req->ctx = u;
         req->ctx_free = upload_free;
-        u->limit = (uint64_t)req->srv->cfg->file_limit_mb << 20;
         crypto_hash_sha256_init(&u->sha);
         char dir[400];
         snprintf(dir, sizeof dir, "%s/tmp", req->srv->files_dir);
@@ -74,10 +73,9 @@ int lp_api_file_chunk(lp_req *req, const char *data, size_t n)
             return 1;
         }
     }
-    if (u->size + n > u->limit) {
-        lp_reply_error(req, 413, "too_large", "body",
-                       "the file is larger than the limit of %llu MB",
-                       (unsigned long long)(u->limit >> 20));
+    if (u->size + n > req->body_limit) {
+        lp_reply_error(req, 413, "too_large", "body", "the file is larger than the limit of %zu MB",
+                       req->body_limit >> 20);
         return 1;
     }
     crypto_hash_sha256_update(&u->sha, (const unsigned char *)data, n);

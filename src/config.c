@@ -59,7 +59,7 @@ static int set(lp_config *cfg, const setting *s, const char *v, const char *from
     return 0;
 }
 
-int lp_config_load(lp_config *cfg, int argc, char **argv, int *i, char **errmsg)
+int lp_config_load(lp_config *cfg, int *argc, char **argv, int first, char **errmsg)
 {
     *errmsg = NULL;
     for (size_t k = 0; k < LP_ARRAY_LEN(settings); k++) {
@@ -68,8 +68,9 @@ int lp_config_load(lp_config *cfg, int argc, char **argv, int *i, char **errmsg)
         int rc = set(cfg, s, env && *env ? env : s->def, env && *env ? s->env : "default", errmsg);
         if (rc < 0) return rc;
     }
-    while (*i < argc) {
-        const char *a = argv[*i];
+    int out = first; /* argv[first..out) keeps the arguments that are not settings */
+    for (int i = first; i < *argc;) {
+        const char *a = argv[i];
         const setting *s = NULL;
         const char *v = NULL;
         for (size_t k = 0; k < LP_ARRAY_LEN(settings) && !s; k++) {
@@ -79,20 +80,24 @@ int lp_config_load(lp_config *cfg, int argc, char **argv, int *i, char **errmsg)
                 if (a[n] == '=') v = a + n + 1;
             }
         }
-        if (!s) break;
-        (*i)++;
+        if (!s) {
+            argv[out++] = argv[i++];
+            continue;
+        }
+        i++;
         if (s->type == FLAG && !v) {
             v = "1";
         } else if (!v) {
-            if (*i >= argc) {
+            if (i >= *argc) {
                 *errmsg = lp_sprintf("%s needs a value (%s)", s->flag, s->arg);
                 return LP_EINVAL;
             }
-            v = argv[(*i)++];
+            v = argv[i++];
         }
         int rc = set(cfg, s, v, s->flag, errmsg);
         if (rc < 0) return rc;
     }
+    *argc = out;
     if (!cfg->db) cfg->db = lp_sprintf("sqlite:%s/loupe.db", cfg->data_dir);
     if (cfg->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

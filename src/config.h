@@ -18,10 +18,11 @@ typedef struct lp_config {
     long long demo; /* --demo: create a demo project if the database is new */
 } lp_config;
 
-/* Reads the environment and then argv[*i..] (flags in the table only) into
- * cfg; stops at the first argument that is not a known flag and leaves *i
- * there.  On a bad value returns LP_EINVAL with *errmsg (heap) naming it. */
-int lp_config_load(lp_config *cfg, int argc, char **argv, int *i, char **errmsg);
+/* Reads the environment, then the settings among argv[first..*argc),
+ * wherever they stand, into cfg.  The settings are removed from argv and
+ * *argc shrinks, leaving a command only its own arguments.  On a bad value
+ * returns LP_EINVAL with *errmsg (heap) naming it. */
+int lp_config_load(lp_config *cfg, int *argc, char **argv, int first, char **errmsg);
 void lp_config_fini(lp_config *cfg);
 void lp_config_help(FILE *f);
 

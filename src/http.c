@@ -395,11 +395,14 @@ static void begin(lp_http *h, lp_req *req)
 {
     route(h, req);
     if (req->resp) return;
-    req->body_limit = req->route->flags & LP_ROUTE_BULK ? h->cfg.bulk_limit : h->cfg.body_limit;
+    unsigned flags = req->route->flags;
+    req->body_limit = flags & LP_ROUTE_STREAM ? h->cfg.stream_limit
+                      : flags & LP_ROUTE_BULK ? h->cfg.bulk_limit
+                                              : h->cfg.body_limit;
+    /* A declared length over the limit is refused before a byte is read. */
     const char *cl = lp_req_header(req, "Content-Length");
     int64_t len = -1;
-    if (!(req->route->flags & LP_ROUTE_STREAM) && cl && lp_parse_int64(cl, &len) == 0 &&
-        (uint64_t)len > req->body_limit) {
+    if (cl && lp_parse_int64(cl, &len) == 0 && (uint64_t)len > req->body_limit) {
         lp_reply_error(req, 413, "too_large", "body", "the body is %lld bytes; the limit is %zu",
                        (long long)len, req->body_limit);
         return;

@@ -124,8 +124,9 @@ typedef struct lp_http lp_http;
 typedef struct lp_http_config {
     const char *listen; /* "127.0.0.1:8080" */
     int threads;
-    size_t body_limit; /* ordinary JSON bodies */
-    size_t bulk_limit; /* LP_ROUTE_BULK bodies */
+    size_t body_limit;   /* ordinary JSON bodies */
+    size_t bulk_limit;   /* LP_ROUTE_BULK bodies */
+    size_t stream_limit; /* LP_ROUTE_STREAM bodies (uploads) */
     const lp_route *routes;
     size_t nroutes;
     lp_server *srv;

@@ -88,18 +88,35 @@ static int open_db(lp_config *cfg, lp_db **db)
     return 0;
 }
 
-/* Parses "--name VALUE"-style options after positional arguments. */
-static const char *opt(int argc, char **argv, int from, const char *name)
+/* A command's options: "--name VALUE" for the names in with_value, bare
+ * "--flag" for those in flags; anything else is an error naming it.  The
+ * values land in vals[] (by index in with_value), flags set bits in *set. */
+static int parse_opts(const char *cmd, int argc, char **argv, int from,
+                      const char *const *with_value, const char **vals, const char *const *flags,
+                      unsigned *set)
 {
-    for (int i = from; i < argc - 1; i++)
-        if (!strcmp(argv[i], name)) return argv[i + 1];
-    return NULL;
-}
-
-static int has_flag(int argc, char **argv, int from, const char *name)
-{
-    for (int i = from; i < argc; i++)
-        if (!strcmp(argv[i], name)) return 1;
+    for (int i = from; i < argc; i++) {
+        int found = 0;
+        for (int k = 0; with_value && with_value[k] && !found; k++) {
+            if (strcmp(argv[i], with_value[k])) continue;
+            if (i + 1 >= argc) {
+                fprintf(stderr, "loupe %s: %s needs a value\n", cmd, argv[i]);
+                return 2;
+            }
+            vals[k] = argv[++i];
+            found = 1;
+        }
+        for (int k = 0; flags && flags[k] && !found; k++) {
+            if (strcmp(argv[i], flags[k])) continue;
+            *set |= 1u << k;
+            found = 1;
+        }
+        if (!found) {
+            fprintf(stderr, "loupe %s: unknown argument \"%s\" (see loupe %s --help)\n", cmd,
+                    argv[i], cmd);
+            return 2;
+        }
+    }
     return 0;
 }
 
@@ -122,6 +139,7 @@ static int cmd_serve(lp_config *cfg, int argc, char **argv, int i)
     if (rc < 0) {
         fprintf(stderr, "loupe serve: %s\n", err ? err : lp_strerror(rc));
         free(err);
+        lp_server_stop(&s, 0);
         return 1;
     }
     lp_log(LP_LOG_INFO, "loupe %s serving http://%s/ (database %s, port %d)", VERSION, cfg->listen,
@@ -137,6 +155,8 @@ static int cmd_serve(lp_config *cfg, int argc, char **argv, int i)
 static int cmd_user(lp_config *cfg, int argc, char **argv, int i)
 {
     if (i < argc && !strcmp(argv[i], "list")) {
+        unsigned set = 0;
+        if (parse_opts("user list", argc, argv, i + 1, NULL, NULL, NULL, &set)) return 2;
         lp_db *db;
         if (open_db(cfg, &db)) return 1;
         lp_stmt *st;
@@ -154,8 +174,12 @@ static int cmd_user(lp_config *cfg, int argc, char **argv, int i)
         return 2;
     }
     const char *email = argv[i + 1];
-    const char *role = opt(argc, argv, i + 2, "--role");
-    const char *name = opt(argc, argv, i + 2, "--name");
+    static const char *const opts[] = {"--role", "--name", NULL}, *const flags[] = {
+                                                                      "--password-stdin", NULL};
+    const char *vals[2] = {NULL, NULL};
+    unsigned set = 0;
+    if (parse_opts("user add", argc, argv, i + 2, opts, vals, flags, &set)) return 2;
+    const char *role = vals[0], *name = vals[1];
     if (!role || (strcmp(role, "admin") && strcmp(role, "member"))) {
         fprintf(stderr, "loupe user add: --role must be admin or member\n");
         return 2;
@@ -166,7 +190,7 @@ static int cmd_user(lp_config *cfg, int argc, char **argv, int i)
     }
     char password[1024] = "";
     int generated = 0;
-    if (has_flag(argc, argv, i + 2, "--password-stdin")) {
+    if (set & 1u) {
         if (!fgets(password, sizeof password, stdin)) password[0] = '\0';
         password[strcspn(password, "\r\n")] = '\0';
         if (strlen(password) < 8) {
@@ -205,6 +229,10 @@ static int cmd_key(lp_config *cfg, int argc, char **argv, int i)
         fputs(cmd_help[2][1], stderr);
         return 2;
     }
+    static const char *const opts[] = {"--name", NULL};
+    const char *name = NULL;
+    unsigned set = 0;
+    if (parse_opts("key create", argc, argv, i + 2, opts, &name, NULL, &set)) return 2;
     lp_db *db;
     if (open_db(cfg, &db)) return 1;
     lp_user u;
@@ -216,7 +244,7 @@ static int cmd_key(lp_config *cfg, int argc, char **argv, int i)
         return 1;
     }
     char key[LP_TOKEN_MAX];
-    if (rc == 0) rc = lp_key_create(db, u.id, opt(argc, argv, i + 2, "--name"), key, NULL);
+    if (rc == 0) rc = lp_key_create(db, u.id, name, key, NULL);
     lp_db_close(db);
     if (rc < 0) {
         fprintf(stderr, "loupe key create: %s\n", lp_strerror(rc));
@@ -247,8 +275,8 @@ int main(int argc, char **argv)
     lp_config cfg = {0};
     char *err = NULL;
     int i = 2;
-    /* Settings may come before or after a sub-command's own arguments. */
-    int rc = lp_config_load(&cfg, argc, argv, &i, &err);
+    /* Settings may stand anywhere; the command gets the other arguments. */
+    int rc = lp_config_load(&cfg, &argc, argv, 2, &err);
     if (rc < 0) {
         fprintf(stderr, "loupe %s: %s\n", cmd, err);
         free(err);
@@ -269,7 +297,9 @@ int main(int argc, char **argv)
         status = cmd_key(&cfg, argc, argv, i);
     } else if (!strcmp(cmd, "migrate")) {
         lp_db *db;
-        status = open_db(&cfg, &db);
+        unsigned set = 0;
+        status = parse_opts("migrate", argc, argv, i, NULL, NULL, NULL, &set);
+        if (!status) status = open_db(&cfg, &db);
         if (!status) {
             int v = 0;
             lp_db_schema_version(db, &v);

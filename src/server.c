@@ -51,6 +51,7 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
         .threads = (int)cfg->threads,
         .body_limit = (size_t)cfg->body_limit_mb << 20,
         .bulk_limit = (size_t)cfg->bulk_limit_mb << 20,
+        .stream_limit = (size_t)cfg->file_limit_mb << 20,
         .routes = lp_api_routes,
         .nroutes = lp_api_nroutes,
         .srv = s,

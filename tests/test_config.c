@@ -11,12 +11,18 @@ TEST(config_flags_beat_environment_beat_defaults)
     unsetenv("LOUPE_DB");
     setenv("LOUPE_DATA_DIR", "/srv/loupe", 1);
     setenv("LOUPE_THREADS", "3", 1);
-    char *argv[] = {"loupe", "serve", "--threads", "5", "--listen=0.0.0.0:9000", "extra"};
+    char *argv[] = {"loupe",  "user", "add", "--threads", "5", "x@y.z", "--listen=0.0.0.0:9000",
+                    "--role", "admin"};
+    int argc = 9;
     lp_config c = {0};
     char *err = NULL;
-    int i = 2;
-    CHECK_INT(lp_config_load(&c, 6, argv, &i, &err), 0);
-    CHECK_INT(i, 5); /* stops at the first unknown argument */
+    CHECK_INT(lp_config_load(&c, &argc, argv, 2, &err), 0);
+    /* settings are taken wherever they stand; the command keeps the rest */
+    CHECK_INT(argc, 6);
+    CHECK_STR(argv[2], "add");
+    CHECK_STR(argv[3], "x@y.z");
+    CHECK_STR(argv[4], "--role");
+    CHECK_STR(argv[5], "admin");
     CHECK_STR(c.listen, "0.0.0.0:9000");
     CHECK_STR(c.data_dir, "/srv/loupe");
     CHECK_STR(c.db, "sqlite:/srv/loupe/loupe.db"); /* derived from the data dir */
@@ -30,24 +36,24 @@ TEST(config_flags_beat_environment_beat_defaults)
 TEST(config_bad_values_name_the_setting)
 {
     char *argv[] = {"loupe", "serve", "--threads", "many"};
+    int argc = 4;
     lp_config c = {0};
     char *err = NULL;
-    int i = 2;
-    CHECK_INT(lp_config_load(&c, 4, argv, &i, &err), LP_EINVAL);
+    CHECK_INT(lp_config_load(&c, &argc, argv, 2, &err), LP_EINVAL);
     CHECK(err && strstr(err, "--threads") && strstr(err, "many"));
     free(err);
     lp_config_fini(&c);
     char *argv2[] = {"loupe", "serve", "--listen"};
     lp_config c2 = {0};
-    i = 2;
-    CHECK_INT(lp_config_load(&c2, 3, argv2, &i, &err), LP_EINVAL);
+    argc = 3;
+    CHECK_INT(lp_config_load(&c2, &argc, argv2, 2, &err), LP_EINVAL);
     CHECK(err && strstr(err, "needs a value"));
     free(err);
     lp_config_fini(&c2);
     setenv("LOUPE_BODY_LIMIT_MB", "0", 1);
     lp_config c3 = {0};
-    i = 2;
-    CHECK_INT(lp_config_load(&c3, 2, argv, &i, &err), LP_EINVAL);
+    argc = 2;
+    CHECK_INT(lp_config_load(&c3, &argc, argv, 2, &err), LP_EINVAL);
     CHECK(err && strstr(err, "LOUPE_BODY_LIMIT_MB"));
     free(err);
     lp_config_fini(&c3);

@@ -1,0 +1,164 @@
+// files.test.mjs -- uploaded attachments: POST /v1/files (raw bytes,
+// content-addressed) and GET /v1/files/{sha256}.
+import { describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { startServer, it, expectError, expectStatus, makeMember, rawRequest, SLOW } from './harness.mjs';
+
+let srv;
+const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
+
+function upload(bytes, contentType = 'application/octet-stream', o = {}) {
+  return srv.api('POST', `/v1/files${o.query ?? ''}`, bytes, { ...o, headers: { 'content-type': contentType, ...(o.headers ?? {}) } });
+}
+
+describe('files', () => {
+  before(async () => {
+    srv = await startServer();
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  let png, pngSha;
+
+  it('uploading raw bytes answers 201 with the sha256, size and url', async () => {
+    png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), crypto.randomBytes(100000)]);
+    pngSha = sha256(png);
+    const r = await upload(png, 'image/png', { query: '?filename=cat.png' });
+    const f = expectStatus(r, 201);
+    assert.equal(f.sha256, pngSha);
+    assert.equal(f.size, png.length);
+    assert.equal(f.url, `/v1/files/${pngSha}`);
+    assert.equal(f.content_type, 'image/png');
+    assert.equal(f.filename, 'cat.png');
+  });
+
+  it('the same bytes again give the same sha256 and url, and do not change the stored file', async () => {
+    const r = await upload(png, 'application/octet-stream');
+    assert.ok([200, 201].includes(r.status), `re-upload answered ${r.status}: ${r.text}`);
+    assert.equal(r.body.sha256, pngSha);
+    assert.equal(r.body.url, `/v1/files/${pngSha}`);
+    assert.equal(r.body.size, png.length);
+    const g = await srv.api('GET', `/v1/files/${pngSha}`, undefined, { raw: true });
+    assert.equal(g.headers.get('content-type'), 'image/png', 'a re-upload changed the stored content type');
+  });
+
+  it('GET returns the bytes, the content type and a sandboxing Content-Security-Policy', async () => {
+    const r = await srv.api('GET', `/v1/files/${pngSha}`, undefined, { raw: true });
+    assert.equal(r.status, 200);
+    assert.ok(r.buf.equals(png), `got ${r.buf.length} bytes, not the ${png.length} uploaded`);
+    assert.equal(r.headers.get('content-type'), 'image/png');
+    assert.match(r.headers.get('content-security-policy') ?? '', /sandbox/);
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(Number(r.headers.get('content-length')), png.length);
+  });
+
+  it('an uploaded HTML file is served sandboxed', async () => {
+    const html = Buffer.from('<html><script>alert(document.cookie)</script></html>');
+    const f = expectStatus(await upload(html, 'text/html'), 201);
+    const r = await srv.api('GET', f.url, undefined, { raw: true });
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-security-policy') ?? '', /sandbox/);
+    assert.ok(r.buf.equals(html));
+  });
+
+  it('a 3 MB upload (many chunks) hashes and reads back exactly', async () => {
+    const big = crypto.randomBytes(3 * 1024 * 1024 + 17);
+    const f = expectStatus(await upload(big, 'application/octet-stream'), 201);
+    assert.equal(f.sha256, sha256(big));
+    assert.equal(f.size, big.length);
+    const r = await srv.api('GET', f.url, undefined, { raw: true });
+    assert.equal(r.status, 200);
+    assert.equal(sha256(r.buf), f.sha256);
+  });
+
+  it('a streamed (chunked) upload with no Content-Length works', async () => {
+    const parts = [crypto.randomBytes(70000), crypto.randomBytes(70000), crypto.randomBytes(5)];
+    const all = Buffer.concat(parts);
+    const stream = new ReadableStream({
+      start(c) {
+        for (const p of parts) c.enqueue(new Uint8Array(p));
+        c.close();
+      },
+    });
+    const f = expectStatus(await upload(stream, 'application/octet-stream'), 201);
+    assert.equal(f.sha256, sha256(all));
+    assert.equal(f.size, all.length);
+  });
+
+  it('without a key: upload and download get 401', async () => {
+    expectError(await srv.api('GET', `/v1/files/${pngSha}`, undefined, { key: null }), 401);
+    const r = await upload(Buffer.from('anonymous'), 'text/plain', { key: null });
+    expectError(r, 401);
+    // and it was not stored
+    expectError(await srv.api('GET', `/v1/files/${sha256(Buffer.from('anonymous'))}`), 404);
+  });
+
+  it('any signed-in user can read a file by its sha256', async () => {
+    const m = await makeMember(srv, 'reader@test.io');
+    const r = await srv.api('GET', `/v1/files/${pngSha}`, undefined, { key: m.key, raw: true });
+    assert.equal(r.status, 200);
+    assert.ok(r.buf.equals(png));
+  });
+
+  it('an unknown or malformed sha256 gets 404', async () => {
+    expectError(await srv.api('GET', `/v1/files/${'0'.repeat(64)}`), 404);
+    expectError(await srv.api('GET', `/v1/files/${pngSha.slice(0, 63)}`), 404);
+    expectError(await srv.api('GET', '/v1/files/not-a-sha'), 404);
+    expectError(await srv.api('GET', `/v1/files/${'..%2F'.repeat(5)}secret.key`), 404);
+  });
+
+  it('a multipart upload gets 415', async () => {
+    const body = '--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello\r\n--xyz--\r\n';
+    const r = await upload(body, 'multipart/form-data; boundary=xyz');
+    expectError(r, 415);
+    expectError(await srv.api('GET', `/v1/files/${sha256(Buffer.from(body))}`), 404);
+  });
+
+  it('an empty upload gets 400', async () => {
+    expectError(await upload(Buffer.alloc(0), 'image/png'), 400);
+    expectError(await srv.api('POST', '/v1/files', undefined), 400);
+  });
+
+  describe('with --file-limit-mb 1', () => {
+    let small;
+    before(async () => {
+      small = await startServer({ args: ['--file-limit-mb', '1'] });
+    });
+    after(async () => {
+      await small?.stop();
+    });
+
+    it('a file up to the limit is stored; one byte more gets 413 and is not stored', async () => {
+      const ok = crypto.randomBytes(1024 * 1024);
+      const f = expectStatus(await small.api('POST', '/v1/files', ok, { headers: { 'content-type': 'application/octet-stream' } }), 201);
+      assert.equal(f.size, ok.length);
+      const big = crypto.randomBytes(1024 * 1024 + 1);
+      const r = await small.api('POST', '/v1/files', big, { headers: { 'content-type': 'application/octet-stream' } });
+      expectError(r, 413);
+      expectError(await small.api('GET', `/v1/files/${sha256(big)}`), 404);
+    });
+
+    it('a declared Content-Length over the file limit is refused before the body is sent', async () => {
+      const head = [
+        'POST /v1/files HTTP/1.1',
+        `Host: 127.0.0.1:${small.port}`,
+        `Authorization: Bearer ${small.key}`,
+        'Content-Type: application/octet-stream',
+        `Content-Length: ${50 * 1024 * 1024}`,
+      ].join('\r\n') + '\r\n\r\n';
+      const r = await rawRequest(small.port, head, { timeout: 3000 * Math.min(SLOW, 2) });
+      assert.equal(r.status, 413, `a 50 MB upload declared in Content-Length (limit 1 MB) was not refused after its headers${r.timedOut ? ': the server waited for the body' : `: ${r.text.slice(0, 200)}`}`);
+    });
+  });
+
+  it('If-None-Match with the ETag answers 304 with no body', async () => {
+    const r1 = await srv.api('GET', `/v1/files/${pngSha}`, undefined, { raw: true });
+    const etag = r1.headers.get('etag');
+    assert.ok(etag, 'no ETag');
+    const r2 = await srv.api('GET', `/v1/files/${pngSha}`, undefined, { raw: true, headers: { 'if-none-match': etag } });
+    assert.equal(r2.status, 304);
+    assert.equal(r2.buf.length, 0);
+  });
+});

@@ -1,0 +1,117 @@
+// meta.test.mjs -- /healthz, /metrics (Prometheus text) and /v1/kinds.
+import { describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, it, expectError, expectStatus, makeProject } from './harness.mjs';
+
+let srv;
+const KINDS = ['categorization', 'imageannotation', 'namedentityrecognition', 'transcription', 'comparison', 'ranking', 'rating', 'textcollection'];
+
+/* Parses Prometheus text into [{name, labels, value}], checking each line. */
+function parseMetrics(text) {
+  const out = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/);
+    assert.ok(m, `not a Prometheus sample line: ${JSON.stringify(line)}`);
+    const labels = {};
+    if (m[3]) {
+      for (const kv of m[3].match(/[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"/g) ?? []) {
+        const i = kv.indexOf('=');
+        labels[kv.slice(0, i)] = kv.slice(i + 2, -1);
+      }
+    }
+    const value = Number(m[4] === '+Inf' ? Infinity : m[4]);
+    assert.ok(!Number.isNaN(value), `bad value in ${line}`);
+    out.push({ name: m[1], labels, value });
+  }
+  return out;
+}
+
+async function metrics() {
+  const r = await srv.api('GET', '/metrics', undefined, { key: null });
+  assert.equal(r.status, 200, r.text);
+  assert.match(r.headers.get('content-type') ?? '', /^text\/plain/);
+  return { text: r.text, samples: parseMetrics(r.text) };
+}
+
+function value(samples, name, labels) {
+  const s = samples.filter((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
+  return s.length ? s.reduce((a, x) => a + x.value, 0) : undefined;
+}
+
+describe('meta', () => {
+  before(async () => {
+    srv = await startServer();
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('GET /healthz answers 200 without authentication', async () => {
+    const r = await srv.api('GET', '/healthz', undefined, { key: null });
+    const b = expectStatus(r, 200);
+    assert.equal(b.status, 'ok');
+  });
+
+  it('/metrics is Prometheus text with request counts by route and status', async () => {
+    const before = value((await metrics()).samples, 'loupe_http_requests_total', { route: '/healthz', status: '200' }) ?? 0;
+    for (let i = 0; i < 3; i++) await srv.api('GET', '/healthz', undefined, { key: null });
+    expectError(await srv.api('GET', '/v1/projects/987654'), 404);
+    const { text, samples } = await metrics();
+    assert.match(text, /# TYPE loupe_http_requests_total counter/);
+    const after = value(samples, 'loupe_http_requests_total', { route: '/healthz', status: '200' });
+    assert.equal(after, before + 3, 'three GET /healthz were not counted');
+    const withMethod = samples.find((s) => s.name === 'loupe_http_requests_total' && s.labels.route === '/healthz');
+    assert.equal(withMethod.labels.method, 'GET');
+    assert.ok(value(samples, 'loupe_http_requests_total', { route: '/v1/projects/{}', status: '404' }) >= 1,
+      'the 404 on /v1/projects/{id} is not counted under its route pattern');
+    assert.ok(!text.includes('987654'), 'a raw id leaked into a metric label');
+  });
+
+  it('/metrics has a request-duration histogram', async () => {
+    const { text, samples } = await metrics();
+    assert.match(text, /# TYPE loupe_http_request_duration_seconds histogram/);
+    const buckets = samples.filter((s) => s.name === 'loupe_http_request_duration_seconds_bucket' && s.labels.route === '/healthz');
+    assert.ok(buckets.length >= 2, 'no buckets for /healthz');
+    assert.ok(buckets.every((b) => 'le' in b.labels));
+    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i].value >= buckets[i - 1].value, 'buckets are not cumulative');
+    const inf = buckets.find((b) => b.labels.le === '+Inf');
+    assert.ok(inf, 'no +Inf bucket');
+    const count = value(samples, 'loupe_http_request_duration_seconds_count', { route: '/healthz' });
+    assert.equal(inf.value, count, '+Inf bucket differs from _count');
+  });
+
+  it('loupe_tasks{status} follows created and canceled tasks', async () => {
+    const p = await makeProject(srv);
+    const res = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, Array.from({ length: 7 }, () => ({}))), 200);
+    assert.equal(res.created, 7);
+    let s = (await metrics()).samples;
+    assert.equal(value(s, 'loupe_tasks', { status: 'pending' }), 7);
+    for (const row of res.rows.slice(0, 2)) expectStatus(await srv.api('POST', `/v1/tasks/${row.id}/cancel`), 200);
+    s = (await metrics()).samples;
+    assert.equal(value(s, 'loupe_tasks', { status: 'pending' }), 5);
+    assert.equal(value(s, 'loupe_tasks', { status: 'canceled' }), 2);
+  });
+
+  it('GET /v1/kinds needs a key and lists the 8 kinds with summaries', async () => {
+    expectError(await srv.api('GET', '/v1/kinds', undefined, { key: null }), 401);
+    const b = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
+    const names = b.items.map((k) => k.name);
+    assert.deepEqual([...names].sort(), [...KINDS].sort());
+    for (const k of b.items) assert.ok(typeof k.summary === 'string' && k.summary.length > 10, `${k.name} has no summary`);
+  });
+
+  it('every listed kind is accepted as a project kind', async () => {
+    const b = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
+    for (const { name } of b.items) {
+      const r = await srv.api('POST', '/v1/projects', { name: `kind ${name}`, kind: name, params: {} });
+      if (r.status === 201) {
+        assert.equal(r.body.kind, name);
+      } else {
+        const e = expectError(r, 422);
+        assert.notEqual(e.field, 'kind', `kind ${name} is listed but refused: ${r.text}`);
+        assert.match(e.field ?? '', /^params/, `kind ${name}: ${r.text}`);
+      }
+    }
+  });
+});
