@@ -1,0 +1,357 @@
+/* sqlite_raw.c -- the SQLite-only references for the import and paging
+ * benchmarks: what the sqlite3 library alone does on this machine, in the
+ * same run, with no HTTP, no JSON parsing and no validation.
+ *
+ *   sqlite_raw import DB COUNT RUNS
+ *       Creates DB, if it does not exist, with Loupe's own schema
+ *       (src/schema.c is compiled in, so the tables and indexes are exactly
+ *       the server's; the file is kept, so runs interleaved with the
+ *       server's see a database growing alike), set up as src/db_sqlite.c
+ *       does it (memory statistics off; WAL, synchronous=NORMAL,
+ *       foreign_keys, temp_store=MEMORY, cache_size=-65536), and RUNS
+ *       times inserts COUNT tasks of taskgen.h into a fresh project:
+ *       Loupe's INSERT ... ON CONFLICT DO NOTHING RETURNING id prepared
+ *       once, one task_tags row per tag, transactions of 5000 rows (BEGIN
+ *       IMMEDIATE), the project_counts upsert once per transaction.  Prints
+ *       tasks/s and CPU time per task of each run and the median tasks/s.
+ *       Optional what-if switches after RUNS (fk-off, no-returning,
+ *       lean-schema; see struct variant) measure a change to that set-up;
+ *       bench/run uses none of them.
+ *
+ *   sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]
+ *       Opens Loupe's database read-only and, ROUNDS times over each group
+ *       of cursors, runs the list query of lp_task_list() (the same columns,
+ *       WHERE project_id = ? AND id > ? ORDER BY id LIMIT 101) and reads
+ *       every column of every row; prints p50/p99 of one page and the CPU
+ *       time per page, per group.
+ *
+ * Output lines start with "RESULT " and hold key=value pairs for bench/run. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "schema.h"
+#include "taskgen.h"
+
+#define TX_ROWS 5000
+
+#define TASK_COLS                                                                \
+    "id, project_id, batch_id, unique_id, status, priority, attachments, data, " \
+    "metadata, tags, expected_response, predictions, created_at, updated_at"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this process (all threads), seconds. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void die(sqlite3 *db, const char *what)
+{
+    fprintf(stderr, "sqlite_raw: %s: %s\n", what, db ? sqlite3_errmsg(db) : "error");
+    exit(1);
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fprintf(stderr, "sqlite_raw: %s: %s\n", sql, err ? err : "?");
+        exit(1);
+    }
+}
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        die(db, sql);
+    return st;
+}
+
+/* Replaces the {id} and {blob} tokens of a migration the way db.c does for
+ * the SQLite driver. */
+static char *expand_ddl(const char *sql)
+{
+    size_t n = strlen(sql), cap = 2 * n + 1, o = 0;
+    char *out = malloc(cap);
+    for (size_t i = 0; i < n;) {
+        const char *rep = NULL;
+        size_t skip = 0;
+        if (!strncmp(sql + i, "{id}", 4))
+            rep = "INTEGER PRIMARY KEY", skip = 4;
+        else if (!strncmp(sql + i, "{blob}", 6))
+            rep = "BLOB", skip = 6;
+        if (rep) {
+            size_t r = strlen(rep);
+            memcpy(out + o, rep, r);
+            o += r;
+            i += skip;
+        } else {
+            out[o++] = sql[i++];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* The set-up of src/db_sqlite.c: configure() and sq_open(). */
+static sqlite3 *open_db(const char *path, int flags)
+{
+    static int configured;
+    if (!configured++) sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3 *db;
+    if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) die(db, path);
+    sqlite3_busy_timeout(db, 10000);
+    if (flags & SQLITE_OPEN_READWRITE)
+        exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    exec(db, "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;");
+    return db;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p)
+{
+    if (n == 0) return 0;
+    size_t k = (size_t)(p * (double)(n - 1) + 0.5);
+    return v[k];
+}
+
+/* What-if switches of the import, for the analysis in bench/analysis.md
+ * (bench/run uses none): each names one change to Loupe's set-up. */
+typedef struct variant {
+    int fk_off;       /* PRAGMA foreign_keys=OFF */
+    int no_returning; /* INSERT without RETURNING; sqlite3_last_insert_rowid() */
+    int lean_schema;  /* tasks_batch partial (batch_id IS NOT NULL), task_tags WITHOUT ROWID */
+} variant;
+
+static int cmd_import(const char *path, long count, int runs, const variant *v)
+{
+    sqlite3 *db = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (v->fk_off) exec(db, "PRAGMA foreign_keys=OFF");
+    sqlite3_stmt *have = prepare(db, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks'");
+    int fresh = sqlite3_step(have) == SQLITE_ROW && sqlite3_column_int(have, 0) == 0;
+    sqlite3_finalize(have);
+    if (fresh) {
+        for (size_t i = 0; i < lp_migration_count; i++) {
+            char *sql = expand_ddl(lp_migrations[i].sql);
+            exec(db, sql);
+            free(sql);
+        }
+        exec(
+            db,
+            "INSERT INTO users (email, role, created_at) VALUES ('bench@example.com', 'admin', 0)");
+        if (v->lean_schema)
+            exec(db, "DROP INDEX tasks_batch;"
+                     "CREATE INDEX tasks_batch ON tasks(batch_id, id) WHERE batch_id IS NOT NULL;"
+                     "DROP TABLE task_tags;"
+                     "CREATE TABLE task_tags (task_id BIGINT NOT NULL REFERENCES tasks(id),"
+                     " project_id BIGINT NOT NULL, tag TEXT NOT NULL,"
+                     " PRIMARY KEY (task_id, tag)) WITHOUT ROWID;"
+                     "CREATE INDEX task_tags_tag ON task_tags(project_id, tag, task_id);");
+    }
+    sqlite3_stmt *proj =
+        prepare(db, "INSERT INTO projects (name, kind, params, created_by, created_at, "
+                    "updated_at) VALUES (?, 'categorization', "
+                    "'{\"labels\":[{\"name\":\"car\"},{\"name\":\"person\"}],"
+                    "\"multiple\":false}', 1, 0, 0) RETURNING id");
+    /* Byte for byte the statements of src/tasks.c. */
+    sqlite3_stmt *ins = prepare(
+        db, v->no_returning
+                ? "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
+                  "attachments, data, metadata, tags, expected_response, predictions, "
+                  "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT (project_id, unique_id) DO NOTHING"
+                : "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
+                  "attachments, data, metadata, tags, expected_response, predictions, "
+                  "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT (project_id, unique_id) DO NOTHING RETURNING id");
+    sqlite3_stmt *tag =
+        prepare(db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)");
+    sqlite3_stmt *cnt = prepare(
+        db, "INSERT INTO project_counts (project_id, status, n) VALUES (?, ?, ?) "
+            "ON CONFLICT (project_id, status) DO UPDATE SET n = project_counts.n + excluded.n");
+    double *rate = calloc((size_t)runs, sizeof *rate);
+    /* The rows are made before the clock starts: only SQLite is timed. */
+    taskgen_row *rows = malloc((size_t)count * sizeof *rows);
+    for (long i = 0; i < count; i++) taskgen_make((unsigned long long)i, &rows[i]);
+    for (int run = 0; run < runs; run++) {
+        char name[32];
+        snprintf(name, sizeof name, "raw import %d", run + 1);
+        sqlite3_bind_text(proj, 1, name, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(proj) != SQLITE_ROW) die(db, "insert project");
+        long long pid = sqlite3_column_int64(proj, 0);
+        sqlite3_reset(proj);
+        double t0 = now_s(), c0 = cpu_s();
+        long in_tx = 0, pending = 0;
+        for (long i = 0; i < count; i++) {
+            const taskgen_row *r = &rows[i];
+            if (in_tx == 0) exec(db, "BEGIN IMMEDIATE");
+            long long now = now_ms();
+            sqlite3_bind_int64(ins, 1, pid);
+            sqlite3_bind_null(ins, 2);
+            sqlite3_bind_text(ins, 3, r->unique_id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(ins, 4, 0);
+            sqlite3_bind_text(ins, 5, r->attachments, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 6, "{}", 2, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 7, r->metadata, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 8, r->tags, -1, SQLITE_STATIC);
+            sqlite3_bind_null(ins, 9);
+            sqlite3_bind_null(ins, 10);
+            sqlite3_bind_int64(ins, 11, now);
+            sqlite3_bind_int64(ins, 12, now);
+            long long id;
+            if (v->no_returning) {
+                if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_changes(db) != 1)
+                    die(db, "insert task");
+                id = sqlite3_last_insert_rowid(db);
+            } else {
+                if (sqlite3_step(ins) != SQLITE_ROW) die(db, "insert task");
+                id = sqlite3_column_int64(ins, 0);
+            }
+            sqlite3_reset(ins);
+            int ntags = taskgen_tag(r, -1, NULL, 0);
+            for (int k = 0; k < ntags; k++) {
+                char t[32];
+                taskgen_tag(r, k, t, sizeof t);
+                sqlite3_bind_int64(tag, 1, id);
+                sqlite3_bind_int64(tag, 2, pid);
+                sqlite3_bind_text(tag, 3, t, -1, SQLITE_TRANSIENT);
+                if (sqlite3_step(tag) != SQLITE_DONE) die(db, "insert tag");
+                sqlite3_reset(tag);
+            }
+            pending++;
+            if (++in_tx == TX_ROWS || i == count - 1) {
+                sqlite3_bind_int64(cnt, 1, pid);
+                sqlite3_bind_text(cnt, 2, "pending", -1, SQLITE_STATIC);
+                sqlite3_bind_int64(cnt, 3, pending);
+                if (sqlite3_step(cnt) != SQLITE_DONE) die(db, "count");
+                sqlite3_reset(cnt);
+                exec(db, "COMMIT");
+                in_tx = pending = 0;
+            }
+        }
+        double dt = now_s() - t0, cpu = cpu_s() - c0;
+        rate[run] = (double)count / dt;
+        printf("RESULT raw_import_run=%d tasks=%ld seconds=%.3f tasks_per_s=%.0f "
+               "cpu_us_per_task=%.2f\n",
+               run + 1, count, dt, rate[run], cpu * 1e6 / (double)count);
+    }
+    qsort(rate, (size_t)runs, sizeof *rate, cmp_double);
+    printf("RESULT raw_import_median_tasks_per_s=%.0f\n", rate[runs / 2]);
+    free(rate);
+    free(rows);
+    sqlite3_finalize(proj);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(tag);
+    sqlite3_finalize(cnt);
+    sqlite3_close(db);
+    return 0;
+}
+
+static int cmd_pages(const char *path, long long pid, int rounds, int ngroups, char **groups)
+{
+    sqlite3 *db = open_db(path, SQLITE_OPEN_READONLY);
+    sqlite3_stmt *st =
+        prepare(db, "SELECT " TASK_COLS " FROM tasks WHERE project_id = ? AND id > ? "
+                    "ORDER BY id LIMIT ?");
+    for (int g = 0; g < ngroups; g++) {
+        char *spec = strdup(groups[g]), *eq = strchr(spec, '=');
+        if (!eq) {
+            fprintf(stderr, "sqlite_raw: group \"%s\" is not NAME=AFTER,AFTER,...\n", spec);
+            return 2;
+        }
+        *eq = '\0';
+        size_t n = 0, cap = 16;
+        long long *after = malloc(cap * sizeof *after);
+        for (char *tok = strtok(eq + 1, ","); tok; tok = strtok(NULL, ",")) {
+            if (n == cap) after = realloc(after, (cap *= 2) * sizeof *after);
+            after[n++] = atoll(tok);
+        }
+        double *lat = malloc((size_t)rounds * n * sizeof *lat);
+        size_t m = 0;
+        long rows = 0;
+        double c0 = cpu_s();
+        for (int r = 0; r < rounds; r++)
+            for (size_t i = 0; i < n; i++) {
+                double t0 = now_s();
+                sqlite3_bind_int64(st, 1, pid);
+                sqlite3_bind_int64(st, 2, after[i]);
+                sqlite3_bind_int64(st, 3, 101);
+                int rc;
+                size_t bytes = 0;
+                while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                    for (int c = 0; c < 14; c++) {
+                        sqlite3_column_text(st, c);
+                        bytes += (size_t)sqlite3_column_bytes(st, c);
+                    }
+                    rows++;
+                }
+                if (rc != SQLITE_DONE) die(db, "page");
+                sqlite3_reset(st);
+                lat[m++] = (now_s() - t0) * 1e6;
+                (void)bytes;
+            }
+        double cpu = cpu_s() - c0;
+        qsort(lat, m, sizeof *lat, cmp_double);
+        printf("RESULT raw_pages group=%s pages=%zu rows_per_page=%.1f p50_us=%.1f p99_us=%.1f "
+               "max_us=%.1f "
+               "cpu_us_per_page=%.1f\n",
+               spec, m, m ? (double)rows / (double)m : 0.0, pct(lat, m, 0.50), pct(lat, m, 0.99),
+               lat[m ? m - 1 : 0], m ? cpu * 1e6 / (double)m : 0.0);
+        free(lat);
+        free(after);
+        free(spec);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 5 && !strcmp(argv[1], "import") && atol(argv[3]) > 0) {
+        variant v = {0};
+        for (int i = 5; i < argc; i++) {
+            if (!strcmp(argv[i], "fk-off"))
+                v.fk_off = 1;
+            else if (!strcmp(argv[i], "no-returning"))
+                v.no_returning = 1;
+            else if (!strcmp(argv[i], "lean-schema"))
+                v.lean_schema = 1;
+            else {
+                fprintf(stderr, "sqlite_raw: unknown variant \"%s\"\n", argv[i]);
+                return 2;
+            }
+        }
+        return cmd_import(argv[2], atol(argv[3]), atoi(argv[4]) > 0 ? atoi(argv[4]) : 1, &v);
+    }
+    if (argc >= 6 && !strcmp(argv[1], "pages"))
+        return cmd_pages(argv[2], atoll(argv[3]), atoi(argv[4]) > 0 ? atoi(argv[4]) : 1, argc - 5,
+                         argv + 5);
+    fprintf(stderr, "usage: sqlite_raw import DB COUNT RUNS [fk-off] [no-returning] [lean-schema]\n"
+                    "       sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]\n");
+    return 2;
+}
