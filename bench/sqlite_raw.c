@@ -10,12 +10,12 @@
  *       does it (memory statistics off; WAL, synchronous=NORMAL,
  *       foreign_keys, temp_store=MEMORY, cache_size=-65536), and RUNS
  *       times inserts COUNT tasks of taskgen.h into a fresh project:
- *       Loupe's INSERT ... ON CONFLICT DO NOTHING RETURNING id prepared
- *       once, one task_tags row per tag, transactions of 5000 rows (BEGIN
+ *       Loupe's INSERT ... ON CONFLICT DO NOTHING prepared once (the id
+ *       from sqlite3_last_insert_rowid(), as the SQLite driver does it), one task_tags row per tag, transactions of 5000 rows (BEGIN
  *       IMMEDIATE), the project_counts upsert once per transaction.  Prints
  *       tasks/s and CPU time per task of each run and the median tasks/s.
- *       Optional what-if switches after RUNS (fk-off, no-returning,
- *       lean-schema; see struct variant) measure a change to that set-up;
+ *       Optional what-if switches after RUNS (fk-off, returning;
+ *       see struct variant) measure a change to that set-up;
  *       bench/run uses none of them.
  *
  *   sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]
@@ -86,8 +86,8 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
     return st;
 }
 
-/* Replaces the {id} and {blob} tokens of a migration the way db.c does for
- * the SQLite driver. */
+/* Replaces the tokens of a migration the way db.c does for the SQLite
+ * driver (its ddl table in src/db_sqlite.c). */
 static char *expand_ddl(const char *sql)
 {
     size_t n = strlen(sql), cap = 2 * n + 1, o = 0;
@@ -99,6 +99,8 @@ static char *expand_ddl(const char *sql)
             rep = "INTEGER PRIMARY KEY", skip = 4;
         else if (!strncmp(sql + i, "{blob}", 6))
             rep = "BLOB", skip = 6;
+        else if (!strncmp(sql + i, "{without_rowid}", 15))
+            rep = " WITHOUT ROWID", skip = 15;
         if (rep) {
             size_t r = strlen(rep);
             memcpy(out + o, rep, r);
@@ -143,8 +145,7 @@ static double pct(double *v, size_t n, double p)
  * (bench/run uses none): each names one change to Loupe's set-up. */
 typedef struct variant {
     int fk_off;       /* PRAGMA foreign_keys=OFF */
-    int no_returning; /* INSERT without RETURNING; sqlite3_last_insert_rowid() */
-    int lean_schema;  /* tasks_batch partial (batch_id IS NOT NULL), task_tags WITHOUT ROWID */
+    int returning; /* INSERT ... RETURNING id instead of sqlite3_last_insert_rowid() */
 } variant;
 
 static int cmd_import(const char *path, long count, int runs, const variant *v)
@@ -163,14 +164,6 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
         exec(
             db,
             "INSERT INTO users (email, role, created_at) VALUES ('bench@example.com', 'admin', 0)");
-        if (v->lean_schema)
-            exec(db, "DROP INDEX tasks_batch;"
-                     "CREATE INDEX tasks_batch ON tasks(batch_id, id) WHERE batch_id IS NOT NULL;"
-                     "DROP TABLE task_tags;"
-                     "CREATE TABLE task_tags (task_id BIGINT NOT NULL REFERENCES tasks(id),"
-                     " project_id BIGINT NOT NULL, tag TEXT NOT NULL,"
-                     " PRIMARY KEY (task_id, tag)) WITHOUT ROWID;"
-                     "CREATE INDEX task_tags_tag ON task_tags(project_id, tag, task_id);");
     }
     sqlite3_stmt *proj =
         prepare(db, "INSERT INTO projects (name, kind, params, created_by, created_at, "
@@ -179,7 +172,7 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
                     "\"multiple\":false}', 1, 0, 0) RETURNING id");
     /* Byte for byte the statements of src/tasks.c. */
     sqlite3_stmt *ins = prepare(
-        db, v->no_returning
+        db, !v->returning
                 ? "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
                   "attachments, data, metadata, tags, expected_response, predictions, "
                   "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -223,7 +216,7 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
             sqlite3_bind_int64(ins, 11, now);
             sqlite3_bind_int64(ins, 12, now);
             long long id;
-            if (v->no_returning) {
+            if (!v->returning) {
                 if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_changes(db) != 1)
                     die(db, "insert task");
                 id = sqlite3_last_insert_rowid(db);
@@ -337,10 +330,8 @@ int main(int argc, char **argv)
         for (int i = 5; i < argc; i++) {
             if (!strcmp(argv[i], "fk-off"))
                 v.fk_off = 1;
-            else if (!strcmp(argv[i], "no-returning"))
-                v.no_returning = 1;
-            else if (!strcmp(argv[i], "lean-schema"))
-                v.lean_schema = 1;
+            else if (!strcmp(argv[i], "returning"))
+                v.returning = 1;
             else {
                 fprintf(stderr, "sqlite_raw: unknown variant \"%s\"\n", argv[i]);
                 return 2;
@@ -351,7 +342,7 @@ int main(int argc, char **argv)
     if (argc >= 6 && !strcmp(argv[1], "pages"))
         return cmd_pages(argv[2], atoll(argv[3]), atoi(argv[4]) > 0 ? atoi(argv[4]) : 1, argc - 5,
                          argv + 5);
-    fprintf(stderr, "usage: sqlite_raw import DB COUNT RUNS [fk-off] [no-returning] [lean-schema]\n"
+    fprintf(stderr, "usage: sqlite_raw import DB COUNT RUNS [fk-off] [returning]\n"
                     "       sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]\n");
     return 2;
 }

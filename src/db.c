@@ -290,6 +290,30 @@ int lp_stmt_one_int64(lp_stmt *st, int64_t *out, int none_rc)
     return rc;
 }
 
+int lp_db_prepare_insert(lp_db *db, const char *sql, lp_stmt **out)
+{
+    if (db->drv->last_insert_id) return lp_db_prepare(db, sql, out);
+    char *with = lp_sprintf("%s RETURNING id", sql);
+    int rc = lp_db_prepare(db, with, out);
+    free(with);
+    return rc;
+}
+
+int lp_stmt_insert_id(lp_stmt *st, int64_t *id, int none_rc)
+{
+    lp_db *db = st->db;
+    if (!db->drv->last_insert_id) return lp_stmt_one_int64(st, id, none_rc);
+    int rc = lp_stmt_step(st);
+    if (rc == LP_DB_DONE) {
+        rc = lp_db_changes(db) > 0 ? 0 : none_rc;
+        if (rc == 0) *id = db->drv->last_insert_id(db);
+    } else if (rc == LP_DB_ROW) {
+        rc = LP_EINVAL; /* the SQL had a RETURNING clause of its own */
+    }
+    lp_stmt_done(st);
+    return rc;
+}
+
 int lp_db_int64(lp_db *db, int64_t *out, const char *sql, const char *fmt, ...)
 {
     lp_stmt *st;
@@ -306,17 +330,16 @@ int lp_db_int64(lp_db *db, int64_t *out, const char *sql, const char *fmt, ...)
     return lp_stmt_one_int64(st, out, LP_ENOTFOUND);
 }
 
-/* Expands the {id} and {blob} tokens of a migration for this driver. */
+/* Expands the migration tokens (db.h) for this driver. */
 static char *expand_ddl(const lp_db_driver *drv, const char *sql)
 {
     lp_buf b = {0};
     for (const char *p = sql; *p;) {
-        if (strncmp(p, "{id}", 4) == 0) {
-            lp_buf_puts(&b, drv->ddl_id);
-            p += 4;
-        } else if (strncmp(p, "{blob}", 6) == 0) {
-            lp_buf_puts(&b, drv->ddl_blob);
-            p += 6;
+        const char *const *t = drv->ddl;
+        while (*t && strncmp(p, t[0], strlen(t[0])) != 0) t += 2;
+        if (*t) {
+            lp_buf_puts(&b, t[1]);
+            p += strlen(t[0]);
         } else {
             lp_buf_append(&b, p++, 1);
         }

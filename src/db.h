@@ -8,8 +8,9 @@
  * Queries are written once, with '?' placeholders, in the subset of SQL that
  * SQLite 3.40 and PostgreSQL 15 share (INSERT ... RETURNING, ON CONFLICT DO
  * NOTHING, no AUTOINCREMENT); a driver rewrites placeholders if it must.
- * Migrations use two tokens a driver defines: {id} (a generated 64-bit
- * primary key) and {blob} (a byte string type).
+ * Migrations use a few tokens each driver defines: {id} (a generated 64-bit
+ * primary key), {blob} (a byte string type) and {without_rowid} (a table
+ * stored as its primary key, where the database can).
  *
  * Statements are cached per connection by their SQL text: lp_db_prepare()
  * hands out a cached statement when one is idle and lp_stmt_done() resets it
@@ -28,10 +29,11 @@ enum { LP_DB_ROW = 1, LP_DB_DONE = 0 };   /* lp_stmt_step() results */
 enum { LP_TX_READ = 0, LP_TX_WRITE = 1 }; /* lp_db_begin() modes */
 
 typedef struct lp_db_driver {
-    int version;          /* 1 */
-    const char *scheme;   /* "sqlite", "postgres" */
-    const char *ddl_id;   /* column type of a generated primary key */
-    const char *ddl_blob; /* column type of a byte string */
+    int version;        /* 1 */
+    const char *scheme; /* "sqlite", "postgres" */
+    /* Migration tokens and what they become: NULL-terminated pairs, e.g.
+     * {"{id}", "INTEGER PRIMARY KEY", "{blob}", "BLOB", NULL}. */
+    const char *const *ddl;
     int (*open)(const char *url, lp_db **out);
     void (*close)(lp_db *db);
     int (*exec)(lp_db *db, const char *sql); /* one or more statements, no rows */
@@ -54,6 +56,9 @@ typedef struct lp_db_driver {
     /* Valid until the next step/reset; never NULL ("" for NULL). */
     const char *(*column_text)(lp_stmt *st, int col, size_t *len);
     int64_t (*changes)(lp_db *db); /* rows changed by the last statement */
+    /* The id the last INSERT generated; NULL when the database can only
+     * report it through INSERT ... RETURNING (see lp_db_prepare_insert). */
+    int64_t (*last_insert_id)(lp_db *db);
     const char *(*errmsg)(lp_db *db);
 } lp_db_driver;
 
@@ -112,6 +117,16 @@ int64_t lp_stmt_int64(lp_stmt *st, int col);
 double lp_stmt_double(lp_stmt *st, int col);
 const char *lp_stmt_text(lp_stmt *st, int col);
 const char *lp_stmt_textn(lp_stmt *st, int col, size_t *len);
+
+/* Prepares an INSERT whose generated id lp_stmt_insert_id() will return.
+ * sql has no RETURNING clause: a driver that cannot report the id otherwise
+ * gets " RETURNING id" appended (SQLite's RETURNING costs a quarter of a
+ * bulk insert; its last-insert rowid costs nothing). */
+int lp_db_prepare_insert(lp_db *db, const char *sql, lp_stmt **out);
+/* Runs an INSERT from lp_db_prepare_insert once and releases it: 0 with the
+ * new row's id, none_rc when no row was inserted (ON CONFLICT DO NOTHING),
+ * or the step's error. */
+int lp_stmt_insert_id(lp_stmt *st, int64_t *id, int none_rc);
 
 /* Steps st once and releases it: 0 with column 0 of the row in *out, or
  * none_rc when there is no row, or the step's error. */

@@ -192,6 +192,14 @@ static int64_t sq_changes(lp_db *db)
     return sqlite3_changes64(H(db));
 }
 
+static int64_t sq_last_insert_id(lp_db *db)
+{
+    return sqlite3_last_insert_rowid(H(db));
+}
+
+static const char *const ddl[] = {
+    "{id}", "INTEGER PRIMARY KEY", "{blob}", "BLOB", "{without_rowid}", " WITHOUT ROWID", NULL};
+
 static const char *sq_errmsg(lp_db *db)
 {
     return H(db) ? sqlite3_errmsg(H(db)) : "cannot open database";
@@ -200,8 +208,7 @@ static const char *sq_errmsg(lp_db *db)
 const lp_db_driver lp_db_sqlite_driver = {
     .version = 1,
     .scheme = "sqlite",
-    .ddl_id = "INTEGER PRIMARY KEY",
-    .ddl_blob = "BLOB",
+    .ddl = ddl,
     .open = sq_open,
     .close = sq_close,
     .exec = sq_exec,
@@ -222,5 +229,6 @@ const lp_db_driver lp_db_sqlite_driver = {
     .column_double = sq_column_double,
     .column_text = sq_column_text,
     .changes = sq_changes,
+    .last_insert_id = sq_last_insert_id,
     .errmsg = sq_errmsg,
 };

@@ -80,22 +80,17 @@ static void count_batch(lp_task_writer *w, int64_t batch_id)
     w->batch_pending[w->nbatch++] = 1;
 }
 
-/* Looks up a batch by id or name in the writer's project; it must be
- * staging to take tasks. */
-static int check_batch(lp_task_writer *w, const json_t *task, int64_t *batch_id, lp_verr *e)
+/* Finds the batch a task names (by id or by name) in the writer's project;
+ * it must be staging to take tasks. */
+static int check_batch(lp_task_writer *w, const lp_task_row *row, int64_t *batch_id, lp_verr *e)
 {
-    long long bid = 0;
-    const char *bname = NULL;
-    if (lp_v_int(task, "batch_id", "", 0, 1, INT64_MAX, &bid, e) ||
-        lp_v_string(task, "batch", "", 0, 1, 200, &bname, e))
-        return LP_EINVAL;
-    if (bid && bname) return lp_verr_set(e, "batch", "give batch_id or batch, not both");
     *batch_id = 0;
-    if (!bid && !bname) return 0;
-    if (bid && bid == w->last_batch && !bname) {
-        *batch_id = bid;
+    if (!row->batch_id && !row->batch_name) return 0;
+    if (row->batch_id && row->batch_id == w->last_batch) {
+        *batch_id = row->batch_id;
         return 0;
     }
+    const char *bname = row->batch_name;
     lp_stmt *st;
     int rc =
         lp_db_prepare(w->db,
@@ -107,7 +102,7 @@ static int check_batch(lp_task_writer *w, const json_t *task, int64_t *batch_id,
     if (bname)
         lp_stmt_bind_text(st, 2, bname);
     else
-        lp_stmt_bind_int64(st, 2, bid);
+        lp_stmt_bind_int64(st, 2, row->batch_id);
     rc = lp_stmt_step(st);
     if (rc == LP_DB_ROW) {
         if (strcmp(lp_stmt_text(st, 1), "staging") != 0) {
@@ -120,7 +115,8 @@ static int check_batch(lp_task_writer *w, const json_t *task, int64_t *batch_id,
         }
     } else if (rc == LP_DB_DONE) {
         rc = bname ? lp_verr_set(e, "batch", "no batch named \"%s\" in this project", bname)
-                   : lp_verr_set(e, "batch_id", "no batch %lld in this project", bid);
+                   : lp_verr_set(e, "batch_id", "no batch %lld in this project",
+                                 (long long)row->batch_id);
     }
     lp_stmt_done(st);
     if (rc == 0 && !bname) w->last_batch = *batch_id;
@@ -138,7 +134,9 @@ static int is_sha256(const char *s)
     return 1;
 }
 
-static int check_attachments(lp_db *db, const json_t *task, lp_verr *e)
+/* Checks the attachments' shape; the uploaded files they name are
+ * collected in *files (index, sha256) for check_files() to look up. */
+static int check_attachments(const json_t *task, json_t **files, lp_verr *e)
 {
     const json_t *arr;
     if (lp_v_array(task, "attachments", "", 0, 0, 100, &arr, e)) return LP_EINVAL;
@@ -147,7 +145,7 @@ static int check_attachments(lp_db *db, const json_t *task, lp_verr *e)
     json_array_foreach(arr, i, a)
     {
         static const char *const keys[] = {"type", "url", "file", "content", "name", NULL};
-        char path[256];
+        char path[256], field[256];
         lp_path_index(path, sizeof path, "attachments", i);
         const char *type = NULL, *url = NULL, *file = NULL, *content = NULL;
         if (lp_v_object(a, path, e) || lp_v_only_keys(a, path, keys, e) ||
@@ -159,7 +157,6 @@ static int check_attachments(lp_db *db, const json_t *task, lp_verr *e)
             return LP_EINVAL;
         int ok = 0;
         for (const char *const *t = attachment_types; *t && !ok; t++) ok = !strcmp(*t, type);
-        char field[256];
         if (!ok)
             return lp_verr_set(e, lp_path_key(field, sizeof field, path, "type"),
                                "\"%s\" is not an attachment type (image, audio, video, text, "
@@ -171,17 +168,34 @@ static int check_attachments(lp_db *db, const json_t *task, lp_verr *e)
             strncmp(url, "/v1/files/", 10))
             return lp_verr_set(e, lp_path_key(field, sizeof field, path, "url"),
                                "must be an http(s) URL or /v1/files/SHA256");
+        if (file && !is_sha256(file))
+            return lp_verr_set(e, lp_path_key(field, sizeof field, path, "file"),
+                               "must be the sha256 of an uploaded file (64 hex digits)");
         if (file) {
-            int64_t one;
-            if (!is_sha256(file))
-                return lp_verr_set(e, lp_path_key(field, sizeof field, path, "file"),
-                                   "must be the sha256 of an uploaded file (64 hex digits)");
-            int rc = lp_db_int64(db, &one, "SELECT 1 FROM files WHERE sha256 = ?", "s", file);
-            if (rc == LP_ENOTFOUND)
-                return lp_verr_set(e, lp_path_key(field, sizeof field, path, "file"),
-                                   "no uploaded file has sha256 %s", file);
-            if (rc < 0) return rc;
+            if (!*files) *files = json_array();
+            json_array_append_new(*files, json_pack("[I, s]", (json_int_t)i, file));
         }
+    }
+    return 0;
+}
+
+/* Checks that every file an attachment names was uploaded. */
+static int check_files(lp_db *db, const json_t *files, lp_verr *e)
+{
+    size_t i;
+    const json_t *f;
+    json_array_foreach(files, i, f)
+    {
+        const char *sha = json_string_value(json_array_get(f, 1));
+        int64_t one;
+        int rc = lp_db_int64(db, &one, "SELECT 1 FROM files WHERE sha256 = ?", "s", sha);
+        if (rc == LP_ENOTFOUND) {
+            char field[64];
+            snprintf(field, sizeof field, "attachments[%lld].file",
+                     (long long)json_integer_value(json_array_get(f, 0)));
+            return lp_verr_set(e, field, "no uploaded file has sha256 %s", sha);
+        }
+        if (rc < 0) return rc;
     }
     return 0;
 }
@@ -198,12 +212,14 @@ static int norm_tags(const json_t *tags, const char *path, json_t **out, lp_verr
     const json_t *t;
     json_array_foreach(tags, i, t)
     {
-        char f[256];
-        lp_path_index(f, sizeof f, path, i);
-        if (!json_is_string(t) || json_string_length(t) == 0 || json_string_length(t) > 64)
+        if (!json_is_string(t) || json_string_length(t) == 0 || json_string_length(t) > 64 ||
+            strchr(json_string_value(t), '/')) {
+            char f[256];
+            lp_path_index(f, sizeof f, path, i);
+            if (json_is_string(t) && strchr(json_string_value(t), '/')) /* must fit a URL segment */
+                return lp_verr_set(e, f, "\"%s\": a tag cannot contain /", json_string_value(t));
             return lp_verr_set(e, f, "must be a string of 1 to 64 characters");
-        if (strchr(json_string_value(t), '/')) /* it must fit in a URL path segment */
-            return lp_verr_set(e, f, "\"%s\": a tag cannot contain /", json_string_value(t));
+        }
         const char *s = json_string_value(t);
         size_t k = 0;
         while (k < n && strcmp(v[k], s) < 0) k++;
@@ -223,20 +239,29 @@ static const char *const task_keys[] = {
     "metadata",   "priority", "tags",  "expected_response", "predictions", NULL};
 
 /* Checks everything about a task body that needs no database but the
- * project; fills the normalised tags. */
-static int check_task(const lp_project *p, const json_t *task, json_t **tags, lp_verr *e)
+ * project: fields, attachments, the kind's input, gold and predictions. */
+static int check_task(const lp_project *p, const json_t *task, lp_task_row *row, lp_verr *e)
 {
+    long long prio = 0, bid = 0;
+    const char *bname = NULL;
     if (lp_v_object(task, "", e) || lp_v_only_keys(task, "", task_keys, e) ||
         lp_v_string(task, "unique_id", "", 0, 1, 255, NULL, e) ||
-        lp_v_int(task, "priority", "", 0, -1000000000, 1000000000, NULL, e))
+        lp_v_int(task, "priority", "", 0, -1000000000, 1000000000, &prio, e) ||
+        lp_v_int(task, "batch_id", "", 0, 1, INT64_MAX, &bid, e) ||
+        lp_v_string(task, "batch", "", 0, 1, 200, &bname, e))
         return LP_EINVAL;
+    if (bid && bname) return lp_verr_set(e, "batch", "give batch_id or batch, not both");
+    row->priority = prio;
+    row->batch_id = bid;
+    row->batch_name = bname ? lp_strdup(bname) : NULL;
     static const char *const objs[] = {"data", "metadata", "expected_response"};
     for (size_t i = 0; i < LP_ARRAY_LEN(objs); i++) {
         const json_t *v = json_object_get(task, objs[i]);
         if (v && !json_is_null(v) && lp_v_object(v, objs[i], e)) return LP_EINVAL;
     }
     const json_t *t = json_object_get(task, "tags");
-    if (t && norm_tags(t, "tags", tags, e)) return LP_EINVAL;
+    if (t && norm_tags(t, "tags", &row->tags, e)) return LP_EINVAL;
+    if (check_attachments(task, &row->files, e)) return LP_EINVAL;
     if (p->kind->validate_task && p->kind->validate_task(p->params, task, e)) return LP_EINVAL;
     const json_t *exp = json_object_get(task, "expected_response");
     if (exp && !json_is_null(exp) && p->kind->validate_response &&
@@ -270,22 +295,63 @@ static char *dump_or(const json_t *v, const char *dflt)
     return json_dumps(v, LP_JSON_DUMP);
 }
 
-int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
+int lp_task_prepare(const lp_project *p, const json_t *task, lp_task_row *row)
 {
-    json_t *tags = NULL;
-    int64_t batch_id = 0;
-    *id = 0;
-    /* A task for another project is refused before anything else, so it
-     * is never taken for a duplicate of this project's task. */
+    memset(row, 0, sizeof *row);
+    const char *uid = json_string_value(json_object_get(task, "unique_id"));
+    if (uid) row->unique_id = lp_strdup(uid);
+    /* A task for another project is refused before anything else, so it is
+     * never taken for a duplicate of this project's task. */
     json_t *pid = json_object_get(task, "project_id");
-    if (pid && !(json_is_integer(pid) && json_integer_value(pid) == w->project->id))
-        return lp_verr_set(e, "project_id",
-                           "this task names another project than %lld, the one it is sent to",
-                           (long long)w->project->id);
-    int rc = check_task(w->project, task, &tags, e);
-    if (rc == 0) rc = check_batch(w, task, &batch_id, e);
-    if (rc == 0) rc = check_attachments(w->db, task, e);
-    const char *unique_id = json_string_value(json_object_get(task, "unique_id"));
+    if (pid && !(json_is_integer(pid) && json_integer_value(pid) == p->id)) {
+        row->foreign = 1;
+        row->err = lp_malloc(sizeof *row->err);
+        return row->rc = lp_verr_set(row->err, "project_id",
+                                     "this task names another project than %lld, the one it is "
+                                     "sent to",
+                                     (long long)p->id);
+    }
+    lp_verr e;
+    row->rc = check_task(p, task, row, &e);
+    if (row->rc < 0) {
+        row->err = lp_malloc(sizeof e);
+        *row->err = e;
+        return row->rc;
+    }
+    row->cols[0] = dump_or(json_object_get(task, "attachments"), "[]");
+    row->cols[1] = dump_or(json_object_get(task, "data"), "{}");
+    row->cols[2] = dump_or(json_object_get(task, "metadata"), "{}");
+    row->cols[3] = dump_or(row->tags, "[]");
+    row->cols[4] = dump_or(json_object_get(task, "expected_response"), NULL);
+    row->cols[5] = dump_or(json_object_get(task, "predictions"), NULL);
+    for (int c = 0; c < 6; c++) row->lens[c] = row->cols[c] ? strlen(row->cols[c]) : 0;
+    return 0;
+}
+
+void lp_task_row_fini(lp_task_row *row)
+{
+    free(row->err);
+    free(row->unique_id);
+    free(row->batch_name);
+    for (size_t i = 0; i < LP_ARRAY_LEN(row->cols); i++) free(row->cols[i]);
+    json_decref(row->tags);
+    json_decref(row->files);
+    memset(row, 0, sizeof *row);
+}
+
+int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id, lp_verr *e)
+{
+    *id = 0;
+    if (row->foreign) {
+        *e = *row->err;
+        return row->rc;
+    }
+    int64_t batch_id = 0;
+    int rc = row->rc;
+    if (rc < 0) *e = *row->err;
+    if (rc == 0) rc = check_batch(w, row, &batch_id, e);
+    if (rc == 0) rc = check_files(w->db, row->files, e);
+    const char *unique_id = row->unique_id;
     if (rc == LP_EINVAL && unique_id &&
         lp_db_int64(w->db, id, "SELECT id FROM tasks WHERE project_id = ? AND unique_id = ?", "is",
                     w->project->id, unique_id) == 0) {
@@ -293,27 +359,17 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
          * no longer pass (its batch was finalized since, say). */
         lp_verr_set(e, "unique_id", "a task with unique_id \"%s\" already exists (id %lld)",
                     unique_id, (long long)*id);
-        rc = LP_EEXISTS;
+        return LP_EEXISTS;
     }
-    if (rc < 0) {
-        json_decref(tags);
-        return rc;
-    }
-    char *att = dump_or(json_object_get(task, "attachments"), "[]");
-    char *data = dump_or(json_object_get(task, "data"), "{}");
-    char *md = dump_or(json_object_get(task, "metadata"), "{}");
-    char *tg = dump_or(tags, "[]");
-    char *exp = dump_or(json_object_get(task, "expected_response"), NULL);
-    char *preds = dump_or(json_object_get(task, "predictions"), NULL);
-    json_int_t prio = json_integer_value(json_object_get(task, "priority"));
+    if (rc < 0) return rc;
     int64_t now = lp_now_ms();
     lp_stmt *st;
-    rc = lp_db_prepare(
+    rc = lp_db_prepare_insert(
         w->db,
         "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
         "attachments, data, metadata, tags, expected_response, predictions, "
         "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (project_id, unique_id) DO NOTHING RETURNING id",
+        "ON CONFLICT (project_id, unique_id) DO NOTHING",
         &st);
     if (rc == 0) {
         lp_stmt_bind_int64(st, 1, w->project->id);
@@ -322,16 +378,16 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
         else
             lp_stmt_bind_null(st, 2);
         lp_stmt_bind_text(st, 3, unique_id);
-        lp_stmt_bind_int64(st, 4, prio);
-        lp_stmt_bind_text(st, 5, att);
-        lp_stmt_bind_text(st, 6, data);
-        lp_stmt_bind_text(st, 7, md);
-        lp_stmt_bind_text(st, 8, tg);
-        lp_stmt_bind_text(st, 9, exp);
-        lp_stmt_bind_text(st, 10, preds);
+        lp_stmt_bind_int64(st, 4, row->priority);
+        for (int c = 0; c < 6; c++) {
+            if (row->cols[c])
+                lp_stmt_bind_textn(st, 5 + c, row->cols[c], row->lens[c]);
+            else
+                lp_stmt_bind_null(st, 5 + c);
+        }
         lp_stmt_bind_int64(st, 11, now);
         lp_stmt_bind_int64(st, 12, now);
-        rc = lp_stmt_one_int64(st, id, LP_EEXISTS); /* no row: unique_id taken */
+        rc = lp_stmt_insert_id(st, id, LP_EEXISTS); /* nothing inserted: unique_id taken */
     }
     if (rc == LP_EEXISTS) {
         int r2 =
@@ -345,7 +401,7 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
     } else if (rc == 0) {
         size_t i;
         json_t *t;
-        json_array_foreach(tags, i, t)
+        json_array_foreach(row->tags, i, t)
         {
             rc = lp_db_run(w->db,
                            "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)",
@@ -357,13 +413,15 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
             if (batch_id) count_batch(w, batch_id);
         }
     }
-    free(att);
-    free(data);
-    free(md);
-    free(tg);
-    free(exp);
-    free(preds);
-    json_decref(tags);
+    return rc;
+}
+
+int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
+{
+    lp_task_row row;
+    lp_task_prepare(w->project, task, &row);
+    int rc = lp_task_writer_insert(w, &row, id, e);
+    lp_task_row_fini(&row);
     return rc;
 }
 

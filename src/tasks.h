@@ -35,6 +35,31 @@ typedef struct lp_task_writer {
 } lp_task_writer;
 
 void lp_task_writer_init(lp_task_writer *w, lp_db *db, const lp_project *p);
+/* A task checked and encoded without the database, ready to insert.  The
+ * bulk import prepares rows on one thread while another inserts them. */
+typedef struct lp_task_row {
+    int rc;           /* 0, or LP_EINVAL with err (reported when inserted) */
+    int foreign;      /* names another project: never taken for a duplicate */
+    lp_verr *err;     /* set with rc (heap) */
+    char *unique_id;  /* NULL if none */
+    int64_t batch_id; /* as given (0: none) */
+    char *batch_name; /* as given (NULL: none) */
+    int64_t priority;
+    char *cols[6];  /* attachments, data, metadata, tags, expected_response,
+                       predictions as JSON text (NULL: SQL NULL) */
+    size_t lens[6]; /* their lengths */
+    json_t *tags;   /* normalised: sorted, no duplicates */
+    json_t *files;  /* [[attachment index, sha256], ...] to look up */
+} lp_task_row;
+
+/* Fills row from a task body; pure (no database), so any thread may call
+ * it.  Returns row->rc.  Release the row with lp_task_row_fini(). */
+int lp_task_prepare(const lp_project *p, const json_t *task, lp_task_row *row);
+void lp_task_row_fini(lp_task_row *row);
+/* Inserts a prepared row (or reports its error), in the caller's
+ * transaction.  Results as lp_task_writer_add. */
+int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id, lp_verr *e);
+
 /* Validates one task body (the fields of POST /v1/tasks minus project_id)
  * and inserts it.  Returns 0 with *id set; LP_EEXISTS with *id set to the
  * task that already has this unique_id; LP_EINVAL with e filled; another

@@ -89,15 +89,15 @@ int lp_v_object(const json_t *v, const char *path, lp_verr *e)
 }
 
 /* Looks up obj[key]; returns 1 if present and not null, 0 if absent (error
- * set when required). */
+ * set when required).  Field names are formatted only for an error: the
+ * checks run on every row of a bulk import. */
 static int lookup(const json_t *obj, const char *key, const char *path, int required,
                   const json_t **v, char *field, lp_verr *e, int *rc)
 {
-    lp_path_key(field, 256, path, key);
     *rc = 0;
     *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
     if (*v && !json_is_null(*v)) return 1;
-    if (required) *rc = lp_verr_set(e, field, "is required");
+    if (required) *rc = lp_verr_set(e, lp_path_key(field, 256, path, key), "is required");
     return 0;
 }
 
@@ -109,14 +109,16 @@ int lp_v_string(const json_t *obj, const char *key, const char *path, int requir
     int rc;
     if (!lookup(obj, key, path, required, &v, field, e, &rc)) return rc;
     if (!json_is_string(v))
-        return lp_verr_set(e, field, "must be a string, not %s", lp_json_type_name(v));
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                           "must be a string, not %s", lp_json_type_name(v));
     size_t n = lp_utf8_len(json_string_value(v), json_string_length(v));
     if (n < min_len)
-        return lp_verr_set(e, field,
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
                            min_len == 1 ? "must not be empty" : "must be at least %zu characters",
                            min_len);
     if (max_len && n > max_len)
-        return lp_verr_set(e, field, "must be at most %zu characters (has %zu)", max_len, n);
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                           "must be at most %zu characters (has %zu)", max_len, n);
     if (out) *out = json_string_value(v);
     return 0;
 }
@@ -135,9 +137,11 @@ int lp_v_int(const json_t *obj, const char *key, const char *path, int required,
              fabs(json_real_value(v)) < 9e15)
         x = (long long)json_real_value(v);
     else
-        return lp_verr_set(e, field, "must be an integer, not %s", lp_json_type_name(v));
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                           "must be an integer, not %s", lp_json_type_name(v));
     if (x < min || x > max)
-        return lp_verr_set(e, field, "must be between %lld and %lld (got %lld)", min, max, x);
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                           "must be between %lld and %lld (got %lld)", min, max, x);
     if (out) *out = x;
     return 0;
 }
@@ -151,9 +155,11 @@ int lp_v_number(const json_t *obj, const char *key, const char *path, int requir
     if (!lookup(obj, key, path, required, &v, field, e, &rc)) return rc;
     double x;
     if (lp_json_number(v, &x))
-        return lp_verr_set(e, field, "must be a number, not %s", lp_json_type_name(v));
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                           "must be a number, not %s", lp_json_type_name(v));
     if (x < min || x > max)
-        return lp_verr_set(e, field, "must be between %g and %g (got %g)", min, max, x);
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                           "must be between %g and %g (got %g)", min, max, x);
     if (out) *out = x;
     return 0;
 }
@@ -166,7 +172,8 @@ int lp_v_bool(const json_t *obj, const char *key, const char *path, int required
     int rc;
     if (!lookup(obj, key, path, required, &v, field, e, &rc)) return rc;
     if (!json_is_boolean(v))
-        return lp_verr_set(e, field, "must be true or false, not %s", lp_json_type_name(v));
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                           "must be true or false, not %s", lp_json_type_name(v));
     if (out) *out = json_is_true(v);
     return 0;
 }
@@ -180,13 +187,15 @@ int lp_v_array(const json_t *obj, const char *key, const char *path, int require
     if (out) *out = NULL;
     if (!lookup(obj, key, path, required, &v, field, e, &rc)) return rc;
     if (!json_is_array(v))
-        return lp_verr_set(e, field, "must be an array, not %s", lp_json_type_name(v));
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                           "must be an array, not %s", lp_json_type_name(v));
     size_t n = json_array_size(v);
     if (n < min_items)
-        return lp_verr_set(e, field, "must have at least %zu item%s", min_items,
-                           min_items == 1 ? "" : "s");
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                           "must have at least %zu item%s", min_items, min_items == 1 ? "" : "s");
     if (max_items && n > max_items)
-        return lp_verr_set(e, field, "must have at most %zu items (has %zu)", max_items, n);
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, key),
+                           "must have at most %zu items (has %zu)", max_items, n);
     if (out) *out = v;
     return 0;
 }
