@@ -79,7 +79,7 @@ int lp_api_task_tags_add(lp_req *req);
 int lp_api_task_tag_delete(lp_req *req);
 
 int lp_api_file_upload(lp_req *req);
-int lp_api_file_chunk(lp_req *req, const char *data, size_t n);
+void lp_api_file_chunk(lp_req *req, const char *data, size_t n);
 int lp_api_file_get(lp_req *req);
 
 #endif

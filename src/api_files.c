@@ -47,7 +47,7 @@ static int mkdirs(const char *path)
     return 0;
 }
 
-int lp_api_file_chunk(lp_req *req, const char *data, size_t n)
+void lp_api_file_chunk(lp_req *req, const char *data, size_t n)
 {
     upload *u = req->ctx;
     if (!u) {
@@ -56,7 +56,7 @@ int lp_api_file_chunk(lp_req *req, const char *data, size_t n)
             lp_reply_error(
                 req, 415, "unsupported_media_type", "Content-Type",
                 "send the raw bytes with the file's own Content-Type, not a multipart form");
-            return 1;
+            return;
         }
         u = lp_calloc(1, sizeof *u);
         u->fd = -1;
@@ -70,13 +70,13 @@ int lp_api_file_chunk(lp_req *req, const char *data, size_t n)
             u->tmp[0] = '\0';
             lp_log(LP_LOG_ERROR, "cannot create an upload file in %s: %s", dir, strerror(errno));
             lp_reply_error(req, 500, "internal", NULL, "cannot store the upload");
-            return 1;
+            return;
         }
     }
     if (u->size + n > req->body_limit) {
         lp_reply_error(req, 413, "too_large", "body", "the file is larger than the limit of %zu MB",
                        req->body_limit >> 20);
-        return 1;
+        return;
     }
     crypto_hash_sha256_update(&u->sha, (const unsigned char *)data, n);
     for (size_t off = 0; off < n;) {
@@ -85,12 +85,11 @@ int lp_api_file_chunk(lp_req *req, const char *data, size_t n)
         if (w < 0) {
             lp_reply_error(req, 507, "insufficient_storage", NULL, "cannot store the upload: %s",
                            strerror(errno));
-            return 1;
+            return;
         }
         off += (size_t)w;
     }
     u->size += n;
-    return 0;
 }
 
 static json_t *file_json(const char *sha, int64_t size, const char *ctype, const char *name)

@@ -18,8 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+/* How much of a refused request's body is read and dropped so that the
+ * client sees the answer (see on_request). */
+#define LP_DRAIN_MAX ((size_t)16 << 20)
 
 struct lp_http {
     struct MHD_Daemon *d;
@@ -407,7 +412,9 @@ static void begin(lp_http *h, lp_req *req)
                        (long long)len, req->body_limit);
         return;
     }
-    if (!(req->route->flags & LP_ROUTE_PUBLIC) && h->cfg.authenticate) {
+    /* Read-only routes authenticate inside their read transaction, with
+     * the handler; the others before the body is read. */
+    if (!(req->route->flags & (LP_ROUTE_PUBLIC | LP_ROUTE_READ)) && h->cfg.authenticate) {
         req->db = lp_db_pool_get(h->cfg.pool);
         h->cfg.authenticate(req);
         lp_db_pool_put(h->cfg.pool, req->db);
@@ -437,27 +444,45 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = req;
         atomic_fetch_add(&h->inflight, 1);
         begin(h, req);
-        if (req->resp) return queue(req);
+        /* Answered already (401, 413...).  A client that asked first
+         * (Expect: 100-continue) gets the answer now instead of "100
+         * Continue", and sends nothing.  Any other is already sending: its
+         * body is read and dropped before the answer goes out, as nginx's
+         * lingering close does, or it would see a reset instead of the
+         * answer -- unless the body is announced as too large to read. */
+        if (req->resp) {
+            const char *expect = lp_req_header(req, "Expect");
+            const char *cl = lp_req_header(req, "Content-Length");
+            int64_t len = 0;
+            if ((expect && !strcasecmp(expect, "100-continue")) ||
+                (cl && lp_parse_int64(cl, &len) == 0 && len > (int64_t)LP_DRAIN_MAX))
+                return queue(req);
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (req->resp || req->body_error) return MHD_YES; /* discard */
-        if (req->route->flags & LP_ROUTE_STREAM) {
-            if (req->route->body_chunk(req, upload_data, n)) req->body_error = 1;
-        } else if (req->body.len + n > req->body_limit) {
-            req->body_error = 1;
+        if (req->resp) {
+            req->dropped += n;
+            return req->dropped > LP_DRAIN_MAX ? queue(req) : MHD_YES;
+        }
+        if (req->route->flags & LP_ROUTE_STREAM)
+            req->route->body_chunk(req, upload_data, n); /* answers when it refuses */
+        else if (req->body.len + n > req->body_limit)
             lp_reply_error(req, 413, "too_large", "body",
                            "the body is larger than the limit of %zu bytes", req->body_limit);
-        } else {
+        else
             lp_buf_append(&req->body, upload_data, n);
-        }
         return MHD_YES;
     }
     if (!req->resp) {
         req->db = lp_db_pool_get(h->cfg.pool);
-        req->route->handler(req);
+        int read = req->route->flags & LP_ROUTE_READ;
+        if (read) lp_db_begin(req->db, LP_TX_READ);
+        if (!read || !h->cfg.authenticate || h->cfg.authenticate(req) == 0)
+            req->route->handler(req);
+        if (read) lp_db_commit(req->db);
         lp_db_pool_put(h->cfg.pool, req->db);
         req->db = NULL;
     }
@@ -526,7 +551,7 @@ int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg)
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 2),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
         (unsigned)1024, MHD_OPTION_END);
     if (!h->d) {
         *errmsg = lp_sprintf("cannot listen on %s (address in use or not allowed)", cfg->listen);

@@ -29,6 +29,8 @@ enum {
     LP_ROUTE_STREAM = 1 << 1, /* body goes to body_chunk, not req->body */
     LP_ROUTE_BULK = 1 << 2,   /* large body limit (bulk imports) */
     LP_ROUTE_ADMIN = 1 << 3,  /* organisation admins only */
+    LP_ROUTE_READ = 1 << 4,   /* only reads: authentication and the handler share one read
+                                 transaction (one WAL lock instead of one per query) */
 };
 
 #define LP_MAX_PARAMS 4
@@ -39,9 +41,9 @@ typedef struct lp_route {
     lp_handler handler;
     unsigned flags;
     /* LP_ROUTE_STREAM only: called with each body chunk as it arrives (no
-     * database connection held); a non-zero return stops reading and the
-     * handler must answer from what body_chunk recorded. */
-    int (*body_chunk)(lp_req *req, const char *data, size_t n);
+     * database connection held).  To refuse the body it answers (an
+     * lp_reply_* call): the rest is dropped and the handler is not called. */
+    void (*body_chunk)(lp_req *req, const char *data, size_t n);
 } lp_route;
 
 /* The authenticated caller. */
@@ -63,7 +65,7 @@ struct lp_req {
     lp_arena arena;
     lp_buf body;
     size_t body_limit;
-    int body_error; /* 413 already decided */
+    size_t dropped; /* body bytes read and dropped after an early answer */
     lp_principal who;
     lp_db *db; /* valid inside the handler only */
     void *ctx; /* handler state for streamed bodies */

@@ -203,14 +203,50 @@ uint64_t lp_mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Writes v as exactly w decimal digits. */
+static char *put_digits(char *p, int v, int w)
+{
+    for (int i = w - 1; i >= 0; i--, v /= 10) p[i] = (char)('0' + v % 10);
+    return p + w;
+}
+
 void lp_time_format(int64_t ms, char *out, size_t n)
 {
-    time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-    int frac = (int)(ms - (int64_t)secs * 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    /* Hand-made rather than gmtime_r + snprintf: a page of 100 tasks formats
+     * 200 times, and this was a quarter of its cost.  Civil date from days
+     * (Howard Hinnant's algorithm), years 0..9999. */
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int frac = (int)(ms - secs * 1000);
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int sod = (int)(secs - days * 86400);
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int doe = (int)(z - era * 146097);
+    int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int mp = (5 * doy + 2) / 153;
+    int d = doy - (153 * mp + 2) / 5 + 1;
+    int m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = yoe + era * 400 + (m <= 2);
+    if (n < 25 || y < 0 || y > 9999) {
+        snprintf(out, n, "%s", n >= 25 ? "0000-01-01T00:00:00.000Z" : "");
+        return;
+    }
+    char *p = put_digits(out, (int)y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = 'T';
+    p = put_digits(p, sod / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, sod / 60 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, sod % 60, 2);
+    *p++ = '.';
+    p = put_digits(p, frac, 3);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 static int digits(const char **p, int n, int *out)

@@ -105,32 +105,40 @@ TEST(db_returning_gives_generated_ids){EACH_BACKEND({
     CHECK_INT(b, a + 1);
 })}
 
-TEST(db_insert_reports_new_id_or_conflict)
-{
-    EACH_BACKEND({
-        CHECK_INT(lp_db_migrate(db), 0);
-        const char *sql = "INSERT INTO users (email, role, created_at) VALUES (?, 'member', 0) "
-                          "ON CONFLICT (email) DO NOTHING";
-        int64_t a = 0, b = 0, c = -1;
-        lp_stmt *st;
-        for (int i = 0; i < 3; i++) {
-            CHECK_INT(lp_db_prepare_insert(db, sql, &st), 0);
-            lp_stmt_bind_text(st, 1, i == 1 ? "b@x" : "a@x");
-            int64_t *out = i == 0 ? &a : i == 1 ? &b : &c;
-            CHECK_INT(lp_stmt_insert_id(st, out, i == 2 ? LP_EEXISTS : LP_EDB), i == 2 ? LP_EEXISTS : 0);
-        }
-        CHECK(a > 0);
-        CHECK_INT(b, a + 1);
-        CHECK_INT(c, -1); /* untouched on conflict */
-        /* The table stored as its primary key still enforces it. */
-        CHECK_INT(lp_db_run(db, "INSERT INTO projects (name, kind, params, created_at, updated_at) "
-                                "VALUES ('p', 'rating', '{}', 0, 0)", NULL), 0);
-        CHECK_INT(lp_db_run(db, "INSERT INTO tasks (project_id, status, created_at, updated_at) "
-                                "VALUES (1, 'pending', 0, 0)", NULL), 0);
-        CHECK_INT(lp_db_run(db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (1, 1, 't')", NULL), 0);
-        CHECK_INT(lp_db_run(db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (1, 1, 't')", NULL), LP_EEXISTS);
-    })
-}
+TEST(db_insert_reports_new_id_or_conflict){EACH_BACKEND({
+    CHECK_INT(lp_db_migrate(db), 0);
+    const char *sql = "INSERT INTO users (email, role, created_at) VALUES (?, 'member', 0) "
+                      "ON CONFLICT (email) DO NOTHING";
+    int64_t a = 0, b = 0, c = -1;
+    lp_stmt *st;
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(lp_db_prepare_insert(db, sql, &st), 0);
+        lp_stmt_bind_text(st, 1, i == 1 ? "b@x" : "a@x");
+        int64_t *out = i == 0 ? &a : i == 1 ? &b : &c;
+        CHECK_INT(lp_stmt_insert_id(st, out, i == 2 ? LP_EEXISTS : LP_EDB),
+                  i == 2 ? LP_EEXISTS : 0);
+    }
+    CHECK(a > 0);
+    CHECK_INT(b, a + 1);
+    CHECK_INT(c, -1); /* untouched on conflict */
+    /* The table stored as its primary key still enforces it. */
+    CHECK_INT(lp_db_run(db,
+                        "INSERT INTO projects (name, kind, params, created_at, updated_at) "
+                        "VALUES ('p', 'rating', '{}', 0, 0)",
+                        NULL),
+              0);
+    CHECK_INT(lp_db_run(db,
+                        "INSERT INTO tasks (project_id, status, created_at, updated_at) "
+                        "VALUES (1, 'pending', 0, 0)",
+                        NULL),
+              0);
+    CHECK_INT(
+        lp_db_run(db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (1, 1, 't')", NULL),
+        0);
+    CHECK_INT(
+        lp_db_run(db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (1, 1, 't')", NULL),
+        LP_EEXISTS);
+})}
 
 TEST(db_rollback_discards_and_nested_rollback_poisons_commit){EACH_BACKEND({
     lp_db_exec(db, "CREATE TABLE r (x BIGINT)");

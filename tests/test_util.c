@@ -1,4 +1,6 @@
 /* test_util.c -- time formats, numbers, buffers, arenas, error texts. */
+#include <time.h>
+
 #include "test.h"
 #include "util.h"
 
@@ -18,6 +20,25 @@ TEST(util_time_round_trip)
     CHECK_INT(lp_time_parse("2026-01-01T02:00:00+02:00", &a), 0);
     CHECK_INT(lp_time_parse("2026-01-01T00:00:00Z", &b), 0);
     CHECK_INT(a, b);
+}
+
+TEST(util_time_format_agrees_with_the_c_library)
+{
+    /* Every day for 30,000 years' worth of samples, and odd milliseconds. */
+    for (int64_t ms = -62135596800000LL; ms < 253402300799000LL; ms += 86399999LL * 37 + 1234) {
+        char mine[40], libc[40];
+        lp_time_format(ms, mine, sizeof mine);
+        time_t s = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+        struct tm tm;
+        gmtime_r(&s, &tm);
+        snprintf(libc, sizeof libc, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                 (int)(ms - (int64_t)s * 1000));
+        CHECK_STR(mine, libc);
+        int64_t back;
+        CHECK_INT(lp_time_parse(mine, &back), 0);
+        CHECK_INT(back, ms);
+    }
 }
 
 TEST(util_time_rejects_garbage)

@@ -112,11 +112,13 @@ describe('errors', () => {
     expectStatus(await srv.api('GET', '/healthz', undefined, { key: null }), 200);
   });
 
-  it('a Content-Length over the limit is refused before the body is sent', async () => {
+  it('a Content-Length over the limit is refused before the body is sent (Expect: 100-continue)', async () => {
+    // A client that asks before sending gets the 413 instead of "100 Continue".
     const head = rawHead('POST', '/v1/projects', {
       Authorization: `Bearer ${srv.key}`,
       'Content-Type': 'application/json',
       'Content-Length': String(11 * MB),
+      Expect: '100-continue',
     });
     const t0 = Date.now();
     const r = await rawRequest(srv.port, head, { timeout: 10000 * SLOW });

@@ -153,6 +153,14 @@ describe('files', () => {
     });
   });
 
+  it('an upload refused at its headers (no key) still gets its 401, not a reset', async () => {
+    // The client sends the whole body without asking first: the server reads
+    // and drops it before answering, so the answer is not lost.
+    const body = crypto.randomBytes(2 * 1024 * 1024);
+    const r = await srv.api('POST', '/v1/files', body, { key: null, headers: { 'content-type': 'application/octet-stream' } });
+    expectError(r, 401);
+  });
+
   it('If-None-Match with the ETag answers 304 with no body', async () => {
     const r1 = await srv.api('GET', `/v1/files/${pngSha}`, undefined, { raw: true });
     const etag = r1.headers.get('etag');
