@@ -239,24 +239,33 @@ int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKE
     return rc;
 }
 
-int lp_key_resolve(lp_db *db, const char *key, lp_user *out)
+/* Resolves a secret (a key or a session token) by its keyed hash with
+ * sql; with_now binds the time now as its second parameter. */
+static int resolve(lp_db *db, const char *secret, const char *sql, int with_now, lp_user *out)
 {
-    if (strlen(key) >= LP_TOKEN_MAX) return LP_EAUTH;
+    if (strlen(secret) >= LP_TOKEN_MAX) return LP_EAUTH;
     char hash[LP_HASH_HEX];
-    lp_auth_token_hash(key, hash);
+    lp_auth_token_hash(secret, hash);
     lp_stmt *st;
-    int rc = lp_db_prepare(db,
-                           "SELECT u.id, u.email, u.name, u.role, u.disabled, "
-                           "u.password_hash IS NOT NULL, u.created_at FROM api_keys k "
-                           "JOIN users u ON u.id = k.user_id "
-                           "WHERE k.key_hash = ? AND k.revoked_at IS NULL",
-                           &st);
+    int rc = lp_db_prepare(db, sql, &st);
     if (rc < 0) return rc;
     lp_stmt_bind_text(st, 1, hash);
+    if (with_now) lp_stmt_bind_int64(st, 2, lp_now_ms());
     rc = one_user(st, out);
     if (rc == LP_ENOTFOUND) return LP_EAUTH;
     if (rc == 0 && out->disabled) return LP_EPERM;
     return rc;
+}
+
+#define RESOLVE_COLS                                                                               \
+    "SELECT u.id, u.email, u.name, u.role, u.disabled, u.password_hash IS NOT NULL, u.created_at "
+
+int lp_key_resolve(lp_db *db, const char *key, lp_user *out)
+{
+    return resolve(db, key,
+                   RESOLVE_COLS "FROM api_keys k JOIN users u ON u.id = k.user_id "
+                                "WHERE k.key_hash = ? AND k.revoked_at IS NULL",
+                   0, out);
 }
 
 int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id)
@@ -287,23 +296,10 @@ int lp_session_create(lp_db *db, int64_t user_id, char token[LP_TOKEN_MAX])
 
 int lp_session_resolve(lp_db *db, const char *token, lp_user *out)
 {
-    if (strlen(token) >= LP_TOKEN_MAX) return LP_EAUTH;
-    char hash[LP_HASH_HEX];
-    lp_auth_token_hash(token, hash);
-    lp_stmt *st;
-    int rc = lp_db_prepare(db,
-                           "SELECT u.id, u.email, u.name, u.role, u.disabled, "
-                           "u.password_hash IS NOT NULL, u.created_at FROM sessions s "
-                           "JOIN users u ON u.id = s.user_id "
-                           "WHERE s.token_hash = ? AND s.expires_at > ?",
-                           &st);
-    if (rc < 0) return rc;
-    lp_stmt_bind_text(st, 1, hash);
-    lp_stmt_bind_int64(st, 2, lp_now_ms());
-    rc = one_user(st, out);
-    if (rc == LP_ENOTFOUND) return LP_EAUTH;
-    if (rc == 0 && out->disabled) return LP_EPERM;
-    return rc;
+    return resolve(db, token,
+                   RESOLVE_COLS "FROM sessions s JOIN users u ON u.id = s.user_id "
+                                "WHERE s.token_hash = ? AND s.expires_at > ?",
+                   1, out);
 }
 
 int lp_session_delete(lp_db *db, const char *token)

@@ -168,6 +168,23 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
     return 0;
 }
 
+/* Binds name, params, overlap, review_levels, gold_rate,
+ * min_gold_accuracy, aggregation, lease_seconds, callback_url and metadata
+ * as parameters 1 to 10: the INSERT and the UPDATE list them in this order. */
+static void bind_fields(lp_stmt *st, const fields *f, const char *params, const char *md)
+{
+    lp_stmt_bind_text(st, 1, f->name);
+    lp_stmt_bind_text(st, 2, params);
+    lp_stmt_bind_int64(st, 3, f->overlap);
+    lp_stmt_bind_int64(st, 4, f->review_levels);
+    lp_stmt_bind_double(st, 5, f->gold_rate);
+    lp_stmt_bind_double(st, 6, f->min_gold_accuracy);
+    lp_stmt_bind_text(st, 7, f->aggregation);
+    lp_stmt_bind_int64(st, 8, f->lease_seconds);
+    lp_stmt_bind_text(st, 9, f->callback_url);
+    lp_stmt_bind_text(st, 10, md);
+}
+
 static char *dump(const json_t *v)
 {
     return json_dumps(v, LP_JSON_DUMP);
@@ -187,23 +204,14 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
     lp_stmt *st = NULL;
     if (rc == 0)
         rc = lp_db_prepare(db,
-                           "INSERT INTO projects (name, kind, params, overlap, review_levels, "
-                           "gold_rate, min_gold_accuracy, aggregation, lease_seconds, "
-                           "callback_url, metadata, created_by, created_at, updated_at) "
+                           "INSERT INTO projects (name, params, overlap, review_levels, gold_rate, "
+                           "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
+                           "metadata, kind, created_by, created_at, updated_at) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                            &st);
     if (rc == 0) {
-        lp_stmt_bind_text(st, 1, f.name);
-        lp_stmt_bind_text(st, 2, f.kind->name);
-        lp_stmt_bind_text(st, 3, params);
-        lp_stmt_bind_int64(st, 4, f.overlap);
-        lp_stmt_bind_int64(st, 5, f.review_levels);
-        lp_stmt_bind_double(st, 6, f.gold_rate);
-        lp_stmt_bind_double(st, 7, f.min_gold_accuracy);
-        lp_stmt_bind_text(st, 8, f.aggregation);
-        lp_stmt_bind_int64(st, 9, f.lease_seconds);
-        lp_stmt_bind_text(st, 10, f.callback_url);
-        lp_stmt_bind_text(st, 11, md);
+        bind_fields(st, &f, params, md);
+        lp_stmt_bind_text(st, 11, f.kind->name);
         if (user_id)
             lp_stmt_bind_int64(st, 12, user_id);
         else
@@ -250,16 +258,7 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
                            "metadata = ?, updated_at = ? WHERE id = ?",
                            &st);
         if (rc == 0) {
-            lp_stmt_bind_text(st, 1, f.name);
-            lp_stmt_bind_text(st, 2, params);
-            lp_stmt_bind_int64(st, 3, f.overlap);
-            lp_stmt_bind_int64(st, 4, f.review_levels);
-            lp_stmt_bind_double(st, 5, f.gold_rate);
-            lp_stmt_bind_double(st, 6, f.min_gold_accuracy);
-            lp_stmt_bind_text(st, 7, f.aggregation);
-            lp_stmt_bind_int64(st, 8, f.lease_seconds);
-            lp_stmt_bind_text(st, 9, f.callback_url);
-            lp_stmt_bind_text(st, 10, md);
+            bind_fields(st, &f, params, md);
             lp_stmt_bind_int64(st, 11, lp_now_ms());
             lp_stmt_bind_int64(st, 12, id);
             rc = lp_stmt_step(st);
