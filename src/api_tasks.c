@@ -248,9 +248,11 @@ static int consume(lp_req *req, pipeline *pl, lp_task_writer *w, report *r)
     return rc;
 }
 
-static int frame_only(void *arg, size_t index, const char *s, size_t n)
+/* The framing pass: counts the rows. */
+static int count_row(void *arg, size_t index, const char *s, size_t n)
 {
-    (void)arg, (void)index, (void)s, (void)n;
+    (void)index, (void)s, (void)n;
+    (*(size_t *)arg)++;
     return 0;
 }
 
@@ -261,7 +263,8 @@ int lp_api_tasks_bulk(lp_req *req)
     if (lp_req_id(req, 0, &pid) || lp_req_json_type(req) || managed_project(req, pid, &p)) return 0;
     lp_verr e;
     const char *body = req->body.data ? req->body.data : "";
-    int rc = lp_json_split(body, req->body.len, frame_only, NULL, &e);
+    size_t nrows = 0;
+    int rc = lp_json_split(body, req->body.len, count_row, &nrows, &e);
     if (rc < 0) {
         lp_project_free(p);
         return lp_reply_error(req, 400, "invalid_json", e.field, "%s: %s", e.field, e.message);
@@ -273,6 +276,7 @@ int lp_api_tasks_bulk(lp_req *req)
     lp_task_writer w;
     lp_task_writer_init(&w, req->db, p);
     report r = {0};
+    lp_buf_reserve(&r.out, nrows * 48); /* a created row's report is about 45 bytes */
     lp_buf_puts(&r.out, "[");
     pthread_t t;
     rc = pthread_create(&t, NULL, producer, &pl) == 0 ? 0 : LP_EUNAVAIL;
