@@ -62,5 +62,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lp_json_split((const char *)data, size, row, &w, &e);
     lp_task_writer_flush(&w);
     lp_db_rollback(db);
+    lp_task_writer_fini(&w);
     return 0;
 }

@@ -61,6 +61,7 @@ int lp_api_task_create(lp_req *req)
         rc = lp_db_commit(req->db);
     else
         lp_db_rollback(req->db);
+    lp_task_writer_fini(&w);
     json_decref(b);
     lp_project_free(p);
     if (rc == LP_EINVAL) return lp_reply_verr(req, 422, &e);
@@ -284,6 +285,7 @@ int lp_api_tasks_bulk(lp_req *req)
         rc = consume(req, &pl, &w, &r);
         pthread_join(t, NULL);
     }
+    lp_task_writer_fini(&w);
     for (int k = 0; k < NCHUNKS; k++) {
         for (size_t i = 0; i < pl.all[k]->n; i++) lp_task_row_fini(&pl.all[k]->rows[i]);
         free(pl.all[k]);

@@ -257,7 +257,7 @@ static int resolve(lp_db *db, const char *secret, const char *sql, int with_now,
     return rc;
 }
 
-#define RESOLVE_COLS                                                                               \
+#define RESOLVE_COLS \
     "SELECT u.id, u.email, u.name, u.role, u.disabled, u.password_hash IS NOT NULL, u.created_at "
 
 int lp_key_resolve(lp_db *db, const char *key, lp_user *out)

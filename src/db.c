@@ -299,18 +299,28 @@ int lp_db_prepare_insert(lp_db *db, const char *sql, lp_stmt **out)
     return rc;
 }
 
+void lp_stmt_reset(lp_stmt *st)
+{
+    st->db->drv->reset(st);
+}
+
 int lp_stmt_insert_id(lp_stmt *st, int64_t *id, int none_rc)
 {
     lp_db *db = st->db;
-    if (!db->drv->last_insert_id) return lp_stmt_one_int64(st, id, none_rc);
     int rc = lp_stmt_step(st);
-    if (rc == LP_DB_DONE) {
-        rc = lp_db_changes(db) > 0 ? 0 : none_rc;
-        if (rc == 0) *id = db->drv->last_insert_id(db);
+    if (rc == LP_DB_ROW && !db->drv->last_insert_id) {
+        *id = lp_stmt_int64(st, 0); /* the appended RETURNING id */
+        rc = 0;
+    } else if (rc == LP_DB_DONE) {
+        rc = none_rc;
+        if (db->drv->last_insert_id && lp_db_changes(db) > 0) {
+            *id = db->drv->last_insert_id(db);
+            rc = 0;
+        }
     } else if (rc == LP_DB_ROW) {
         rc = LP_EINVAL; /* the SQL had a RETURNING clause of its own */
     }
-    lp_stmt_done(st);
+    lp_stmt_reset(st);
     return rc;
 }
 

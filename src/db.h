@@ -123,10 +123,13 @@ const char *lp_stmt_textn(lp_stmt *st, int col, size_t *len);
  * gets " RETURNING id" appended (SQLite's RETURNING costs a quarter of a
  * bulk insert; its last-insert rowid costs nothing). */
 int lp_db_prepare_insert(lp_db *db, const char *sql, lp_stmt **out);
-/* Runs an INSERT from lp_db_prepare_insert once and releases it: 0 with the
- * new row's id, none_rc when no row was inserted (ON CONFLICT DO NOTHING),
- * or the step's error. */
+/* Runs an INSERT from lp_db_prepare_insert once and resets it for the next
+ * bindings (release it with lp_stmt_done): 0 with the new row's id,
+ * none_rc when no row was inserted (ON CONFLICT DO NOTHING), or the step's
+ * error. */
 int lp_stmt_insert_id(lp_stmt *st, int64_t *id, int none_rc);
+/* Resets a statement (clearing its bindings) to run it again. */
+void lp_stmt_reset(lp_stmt *st);
 
 /* Steps st once and releases it: 0 with column 0 of the row in *out, or
  * none_rc when there is no row, or the step's error. */

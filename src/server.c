@@ -120,6 +120,7 @@ int lp_server_seed_demo(lp_db *db, const char *listen)
             rc = lp_db_commit(db);
         else
             lp_db_rollback(db);
+        lp_task_writer_fini(&w);
     }
     lp_project_free(p);
     if (rc < 0) return rc;

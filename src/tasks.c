@@ -52,6 +52,13 @@ void lp_task_writer_init(lp_task_writer *w, lp_db *db, const lp_project *p)
     w->project = p;
 }
 
+void lp_task_writer_fini(lp_task_writer *w)
+{
+    lp_stmt_done(w->ins_task);
+    lp_stmt_done(w->ins_tag);
+    w->ins_task = w->ins_tag = NULL;
+}
+
 int lp_task_writer_flush(lp_task_writer *w)
 {
     int rc = lp_counts_add(w->db, w->project->id, 0, "pending", w->project_pending);
@@ -363,15 +370,16 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
     }
     if (rc < 0) return rc;
     int64_t now = lp_now_ms();
-    lp_stmt *st;
-    rc = lp_db_prepare_insert(
-        w->db,
-        "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
-        "attachments, data, metadata, tags, expected_response, predictions, "
-        "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (project_id, unique_id) DO NOTHING",
-        &st);
+    if (!w->ins_task)
+        rc = lp_db_prepare_insert(
+            w->db,
+            "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
+            "attachments, data, metadata, tags, expected_response, predictions, "
+            "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (project_id, unique_id) DO NOTHING",
+            &w->ins_task);
     if (rc == 0) {
+        lp_stmt *st = w->ins_task;
         lp_stmt_bind_int64(st, 1, w->project->id);
         if (batch_id)
             lp_stmt_bind_int64(st, 2, batch_id);
@@ -403,9 +411,17 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
         json_t *t;
         json_array_foreach(row->tags, i, t)
         {
-            rc = lp_db_run(w->db,
-                           "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)",
-                           "iis", *id, w->project->id, json_string_value(t));
+            if (!w->ins_tag &&
+                (rc = lp_db_prepare(
+                     w->db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)",
+                     &w->ins_tag)) < 0)
+                break;
+            lp_stmt_bind_int64(w->ins_tag, 1, *id);
+            lp_stmt_bind_int64(w->ins_tag, 2, w->project->id);
+            lp_stmt_bind_text(w->ins_tag, 3, json_string_value(t));
+            rc = lp_stmt_step(w->ins_tag);
+            lp_stmt_reset(w->ins_tag);
+            rc = rc == LP_DB_DONE ? 0 : rc < 0 ? rc : LP_EDB;
             if (rc < 0) break;
         }
         if (rc == 0) {

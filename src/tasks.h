@@ -31,7 +31,8 @@ typedef struct lp_task_writer {
     int64_t project_pending;
     int64_t batch_ids[8], batch_pending[8]; /* small cache of batches seen */
     int nbatch;
-    int64_t last_batch; /* last batch checked: it is staging */
+    int64_t last_batch;          /* last batch checked: it is staging */
+    lp_stmt *ins_task, *ins_tag; /* held for the writer's life: no lookup per row */
 } lp_task_writer;
 
 void lp_task_writer_init(lp_task_writer *w, lp_db *db, const lp_project *p);
@@ -67,6 +68,8 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
 int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e);
 /* Writes the pending counter changes (call before commit). */
 int lp_task_writer_flush(lp_task_writer *w);
+/* Releases the writer's statements (after its commit or rollback). */
+void lp_task_writer_fini(lp_task_writer *w);
 
 /* Appends the task as JSON text to out; LP_ENOTFOUND if missing.
  * *project_id receives its project (for permission checks). */

@@ -115,8 +115,9 @@ TEST(db_insert_reports_new_id_or_conflict){EACH_BACKEND({
         CHECK_INT(lp_db_prepare_insert(db, sql, &st), 0);
         lp_stmt_bind_text(st, 1, i == 1 ? "b@x" : "a@x");
         int64_t *out = i == 0 ? &a : i == 1 ? &b : &c;
-        CHECK_INT(lp_stmt_insert_id(st, out, i == 2 ? LP_EEXISTS : LP_EDB),
-                  i == 2 ? LP_EEXISTS : 0);
+        int got = lp_stmt_insert_id(st, out, i == 2 ? LP_EEXISTS : LP_EDB);
+        lp_stmt_done(st);
+        CHECK_INT(got, i == 2 ? LP_EEXISTS : 0);
     }
     CHECK(a > 0);
     CHECK_INT(b, a + 1);

@@ -52,6 +52,7 @@ static int add(fixture *f, const char *json, int64_t *id, lp_verr *e)
     int rc = lp_task_writer_add(&w, t, id, e);
     if (rc == 0) lp_task_writer_flush(&w);
     lp_db_commit(f->db);
+    lp_task_writer_fini(&w);
     json_decref(t);
     return rc;
 }
@@ -245,6 +246,7 @@ TEST(tasks_list_pages_cover_everything_once)
     }
     lp_task_writer_flush(&w);
     lp_db_commit(f.db);
+    lp_task_writer_fini(&w);
     CHECK_INT(count(&f, "pending"), 250);
     lp_task_filter q = {.project_id = f.p->id, .limit = 100};
     int pages = 0, seen = 0;
