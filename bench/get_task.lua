@@ -29,8 +29,8 @@ function done(summary, latency, requests)
    local e = summary.errors
    io.write(string.format(
       "RESULT requests=%d seconds=%.3f rps=%.0f p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
-      "non2xx=%d socket_errors=%d\n",
+      "non2xx=%d socket_errors=%d connect=%d read=%d write=%d timeout=%d\n",
       summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
       latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
-      e.status, e.connect + e.read + e.write + e.timeout))
+      e.status, e.connect + e.read + e.write + e.timeout, e.connect, e.read, e.write, e.timeout))
 end
