@@ -175,11 +175,13 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
         db, !v->returning
                 ? "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
                   "attachments, data, metadata, tags, expected_response, predictions, "
-                  "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                  "created_at, updated_at, queue_order) "
+                  "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                   "ON CONFLICT (project_id, unique_id) DO NOTHING"
                 : "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
                   "attachments, data, metadata, tags, expected_response, predictions, "
-                  "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                  "created_at, updated_at, queue_order) "
+                  "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                   "ON CONFLICT (project_id, unique_id) DO NOTHING RETURNING id");
     sqlite3_stmt *tag =
         prepare(db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)");
@@ -215,6 +217,7 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
             sqlite3_bind_null(ins, 10);
             sqlite3_bind_int64(ins, 11, now);
             sqlite3_bind_int64(ins, 12, now);
+            sqlite3_bind_int64(ins, 13, 0);
             long long id;
             if (!v->returning) {
                 if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_changes(db) != 1)

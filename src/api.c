@@ -47,6 +47,14 @@ const lp_route lp_api_routes[] = {
     {"PUT", "/v1/tasks/{}/metadata", lp_api_task_metadata, 0, NULL},
     {"POST", "/v1/tasks/{}/tags", lp_api_task_tags_add, 0, NULL},
     {"DELETE", "/v1/tasks/{}/tags/{}", lp_api_task_tag_delete, 0, NULL},
+    {"GET", "/v1/projects/{}/queue/next", lp_api_queue_next, 0, NULL}, /* leases: writes */
+    {"GET", "/v1/assignments/{}", lp_api_assignment_get, LP_ROUTE_READ, NULL},
+    {"POST", "/v1/assignments/{}/heartbeat", lp_api_assignment_heartbeat, 0, NULL},
+    {"POST", "/v1/assignments/{}/skip", lp_api_assignment_skip, 0, NULL},
+    {"POST", "/v1/assignments/{}/release", lp_api_assignment_release, 0, NULL},
+    {"PUT", "/v1/assignments/{}/draft", lp_api_assignment_draft, 0, NULL},
+    {"POST", "/v1/assignments/{}/submit", lp_api_assignment_submit, 0, NULL},
+    {"GET", "/v1/tasks/{}/annotations", lp_api_task_annotations, LP_ROUTE_READ, NULL},
     {"POST", "/v1/files", lp_api_file_upload, LP_ROUTE_STREAM, lp_api_file_chunk},
     {"GET", "/v1/files/{}", lp_api_file_get, LP_ROUTE_READ, NULL},
 };

@@ -78,6 +78,15 @@ int lp_api_task_metadata(lp_req *req);
 int lp_api_task_tags_add(lp_req *req);
 int lp_api_task_tag_delete(lp_req *req);
 
+int lp_api_queue_next(lp_req *req);
+int lp_api_assignment_get(lp_req *req);
+int lp_api_assignment_heartbeat(lp_req *req);
+int lp_api_assignment_skip(lp_req *req);
+int lp_api_assignment_release(lp_req *req);
+int lp_api_assignment_draft(lp_req *req);
+int lp_api_assignment_submit(lp_req *req);
+int lp_api_task_annotations(lp_req *req);
+
 int lp_api_file_upload(lp_req *req);
 void lp_api_file_chunk(lp_req *req, const char *data, size_t n);
 int lp_api_file_get(lp_req *req);

@@ -104,6 +104,44 @@ const lp_migration lp_migrations[] = {
         " filename TEXT NOT NULL DEFAULT '',"
         " uploaded_by BIGINT REFERENCES users(id),"
         " created_at BIGINT NOT NULL);"},
+    {2,
+     /* The work queue: a lease of a task to a worker is an assignment; a
+      * submitted response is an annotation (kept even when refused).  Each
+      * task counts its accepted annotations (done) and its open leases
+      * (leased), so "does it need more work" is one comparison, and
+      * queue_order (its batch, or 0) orders batches in the queue index. */
+     "ALTER TABLE tasks ADD COLUMN done BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE tasks ADD COLUMN leased BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE tasks ADD COLUMN queue_order BIGINT NOT NULL DEFAULT 0;"
+     "CREATE INDEX tasks_queue ON tasks(project_id, priority DESC, queue_order, id)"
+     " WHERE status IN ('pending', 'in_progress');"
+     "CREATE TABLE assignments ("
+     " id {id},"
+     " task_id BIGINT NOT NULL REFERENCES tasks(id),"
+     " project_id BIGINT NOT NULL REFERENCES projects(id),"
+     " user_id BIGINT NOT NULL REFERENCES users(id),"
+     " status TEXT NOT NULL,"
+     " expires_at BIGINT NOT NULL,"
+     " draft TEXT,"
+     " reason TEXT,"
+     " created_at BIGINT NOT NULL,"
+     " updated_at BIGINT NOT NULL);"
+     "CREATE INDEX assignments_task_user ON assignments(task_id, user_id);"
+     "CREATE INDEX assignments_open ON assignments(project_id, expires_at) WHERE status = 'active';"
+     "CREATE INDEX assignments_user ON assignments(user_id, status, id);"
+     "CREATE TABLE annotations ("
+     " id {id},"
+     " annotation_id TEXT NOT NULL,"
+     " assignment_id BIGINT NOT NULL REFERENCES assignments(id),"
+     " task_id BIGINT NOT NULL REFERENCES tasks(id),"
+     " project_id BIGINT NOT NULL,"
+     " user_id BIGINT NOT NULL REFERENCES users(id),"
+     " response TEXT NOT NULL,"
+     " status TEXT NOT NULL,"
+     " reason TEXT,"
+     " created_at BIGINT NOT NULL,"
+     " UNIQUE (user_id, annotation_id));"
+     "CREATE INDEX annotations_task ON annotations(task_id, status);"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

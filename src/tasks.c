@@ -375,7 +375,8 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
             w->db,
             "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
             "attachments, data, metadata, tags, expected_response, predictions, "
-            "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "created_at, updated_at, queue_order) "
+            "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (project_id, unique_id) DO NOTHING",
             &w->ins_task);
     if (rc == 0) {
@@ -395,6 +396,7 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
         }
         lp_stmt_bind_int64(st, 11, now);
         lp_stmt_bind_int64(st, 12, now);
+        lp_stmt_bind_int64(st, 13, batch_id);       /* batches are worked in order */
         rc = lp_stmt_insert_id(st, id, LP_EEXISTS); /* nothing inserted: unique_id taken */
     }
     if (rc == LP_EEXISTS) {

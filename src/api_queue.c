@@ -1,0 +1,228 @@
+/* api_queue.c -- the annotator's loop: lease the next task, heartbeat,
+ * skip or release, save a draft, submit; and a task's annotations.
+ *
+ * Any project role may work the queue.  An assignment is its owner's: other
+ * callers get 404 for it, except the project's managers, who may read it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "auth.h"
+#include "queue.h"
+
+int lp_api_queue_next(lp_req *req)
+{
+    int64_t pid;
+    if (lp_req_id(req, 0, &pid) || lp_api_require(req, pid, LP_ROLE_ANNOTATOR, NULL)) return 0;
+    lp_project *p;
+    int rc = lp_project_get(req->db, pid, &p);
+    if (rc < 0) return lp_reply_rc(req, rc, "project");
+    int64_t id = 0;
+    rc = lp_queue_next(req->db, p, req->who.user_id, &id);
+    lp_project_free(p);
+    if (rc == LP_ENOTFOUND)
+        return lp_reply_json(req, 200,
+                             json_pack("{s:n, s:s}", "assignment", "message",
+                                       "no task needs you in this project now"));
+    if (rc < 0) return lp_reply_rc(req, rc, "queue");
+    lp_buf out = {0};
+    int64_t uid;
+    lp_buf_puts(&out, "{\"assignment\":");
+    rc = lp_assignment_text(req->db, id, &uid, &pid, &out);
+    lp_buf_puts(&out, "}");
+    if (rc < 0) {
+        lp_buf_fini(&out);
+        return lp_reply_rc(req, rc, "assignment");
+    }
+    return lp_reply_buf(req, 200, "application/json", &out);
+}
+
+/* Answers the assignment {0} as its owner (or a manager of its project)
+ * sees it. */
+static int reply_assignment(lp_req *req, int64_t id, unsigned status)
+{
+    lp_buf out = {0};
+    int64_t uid, pid;
+    int rc = lp_assignment_text(req->db, id, &uid, &pid, &out);
+    if (rc == 0 && uid != req->who.user_id) {
+        int role = LP_ROLE_NONE;
+        lp_project_role(req->db, pid, req->who.user_id, req->who.is_admin, &role);
+        if (role < LP_ROLE_MANAGER) rc = LP_ENOTFOUND;
+    }
+    if (rc < 0) {
+        lp_buf_fini(&out);
+        return lp_reply_rc(req, rc,
+                           lp_arena_sprintf(&req->arena, "assignment %lld", (long long)id));
+    }
+    return lp_reply_buf(req, status, "application/json", &out);
+}
+
+int lp_api_assignment_get(lp_req *req)
+{
+    int64_t id;
+    if (lp_req_id(req, 0, &id)) return 0;
+    return reply_assignment(req, id, 200);
+}
+
+/* The answer to a change refused because the lease is not active. */
+static int not_active(lp_req *req, int64_t id, const char *status)
+{
+    return lp_reply_error(req, 409, "conflict", "status",
+                          "assignment %lld is %s, no longer active: submit is still accepted while "
+                          "the task needs you",
+                          (long long)id, status);
+}
+
+static int owner_rc(lp_req *req, int rc, int64_t id)
+{
+    return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "assignment %lld", (long long)id));
+}
+
+int lp_api_assignment_heartbeat(lp_req *req)
+{
+    int64_t id, pid, uid;
+    if (lp_req_id(req, 0, &id)) return 0;
+    /* The lease length is the project's, read through the assignment. */
+    lp_buf tmp = {0};
+    int rc = lp_assignment_text(req->db, id, &uid, &pid, &tmp);
+    lp_buf_fini(&tmp);
+    if (rc == 0 && uid != req->who.user_id) rc = LP_ENOTFOUND;
+    int64_t lease_s = 600;
+    if (rc == 0)
+        rc = lp_db_int64(req->db, &lease_s, "SELECT lease_seconds FROM projects WHERE id = ?", "i",
+                         pid);
+    const char *status = "";
+    if (rc == 0) rc = lp_queue_heartbeat(req->db, id, req->who.user_id, lease_s * 1000, &status);
+    if (rc == LP_ECONFLICT) return not_active(req, id, status);
+    if (rc < 0) return owner_rc(req, rc, id);
+    return reply_assignment(req, id, 200);
+}
+
+static int give_back(lp_req *req, const char *to)
+{
+    int64_t id;
+    if (lp_req_id(req, 0, &id)) return 0;
+    const char *reason = NULL;
+    json_t *b = NULL;
+    if (req->body.len) {
+        if (lp_req_json(req, 1, &b)) return 0;
+        static const char *const keys[] = {"reason", NULL};
+        lp_verr e;
+        if (lp_v_only_keys(b, "", keys, &e) ||
+            lp_v_string(b, "reason", "", !strcmp(to, "skipped"), 1, 1000, &reason, &e)) {
+            json_decref(b);
+            return lp_reply_verr(req, 422, &e);
+        }
+    } else if (!strcmp(to, "skipped")) {
+        return lp_reply_error(req, 422, "invalid_value", "reason",
+                              "reason: is required (say why the task cannot be done)");
+    }
+    const char *status = "";
+    int rc = lp_queue_give_back(req->db, id, req->who.user_id, to, reason, &status);
+    json_decref(b);
+    if (rc == LP_ECONFLICT) return not_active(req, id, status);
+    if (rc < 0) return owner_rc(req, rc, id);
+    return reply_assignment(req, id, 200);
+}
+
+int lp_api_assignment_skip(lp_req *req)
+{
+    return give_back(req, "skipped");
+}
+
+int lp_api_assignment_release(lp_req *req)
+{
+    return give_back(req, "released");
+}
+
+int lp_api_assignment_draft(lp_req *req)
+{
+    int64_t id;
+    if (lp_req_id(req, 0, &id)) return 0;
+    json_t *b;
+    if (lp_req_json(req, 0, &b)) return 0;
+    char *text = json_dumps(b, LP_JSON_DUMP);
+    json_decref(b);
+    int rc = lp_queue_draft(req->db, id, req->who.user_id, text);
+    free(text);
+    if (rc == LP_ECONFLICT)
+        return lp_reply_error(req, 409, "conflict", "status",
+                              "assignment %lld was submitted: its draft is closed", (long long)id);
+    if (rc < 0) return owner_rc(req, rc, id);
+    return reply_assignment(req, id, 200);
+}
+
+int lp_api_assignment_submit(lp_req *req)
+{
+    int64_t id, uid, pid;
+    if (lp_req_id(req, 0, &id)) return 0;
+    json_t *b;
+    if (lp_req_json(req, 1, &b)) return 0;
+    static const char *const keys[] = {"annotation_id", "response", NULL};
+    lp_verr e;
+    const char *aid = NULL;
+    if (lp_v_only_keys(b, "", keys, &e) ||
+        lp_v_string(b, "annotation_id", "", 1, 1, 200, &aid, &e)) {
+        json_decref(b);
+        return lp_reply_verr(req, 422, &e);
+    }
+    json_t *resp = json_object_get(b, "response");
+    if (!resp || json_is_null(resp)) {
+        json_decref(b);
+        return lp_reply_error(req, 422, "invalid_value", "response", "response: is required");
+    }
+    lp_buf tmp = {0};
+    int rc = lp_assignment_text(req->db, id, &uid, &pid, &tmp);
+    lp_buf_fini(&tmp);
+    if (rc == 0 && uid != req->who.user_id) rc = LP_ENOTFOUND;
+    lp_project *p = NULL;
+    if (rc == 0) rc = lp_project_get(req->db, pid, &p);
+    lp_submit s;
+    if (rc == 0) rc = lp_queue_submit(req->db, p, id, req->who.user_id, aid, resp, &s, &e);
+    lp_project_free(p);
+    json_decref(b);
+    if (rc == LP_EINVAL) return lp_reply_verr(req, 422, &e);
+    if (rc < 0) return owner_rc(req, rc, id);
+    json_t *o = json_pack("{s:I, s:s, s:b, s:s}", "annotation", (json_int_t)s.annotation, "status",
+                          s.accepted ? "accepted" : "rejected", "repeated", s.repeated,
+                          "task_status", s.task_status);
+    if (!s.accepted) {
+        /* The work is kept, but not counted: say why, as a 409. */
+        json_object_set_new(o, "reason", json_string(s.reason));
+        json_t *err = json_pack("{s:s, s:s}", "code", "conflict", "message", s.reason);
+        return lp_reply_json(req, 409, json_pack("{s:o, s:o}", "error", err, "annotation", o));
+    }
+    return lp_reply_json(req, s.repeated ? 200 : 201, o);
+}
+
+int lp_api_task_annotations(lp_req *req)
+{
+    int64_t id, pid;
+    if (lp_req_id(req, 0, &id)) return 0;
+    int rc = lp_db_int64(req->db, &pid, "SELECT project_id FROM tasks WHERE id = ?", "i", id);
+    if (rc < 0)
+        return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "task %lld", (long long)id));
+    if (lp_api_require_for(req, pid, LP_ROLE_REVIEWER, "task", id)) return 0;
+    lp_stmt *st;
+    rc =
+        lp_db_prepare(req->db,
+                      "SELECT id, annotation_id, assignment_id, user_id, response, status, reason, "
+                      "created_at FROM annotations WHERE task_id = ? ORDER BY id",
+                      &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "annotations");
+    lp_stmt_bind_int64(st, 1, id);
+    json_t *items = json_array();
+    while (lp_stmt_step(st) == LP_DB_ROW) {
+        json_t *resp = json_loads(lp_stmt_text(st, 4), JSON_DECODE_ANY, NULL);
+        json_t *o = json_pack(
+            "{s:I, s:s, s:I, s:I, s:o, s:s, s:o}", "id", (json_int_t)lp_stmt_int64(st, 0),
+            "annotation_id", lp_stmt_text(st, 1), "assignment_id", (json_int_t)lp_stmt_int64(st, 2),
+            "user_id", (json_int_t)lp_stmt_int64(st, 3), "response", resp ? resp : json_null(),
+            "status", lp_stmt_text(st, 5), "created_at", lp_json_time(lp_stmt_int64(st, 7)));
+        if (!lp_stmt_is_null(st, 6))
+            json_object_set_new(o, "reason", json_string(lp_stmt_text(st, 6)));
+        json_array_append_new(items, o);
+    }
+    lp_stmt_done(st);
+    return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}

@@ -1,0 +1,362 @@
+/* queue.c -- see queue.h.
+ *
+ * Every change runs in one write transaction, so on SQLite (one writer at
+ * a time) no two workers can take the last free slot of a task; the
+ * PostgreSQL driver will take row locks for the same guarantee.  The next
+ * task is found by walking tasks_queue (project, priority DESC, batch
+ * order, id) -- open tasks only -- to the first task with a free slot
+ * that this worker has never been assigned. */
+#include "queue.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tasks.h"
+
+/* Marks leases past their expiry in the project as expired and frees
+ * their tasks' slots. */
+static int reap(lp_db *db, int64_t project_id, int64_t now)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db,
+                           "SELECT id, task_id FROM assignments WHERE project_id = ? AND "
+                           "status = 'active' AND expires_at < ? LIMIT 1000",
+                           &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, project_id);
+    lp_stmt_bind_int64(st, 2, now);
+    int64_t ids[1000][2];
+    int n = 0;
+    while (n < 1000 && (rc = lp_stmt_step(st)) == LP_DB_ROW) {
+        ids[n][0] = lp_stmt_int64(st, 0);
+        ids[n][1] = lp_stmt_int64(st, 1);
+        n++;
+    }
+    lp_stmt_done(st);
+    if (rc < 0) return rc;
+    for (int i = 0; i < n && rc >= 0; i++) {
+        rc = lp_db_run(db, "UPDATE assignments SET status = 'expired', updated_at = ? WHERE id = ?",
+                       "ii", now, ids[i][0]);
+        if (rc == 0)
+            rc = lp_db_run(db, "UPDATE tasks SET leased = leased - 1 WHERE id = ?", "i", ids[i][1]);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* The first open task of the project with a free slot that the user has
+ * never been assigned, in queue order; LP_ENOTFOUND if none. */
+static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *task_id)
+{
+    return lp_db_int64(db, task_id,
+                       "SELECT t.id FROM tasks t LEFT JOIN batches b ON b.id = t.batch_id "
+                       "WHERE t.project_id = ? AND t.status IN ('pending', 'in_progress') "
+                       "AND t.done + t.leased < ? AND (b.id IS NULL OR b.status <> 'staging') "
+                       "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id "
+                       "AND a.user_id = ?) "
+                       "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT 1",
+                       "iii", p->id, p->overlap, user_id);
+}
+
+int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assignment_id)
+{
+    int64_t now = lp_now_ms(), task_id = 0;
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    rc = reap(db, p->id, now);
+    /* A worker holds one lease per project: asking again resumes it. */
+    if (rc == 0)
+        rc = lp_db_int64(db, assignment_id,
+                         "SELECT id FROM assignments WHERE user_id = ? AND project_id = ? AND "
+                         "status = 'active' ORDER BY id LIMIT 1",
+                         "ii", user_id, p->id);
+    if (rc == 0) return lp_db_commit(db);
+    if (rc == LP_ENOTFOUND) rc = find_task(db, p, user_id, &task_id);
+    if (rc == 0)
+        rc =
+            lp_db_int64(db, assignment_id,
+                        "INSERT INTO assignments (task_id, project_id, user_id, status, "
+                        "expires_at, created_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?, ?) "
+                        "RETURNING id",
+                        "iiiiii", task_id, p->id, user_id, now + p->lease_seconds * 1000, now, now);
+    if (rc == 0)
+        rc = lp_db_run(db, "UPDATE tasks SET leased = leased + 1 WHERE id = ?", "i", task_id);
+    /* The first lease starts the task.  (A refusal from lp_task_set_status
+     * would roll back this whole transaction, so look first.) */
+    int64_t pending = 0;
+    if (rc == 0)
+        rc = lp_db_int64(db, &pending,
+                         "SELECT COUNT(*) FROM tasks WHERE id = ? AND status = 'pending'", "i",
+                         task_id);
+    if (rc == 0 && pending) rc = lp_task_set_status(db, task_id, "in_progress", NULL, NULL);
+    if (rc < 0) {
+        lp_db_rollback(db);
+        return rc;
+    }
+    return lp_db_commit(db);
+}
+
+int lp_assignment_text(lp_db *db, int64_t id, int64_t *user_id, int64_t *project_id, lp_buf *out)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db,
+                           "SELECT user_id, project_id, task_id, status, expires_at, draft, "
+                           "reason, created_at FROM assignments WHERE id = ?",
+                           &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, id);
+    rc = lp_stmt_step(st);
+    if (rc != LP_DB_ROW) {
+        lp_stmt_done(st);
+        return rc == LP_DB_DONE ? LP_ENOTFOUND : rc;
+    }
+    *user_id = lp_stmt_int64(st, 0);
+    *project_id = lp_stmt_int64(st, 1);
+    int64_t task_id = lp_stmt_int64(st, 2);
+    char expires[40], created[40];
+    lp_time_format(lp_stmt_int64(st, 4), expires, sizeof expires);
+    lp_time_format(lp_stmt_int64(st, 7), created, sizeof created);
+    lp_buf_printf(out,
+                  "{\"id\":%lld,\"project_id\":%lld,\"task_id\":%lld,\"user_id\":%lld,"
+                  "\"status\":\"%s\",\"expires_at\":\"%s\",\"created_at\":\"%s\",\"reason\":",
+                  (long long)id, (long long)*project_id, (long long)task_id, (long long)*user_id,
+                  lp_stmt_text(st, 3), expires, created);
+    if (lp_stmt_is_null(st, 6))
+        lp_buf_puts(out, "null");
+    else
+        lp_buf_json_string(out, lp_stmt_text(st, 6));
+    lp_buf_puts(out, ",\"draft\":");
+    lp_buf_puts(out, lp_stmt_is_null(st, 5) ? "null" : lp_stmt_text(st, 5));
+    lp_stmt_done(st);
+    lp_buf_puts(out, ",\"task\":");
+    int64_t pid;
+    rc = lp_task_text(db, task_id, &pid, out);
+    lp_buf_puts(out, "}");
+    return rc;
+}
+
+/* Reads an assignment's owner, task and status for a change by user_id;
+ * LP_ENOTFOUND when it is not the user's. */
+static int owned(lp_db *db, int64_t id, int64_t user_id, int64_t *task_id, char status[16])
+{
+    lp_stmt *st;
+    int rc =
+        lp_db_prepare(db, "SELECT user_id, task_id, status FROM assignments WHERE id = ?", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, id);
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW && lp_stmt_int64(st, 0) == user_id) {
+        *task_id = lp_stmt_int64(st, 1);
+        snprintf(status, 16, "%s", lp_stmt_text(st, 2));
+        rc = 0;
+    } else {
+        rc = rc < 0 ? rc : LP_ENOTFOUND;
+    }
+    lp_stmt_done(st);
+    return rc;
+}
+
+static const char *static_status(const char *s)
+{
+    static const char *const all[] = {"active", "submitted", "skipped", "released", "expired"};
+    for (size_t i = 0; i < LP_ARRAY_LEN(all); i++)
+        if (!strcmp(all[i], s)) return all[i];
+    return "unknown";
+}
+
+int lp_queue_heartbeat(lp_db *db, int64_t id, int64_t user_id, int64_t lease_ms,
+                       const char **status)
+{
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    int64_t task_id;
+    char st[16];
+    rc = owned(db, id, user_id, &task_id, st);
+    if (rc == 0) {
+        *status = static_status(st);
+        if (strcmp(st, "active"))
+            rc = LP_ECONFLICT;
+        else
+            rc = lp_db_run(db, "UPDATE assignments SET expires_at = ?, updated_at = ? WHERE id = ?",
+                           "iii", lp_now_ms() + lease_ms, lp_now_ms(), id);
+    }
+    if (rc < 0) {
+        lp_db_rollback(db);
+        return rc;
+    }
+    return lp_db_commit(db);
+}
+
+int lp_queue_give_back(lp_db *db, int64_t id, int64_t user_id, const char *to, const char *reason,
+                       const char **status)
+{
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    int64_t task_id;
+    char st[16];
+    rc = owned(db, id, user_id, &task_id, st);
+    if (rc == 0) {
+        *status = static_status(st);
+        if (strcmp(st, "active")) rc = LP_ECONFLICT;
+    }
+    if (rc == 0)
+        rc = lp_db_run(db,
+                       "UPDATE assignments SET status = ?, reason = ?, updated_at = ? WHERE id = ?",
+                       "ssii", to, reason, lp_now_ms(), id);
+    if (rc == 0)
+        rc = lp_db_run(db, "UPDATE tasks SET leased = leased - 1 WHERE id = ?", "i", task_id);
+    if (rc < 0) {
+        lp_db_rollback(db);
+        return rc;
+    }
+    return lp_db_commit(db);
+}
+
+int lp_queue_draft(lp_db *db, int64_t id, int64_t user_id, const char *draft)
+{
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    int64_t task_id;
+    char st[16];
+    rc = owned(db, id, user_id, &task_id, st);
+    if (rc == 0 && !strcmp(st, "submitted")) rc = LP_ECONFLICT;
+    if (rc == 0)
+        rc = lp_db_run(db, "UPDATE assignments SET draft = ?, updated_at = ? WHERE id = ?", "sii",
+                       draft, lp_now_ms(), id);
+    if (rc < 0) {
+        lp_db_rollback(db);
+        return rc;
+    }
+    return lp_db_commit(db);
+}
+
+/* The annotation a user already submitted under annotation_id, if any. */
+static int find_annotation(lp_db *db, int64_t user_id, const char *annotation_id, lp_submit *out)
+{
+    lp_stmt *st;
+    int rc =
+        lp_db_prepare(db,
+                      "SELECT a.id, a.status, a.reason, t.status FROM annotations a JOIN "
+                      "tasks t ON t.id = a.task_id WHERE a.user_id = ? AND a.annotation_id = ?",
+                      &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, user_id);
+    lp_stmt_bind_text(st, 2, annotation_id);
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        out->annotation = lp_stmt_int64(st, 0);
+        out->accepted = !strcmp(lp_stmt_text(st, 1), "accepted");
+        snprintf(out->reason, sizeof out->reason, "%s", lp_stmt_text(st, 2));
+        snprintf(out->task_status, sizeof out->task_status, "%s", lp_stmt_text(st, 3));
+        out->repeated = 1;
+        rc = 0;
+    } else {
+        rc = rc < 0 ? rc : LP_ENOTFOUND;
+    }
+    lp_stmt_done(st);
+    return rc;
+}
+
+/* Why the task cannot take this user's annotation now, or NULL if it can.
+ * Reads the task's status and slots inside the caller's transaction. */
+static const char *refusal(lp_db *db, const lp_project *p, int64_t task_id, int64_t user_id,
+                           int lease_active, char status[16])
+{
+    lp_stmt *st;
+    if (lp_db_prepare(db, "SELECT status, done, leased FROM tasks WHERE id = ?", &st) < 0)
+        return "the task could not be read";
+    lp_stmt_bind_int64(st, 1, task_id);
+    const char *why = "the task no longer exists";
+    if (lp_stmt_step(st) == LP_DB_ROW) {
+        snprintf(status, 16, "%s", lp_stmt_text(st, 0));
+        int64_t done = lp_stmt_int64(st, 1), leased = lp_stmt_int64(st, 2);
+        why = NULL;
+        if (!strcmp(status, "canceled"))
+            why = "the task was canceled";
+        else if (strcmp(status, "pending") && strcmp(status, "in_progress"))
+            why = "the task already has all its annotations";
+        else if (!lease_active && done + leased >= p->overlap)
+            why = "your lease expired and other workers now hold the task's remaining slots";
+    }
+    lp_stmt_done(st);
+    if (!why) {
+        int64_t n = 0;
+        lp_db_int64(db, &n,
+                    "SELECT COUNT(*) FROM annotations WHERE task_id = ? AND user_id = ? AND "
+                    "status = 'accepted'",
+                    "ii", task_id, user_id);
+        if (n > 0) why = "you already annotated this task";
+    }
+    return why;
+}
+
+int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
+                    const char *annotation_id, const json_t *response, lp_submit *out, lp_verr *e)
+{
+    memset(out, 0, sizeof *out);
+    /* A retry of a submit that went through returns the first result. */
+    int rc = find_annotation(db, user_id, annotation_id, out);
+    if (rc != LP_ENOTFOUND) return rc;
+    int64_t task_id;
+    char ast[16], tst[16] = "";
+    rc = owned(db, id, user_id, &task_id, ast);
+    if (rc < 0) return rc;
+    json_t *task = NULL;
+    int64_t pid;
+    rc = lp_task_get(db, task_id, &pid, &task);
+    if (rc < 0) return rc;
+    if (p->kind->validate_response &&
+        p->kind->validate_response(p->params, task, response, "response", e)) {
+        json_decref(task);
+        return LP_EINVAL;
+    }
+    json_decref(task);
+    char *text = json_dumps(response, LP_JSON_DUMP);
+    int64_t now = lp_now_ms();
+    rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc == 0) rc = owned(db, id, user_id, &task_id, ast); /* again, inside the transaction */
+    const char *why = NULL;
+    int active = rc == 0 && !strcmp(ast, "active");
+    if (rc == 0 && !strcmp(ast, "submitted"))
+        why = "this assignment was already submitted with another annotation_id";
+    else if (rc == 0)
+        why = refusal(db, p, task_id, user_id, active, tst);
+    out->accepted = rc == 0 && !why;
+    if (why) snprintf(out->reason, sizeof out->reason, "%s", why);
+    if (rc == 0)
+        rc = lp_db_int64(
+            db, &out->annotation,
+            "INSERT INTO annotations (annotation_id, assignment_id, task_id, project_id, "
+            "user_id, response, status, reason, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "siiiisssi", annotation_id, id, task_id, p->id, user_id, text,
+            out->accepted ? "accepted" : "rejected", why, now);
+    if (rc == 0 && out->accepted) {
+        rc = lp_db_run(db,
+                       "UPDATE assignments SET status = 'submitted', updated_at = ? WHERE id = ?",
+                       "ii", now, id);
+        if (rc == 0)
+            rc = lp_db_run(db,
+                           "UPDATE tasks SET done = done + 1, leased = leased - ?, updated_at = ? "
+                           "WHERE id = ?",
+                           "iii", (int64_t)active, now, task_id);
+        int64_t done = 0;
+        if (rc == 0)
+            rc = lp_db_int64(db, &done, "SELECT done FROM tasks WHERE id = ?", "i", task_id);
+        snprintf(tst, sizeof tst, "in_progress");
+        if (rc == 0 && done >= p->overlap) {
+            const char *to = p->review_levels > 0 ? "review" : "completed";
+            rc = lp_task_set_status(db, task_id, to, NULL, NULL);
+            snprintf(tst, sizeof tst, "%s", to);
+        }
+    }
+    snprintf(out->task_status, sizeof out->task_status, "%s", tst);
+    free(text);
+    if (rc < 0) {
+        lp_db_rollback(db);
+        /* The same annotation_id submitted twice at once: the other won. */
+        if (rc == LP_EEXISTS) return find_annotation(db, user_id, annotation_id, out);
+        return rc;
+    }
+    return lp_db_commit(db);
+}

@@ -1,0 +1,62 @@
+/* queue.h -- the work queue: leases of tasks to workers (assignments),
+ * drafts, and submitted responses (annotations).
+ *
+ * Invariants, kept in the same write transaction as every change:
+ *   tasks.leased = the task's assignments in status 'active';
+ *   tasks.done   = the task's annotations in status 'accepted';
+ *   done + leased <= the project's overlap, for every task;
+ *   a worker has at most one assignment per task, ever, and at most one
+ *   active assignment per project (asking again resumes it).
+ * Leases past their expiry are reaped (status 'expired') by the next call
+ * that leases in the project, so an expired lease returns its task to the
+ * queue without a timer thread. */
+#ifndef LP_QUEUE_H
+#define LP_QUEUE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "project.h"
+#include "util.h"
+#include "valid.h"
+
+/* Leases the next task the user should work on in the project, or resumes
+ * the lease the user already holds there; *assignment_id receives it.
+ * LP_ENOTFOUND when no task needs this user now. */
+int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assignment_id);
+
+/* Appends the assignment as JSON ({id, status, expires_at, draft, task}) to
+ * out.  *user_id and *project_id receive its owner and project (for
+ * permission checks).  LP_ENOTFOUND if there is none. */
+int lp_assignment_text(lp_db *db, int64_t id, int64_t *user_id, int64_t *project_id, lp_buf *out);
+
+/* The owner extends an active lease by lease_ms from now.  LP_ECONFLICT
+ * when the lease is no longer active (*status says what it is now). */
+int lp_queue_heartbeat(lp_db *db, int64_t id, int64_t user_id, int64_t lease_ms,
+                       const char **status);
+/* The owner gives an active lease back: to = "skipped" (with a reason) or
+ * "released".  LP_ECONFLICT when it is not active. */
+int lp_queue_give_back(lp_db *db, int64_t id, int64_t user_id, const char *to, const char *reason,
+                       const char **status);
+/* The owner saves a draft (any JSON text) on an assignment not yet
+ * submitted.  LP_ECONFLICT once it is submitted. */
+int lp_queue_draft(lp_db *db, int64_t id, int64_t user_id, const char *draft);
+
+typedef struct lp_submit {
+    int64_t annotation; /* the annotation's id */
+    int accepted;       /* counted for the task; else kept as rejected */
+    int repeated;       /* this annotation_id was submitted before */
+    char reason[256];   /* why it was rejected */
+    char task_status[16];
+} lp_submit;
+
+/* Submits the owner's response on an assignment, idempotently by the
+ * client's annotation_id.  The response is validated by the project's kind
+ * (LP_EINVAL with e).  A submit on a lease that expired is accepted while
+ * the task still needs this worker; otherwise the work is kept as a
+ * rejected annotation and out->accepted is 0 with out->reason. */
+int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
+                    const char *annotation_id, const json_t *response, lp_submit *out, lp_verr *e);
+
+#endif

@@ -1,0 +1,124 @@
+// queue.test.mjs -- the annotator loop over HTTP: leases, drafts, skips,
+// idempotent submits, and 64 annotators working one project at once.
+import { describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, it, expectError, expectStatus, makeProject, makeMember, SLOW } from './harness.mjs';
+
+let srv;
+
+before(async () => {
+  srv = await startServer();
+});
+after(async () => {
+  await srv?.stop();
+});
+
+async function withTasks(n, extra = {}) {
+  const p = await makeProject(srv, extra);
+  const rows = Array.from({ length: n }, (_, i) => JSON.stringify({ unique_id: `t${i}` })).join('\n');
+  const b = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, rows), 200);
+  assert.equal(b.created, n);
+  return p;
+}
+
+async function annotator(p, email) {
+  const m = await makeMember(srv, email);
+  expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${m.id}`, { role: 'annotator' }), 200);
+  return m;
+}
+
+describe('the annotator loop', () => {
+  it('lease, draft, resume, submit, and a retried submit counts once', async () => {
+    const p = await withTasks(2, { overlap: 1 });
+    const ann = await annotator(p, 'loop@test.io');
+    const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+    assert.equal(a.status, 'active');
+    assert.ok(Date.parse(a.expires_at) > Date.now());
+    assert.equal(a.task.project_id, p.id);
+    expectStatus(await srv.api('PUT', `/v1/assignments/${a.id}/draft`, { labels: ['dog'] }, { key: ann.key }), 200);
+    const again = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+    assert.equal(again.id, a.id, 'asking again resumes the same lease');
+    assert.deepEqual(again.draft, { labels: ['dog'] });
+    const body = { annotation_id: 'loop-1', response: { labels: ['dog'] } };
+    const s1 = expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, body, { key: ann.key }), 201);
+    assert.equal(s1.status, 'accepted');
+    assert.equal(s1.task_status, 'completed');
+    const s2 = expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, body, { key: ann.key }), 200);
+    assert.equal(s2.annotation, s1.annotation);
+    assert.equal(s2.repeated, true);
+    const list = expectStatus(await srv.api('GET', `/v1/tasks/${a.task_id}/annotations`), 200);
+    assert.equal(list.items.length, 1);
+    // Someone else's assignment does not exist for them.
+    const other = await annotator(p, 'other@test.io');
+    expectError(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: 'x', response: { labels: ['cat'] } }, { key: other.key }), 404);
+  });
+
+  it('a bad response names its field; skip needs a reason; a skipped task goes to someone else', async () => {
+    const p = await withTasks(1, { overlap: 1 });
+    const a1 = await annotator(p, 'skip1@test.io');
+    const a2 = await annotator(p, 'skip2@test.io');
+    const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: a1.key }), 200).assignment;
+    expectError(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: 'b', response: { labels: ['cow'] } }, { key: a1.key }), 422, 'response.labels[0]');
+    expectError(await srv.api('POST', `/v1/assignments/${a.id}/skip`, {}, { key: a1.key }), 422, 'reason');
+    expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/skip`, { reason: 'blurry' }, { key: a1.key }), 200);
+    expectError(await srv.api('POST', `/v1/assignments/${a.id}/heartbeat`, undefined, { key: a1.key }), 409);
+    const none = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: a1.key }), 200);
+    assert.equal(none.assignment, null, 'a skipped task must not come back to the same worker');
+    const b = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: a2.key }), 200).assignment;
+    assert.equal(b.task_id, a.task_id);
+  });
+
+  it('64 annotators on 2,000 tasks with overlap 3: exactly 3 distinct annotations each, nothing lost', async () => {
+    const N = SLOW > 1 ? 600 : 2000, W = 64, OVERLAP = 3;
+    const p = await withTasks(N, { overlap: OVERLAP });
+    const workers = [];
+    for (let i = 0; i < W; i++) workers.push(await annotator(p, `w${i}@test.io`));
+    const acked = new Map(); // annotation id -> {task, user}
+    let retries = 0, skips = 0;
+    async function work(w, wi) {
+      for (let n = 0; ; n++) {
+        const r = await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: w.key });
+        const a = expectStatus(r, 200).assignment;
+        if (!a) return;
+        if ((wi * 7919 + n) % 50 === 0) { // now and then, give the task back
+          expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/skip`, { reason: 'not sure' }, { key: w.key }), 200);
+          skips++;
+          continue;
+        }
+        const body = { annotation_id: `${w.id}-${a.task_id}`, response: { labels: [n % 2 ? 'cat' : 'dog'] } };
+        const s = await srv.api('POST', `/v1/assignments/${a.id}/submit`, body, { key: w.key });
+        const b = expectStatus(s, 201);
+        assert.equal(b.status, 'accepted');
+        acked.set(b.annotation, { task: a.task_id, user: w.id });
+        if (n % 20 === 0) { // a retry, as after a lost response
+          const again = expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, body, { key: w.key }), 200);
+          assert.equal(again.annotation, b.annotation);
+          retries++;
+        }
+      }
+    }
+    await Promise.all(workers.map((w, i) => work(w, i)));
+    assert.ok(retries > 0 && skips > 0);
+    const proj = expectStatus(await srv.api('GET', `/v1/projects/${p.id}`), 200);
+    assert.equal(proj.counts.completed, N, JSON.stringify(proj.counts));
+    assert.equal(acked.size, N * OVERLAP, 'every task got exactly its overlap of acknowledged submits');
+    // Every task: exactly 3 accepted annotations from 3 distinct workers,
+    // and every acknowledged annotation is among them.
+    const byTask = new Map();
+    for (const [id, v] of acked) {
+      if (!byTask.has(v.task)) byTask.set(v.task, []);
+      byTask.get(v.task).push({ id, user: v.user });
+    }
+    const tasks = [...byTask.keys()];
+    assert.equal(tasks.length, N);
+    for (let i = 0; i < tasks.length; i += 32) {
+      await Promise.all(tasks.slice(i, i + 32).map(async (t) => {
+        const items = expectStatus(await srv.api('GET', `/v1/tasks/${t}/annotations`), 200).items.filter((x) => x.status === 'accepted');
+        assert.equal(items.length, OVERLAP, `task ${t} has ${items.length} accepted annotations`);
+        assert.equal(new Set(items.map((x) => x.user_id)).size, OVERLAP, `task ${t}: a worker annotated twice`);
+        const ids = new Set(items.map((x) => x.id));
+        for (const a of byTask.get(t)) assert.ok(ids.has(a.id), `acknowledged annotation ${a.id} of task ${t} is missing`);
+      }));
+    }
+  });
+});

@@ -1,0 +1,229 @@
+/* test_queue.c -- leases, overlap, expiry, drafts and idempotent submits. */
+#include <stdlib.h>
+
+#include "auth.h"
+#include "project.h"
+#include "queue.h"
+#include "tasks.h"
+#include "test.h"
+#include "util.h"
+
+typedef struct qfix {
+    lp_db *db;
+    lp_project *p;
+    int64_t users[4];
+} qfix;
+
+static int qsetup(qfix *f, int overlap, int ntasks)
+{
+    const char *dir = lp_test_tmpdir();
+    char *err = NULL, url[512];
+    unsetenv("LOUPE_SECRET");
+    lp_auth_init(dir, &err);
+    snprintf(url, sizeof url, "sqlite:%s/q.db", dir);
+    if (lp_db_open(url, &f->db, &err) < 0 || lp_db_migrate(f->db) < 0) return -1;
+    for (int i = 0; i < 4; i++) {
+        char email[32];
+        snprintf(email, sizeof email, "w%d@x.io", i);
+        lp_user_create(f->db, email, "", 0, NULL, &f->users[i]);
+    }
+    json_t *b = json_pack("{s:s, s:s, s:{s:[s, s]}, s:i}", "name", "q", "kind", "categorization",
+                          "params", "labels", "cat", "dog", "overlap", overlap);
+    lp_verr e;
+    int64_t id;
+    int rc = lp_project_save(f->db, b, 0, &id, &e);
+    json_decref(b);
+    if (rc == 0) rc = lp_project_get(f->db, id, &f->p);
+    lp_task_writer w;
+    lp_task_writer_init(&w, f->db, f->p);
+    lp_db_begin(f->db, LP_TX_WRITE);
+    for (int i = 0; rc == 0 && i < ntasks; i++) {
+        json_t *t = json_pack("{s:i}", "priority", 0);
+        int64_t tid;
+        rc = lp_task_writer_add(&w, t, &tid, &e);
+        json_decref(t);
+    }
+    if (rc == 0) lp_task_writer_flush(&w);
+    lp_db_commit(f->db);
+    lp_task_writer_fini(&w);
+    return rc;
+}
+
+static void qteardown(qfix *f)
+{
+    lp_project_free(f->p);
+    lp_db_close(f->db);
+}
+
+static int64_t task_of(qfix *f, int64_t assignment)
+{
+    int64_t t = 0;
+    lp_db_int64(f->db, &t, "SELECT task_id FROM assignments WHERE id = ?", "i", assignment);
+    return t;
+}
+
+static int submit(qfix *f, int64_t a, int64_t user, const char *aid, lp_submit *s)
+{
+    json_t *r = json_pack("{s:[s]}", "labels", "cat");
+    lp_verr e;
+    int rc = lp_queue_submit(f->db, f->p, a, user, aid, r, s, &e);
+    json_decref(r);
+    return rc;
+}
+
+static int64_t col(qfix *f, const char *sql, int64_t id)
+{
+    int64_t v = -1;
+    lp_db_int64(f->db, &v, sql, "i", id);
+    return v;
+}
+
+TEST(queue_overlap_distinct_workers_and_completion)
+{
+    qfix f = {0};
+    CHECK_INT(qsetup(&f, 2, 1), 0);
+    int64_t a0, a1, a2;
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a0), 0);
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a1), 0);
+    CHECK_INT(a1, a0); /* asking again resumes the lease */
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[1], &a1), 0);
+    CHECK(a1 != a0);
+    CHECK_INT(task_of(&f, a1), task_of(&f, a0));
+    /* Two leases on a task with overlap 2: no third worker gets it. */
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[2], &a2), LP_ENOTFOUND);
+    lp_submit s;
+    CHECK_INT(submit(&f, a0, f.users[0], "x0", &s), 0);
+    CHECK(s.accepted);
+    CHECK_STR(s.task_status, "in_progress");
+    /* The worker who submitted never gets the task again. */
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a2), LP_ENOTFOUND);
+    CHECK_INT(submit(&f, a1, f.users[1], "x1", &s), 0);
+    CHECK(s.accepted);
+    CHECK_STR(s.task_status, "completed");
+    int64_t t = task_of(&f, a0);
+    CHECK_INT(col(&f, "SELECT done FROM tasks WHERE id = ?", t), 2);
+    CHECK_INT(col(&f, "SELECT leased FROM tasks WHERE id = ?", t), 0);
+    json_t *c = lp_counts_json(f.db, f.p->id, 0);
+    CHECK_INT(json_integer_value(json_object_get(c, "completed")), 1);
+    CHECK_INT(json_integer_value(json_object_get(c, "total")), 1);
+    json_decref(c);
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[2], &a2), LP_ENOTFOUND);
+    qteardown(&f);
+}
+
+TEST(queue_submit_is_idempotent_and_refusals_are_kept)
+{
+    qfix f = {0};
+    CHECK_INT(qsetup(&f, 1, 2), 0);
+    int64_t a;
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a), 0);
+    lp_submit s, s2;
+    CHECK_INT(submit(&f, a, f.users[0], "same", &s), 0);
+    CHECK_INT(submit(&f, a, f.users[0], "same", &s2), 0);
+    CHECK(s2.repeated);
+    CHECK_INT(s2.annotation, s.annotation);
+    CHECK_INT(col(&f, "SELECT COUNT(*) FROM annotations WHERE assignment_id = ?", a), 1);
+    /* A second response on the same assignment is kept, but rejected. */
+    CHECK_INT(submit(&f, a, f.users[0], "other", &s2), 0);
+    CHECK(!s2.accepted);
+    CHECK(strstr(s2.reason, "already submitted"));
+    CHECK_INT(col(&f, "SELECT COUNT(*) FROM annotations WHERE assignment_id = ?", a), 2);
+    CHECK_INT(col(&f, "SELECT done FROM tasks WHERE id = ?", task_of(&f, a)), 1);
+    /* Someone else's assignment is not found; a bad response names its field. */
+    CHECK_INT(submit(&f, a, f.users[1], "theirs", &s2), LP_ENOTFOUND);
+    int64_t b;
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &b), 0);
+    json_t *bad = json_pack("{s:[s]}", "labels", "cow");
+    lp_verr e;
+    CHECK_INT(lp_queue_submit(f.db, f.p, b, f.users[0], "bad", bad, &s2, &e), LP_EINVAL);
+    CHECK(strstr(e.message, "cow"));
+    json_decref(bad);
+    CHECK_INT(col(&f, "SELECT COUNT(*) FROM annotations WHERE annotation_id = 'bad' AND ? > 0", 1),
+              0);
+    qteardown(&f);
+}
+
+TEST(queue_expired_leases_return_and_late_submits_are_judged)
+{
+    qfix f = {0};
+    CHECK_INT(qsetup(&f, 1, 1), 0);
+    int64_t a0, a1, t;
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a0), 0);
+    t = task_of(&f, a0);
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[1], &a1), LP_ENOTFOUND);
+    /* The lease runs out: the next call reaps it and the task is free. */
+    lp_db_run(f.db, "UPDATE assignments SET expires_at = 1 WHERE id = ?", "i", a0);
+    const char *st = NULL;
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[1], &a1), 0);
+    CHECK_INT(task_of(&f, a1), t);
+    CHECK_INT(lp_queue_heartbeat(f.db, a0, f.users[0], 60000, &st), LP_ECONFLICT);
+    CHECK_STR(st, "expired");
+    /* The late submit: the only slot is someone else's now, so it is kept
+     * as rejected, and says why. */
+    lp_submit s;
+    CHECK_INT(submit(&f, a0, f.users[0], "late", &s), 0);
+    CHECK(!s.accepted);
+    CHECK(strstr(s.reason, "expired"));
+    /* Had the slot been free, it would have counted. */
+    CHECK_INT(lp_queue_give_back(f.db, a1, f.users[1], "released", NULL, &st), 0);
+    CHECK_INT(submit(&f, a0, f.users[0], "late-2", &s), 0);
+    CHECK(s.accepted);
+    CHECK_STR(s.task_status, "completed");
+    CHECK_INT(col(&f, "SELECT done FROM tasks WHERE id = ?", t), 1);
+    CHECK_INT(col(&f, "SELECT leased FROM tasks WHERE id = ?", t), 0);
+    qteardown(&f);
+}
+
+TEST(queue_drafts_skips_and_order)
+{
+    qfix f = {0};
+    CHECK_INT(qsetup(&f, 1, 3), 0);
+    /* Priority first: raise the last task. */
+    int64_t last = 0;
+    lp_db_int64(f.db, &last, "SELECT MAX(id) FROM tasks", NULL);
+    lp_db_run(f.db, "UPDATE tasks SET priority = 5 WHERE id = ?", "i", last);
+    int64_t a;
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a), 0);
+    CHECK_INT(task_of(&f, a), last);
+    CHECK_INT(lp_queue_draft(f.db, a, f.users[0], "{\"labels\":[\"dog\"]}"), 0);
+    lp_buf out = {0};
+    int64_t uid, pid;
+    CHECK_INT(lp_assignment_text(f.db, a, &uid, &pid, &out), 0);
+    CHECK(strstr(out.data, "\"draft\":{\"labels\":[\"dog\"]}"));
+    lp_buf_fini(&out);
+    const char *st;
+    CHECK_INT(lp_queue_give_back(f.db, a, f.users[0], "skipped", "blurry", &st), 0);
+    CHECK_INT(lp_queue_give_back(f.db, a, f.users[0], "skipped", "again", &st), LP_ECONFLICT);
+    /* A skipped task goes to others, never back to this worker. */
+    int64_t b;
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &b), 0);
+    CHECK(task_of(&f, b) != last);
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[1], &b), 0);
+    CHECK_INT(task_of(&f, b), last);
+    qteardown(&f);
+}
+
+TEST(queue_skips_staging_batches)
+{
+    qfix f = {0};
+    CHECK_INT(qsetup(&f, 1, 0), 0);
+    json_t *bj = json_pack("{s:s}", "name", "later");
+    lp_verr e;
+    int64_t bid, tid, a;
+    CHECK_INT(lp_batch_create(f.db, f.p->id, bj, &bid, &e), 0);
+    json_decref(bj);
+    lp_task_writer w;
+    lp_task_writer_init(&w, f.db, f.p);
+    json_t *t = json_pack("{s:I}", "batch_id", (json_int_t)bid);
+    lp_db_begin(f.db, LP_TX_WRITE);
+    CHECK_INT(lp_task_writer_add(&w, t, &tid, &e), 0);
+    lp_task_writer_flush(&w);
+    lp_db_commit(f.db);
+    lp_task_writer_fini(&w);
+    json_decref(t);
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a), LP_ENOTFOUND);
+    CHECK_INT(lp_batch_finalize(f.db, bid), 0);
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a), 0);
+    CHECK_INT(task_of(&f, a), tid);
+    qteardown(&f);
+}
