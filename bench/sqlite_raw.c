@@ -39,7 +39,7 @@
 
 #define TASK_COLS                                                                \
     "id, project_id, batch_id, unique_id, status, priority, attachments, data, " \
-    "metadata, tags, expected_response, predictions, created_at, updated_at"
+    "metadata, tags, expected_response, predictions, created_at, updated_at, result"
 
 static double now_s(void)
 {
@@ -299,7 +299,7 @@ static int cmd_pages(const char *path, long long pid, int rounds, int ngroups, c
                 int rc;
                 size_t bytes = 0;
                 while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                    for (int c = 0; c < 14; c++) {
+                    for (int c = 0; c < 15; c++) {
                         sqlite3_column_text(st, c);
                         bytes += (size_t)sqlite3_column_bytes(st, c);
                     }

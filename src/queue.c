@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg.h"
 #include "tasks.h"
 
 /* Marks leases past their expiry in the project as expired and frees
@@ -230,6 +231,48 @@ int lp_queue_draft(lp_db *db, int64_t id, int64_t user_id, const char *draft)
     return lp_db_commit(db);
 }
 
+/* Computes and stores a completed task's result from its accepted
+ * annotations: majority vote (lp_agg_majority) over canonical JSON, until
+ * the quality engine provides the project's aggregation method. */
+static int store_result(lp_db *db, int64_t task_id)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db,
+                           "SELECT response FROM annotations WHERE task_id = ? AND "
+                           "status = 'accepted' ORDER BY id",
+                           &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, task_id);
+    json_t *all = json_array();
+    while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
+        json_t *v = json_loads(lp_stmt_text(st, 0), JSON_DECODE_ANY, NULL);
+        json_array_append_new(all, v ? v : json_null());
+    }
+    lp_stmt_done(st);
+    size_t n = json_array_size(all);
+    if (rc < 0 || n == 0) {
+        json_decref(all);
+        return rc < 0 ? rc : 0;
+    }
+    char **canon = lp_calloc(n, sizeof *canon);
+    for (size_t i = 0; i < n; i++)
+        canon[i] = json_dumps(json_array_get(all, i), LP_JSON_DUMP | JSON_SORT_KEYS);
+    size_t w;
+    double conf;
+    lp_agg_majority((const char *const *)canon, n, &w, &conf);
+    json_t *result =
+        json_pack("{s:O, s:f, s:s, s:I}", "response", json_array_get(all, w), "confidence", conf,
+                  "method", "majority", "annotations", (json_int_t)n);
+    char *text = json_dumps(result, LP_JSON_DUMP);
+    rc = lp_db_run(db, "UPDATE tasks SET result = ? WHERE id = ?", "si", text, task_id);
+    free(text);
+    json_decref(result);
+    for (size_t i = 0; i < n; i++) free(canon[i]);
+    free(canon);
+    json_decref(all);
+    return rc;
+}
+
 /* The annotation a user already submitted under annotation_id, if any. */
 static int find_annotation(lp_db *db, int64_t user_id, const char *annotation_id, lp_submit *out)
 {
@@ -347,6 +390,7 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
         if (rc == 0 && done >= p->overlap) {
             const char *to = p->review_levels > 0 ? "review" : "completed";
             rc = lp_task_set_status(db, task_id, to, NULL, NULL);
+            if (rc == 0 && !strcmp(to, "completed")) rc = store_result(db, task_id);
             snprintf(tst, sizeof tst, "%s", to);
         }
     }

@@ -142,6 +142,10 @@ const lp_migration lp_migrations[] = {
      " created_at BIGINT NOT NULL,"
      " UNIQUE (user_id, annotation_id));"
      "CREATE INDEX annotations_task ON annotations(task_id, status);"},
+    {3,
+     /* A completed task's consolidated result:
+      * {"response", "confidence", "method", "annotations"} as JSON. */
+     "ALTER TABLE tasks ADD COLUMN result TEXT;"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

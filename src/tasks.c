@@ -447,7 +447,7 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
 #define TASK_COLS_OF(t)                                                                    \
     t "id, " t "project_id, " t "batch_id, " t "unique_id, " t "status, " t "priority, " t \
       "attachments, " t "data, " t "metadata, " t "tags, " t "expected_response, " t       \
-      "predictions, " t "created_at, " t "updated_at"
+      "predictions, " t "created_at, " t "updated_at, " t "result"
 #define TASK_COLS TASK_COLS_OF("")
 
 /* Appends a stored JSON column as it is: it was written by jansson, so it
@@ -505,6 +505,10 @@ static void task_write(lp_buf *b, lp_stmt *st)
     }
     put_time(b, "created_at", lp_stmt_int64(st, 12));
     put_time(b, "updated_at", lp_stmt_int64(st, 13));
+    if (!lp_stmt_is_null(st, 14)) {
+        lp_buf_puts(b, ",\"result\":");
+        put_raw(b, st, 14);
+    }
     lp_buf_puts(b, "}");
 }
 

@@ -108,6 +108,13 @@ TEST(queue_overlap_distinct_workers_and_completion)
     CHECK_INT(json_integer_value(json_object_get(c, "total")), 1);
     json_decref(c);
     CHECK_INT(lp_queue_next(f.db, f.p, f.users[2], &a2), LP_ENOTFOUND);
+    /* The completed task carries its majority result. */
+    lp_buf tb = {0};
+    int64_t pid;
+    CHECK_INT(lp_task_text(f.db, t, &pid, &tb), 0);
+    CHECK(strstr(tb.data, "\"result\":{\"response\":{\"labels\":[\"cat\"]},\"confidence\":1.0,"
+                          "\"method\":\"majority\",\"annotations\":2}"));
+    lp_buf_fini(&tb);
     qteardown(&f);
 }
 

@@ -48,6 +48,10 @@ describe('the annotator loop', () => {
     assert.equal(s2.repeated, true);
     const list = expectStatus(await srv.api('GET', `/v1/tasks/${a.task_id}/annotations`), 200);
     assert.equal(list.items.length, 1);
+    // The completed task carries its result: majority vote, with a confidence.
+    const t = expectStatus(await srv.api('GET', `/v1/tasks/${a.task_id}`), 200);
+    assert.equal(t.status, 'completed');
+    assert.deepEqual(t.result, { response: { labels: ['dog'] }, confidence: 1, method: 'majority', annotations: 1 });
     // Someone else's assignment does not exist for them.
     const other = await annotator(p, 'other@test.io');
     expectError(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: 'x', response: { labels: ['cat'] } }, { key: other.key }), 404);
@@ -101,6 +105,13 @@ describe('the annotator loop', () => {
     assert.ok(retries > 0 && skips > 0);
     const proj = expectStatus(await srv.api('GET', `/v1/projects/${p.id}`), 200);
     assert.equal(proj.counts.completed, N, JSON.stringify(proj.counts));
+    // Each completed task's result is the majority of its 3 responses.
+    const sample = expectStatus(await srv.api('GET', `/v1/tasks?project_id=${p.id}&status=completed&limit=50`), 200).items;
+    for (const t of sample) {
+      assert.equal(t.result.annotations, OVERLAP);
+      assert.ok([1 / 3, 2 / 3, 1].some((c) => Math.abs(t.result.confidence - c) < 1e-9), `confidence ${t.result.confidence}`);
+      assert.equal(t.result.method, 'majority');
+    }
     assert.equal(acked.size, N * OVERLAP, 'every task got exactly its overlap of acknowledged submits');
     // Every task: exactly 3 accepted annotations from 3 distinct workers,
     // and every acknowledged annotation is among them.
