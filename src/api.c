@@ -55,6 +55,13 @@ const lp_route lp_api_routes[] = {
     {"PUT", "/v1/assignments/{}/draft", lp_api_assignment_draft, 0, NULL},
     {"POST", "/v1/assignments/{}/submit", lp_api_assignment_submit, 0, NULL},
     {"GET", "/v1/tasks/{}/annotations", lp_api_task_annotations, LP_ROUTE_READ, NULL},
+    {"POST", "/v1/webhooks", lp_api_webhooks_create, 0, NULL},
+    {"GET", "/v1/webhooks", lp_api_webhooks_list, LP_ROUTE_READ, NULL},
+    {"DELETE", "/v1/webhooks/{}", lp_api_webhook_delete, 0, NULL},
+    {"GET", "/v1/projects/{}/callback_secret", lp_api_callback_secret, 0, NULL},
+    {"GET", "/v1/projects/{}/deliveries", lp_api_deliveries_list, LP_ROUTE_READ, NULL},
+    {"GET", "/v1/deliveries/{}", lp_api_delivery_get, LP_ROUTE_READ, NULL},
+    {"POST", "/v1/deliveries/{}/redeliver", lp_api_delivery_redeliver, 0, NULL},
     {"POST", "/v1/files", lp_api_file_upload, LP_ROUTE_STREAM, lp_api_file_chunk},
     {"GET", "/v1/files/{}", lp_api_file_get, LP_ROUTE_READ, NULL},
 };

@@ -87,6 +87,14 @@ int lp_api_assignment_draft(lp_req *req);
 int lp_api_assignment_submit(lp_req *req);
 int lp_api_task_annotations(lp_req *req);
 
+int lp_api_webhooks_create(lp_req *req);
+int lp_api_webhooks_list(lp_req *req);
+int lp_api_webhook_delete(lp_req *req);
+int lp_api_callback_secret(lp_req *req);
+int lp_api_deliveries_list(lp_req *req);
+int lp_api_delivery_get(lp_req *req);
+int lp_api_delivery_redeliver(lp_req *req);
+
 int lp_api_file_upload(lp_req *req);
 void lp_api_file_chunk(lp_req *req, const char *data, size_t n);
 int lp_api_file_get(lp_req *req);

@@ -35,6 +35,11 @@ static const setting settings[] = {
      OFF(bulk_limit_mb), 1, 65536},
     {"--file-limit-mb", "LOUPE_FILE_LIMIT_MB", "1024", "MB", "largest uploaded file", INT,
      OFF(file_limit_mb), 1, 1048576},
+    {"--callback-retry-ms", "LOUPE_CALLBACK_RETRY_MS", "5000", "MS",
+     "first retry of a failed callback (doubling, up to an hour, for 24 hours)", INT,
+     OFF(callback_retry_ms), 1, 3600000},
+    {"--callback-poll-ms", "LOUPE_CALLBACK_POLL_MS", "250", "MS",
+     "how often callbacks due are looked for", INT, OFF(callback_poll_ms), 10, 60000},
     {"--demo", "LOUPE_DEMO", "0", NULL, "create a demo project and admin login on a new database",
      FLAG, OFF(demo), 0, 1},
 };

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "outbox.h"
 #include "tasks.h"
 
 /* Marks leases past their expiry in the project as expired and frees
@@ -273,6 +274,37 @@ static int store_result(lp_db *db, int64_t task_id)
     return rc;
 }
 
+/* Queues task.completed, and batch.completed when this was the last open
+ * task of its batch, in the submit's transaction (outbox.h). */
+static int completed_events(lp_db *db, int64_t project_id, int64_t task_id)
+{
+    lp_buf t = {0};
+    int64_t pid, batch_id = 0, open = 0;
+    int rc = lp_task_text(db, task_id, &pid, &t);
+    if (rc == 0) rc = lp_outbox_event(db, project_id, "task.completed", t.data);
+    lp_buf_fini(&t);
+    if (rc == 0 && lp_db_int64(db, &batch_id,
+                               "SELECT batch_id FROM tasks WHERE id = ? AND batch_id IS NOT NULL",
+                               "i", task_id) == 0) {
+        rc = lp_db_int64(db, &open,
+                         "SELECT COALESCE(SUM(n), 0) FROM batch_counts WHERE batch_id = ? AND "
+                         "status IN ('pending', 'in_progress', 'review')",
+                         "i", batch_id);
+        if (rc == 0 && open == 0) {
+            rc = lp_db_run(db,
+                           "UPDATE batches SET status = 'completed', updated_at = ? WHERE id = ?",
+                           "ii", lp_now_ms(), batch_id);
+            json_t *b = NULL;
+            if (rc == 0) rc = lp_batch_json(db, batch_id, &pid, &b);
+            char *text = b ? json_dumps(b, LP_JSON_DUMP) : NULL;
+            if (rc == 0) rc = lp_outbox_event(db, project_id, "batch.completed", text);
+            free(text);
+            json_decref(b);
+        }
+    }
+    return rc;
+}
+
 /* The annotation a user already submitted under annotation_id, if any. */
 static int find_annotation(lp_db *db, int64_t user_id, const char *annotation_id, lp_submit *out)
 {
@@ -391,6 +423,7 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
             const char *to = p->review_levels > 0 ? "review" : "completed";
             rc = lp_task_set_status(db, task_id, to, NULL, NULL);
             if (rc == 0 && !strcmp(to, "completed")) rc = store_result(db, task_id);
+            if (rc == 0 && !strcmp(to, "completed")) rc = completed_events(db, p->id, task_id);
             snprintf(tst, sizeof tst, "%s", to);
         }
     }

@@ -146,6 +146,48 @@ const lp_migration lp_migrations[] = {
      /* A completed task's consolidated result:
       * {"response", "confidence", "method", "annotations"} as JSON. */
      "ALTER TABLE tasks ADD COLUMN result TEXT;"},
+    {4,
+     /* Callbacks: events go to a durable outbox (deliveries, one row per
+      * destination) in the same transaction as the change that made them; a
+      * delivery thread posts them, signed, and records every attempt.
+      * claimed_until lets several processes share the outbox without
+      * posting a delivery twice. */
+     "ALTER TABLE projects ADD COLUMN callback_secret TEXT;"
+     "CREATE TABLE webhooks ("
+     " id {id},"
+     " project_id BIGINT REFERENCES projects(id),"
+     " url TEXT NOT NULL,"
+     " secret TEXT NOT NULL,"
+     " events TEXT NOT NULL,"
+     " created_by BIGINT REFERENCES users(id),"
+     " created_at BIGINT NOT NULL);"
+     "CREATE TABLE deliveries ("
+     " id {id},"
+     " message_id TEXT NOT NULL UNIQUE,"
+     " event TEXT NOT NULL,"
+     " project_id BIGINT,"
+     " webhook_id BIGINT,"
+     " url TEXT NOT NULL,"
+     " secret TEXT NOT NULL,"
+     " payload TEXT NOT NULL,"
+     " status TEXT NOT NULL,"
+     " attempts BIGINT NOT NULL DEFAULT 0,"
+     " next_at BIGINT NOT NULL,"
+     " claimed_until BIGINT NOT NULL DEFAULT 0,"
+     " last_status BIGINT,"
+     " last_error TEXT,"
+     " created_at BIGINT NOT NULL,"
+     " delivered_at BIGINT);"
+     "CREATE INDEX deliveries_due ON deliveries(next_at) WHERE status = 'pending';"
+     "CREATE INDEX deliveries_project ON deliveries(project_id, id);"
+     "CREATE TABLE delivery_attempts ("
+     " id {id},"
+     " delivery_id BIGINT NOT NULL REFERENCES deliveries(id),"
+     " at BIGINT NOT NULL,"
+     " http_status BIGINT,"
+     " error TEXT,"
+     " duration_ms BIGINT NOT NULL);"
+     "CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "api.h"
+#include "outbox.h"
 #include "auth.h"
 #include "project.h"
 #include "tasks.h"
@@ -59,6 +60,11 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
         .authenticate = lp_api_authenticate,
         .completed = on_completed,
     };
+    rc = lp_deliverer_start(s->pool, cfg->callback_retry_ms, cfg->callback_poll_ms, &s->deliverer);
+    if (rc < 0) {
+        *errmsg = lp_strdup("cannot start the callback delivery thread");
+        return rc;
+    }
     return lp_http_start(&hc, &s->http, errmsg);
 }
 
@@ -66,6 +72,8 @@ void lp_server_stop(lp_server *s, int timeout_ms)
 {
     lp_http_stop(s->http, timeout_ms);
     s->http = NULL;
+    lp_deliverer_stop(s->deliverer); /* an attempt in flight finishes first */
+    s->deliverer = NULL;
     lp_db_pool_free(s->pool);
     s->pool = NULL;
     free(s->files_dir);

@@ -16,6 +16,7 @@ struct lp_server {
     lp_config *cfg;
     lp_db_pool *pool;
     lp_http *http;
+    struct lp_deliverer *deliverer; /* posts callbacks (outbox.h) */
     lp_metrics metrics;
     char *files_dir;          /* DATA_DIR/files */
     pthread_mutex_t login_mu; /* guards the login throttle */
