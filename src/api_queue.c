@@ -9,21 +9,28 @@
 #include "api.h"
 #include "auth.h"
 #include "queue.h"
+#include "tasks.h"
 
-int lp_api_queue_next(lp_req *req)
+/* Leases from the annotation queue (annotator) or the review queue
+ * (reviewer) of project {0}. */
+static int next(lp_req *req, int review)
 {
     int64_t pid;
-    if (lp_req_id(req, 0, &pid) || lp_api_require(req, pid, LP_ROLE_ANNOTATOR, NULL)) return 0;
+    if (lp_req_id(req, 0, &pid) ||
+        lp_api_require(req, pid, review ? LP_ROLE_REVIEWER : LP_ROLE_ANNOTATOR, NULL))
+        return 0;
     lp_project *p;
     int rc = lp_project_get(req->db, pid, &p);
     if (rc < 0) return lp_reply_rc(req, rc, "project");
     int64_t id = 0;
-    rc = lp_queue_next(req->db, p, req->who.user_id, &id);
+    rc = review ? lp_review_next(req->db, p, req->who.user_id, &id)
+                : lp_queue_next(req->db, p, req->who.user_id, &id);
     lp_project_free(p);
     if (rc == LP_ENOTFOUND)
         return lp_reply_json(req, 200,
                              json_pack("{s:n, s:s}", "assignment", "message",
-                                       "no task needs you in this project now"));
+                                       review ? "no task waits for your review in this project now"
+                                              : "no task needs you in this project now"));
     if (rc < 0) return lp_reply_rc(req, rc, "queue");
     lp_buf out = {0};
     int64_t uid;
@@ -35,6 +42,16 @@ int lp_api_queue_next(lp_req *req)
         return lp_reply_rc(req, rc, "assignment");
     }
     return lp_reply_buf(req, 200, "application/json", &out);
+}
+
+int lp_api_queue_next(lp_req *req)
+{
+    return next(req, 0);
+}
+
+int lp_api_review_next(lp_req *req)
+{
+    return next(req, 1);
 }
 
 /* Answers the assignment {0} as its owner (or a manager of its project)
@@ -222,6 +239,133 @@ int lp_api_task_annotations(lp_req *req)
         if (!lp_stmt_is_null(st, 6))
             json_object_set_new(o, "reason", json_string(lp_stmt_text(st, 6)));
         json_array_append_new(items, o);
+    }
+    lp_stmt_done(st);
+    return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+int lp_api_assignment_review(lp_req *req)
+{
+    int64_t id, uid, pid;
+    if (lp_req_id(req, 0, &id)) return 0;
+    json_t *b;
+    if (lp_req_json(req, 1, &b)) return 0;
+    static const char *const keys[] = {"action", "comment", "response", NULL};
+    lp_verr e;
+    const char *action = NULL, *comment = NULL;
+    int act = -1, rc = 0;
+    if (lp_v_only_keys(b, "", keys, &e) || lp_v_string(b, "action", "", 1, 1, 16, &action, &e) ||
+        lp_v_string(b, "comment", "", 0, 1, 4000, &comment, &e))
+        rc = LP_EINVAL;
+    else if (!strcmp(action, "accept"))
+        act = LP_REVIEW_ACCEPT;
+    else if (!strcmp(action, "reject"))
+        act = LP_REVIEW_REJECT;
+    else if (!strcmp(action, "fix"))
+        act = LP_REVIEW_FIX;
+    else
+        rc = lp_verr_set(&e, "action", "\"%s\" is not a review action (accept, reject or fix)",
+                         action);
+    json_t *fixed = json_object_get(b, "response");
+    if (rc == 0 && act == LP_REVIEW_REJECT && !comment)
+        rc = lp_verr_set(&e, "comment", "is required to reject: say what to change");
+    if (rc == 0 && act == LP_REVIEW_FIX && (!fixed || json_is_null(fixed)))
+        rc = lp_verr_set(&e, "response", "is required to fix: the corrected response");
+    if (rc < 0) {
+        json_decref(b);
+        return lp_reply_verr(req, 422, &e);
+    }
+    lp_buf tmp = {0};
+    rc = lp_assignment_text(req->db, id, &uid, &pid, &tmp);
+    lp_buf_fini(&tmp);
+    if (rc == 0 && uid != req->who.user_id) rc = LP_ENOTFOUND;
+    lp_project *p = NULL;
+    if (rc == 0) rc = lp_project_get(req->db, pid, &p);
+    char status[16] = "";
+    if (rc == 0)
+        rc = lp_review_decide(req->db, p, id, req->who.user_id, act, comment, fixed, status, &e);
+    lp_project_free(p);
+    json_decref(b);
+    if (rc == LP_EINVAL) return lp_reply_verr(req, 422, &e);
+    if (rc == LP_ECONFLICT)
+        return lp_reply_error(req, 409, "conflict", NULL,
+                              "assignment %lld is no longer an active review of this task's level",
+                              (long long)id);
+    if (rc < 0) return owner_rc(req, rc, id);
+    static const char *const names[] = {"accept", "reject", "fix"}; /* b, with action, is freed */
+    return lp_reply_json(req, 200,
+                         json_pack("{s:I, s:s, s:s}", "assignment", (json_int_t)id, "action",
+                                   names[act], "task_status", status));
+}
+
+int lp_api_task_audit(lp_req *req)
+{
+    int64_t id, pid;
+    if (lp_req_id(req, 0, &id)) return 0;
+    int rc = lp_db_int64(req->db, &pid, "SELECT project_id FROM tasks WHERE id = ?", "i", id);
+    if (rc < 0)
+        return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "task %lld", (long long)id));
+    if (lp_api_require_for(req, pid, LP_ROLE_MANAGER, "task", id)) return 0;
+    json_t *b;
+    if (lp_req_json(req, 1, &b)) return 0;
+    static const char *const keys[] = {"accepted", "comment", NULL};
+    lp_verr e;
+    int accepted = -1;
+    const char *comment = NULL;
+    rc = 0;
+    if (lp_v_only_keys(b, "", keys, &e) || lp_v_bool(b, "accepted", "", 1, &accepted, &e) ||
+        lp_v_string(b, "comment", "", 0, 1, 4000, &comment, &e))
+        rc = LP_EINVAL;
+    else if (!accepted && !comment)
+        rc = lp_verr_set(&e, "comment", "is required to reject: say what is wrong");
+    if (rc < 0) {
+        json_decref(b);
+        return lp_reply_verr(req, 422, &e);
+    }
+    lp_project *p = NULL;
+    char status[16] = "";
+    rc = lp_project_get(req->db, pid, &p);
+    if (rc == 0) rc = lp_task_audit(req->db, p, id, req->who.user_id, accepted, comment, status);
+    lp_project_free(p);
+    json_decref(b);
+    if (rc == LP_ECONFLICT)
+        return lp_reply_error(req, 409, "conflict", "status",
+                              "only a completed task can be audited");
+    if (rc < 0) return lp_reply_rc(req, rc, "task");
+    lp_buf out = {0};
+    rc = lp_task_text(req->db, id, &pid, &out);
+    if (rc < 0) {
+        lp_buf_fini(&out);
+        return lp_reply_rc(req, rc, "task");
+    }
+    return lp_reply_buf(req, 200, "application/json", &out);
+}
+
+int lp_api_task_versions(lp_req *req)
+{
+    int64_t id, pid;
+    if (lp_req_id(req, 0, &id)) return 0;
+    int rc = lp_db_int64(req->db, &pid, "SELECT project_id FROM tasks WHERE id = ?", "i", id);
+    if (rc < 0)
+        return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "task %lld", (long long)id));
+    if (lp_api_require_for(req, pid, LP_ROLE_REVIEWER, "task", id)) return 0;
+    lp_stmt *st;
+    rc = lp_db_prepare(req->db,
+                       "SELECT id, response, source, user_id, created_at FROM result_versions "
+                       "WHERE task_id = ? ORDER BY id",
+                       &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "versions");
+    lp_stmt_bind_int64(st, 1, id);
+    json_t *items = json_array();
+    while (lp_stmt_step(st) == LP_DB_ROW) {
+        json_t *resp = json_loads(lp_stmt_text(st, 1), JSON_DECODE_ANY, NULL);
+        json_array_append_new(
+            items,
+            json_pack("{s:I, s:o, s:s, s:o, s:o}", "id", (json_int_t)lp_stmt_int64(st, 0),
+                      "response", resp ? resp : json_null(), "source", lp_stmt_text(st, 2),
+                      "user_id",
+                      lp_stmt_is_null(st, 3) ? json_null() : json_integer(lp_stmt_int64(st, 3)),
+                      "created_at", lp_json_time(lp_stmt_int64(st, 4))));
     }
     lp_stmt_done(st);
     return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));

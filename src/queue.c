@@ -22,17 +22,18 @@ static int reap(lp_db *db, int64_t project_id, int64_t now)
 {
     lp_stmt *st;
     int rc = lp_db_prepare(db,
-                           "SELECT id, task_id FROM assignments WHERE project_id = ? AND "
-                           "status = 'active' AND expires_at < ? LIMIT 1000",
+                           "SELECT id, task_id, kind = 'annotate' FROM assignments WHERE "
+                           "project_id = ? AND status = 'active' AND expires_at < ? LIMIT 1000",
                            &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, project_id);
     lp_stmt_bind_int64(st, 2, now);
-    int64_t ids[1000][2];
+    int64_t ids[1000][3];
     int n = 0;
     while (n < 1000 && (rc = lp_stmt_step(st)) == LP_DB_ROW) {
         ids[n][0] = lp_stmt_int64(st, 0);
         ids[n][1] = lp_stmt_int64(st, 1);
+        ids[n][2] = lp_stmt_int64(st, 2); /* only annotation leases hold a slot */
         n++;
     }
     lp_stmt_done(st);
@@ -40,7 +41,7 @@ static int reap(lp_db *db, int64_t project_id, int64_t now)
     for (int i = 0; i < n && rc >= 0; i++) {
         rc = lp_db_run(db, "UPDATE assignments SET status = 'expired', updated_at = ? WHERE id = ?",
                        "ii", now, ids[i][0]);
-        if (rc == 0)
+        if (rc == 0 && ids[i][2])
             rc = lp_db_run(db, "UPDATE tasks SET leased = leased - 1 WHERE id = ?", "i", ids[i][1]);
     }
     return rc < 0 ? rc : 0;
@@ -55,7 +56,7 @@ static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *t
                        "WHERE t.project_id = ? AND t.status IN ('pending', 'in_progress') "
                        "AND t.done + t.leased < ? AND (b.id IS NULL OR b.status <> 'staging') "
                        "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id "
-                       "AND a.user_id = ?) "
+                       "AND a.user_id = ? AND a.status <> 'returned') "
                        "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT 1",
                        "iii", p->id, p->overlap, user_id);
 }
@@ -70,7 +71,7 @@ int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assi
     if (rc == 0)
         rc = lp_db_int64(db, assignment_id,
                          "SELECT id FROM assignments WHERE user_id = ? AND project_id = ? AND "
-                         "status = 'active' ORDER BY id LIMIT 1",
+                         "status = 'active' AND kind = 'annotate' ORDER BY id LIMIT 1",
                          "ii", user_id, p->id);
     if (rc == 0) return lp_db_commit(db);
     if (rc == LP_ENOTFOUND) rc = find_task(db, p, user_id, &task_id);
@@ -139,17 +140,22 @@ int lp_assignment_text(lp_db *db, int64_t id, int64_t *user_id, int64_t *project
 
 /* Reads an assignment's owner, task and status for a change by user_id;
  * LP_ENOTFOUND when it is not the user's. */
-static int owned(lp_db *db, int64_t id, int64_t user_id, int64_t *task_id, char status[16])
+static int owned(lp_db *db, int64_t id, int64_t user_id, int64_t *task_id, char status[16],
+                 int *review)
 {
     lp_stmt *st;
     int rc =
-        lp_db_prepare(db, "SELECT user_id, task_id, status FROM assignments WHERE id = ?", &st);
+        lp_db_prepare(db,
+                      "SELECT user_id, task_id, status, kind = 'review', level FROM assignments "
+                      "WHERE id = ?",
+                      &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, id);
     rc = lp_stmt_step(st);
     if (rc == LP_DB_ROW && lp_stmt_int64(st, 0) == user_id) {
         *task_id = lp_stmt_int64(st, 1);
         snprintf(status, 16, "%s", lp_stmt_text(st, 2));
+        if (review) *review = lp_stmt_int64(st, 3) ? (int)lp_stmt_int64(st, 4) : 0;
         rc = 0;
     } else {
         rc = rc < 0 ? rc : LP_ENOTFOUND;
@@ -160,7 +166,8 @@ static int owned(lp_db *db, int64_t id, int64_t user_id, int64_t *task_id, char 
 
 static const char *static_status(const char *s)
 {
-    static const char *const all[] = {"active", "submitted", "skipped", "released", "expired"};
+    static const char *const all[] = {"active",   "submitted", "skipped",
+                                      "released", "expired",   "returned"};
     for (size_t i = 0; i < LP_ARRAY_LEN(all); i++)
         if (!strcmp(all[i], s)) return all[i];
     return "unknown";
@@ -173,7 +180,7 @@ int lp_queue_heartbeat(lp_db *db, int64_t id, int64_t user_id, int64_t lease_ms,
     if (rc < 0) return rc;
     int64_t task_id;
     char st[16];
-    rc = owned(db, id, user_id, &task_id, st);
+    rc = owned(db, id, user_id, &task_id, st, NULL);
     if (rc == 0) {
         *status = static_status(st);
         if (strcmp(st, "active"))
@@ -196,7 +203,8 @@ int lp_queue_give_back(lp_db *db, int64_t id, int64_t user_id, const char *to, c
     if (rc < 0) return rc;
     int64_t task_id;
     char st[16];
-    rc = owned(db, id, user_id, &task_id, st);
+    int review = 0;
+    rc = owned(db, id, user_id, &task_id, st, &review);
     if (rc == 0) {
         *status = static_status(st);
         if (strcmp(st, "active")) rc = LP_ECONFLICT;
@@ -205,7 +213,7 @@ int lp_queue_give_back(lp_db *db, int64_t id, int64_t user_id, const char *to, c
         rc = lp_db_run(db,
                        "UPDATE assignments SET status = ?, reason = ?, updated_at = ? WHERE id = ?",
                        "ssii", to, reason, lp_now_ms(), id);
-    if (rc == 0)
+    if (rc == 0 && !review) /* only annotation leases hold a slot */
         rc = lp_db_run(db, "UPDATE tasks SET leased = leased - 1 WHERE id = ?", "i", task_id);
     if (rc < 0) {
         lp_db_rollback(db);
@@ -220,7 +228,7 @@ int lp_queue_draft(lp_db *db, int64_t id, int64_t user_id, const char *draft)
     if (rc < 0) return rc;
     int64_t task_id;
     char st[16];
-    rc = owned(db, id, user_id, &task_id, st);
+    rc = owned(db, id, user_id, &task_id, st, NULL);
     if (rc == 0 && !strcmp(st, "submitted")) rc = LP_ECONFLICT;
     if (rc == 0)
         rc = lp_db_run(db, "UPDATE assignments SET draft = ?, updated_at = ? WHERE id = ?", "sii",
@@ -230,6 +238,26 @@ int lp_queue_draft(lp_db *db, int64_t id, int64_t user_id, const char *draft)
         return rc;
     }
     return lp_db_commit(db);
+}
+
+/* Stores result as the task's result and keeps it as a new version, made
+ * by source ("aggregate", "fix") and user_id (0: no one). */
+static int set_result(lp_db *db, int64_t task_id, const json_t *result, const char *source,
+                      int64_t user_id)
+{
+    char *text = json_dumps(result, LP_JSON_DUMP);
+    char *resp = json_dumps(json_object_get(result, "response"), LP_JSON_DUMP);
+    int rc = lp_db_run(db, "UPDATE tasks SET result = ?, updated_at = ? WHERE id = ?", "sii", text,
+                       lp_now_ms(), task_id);
+    if (rc == 0)
+        rc = lp_db_run(
+            db,
+            "INSERT INTO result_versions (task_id, response, source, user_id, created_at) "
+            "VALUES (?, ?, ?, NULLIF(?, 0), ?)",
+            "issii", task_id, resp, source, user_id, lp_now_ms());
+    free(text);
+    free(resp);
+    return rc;
 }
 
 /* Computes and stores a completed task's result from its accepted
@@ -264,9 +292,7 @@ static int store_result(lp_db *db, int64_t task_id)
     json_t *result =
         json_pack("{s:O, s:f, s:s, s:I}", "response", json_array_get(all, w), "confidence", conf,
                   "method", "majority", "annotations", (json_int_t)n);
-    char *text = json_dumps(result, LP_JSON_DUMP);
-    rc = lp_db_run(db, "UPDATE tasks SET result = ? WHERE id = ?", "si", text, task_id);
-    free(text);
+    rc = set_result(db, task_id, result, "aggregate", 0);
     json_decref(result);
     for (size_t i = 0; i < n; i++) free(canon[i]);
     free(canon);
@@ -374,8 +400,14 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
     if (rc != LP_ENOTFOUND) return rc;
     int64_t task_id;
     char ast[16], tst[16] = "";
-    rc = owned(db, id, user_id, &task_id, ast);
+    int review = 0;
+    rc = owned(db, id, user_id, &task_id, ast, &review);
     if (rc < 0) return rc;
+    if (review)
+        return lp_verr_set(e, "",
+                           "this is a review assignment: answer it with "
+                           "POST /v1/assignments/%lld/review",
+                           (long long)id);
     json_t *task = NULL;
     int64_t pid;
     rc = lp_task_get(db, task_id, &pid, &task);
@@ -389,7 +421,7 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
     char *text = json_dumps(response, LP_JSON_DUMP);
     int64_t now = lp_now_ms();
     rc = lp_db_begin(db, LP_TX_WRITE);
-    if (rc == 0) rc = owned(db, id, user_id, &task_id, ast); /* again, inside the transaction */
+    if (rc == 0) rc = owned(db, id, user_id, &task_id, ast, NULL); /* again, in the transaction */
     const char *why = NULL;
     int active = rc == 0 && !strcmp(ast, "active");
     if (rc == 0 && !strcmp(ast, "submitted"))
@@ -420,9 +452,12 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
             rc = lp_db_int64(db, &done, "SELECT done FROM tasks WHERE id = ?", "i", task_id);
         snprintf(tst, sizeof tst, "in_progress");
         if (rc == 0 && done >= p->overlap) {
+            /* The result is made now, so reviewers see what they review. */
             const char *to = p->review_levels > 0 ? "review" : "completed";
-            rc = lp_task_set_status(db, task_id, to, NULL, NULL);
-            if (rc == 0 && !strcmp(to, "completed")) rc = store_result(db, task_id);
+            rc = store_result(db, task_id);
+            if (rc == 0) rc = lp_task_set_status(db, task_id, to, NULL, NULL);
+            if (rc == 0 && p->review_levels > 0)
+                rc = lp_db_run(db, "UPDATE tasks SET review_level = 1 WHERE id = ?", "i", task_id);
             if (rc == 0 && !strcmp(to, "completed")) rc = completed_events(db, p->id, task_id);
             snprintf(tst, sizeof tst, "%s", to);
         }
@@ -433,6 +468,202 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
         lp_db_rollback(db);
         /* The same annotation_id submitted twice at once: the other won. */
         if (rc == LP_EEXISTS) return find_annotation(db, user_id, annotation_id, out);
+        return rc;
+    }
+    return lp_db_commit(db);
+}
+
+int lp_review_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assignment_id)
+{
+    int64_t now = lp_now_ms();
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    rc = reap(db, p->id, now);
+    if (rc == 0)
+        rc = lp_db_int64(db, assignment_id,
+                         "SELECT id FROM assignments WHERE user_id = ? AND project_id = ? AND "
+                         "status = 'active' AND kind = 'review' ORDER BY id LIMIT 1",
+                         "ii", user_id, p->id);
+    if (rc == 0) return lp_db_commit(db); /* resumes the reviewer's lease */
+    lp_stmt *st;
+    int64_t task_id = 0, level = 0;
+    if (rc == LP_ENOTFOUND)
+        rc = lp_db_prepare(
+            db,
+            "SELECT t.id, t.review_level FROM tasks t WHERE t.project_id = ? AND "
+            "t.status = 'review' AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "
+            "a.task_id = t.id AND a.kind = 'review' AND a.status = 'active') AND NOT "
+            "EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id "
+            "= ? AND a.status IN ('active', 'submitted')) "
+            "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT 1",
+            &st);
+    if (rc == 0) {
+        lp_stmt_bind_int64(st, 1, p->id);
+        lp_stmt_bind_int64(st, 2, user_id);
+        rc = lp_stmt_step(st);
+        if (rc == LP_DB_ROW) {
+            task_id = lp_stmt_int64(st, 0);
+            level = lp_stmt_int64(st, 1);
+            rc = 0;
+        } else if (rc == LP_DB_DONE) {
+            rc = LP_ENOTFOUND;
+        }
+        lp_stmt_done(st);
+    }
+    if (rc == 0)
+        rc = lp_db_int64(
+            db, assignment_id,
+            "INSERT INTO assignments (task_id, project_id, user_id, status, kind, level, "
+            "expires_at, created_at, updated_at) VALUES (?, ?, ?, 'active', 'review', ?, "
+            "?, ?, ?) RETURNING id",
+            "iiiiiii", task_id, p->id, user_id, level, now + p->lease_seconds * 1000, now, now);
+    if (rc < 0) {
+        lp_db_rollback(db);
+        return rc;
+    }
+    return lp_db_commit(db);
+}
+
+/* Records the last review or audit decision on the task. */
+static int note_decision(lp_db *db, int64_t task_id, const char *action, const char *comment,
+                         int64_t user_id, int64_t level)
+{
+    json_t *r =
+        json_pack("{s:s, s:s?, s:I, s:o, s:I}", "action", action, "comment", comment, "by",
+                  (json_int_t)user_id, "at", lp_json_time(lp_now_ms()), "level", (json_int_t)level);
+    char *text = json_dumps(r, LP_JSON_DUMP);
+    int rc = lp_db_run(db, "UPDATE tasks SET review = ? WHERE id = ?", "si", text, task_id);
+    free(text);
+    json_decref(r);
+    return rc;
+}
+
+/* Sends a task in review or completed back to annotation: its accepted
+ * annotations and their assignments become 'returned' (kept, and their
+ * annotators may take the task again), and its result is cleared (the
+ * versions keep it). */
+static int return_to_annotation(lp_db *db, int64_t task_id)
+{
+    int64_t now = lp_now_ms();
+    int rc = lp_db_run(db,
+                       "UPDATE annotations SET status = 'returned' WHERE task_id = ? AND "
+                       "status = 'accepted'",
+                       "i", task_id);
+    if (rc == 0)
+        rc = lp_db_run(
+            db,
+            "UPDATE assignments SET status = 'returned', updated_at = ? WHERE task_id = ? "
+            "AND kind = 'annotate' AND status = 'submitted'",
+            "ii", now, task_id);
+    if (rc == 0)
+        rc =
+            lp_db_run(db, "UPDATE tasks SET done = 0, review_level = 0, result = NULL WHERE id = ?",
+                      "i", task_id);
+    if (rc == 0) rc = lp_task_set_status(db, task_id, "pending", NULL, NULL);
+    return rc;
+}
+
+int lp_review_decide(lp_db *db, const lp_project *p, int64_t id, int64_t user_id, int action,
+                     const char *comment, const json_t *fixed, char task_status[16], lp_verr *e)
+{
+    int64_t task_id;
+    char ast[16];
+    int level = 0;
+    int rc = owned(db, id, user_id, &task_id, ast, &level);
+    if (rc < 0) return rc;
+    if (!level)
+        return lp_verr_set(e, "", "assignment %lld is not a review: submit it instead",
+                           (long long)id);
+    if (action == LP_REVIEW_FIX) {
+        json_t *task = NULL;
+        int64_t pid;
+        rc = lp_task_get(db, task_id, &pid, &task);
+        if (rc < 0) return rc;
+        rc = p->kind->validate_response
+                 ? p->kind->validate_response(p->params, task, fixed, "response", e)
+                 : 0;
+        json_decref(task);
+        if (rc < 0) return rc;
+    }
+    rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    rc = owned(db, id, user_id, &task_id, ast, &level);
+    int64_t at_level = -1;
+    if (rc == 0 && strcmp(ast, "active")) rc = LP_ECONFLICT;
+    if (rc == 0)
+        rc = lp_db_int64(db, &at_level,
+                         "SELECT review_level FROM tasks WHERE id = ? AND status = 'review'", "i",
+                         task_id);
+    if (rc == LP_ENOTFOUND || (rc == 0 && at_level != level)) rc = LP_ECONFLICT; /* moved on */
+    static const char *const names[] = {"accept", "reject", "fix"};
+    if (rc == 0)
+        rc = lp_db_run(db,
+                       "UPDATE assignments SET status = 'submitted', reason = ?, updated_at = ? "
+                       "WHERE id = ?",
+                       "sii", names[action], lp_now_ms(), id);
+    if (rc == 0) rc = note_decision(db, task_id, names[action], comment, user_id, level);
+    snprintf(task_status, 16, "review");
+    if (rc == 0 && action == LP_REVIEW_REJECT) {
+        rc = return_to_annotation(db, task_id);
+        snprintf(task_status, 16, "pending");
+    } else if (rc == 0) {
+        if (action == LP_REVIEW_FIX) {
+            int64_t n = 0;
+            lp_db_int64(
+                db, &n,
+                "SELECT COUNT(*) FROM annotations WHERE task_id = ? AND status = 'accepted'", "i",
+                task_id);
+            json_t *result = json_pack("{s:O, s:f, s:s, s:I}", "response", fixed, "confidence", 1.0,
+                                       "method", "review_fix", "annotations", (json_int_t)n);
+            rc = set_result(db, task_id, result, "fix", user_id);
+            json_decref(result);
+        }
+        if (rc == 0 && level >= p->review_levels) {
+            rc = lp_task_set_status(db, task_id, "completed", NULL, NULL);
+            if (rc == 0) rc = completed_events(db, p->id, task_id);
+            snprintf(task_status, 16, "completed");
+        } else if (rc == 0) {
+            rc = lp_db_run(db, "UPDATE tasks SET review_level = review_level + 1 WHERE id = ?", "i",
+                           task_id);
+        }
+    }
+    if (rc < 0) {
+        lp_db_rollback(db);
+        return rc;
+    }
+    return lp_db_commit(db);
+}
+
+int lp_task_audit(lp_db *db, const lp_project *p, int64_t task_id, int64_t user_id, int accepted,
+                  const char *comment, char task_status[16])
+{
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    int64_t one = 0;
+    rc = lp_db_int64(db, &one, "SELECT 1 FROM tasks WHERE id = ? AND status = 'completed'", "i",
+                     task_id);
+    if (rc == LP_ENOTFOUND) rc = LP_ECONFLICT;
+    if (rc == 0)
+        rc = note_decision(db, task_id, accepted ? "audit_accept" : "audit_reject", comment,
+                           user_id, 0);
+    snprintf(task_status, 16, "completed");
+    if (rc == 0 && !accepted) {
+        rc = return_to_annotation(db, task_id);
+        snprintf(task_status, 16, "pending");
+    }
+    if (rc == 0) {
+        lp_buf t = {0};
+        int64_t pid;
+        rc = lp_task_text(db, task_id, &pid, &t);
+        char *data = rc == 0 ? lp_sprintf("{\"accepted\":%s,\"task\":%s}",
+                                          accepted ? "true" : "false", t.data)
+                             : NULL;
+        if (rc == 0) rc = lp_outbox_event(db, p->id, "task.audited", data);
+        free(data);
+        lp_buf_fini(&t);
+    }
+    if (rc < 0) {
+        lp_db_rollback(db);
         return rc;
     }
     return lp_db_commit(db);

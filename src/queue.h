@@ -59,4 +59,29 @@ typedef struct lp_submit {
 int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
                     const char *annotation_id, const json_t *response, lp_submit *out, lp_verr *e);
 
+/* Review.  A task whose project has review_levels R > 0 waits in status
+ * 'review' at review_level 1..R after its annotations.  lp_review_next
+ * leases the next such task to a reviewer (one reviewer per task at a
+ * time; never a task the reviewer annotated or already reviewed), or
+ * resumes the reviewer's lease; LP_ENOTFOUND if none. */
+int lp_review_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assignment_id);
+
+enum { LP_REVIEW_ACCEPT, LP_REVIEW_REJECT, LP_REVIEW_FIX };
+
+/* The reviewer's decision on their active review lease: accept (the task
+ * moves to the next level, or is completed after the last), fix (fixed
+ * becomes the result, a new version, then as accept), or reject with a
+ * comment (the task goes back to annotation; its annotations are kept as
+ * 'returned' and their annotators may take it again and see the comment).
+ * LP_ECONFLICT when the lease is no longer active or the task moved on;
+ * LP_EINVAL with e for a bad fix.  task_status receives the task's status. */
+int lp_review_decide(lp_db *db, const lp_project *p, int64_t id, int64_t user_id, int action,
+                     const char *comment, const json_t *fixed, char task_status[16], lp_verr *e);
+
+/* A customer audit of a completed task: accepted, or rejected (the task goes
+ * back to annotation as on a review rejection).  Queues task.audited.
+ * LP_ECONFLICT unless the task is completed. */
+int lp_task_audit(lp_db *db, const lp_project *p, int64_t task_id, int64_t user_id, int accepted,
+                  const char *comment, char task_status[16]);
+
 #endif

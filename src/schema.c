@@ -188,6 +188,25 @@ const lp_migration lp_migrations[] = {
      " error TEXT,"
      " duration_ms BIGINT NOT NULL);"
      "CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);"},
+    {5,
+     /* Review levels and audits.  An assignment is of kind 'annotate' or
+      * 'review' (at a level); a task in review waits at review_level for a
+      * reviewer.  Every version of a task's result is kept with who made it;
+      * the last review or audit decision is kept with the task. */
+     "ALTER TABLE tasks ADD COLUMN review_level BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE tasks ADD COLUMN review TEXT;"
+     "ALTER TABLE assignments ADD COLUMN kind TEXT NOT NULL DEFAULT 'annotate';"
+     "ALTER TABLE assignments ADD COLUMN level BIGINT NOT NULL DEFAULT 0;"
+     "CREATE INDEX tasks_review ON tasks(project_id, review_level, priority DESC, queue_order, id)"
+     " WHERE status = 'review';"
+     "CREATE TABLE result_versions ("
+     " id {id},"
+     " task_id BIGINT NOT NULL REFERENCES tasks(id),"
+     " response TEXT NOT NULL,"
+     " source TEXT NOT NULL,"
+     " user_id BIGINT REFERENCES users(id),"
+     " created_at BIGINT NOT NULL);"
+     "CREATE INDEX result_versions_task ON result_versions(task_id, id);"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

@@ -447,7 +447,7 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
 #define TASK_COLS_OF(t)                                                                    \
     t "id, " t "project_id, " t "batch_id, " t "unique_id, " t "status, " t "priority, " t \
       "attachments, " t "data, " t "metadata, " t "tags, " t "expected_response, " t       \
-      "predictions, " t "created_at, " t "updated_at, " t "result"
+      "predictions, " t "created_at, " t "updated_at, " t "result, " t "review, " t "review_level"
 #define TASK_COLS TASK_COLS_OF("")
 
 /* Appends a stored JSON column as it is: it was written by jansson, so it
@@ -509,6 +509,12 @@ static void task_write(lp_buf *b, lp_stmt *st)
         lp_buf_puts(b, ",\"result\":");
         put_raw(b, st, 14);
     }
+    if (!lp_stmt_is_null(st, 15)) { /* the last review or audit decision */
+        lp_buf_puts(b, ",\"review\":");
+        put_raw(b, st, 15);
+    }
+    if (lp_stmt_int64(st, 16))
+        lp_buf_printf(b, ",\"review_level\":%lld", (long long)lp_stmt_int64(st, 16));
     lp_buf_puts(b, "}");
 }
 

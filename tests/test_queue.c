@@ -14,7 +14,7 @@ typedef struct qfix {
     int64_t users[4];
 } qfix;
 
-static int qsetup(qfix *f, int overlap, int ntasks)
+static int qsetup_r(qfix *f, int overlap, int ntasks, int review_levels)
 {
     const char *dir = lp_test_tmpdir();
     char *err = NULL, url[512];
@@ -27,8 +27,9 @@ static int qsetup(qfix *f, int overlap, int ntasks)
         snprintf(email, sizeof email, "w%d@x.io", i);
         lp_user_create(f->db, email, "", 0, NULL, &f->users[i]);
     }
-    json_t *b = json_pack("{s:s, s:s, s:{s:[s, s]}, s:i}", "name", "q", "kind", "categorization",
-                          "params", "labels", "cat", "dog", "overlap", overlap);
+    json_t *b = json_pack("{s:s, s:s, s:{s:[s, s]}, s:i, s:i}", "name", "q", "kind",
+                          "categorization", "params", "labels", "cat", "dog", "overlap", overlap,
+                          "review_levels", review_levels);
     lp_verr e;
     int64_t id;
     int rc = lp_project_save(f->db, b, 0, &id, &e);
@@ -47,6 +48,11 @@ static int qsetup(qfix *f, int overlap, int ntasks)
     lp_db_commit(f->db);
     lp_task_writer_fini(&w);
     return rc;
+}
+
+static int qsetup(qfix *f, int overlap, int ntasks)
+{
+    return qsetup_r(f, overlap, ntasks, 0);
 }
 
 static void qteardown(qfix *f)
@@ -232,5 +238,98 @@ TEST(queue_skips_staging_batches)
     CHECK_INT(lp_batch_finalize(f.db, bid), 0);
     CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a), 0);
     CHECK_INT(task_of(&f, a), tid);
+    qteardown(&f);
+}
+
+static int decide(qfix *f, int64_t a, int64_t user, int action, const char *comment,
+                  const char *fixed_label, char status[16])
+{
+    json_t *fixed = fixed_label ? json_pack("{s:[s]}", "labels", fixed_label) : NULL;
+    lp_verr e;
+    int rc = lp_review_decide(f->db, f->p, a, user, action, comment, fixed, status, &e);
+    json_decref(fixed);
+    return rc;
+}
+
+TEST(review_levels_accept_fix_and_keep_versions)
+{
+    qfix f = {0};
+    CHECK_INT(qsetup_r(&f, 1, 1, 2), 0);
+    int64_t a, r1, r2, x;
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a), 0);
+    int64_t t = task_of(&f, a);
+    lp_submit s;
+    CHECK_INT(submit(&f, a, f.users[0], "s", &s), 0);
+    CHECK_STR(s.task_status, "review");
+    /* The annotator cannot review their own work. */
+    CHECK_INT(lp_review_next(f.db, f.p, f.users[0], &x), LP_ENOTFOUND);
+    CHECK_INT(lp_review_next(f.db, f.p, f.users[1], &r1), 0);
+    CHECK_INT(task_of(&f, r1), t);
+    /* One reviewer at a time: nobody else gets it meanwhile. */
+    CHECK_INT(lp_review_next(f.db, f.p, f.users[2], &x), LP_ENOTFOUND);
+    char st[16];
+    CHECK_INT(decide(&f, r1, f.users[1], LP_REVIEW_ACCEPT, NULL, NULL, st), 0);
+    CHECK_STR(st, "review");
+    CHECK_INT(col(&f, "SELECT review_level FROM tasks WHERE id = ?", t), 2);
+    /* Level 2 goes to someone who has not reviewed it yet. */
+    CHECK_INT(lp_review_next(f.db, f.p, f.users[1], &x), LP_ENOTFOUND);
+    CHECK_INT(lp_review_next(f.db, f.p, f.users[2], &r2), 0);
+    CHECK_INT(decide(&f, r2, f.users[2], LP_REVIEW_FIX, NULL, "dog", st), 0);
+    CHECK_STR(st, "completed");
+    /* A second decision on the same lease is refused. */
+    CHECK_INT(decide(&f, r2, f.users[2], LP_REVIEW_ACCEPT, NULL, NULL, st), LP_ECONFLICT);
+    CHECK_INT(col(&f, "SELECT COUNT(*) FROM result_versions WHERE task_id = ?", t), 2);
+    lp_buf tb = {0};
+    int64_t pid;
+    CHECK_INT(lp_task_text(f.db, t, &pid, &tb), 0);
+    CHECK(strstr(tb.data, "\"result\":{\"response\":{\"labels\":[\"dog\"]}"));
+    CHECK(strstr(tb.data, "\"method\":\"review_fix\""));
+    CHECK(strstr(tb.data, "\"review\":{\"action\":\"fix\""));
+    lp_buf_fini(&tb);
+    qteardown(&f);
+}
+
+TEST(review_reject_and_audit_send_the_task_back_to_its_annotators)
+{
+    qfix f = {0};
+    CHECK_INT(qsetup_r(&f, 1, 1, 1), 0);
+    int64_t a, r, x;
+    lp_submit s;
+    char st[16];
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &a), 0);
+    int64_t t = task_of(&f, a);
+    CHECK_INT(submit(&f, a, f.users[0], "first", &s), 0);
+    CHECK_INT(lp_review_next(f.db, f.p, f.users[1], &r), 0);
+    CHECK_INT(decide(&f, r, f.users[1], LP_REVIEW_REJECT, "the cat is a dog", NULL, st), 0);
+    CHECK_STR(st, "pending");
+    CHECK_INT(col(&f, "SELECT done FROM tasks WHERE id = ?", t), 0);
+    CHECK_INT(
+        col(&f, "SELECT COUNT(*) FROM annotations WHERE task_id = ? AND status = 'returned'", t),
+        1);
+    /* The annotator gets the task back and sees the comment. */
+    CHECK_INT(lp_queue_next(f.db, f.p, f.users[0], &x), 0);
+    CHECK_INT(task_of(&f, x), t);
+    lp_buf out = {0};
+    int64_t uid, pid;
+    CHECK_INT(lp_assignment_text(f.db, x, &uid, &pid, &out), 0);
+    CHECK(strstr(out.data, "the cat is a dog"));
+    lp_buf_fini(&out);
+    CHECK_INT(submit(&f, x, f.users[0], "second", &s), 0);
+    CHECK_STR(s.task_status, "review");
+    CHECK_INT(lp_review_next(f.db, f.p, f.users[2], &r), 0);
+    CHECK_INT(decide(&f, r, f.users[2], LP_REVIEW_ACCEPT, NULL, NULL, st), 0);
+    CHECK_STR(st, "completed");
+    /* The customer audit: accept keeps it; reject reopens it. */
+    CHECK_INT(lp_task_audit(f.db, f.p, t, f.users[3], 1, NULL, st), 0);
+    CHECK_STR(st, "completed");
+    CHECK_INT(lp_task_audit(f.db, f.p, t, f.users[3], 0, "wrong", st), 0);
+    CHECK_STR(st, "pending");
+    CHECK_INT(lp_task_audit(f.db, f.p, t, f.users[3], 1, NULL, st), LP_ECONFLICT);
+    CHECK_INT(col(&f, "SELECT COUNT(*) FROM deliveries WHERE event = 'task.audited' AND ? > 0", 1),
+              0);
+    json_t *c = lp_counts_json(f.db, f.p->id, 0);
+    CHECK_INT(json_integer_value(json_object_get(c, "pending")), 1);
+    CHECK_INT(json_integer_value(json_object_get(c, "total")), 1);
+    json_decref(c);
     qteardown(&f);
 }

@@ -72,6 +72,52 @@ describe('the annotator loop', () => {
     assert.equal(b.task_id, a.task_id);
   });
 
+  it('review: a reviewer accepts, fixes or rejects with a comment; an audit reopens a task', async () => {
+    const p = await withTasks(1, { overlap: 1, review_levels: 1 });
+    const ann = await annotator(p, 'rv-ann@test.io');
+    const rev = await makeMember(srv, 'rv-rev@test.io');
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${rev.id}`, { role: 'reviewer' }), 200);
+    const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+    const s = expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: 'r1', response: { labels: ['cat'] } }, { key: ann.key }), 201);
+    assert.equal(s.task_status, 'review');
+    // An annotator may not take reviews; the reviewer gets the task with its result.
+    expectError(await srv.api('GET', `/v1/projects/${p.id}/reviews/next`, undefined, { key: ann.key }), 403);
+    const r = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/reviews/next`, undefined, { key: rev.key }), 200).assignment;
+    assert.equal(r.task_id, a.task_id);
+    assert.deepEqual(r.task.result.response, { labels: ['cat'] });
+    expectError(await srv.api('POST', `/v1/assignments/${r.id}/review`, { action: 'reject' }, { key: rev.key }), 422, 'comment');
+    expectError(await srv.api('POST', `/v1/assignments/${r.id}/review`, { action: 'shrug' }, { key: rev.key }), 422, 'action');
+    expectError(await srv.api('POST', `/v1/assignments/${r.id}/submit`, { annotation_id: 'x', response: { labels: ['cat'] } }, { key: rev.key }), 422);
+    const d = expectStatus(await srv.api('POST', `/v1/assignments/${r.id}/review`, { action: 'reject', comment: 'it is a dog' }, { key: rev.key }), 200);
+    assert.equal(d.task_status, 'pending');
+    // Back to the annotator, who sees why.
+    const again = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+    assert.equal(again.task_id, a.task_id);
+    assert.equal(again.task.review.comment, 'it is a dog');
+    expectStatus(await srv.api('POST', `/v1/assignments/${again.id}/submit`, { annotation_id: 'r2', response: { labels: ['dog'] } }, { key: ann.key }), 201);
+    const r2 = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/reviews/next`, undefined, { key: rev.key }), 200).assignment;
+    assert.equal(r2, null, 'the reviewer already reviewed this task');
+    const rev2 = await makeMember(srv, 'rv-rev2@test.io');
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${rev2.id}`, { role: 'reviewer' }), 200);
+    const r3 = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/reviews/next`, undefined, { key: rev2.key }), 200).assignment;
+    const fx = expectStatus(await srv.api('POST', `/v1/assignments/${r3.id}/review`, { action: 'fix', response: { labels: ['cat'] } }, { key: rev2.key }), 200);
+    assert.equal(fx.task_status, 'completed');
+    const t = expectStatus(await srv.api('GET', `/v1/tasks/${a.task_id}`), 200);
+    assert.deepEqual(t.result.response, { labels: ['cat'] });
+    assert.equal(t.result.method, 'review_fix');
+    const v = expectStatus(await srv.api('GET', `/v1/tasks/${a.task_id}/versions`), 200).items;
+    assert.deepEqual(v.map((x) => x.source), ['aggregate', 'aggregate', 'fix']);
+    const anns = expectStatus(await srv.api('GET', `/v1/tasks/${a.task_id}/annotations`), 200).items;
+    assert.deepEqual(anns.map((x) => x.status), ['returned', 'accepted'], 'every version of the work is kept');
+    // The customer audit.
+    expectError(await srv.api('POST', `/v1/tasks/${a.task_id}/audit`, { accepted: false }), 422, 'comment');
+    const au = expectStatus(await srv.api('POST', `/v1/tasks/${a.task_id}/audit`, { accepted: false, comment: 'not a cat' }), 200);
+    assert.equal(au.status, 'pending');
+    assert.equal(au.review.action, 'audit_reject');
+    expectError(await srv.api('POST', `/v1/tasks/${a.task_id}/audit`, { accepted: true }), 409);
+    expectError(await srv.api('POST', `/v1/tasks/${a.task_id}/audit`, { accepted: true }, { key: rev.key }), 403);
+  });
+
   it('64 annotators on 2,000 tasks with overlap 3: exactly 3 distinct annotations each, nothing lost', async () => {
     const N = SLOW > 1 ? 600 : 2000, W = 64, OVERLAP = 3;
     const p = await withTasks(N, { overlap: OVERLAP });
