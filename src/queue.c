@@ -102,10 +102,11 @@ int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assi
 int lp_assignment_text(lp_db *db, int64_t id, int64_t *user_id, int64_t *project_id, lp_buf *out)
 {
     lp_stmt *st;
-    int rc = lp_db_prepare(db,
-                           "SELECT user_id, project_id, task_id, status, expires_at, draft, "
-                           "reason, created_at FROM assignments WHERE id = ?",
-                           &st);
+    int rc =
+        lp_db_prepare(db,
+                      "SELECT user_id, project_id, task_id, status, expires_at, draft, "
+                      "reason, created_at, kind = 'review', level FROM assignments WHERE id = ?",
+                      &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, id);
     rc = lp_stmt_step(st);
@@ -116,14 +117,18 @@ int lp_assignment_text(lp_db *db, int64_t id, int64_t *user_id, int64_t *project
     *user_id = lp_stmt_int64(st, 0);
     *project_id = lp_stmt_int64(st, 1);
     int64_t task_id = lp_stmt_int64(st, 2);
+    int review = (int)lp_stmt_int64(st, 8);
+    int64_t level = lp_stmt_int64(st, 9);
     char expires[40], created[40];
     lp_time_format(lp_stmt_int64(st, 4), expires, sizeof expires);
     lp_time_format(lp_stmt_int64(st, 7), created, sizeof created);
     lp_buf_printf(out,
                   "{\"id\":%lld,\"project_id\":%lld,\"task_id\":%lld,\"user_id\":%lld,"
+                  "\"kind\":\"%s\",\"level\":%lld,"
                   "\"status\":\"%s\",\"expires_at\":\"%s\",\"created_at\":\"%s\",\"reason\":",
                   (long long)id, (long long)*project_id, (long long)task_id, (long long)*user_id,
-                  lp_stmt_text(st, 3), expires, created);
+                  review ? "review" : "annotate", (long long)level, lp_stmt_text(st, 3), expires,
+                  created);
     if (lp_stmt_is_null(st, 6))
         lp_buf_puts(out, "null");
     else
@@ -133,7 +138,7 @@ int lp_assignment_text(lp_db *db, int64_t id, int64_t *user_id, int64_t *project
     lp_stmt_done(st);
     lp_buf_puts(out, ",\"task\":");
     int64_t pid;
-    rc = lp_task_text(db, task_id, &pid, out);
+    rc = lp_task_view(db, task_id, &pid, out, review ? LP_VIEW_REVIEWER : LP_VIEW_ANNOTATOR);
     lp_buf_puts(out, "}");
     return rc;
 }

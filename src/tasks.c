@@ -470,7 +470,7 @@ static void put_time(lp_buf *b, const char *key, int64_t ms)
 }
 
 /* Appends the task in the current row of st (TASK_COLS) as a JSON object. */
-static void task_write(lp_buf *b, lp_stmt *st)
+static void task_write(lp_buf *b, lp_stmt *st, int view)
 {
     lp_buf_printf(b,
                   "{\"id\":%lld,\"project_id\":%lld,\"batch_id\":", (long long)lp_stmt_int64(st, 0),
@@ -493,8 +493,9 @@ static void task_write(lp_buf *b, lp_stmt *st)
     put_raw(b, st, 8);
     lp_buf_puts(b, ",\"tags\":");
     put_raw(b, st, 9);
-    int gold = !lp_stmt_is_null(st, 10);
-    lp_buf_printf(b, ",\"is_gold\":%s", gold ? "true" : "false");
+    /* A worker must not tell a gold task from another, nor see the answer. */
+    int gold = !lp_stmt_is_null(st, 10) && view == LP_VIEW_FULL;
+    if (view == LP_VIEW_FULL) lp_buf_printf(b, ",\"is_gold\":%s", gold ? "true" : "false");
     if (gold) {
         lp_buf_puts(b, ",\"expected_response\":");
         put_raw(b, st, 10);
@@ -505,7 +506,7 @@ static void task_write(lp_buf *b, lp_stmt *st)
     }
     put_time(b, "created_at", lp_stmt_int64(st, 12));
     put_time(b, "updated_at", lp_stmt_int64(st, 13));
-    if (!lp_stmt_is_null(st, 14)) {
+    if (!lp_stmt_is_null(st, 14) && view != LP_VIEW_ANNOTATOR) { /* not others' consensus */
         lp_buf_puts(b, ",\"result\":");
         put_raw(b, st, 14);
     }
@@ -520,6 +521,11 @@ static void task_write(lp_buf *b, lp_stmt *st)
 
 int lp_task_text(lp_db *db, int64_t id, int64_t *project_id, lp_buf *out)
 {
+    return lp_task_view(db, id, project_id, out, LP_VIEW_FULL);
+}
+
+int lp_task_view(lp_db *db, int64_t id, int64_t *project_id, lp_buf *out, int view)
+{
     lp_stmt *st;
     int rc = lp_db_prepare(db, "SELECT " TASK_COLS " FROM tasks WHERE id = ?", &st);
     if (rc < 0) return rc;
@@ -527,7 +533,7 @@ int lp_task_text(lp_db *db, int64_t id, int64_t *project_id, lp_buf *out)
     rc = lp_stmt_step(st);
     if (rc == LP_DB_ROW) {
         *project_id = lp_stmt_int64(st, 1);
-        task_write(out, st);
+        task_write(out, st, view);
         rc = 0;
     } else if (rc == LP_DB_DONE) {
         rc = LP_ENOTFOUND;
@@ -606,7 +612,7 @@ int lp_task_list(lp_db *db, const lp_task_filter *f, lp_buf *out, int64_t *next_
         }
         last = lp_stmt_int64(st, 0);
         if (n++) lp_buf_puts(out, ",");
-        task_write(out, st);
+        task_write(out, st, LP_VIEW_FULL);
     }
     lp_buf_puts(out, "]");
     lp_stmt_done(st);

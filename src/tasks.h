@@ -74,6 +74,11 @@ void lp_task_writer_fini(lp_task_writer *w);
 /* Appends the task as JSON text to out; LP_ENOTFOUND if missing.
  * *project_id receives its project (for permission checks). */
 int lp_task_text(lp_db *db, int64_t id, int64_t *project_id, lp_buf *out);
+/* What of a task a caller may see: everything (managers, reviewers
+ * listing), a reviewer's work view (no gold), an annotator's (no gold, no
+ * consolidated result). */
+enum { LP_VIEW_FULL, LP_VIEW_REVIEWER, LP_VIEW_ANNOTATOR };
+int lp_task_view(lp_db *db, int64_t id, int64_t *project_id, lp_buf *out, int view);
 /* The same as a jansson value the caller owns. */
 int lp_task_get(lp_db *db, int64_t id, int64_t *project_id, json_t **out);
 

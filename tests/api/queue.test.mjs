@@ -72,6 +72,19 @@ describe('the annotator loop', () => {
     assert.equal(b.task_id, a.task_id);
   });
 
+  it('a gold task looks like any other to the annotator: no answer, no is_gold', async () => {
+    const p = await makeProject(srv, { overlap: 1 });
+    expectStatus(await srv.api('POST', '/v1/tasks', { project_id: p.id, unique_id: 'g1', expected_response: { labels: ['dog'] } }), 201);
+    const ann = await annotator(p, 'gold-view@test.io');
+    const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+    assert.equal(a.kind, 'annotate');
+    assert.ok(!('expected_response' in a.task), 'the gold answer was shown to the annotator');
+    assert.ok(!('is_gold' in a.task), 'the annotator can tell a gold task');
+    const full = expectStatus(await srv.api('GET', `/v1/tasks/${a.task_id}`), 200);
+    assert.equal(full.is_gold, true);
+    assert.deepEqual(full.expected_response, { labels: ['dog'] });
+  });
+
   it('review: a reviewer accepts, fixes or rejects with a comment; an audit reopens a task', async () => {
     const p = await withTasks(1, { overlap: 1, review_levels: 1 });
     const ann = await annotator(p, 'rv-ann@test.io');
