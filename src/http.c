@@ -389,9 +389,13 @@ static void req_free(lp_req *req)
     free(req);
 }
 
-static enum MHD_Result queue(lp_req *req)
+/* Queues the reply.  The request is recorded (metrics) here, before the
+ * client can read the answer, so that a client's next request sees it
+ * counted; the time is the time to answer, not to finish sending. */
+static enum MHD_Result queue(lp_http *h, lp_req *req)
 {
     if (!req->resp) lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
+    if (h->cfg.completed) h->cfg.completed(req, lp_mono_ns() - req->t0);
     return MHD_queue_response(req->conn, req->status, req->resp);
 }
 
@@ -456,7 +460,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             int64_t len = 0;
             if ((expect && !strcasecmp(expect, "100-continue")) ||
                 (cl && lp_parse_int64(cl, &len) == 0 && len > (int64_t)LP_DRAIN_MAX))
-                return queue(req);
+                return queue(h, req);
         }
         return MHD_YES;
     }
@@ -465,7 +469,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         if (req->resp) {
             req->dropped += n;
-            return req->dropped > LP_DRAIN_MAX ? queue(req) : MHD_YES;
+            return req->dropped > LP_DRAIN_MAX ? queue(h, req) : MHD_YES;
         }
         if (req->route->flags & LP_ROUTE_STREAM)
             req->route->body_chunk(req, upload_data, n); /* answers when it refuses */
@@ -486,7 +490,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         lp_db_pool_put(h->cfg.pool, req->db);
         req->db = NULL;
     }
-    return queue(req);
+    return queue(h, req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -497,7 +501,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     lp_http *h = cls;
     lp_req *req = *con_cls;
     if (!req) return;
-    if (h->cfg.completed) h->cfg.completed(req, lp_mono_ns() - req->t0);
     req_free(req);
     *con_cls = NULL;
     atomic_fetch_sub(&h->inflight, 1);

@@ -136,7 +136,7 @@ typedef struct lp_http_config {
     /* Called for each request before the body is read when the route is
      * not public; answers 401/403 itself and returns non-zero to refuse. */
     int (*authenticate)(lp_req *req);
-    /* Called when a response completes (metrics). */
+    /* Called as each reply is queued, with the time it took (metrics). */
     void (*completed)(lp_req *req, uint64_t ns);
 } lp_http_config;
 
