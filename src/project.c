@@ -15,6 +15,7 @@ void lp_project_free(lp_project *p)
     if (!p) return;
     free(p->name);
     free(p->aggregation);
+    free(p->strategy);
     free(p->callback_url);
     json_decref(p->params);
     json_decref(p->metadata);
@@ -28,7 +29,7 @@ int lp_project_get(lp_db *db, int64_t id, lp_project **out)
     int rc = lp_db_prepare(db,
                            "SELECT id, name, kind, params, overlap, review_levels, gold_rate, "
                            "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
-                           "metadata, created_by, created_at, updated_at "
+                           "metadata, created_by, created_at, updated_at, strategy "
                            "FROM projects WHERE id = ?",
                            &st);
     if (rc < 0) return rc;
@@ -51,6 +52,7 @@ int lp_project_get(lp_db *db, int64_t id, lp_project **out)
         p->created_by = lp_stmt_int64(st, 12);
         p->created_at = lp_stmt_int64(st, 13);
         p->updated_at = lp_stmt_int64(st, 14);
+        p->strategy = lp_strdup(lp_stmt_text(st, 15));
         if (!p->params) p->params = json_object();
         if (!p->metadata) p->metadata = json_object();
         *out = p;
@@ -80,6 +82,7 @@ typedef struct fields {
     long long overlap, review_levels, lease_seconds;
     double gold_rate, min_gold_accuracy;
     const char *aggregation;
+    const char *strategy;
     const char *callback_url;
     int callback_set;
     json_t *metadata; /* borrowed */
@@ -94,6 +97,7 @@ static const char *const project_keys[] = {"name",
                                            "min_gold_accuracy",
                                            "aggregation",
                                            "lease_seconds",
+                                           "strategy",
                                            "callback_url",
                                            "metadata",
                                            NULL};
@@ -138,10 +142,14 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
     if (lp_v_int(b, "overlap", "", 0, 1, 100, &f->overlap, e) ||
         lp_v_int(b, "review_levels", "", 0, 0, 5, &f->review_levels, e) ||
         lp_v_int(b, "lease_seconds", "", 0, 30, 86400, &f->lease_seconds, e) ||
+        lp_v_string(b, "strategy", "", 0, 1, 16, &f->strategy, e) ||
         lp_v_number(b, "gold_rate", "", 0, 0, 1, &f->gold_rate, e) ||
         lp_v_number(b, "min_gold_accuracy", "", 0, 0, 1, &f->min_gold_accuracy, e) ||
         lp_v_string(b, "aggregation", "", 0, 1, 64, &f->aggregation, e))
         return LP_EINVAL;
+    if (strcmp(f->strategy, "fifo") && strcmp(f->strategy, "random"))
+        return lp_verr_set(e, "strategy", "\"%s\" is not a queue strategy (fifo or random)",
+                           f->strategy);
     int ok = 0;
     for (const char *const *a = aggregations; *a && !ok; a++) ok = !strcmp(*a, f->aggregation);
     if (!ok)
@@ -169,8 +177,9 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
 }
 
 /* Binds name, params, overlap, review_levels, gold_rate,
- * min_gold_accuracy, aggregation, lease_seconds, callback_url and metadata
- * as parameters 1 to 10: the INSERT and the UPDATE list them in this order. */
+ * min_gold_accuracy, aggregation, lease_seconds, callback_url, metadata and
+ * strategy as parameters 1 to 11: the INSERT and the UPDATE list them in
+ * this order. */
 static void bind_fields(lp_stmt *st, const fields *f, const char *params, const char *md)
 {
     lp_stmt_bind_text(st, 1, f->name);
@@ -183,6 +192,7 @@ static void bind_fields(lp_stmt *st, const fields *f, const char *params, const 
     lp_stmt_bind_int64(st, 8, f->lease_seconds);
     lp_stmt_bind_text(st, 9, f->callback_url);
     lp_stmt_bind_text(st, 10, md);
+    lp_stmt_bind_text(st, 11, f->strategy);
 }
 
 static char *dump(const json_t *v)
@@ -192,7 +202,7 @@ static char *dump(const json_t *v)
 
 int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id, lp_verr *e)
 {
-    fields f = {.overlap = 1, .lease_seconds = 600, .aggregation = "majority"};
+    fields f = {.overlap = 1, .lease_seconds = 600, .aggregation = "majority", .strategy = "fifo"};
     int rc = read_fields(body, &f, 0, e);
     if (rc < 0) {
         json_decref(f.params);
@@ -206,18 +216,18 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
         rc = lp_db_prepare(db,
                            "INSERT INTO projects (name, params, overlap, review_levels, gold_rate, "
                            "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
-                           "metadata, kind, created_by, created_at, updated_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                           "metadata, strategy, kind, created_by, created_at, updated_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                            &st);
     if (rc == 0) {
         bind_fields(st, &f, params, md);
-        lp_stmt_bind_text(st, 11, f.kind->name);
+        lp_stmt_bind_text(st, 12, f.kind->name);
         if (user_id)
-            lp_stmt_bind_int64(st, 12, user_id);
+            lp_stmt_bind_int64(st, 13, user_id);
         else
-            lp_stmt_bind_null(st, 12);
-        lp_stmt_bind_int64(st, 13, now);
+            lp_stmt_bind_null(st, 13);
         lp_stmt_bind_int64(st, 14, now);
+        lp_stmt_bind_int64(st, 15, now);
         rc = lp_stmt_one_int64(st, id, LP_EDB);
     }
     if (rc == 0 && user_id) rc = lp_member_set(db, *id, user_id, LP_ROLE_MANAGER);
@@ -242,6 +252,7 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
                 .overlap = p->overlap,
                 .review_levels = p->review_levels,
                 .lease_seconds = p->lease_seconds,
+                .strategy = p->strategy,
                 .gold_rate = p->gold_rate,
                 .min_gold_accuracy = p->min_gold_accuracy,
                 .aggregation = p->aggregation,
@@ -255,12 +266,12 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
                            "UPDATE projects SET name = ?, params = ?, overlap = ?, "
                            "review_levels = ?, gold_rate = ?, min_gold_accuracy = ?, "
                            "aggregation = ?, lease_seconds = ?, callback_url = ?, "
-                           "metadata = ?, updated_at = ? WHERE id = ?",
+                           "metadata = ?, strategy = ?, updated_at = ? WHERE id = ?",
                            &st);
         if (rc == 0) {
             bind_fields(st, &f, params, md);
-            lp_stmt_bind_int64(st, 11, lp_now_ms());
-            lp_stmt_bind_int64(st, 12, id);
+            lp_stmt_bind_int64(st, 12, lp_now_ms());
+            lp_stmt_bind_int64(st, 13, id);
             rc = lp_stmt_step(st);
             rc = rc == LP_DB_DONE ? 0 : rc;
             lp_stmt_done(st);
@@ -298,13 +309,14 @@ json_t *lp_counts_json(lp_db *db, int64_t project_id, int64_t batch_id)
 
 json_t *lp_project_json(lp_db *db, const lp_project *p)
 {
-    return json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:f, s:f, s:s, s:I, s:s?, s:O, s:o, s:o, s:o}",
+    return json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:f, s:f, s:s, s:s, s:I, s:s?, s:O, s:o, s:o, "
+                     "s:o}",
                      "id", (json_int_t)p->id, "name", p->name, "kind", p->kind->name, "params",
                      p->params, "overlap", (json_int_t)p->overlap, "review_levels",
                      (json_int_t)p->review_levels, "gold_rate", p->gold_rate, "min_gold_accuracy",
-                     p->min_gold_accuracy, "aggregation", p->aggregation, "lease_seconds",
-                     (json_int_t)p->lease_seconds, "callback_url", p->callback_url, "metadata",
-                     p->metadata, "counts", lp_counts_json(db, p->id, 0), "created_at",
+                     p->min_gold_accuracy, "aggregation", p->aggregation, "strategy", p->strategy,
+                     "lease_seconds", (json_int_t)p->lease_seconds, "callback_url", p->callback_url,
+                     "metadata", p->metadata, "counts", lp_counts_json(db, p->id, 0), "created_at",
                      lp_json_time(p->created_at), "updated_at", lp_json_time(p->updated_at));
 }
 

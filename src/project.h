@@ -22,6 +22,7 @@ typedef struct lp_project {
     int64_t overlap, review_levels, lease_seconds;
     double gold_rate, min_gold_accuracy;
     char *aggregation;
+    char *strategy;     /* queue order within a priority and batch: fifo, random */
     char *callback_url; /* NULL if none */
     json_t *metadata;
     int64_t created_by, created_at, updated_at;

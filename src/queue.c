@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "agg.h"
 #include "outbox.h"
 #include "tasks.h"
@@ -47,18 +49,42 @@ static int reap(lp_db *db, int64_t project_id, int64_t now)
     return rc < 0 ? rc : 0;
 }
 
-/* The first open task of the project with a free slot that the user has
- * never been assigned, in queue order; LP_ENOTFOUND if none. */
+/* The next open task of the project with a free slot that the user has
+ * never been assigned, in queue order: priority, then batch, then the
+ * project's strategy -- the oldest first (fifo), or one drawn at random
+ * among the first 64 of the same priority and batch (random).
+ * LP_ENOTFOUND if none. */
 static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *task_id)
 {
-    return lp_db_int64(db, task_id,
-                       "SELECT t.id FROM tasks t LEFT JOIN batches b ON b.id = t.batch_id "
-                       "WHERE t.project_id = ? AND t.status IN ('pending', 'in_progress') "
-                       "AND t.done + t.leased < ? AND (b.id IS NULL OR b.status <> 'staging') "
-                       "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id "
-                       "AND a.user_id = ? AND a.status <> 'returned') "
-                       "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT 1",
-                       "iii", p->id, p->overlap, user_id);
+    int random = !strcmp(p->strategy, "random");
+    lp_stmt *st;
+    int rc =
+        lp_db_prepare(db,
+                      "SELECT t.id, t.priority, t.queue_order FROM tasks t LEFT JOIN batches b "
+                      "ON b.id = t.batch_id WHERE t.project_id = ? AND t.status IN ('pending', "
+                      "'in_progress') AND t.done + t.leased < ? AND (b.id IS NULL OR b.status "
+                      "<> 'staging') AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "
+                      "a.task_id = t.id AND a.user_id = ? AND a.status <> 'returned') "
+                      "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT ?",
+                      &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, p->id);
+    lp_stmt_bind_int64(st, 2, p->overlap);
+    lp_stmt_bind_int64(st, 3, user_id);
+    lp_stmt_bind_int64(st, 4, random ? 64 : 1);
+    int64_t ids[64], prio = 0, order = 0;
+    uint32_t n = 0;
+    while (n < 64 && (rc = lp_stmt_step(st)) == LP_DB_ROW) {
+        if (n && (lp_stmt_int64(st, 1) != prio || lp_stmt_int64(st, 2) != order)) break;
+        prio = lp_stmt_int64(st, 1);
+        order = lp_stmt_int64(st, 2);
+        ids[n++] = lp_stmt_int64(st, 0);
+    }
+    lp_stmt_done(st);
+    if (rc < 0) return rc;
+    if (n == 0) return LP_ENOTFOUND;
+    *task_id = ids[n > 1 ? randombytes_uniform(n) : 0];
+    return 0;
 }
 
 int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assignment_id)

@@ -207,6 +207,9 @@ const lp_migration lp_migrations[] = {
      " user_id BIGINT REFERENCES users(id),"
      " created_at BIGINT NOT NULL);"
      "CREATE INDEX result_versions_task ON result_versions(task_id, id);"},
+    {6,
+     /* The queue's order among tasks of one priority and batch. */
+     "ALTER TABLE projects ADD COLUMN strategy TEXT NOT NULL DEFAULT 'fifo';"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

@@ -333,3 +333,50 @@ TEST(review_reject_and_audit_send_the_task_back_to_its_annotators)
     json_decref(c);
     qteardown(&f);
 }
+
+/* How many distinct tasks 20 fresh workers are first given, under strategy. */
+static int spread(const char *strategy, int *ok)
+{
+    qfix f = {0};
+    *ok = 0;
+    if (qsetup(&f, 20, 20) < 0) return -1;
+    json_t *b = json_pack("{s:s}", "strategy", strategy);
+    lp_verr e;
+    int rc = lp_project_update(f.db, f.p->id, b, &e);
+    json_decref(b);
+    lp_project_free(f.p);
+    f.p = NULL;
+    if (rc == 0) rc = lp_project_get(f.db, 1, &f.p);
+    int64_t seen[20];
+    int distinct = 0;
+    for (int w = 0; rc == 0 && w < 20; w++) {
+        char email[32];
+        int64_t uid, a;
+        snprintf(email, sizeof email, "fresh%d@x.io", w);
+        lp_user_create(f.db, email, "", 0, NULL, &uid);
+        if ((rc = lp_queue_next(f.db, f.p, uid, &a)) < 0) break;
+        int64_t t = task_of(&f, a), k = 0;
+        while (k < distinct && seen[k] != t) k++;
+        if (k == distinct) seen[distinct++] = t;
+    }
+    *ok = rc == 0 && !strcmp(f.p->strategy, strategy);
+    qteardown(&f);
+    return distinct;
+}
+
+TEST(queue_strategy_fifo_or_random_within_a_priority)
+{
+    int ok;
+    CHECK_INT(spread("fifo", &ok), 1); /* all 20 start on the oldest task */
+    CHECK(ok);
+    CHECK(spread("random", &ok) > 1); /* P(all on one task) = 20^-19 */
+    CHECK(ok);
+    qfix f = {0};
+    CHECK_INT(qsetup(&f, 1, 1), 0);
+    json_t *bad = json_pack("{s:s}", "strategy", "lifo");
+    lp_verr e;
+    CHECK_INT(lp_project_update(f.db, f.p->id, bad, &e), LP_EINVAL);
+    CHECK_STR(e.field, "strategy");
+    json_decref(bad);
+    qteardown(&f);
+}
