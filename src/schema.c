@@ -85,8 +85,9 @@ const lp_migration lp_migrations[] = {
         " task_id BIGINT NOT NULL REFERENCES tasks(id),"
         " project_id BIGINT NOT NULL,"
         " tag TEXT NOT NULL,"
-        " PRIMARY KEY (task_id, tag)){without_rowid};"
-        "CREATE INDEX task_tags_tag ON task_tags(project_id, tag, task_id);"
+        /* Keyed for the tag filter, in one b-tree; a task's own tags are
+         * read from its tags column. */
+        " PRIMARY KEY (project_id, tag, task_id)){without_rowid};"
         "CREATE TABLE project_counts ("
         " project_id BIGINT NOT NULL REFERENCES projects(id),"
         " status TEXT NOT NULL,"

@@ -674,43 +674,62 @@ int lp_task_tags(lp_db *db, int64_t id, const json_t *tags, int add, lp_verr *e)
         json_decref(norm);
         return rc;
     }
+    /* The task's own copy of its tags is the starting set: task_tags is
+     * keyed for the tag filter (project, tag, task), not by task. */
     int64_t project_id = 0;
-    rc = lp_db_int64(db, &project_id, "SELECT project_id FROM tasks WHERE id = ?", "i", id);
-    size_t i;
-    json_t *t;
+    json_t *have = NULL, *next = json_array();
+    lp_stmt *st;
+    rc = lp_db_prepare(db, "SELECT project_id, tags FROM tasks WHERE id = ?", &st);
+    if (rc == 0) {
+        lp_stmt_bind_int64(st, 1, id);
+        rc = lp_stmt_step(st);
+        if (rc == LP_DB_ROW) {
+            project_id = lp_stmt_int64(st, 0);
+            have = json_loads(lp_stmt_text(st, 1), 0, NULL);
+            rc = 0;
+        } else if (rc == LP_DB_DONE) {
+            rc = LP_ENOTFOUND;
+        }
+        lp_stmt_done(st);
+    }
+    size_t i, k;
+    json_t *t, *u;
+    json_array_foreach(have, i, t)
+    {
+        int drop = 0;
+        json_array_foreach(norm, k, u) drop |= !add && json_equal(t, u);
+        if (!drop) json_array_append(next, t);
+    }
     json_array_foreach(norm, i, t)
     {
         if (rc < 0) break;
         const char *tag = json_string_value(t);
-        if (add)
+        if (add) {
+            json_array_append(next, t);
             rc = lp_db_run(db,
                            "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?) "
-                           "ON CONFLICT (task_id, tag) DO NOTHING",
+                           "ON CONFLICT (project_id, tag, task_id) DO NOTHING",
                            "iis", id, project_id, tag);
-        else
-            rc =
-                lp_db_run(db, "DELETE FROM task_tags WHERE task_id = ? AND tag = ?", "is", id, tag);
+        } else {
+            rc = lp_db_run(db,
+                           "DELETE FROM task_tags WHERE project_id = ? AND tag = ? AND task_id = ?",
+                           "isi", project_id, tag, id);
+        }
     }
-    /* Rewrite the task's copy of its tags from the table, sorted. */
-    json_t *all = json_array();
-    lp_stmt *st;
-    if (rc == 0 &&
-        (rc = lp_db_prepare(db, "SELECT tag FROM task_tags WHERE task_id = ? ORDER BY tag", &st)) ==
-            0) {
-        lp_stmt_bind_int64(st, 1, id);
-        while ((rc = lp_stmt_step(st)) == LP_DB_ROW)
-            json_array_append_new(all, json_string(lp_stmt_text(st, 0)));
-        lp_stmt_done(st);
-    }
-    if (rc >= 0 && json_array_size(all) > 50)
+    json_t *sorted = NULL;
+    if (rc == 0 && json_array_size(next) > 100) /* more than any two valid sets */
         rc = lp_verr_set(e, "tags", "a task has at most 50 tags");
-    if (rc >= 0) {
-        char *s = json_dumps(all, LP_JSON_DUMP);
-        rc = lp_db_run(db, "UPDATE tasks SET tags = ?, updated_at = ? WHERE id = ?", "sii", s,
+    if (rc == 0 && norm_tags(next, "tags", &sorted, e) < 0) /* sorts, drops repeats */
+        rc = lp_verr_set(e, "tags", "a task has at most 50 tags");
+    if (rc == 0) {
+        char *s2 = json_dumps(sorted, LP_JSON_DUMP);
+        rc = lp_db_run(db, "UPDATE tasks SET tags = ?, updated_at = ? WHERE id = ?", "sii", s2,
                        lp_now_ms(), id);
-        free(s);
+        free(s2);
     }
-    json_decref(all);
+    json_decref(sorted);
+    json_decref(next);
+    json_decref(have);
     json_decref(norm);
     if (rc == 0) return lp_db_commit(db);
     lp_db_rollback(db);
