@@ -277,7 +277,7 @@ int lp_api_tasks_bulk(lp_req *req)
     lp_task_writer w;
     lp_task_writer_init(&w, req->db, p);
     report r = {0};
-    lp_buf_reserve(&r.out, nrows * 48); /* a created row's report is about 45 bytes */
+    lp_buf_reserve_large(&r.out, nrows * 48); /* a created row's report is about 45 bytes */
     lp_buf_puts(&r.out, "[");
     pthread_t t;
     rc = pthread_create(&t, NULL, producer, &pl) == 0 ? 0 : LP_EUNAVAIL;

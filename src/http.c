@@ -427,7 +427,7 @@ static void begin(lp_http *h, lp_req *req)
     /* A body of known length is received into one allocation, once the
      * caller is known: an anonymous header must not reserve memory. */
     if (!req->resp && !(req->route->flags & LP_ROUTE_STREAM) && len > 0)
-        lp_buf_reserve(&req->body, (size_t)len);
+        lp_buf_reserve_large(&req->body, (size_t)len);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 const char *lp_strerror(int rc)
@@ -78,6 +79,26 @@ void lp_buf_reserve(lp_buf *b, size_t extra)
     while (cap < b->len + extra + 1) cap *= 2;
     b->data = lp_realloc(b->data, cap);
     b->cap = cap;
+}
+
+void lp_buf_reserve_large(lp_buf *b, size_t n)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (b->data || n < 2 * huge) {
+        lp_buf_reserve(b, n);
+        return;
+    }
+    size_t cap = (n + 1 + huge - 1) / huge * huge;
+    void *p = NULL;
+    if (posix_memalign(&p, huge, cap) != 0) {
+        lp_buf_reserve(b, n);
+        return;
+    }
+    madvise(p, cap, MADV_HUGEPAGE); /* advice only: fine if refused */
+    b->data = p;
+    b->cap = cap;
+    b->len = 0;
+    b->data[0] = '\0';
 }
 
 void lp_buf_append(lp_buf *b, const void *data, size_t n)
