@@ -4,6 +4,7 @@
  * Any project role may work the queue.  An assignment is its owner's: other
  * callers get 404 for it, except the project's managers, who may read it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -368,5 +369,108 @@ int lp_api_task_versions(lp_req *req)
                       "created_at", lp_json_time(lp_stmt_int64(st, 4))));
     }
     lp_stmt_done(st);
+    return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+/* One worker's figures, accumulated from their annotations. */
+typedef struct worker {
+    int64_t user_id, done, rejected, skipped, compared, agreed;
+    int64_t *secs;
+    size_t nsecs;
+} worker;
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Canonical JSON text of v (keys sorted), for comparing responses. */
+static char *canon(json_t *v)
+{
+    return v ? json_dumps(v, LP_JSON_DUMP | JSON_SORT_KEYS) : NULL;
+}
+
+static json_t *worker_json(lp_req *req, const worker *w)
+{
+    lp_user u;
+    char email[256] = "";
+    if (lp_user_get(req->db, w->user_id, &u) == 0) snprintf(email, sizeof email, "%s", u.email);
+    qsort(w->secs, w->nsecs, sizeof *w->secs, cmp_i64);
+    json_t *median = json_null();
+    if (w->nsecs)
+        median = json_real(
+            w->nsecs % 2 ? (double)w->secs[w->nsecs / 2] / 1000.0
+                         : (double)(w->secs[w->nsecs / 2 - 1] + w->secs[w->nsecs / 2]) / 2000.0);
+    return json_pack(
+        "{s:I, s:s, s:I, s:I, s:I, s:o, s:I, s:o}", "user_id", (json_int_t)w->user_id, "email",
+        email, "tasks_done", (json_int_t)w->done, "rejected", (json_int_t)w->rejected, "skipped",
+        (json_int_t)w->skipped, "median_seconds_per_task", median, "compared_with_consensus",
+        (json_int_t)w->compared, "agreement_with_consensus",
+        w->compared ? json_real((double)w->agreed / (double)w->compared) : json_null());
+}
+
+int lp_api_workers(lp_req *req)
+{
+    int64_t pid;
+    if (lp_req_id(req, 0, &pid) || lp_api_require(req, pid, LP_ROLE_MANAGER, NULL)) return 0;
+    /* Every worker with an assignment in the project; their annotations in
+     * user order, with the time from lease to submit and the task's result. */
+    lp_stmt *st;
+    int rc =
+        lp_db_prepare(req->db,
+                      "SELECT a.user_id, a.status, an.status, an.response, "
+                      "an.created_at - a.created_at, t.result FROM assignments a "
+                      "LEFT JOIN annotations an ON an.assignment_id = a.id "
+                      "JOIN tasks t ON t.id = a.task_id "
+                      "WHERE a.project_id = ? AND a.kind = 'annotate' ORDER BY a.user_id, a.id",
+                      &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "workers");
+    lp_stmt_bind_int64(st, 1, pid);
+    json_t *items = json_array();
+    worker w = {0};
+    size_t cap = 0;
+    while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
+        int64_t uid = lp_stmt_int64(st, 0);
+        if (w.user_id && uid != w.user_id) {
+            json_array_append_new(items, worker_json(req, &w));
+            w.done = w.rejected = w.skipped = w.compared = w.agreed = 0;
+            w.nsecs = 0;
+        }
+        w.user_id = uid;
+        if (!strcmp(lp_stmt_text(st, 1), "skipped")) w.skipped++;
+        if (lp_stmt_is_null(st, 2)) continue; /* no annotation on this assignment */
+        const char *ast = lp_stmt_text(st, 2);
+        if (strcmp(ast, "accepted")) {
+            w.rejected++; /* refused, or returned by a review */
+            continue;
+        }
+        w.done++;
+        if (w.nsecs == cap) {
+            cap = cap ? 2 * cap : 64;
+            w.secs = lp_realloc(w.secs, cap * sizeof *w.secs);
+        }
+        w.secs[w.nsecs++] = lp_stmt_int64(st, 4);
+        if (!lp_stmt_is_null(st, 5)) { /* the task has a consensus to compare with */
+            json_t *mine = json_loads(lp_stmt_text(st, 3), JSON_DECODE_ANY, NULL);
+            json_t *res = json_loads(lp_stmt_text(st, 5), 0, NULL);
+            char *a = canon(mine), *b = canon(json_object_get(res, "response"));
+            if (a && b) {
+                w.compared++;
+                w.agreed += !strcmp(a, b);
+            }
+            free(a);
+            free(b);
+            json_decref(mine);
+            json_decref(res);
+        }
+    }
+    lp_stmt_done(st);
+    if (w.user_id) json_array_append_new(items, worker_json(req, &w));
+    free(w.secs);
+    if (rc < 0) {
+        json_decref(items);
+        return lp_reply_rc(req, rc, "workers");
+    }
     return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
 }

@@ -131,6 +131,34 @@ describe('the annotator loop', () => {
     expectError(await srv.api('POST', `/v1/tasks/${a.task_id}/audit`, { accepted: true }, { key: rev.key }), 403);
   });
 
+  it('the workers table: tasks done, skips, time per task, agreement with the consensus', async () => {
+    const p = await withTasks(2, { overlap: 3 });
+    const ws = [];
+    for (let i = 0; i < 3; i++) ws.push(await annotator(p, `wt${i}@test.io`));
+    // Task 1: cat, cat, dog -> the consensus is cat.  Worker 0 skips task 2 first.
+    const first = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ws[0].key }), 200).assignment;
+    const t1 = first.task_id;
+    for (let i = 0; i < 3; i++) {
+      let a = i === 0 ? first : expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ws[i].key }), 200).assignment;
+      assert.equal(a.task_id, t1);
+      expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: `wt-${i}`, response: { labels: [i === 2 ? 'dog' : 'cat'] } }, { key: ws[i].key }), 201);
+    }
+    const a2 = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ws[0].key }), 200).assignment;
+    expectStatus(await srv.api('POST', `/v1/assignments/${a2.id}/skip`, { reason: 'later' }, { key: ws[0].key }), 200);
+    const table = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/workers`), 200).items;
+    const row = (w) => table.find((x) => x.user_id === w.id);
+    assert.equal(table.length, 3);
+    assert.equal(row(ws[0]).tasks_done, 1);
+    assert.equal(row(ws[0]).skipped, 1);
+    assert.equal(row(ws[0]).agreement_with_consensus, 1);
+    assert.equal(row(ws[1]).agreement_with_consensus, 1);
+    assert.equal(row(ws[2]).agreement_with_consensus, 0);
+    assert.equal(row(ws[2]).compared_with_consensus, 1);
+    assert.ok(row(ws[1]).median_seconds_per_task >= 0 && row(ws[1]).median_seconds_per_task < 60);
+    assert.equal(row(ws[2]).email, 'wt2@test.io');
+    expectError(await srv.api('GET', `/v1/projects/${p.id}/workers`, undefined, { key: ws[0].key }), 403);
+  });
+
   it('64 annotators on 2,000 tasks with overlap 3: exactly 3 distinct annotations each, nothing lost', async () => {
     const N = SLOW > 1 ? 600 : 2000, W = 64, OVERLAP = 3;
     const p = await withTasks(N, { overlap: OVERLAP });
