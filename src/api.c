@@ -180,6 +180,16 @@ int lp_api_require_for(lp_req *req, int64_t project_id, int min_role, const char
     return require(req, project_id, min_role, NULL, what, what_id);
 }
 
+int lp_api_require_task(lp_req *req, int min_role, int64_t *id, int64_t *project_id)
+{
+    if (lp_req_id(req, 0, id)) return LP_ENOTFOUND;
+    int rc =
+        lp_db_int64(req->db, project_id, "SELECT project_id FROM tasks WHERE id = ?", "i", *id);
+    if (rc < 0)
+        return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "task %lld", (long long)*id)), rc;
+    return lp_api_require_for(req, *project_id, min_role, "task", *id);
+}
+
 void lp_api_token(int64_t after, char out[32])
 {
     out[0] = '\0';

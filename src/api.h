@@ -26,6 +26,11 @@ int lp_api_require(lp_req *req, int64_t project_id, int min_role, int *role);
 int lp_api_require_for(lp_req *req, int64_t project_id, int min_role, const char *what,
                        int64_t what_id);
 
+/* Reads task {0}'s id and project and checks the caller's role there
+ * (404 "task N not found" for a missing task or no role, 403 for too low a
+ * role); answers and returns non-zero on failure. */
+int lp_api_require_task(lp_req *req, int min_role, int64_t *id, int64_t *project_id);
+
 /* Paging: reads ?limit= (1..max, default dflt) and ?next_token=; answers
  * 400 and returns non-zero on a bad value. */
 int lp_api_page(lp_req *req, int dflt, int max, int *limit, int64_t *after);

@@ -96,19 +96,27 @@ static int owner_rc(lp_req *req, int rc, int64_t id)
     return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "assignment %lld", (long long)id));
 }
 
+/* Loads the project of assignment id for its owner; LP_ENOTFOUND for
+ * anyone else.  The caller frees *p. */
+static int own_project(lp_req *req, int64_t id, lp_project **p)
+{
+    int64_t uid, pid;
+    *p = NULL;
+    int rc = lp_assignment_owner(req->db, id, &uid, &pid);
+    if (rc == 0 && uid != req->who.user_id) rc = LP_ENOTFOUND;
+    if (rc == 0) rc = lp_project_get(req->db, pid, p);
+    return rc;
+}
+
 int lp_api_assignment_heartbeat(lp_req *req)
 {
-    int64_t id, pid, uid;
+    int64_t id;
     if (lp_req_id(req, 0, &id)) return 0;
     /* The lease length is the project's, read through the assignment. */
-    lp_buf tmp = {0};
-    int rc = lp_assignment_text(req->db, id, &uid, &pid, &tmp);
-    lp_buf_fini(&tmp);
-    if (rc == 0 && uid != req->who.user_id) rc = LP_ENOTFOUND;
-    int64_t lease_s = 600;
-    if (rc == 0)
-        rc = lp_db_int64(req->db, &lease_s, "SELECT lease_seconds FROM projects WHERE id = ?", "i",
-                         pid);
+    lp_project *p;
+    int rc = own_project(req, id, &p);
+    int64_t lease_s = p ? p->lease_seconds : 600;
+    lp_project_free(p);
     const char *status = "";
     if (rc == 0) rc = lp_queue_heartbeat(req->db, id, req->who.user_id, lease_s * 1000, &status);
     if (rc == LP_ECONFLICT) return not_active(req, id, status);
@@ -172,7 +180,7 @@ int lp_api_assignment_draft(lp_req *req)
 
 int lp_api_assignment_submit(lp_req *req)
 {
-    int64_t id, uid, pid;
+    int64_t id;
     if (lp_req_id(req, 0, &id)) return 0;
     json_t *b;
     if (lp_req_json(req, 1, &b)) return 0;
@@ -189,12 +197,8 @@ int lp_api_assignment_submit(lp_req *req)
         json_decref(b);
         return lp_reply_error(req, 422, "invalid_value", "response", "response: is required");
     }
-    lp_buf tmp = {0};
-    int rc = lp_assignment_text(req->db, id, &uid, &pid, &tmp);
-    lp_buf_fini(&tmp);
-    if (rc == 0 && uid != req->who.user_id) rc = LP_ENOTFOUND;
-    lp_project *p = NULL;
-    if (rc == 0) rc = lp_project_get(req->db, pid, &p);
+    lp_project *p;
+    int rc = own_project(req, id, &p);
     lp_submit s;
     if (rc == 0) rc = lp_queue_submit(req->db, p, id, req->who.user_id, aid, resp, &s, &e);
     lp_project_free(p);
@@ -216,11 +220,8 @@ int lp_api_assignment_submit(lp_req *req)
 int lp_api_task_annotations(lp_req *req)
 {
     int64_t id, pid;
-    if (lp_req_id(req, 0, &id)) return 0;
-    int rc = lp_db_int64(req->db, &pid, "SELECT project_id FROM tasks WHERE id = ?", "i", id);
-    if (rc < 0)
-        return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "task %lld", (long long)id));
-    if (lp_api_require_for(req, pid, LP_ROLE_REVIEWER, "task", id)) return 0;
+    if (lp_api_require_task(req, LP_ROLE_REVIEWER, &id, &pid)) return 0;
+    int rc;
     lp_stmt *st;
     rc =
         lp_db_prepare(req->db,
@@ -247,7 +248,7 @@ int lp_api_task_annotations(lp_req *req)
 
 int lp_api_assignment_review(lp_req *req)
 {
-    int64_t id, uid, pid;
+    int64_t id;
     if (lp_req_id(req, 0, &id)) return 0;
     json_t *b;
     if (lp_req_json(req, 1, &b)) return 0;
@@ -276,12 +277,8 @@ int lp_api_assignment_review(lp_req *req)
         json_decref(b);
         return lp_reply_verr(req, 422, &e);
     }
-    lp_buf tmp = {0};
-    rc = lp_assignment_text(req->db, id, &uid, &pid, &tmp);
-    lp_buf_fini(&tmp);
-    if (rc == 0 && uid != req->who.user_id) rc = LP_ENOTFOUND;
-    lp_project *p = NULL;
-    if (rc == 0) rc = lp_project_get(req->db, pid, &p);
+    lp_project *p;
+    rc = own_project(req, id, &p);
     char status[16] = "";
     if (rc == 0)
         rc = lp_review_decide(req->db, p, id, req->who.user_id, act, comment, fixed, status, &e);
@@ -302,11 +299,8 @@ int lp_api_assignment_review(lp_req *req)
 int lp_api_task_audit(lp_req *req)
 {
     int64_t id, pid;
-    if (lp_req_id(req, 0, &id)) return 0;
-    int rc = lp_db_int64(req->db, &pid, "SELECT project_id FROM tasks WHERE id = ?", "i", id);
-    if (rc < 0)
-        return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "task %lld", (long long)id));
-    if (lp_api_require_for(req, pid, LP_ROLE_MANAGER, "task", id)) return 0;
+    if (lp_api_require_task(req, LP_ROLE_MANAGER, &id, &pid)) return 0;
+    int rc;
     json_t *b;
     if (lp_req_json(req, 1, &b)) return 0;
     static const char *const keys[] = {"accepted", "comment", NULL};
@@ -345,11 +339,8 @@ int lp_api_task_audit(lp_req *req)
 int lp_api_task_versions(lp_req *req)
 {
     int64_t id, pid;
-    if (lp_req_id(req, 0, &id)) return 0;
-    int rc = lp_db_int64(req->db, &pid, "SELECT project_id FROM tasks WHERE id = ?", "i", id);
-    if (rc < 0)
-        return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "task %lld", (long long)id));
-    if (lp_api_require_for(req, pid, LP_ROLE_REVIEWER, "task", id)) return 0;
+    if (lp_api_require_task(req, LP_ROLE_REVIEWER, &id, &pid)) return 0;
+    int rc;
     lp_stmt *st;
     rc = lp_db_prepare(req->db,
                        "SELECT id, response, source, user_id, created_at FROM result_versions "

@@ -367,26 +367,6 @@ int lp_api_tasks_list(lp_req *req)
     return lp_reply_buf(req, 200, "application/json", &out);
 }
 
-/* Loads task {0} and checks the caller's role in its project. */
-static int task_for(lp_req *req, int min_role, int64_t *id, json_t **out)
-{
-    int64_t pid;
-    if (lp_req_id(req, 0, id)) return LP_ENOTFOUND;
-    json_t *t;
-    int rc = lp_task_get(req->db, *id, &pid, &t);
-    if (rc < 0)
-        return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "task %lld", (long long)*id)), rc;
-    if (lp_api_require_for(req, pid, min_role, "task", *id)) {
-        json_decref(t);
-        return LP_EPERM;
-    }
-    if (out)
-        *out = t;
-    else
-        json_decref(t);
-    return 0;
-}
-
 int lp_api_task_get(lp_req *req)
 {
     /* The hot read: the stored JSON goes out as text, never parsed. */
@@ -407,8 +387,8 @@ int lp_api_task_get(lp_req *req)
 
 int lp_api_task_cancel(lp_req *req)
 {
-    int64_t id;
-    if (task_for(req, LP_ROLE_MANAGER, &id, NULL)) return 0;
+    int64_t id, pid;
+    if (lp_api_require_task(req, LP_ROLE_MANAGER, &id, &pid)) return 0;
     static const char *const refuse[] = {"completed", "canceled", NULL};
     const char *from = NULL;
     int rc = lp_task_set_status(req->db, id, "canceled", refuse, &from);
@@ -421,8 +401,8 @@ int lp_api_task_cancel(lp_req *req)
 
 int lp_api_task_metadata(lp_req *req)
 {
-    int64_t id;
-    if (task_for(req, LP_ROLE_MANAGER, &id, NULL)) return 0;
+    int64_t id, pid;
+    if (lp_api_require_task(req, LP_ROLE_MANAGER, &id, &pid)) return 0;
     json_t *b;
     if (lp_req_json(req, 1, &b)) return 0;
     int rc = lp_task_set_metadata(req->db, id, b);
@@ -433,8 +413,8 @@ int lp_api_task_metadata(lp_req *req)
 
 int lp_api_task_tags_add(lp_req *req)
 {
-    int64_t id;
-    if (task_for(req, LP_ROLE_MANAGER, &id, NULL)) return 0;
+    int64_t id, pid;
+    if (lp_api_require_task(req, LP_ROLE_MANAGER, &id, &pid)) return 0;
     json_t *b;
     if (lp_req_json(req, 1, &b)) return 0;
     lp_verr e;
@@ -449,8 +429,8 @@ int lp_api_task_tags_add(lp_req *req)
 
 int lp_api_task_tag_delete(lp_req *req)
 {
-    int64_t id;
-    if (task_for(req, LP_ROLE_MANAGER, &id, NULL)) return 0;
+    int64_t id, pid;
+    if (lp_api_require_task(req, LP_ROLE_MANAGER, &id, &pid)) return 0;
     json_t *tags = json_pack("[s]", req->params[1]);
     lp_verr e;
     int rc = lp_task_tags(req->db, id, tags, 0, &e);

@@ -87,18 +87,28 @@ static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *t
     return 0;
 }
 
+/* The first step of both queues, in the caller's transaction: reaps the
+ * project's expired leases, then finds the user's active lease of this
+ * kind ("annotate", "review"), which asking again resumes (0), or
+ * LP_ENOTFOUND.  A worker holds one lease of a kind per project. */
+static int resume(lp_db *db, const lp_project *p, int64_t user_id, const char *kind, int64_t now,
+                  int64_t *assignment_id)
+{
+    int rc = reap(db, p->id, now);
+    if (rc == 0)
+        rc = lp_db_int64(db, assignment_id,
+                         "SELECT id FROM assignments WHERE user_id = ? AND project_id = ? AND "
+                         "status = 'active' AND kind = ? ORDER BY id LIMIT 1",
+                         "iis", user_id, p->id, kind);
+    return rc;
+}
+
 int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assignment_id)
 {
     int64_t now = lp_now_ms(), task_id = 0;
     int rc = lp_db_begin(db, LP_TX_WRITE);
     if (rc < 0) return rc;
-    rc = reap(db, p->id, now);
-    /* A worker holds one lease per project: asking again resumes it. */
-    if (rc == 0)
-        rc = lp_db_int64(db, assignment_id,
-                         "SELECT id FROM assignments WHERE user_id = ? AND project_id = ? AND "
-                         "status = 'active' AND kind = 'annotate' ORDER BY id LIMIT 1",
-                         "ii", user_id, p->id);
+    rc = resume(db, p, user_id, "annotate", now, assignment_id);
     if (rc == 0) return lp_db_commit(db);
     if (rc == LP_ENOTFOUND) rc = find_task(db, p, user_id, &task_id);
     if (rc == 0)
@@ -123,6 +133,24 @@ int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assi
         return rc;
     }
     return lp_db_commit(db);
+}
+
+int lp_assignment_owner(lp_db *db, int64_t id, int64_t *user_id, int64_t *project_id)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, "SELECT user_id, project_id FROM assignments WHERE id = ?", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, id);
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        *user_id = lp_stmt_int64(st, 0);
+        *project_id = lp_stmt_int64(st, 1);
+        rc = 0;
+    } else if (rc == LP_DB_DONE) {
+        rc = LP_ENOTFOUND;
+    }
+    lp_stmt_done(st);
+    return rc;
 }
 
 int lp_assignment_text(lp_db *db, int64_t id, int64_t *user_id, int64_t *project_id, lp_buf *out)
@@ -509,13 +537,8 @@ int lp_review_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *ass
     int64_t now = lp_now_ms();
     int rc = lp_db_begin(db, LP_TX_WRITE);
     if (rc < 0) return rc;
-    rc = reap(db, p->id, now);
-    if (rc == 0)
-        rc = lp_db_int64(db, assignment_id,
-                         "SELECT id FROM assignments WHERE user_id = ? AND project_id = ? AND "
-                         "status = 'active' AND kind = 'review' ORDER BY id LIMIT 1",
-                         "ii", user_id, p->id);
-    if (rc == 0) return lp_db_commit(db); /* resumes the reviewer's lease */
+    rc = resume(db, p, user_id, "review", now, assignment_id);
+    if (rc == 0) return lp_db_commit(db);
     lp_stmt *st;
     int64_t task_id = 0, level = 0;
     if (rc == LP_ENOTFOUND)

@@ -31,6 +31,9 @@ int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assi
  * permission checks).  LP_ENOTFOUND if there is none. */
 int lp_assignment_text(lp_db *db, int64_t id, int64_t *user_id, int64_t *project_id, lp_buf *out);
 
+/* An assignment's owner and project; LP_ENOTFOUND if there is none. */
+int lp_assignment_owner(lp_db *db, int64_t id, int64_t *user_id, int64_t *project_id);
+
 /* The owner extends an active lease by lease_ms from now.  LP_ECONFLICT
  * when the lease is no longer active (*status says what it is now). */
 int lp_queue_heartbeat(lp_db *db, int64_t id, int64_t user_id, int64_t lease_ms,
