@@ -11,11 +11,12 @@
  *       foreign_keys, temp_store=MEMORY, cache_size=-65536), and RUNS
  *       times inserts COUNT tasks of taskgen.h into a fresh project:
  *       Loupe's INSERT ... ON CONFLICT DO NOTHING prepared once (the id
- *       from sqlite3_last_insert_rowid(), as the SQLite driver does it), one task_tags row per tag, transactions of 5000 rows (BEGIN
+ *       from sqlite3_last_insert_rowid(), as the SQLite driver does it),
+ *       one task_tags row per tag, transactions of 5000 rows (BEGIN
  *       IMMEDIATE), the project_counts upsert once per transaction.  Prints
  *       tasks/s and CPU time per task of each run and the median tasks/s.
- *       Optional what-if switches after RUNS (fk-off, returning;
- *       see struct variant) measure a change to that set-up;
+ *       Optional what-if switches after RUNS (fk-off, returning; see
+ *       struct variant) measure a change to that set-up;
  *       bench/run uses none of them.
  *
  *   sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]
@@ -144,7 +145,7 @@ static double pct(double *v, size_t n, double p)
 /* What-if switches of the import, for the analysis in bench/analysis.md
  * (bench/run uses none): each names one change to Loupe's set-up. */
 typedef struct variant {
-    int fk_off;       /* PRAGMA foreign_keys=OFF */
+    int fk_off;    /* PRAGMA foreign_keys=OFF */
     int returning; /* INSERT ... RETURNING id instead of sqlite3_last_insert_rowid() */
 } variant;
 
@@ -172,17 +173,16 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
                     "\"multiple\":false}', 1, 0, 0) RETURNING id");
     /* Byte for byte the statements of src/tasks.c. */
     sqlite3_stmt *ins = prepare(
-        db, !v->returning
-                ? "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
-                  "attachments, data, metadata, tags, expected_response, predictions, "
-                  "created_at, updated_at, queue_order) "
-                  "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                  "ON CONFLICT (project_id, unique_id) DO NOTHING"
-                : "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
-                  "attachments, data, metadata, tags, expected_response, predictions, "
-                  "created_at, updated_at, queue_order) "
-                  "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                  "ON CONFLICT (project_id, unique_id) DO NOTHING RETURNING id");
+        db, !v->returning ? "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
+                            "attachments, data, metadata, tags, expected_response, predictions, "
+                            "created_at, updated_at, queue_order) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (project_id, unique_id) DO NOTHING"
+                          : "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
+                            "attachments, data, metadata, tags, expected_response, predictions, "
+                            "created_at, updated_at, queue_order) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (project_id, unique_id) DO NOTHING RETURNING id");
     sqlite3_stmt *tag =
         prepare(db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)");
     sqlite3_stmt *cnt = prepare(
@@ -208,16 +208,17 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
             sqlite3_bind_int64(ins, 1, pid);
             sqlite3_bind_null(ins, 2);
             sqlite3_bind_text(ins, 3, r->unique_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins, 4, 0);
-            sqlite3_bind_text(ins, 5, r->attachments, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 6, "{}", 2, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 7, r->metadata, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 8, r->tags, -1, SQLITE_STATIC);
-            sqlite3_bind_null(ins, 9);
+            sqlite3_bind_text(ins, 4, "pending", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(ins, 5, 0);
+            sqlite3_bind_text(ins, 6, r->attachments, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 7, "{}", 2, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 8, r->metadata, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 9, r->tags, -1, SQLITE_STATIC);
             sqlite3_bind_null(ins, 10);
-            sqlite3_bind_int64(ins, 11, now);
+            sqlite3_bind_null(ins, 11);
             sqlite3_bind_int64(ins, 12, now);
-            sqlite3_bind_int64(ins, 13, 0);
+            sqlite3_bind_int64(ins, 13, now);
+            sqlite3_bind_int64(ins, 14, 0);
             long long id;
             if (!v->returning) {
                 if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_changes(db) != 1)

@@ -96,6 +96,8 @@ int lp_api_assignment_review(lp_req *req);
 int lp_api_task_audit(lp_req *req);
 int lp_api_task_versions(lp_req *req);
 int lp_api_workers(lp_req *req);
+int lp_api_worker_pause(lp_req *req);
+int lp_api_worker_reinstate(lp_req *req);
 
 int lp_api_webhooks_create(lp_req *req);
 int lp_api_webhooks_list(lp_req *req);

@@ -5,8 +5,9 @@
  * else in Loupe is kind-agnostic and calls through this table.  Adding a kind
  * is one new kind_NAME.c file and one line in kind.c's registry.
  *
- * Later issues add slots (aggregate, score against gold, export); a NULL slot
- * means "this kind does not do that".  Every function here is pure: no I/O. */
+ * Later issues add slots (aggregate, export); a NULL slot means "this kind
+ * does not do that" (or, for score, "use the generic rule").  Every
+ * function here is pure: no I/O. */
 #ifndef LP_KIND_H
 #define LP_KIND_H
 
@@ -33,10 +34,20 @@ typedef struct lp_kind {
      * "predictions[2].response") and prefixes every error field. */
     int (*validate_response)(const json_t *params, const json_t *task, const json_t *response,
                              const char *path, lp_verr *err);
+    /* Scores a response against a reference (a gold task's
+     * expected_response, or a task's consensus) from 0 (nothing right) to
+     * 1 (a full match); both passed validate_response for this task.
+     * NULL: 1 if the two are equal as canonical JSON, else 0. */
+    double (*score)(const json_t *params, const json_t *task, const json_t *response,
+                    const json_t *reference);
 } lp_kind;
 
 /* The kind called name, or NULL. */
 const lp_kind *lp_kind_find(const char *name);
+/* The kind's score of response against reference (see the score slot),
+ * clamped to 0..1; canonical JSON equality for a kind without one. */
+double lp_kind_score(const lp_kind *k, const json_t *params, const json_t *task,
+                     const json_t *response, const json_t *reference);
 /* All registered kinds, in registry order; *n receives the count. */
 const lp_kind *const *lp_kind_all(size_t *n);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "tasks.h"
 #include "util.h"
 
 static const char *const aggregations[] = {"majority", "weighted_majority", "dawid_skene", NULL};
@@ -26,12 +27,14 @@ int lp_project_get(lp_db *db, int64_t id, lp_project **out)
 {
     *out = NULL;
     lp_stmt *st;
-    int rc = lp_db_prepare(db,
-                           "SELECT id, name, kind, params, overlap, review_levels, gold_rate, "
-                           "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
-                           "metadata, created_by, created_at, updated_at, strategy "
-                           "FROM projects WHERE id = ?",
-                           &st);
+    int rc =
+        lp_db_prepare(db,
+                      "SELECT id, name, kind, params, overlap, review_levels, gold_rate, "
+                      "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
+                      "metadata, created_by, created_at, updated_at, strategy, min_gold_count, "
+                      "calibration_count "
+                      "FROM projects WHERE id = ?",
+                      &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, id);
     rc = lp_stmt_step(st);
@@ -53,6 +56,8 @@ int lp_project_get(lp_db *db, int64_t id, lp_project **out)
         p->created_at = lp_stmt_int64(st, 13);
         p->updated_at = lp_stmt_int64(st, 14);
         p->strategy = lp_strdup(lp_stmt_text(st, 15));
+        p->min_gold_count = lp_stmt_int64(st, 16);
+        p->calibration_count = lp_stmt_int64(st, 17);
         if (!p->params) p->params = json_object();
         if (!p->metadata) p->metadata = json_object();
         *out = p;
@@ -79,7 +84,7 @@ typedef struct fields {
     const char *name;
     const lp_kind *kind;
     json_t *params; /* owned, normalised */
-    long long overlap, review_levels, lease_seconds;
+    long long overlap, review_levels, lease_seconds, min_gold_count, calibration_count;
     double gold_rate, min_gold_accuracy;
     const char *aggregation;
     const char *strategy;
@@ -95,6 +100,8 @@ static const char *const project_keys[] = {"name",
                                            "review_levels",
                                            "gold_rate",
                                            "min_gold_accuracy",
+                                           "min_gold_count",
+                                           "calibration_count",
                                            "aggregation",
                                            "lease_seconds",
                                            "strategy",
@@ -145,6 +152,8 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
         lp_v_string(b, "strategy", "", 0, 1, 16, &f->strategy, e) ||
         lp_v_number(b, "gold_rate", "", 0, 0, 1, &f->gold_rate, e) ||
         lp_v_number(b, "min_gold_accuracy", "", 0, 0, 1, &f->min_gold_accuracy, e) ||
+        lp_v_int(b, "min_gold_count", "", 0, 1, 10000, &f->min_gold_count, e) ||
+        lp_v_int(b, "calibration_count", "", 0, 0, 1000, &f->calibration_count, e) ||
         lp_v_string(b, "aggregation", "", 0, 1, 64, &f->aggregation, e))
         return LP_EINVAL;
     if (strcmp(f->strategy, "fifo") && strcmp(f->strategy, "random"))
@@ -177,9 +186,9 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
 }
 
 /* Binds name, params, overlap, review_levels, gold_rate,
- * min_gold_accuracy, aggregation, lease_seconds, callback_url, metadata and
- * strategy as parameters 1 to 11: the INSERT and the UPDATE list them in
- * this order. */
+ * min_gold_accuracy, aggregation, lease_seconds, callback_url, metadata,
+ * strategy, min_gold_count and calibration_count as parameters 1 to 13:
+ * the INSERT and the UPDATE list them in this order. */
 static void bind_fields(lp_stmt *st, const fields *f, const char *params, const char *md)
 {
     lp_stmt_bind_text(st, 1, f->name);
@@ -193,6 +202,8 @@ static void bind_fields(lp_stmt *st, const fields *f, const char *params, const 
     lp_stmt_bind_text(st, 9, f->callback_url);
     lp_stmt_bind_text(st, 10, md);
     lp_stmt_bind_text(st, 11, f->strategy);
+    lp_stmt_bind_int64(st, 12, f->min_gold_count);
+    lp_stmt_bind_int64(st, 13, f->calibration_count);
 }
 
 static char *dump(const json_t *v)
@@ -202,7 +213,11 @@ static char *dump(const json_t *v)
 
 int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id, lp_verr *e)
 {
-    fields f = {.overlap = 1, .lease_seconds = 600, .aggregation = "majority", .strategy = "fifo"};
+    fields f = {.overlap = 1,
+                .lease_seconds = 600,
+                .min_gold_count = 5,
+                .aggregation = "majority",
+                .strategy = "fifo"};
     int rc = read_fields(body, &f, 0, e);
     if (rc < 0) {
         json_decref(f.params);
@@ -213,21 +228,23 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
     rc = lp_db_begin(db, LP_TX_WRITE);
     lp_stmt *st = NULL;
     if (rc == 0)
-        rc = lp_db_prepare(db,
-                           "INSERT INTO projects (name, params, overlap, review_levels, gold_rate, "
-                           "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
-                           "metadata, strategy, kind, created_by, created_at, updated_at) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                           &st);
+        rc =
+            lp_db_prepare(db,
+                          "INSERT INTO projects (name, params, overlap, review_levels, gold_rate, "
+                          "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
+                          "metadata, strategy, min_gold_count, calibration_count, kind, "
+                          "created_by, created_at, updated_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                          &st);
     if (rc == 0) {
         bind_fields(st, &f, params, md);
-        lp_stmt_bind_text(st, 12, f.kind->name);
+        lp_stmt_bind_text(st, 14, f.kind->name);
         if (user_id)
-            lp_stmt_bind_int64(st, 13, user_id);
+            lp_stmt_bind_int64(st, 15, user_id);
         else
-            lp_stmt_bind_null(st, 13);
-        lp_stmt_bind_int64(st, 14, now);
-        lp_stmt_bind_int64(st, 15, now);
+            lp_stmt_bind_null(st, 15);
+        lp_stmt_bind_int64(st, 16, now);
+        lp_stmt_bind_int64(st, 17, now);
         rc = lp_stmt_one_int64(st, id, LP_EDB);
     }
     if (rc == 0 && user_id) rc = lp_member_set(db, *id, user_id, LP_ROLE_MANAGER);
@@ -255,6 +272,8 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
                 .strategy = p->strategy,
                 .gold_rate = p->gold_rate,
                 .min_gold_accuracy = p->min_gold_accuracy,
+                .min_gold_count = p->min_gold_count,
+                .calibration_count = p->calibration_count,
                 .aggregation = p->aggregation,
                 .callback_url = p->callback_url,
                 .metadata = p->metadata};
@@ -266,12 +285,13 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
                            "UPDATE projects SET name = ?, params = ?, overlap = ?, "
                            "review_levels = ?, gold_rate = ?, min_gold_accuracy = ?, "
                            "aggregation = ?, lease_seconds = ?, callback_url = ?, "
-                           "metadata = ?, strategy = ?, updated_at = ? WHERE id = ?",
+                           "metadata = ?, strategy = ?, min_gold_count = ?, "
+                           "calibration_count = ?, updated_at = ? WHERE id = ?",
                            &st);
         if (rc == 0) {
             bind_fields(st, &f, params, md);
-            lp_stmt_bind_int64(st, 12, lp_now_ms());
-            lp_stmt_bind_int64(st, 13, id);
+            lp_stmt_bind_int64(st, 14, lp_now_ms());
+            lp_stmt_bind_int64(st, 15, id);
             rc = lp_stmt_step(st);
             rc = rc == LP_DB_DONE ? 0 : rc;
             lp_stmt_done(st);
@@ -286,8 +306,7 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
 
 json_t *lp_counts_json(lp_db *db, int64_t project_id, int64_t batch_id)
 {
-    static const char *const statuses[] = {"pending", "in_progress", "review", "completed",
-                                           "canceled"};
+    static const char *const statuses[] = {LP_TASK_STATUSES};
     json_t *o = json_object();
     for (size_t i = 0; i < LP_ARRAY_LEN(statuses); i++)
         json_object_set_new(o, statuses[i], json_integer(0));
@@ -309,14 +328,16 @@ json_t *lp_counts_json(lp_db *db, int64_t project_id, int64_t batch_id)
 
 json_t *lp_project_json(lp_db *db, const lp_project *p)
 {
-    return json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:f, s:f, s:s, s:s, s:I, s:s?, s:O, s:o, s:o, "
-                     "s:o}",
+    return json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:f, s:f, s:I, s:I, s:s, s:s, s:I, s:s?, s:O, "
+                     "s:o, s:o, s:o}",
                      "id", (json_int_t)p->id, "name", p->name, "kind", p->kind->name, "params",
                      p->params, "overlap", (json_int_t)p->overlap, "review_levels",
                      (json_int_t)p->review_levels, "gold_rate", p->gold_rate, "min_gold_accuracy",
-                     p->min_gold_accuracy, "aggregation", p->aggregation, "strategy", p->strategy,
-                     "lease_seconds", (json_int_t)p->lease_seconds, "callback_url", p->callback_url,
-                     "metadata", p->metadata, "counts", lp_counts_json(db, p->id, 0), "created_at",
+                     p->min_gold_accuracy, "min_gold_count", (json_int_t)p->min_gold_count,
+                     "calibration_count", (json_int_t)p->calibration_count, "aggregation",
+                     p->aggregation, "strategy", p->strategy, "lease_seconds",
+                     (json_int_t)p->lease_seconds, "callback_url", p->callback_url, "metadata",
+                     p->metadata, "counts", lp_counts_json(db, p->id, 0), "created_at",
                      lp_json_time(p->created_at), "updated_at", lp_json_time(p->updated_at));
 }
 

@@ -21,6 +21,8 @@ typedef struct lp_project {
     json_t *params;
     int64_t overlap, review_levels, lease_seconds;
     double gold_rate, min_gold_accuracy;
+    int64_t min_gold_count;    /* gold answers before accuracy can pause a worker */
+    int64_t calibration_count; /* a new worker's first tasks that are gold */
     char *aggregation;
     char *strategy;     /* queue order within a priority and batch: fifo, random */
     char *callback_url; /* NULL if none */

@@ -49,6 +49,69 @@ static int reap(lp_db *db, int64_t project_id, int64_t now)
     return rc < 0 ? rc : 0;
 }
 
+/* Picks one of the first rows of st (id, priority, queue_order), bound and
+ * ready to step: the first, or with random set one drawn among the first
+ * 64 that share the first row's priority and batch.  LP_ENOTFOUND if st
+ * has no row. */
+static int pick(lp_stmt *st, int random, int64_t *task_id)
+{
+    int64_t ids[64], prio = 0, order = 0;
+    uint32_t n = 0;
+    int rc;
+    while (n < 64 && (rc = lp_stmt_step(st)) == LP_DB_ROW) {
+        if (n && (lp_stmt_int64(st, 1) != prio || lp_stmt_int64(st, 2) != order)) break;
+        prio = lp_stmt_int64(st, 1);
+        order = lp_stmt_int64(st, 2);
+        ids[n++] = lp_stmt_int64(st, 0);
+        if (!random) break;
+    }
+    lp_stmt_done(st);
+    if (rc < 0) return rc;
+    if (n == 0) return LP_ENOTFOUND;
+    *task_id = ids[n > 1 ? randombytes_uniform(n) : 0];
+    return 0;
+}
+
+/* A gold task of the project (see schema 7) the user has never been
+ * assigned, drawn at random by priority, so that workers meet the gold
+ * set in different orders.  LP_ENOTFOUND if none is left. */
+static int find_gold(lp_db *db, const lp_project *p, int64_t user_id, int64_t *task_id)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db,
+                           "SELECT t.id, t.priority, 0 FROM tasks t LEFT JOIN batches b "
+                           "ON b.id = t.batch_id WHERE t.project_id = ? AND t.status = 'gold' "
+                           "AND (b.id IS NULL OR b.status <> 'staging') AND NOT EXISTS "
+                           "(SELECT 1 FROM assignments a WHERE a.task_id = t.id AND "
+                           "a.user_id = ?) ORDER BY t.priority DESC, t.id LIMIT 64",
+                           &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, p->id);
+    lp_stmt_bind_int64(st, 2, user_id);
+    return pick(st, 1, task_id);
+}
+
+/* Whether the user's next task should be gold: always during calibration
+ * (fewer than calibration_count gold tasks assigned so far), else with
+ * probability gold_rate -- a draw per lease, so gold comes at no pattern
+ * a worker could learn. */
+static int want_gold(lp_db *db, const lp_project *p, int64_t user_id, int *calibrating)
+{
+    *calibrating = 0;
+    if (p->calibration_count > 0) {
+        int64_t seen = 0;
+        int rc = lp_db_int64(db, &seen,
+                             "SELECT COUNT(*) FROM tasks t WHERE t.project_id = ? AND "
+                             "t.status = 'gold' AND EXISTS (SELECT 1 FROM assignments a "
+                             "WHERE a.task_id = t.id AND a.user_id = ?)",
+                             "ii", p->id, user_id);
+        if (rc < 0) return rc;
+        if (seen < p->calibration_count) return *calibrating = 1;
+    }
+    if (p->gold_rate <= 0) return 0;
+    return (double)randombytes_random() < p->gold_rate * 4294967296.0;
+}
+
 /* The next open task of the project with a free slot that the user has
  * never been assigned, in queue order: priority, then batch, then the
  * project's strategy -- the oldest first (fifo), or one drawn at random
@@ -72,19 +135,18 @@ static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *t
     lp_stmt_bind_int64(st, 2, p->overlap);
     lp_stmt_bind_int64(st, 3, user_id);
     lp_stmt_bind_int64(st, 4, random ? 64 : 1);
-    int64_t ids[64], prio = 0, order = 0;
-    uint32_t n = 0;
-    while (n < 64 && (rc = lp_stmt_step(st)) == LP_DB_ROW) {
-        if (n && (lp_stmt_int64(st, 1) != prio || lp_stmt_int64(st, 2) != order)) break;
-        prio = lp_stmt_int64(st, 1);
-        order = lp_stmt_int64(st, 2);
-        ids[n++] = lp_stmt_int64(st, 0);
-    }
-    lp_stmt_done(st);
-    if (rc < 0) return rc;
-    if (n == 0) return LP_ENOTFOUND;
-    *task_id = ids[n > 1 ? randombytes_uniform(n) : 0];
-    return 0;
+    return pick(st, random, task_id);
+}
+
+/* LP_EPERM when the user is paused on the project, else 0. */
+static int check_paused(lp_db *db, int64_t project_id, int64_t user_id)
+{
+    int64_t one = 0;
+    int rc = lp_db_int64(db, &one,
+                         "SELECT 1 FROM project_members WHERE project_id = ? AND user_id = ? AND "
+                         "paused_at IS NOT NULL",
+                         "ii", project_id, user_id);
+    return rc == LP_ENOTFOUND ? 0 : rc == 0 ? LP_EPERM : rc;
 }
 
 /* The first step of both queues, in the caller's transaction: reaps the
@@ -94,7 +156,8 @@ static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *t
 static int resume(lp_db *db, const lp_project *p, int64_t user_id, const char *kind, int64_t now,
                   int64_t *assignment_id)
 {
-    int rc = reap(db, p->id, now);
+    int rc = check_paused(db, p->id, user_id);
+    if (rc == 0) rc = reap(db, p->id, now);
     if (rc == 0)
         rc = lp_db_int64(db, assignment_id,
                          "SELECT id FROM assignments WHERE user_id = ? AND project_id = ? AND "
@@ -110,7 +173,20 @@ int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assi
     if (rc < 0) return rc;
     rc = resume(db, p, user_id, "annotate", now, assignment_id);
     if (rc == 0) return lp_db_commit(db);
-    if (rc == LP_ENOTFOUND) rc = find_task(db, p, user_id, &task_id);
+    /* Gold is mixed in only while there is real work, except during
+     * calibration; when the user has seen every gold task, real work. */
+    if (rc == LP_ENOTFOUND) {
+        int calibrating = 0;
+        rc = want_gold(db, p, user_id, &calibrating);
+        int gold = rc > 0;
+        if (rc >= 0) rc = find_task(db, p, user_id, &task_id);
+        if (gold && (rc == 0 || (rc == LP_ENOTFOUND && calibrating))) {
+            int64_t g;
+            int r2 = find_gold(db, p, user_id, &g);
+            if (r2 == 0) task_id = g;
+            if (r2 != LP_ENOTFOUND) rc = r2;
+        }
+    }
     if (rc == 0)
         rc =
             lp_db_int64(db, assignment_id,
@@ -123,7 +199,7 @@ int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assi
     /* The first lease starts the task.  (A refusal from lp_task_set_status
      * would roll back this whole transaction, so look first.) */
     int64_t pending = 0;
-    if (rc == 0)
+    if (rc == 0) /* (a gold task stays gold) */
         rc = lp_db_int64(db, &pending,
                          "SELECT COUNT(*) FROM tasks WHERE id = ? AND status = 'pending'", "i",
                          task_id);
@@ -431,14 +507,17 @@ static const char *refusal(lp_db *db, const lp_project *p, int64_t task_id, int6
         snprintf(status, 16, "%s", lp_stmt_text(st, 0));
         int64_t done = lp_stmt_int64(st, 1), leased = lp_stmt_int64(st, 2);
         why = NULL;
+        int gold = !strcmp(status, "gold"); /* any number of workers answer gold */
         if (!strcmp(status, "canceled"))
             why = "the task was canceled";
-        else if (strcmp(status, "pending") && strcmp(status, "in_progress"))
+        else if (!gold && strcmp(status, "pending") && strcmp(status, "in_progress"))
             why = "the task already has all its annotations";
-        else if (!lease_active && done + leased >= p->overlap)
+        else if (!gold && !lease_active && done + leased >= p->overlap)
             why = "your lease expired and other workers now hold the task's remaining slots";
     }
     lp_stmt_done(st);
+    if (check_paused(db, p->id, user_id) == LP_EPERM)
+        why = "you are paused on this project: a manager must reinstate you first";
     if (!why) {
         int64_t n = 0;
         lp_db_int64(db, &n,
@@ -448,6 +527,103 @@ static const char *refusal(lp_db *db, const lp_project *p, int64_t task_id, int6
         if (n > 0) why = "you already annotated this task";
     }
     return why;
+}
+
+/* Pauses a member on the project, in the caller's transaction, and gives
+ * back their open leases there (reason "paused"). */
+static int pause_worker(lp_db *db, int64_t project_id, int64_t user_id, const char *reason)
+{
+    int64_t now = lp_now_ms();
+    int rc = lp_db_run(db,
+                       "UPDATE project_members SET paused_at = ?, pause_reason = ? WHERE "
+                       "project_id = ? AND user_id = ? AND paused_at IS NULL",
+                       "isii", now, reason, project_id, user_id);
+    if (rc == 0)
+        rc = lp_db_run(db,
+                       "UPDATE tasks SET leased = leased - 1 WHERE id IN (SELECT task_id FROM "
+                       "assignments WHERE project_id = ? AND user_id = ? AND status = 'active' "
+                       "AND kind = 'annotate')",
+                       "ii", project_id, user_id);
+    if (rc == 0)
+        rc = lp_db_run(db,
+                       "UPDATE assignments SET status = 'released', reason = 'paused', "
+                       "updated_at = ? WHERE project_id = ? AND user_id = ? AND status = 'active'",
+                       "iii", now, project_id, user_id);
+    return rc;
+}
+
+/* After a scored gold answer: pauses the user when their gold accuracy
+ * since joining, or their last reinstatement (quality_after), is below the
+ * project's min_gold_accuracy over at least min_gold_count answers.  A
+ * user who is not a member (an admin) is never paused. */
+static int check_quality(lp_db *db, const lp_project *p, int64_t user_id)
+{
+    if (p->min_gold_accuracy <= 0) return 0;
+    lp_stmt *st;
+    int rc = lp_db_prepare(db,
+                           "SELECT COUNT(*), COALESCE(AVG(an.score), 0) FROM annotations an JOIN "
+                           "project_members m ON m.project_id = an.project_id AND m.user_id = "
+                           "an.user_id WHERE an.project_id = ? AND an.user_id = ? AND "
+                           "an.score IS NOT NULL AND an.status = 'accepted' AND "
+                           "an.id > m.quality_after",
+                           &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, p->id);
+    lp_stmt_bind_int64(st, 2, user_id);
+    int64_t n = 0;
+    double acc = 0;
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        n = lp_stmt_int64(st, 0);
+        acc = lp_stmt_double(st, 1);
+        rc = 0;
+    }
+    lp_stmt_done(st);
+    if (rc < 0 || n < p->min_gold_count || acc >= p->min_gold_accuracy) return rc < 0 ? rc : 0;
+    char reason[160];
+    snprintf(reason, sizeof reason,
+             "gold accuracy %.2f over %lld gold tasks is below the project's minimum %.2f", acc,
+             (long long)n, p->min_gold_accuracy);
+    return pause_worker(db, p->id, user_id, reason);
+}
+
+int lp_worker_paused(lp_db *db, int64_t project_id, int64_t user_id, char *reason, size_t n)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db,
+                           "SELECT pause_reason FROM project_members WHERE project_id = ? AND "
+                           "user_id = ? AND paused_at IS NOT NULL",
+                           &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, project_id);
+    lp_stmt_bind_int64(st, 2, user_id);
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW && reason) snprintf(reason, n, "%s", lp_stmt_text(st, 0));
+    lp_stmt_done(st);
+    return rc == LP_DB_ROW ? 1 : rc == LP_DB_DONE ? 0 : rc;
+}
+
+int lp_worker_set_paused(lp_db *db, int64_t project_id, int64_t user_id, int paused,
+                         const char *reason)
+{
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc < 0) return rc;
+    int64_t one = 0;
+    rc = lp_db_int64(db, &one, "SELECT 1 FROM project_members WHERE project_id = ? AND user_id = ?",
+                     "ii", project_id, user_id);
+    if (rc == 0 && paused)
+        rc = pause_worker(db, project_id, user_id, reason);
+    else if (rc == 0) /* accuracy counts afresh from now */
+        rc = lp_db_run(db,
+                       "UPDATE project_members SET paused_at = NULL, pause_reason = NULL, "
+                       "quality_after = (SELECT COALESCE(MAX(id), 0) FROM annotations) "
+                       "WHERE project_id = ? AND user_id = ? AND paused_at IS NOT NULL",
+                       "ii", project_id, user_id);
+    if (rc < 0) {
+        lp_db_rollback(db);
+        return rc;
+    }
+    return lp_db_commit(db);
 }
 
 int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
@@ -476,6 +652,9 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
         json_decref(task);
         return LP_EINVAL;
     }
+    /* A gold task's answer is scored now, outside the transaction. */
+    const json_t *expected = json_object_get(task, "expected_response");
+    double score = expected ? lp_kind_score(p->kind, p->params, task, response, expected) : 0;
     json_decref(task);
     char *text = json_dumps(response, LP_JSON_DUMP);
     int64_t now = lp_now_ms();
@@ -506,11 +685,17 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
                            "UPDATE tasks SET done = done + 1, leased = leased - ?, updated_at = ? "
                            "WHERE id = ?",
                            "iii", (int64_t)active, now, task_id);
+        int gold = !strcmp(tst, "gold");
+        if (rc == 0 && gold) {
+            rc = lp_db_run(db, "UPDATE annotations SET score = ? WHERE id = ?", "di", score,
+                           out->annotation);
+            if (rc == 0) rc = check_quality(db, p, user_id);
+        }
         int64_t done = 0;
         if (rc == 0)
             rc = lp_db_int64(db, &done, "SELECT done FROM tasks WHERE id = ?", "i", task_id);
-        snprintf(tst, sizeof tst, "in_progress");
-        if (rc == 0 && done >= p->overlap) {
+        snprintf(tst, sizeof tst, "in_progress"); /* (as a gold task looks to its worker) */
+        if (rc == 0 && !gold && done >= p->overlap) {
             /* The result is made now, so reviewers see what they review. */
             const char *to = p->review_levels > 0 ? "review" : "completed";
             rc = store_result(db, task_id);

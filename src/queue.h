@@ -87,4 +87,18 @@ int lp_review_decide(lp_db *db, const lp_project *p, int64_t id, int64_t user_id
 int lp_task_audit(lp_db *db, const lp_project *p, int64_t task_id, int64_t user_id, int accepted,
                   const char *comment, char task_status[16]);
 
+/* Worker quality.  A gold task's accepted answer is scored against its
+ * expected_response by the kind (lp_kind_score); a member whose mean score
+ * since joining or their last reinstatement falls below min_gold_accuracy
+ * after min_gold_count gold answers is paused on the project, and their
+ * open leases there are given back.  A paused member gets LP_EPERM from
+ * both queues and has submits refused (kept as rejected).
+ *
+ * lp_worker_paused: 1 (with the reason) if paused, 0 if not, or an error. */
+int lp_worker_paused(lp_db *db, int64_t project_id, int64_t user_id, char *reason, size_t n);
+/* A manager pauses (with a reason) or reinstates a member; reinstating
+ * counts their gold accuracy afresh.  LP_ENOTFOUND if not a member. */
+int lp_worker_set_paused(lp_db *db, int64_t project_id, int64_t user_id, int paused,
+                         const char *reason);
+
 #endif

@@ -211,6 +211,31 @@ const lp_migration lp_migrations[] = {
     {6,
      /* The queue's order among tasks of one priority and batch. */
      "ALTER TABLE projects ADD COLUMN strategy TEXT NOT NULL DEFAULT 'fifo';"},
+    {7,
+     /* Gold tasks and worker quality.  A task with an expected_response is
+      * in status 'gold': out of the work queue (the gold queue mixes it in),
+      * never completed, out of its batch's open count.  An annotation of a
+      * gold task keeps its score against the expected response.  A member
+      * paused for low gold accuracy has paused_at set; their accuracy counts
+      * annotations after quality_after (the last annotation id when they
+      * were reinstated: ids order without clock ties). */
+     "ALTER TABLE projects ADD COLUMN min_gold_count BIGINT NOT NULL DEFAULT 5;"
+     "ALTER TABLE projects ADD COLUMN calibration_count BIGINT NOT NULL DEFAULT 0;"
+     "ALTER TABLE annotations ADD COLUMN score DOUBLE PRECISION;"
+     "CREATE INDEX annotations_gold ON annotations(project_id, user_id, id)"
+     " WHERE score IS NOT NULL;"
+     "ALTER TABLE project_members ADD COLUMN paused_at BIGINT;"
+     "ALTER TABLE project_members ADD COLUMN pause_reason TEXT;"
+     "ALTER TABLE project_members ADD COLUMN quality_after BIGINT NOT NULL DEFAULT 0;"
+     "UPDATE tasks SET status = 'gold' WHERE expected_response IS NOT NULL AND"
+     " status IN ('pending', 'in_progress');"
+     "DELETE FROM project_counts;"
+     "INSERT INTO project_counts (project_id, status, n)"
+     " SELECT project_id, status, COUNT(*) FROM tasks GROUP BY project_id, status;"
+     "DELETE FROM batch_counts;"
+     "INSERT INTO batch_counts (batch_id, status, n)"
+     " SELECT batch_id, status, COUNT(*) FROM tasks WHERE batch_id IS NOT NULL"
+     " GROUP BY batch_id, status;"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

@@ -59,32 +59,38 @@ void lp_task_writer_fini(lp_task_writer *w)
     w->ins_task = w->ins_tag = NULL;
 }
 
+static const char *const new_status[2] = {"pending", "gold"};
+
 int lp_task_writer_flush(lp_task_writer *w)
 {
-    int rc = lp_counts_add(w->db, w->project->id, 0, "pending", w->project_pending);
-    for (int i = 0; rc == 0 && i < w->nbatch; i++) {
-        if (w->batch_pending[i])
-            rc = lp_db_run(
-                w->db,
-                "INSERT INTO batch_counts (batch_id, status, n) VALUES (?, 'pending', ?) "
-                "ON CONFLICT (batch_id, status) DO UPDATE SET n = batch_counts.n + excluded.n",
-                "ii", w->batch_ids[i], w->batch_pending[i]);
-        w->batch_pending[i] = 0;
+    int rc = 0;
+    for (int g = 0; g < 2; g++) {
+        if (rc == 0) rc = lp_counts_add(w->db, w->project->id, 0, new_status[g], w->project_new[g]);
+        w->project_new[g] = 0;
+        for (int i = 0; rc == 0 && i < w->nbatch; i++) {
+            if (w->batch_new[i][g])
+                rc = lp_db_run(
+                    w->db,
+                    "INSERT INTO batch_counts (batch_id, status, n) VALUES (?, ?, ?) "
+                    "ON CONFLICT (batch_id, status) DO UPDATE SET n = batch_counts.n + excluded.n",
+                    "isi", w->batch_ids[i], new_status[g], w->batch_new[i][g]);
+            w->batch_new[i][g] = 0;
+        }
     }
-    w->project_pending = 0;
     return rc;
 }
 
-static void count_batch(lp_task_writer *w, int64_t batch_id)
+static void count_batch(lp_task_writer *w, int64_t batch_id, int gold)
 {
     for (int i = 0; i < w->nbatch; i++)
         if (w->batch_ids[i] == batch_id) {
-            w->batch_pending[i]++;
+            w->batch_new[i][gold]++;
             return;
         }
     if (w->nbatch == (int)LP_ARRAY_LEN(w->batch_ids)) lp_task_writer_flush(w), w->nbatch = 0;
     w->batch_ids[w->nbatch] = batch_id;
-    w->batch_pending[w->nbatch++] = 1;
+    w->batch_new[w->nbatch][!gold] = 0;
+    w->batch_new[w->nbatch++][gold] = 1;
 }
 
 /* Finds the batch a task names (by id or by name) in the writer's project;
@@ -370,13 +376,14 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
     }
     if (rc < 0) return rc;
     int64_t now = lp_now_ms();
+    int gold = row->cols[4] != NULL; /* an expected_response makes a gold task */
     if (!w->ins_task)
         rc = lp_db_prepare_insert(
             w->db,
             "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
             "attachments, data, metadata, tags, expected_response, predictions, "
             "created_at, updated_at, queue_order) "
-            "VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (project_id, unique_id) DO NOTHING",
             &w->ins_task);
     if (rc == 0) {
@@ -387,16 +394,17 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
         else
             lp_stmt_bind_null(st, 2);
         lp_stmt_bind_text(st, 3, unique_id);
-        lp_stmt_bind_int64(st, 4, row->priority);
+        lp_stmt_bind_text(st, 4, new_status[gold]);
+        lp_stmt_bind_int64(st, 5, row->priority);
         for (int c = 0; c < 6; c++) {
             if (row->cols[c])
-                lp_stmt_bind_textn(st, 5 + c, row->cols[c], row->lens[c]);
+                lp_stmt_bind_textn(st, 6 + c, row->cols[c], row->lens[c]);
             else
-                lp_stmt_bind_null(st, 5 + c);
+                lp_stmt_bind_null(st, 6 + c);
         }
-        lp_stmt_bind_int64(st, 11, now);
         lp_stmt_bind_int64(st, 12, now);
-        lp_stmt_bind_int64(st, 13, batch_id);       /* batches are worked in order */
+        lp_stmt_bind_int64(st, 13, now);
+        lp_stmt_bind_int64(st, 14, batch_id);       /* batches are worked in order */
         rc = lp_stmt_insert_id(st, id, LP_EEXISTS); /* nothing inserted: unique_id taken */
     }
     if (rc == LP_EEXISTS) {
@@ -427,8 +435,8 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
             if (rc < 0) break;
         }
         if (rc == 0) {
-            w->project_pending++;
-            if (batch_id) count_batch(w, batch_id);
+            w->project_new[gold]++;
+            if (batch_id) count_batch(w, batch_id, gold);
         }
     }
     return rc;
@@ -484,7 +492,10 @@ static void task_write(lp_buf *b, lp_stmt *st, int view)
         lp_buf_puts(b, "null");
     else
         lp_buf_json_string(b, lp_stmt_text(st, 3));
-    lp_buf_printf(b, ",\"status\":\"%s\",\"priority\":%lld,\"attachments\":", lp_stmt_text(st, 4),
+    /* A worker must not tell a gold task from another, nor see the answer. */
+    const char *status = lp_stmt_text(st, 4);
+    if (view != LP_VIEW_FULL && !strcmp(status, "gold")) status = "in_progress";
+    lp_buf_printf(b, ",\"status\":\"%s\",\"priority\":%lld,\"attachments\":", status,
                   (long long)lp_stmt_int64(st, 5));
     put_raw(b, st, 6);
     lp_buf_puts(b, ",\"data\":");
@@ -493,7 +504,6 @@ static void task_write(lp_buf *b, lp_stmt *st, int view)
     put_raw(b, st, 8);
     lp_buf_puts(b, ",\"tags\":");
     put_raw(b, st, 9);
-    /* A worker must not tell a gold task from another, nor see the answer. */
     int gold = !lp_stmt_is_null(st, 10) && view == LP_VIEW_FULL;
     if (view == LP_VIEW_FULL) lp_buf_printf(b, ",\"is_gold\":%s", gold ? "true" : "false");
     if (gold) {

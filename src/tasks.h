@@ -15,8 +15,10 @@
 #include "project.h"
 #include "valid.h"
 
-/* Task statuses.  The labeling engine moves tasks between them. */
-#define LP_TASK_STATUSES "pending", "in_progress", "review", "completed", "canceled"
+/* Task statuses.  The labeling engine moves tasks between them.  A gold
+ * task (one with an expected_response) is created 'gold' and stays so
+ * until it is canceled. */
+#define LP_TASK_STATUSES "pending", "in_progress", "review", "completed", "canceled", "gold"
 int lp_task_status_valid(const char *s);
 
 /* Adds delta to the counters of (project, batch (0: none), status). */
@@ -28,8 +30,10 @@ int lp_counts_add(lp_db *db, int64_t project_id, int64_t batch_id, const char *s
 typedef struct lp_task_writer {
     lp_db *db;
     const lp_project *project;
-    int64_t project_pending;
-    int64_t batch_ids[8], batch_pending[8]; /* small cache of batches seen */
+    /* New tasks not yet counted, [0] pending and [1] gold, for the
+     * project and for a small cache of the batches seen. */
+    int64_t project_new[2];
+    int64_t batch_ids[8], batch_new[8][2];
     int nbatch;
     int64_t last_batch;          /* last batch checked: it is staging */
     lp_stmt *ins_task, *ins_tag; /* held for the writer's life: no lookup per row */

@@ -380,3 +380,73 @@ TEST(queue_strategy_fifo_or_random_within_a_priority)
     json_decref(bad);
     qteardown(&f);
 }
+
+/* Adds n gold tasks answering "dog" to the fixture's project. */
+static int add_gold(qfix *f, int n)
+{
+    lp_task_writer w;
+    lp_task_writer_init(&w, f->db, f->p);
+    lp_verr e;
+    int rc = lp_db_begin(f->db, LP_TX_WRITE);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        json_t *t = json_pack("{s:{s:[s]}}", "expected_response", "labels", "dog");
+        int64_t tid;
+        rc = lp_task_writer_add(&w, t, &tid, &e);
+        json_decref(t);
+    }
+    if (rc == 0) rc = lp_task_writer_flush(&w);
+    lp_task_writer_fini(&w);
+    if (rc == 0) return lp_db_commit(f->db);
+    lp_db_rollback(f->db);
+    return rc;
+}
+
+TEST(gold_is_mixed_in_scored_never_completed_and_pauses_a_poor_worker)
+{
+    qfix f;
+    CHECK(qsetup(&f, 1, 2) == 0);
+    CHECK(add_gold(&f, 3) == 0);
+    CHECK(col(&f, "SELECT n FROM project_counts WHERE project_id = ? AND status = 'gold'",
+              f.p->id) == 3);
+    CHECK(col(&f, "SELECT n FROM project_counts WHERE project_id = ? AND status = 'pending'",
+              f.p->id) == 2);
+    f.p->gold_rate = 1;
+    f.p->min_gold_accuracy = 0.5;
+    f.p->min_gold_count = 2;
+    CHECK(lp_member_set(f.db, f.p->id, f.users[0], LP_ROLE_ANNOTATOR) == 0);
+    lp_submit s;
+    int64_t a;
+    /* Two wrong gold answers ("cat" for "dog"): scored 0, then paused. */
+    for (int i = 0; i < 2; i++) {
+        CHECK(lp_queue_next(f.db, f.p, f.users[0], &a) == 0);
+        int64_t t = task_of(&f, a);
+        CHECK(col(&f, "SELECT status = 'gold' FROM tasks WHERE id = ?", t) == 1);
+        char aid[8];
+        snprintf(aid, sizeof aid, "g%d", i);
+        CHECK(submit(&f, a, f.users[0], aid, &s) == 0);
+        CHECK(s.accepted);
+        CHECK_STR(s.task_status, "in_progress");
+        CHECK(col(&f, "SELECT status = 'gold' FROM tasks WHERE id = ?", t) == 1);
+        CHECK(col(&f, "SELECT score = 0 FROM annotations WHERE id = ?", s.annotation) == 1);
+        CHECK(lp_worker_paused(f.db, f.p->id, f.users[0], NULL, 0) == (i == 1));
+    }
+    CHECK(lp_queue_next(f.db, f.p, f.users[0], &a) == LP_EPERM);
+    /* Reinstated: works again, and accuracy counts afresh. */
+    CHECK(lp_worker_set_paused(f.db, f.p->id, f.users[0], 0, NULL) == 0);
+    CHECK(lp_worker_paused(f.db, f.p->id, f.users[0], NULL, 0) == 0);
+    CHECK(lp_queue_next(f.db, f.p, f.users[0], &a) == 0);
+    CHECK(submit(&f, a, f.users[0], "g3", &s) == 0);
+    CHECK(lp_worker_paused(f.db, f.p->id, f.users[0], NULL, 0) == 0);
+    /* A right answer scores 1; gold is exempt from overlap. */
+    CHECK(lp_member_set(f.db, f.p->id, f.users[1], LP_ROLE_ANNOTATOR) == 0);
+    CHECK(lp_queue_next(f.db, f.p, f.users[1], &a) == 0);
+    json_t *r = json_pack("{s:[s]}", "labels", "dog");
+    lp_verr e;
+    CHECK(lp_queue_submit(f.db, f.p, a, f.users[1], "d1", r, &s, &e) == 0);
+    json_decref(r);
+    CHECK(col(&f, "SELECT score = 1 FROM annotations WHERE id = ?", s.annotation) == 1);
+    /* A non-member (say an admin) is never paused, and a manager's pause
+     * of a non-member is LP_ENOTFOUND. */
+    CHECK(lp_worker_set_paused(f.db, f.p->id, f.users[3], 1, "x") == LP_ENOTFOUND);
+    qteardown(&f);
+}

@@ -64,7 +64,8 @@ describe('bulk import', () => {
     assert.equal(res.invalid, 2);
     const c = (await getProject(srv, p.id)).counts;
     assert.equal(c.total, 3);
-    assert.equal(c.pending, 3);
+    assert.equal(c.pending, 2);
+    assert.equal(c.gold, 1, 'a task with an expected_response is gold');
     const t = expectStatus(await srv.api('GET', `/v1/tasks/${res.rows[0].id}`), 200);
     assert.deepEqual(t.data, { n: 1 }, 'the duplicate row overwrote the task');
     assert.equal(expectStatus(await srv.api('GET', `/v1/tasks/${res.rows[1].id}`), 200).is_gold, true);

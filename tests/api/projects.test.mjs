@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startServer, it, expectError, expectStatus, makeProject, getProject, listAll } from './harness.mjs';
 
 let srv;
-const STATUSES = ['pending', 'in_progress', 'review', 'completed', 'canceled'];
+const STATUSES = ['pending', 'in_progress', 'review', 'completed', 'canceled', 'gold'];
 
 describe('projects', () => {
   before(async () => {
@@ -167,7 +167,7 @@ describe('projects', () => {
 
   it('GET /v1/projects/{id} has counts {pending, ..., total} that follow the tasks', async () => {
     const p = await makeProject(srv);
-    assert.deepEqual(p.counts, { pending: 0, in_progress: 0, review: 0, completed: 0, canceled: 0, total: 0 });
+    assert.deepEqual(p.counts, { pending: 0, in_progress: 0, review: 0, completed: 0, canceled: 0, gold: 0, total: 0 });
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(expectStatus(await srv.api('POST', '/v1/tasks', { project_id: p.id }), 201).id);
     expectStatus(await srv.api('POST', `/v1/tasks/${ids[0]}/cancel`), 200);

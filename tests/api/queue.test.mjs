@@ -73,7 +73,7 @@ describe('the annotator loop', () => {
   });
 
   it('a gold task looks like any other to the annotator: no answer, no is_gold', async () => {
-    const p = await makeProject(srv, { overlap: 1 });
+    const p = await makeProject(srv, { overlap: 1, calibration_count: 1 });
     expectStatus(await srv.api('POST', '/v1/tasks', { project_id: p.id, unique_id: 'g1', expected_response: { labels: ['dog'] } }), 201);
     const ann = await annotator(p, 'gold-view@test.io');
     const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
