@@ -64,6 +64,35 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     return rc;
 }
 
+/* Scores 1 when response and reference give the same set of labels, in any
+ * order, else 0: a multi-label answer with one label missing or one too
+ * many is wrong, as in Toloka's and Scale's gold checks.  Valid responses
+ * name each label once, so equal sizes and inclusion mean equal sets. */
+static double score(const json_t *params, const json_t *task, const json_t *response,
+                    const json_t *reference)
+{
+    const json_t *a = json_object_get(response, "labels"),
+                 *b = json_object_get(reference, "labels");
+    const json_t *v, *w;
+    size_t i, j;
+    (void)params;
+    (void)task;
+    if (json_array_size(a) != json_array_size(b)) return 0;
+    json_array_foreach(a, i, v)
+    {
+        int found = 0;
+        json_array_foreach(b, j, w)
+        {
+            if (json_equal(v, w)) {
+                found = 1;
+                break;
+            }
+        }
+        if (!found) return 0;
+    }
+    return 1;
+}
+
 const lp_kind lp_kind_categorization = {
     .version = 1,
     .name = "categorization",
@@ -71,4 +100,5 @@ const lp_kind lp_kind_categorization = {
     .validate_params = validate_params,
     .validate_task = NULL,
     .validate_response = validate_response,
+    .score = score,
 };

@@ -140,6 +140,24 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     return lp_v_string(response, "justification", path, required, required ? 1 : 0, 0, NULL, e);
 }
 
+/* Scores 1 when response and reference make the same overall call (both a
+ * tie, or the same response id as choice), else 0.  Strength, aspects and
+ * justification are left out: they are finer judgements on which careful
+ * annotators differ, and a gold check, as in Scale's RLHF queues, is about
+ * the preference itself. */
+static double score(const json_t *params, const json_t *task, const json_t *response,
+                    const json_t *reference)
+{
+    int tie_a = json_is_true(json_object_get(response, "tie"));
+    int tie_b = json_is_true(json_object_get(reference, "tie"));
+    (void)params;
+    (void)task;
+    if (tie_a || tie_b) return tie_a && tie_b;
+    const json_t *a = json_object_get(response, "choice"),
+                 *b = json_object_get(reference, "choice");
+    return json_is_string(a) && json_equal(a, b);
+}
+
 const lp_kind lp_kind_comparison = {
     .version = 1,
     .name = "comparison",
@@ -148,4 +166,5 @@ const lp_kind lp_kind_comparison = {
     .validate_params = validate_params,
     .validate_task = validate_task,
     .validate_response = validate_response,
+    .score = score,
 };

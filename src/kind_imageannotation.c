@@ -5,8 +5,11 @@
  * response is a list of shapes in image pixels, origin at the top left.
  * Every coordinate is finite and not negative; when the task's data gives
  * the image's "width" and "height", every shape also lies inside the image,
- * so consumers (IoU matching, COCO export) need not clip. */
+ * so consumers (IoU matching, COCO export) need not clip.  Against a
+ * reference, a response scores the F1 of its shapes matched one to one by
+ * IoU (boxes, polygons) or distance (lines, points): see score(). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kind.h"
@@ -349,6 +352,364 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     return rc;
 }
 
+/* ---- Scoring against a reference ------------------------------------- */
+
+/* The geometries' indexes in geometries[]. */
+enum { BOX, POLYGON, LINE, POINT };
+
+/* Two shapes can pair up when their similarity is at least this. */
+#define MATCH_MIN 0.5
+/* Points and lines: the distance at which similarity falls to 0 is the
+ * image's diagonal over TOL_DIVISOR (5%) or, when the task does not give the
+ * image's size, TOL_PIXELS (5% of a 640x480 image's diagonal). */
+#define TOL_DIVISOR 20
+#define TOL_PIXELS  40.0
+/* Polygon areas are exact when the two polygons have at most EXACT_EDGES
+ * edges together and at most EXACT_ROWS vertices and crossings; otherwise
+ * they are integrated over rows of equal height: APPROX_ROWS, or fewer (not
+ * under MIN_ROWS) so that rows times edges stays near APPROX_WORK. */
+#define EXACT_EDGES 1024
+#define EXACT_ROWS  8192
+#define APPROX_ROWS 512
+#define MIN_ROWS    16
+#define APPROX_WORK (1 << 22)
+/* Points spread along a line to measure its distance from another. */
+#define LINE_SAMPLES 32
+
+/* One annotation's geometry, read for scoring. */
+typedef struct shape {
+    int geometry;        /* BOX, ..., or -1 for a type we do not know */
+    const json_t *label; /* borrowed from the annotation */
+    size_t n;            /* points in xy */
+    double *xy;          /* x0, y0, x1, y1, ...: a box's two corners, a point, or vertices */
+    double lo[2], hi[2]; /* the bounding box */
+} shape;
+
+/* obj[key] as a number, or 0. */
+static double num(const json_t *obj, const char *key)
+{
+    double v;
+    return lp_json_number(json_object_get(obj, key), &v) ? 0 : v;
+}
+
+/* Reads annotation a into s; s->xy is the caller's to free. */
+static void read_shape(const json_t *a, shape *s)
+{
+    const char *type = json_string_value(json_object_get(a, "type"));
+    const geometry *geo = type ? find_geometry(type) : NULL;
+    const json_t *vertices = json_object_get(a, "vertices"), *v;
+    size_t i;
+    s->geometry = geo ? (int)(geo - geometries) : -1;
+    s->label = json_object_get(a, "label");
+    if (geo && geo->min_vertices) {
+        s->n = json_array_size(vertices);
+        s->xy = lp_malloc((2 * s->n + 2) * sizeof *s->xy);
+        json_array_foreach(vertices, i, v)
+        {
+            s->xy[2 * i] = num(v, "x");
+            s->xy[2 * i + 1] = num(v, "y");
+        }
+    } else {
+        s->n = s->geometry == BOX ? 2 : 1;
+        s->xy = lp_malloc(4 * sizeof *s->xy);
+        s->xy[0] = num(a, "x");
+        s->xy[1] = num(a, "y");
+        s->xy[2] = s->xy[0] + num(a, "width");
+        s->xy[3] = s->xy[1] + num(a, "height");
+    }
+    s->lo[0] = s->lo[1] = s->n ? HUGE_VAL : 0;
+    s->hi[0] = s->hi[1] = s->n ? -HUGE_VAL : 0;
+    for (i = 0; i < 2 * s->n; i++) {
+        s->lo[i % 2] = fmin(s->lo[i % 2], s->xy[i]);
+        s->hi[i % 2] = fmax(s->hi[i % 2], s->xy[i]);
+    }
+}
+
+/* 1 when the bounding boxes of a and b are at least gap apart along x or
+ * along y, so that no point of a is closer than gap to b. */
+static int apart(const shape *a, const shape *b, double gap)
+{
+    return a->lo[0] - b->hi[0] >= gap || b->lo[0] - a->hi[0] >= gap || a->lo[1] - b->hi[1] >= gap ||
+           b->lo[1] - a->hi[1] >= gap;
+}
+
+/* Intersection over union of two boxes (axis-aligned: this kind's boxes do
+ * not rotate), exact. */
+static double box_iou(const shape *a, const shape *b)
+{
+    double w = fmin(a->hi[0], b->hi[0]) - fmax(a->lo[0], b->lo[0]);
+    double h = fmin(a->hi[1], b->hi[1]) - fmax(a->lo[1], b->lo[1]);
+    double inter = w > 0 && h > 0 ? w * h : 0;
+    double uni = (a->hi[0] - a->lo[0]) * (a->hi[1] - a->lo[1]) +
+                 (b->hi[0] - b->lo[0]) * (b->hi[1] - b->lo[1]) - inter;
+    return uni > 0 ? inter / uni : 0;
+}
+
+static int by_value(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* Writes into xs, sorted, the x of every point where polygon p's edges
+ * cross the line at height y, and returns how many: an even number, so that
+ * by the even-odd rule p covers [xs[0], xs[1]], [xs[2], xs[3]], ... */
+static size_t crossings(const shape *p, double y, double *xs)
+{
+    size_t k = 0;
+    for (size_t i = 0, j = p->n - 1; i < p->n; j = i++) {
+        double xi = p->xy[2 * i], yi = p->xy[2 * i + 1], xj = p->xy[2 * j], yj = p->xy[2 * j + 1];
+        if ((yi > y) != (yj > y)) xs[k++] = xi + (y - yi) * (xj - xi) / (yj - yi);
+    }
+    if (k) qsort(xs, k, sizeof *xs, by_value);
+    return k;
+}
+
+/* The total length of the intervals [xs[0], xs[1]], [xs[2], xs[3]], ... */
+static double covered(const double *xs, size_t n)
+{
+    double len = 0;
+    for (size_t i = 0; i + 1 < n; i += 2) len += xs[i + 1] - xs[i];
+    return len;
+}
+
+/* The length of the overlap of two lists of sorted disjoint intervals (as
+ * covered() reads them). */
+static double overlap(const double *a, size_t na, const double *b, size_t nb)
+{
+    double len = 0;
+    size_t i = 0, j = 0;
+    while (i + 1 < na && j + 1 < nb) {
+        double lo = fmax(a[i], b[j]), hi = fmin(a[i + 1], b[j + 1]);
+        if (hi > lo) len += hi - lo;
+        if (a[i + 1] < b[j + 1])
+            i += 2;
+        else
+            j += 2;
+    }
+    return len;
+}
+
+/* Sets *a and *b to the ends of edge e of the polygons p and q taken
+ * together (p's edges first; edge i of a polygon runs from vertex i to the
+ * next, the last one back to the first). */
+static void edge(const shape *p, const shape *q, size_t e, const double **a, const double **b)
+{
+    const shape *s = e < p->n ? p : q;
+    size_t i = e < p->n ? e : e - p->n;
+    *a = s->xy + 2 * i;
+    *b = s->xy + 2 * ((i + 1) % s->n);
+}
+
+/* When segments ab and cd cross at a point inside both (not at an end),
+ * sets *y to its height and returns 1; else returns 0. */
+static int cross_height(const double *a, const double *b, const double *c, const double *d,
+                        double *y)
+{
+    if (fmax(a[1], b[1]) < fmin(c[1], d[1]) || fmax(c[1], d[1]) < fmin(a[1], b[1]) ||
+        fmax(a[0], b[0]) < fmin(c[0], d[0]) || fmax(c[0], d[0]) < fmin(a[0], b[0]))
+        return 0;
+    double dx1 = b[0] - a[0], dy1 = b[1] - a[1], dx2 = d[0] - c[0], dy2 = d[1] - c[1];
+    double den = dx1 * dy2 - dy1 * dx2;
+    if (den == 0) return 0; /* parallel: their order does not change */
+    double t = ((c[0] - a[0]) * dy2 - (c[1] - a[1]) * dx2) / den;
+    double u = ((c[0] - a[0]) * dy1 - (c[1] - a[1]) * dx1) / den;
+    if (!(t > 0 && t < 1 && u > 0 && u < 1)) return 0;
+    *y = a[1] + t * dy1;
+    return 1;
+}
+
+/* Sets area[0], area[1] and area[2] to the areas of polygons p and q and
+ * of their intersection, by the even-odd rule (a self-crossing polygon
+ * covers each of its loops once).  The areas are integrals over rows: on a
+ * horizontal line the width that p, q or both cover changes linearly with
+ * the line's height as long as the line passes no vertex and no crossing of
+ * two edges, so between consecutive such heights the width at the middle
+ * times the row's height is exact.  When there are too many such heights
+ * (more than EXACT_EDGES edges or EXACT_ROWS heights) the rows are instead
+ * of equal height (at most APPROX_ROWS), with an error below the perimeter
+ * times the row height, the same for both polygons.  Time
+ * O(E^2 + R * E log E) for E edges and R rows, bounded by the limits. */
+static void polygon_areas(const shape *p, const shape *q, double area[3])
+{
+    size_t ne = p->n + q->n, ny = 0, cap = ne + APPROX_ROWS + 1, i;
+    double *ys = lp_malloc(cap * sizeof *ys), *xs = lp_malloc((ne + 2) * sizeof *xs);
+    int exact = ne <= EXACT_EDGES;
+    for (i = 0; i < p->n; i++) ys[ny++] = p->xy[2 * i + 1];
+    for (i = 0; i < q->n; i++) ys[ny++] = q->xy[2 * i + 1];
+    for (size_t e = 0; exact && e < ne; e++)
+        for (size_t f = e + 1; exact && f < ne; f++) {
+            const double *a, *b, *c, *d;
+            double y;
+            edge(p, q, e, &a, &b);
+            edge(p, q, f, &c, &d);
+            if (!cross_height(a, b, c, d, &y)) continue;
+            if (ny >= EXACT_ROWS) exact = 0;
+            if (ny == cap) ys = lp_realloc(ys, (cap *= 2) * sizeof *ys);
+            ys[ny++] = y;
+        }
+    if (exact) {
+        qsort(ys, ny, sizeof *ys, by_value);
+    } else {
+        double lo = fmin(p->lo[1], q->lo[1]), hi = fmax(p->hi[1], q->hi[1]);
+        size_t rows = APPROX_WORK / ne;
+        rows = rows > APPROX_ROWS ? APPROX_ROWS : rows < MIN_ROWS ? MIN_ROWS : rows;
+        for (ny = 0; ny <= rows; ny++) ys[ny] = lo + (hi - lo) * (double)ny / (double)rows;
+    }
+    area[0] = area[1] = area[2] = 0;
+    for (i = 0; i + 1 < ny; i++) {
+        double h = ys[i + 1] - ys[i], y = ys[i] + h / 2, *xq = xs + p->n;
+        if (!(h > 0)) continue;
+        size_t np = crossings(p, y, xs), nq = crossings(q, y, xq);
+        area[0] += h * covered(xs, np);
+        area[1] += h * covered(xq, nq);
+        area[2] += h * overlap(xs, np, xq, nq);
+    }
+    free(xs);
+    free(ys);
+}
+
+/* Intersection over union of two polygons (see polygon_areas); 0 for
+ * polygons without area (all vertices on one line). */
+static double polygon_iou(const shape *a, const shape *b)
+{
+    double area[3];
+    if (a->n < 3 || b->n < 3 || apart(a, b, 0)) return 0;
+    polygon_areas(a, b, area);
+    double uni = area[0] + area[1] - area[2];
+    return uni > 0 ? area[2] / uni : 0;
+}
+
+/* The distance from the point (x, y) to the polyline s. */
+static double to_line(double x, double y, const shape *s)
+{
+    double best = HUGE_VAL;
+    for (size_t i = 0; i + 1 < s->n; i++) {
+        const double *a = s->xy + 2 * i, *b = a + 2;
+        double dx = b[0] - a[0], dy = b[1] - a[1], len2 = dx * dx + dy * dy, t = 0;
+        if (len2 > 0) t = fmin(1, fmax(0, ((x - a[0]) * dx + (y - a[1]) * dy) / len2));
+        best = fmin(best, hypot(x - a[0] - t * dx, y - a[1] - t * dy));
+    }
+    return best;
+}
+
+/* The mean distance to line b from LINE_SAMPLES points spread evenly along
+ * line a, both ends included. */
+static double line_distance(const shape *a, const shape *b)
+{
+    double length = 0, before = 0, sum = 0;
+    size_t i, seg = 0;
+    if (a->n < 2 || b->n < 2) return HUGE_VAL;
+    for (i = 0; i + 1 < a->n; i++)
+        length += hypot(a->xy[2 * i + 2] - a->xy[2 * i], a->xy[2 * i + 3] - a->xy[2 * i + 1]);
+    for (i = 0; i < LINE_SAMPLES; i++) {
+        double at = length * (double)i / (LINE_SAMPLES - 1);
+        const double *p = a->xy + 2 * seg;
+        double len = hypot(p[2] - p[0], p[3] - p[1]);
+        while (seg + 2 < a->n && before + len < at) {
+            before += len;
+            p = a->xy + 2 * ++seg;
+            len = hypot(p[2] - p[0], p[3] - p[1]);
+        }
+        double t = len > 0 ? fmin(1, (at - before) / len) : 0;
+        sum += to_line(p[0] + t * (p[2] - p[0]), p[1] + t * (p[3] - p[1]), b);
+    }
+    return sum / LINE_SAMPLES;
+}
+
+/* How alike two shapes of the same geometry are, from 0 to 1: IoU for
+ * boxes and polygons; for lines and points 1 - distance / tolerance,
+ * floored at 0, where the distance between two lines is the larger of the
+ * mean distance from points along the first to the second and the other
+ * way round, so a line that covers only part of the other is far from it,
+ * and the direction a line was drawn in and where its vertices lie do not
+ * matter.  Shapes with the same coordinates are 1 alike. */
+static double similarity(const shape *a, const shape *b, double tolerance)
+{
+    /* The same coordinates: 1, without arithmetic that could overflow for
+     * huge coordinates on an image of unknown size. */
+    size_t i = 0;
+    if (a->n == b->n)
+        while (i < 2 * a->n && a->xy[i] == b->xy[i]) i++;
+    if (a->n == b->n && i == 2 * a->n) return 1;
+    switch (a->geometry) {
+    case BOX: return box_iou(a, b);
+    case POLYGON: return polygon_iou(a, b);
+    case LINE:
+        if (apart(a, b, tolerance)) return 0;
+        return fmax(0, 1 - fmax(line_distance(a, b), line_distance(b, a)) / tolerance);
+    case POINT: return fmax(0, 1 - hypot(a->xy[0] - b->xy[0], a->xy[1] - b->xy[1]) / tolerance);
+    }
+    return 0;
+}
+
+/* A candidate match: response shape a with reference shape b. */
+typedef struct pair {
+    double similarity;
+    size_t a, b;
+} pair;
+
+/* Most similar first; ties in the order of the shapes, so scores do not
+ * depend on qsort. */
+static int by_similarity(const void *x, const void *y)
+{
+    const pair *p = x, *q = y;
+    if (p->similarity != q->similarity) return p->similarity < q->similarity ? 1 : -1;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+/* Scores the F1 of matched shapes, 2 * matched / (shapes in the response +
+ * shapes in the reference), as in COCO-style detection scoring at one
+ * threshold.  Two shapes can match when they have the same type and label
+ * and a similarity (see similarity(); the tolerance comes from the task's
+ * data.width and data.height, else TOL_PIXELS) of at least MATCH_MIN;
+ * pairs are then taken greedily, most similar first, each shape in at
+ * most one.  Attributes and ids are not scored.  Two empty responses
+ * score 1. */
+static double score(const json_t *params, const json_t *task, const json_t *response,
+                    const json_t *reference)
+{
+    const json_t *la = json_object_get(response, "annotations");
+    const json_t *lb = json_object_get(reference, "annotations");
+    size_t na = json_array_size(la), nb = json_array_size(lb), npairs = 0, cap = 0, matched = 0;
+    size_t i, j;
+    (void)params;
+    if (!na || !nb) return na == nb;
+    image_size img = task_image_size(task);
+    double tolerance = isfinite(img.width) && isfinite(img.height)
+                           ? hypot(img.width, img.height) / TOL_DIVISOR
+                           : TOL_PIXELS;
+    shape *sa = lp_calloc(na + nb, sizeof *sa), *sb = sa + na;
+    for (i = 0; i < na; i++) read_shape(json_array_get(la, i), &sa[i]);
+    for (j = 0; j < nb; j++) read_shape(json_array_get(lb, j), &sb[j]);
+
+    pair *pairs = NULL;
+    for (i = 0; i < na; i++)
+        for (j = 0; j < nb; j++) {
+            if (sa[i].geometry < 0 || sa[i].geometry != sb[j].geometry ||
+                !json_is_string(sa[i].label) || !json_equal(sa[i].label, sb[j].label))
+                continue;
+            double s = similarity(&sa[i], &sb[j], tolerance);
+            if (!(s >= MATCH_MIN)) continue;
+            if (npairs == cap)
+                pairs = lp_realloc(pairs, (cap = cap ? 2 * cap : 16) * sizeof *pairs);
+            pairs[npairs++] = (pair){s, i, j};
+        }
+    if (npairs) qsort(pairs, npairs, sizeof *pairs, by_similarity);
+    char *used = lp_calloc(na + nb, 1);
+    for (size_t k = 0; k < npairs; k++) {
+        if (used[pairs[k].a] || used[na + pairs[k].b]) continue;
+        used[pairs[k].a] = used[na + pairs[k].b] = 1;
+        matched++;
+    }
+    free(used);
+    free(pairs);
+    for (i = 0; i < na + nb; i++) free(sa[i].xy);
+    free(sa);
+    return 2 * (double)matched / (double)(na + nb);
+}
+
 const lp_kind lp_kind_imageannotation = {
     .version = 1,
     .name = "imageannotation",
@@ -356,4 +717,5 @@ const lp_kind lp_kind_imageannotation = {
     .validate_params = validate_params,
     .validate_task = validate_task,
     .validate_response = validate_response,
+    .score = score,
 };

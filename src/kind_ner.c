@@ -193,6 +193,85 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     return check_relations(params, response, path, json_array_size(spans), e);
 }
 
+/* 1 when spans a and b have the same start, end and label. */
+static int same_span(const json_t *a, const json_t *b)
+{
+    double a0, a1, b0, b1;
+    if (lp_json_number(json_object_get(a, "start"), &a0) ||
+        lp_json_number(json_object_get(a, "end"), &a1) ||
+        lp_json_number(json_object_get(b, "start"), &b0) ||
+        lp_json_number(json_object_get(b, "end"), &b1))
+        return 0;
+    const json_t *la = json_object_get(a, "label");
+    return a0 == b0 && a1 == b1 && json_is_string(la) &&
+           json_equal(la, json_object_get(b, "label"));
+}
+
+/* 1 when relations a (between spans sa) and b (between spans sb) have the
+ * same label and join the same spans in the same direction. */
+static int same_relation(const json_t *a, const json_t *sa, const json_t *b, const json_t *sb)
+{
+    const json_t *la = json_object_get(a, "label");
+    if (!json_is_string(la) || !json_equal(la, json_object_get(b, "label"))) return 0;
+    static const char *const ends[] = {"from", "to"};
+    for (size_t k = 0; k < 2; k++) {
+        double i, j;
+        if (lp_json_number(json_object_get(a, ends[k]), &i) ||
+            lp_json_number(json_object_get(b, ends[k]), &j) || !(i >= 0) || !(j >= 0) ||
+            i >= (double)json_array_size(sa) || j >= (double)json_array_size(sb) ||
+            !same_span(json_array_get(sa, (size_t)i), json_array_get(sb, (size_t)j)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Counts the items of list a that pair with an item of list b, each item
+ * of b used once: spans (relations = 0) or relations between the spans sa
+ * and sb. */
+static size_t matches(const json_t *a, const json_t *b, int relations, const json_t *sa,
+                      const json_t *sb)
+{
+    size_t nb = json_array_size(b), hits = 0, i, j;
+    const json_t *x;
+    char *used = lp_calloc(nb + 1, 1);
+    json_array_foreach(a, i, x)
+    {
+        for (j = 0; j < nb; j++) {
+            const json_t *y = json_array_get(b, j);
+            if (!used[j] && (relations ? same_relation(x, sa, y, sb) : same_span(x, y))) {
+                used[j] = 1;
+                hits++;
+                break;
+            }
+        }
+    }
+    free(used);
+    return hits;
+}
+
+/* Scores the F1 of exact matches: a span counts when the other side has
+ * one with the same start, end and label (the "text" it quotes follows
+ * from them), a relation when the other side has one with the same label
+ * from a matching span to a matching span.  Spans and relations are pooled
+ * into one F1 = 2 * matched / (items in the response + items in the
+ * reference), each item matching at most once; two empty responses score
+ * 1.  No partial credit for overlapping spans, as in CoNLL scoring. */
+static double score(const json_t *params, const json_t *task, const json_t *response,
+                    const json_t *reference)
+{
+    const json_t *sa = json_object_get(response, "spans"),
+                 *sb = json_object_get(reference, "spans");
+    const json_t *ra = json_object_get(response, "relations");
+    const json_t *rb = json_object_get(reference, "relations");
+    (void)params;
+    (void)task;
+    size_t total =
+        json_array_size(sa) + json_array_size(sb) + json_array_size(ra) + json_array_size(rb);
+    if (!total) return 1;
+    size_t hits = matches(sa, sb, 0, NULL, NULL) + matches(ra, rb, 1, sa, sb);
+    return 2 * (double)hits / (double)total;
+}
+
 const lp_kind lp_kind_namedentityrecognition = {
     .version = 1,
     .name = "namedentityrecognition",
@@ -200,4 +279,5 @@ const lp_kind lp_kind_namedentityrecognition = {
     .validate_params = validate_params,
     .validate_task = validate_task,
     .validate_response = validate_response,
+    .score = score,
 };

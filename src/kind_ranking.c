@@ -103,6 +103,78 @@ done:
     return rc;
 }
 
+/* Adds each id of ranking to places as {id: place}, where place is the
+ * item's index in ranking (ids in a group of ties share it). */
+static void places_of(const json_t *ranking, json_t *places)
+{
+    const json_t *v, *id;
+    size_t i, j;
+    json_array_foreach(ranking, i, v)
+    {
+        if (json_is_string(v))
+            json_object_setn_new(places, json_string_value(v), json_string_length(v),
+                                 json_integer((json_int_t)i));
+        json_array_foreach(v, j, id)
+        {
+            if (json_is_string(id))
+                json_object_setn_new(places, json_string_value(id), json_string_length(id),
+                                     json_integer((json_int_t)i));
+        }
+    }
+}
+
+/* The sign of a - b: -1, 0 or 1. */
+static int sign(json_int_t a, json_int_t b)
+{
+    return (a > b) - (a < b);
+}
+
+/* Scores the share of pairs of responses that the two rankings order the
+ * same way (Kendall's concordance, (tau + 1) / 2 without ties): 1 for the
+ * same order, 0 for the reverse.  A pair tied in both counts as agreeing,
+ * a pair tied in one ranking and ordered in the other counts half.  A
+ * response id the reference ranks and the response does not (impossible
+ * once both are valid) makes each of its pairs count 0. */
+static double score(const json_t *params, const json_t *task, const json_t *response,
+                    const json_t *reference)
+{
+    json_t *pa = json_object(), *pb = json_object();
+    const char *id;
+    size_t len;
+    const json_t *vb;
+    (void)params;
+    (void)task;
+    places_of(json_object_get(response, "ranking"), pa);
+    places_of(json_object_get(reference, "ranking"), pb);
+    size_t n = json_object_size(pb), k = 0;
+    if (n < 2) {
+        double same = json_equal(pa, pb);
+        json_decref(pa);
+        json_decref(pb);
+        return same;
+    }
+    /* a[k] and b[k]: the places the response and the reference give the
+     * k-th id of the reference (a[k] < 0: the response lacks it). */
+    json_int_t *a = lp_malloc(2 * n * sizeof *a), *b = a + n;
+    json_object_keylen_foreach(pb, id, len, vb)
+    {
+        const json_t *va = json_object_getn(pa, id, len);
+        a[k] = va ? json_integer_value(va) : -1;
+        b[k++] = json_integer_value(vb);
+    }
+    double agree = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            if (a[i] < 0 || a[j] < 0) continue;
+            int sa = sign(a[i], a[j]), sb = sign(b[i], b[j]);
+            agree += sa == sb ? 1 : sa == 0 || sb == 0 ? 0.5 : 0;
+        }
+    free(a);
+    json_decref(pa);
+    json_decref(pb);
+    return agree / ((double)n * (double)(n - 1) / 2);
+}
+
 const lp_kind lp_kind_ranking = {
     .version = 1,
     .name = "ranking",
@@ -110,4 +182,5 @@ const lp_kind lp_kind_ranking = {
     .validate_params = validate_params,
     .validate_task = validate_task,
     .validate_response = validate_response,
+    .score = score,
 };

@@ -4,7 +4,8 @@
  * 1 to 5 in steps of 1), optionally with a label for every point.  A valid
  * score lies on the scale: min + k * step for a whole k, within a relative
  * 1e-9, so agreement and aggregation can treat scores as points of the
- * scale (ordinal or interval data). */
+ * scale (ordinal or interval data).  Against gold, a score counts as right
+ * within params.gold_tolerance steps of the expected one. */
 #include <math.h>
 
 #include "kind.h"
@@ -12,6 +13,8 @@
 
 /* Relative slack for "on the scale" tests, against rounding in x - min. */
 #define GRID_EPS 1e-9
+/* Upper bound on params.gold_tolerance, in steps (far beyond any scale). */
+#define MAX_TOLERANCE 1000000
 
 /* 1 when x is min + k * step for a whole k, within GRID_EPS. */
 static int on_grid(double x, double min, double step)
@@ -62,10 +65,11 @@ static int check_criterion(json_t *c, const char *at, lp_verr *e)
     return 0;
 }
 
-/* Checks params {criteria, instructions}: at least one criterion. */
+/* Checks params {criteria, gold_tolerance, instructions}: at least one
+ * criterion; fills gold_tolerance (0), stored as an integer. */
 static int validate_params(json_t *params, lp_verr *e)
 {
-    static const char *const keys[] = {"criteria", "instructions", NULL};
+    static const char *const keys[] = {"criteria", "gold_tolerance", "instructions", NULL};
     static const char *const criterion_keys[] = {"min", "max", "step", "labels", "required", NULL};
     json_t *c;
     size_t i;
@@ -79,6 +83,11 @@ static int validate_params(json_t *params, lp_verr *e)
         if ((rc = check_criterion(c, lp_path_index(at, sizeof at, "params.criteria", i), e)))
             return rc;
     }
+    long long tolerance = 0;
+    lp_json_default(params, "gold_tolerance", json_integer(0));
+    if ((rc = lp_v_int(params, "gold_tolerance", "params", 1, 0, MAX_TOLERANCE, &tolerance, e)))
+        return rc;
+    json_object_set_new(params, "gold_tolerance", json_integer(tolerance)); /* 1.0 becomes 1 */
     return lp_v_string(params, "instructions", "params", 0, 0, 0, NULL, e);
 }
 
@@ -117,6 +126,39 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     return lp_v_string(response, "comment", path, 0, 0, 0, NULL, e);
 }
 
+/* Scores the share of the criteria the reference rates on which the
+ * response's score is within params.gold_tolerance steps of the
+ * reference's (0 steps, the default, means the same point of the scale);
+ * a criterion the response leaves out counts as wrong, and one only the
+ * response rates is not counted.  The comment is left out.  A reference
+ * that rates nothing (every criterion optional) scores 1 when the response
+ * rates nothing either, else 0. */
+static double score(const json_t *params, const json_t *task, const json_t *response,
+                    const json_t *reference)
+{
+    const json_t *criteria = json_object_get(params, "criteria"), *c;
+    const json_t *ra = json_object_get(response, "ratings"),
+                 *rb = json_object_get(reference, "ratings");
+    double tolerance = (double)json_integer_value(json_object_get(params, "gold_tolerance"));
+    size_t i, n = 0, given = 0, hits = 0;
+    (void)task;
+    json_array_foreach(criteria, i, c)
+    {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        double a, b, step = 1;
+        if (!name) continue;
+        if (lp_json_given(ra, name)) given++;
+        if (lp_json_number(lp_json_given(rb, name), &b)) continue;
+        n++;
+        if (lp_json_number(lp_json_given(ra, name), &a)) continue;
+        lp_json_number(json_object_get(c, "step"), &step);
+        /* GRID_EPS absorbs rounding, as 0.4 - 0.3 > 0.1 in binary. */
+        if (fabs(a - b) <= tolerance * step + GRID_EPS * fmax(step, fmax(fabs(a), fabs(b)))) hits++;
+    }
+    if (!n) return given == 0;
+    return (double)hits / (double)n;
+}
+
 const lp_kind lp_kind_rating = {
     .version = 1,
     .name = "rating",
@@ -124,4 +166,5 @@ const lp_kind lp_kind_rating = {
     .validate_params = validate_params,
     .validate_task = NULL,
     .validate_response = validate_response,
+    .score = score,
 };

@@ -103,6 +103,77 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     return 0;
 }
 
+/* A reader of a text as it compares for scoring: ASCII letters folded to
+ * lower case, leading and trailing whitespace dropped, and every run of
+ * ASCII whitespace inside read as one space. */
+typedef struct reader {
+    const unsigned char *s;
+    size_t n, i;
+    int started; /* a character other than a space was read */
+} reader;
+
+static int is_space(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* The next byte of the normalised text, or -1 at its end. */
+static int next_byte(reader *r)
+{
+    int space = 0;
+    while (r->i < r->n && is_space(r->s[r->i])) r->i++, space = 1;
+    if (r->i >= r->n) return -1;
+    if (space && r->started) return ' '; /* the byte after it is read next time */
+    r->started = 1;
+    unsigned char c = r->s[r->i++];
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* 1 when the strings a and b are equal once normalised, else 0 (also when
+ * either is not a string). */
+static int same_text(const json_t *a, const json_t *b)
+{
+    if (!json_is_string(a) || !json_is_string(b)) return 0;
+    reader ra = {(const unsigned char *)json_string_value(a), json_string_length(a), 0, 0};
+    reader rb = {(const unsigned char *)json_string_value(b), json_string_length(b), 0, 0};
+    for (;;) {
+        int x = next_byte(&ra), y = next_byte(&rb);
+        if (x != y) return 0;
+        if (x < 0) return 1;
+    }
+}
+
+/* Scores one text 1 when it equals the reference's once both are
+ * normalised (trimmed, runs of whitespace as one space, ASCII letters in
+ * lower case), else 0.  With fields, scores the share of the fields the
+ * reference fills that the response fills with the same normalised text;
+ * fields only the response fills are not counted, and a reference that
+ * fills none (every field optional) scores 1 when the response fills none
+ * either, else 0.  Free text rarely matches exactly, so this suits gold
+ * questions with one short right answer (a name, a number, a label). */
+static double score(const json_t *params, const json_t *task, const json_t *response,
+                    const json_t *reference)
+{
+    const json_t *fields = json_object_get(params, "fields"), *f;
+    size_t i, n = 0, given = 0, hits = 0;
+    (void)task;
+    if (!json_array_size(fields))
+        return same_text(json_object_get(response, "text"), json_object_get(reference, "text"));
+    const json_t *a = json_object_get(response, "fields"),
+                 *b = json_object_get(reference, "fields");
+    json_array_foreach(fields, i, f)
+    {
+        const char *name = json_string_value(json_object_get(f, "name"));
+        if (!name) continue;
+        if (lp_json_given(a, name)) given++;
+        if (!lp_json_given(b, name)) continue;
+        n++;
+        hits += same_text(lp_json_given(a, name), lp_json_given(b, name));
+    }
+    if (!n) return given == 0;
+    return (double)hits / (double)n;
+}
+
 const lp_kind lp_kind_textcollection = {
     .version = 1,
     .name = "textcollection",
@@ -111,4 +182,5 @@ const lp_kind lp_kind_textcollection = {
     .validate_params = validate_params,
     .validate_task = NULL,
     .validate_response = validate_response,
+    .score = score,
 };

@@ -6,6 +6,8 @@
  * overlapping, so a player can show them in order and aggregation can
  * align annotators by time.  max_length bounds each text, in code points. */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 #include "kind.h"
 #include "util.h"
@@ -109,6 +111,108 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     return 0;
 }
 
+static int is_space(uint32_t c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* Appends the code points of s (n bytes of valid UTF-8) to cp, which has
+ * room for n more, normalised: ASCII letters in lower case and every run of
+ * ASCII whitespace as one space, none at the start or the end.  *len is the
+ * count so far and *gap whether a space is pending.  Normalised text is
+ * never longer than its bytes. */
+static void append_text(const char *s, size_t n, uint32_t *cp, size_t *len, int *gap)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        uint32_t c = *p++;
+        int more = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+        if (more) c &= 0x3f >> more;
+        for (; more && p < end; more--) c = (c << 6) | (*p++ & 0x3f);
+        if (is_space(c)) {
+            *gap = 1;
+            continue;
+        }
+        if (*gap && *len) cp[(*len)++] = ' ';
+        *gap = 0;
+        cp[(*len)++] = c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+    }
+}
+
+/* The normalised code points of a response's text (see append_text), or of
+ * its segments' texts in order (the order of time, since segments are
+ * sorted by start) with a space between; *len receives the count.  The
+ * caller frees the array. */
+static uint32_t *response_text(const json_t *response, size_t *len)
+{
+    const json_t *segments = json_object_get(response, "segments"), *seg, *t;
+    size_t i, bytes = 0;
+    int gap = 0;
+    json_array_foreach(segments, i, seg)
+    {
+        bytes += json_string_length(json_object_get(seg, "text")) + 1;
+    }
+    t = json_object_get(response, "text");
+    bytes += json_string_length(t);
+    uint32_t *cp = lp_malloc((bytes + 1) * sizeof *cp);
+    *len = 0;
+    append_text(json_string_value(t), json_string_length(t), cp, len, &gap);
+    json_array_foreach(segments, i, seg)
+    {
+        t = json_object_get(seg, "text");
+        append_text(json_string_value(t), json_string_length(t), cp, len, &gap);
+        gap = 1;
+    }
+    return cp;
+}
+
+/* The Levenshtein distance (insertions, deletions and substitutions)
+ * from a (n code points) to b (m), or m when it is m or more.  Time
+ * O(n * m), memory O(m); stops early once every path costs m. */
+static size_t distance(const uint32_t *a, size_t n, const uint32_t *b, size_t m)
+{
+    if ((n > m ? n - m : m - n) >= m) return m;
+    /* row[j]: the distance from a's first i code points to b's first j. */
+    size_t *row = lp_malloc((m + 1) * sizeof *row);
+    for (size_t j = 0; j <= m; j++) row[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        size_t diag = row[0], least;
+        row[0] = least = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+            if (best < least) least = best;
+        }
+        if (least >= m) break; /* no later row can come back below m */
+    }
+    size_t d = row[m];
+    free(row);
+    return d < m ? d : m;
+}
+
+/* Scores 1 - CER: the character error rate is the Levenshtein distance
+ * over code points from the reference's text to the response's, divided
+ * by the reference's length, and the score is floored at 0.  Both texts
+ * are first normalised (ASCII letters in lower case, whitespace runs as
+ * one space, trimmed); segments are joined in time order with a space
+ * between, so their timing and speakers are not scored.  Two empty texts
+ * score 1; any text against an empty reference scores 0. */
+static double score(const json_t *params, const json_t *task, const json_t *response,
+                    const json_t *reference)
+{
+    size_t n, m;
+    (void)params;
+    (void)task;
+    uint32_t *a = response_text(response, &n), *b = response_text(reference, &m);
+    double s = m ? 1 - (double)distance(a, n, b, m) / (double)m : n == 0;
+    free(a);
+    free(b);
+    return s;
+}
+
 const lp_kind lp_kind_transcription = {
     .version = 1,
     .name = "transcription",
@@ -117,4 +221,5 @@ const lp_kind lp_kind_transcription = {
     .validate_params = validate_params,
     .validate_task = validate_task,
     .validate_response = validate_response,
+    .score = score,
 };

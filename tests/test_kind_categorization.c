@@ -87,3 +87,19 @@ TEST(categorization_errors_start_with_the_given_path)
     json_decref(p);
     CHECK_VERR(rc, e, "expected_response.labels[0]", "\"cow\"");
 }
+
+TEST(categorization_score_needs_the_same_set_of_labels)
+{
+    CHECK_NEAR(kt_score(K, ONE, NULL, "{'labels': ['dog']}", "{'labels': ['dog']}"), 1, 0);
+    CHECK_NEAR(kt_score(K, ONE, NULL, "{'labels': ['cat']}", "{'labels': ['dog']}"), 0, 0);
+    /* Order does not matter; a missing or an extra label is wrong. */
+    CHECK_NEAR(
+        kt_score(K, MANY, NULL, "{'labels': ['cat', 'bird']}", "{'labels': ['bird', 'cat']}"), 1,
+        0);
+    CHECK_NEAR(kt_score(K, MANY, NULL, "{'labels': ['cat']}", "{'labels': ['bird', 'cat']}"), 0, 0);
+    CHECK_NEAR(kt_score(K, MANY, NULL, "{'labels': ['cat', 'bird', 'dog']}",
+                        "{'labels': ['bird', 'cat']}"),
+               0, 0);
+    CHECK_NEAR(kt_score(K, MANY, NULL, "{'labels': ['cat', 'dog']}", "{'labels': ['bird', 'cat']}"),
+               0, 0);
+}

@@ -150,3 +150,21 @@ TEST(comparison_justification)
     RESPONSE_ERR(K, DEF, TASK, "{'choice': 'a', 'justification': 5}", "response.justification",
                  "must be a string, not a number");
 }
+
+TEST(comparison_score_is_the_choice_alone)
+{
+    CHECK_NEAR(kt_score(K, DEF, TASK, "{'choice': 'a'}", "{'choice': 'a'}"), 1, 0);
+    CHECK_NEAR(kt_score(K, DEF, TASK, "{'choice': 'b'}", "{'choice': 'a'}"), 0, 0);
+    CHECK_NEAR(kt_score(K, DEF, TASK, "{'tie': true}", "{'tie': true, 'choice': null}"), 1, 0);
+    CHECK_NEAR(kt_score(K, DEF, TASK, "{'tie': true}", "{'choice': 'a', 'tie': false}"), 0, 0);
+    CHECK_NEAR(kt_score(K, DEF, TASK, "{'choice': 'a'}", "{'tie': true}"), 0, 0);
+    /* Strength, aspects and justification are not scored. */
+    CHECK_NEAR(kt_score(K, STRONG, TASK, "{'choice': 'b', 'strength': 1}",
+                        "{'choice': 'b', 'strength': 3}"),
+               1, 0);
+    CHECK_NEAR(kt_score(K, ASPECTS, TASK,
+                        "{'choice': 'a', 'aspects': {'accuracy': 'b', 'style': 'tie'}, "
+                        "'justification': 'Shorter'}",
+                        "{'choice': 'a', 'aspects': {'accuracy': 'a', 'style': 'a'}}"),
+               1, 0);
+}

@@ -258,3 +258,194 @@ TEST(imageannotation_shape_list_errors)
                  "{'annotations': [{'type': 'point', 'label': 'cat', 'x': 1, 'y': 1, 'id': ''}]}",
                  "response.annotations[0].id", "must not be empty");
 }
+
+/* Scoring: shapes match when of the same type and label and at least 0.5
+ * alike; the score is 2 * matched / (response shapes + reference shapes). */
+#define AND       ", "
+#define ANN(list) "{'annotations': [" list "]}"
+#define CAT(x, y, w, h) \
+    "{'type': 'box', 'label': 'cat', 'x': " #x ", 'y': " #y ", 'width': " #w ", 'height': " #h "}"
+#define BIRD(x, y, w, h) \
+    "{'type': 'box', 'label': 'bird', 'x': " #x ", 'y': " #y ", 'width': " #w ", 'height': " #h "}"
+#define POINT(x, y)   "{'type': 'point', 'label': 'cat', 'x': " #x ", 'y': " #y "}"
+#define V(x, y)       "{'x': " #x ", 'y': " #y "}"
+#define POLYGON(list) "{'type': 'polygon', 'label': 'cat', 'vertices': [" list "]}"
+#define LINE(list)    "{'type': 'line', 'label': 'cat', 'vertices': [" list "]}"
+#define HUGE_IMAGE                                        \
+    "{'attachments': [{'type': 'image', 'file': 'f1'}], " \
+    "'data': {'width': 3000, 'height': 4000}}"
+
+TEST(imageannotation_score_matches_boxes_at_iou_one_half)
+{
+    const char *ref = ANN(CAT(0, 0, 100, 100));
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ref, ref), 1, 0);
+    /* IoU 75*100 / 125*100 = 0.6, 0.5 exactly, and 40*100 / 100*100 = 0.4. */
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(25, 0, 100, 100)), ref), 1, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(0, 0, 50, 100)), ref), 1, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(0, 0, 40, 100)), ref), 0, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(0, 60, 100, 40)), ref), 0, 0);
+    /* The same box with another label does not match. */
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(BIRD(0, 0, 100, 100)), ref), 0, 0);
+
+    /* Of two reference boxes one is found (IoU 0.6), one is not (0.4). */
+    const char *two = ANN(CAT(0, 0, 100, 100) AND CAT(200, 200, 100, 100));
+    CHECK_NEAR(
+        kt_score(K, CATBIRD, IMAGE, ANN(CAT(25, 0, 100, 100) AND CAT(200, 200, 40, 100)), two), 0.5,
+        1e-12);
+    /* Both found, and a third box that matches nothing: 2 * 2 / (3 + 2). */
+    CHECK_NEAR(
+        kt_score(K, CATBIRD, IMAGE,
+                 ANN(CAT(200, 200, 100, 100) AND CAT(0, 0, 100, 100) AND CAT(400, 0, 10, 10)), two),
+        0.8, 1e-12);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(0, 0, 100, 100)), two), 2.0 / 3, 1e-12);
+}
+
+TEST(imageannotation_score_pairs_the_most_alike_first)
+{
+    /* The first response box overlaps both reference boxes, b more (IoU
+     * 0.905 against 0.739); the second overlaps only a (0.667).  Taking the
+     * best pair first matches both; taking the first fit would match one. */
+    const char *ref = ANN(CAT(20, 0, 100, 100) AND CAT(40, 0, 100, 100));
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(35, 0, 100, 100) AND CAT(0, 0, 100, 100)), ref),
+               1, 0);
+    /* One response box matches only one reference box. */
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(30, 0, 100, 100)), ref), 2.0 / 3, 1e-12);
+}
+
+TEST(imageannotation_score_of_empty_and_mixed_responses)
+{
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(), ANN()), 1, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(0, 0, 10, 10)), ANN()), 0, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(), ANN(CAT(0, 0, 10, 10))), 0, 0);
+    /* A box and a polygon covering the same square are different shapes. */
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(0, 0, 10, 10)),
+                        ANN(POLYGON(V(0, 0) AND V(10, 0) AND V(10, 10) AND V(0, 10)))),
+               0, 0);
+    /* Attributes and ids are not scored. */
+    CHECK_NEAR(kt_score(K,
+                        "{'labels': ['cat'], 'attributes': [{'name': 'color', 'type': "
+                        "'category', 'choices': ['red', 'blue']}]}",
+                        IMAGE,
+                        "{'annotations': [{'type': 'box', 'label': 'cat', 'x': 0, 'y': 0, 'width': "
+                        "10, 'height': 10, 'id': 'a', 'attributes': {'color': 'red'}}]}",
+                        "{'annotations': [{'type': 'box', 'label': 'cat', 'x': 0, 'y': 0, 'width': "
+                        "10, 'height': 10, 'attributes': {'color': 'blue'}}]}"),
+               1, 0);
+}
+
+TEST(imageannotation_score_uses_exact_polygon_areas)
+{
+    const char *square = ANN(POLYGON(V(0, 0) AND V(30, 0) AND V(30, 30) AND V(0, 30)));
+    /* A U whose notch (x 5..25, y 7.5..30) takes half the square: IoU 0.5
+     * exactly; a notch 0.1 deeper takes it to 448 / 900.  The convex hull
+     * of either is the whole square. */
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE,
+                        ANN(POLYGON(V(0, 0) AND V(30, 0) AND V(30, 30) AND V(25, 30) AND V(25, 7.5)
+                                        AND V(5, 7.5) AND V(5, 30) AND V(0, 30))),
+                        square),
+               1, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE,
+                        ANN(POLYGON(V(0, 0) AND V(30, 0) AND V(30, 30) AND V(25, 30) AND V(25, 7.4)
+                                        AND V(5, 7.4) AND V(5, 30) AND V(0, 30))),
+                        square),
+               0, 0);
+    /* The other way round, and with the vertices in the other direction. */
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, square,
+                        ANN(POLYGON(V(0, 30) AND V(5, 30) AND V(5, 7.4) AND V(25, 7.4) AND V(25, 30)
+                                        AND V(30, 30) AND V(30, 0) AND V(0, 0)))),
+               0, 0);
+    /* A triangle on half the square: 0.5; slightly smaller: 0.4995. */
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(POLYGON(V(0, 0) AND V(30, 0) AND V(0, 30))), square),
+               1, 0);
+    CHECK_NEAR(
+        kt_score(K, CATBIRD, IMAGE, ANN(POLYGON(V(0, 0) AND V(30, 0) AND V(0, 29.97))), square), 0,
+        0);
+    /* Two crossing non-convex shapes: an L (area 75) and a square offset
+     * by 2, whose intersection is 8*8 - 5*5 = 39: IoU 39 / 136. */
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE,
+                        ANN(POLYGON(V(0, 0) AND V(10, 0) AND V(10, 5) AND V(5, 5) AND V(5, 10)
+                                        AND V(0, 10))),
+                        ANN(POLYGON(V(2, 2) AND V(12, 2) AND V(12, 12) AND V(2, 12)))),
+               0, 0);
+    /* A bow tie covers its two triangles (even-odd): IoU with one is 0.5. */
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE,
+                        ANN(POLYGON(V(0, 0) AND V(10, 10) AND V(10, 0) AND V(0, 10))),
+                        ANN(POLYGON(V(0, 0) AND V(5, 5) AND V(0, 10)))),
+               1, 0);
+}
+
+/* A polygon drawn as the rectangle (x, 0)-(x + 100, 100) with each side cut
+ * into per pieces: 4 * per vertices. */
+static char *many_vertices(int x, int per)
+{
+    lp_buf b = {0};
+    lp_buf_puts(&b,
+                "{\"annotations\": [{\"type\": \"polygon\", \"label\": \"cat\", \"vertices\": [");
+    for (int side = 0; side < 4; side++)
+        for (int i = 0; i < per; i++) {
+            double t = 100.0 * i / per, px, py;
+            if (side == 0)
+                px = x + t, py = 0;
+            else if (side == 1)
+                px = x + 100, py = t;
+            else if (side == 2)
+                px = x + 100 - t, py = 100;
+            else
+                px = x, py = 100 - t;
+            lp_buf_printf(&b, "%s{\"x\": %.17g, \"y\": %.17g}", side || i ? ", " : "", px, py);
+        }
+    lp_buf_puts(&b, "]}]}");
+    return b.data;
+}
+
+TEST(imageannotation_score_handles_polygons_with_many_vertices)
+{
+    /* 2400 edges between the two: the areas come from 512 rows, which are
+     * exact for rectangles.  IoU 0.6, 67 / 133 and 66 / 134. */
+    char *ref = many_vertices(0, 300), *a = many_vertices(25, 300), *b = many_vertices(33, 300),
+         *c = many_vertices(34, 300);
+    double self = kt_score(K, CATBIRD, IMAGE, ref, ref), sa = kt_score(K, CATBIRD, IMAGE, a, ref),
+           sb = kt_score(K, CATBIRD, IMAGE, b, ref), sc = kt_score(K, CATBIRD, IMAGE, c, ref);
+    free(ref);
+    free(a);
+    free(b);
+    free(c);
+    CHECK_NEAR(self, 1, 0);
+    CHECK_NEAR(sa, 1, 0);
+    CHECK_NEAR(sb, 1, 0);
+    CHECK_NEAR(sc, 0, 0);
+}
+
+TEST(imageannotation_score_matches_points_within_tolerance)
+{
+    /* 640 x 480: the tolerance is 5% of the 800 px diagonal, 40 px, so
+     * points 15 px apart are 0.625 alike and 25 px apart 0.375. */
+    const char *ref = ANN(POINT(100, 100));
+    CHECK_NEAR(kt_score(K, CATBIRD, SIZED, ANN(POINT(109, 112)), ref), 1, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, SIZED, ANN(POINT(115, 120)), ref), 0, 0);
+    /* 3000 x 4000: 250 px; unknown size: 40 px. */
+    CHECK_NEAR(kt_score(K, CATBIRD, HUGE_IMAGE, ANN(POINT(160, 180)), ref), 1, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(POINT(160, 180)), ref), 0, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(POINT(109, 112)), ref), 1, 0);
+    /* Greedy by distance: the nearer response point takes the reference
+     * point, the other one is a false hit. */
+    CHECK_NEAR(kt_score(K, CATBIRD, SIZED, ANN(POINT(110, 100) AND POINT(101, 100)), ref), 2.0 / 3,
+               1e-12);
+}
+
+TEST(imageannotation_score_matches_lines_by_mean_distance)
+{
+    /* A parallel line d px away is d px away at every sample. */
+    const char *ref = ANN(LINE(V(100, 100) AND V(300, 100)));
+    CHECK_NEAR(kt_score(K, CATBIRD, SIZED, ANN(LINE(V(100, 110) AND V(300, 110))), ref), 1, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, SIZED, ANN(LINE(V(100, 119) AND V(300, 119))), ref), 1, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, SIZED, ANN(LINE(V(100, 121) AND V(300, 121))), ref), 0, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, HUGE_IMAGE, ANN(LINE(V(100, 200) AND V(300, 200))), ref), 1, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(LINE(V(100, 200) AND V(300, 200))), ref), 0, 0);
+    /* Drawn the other way, with a vertex in the middle: the same line. */
+    CHECK_NEAR(
+        kt_score(K, CATBIRD, SIZED, ANN(LINE(V(300, 100) AND V(200, 100) AND V(100, 100))), ref), 1,
+        0);
+    /* Half as long: samples on the missing half are up to 100 px off. */
+    CHECK_NEAR(kt_score(K, CATBIRD, SIZED, ANN(LINE(V(100, 100) AND V(200, 100))), ref), 0, 0);
+}

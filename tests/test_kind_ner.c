@@ -132,3 +132,53 @@ TEST(ner_utf8_offset_slices_by_code_point)
     CHECK_INT(lp_utf8_offset(s, n, 19), 21);
     CHECK_INT(lp_utf8_offset(s, n, 500), 21);
 }
+
+#define PER SPAN(0, 3, "PER")
+#define LOC SPAN(13, 19, "LOC")
+
+TEST(ner_score_is_the_f1_of_exact_spans)
+{
+    const char *ref = "{'spans': [" PER ", " LOC "]}";
+    CHECK_NEAR(kt_score(K, NOREL, ZOE, "{'spans': [" LOC ", " PER "]}", ref), 1, 0);
+    /* One of two found: 2 * 1 / (1 + 2). */
+    CHECK_NEAR(kt_score(K, NOREL, ZOE, "{'spans': [" PER "]}", ref), 2.0 / 3, 1e-12);
+    /* One end off by one, or the wrong label, is a miss and a false hit. */
+    CHECK_NEAR(kt_score(K, NOREL, ZOE, "{'spans': [" PER ", " SPAN(13, 18, "LOC") "]}", ref), 0.5,
+               1e-12);
+    CHECK_NEAR(kt_score(K, NOREL, ZOE, "{'spans': [" PER ", " SPAN(13, 19, "PER") "]}", ref), 0.5,
+               1e-12);
+    /* An extra span: 2 * 2 / (3 + 2). */
+    CHECK_NEAR(kt_score(K, NOREL, ZOE, "{'spans': [" PER ", " LOC ", " SPAN(4, 9, "LOC") "]}", ref),
+               0.8, 1e-12);
+    /* A repeated span matches once. */
+    CHECK_NEAR(kt_score(K, NOREL, ZOE, "{'spans': [" PER ", " PER "]}", "{'spans': [" PER "]}"),
+               2.0 / 3, 1e-12);
+    CHECK_NEAR(kt_score(K, NOREL, ZOE, "{'spans': []}", "{'spans': []}"), 1, 0);
+    CHECK_NEAR(kt_score(K, NOREL, ZOE, "{'spans': []}", ref), 0, 0);
+}
+
+TEST(ner_score_counts_relations_by_the_spans_they_join)
+{
+    const char *ref = "{'spans': [" PER ", " LOC "], 'relations': [{'from': 0, 'to': 1, "
+                      "'label': 'lives_in'}]}";
+    /* The same relation between the same spans listed in another order. */
+    CHECK_NEAR(kt_score(K, P, ZOE,
+                        "{'spans': [" LOC ", " PER "], 'relations': [{'from': 1, 'to': 0, "
+                        "'label': 'lives_in'}]}",
+                        ref),
+               1, 0);
+    /* Missing, or the wrong way round: 2 * 2 / (2 + 3) and 2 * 2 / (3 + 3). */
+    CHECK_NEAR(kt_score(K, P, ZOE, "{'spans': [" PER ", " LOC "]}", ref), 0.8, 1e-12);
+    CHECK_NEAR(kt_score(K, P, ZOE,
+                        "{'spans': [" PER ", " LOC "], 'relations': [{'from': 1, 'to': 0, "
+                        "'label': 'lives_in'}]}",
+                        ref),
+               4.0 / 6, 1e-12);
+    /* A relation between spans that are not the reference's. */
+    CHECK_NEAR(kt_score(K, P, ZOE,
+                        "{'spans': [" PER
+                        ", " SPAN(13, 18, "LOC") "], 'relations': [{'from': 0, "
+                                                 "'to': 1, 'label': 'lives_in'}]}",
+                        ref),
+               2.0 / 6, 1e-12);
+}

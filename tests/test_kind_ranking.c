@@ -61,3 +61,40 @@ TEST(ranking_bad_responses_name_the_item)
     RESPONSE_ERR(K, STRICT, TASK, "{'order': ['a', 'b', 'c']}", "response.order",
                  "is not a known field");
 }
+
+#define FOUR                                                                              \
+    "{'data': {'responses': [{'id': 'a', 'text': 'w'}, {'id': 'b', 'text': 'x'}, {'id': " \
+    "'c', 'text': 'y'}, {'id': 'd', 'text': 'z'}]}}"
+
+TEST(ranking_score_is_the_share_of_pairs_in_the_same_order)
+{
+    const char *ref = "{'ranking': ['a', 'b', 'c', 'd']}";
+    CHECK_NEAR(kt_score(K, STRICT, FOUR, "{'ranking': ['a', 'b', 'c', 'd']}", ref), 1, 0);
+    /* One swapped pair of 6, then two. */
+    CHECK_NEAR(kt_score(K, STRICT, FOUR, "{'ranking': ['a', 'b', 'd', 'c']}", ref), 5.0 / 6, 1e-12);
+    CHECK_NEAR(kt_score(K, STRICT, FOUR, "{'ranking': ['b', 'a', 'd', 'c']}", ref), 4.0 / 6, 1e-12);
+    /* The first moved to the end breaks its 3 pairs. */
+    CHECK_NEAR(kt_score(K, STRICT, FOUR, "{'ranking': ['b', 'c', 'd', 'a']}", ref), 3.0 / 6, 1e-12);
+    CHECK_NEAR(kt_score(K, STRICT, FOUR, "{'ranking': ['d', 'c', 'b', 'a']}", ref), 0, 0);
+    CHECK_NEAR(
+        kt_score(K, STRICT, PLAIN, "{'ranking': ['1', '0', '2']}", "{'ranking': ['0', '1', '2']}"),
+        2.0 / 3, 1e-12);
+}
+
+TEST(ranking_score_counts_a_pair_tied_on_one_side_half)
+{
+    CHECK_NEAR(
+        kt_score(K, TIES, TASK, "{'ranking': [['a', 'c'], 'b']}", "{'ranking': [['c', 'a'], 'b']}"),
+        1, 0);
+    /* a-b and a-c agree, b-c is tied in the reference only. */
+    CHECK_NEAR(
+        kt_score(K, TIES, TASK, "{'ranking': ['a', 'b', 'c']}", "{'ranking': ['a', ['b', 'c']]}"),
+        2.5 / 3, 1e-12);
+    CHECK_NEAR(
+        kt_score(K, TIES, TASK, "{'ranking': ['a', 'b', 'c']}", "{'ranking': [['a', 'b', 'c']]}"),
+        0.5, 1e-12);
+    /* a-b tied in the reference, a-c and b-c reversed. */
+    CHECK_NEAR(
+        kt_score(K, TIES, TASK, "{'ranking': ['c', 'b', 'a']}", "{'ranking': [['a', 'b'], 'c']}"),
+        0.5 / 3, 1e-12);
+}

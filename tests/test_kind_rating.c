@@ -85,3 +85,66 @@ TEST(rating_bad_responses_name_the_criterion)
     RESPONSE_ERR(K, P, NULL, "{'ratings': {'helpfulness': 4, 'clarity': 1}, 'comment': 3}",
                  "response.comment", "must be a string, not a number");
 }
+
+TEST(rating_gold_tolerance_is_checked_and_normalised)
+{
+    lp_verr e;
+    json_t *p;
+    int rc = kt_params(K, "{'criteria': ['a']}", &p, &e);
+    int zero = kt_equal_at(p, "gold_tolerance", "0");
+    json_decref(p);
+    CHECK_VALID(rc, e);
+    CHECK(zero);
+    rc = kt_params(K, "{'criteria': ['a'], 'gold_tolerance': 2.0}", &p, &e);
+    int two = json_is_integer(json_object_get(p, "gold_tolerance")) &&
+              json_integer_value(json_object_get(p, "gold_tolerance")) == 2;
+    json_decref(p);
+    CHECK_VALID(rc, e);
+    CHECK(two);
+    PARAMS_ERR(K, "{'criteria': ['a'], 'gold_tolerance': -1}", "params.gold_tolerance",
+               "must be between 0 and");
+    PARAMS_ERR(K, "{'criteria': ['a'], 'gold_tolerance': 0.5}", "params.gold_tolerance",
+               "must be an integer");
+    PARAMS_ERR(K, "{'criteria': ['a'], 'gold_tolerance': '1'}", "params.gold_tolerance",
+               "must be an integer, not a string");
+}
+
+#define TOL1                                                                \
+    "{'criteria': ['helpfulness', 'clarity', {'name': 'safety', 'min': 0, " \
+    "'max': 1, 'step': 0.1, 'required': false}], 'gold_tolerance': 1}"
+
+TEST(rating_score_is_the_share_of_criteria_within_tolerance)
+{
+    const char *ref = "{'ratings': {'helpfulness': 4, 'clarity': 2}}";
+    CHECK_NEAR(kt_score(K, P, NULL,
+                        "{'ratings': {'helpfulness': 4, 'clarity': 2}, "
+                        "'comment': 'x'}",
+                        ref),
+               1, 0);
+    CHECK_NEAR(kt_score(K, P, NULL, "{'ratings': {'helpfulness': 4, 'clarity': 3}}", ref), 0.5,
+               1e-12);
+    CHECK_NEAR(kt_score(K, P, NULL, "{'ratings': {'helpfulness': 5, 'clarity': 1}}", ref), 0, 0);
+    /* A criterion only the response rates is not counted; one only the
+     * reference rates counts as wrong. */
+    CHECK_NEAR(
+        kt_score(K, P, NULL, "{'ratings': {'helpfulness': 4, 'clarity': 2, 'safety': 0.3}}", ref),
+        1, 0);
+    CHECK_NEAR(kt_score(K, P, NULL, "{'ratings': {'helpfulness': 4, 'clarity': 2}}",
+                        "{'ratings': {'helpfulness': 4, 'clarity': 2, 'safety': 0.3}}"),
+               2.0 / 3, 1e-12);
+    /* Within one step: 0.4 - 0.3 is a little over 0.1 in binary. */
+    const char *ref3 = "{'ratings': {'helpfulness': 4, 'clarity': 2, 'safety': 0.3}}";
+    CHECK_NEAR(kt_score(K, TOL1, NULL,
+                        "{'ratings': {'helpfulness': 5, 'clarity': 1, 'safety': 0.4}}", ref3),
+               1, 0);
+    CHECK_NEAR(kt_score(K, TOL1, NULL,
+                        "{'ratings': {'helpfulness': 2, 'clarity': 3, 'safety': 0.5}}", ref3),
+               1.0 / 3, 1e-12);
+}
+
+TEST(rating_score_of_an_empty_reference)
+{
+    const char *p = "{'criteria': [{'name': 'a', 'required': false}]}";
+    CHECK_NEAR(kt_score(K, p, NULL, "{'ratings': {}}", "{'ratings': {}}"), 1, 0);
+    CHECK_NEAR(kt_score(K, p, NULL, "{'ratings': {'a': 3}}", "{'ratings': {}}"), 0, 0);
+}

@@ -88,3 +88,39 @@ TEST(textcollection_fields)
     RESPONSE_ERR(K, FIELDS, NULL, "{'fields': 'Why?'}", "response.fields",
                  "must be an object, not a string");
 }
+
+TEST(textcollection_score_compares_normalised_text)
+{
+    CHECK_NEAR(
+        kt_score(K, "{}", NULL, "{'text': '  Hello \\t\\n World '}", "{'text': 'hello world'}"), 1,
+        0);
+    CHECK_NEAR(kt_score(K, "{}", NULL, "{'text': 'hello world!'}", "{'text': 'hello world'}"), 0,
+               0);
+    CHECK_NEAR(kt_score(K, "{}", NULL, "{'text': 'helloworld'}", "{'text': 'hello world'}"), 0, 0);
+    CHECK_NEAR(kt_score(K, "{}", NULL, "{'text': 'hello'}", "{'text': 'hello world'}"), 0, 0);
+    /* Only ASCII letters are folded. */
+    CHECK_NEAR(kt_score(K, "{}", NULL, "{'text': '\\u00c9mile'}", "{'text': '\\u00e9mile'}"), 0, 0);
+}
+
+TEST(textcollection_score_averages_the_reference_fields)
+{
+    const char *ref = "{'fields': {'question': 'Why?', 'answer': 'Because'}}";
+    CHECK_NEAR(
+        kt_score(K, FIELDS, NULL, "{'fields': {'question': 'WHY? ', 'answer': 'because'}}", ref), 1,
+        0);
+    CHECK_NEAR(
+        kt_score(K, FIELDS, NULL, "{'fields': {'question': 'why?', 'answer': 'Since'}}", ref), 0.5,
+        1e-12);
+    /* A field only the response fills is not counted; one only the
+     * reference fills counts as wrong. */
+    CHECK_NEAR(kt_score(K, FIELDS, NULL,
+                        "{'fields': {'question': 'Why?', 'answer': 'Because', 'source': 'me'}}",
+                        ref),
+               1, 0);
+    CHECK_NEAR(kt_score(K, FIELDS, NULL, "{'fields': {'question': 'Why?', 'answer': 'Because'}}",
+                        "{'fields': {'question': 'Why?', 'answer': 'Because', 'source': 'Wiki'}}"),
+               2.0 / 3, 1e-12);
+    const char *optional = "{'fields': [{'name': 'a', 'required': false}]}";
+    CHECK_NEAR(kt_score(K, optional, NULL, "{'fields': {}}", "{'fields': {}}"), 1, 0);
+    CHECK_NEAR(kt_score(K, optional, NULL, "{'fields': {'a': 'x'}}", "{'fields': {}}"), 0, 0);
+}

@@ -81,3 +81,49 @@ TEST(transcription_segment_responses)
                  "response.segments[0].text", "at most 3 characters (has 4)");
     RESPONSE_ERR(K, SEGS, AUDIO, "{'text': 'hello'}", "response.text", "is not a known field");
 }
+
+#define FREE "{}"
+
+TEST(transcription_score_is_one_minus_the_character_error_rate)
+{
+    const char *ref = "{'text': 'hello world'}";
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': 'hello world'}", ref), 1, 0);
+    /* Case and whitespace do not count. */
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': '  Hello\\n\\tWORLD  '}", ref), 1, 0);
+    /* One substitution, one deletion, two insertions, over 11. */
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': 'hallo world'}", ref), 1 - 1.0 / 11, 1e-12);
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': 'hello wold'}", ref), 1 - 1.0 / 11, 1e-12);
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': 'hello world!!'}", ref), 1 - 2.0 / 11, 1e-12);
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': 'helloworld'}", ref), 1 - 1.0 / 11, 1e-12);
+    /* Code points, not bytes: one substitution in 3. */
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': 'Zoe'}", "{'text': 'Zo\\u00eb'}"), 2.0 / 3,
+               1e-12);
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': '\\ud83d\\ude00 hi'}", "{'text': 'x hi'}"),
+               3.0 / 4, 1e-12);
+    /* More errors than reference characters: 0, not negative. */
+    CHECK_NEAR(
+        kt_score(K, FREE, AUDIO, "{'text': 'a completely different sentence'}", "{'text': 'abc'}"),
+        0, 0);
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': 'xyz'}", "{'text': 'abc'}"), 0, 0);
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': ''}", "{'text': 'abc'}"), 0, 0);
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': ''}", "{'text': ' '}"), 1, 0);
+    CHECK_NEAR(kt_score(K, FREE, AUDIO, "{'text': 'a'}", "{'text': ''}"), 0, 0);
+}
+
+TEST(transcription_score_joins_segments_in_time_order)
+{
+    CHECK_NEAR(kt_score(K, SEGS, AUDIO,
+                        "{'segments': [{'start': 0, 'end': 1, 'text': 'Hello', 'speaker': 'A'}, "
+                        "{'start': 1.5, 'end': 2, 'text': 'world'}]}",
+                        "{'segments': [{'start': 0, 'end': 3, 'text': 'hello world'}]}"),
+               1, 0);
+    CHECK_NEAR(kt_score(K, SEGS, AUDIO,
+                        "{'segments': [{'start': 0, 'end': 1, 'text': 'hello'}, "
+                        "{'start': 1, 'end': 2, 'text': 'world'}]}",
+                        "{'segments': [{'start': 0, 'end': 3, 'text': 'helloworld'}]}"),
+               0.9, 1e-12);
+    CHECK_NEAR(kt_score(K, SEGS, AUDIO, "{'segments': []}", "{'segments': []}"), 1, 0);
+    CHECK_NEAR(kt_score(K, SEGS, AUDIO, "{'segments': []}",
+                        "{'segments': [{'start': 0, 'end': 3, 'text': 'hi'}]}"),
+               0, 0);
+}

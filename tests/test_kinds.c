@@ -1,10 +1,12 @@
 /* test_kinds.c -- the kind registry, the helpers the kind tests share,
  * and the checks every kind must pass: normalised params validate again
  * unchanged, garbage anywhere in params, task or response is rejected
- * with a field under the right prefix and never crashes, and the examples
- * in docs/KINDS.md are valid. */
+ * with a field under the right prefix and never crashes, every valid
+ * response scores 1 against itself, and the examples in docs/KINDS.md are
+ * valid.  Also the generic score of a kind without its own. */
 #include "test_kinds.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,27 @@ int kt_response(const lp_kind *kind, const char *params, const char *task, const
     json_decref(t);
     json_decref(p);
     return rc;
+}
+
+double kt_score(const lp_kind *kind, const char *params, const char *task, const char *response,
+                const char *reference)
+{
+    json_t *p = valid_params(kind, params), *t = kt_json(task ? task : "{}");
+    json_t *r[2] = {kt_json(response), kt_json(reference)};
+    double s = -1;
+    lp_verr e;
+    memset(&e, 0, sizeof e);
+    int rc = kind->validate_response(p, t, r[0], "response", &e);
+    if (!rc) rc = kind->validate_response(p, t, r[1], "reference", &e);
+    if (rc)
+        fprintf(stderr, "  %s rejected: %s: %s\n", kind->name, e.field, e.message);
+    else if (kind->score)
+        s = kind->score(p, t, r[0], r[1]);
+    json_decref(r[1]);
+    json_decref(r[0]);
+    json_decref(t);
+    json_decref(p);
+    return s;
 }
 
 int kt_equal_at(const json_t *v, const char *path, const char *want)
@@ -259,18 +282,28 @@ static int replace_nth(json_t *v, size_t *k, const json_t *g)
 
 /* Runs every function of kind on (params, task, response) and reports
  * whether any result is out of contract.  When the params are rejected the
- * other functions still must not crash (their results are not judged). */
-static int run_all(const lp_kind *kind, json_t *params, const json_t *task, const json_t *response)
+ * other functions still must not crash (their results are not judged).
+ * When all three are valid, the response must score exactly 1 against
+ * itself, and between 0 and 1 against reference (the untouched sample
+ * response) and back, when that is valid too. */
+static int run_all(const lp_kind *kind, json_t *params, const json_t *task, const json_t *response,
+                   const json_t *reference)
 {
     lp_verr e;
     memset(&e, 0, sizeof e);
     int prc = kind->validate_params(params, &e);
     if (bad_result(prc, &e, "params")) return 1;
-    int rc = kind->validate_task ? kind->validate_task(params, task, &e) : 0;
-    if (prc == 0 && (rc != 0 && rc != LP_EINVAL)) return 1;
+    int trc = kind->validate_task ? kind->validate_task(params, task, &e) : 0;
+    if (prc == 0 && (trc != 0 && trc != LP_EINVAL)) return 1;
     memset(&e, 0, sizeof e);
-    rc = kind->validate_response(params, task, response, "response", &e);
-    return prc == 0 && bad_result(rc, &e, "response");
+    int rc = kind->validate_response(params, task, response, "response", &e);
+    if (prc == 0 && bad_result(rc, &e, "response")) return 1;
+    if (prc || trc || rc) return 0;
+    if (kind->score(params, task, response, response) != 1) return 1;
+    if (kind->validate_response(params, task, reference, "response", &e)) return 0;
+    double there = kind->score(params, task, response, reference);
+    double back = kind->score(params, task, reference, response);
+    return !(there >= 0 && there <= 1 && back >= 0 && back <= 1);
 }
 
 TEST(kind_garbage_anywhere_is_rejected_without_crashing)
@@ -295,7 +328,7 @@ TEST(kind_garbage_anywhere_is_rejected_without_crashing)
                     } else {
                         replaced = replace_nth(v[which], &left, g);
                     }
-                    if (replaced && run_all(sm->kind, v[0], v[1], v[2])) {
+                    if (replaced && run_all(sm->kind, v[0], v[1], v[2], base[2])) {
                         char *text = json_dumps(v[which], JSON_COMPACT);
                         lp_test_fail(__FILE__, __LINE__, "%s: out of contract on %s",
                                      sm->kind->name, text);
@@ -355,6 +388,86 @@ TEST(kind_unknown_response_keys_are_rejected)
         json_decref(task);
         json_decref(params);
         CHECK_VERR(rc, e, "response.confidance", "is not a known field");
+    }
+}
+
+TEST(kind_sample_responses_score_1_against_themselves)
+{
+    for (size_t i = 0; i < LP_ARRAY_LEN(samples); i++) {
+        const sample *s = &samples[i];
+        json_t *params = valid_params(s->kind, s->params), *task = kt_json(s->task);
+        json_t *a = kt_json(s->response), *b = kt_json(s->response);
+        double own = lp_kind_score(s->kind, params, task, a, b);
+        double raw = s->kind->score ? s->kind->score(params, task, b, a) : -1;
+        json_decref(b);
+        json_decref(a);
+        json_decref(task);
+        json_decref(params);
+        if (own != 1 || raw != 1) {
+            lp_test_fail(__FILE__, __LINE__, "%s: scores %g (raw %g) against itself", s->kind->name,
+                         own, raw);
+            return;
+        }
+    }
+}
+
+static double fixed_value;
+
+static double fixed_score(const json_t *params, const json_t *task, const json_t *response,
+                          const json_t *reference)
+{
+    (void)params, (void)task, (void)response, (void)reference;
+    return fixed_value;
+}
+
+/* Scores a and b (JSON texts) with kind k and no params or task. */
+static double score_texts(const lp_kind *k, const char *a, const char *b)
+{
+    json_t *x = kt_json(a), *y = kt_json(b);
+    double s = lp_kind_score(k, NULL, NULL, x, y);
+    json_decref(y);
+    json_decref(x);
+    return s;
+}
+
+TEST(kind_score_without_a_slot_is_canonical_json_equality)
+{
+    const lp_kind bare = {.version = 1, .name = "bare", .summary = "No score slot."};
+    const char *ref = "{'a': 1, 'b': [1, {'c': 'x', 'd': null}], 'e': {'f': true, 'g': 2.5}}";
+    /* Key order does not matter, at any depth; array order and values do. */
+    CHECK_NEAR(score_texts(&bare, ref, ref), 1, 0);
+    CHECK_NEAR(score_texts(&bare,
+                           "{'e': {'g': 2.5, 'f': true}, 'b': [1, {'d': null, 'c': 'x'}], 'a': 1}",
+                           ref),
+               1, 0);
+    CHECK_NEAR(score_texts(&bare,
+                           "{'a': 1, 'b': [{'c': 'x', 'd': null}, 1], 'e': {'f': true, "
+                           "'g': 2.5}}",
+                           ref),
+               0, 0);
+    CHECK_NEAR(
+        score_texts(&bare, "{'a': 1, 'b': [1, {'c': 'x'}], 'e': {'f': true, 'g': 2.5}}", ref), 0,
+        0);
+    CHECK_NEAR(score_texts(&bare,
+                           "{'a': 1, 'b': [1, {'c': 'X', 'd': null}], 'e': {'f': true, "
+                           "'g': 2.5}}",
+                           ref),
+               0, 0);
+    CHECK_NEAR(score_texts(NULL, "[1, 2]", "[1, 2]"), 1, 0);
+    json_t *x = kt_json("{}");
+    CHECK_NEAR(lp_kind_score(&bare, NULL, NULL, x, NULL), 0, 0);
+    CHECK_NEAR(lp_kind_score(&bare, NULL, NULL, NULL, x), 0, 0);
+    json_decref(x);
+}
+
+TEST(kind_score_is_clamped_to_0_1)
+{
+    const lp_kind k = {.version = 1, .name = "fixed", .summary = "x", .score = fixed_score};
+    static const double in[] = {0.25, 1.5, -0.5, NAN, HUGE_VAL, -HUGE_VAL},
+                        out[] = {0.25, 1, 0, 0, 1, 0};
+    for (size_t i = 0; i < LP_ARRAY_LEN(in); i++) {
+        fixed_value = in[i];
+        CHECK_NEAR(score_texts(&k, "{}", "{'x': 1}"), out[i], 0);
     }
 }
 

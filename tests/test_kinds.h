@@ -26,6 +26,12 @@ int kt_task(const lp_kind *kind, const char *params, const char *task, lp_verr *
  * and task (NULL for {}) is not checked. */
 int kt_response(const lp_kind *kind, const char *params, const char *task, const char *response,
                 lp_verr *e);
+/* kind->score of response against reference, after checking that params
+ * are valid and that both pass validate_response for task (NULL for {});
+ * -1 (and a message on stderr) when either is rejected, so a test that
+ * expects a score fails. */
+double kt_score(const lp_kind *kind, const char *params, const char *task, const char *response,
+                const char *reference);
 /* 1 when the JSON value at dotted path in v ("labels.0.name") equals the
  * JSON text want. */
 int kt_equal_at(const json_t *v, const char *path, const char *want);
