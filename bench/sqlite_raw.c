@@ -26,12 +26,30 @@
  *       every column of every row; prints p50/p99 of one page and the CPU
  *       time per page, per group.
  *
- * Output lines start with "RESULT " and hold key=value pairs for bench/run. */
+ *   sqlite_raw durable DB SECONDS
+ *       The limit of acknowledged writes, with the durability Loupe's
+ *       submit promises (on disk before the answer): one thread, one
+ *       annotation-sized row (a JSON response of about 150 bytes and integers,
+ *       into a table of its own, created in DB if missing) per transaction,
+ *       BEGIN IMMEDIATE .. COMMIT, for SECONDS each way: WAL with
+ *       synchronous=FULL (SQLite syncs the -wal file at every commit), and
+ *       WAL with synchronous=NORMAL plus one explicit fdatasync() of the
+ *       -wal file after every commit (the same work, done by the caller, as
+ *       a group commit would do it).  Then the bare rate of the disk, in the
+ *       directory of DB: 4 KiB appended and fdatasync()ed, and 4 KiB
+ *       overwritten in place and fdatasync()ed (as a reused -wal file is).
+ *       Prints commits/s, their p50/p99 and CPU time per commit, each way.
+ *
+ * Output lines start with "RESULT " and hold key=value pairs for bench/run
+ * and bench/annotate-run. */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "schema.h"
 #include "taskgen.h"
@@ -327,6 +345,148 @@ static int cmd_pages(const char *path, long long pid, int rounds, int ngroups, c
     return 0;
 }
 
+/* A growing array of latencies, microseconds. */
+typedef struct lats {
+    double *v;
+    size_t n, cap;
+} lats;
+
+static void lats_add(lats *l, double us)
+{
+    if (l->n == l->cap) l->v = realloc(l->v, (l->cap = l->cap ? 2 * l->cap : 4096) * sizeof *l->v);
+    l->v[l->n++] = us;
+}
+
+/* Prints the RESULT line of one durable way and returns its rate. */
+static double durable_report(const char *mode, const char *unit, lats *l, double dt, double cpu)
+{
+    qsort(l->v, l->n, sizeof *l->v, cmp_double);
+    double rate = dt > 0 ? (double)l->n / dt : 0;
+    printf("RESULT raw_durable_run mode=%s %s=%zu seconds=%.3f %s_per_s=%.0f p50_ms=%.3f "
+           "p99_ms=%.3f max_ms=%.3f cpu_us_per_op=%.1f\n",
+           mode, unit, l->n, dt, unit, rate, pct(l->v, l->n, 0.50) / 1e3,
+           pct(l->v, l->n, 0.99) / 1e3, l->n ? l->v[l->n - 1] / 1e3 : 0.0,
+           l->n ? cpu * 1e6 / (double)l->n : 0.0);
+    fflush(stdout);
+    return rate;
+}
+
+/* One committed INSERT per transaction for secs seconds; with wal_sync,
+ * synchronous=NORMAL and an fdatasync() of the -wal file after each COMMIT,
+ * else synchronous=FULL.  Returns commits/s. */
+static double durable_inserts(const char *path, double secs, int wal_sync)
+{
+    sqlite3 *db = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    exec(db, wal_sync ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+    exec(db, "CREATE TABLE IF NOT EXISTS durable_annotations ("
+             " id INTEGER PRIMARY KEY, annotation_id TEXT NOT NULL,"
+             " assignment_id INTEGER NOT NULL, task_id INTEGER NOT NULL,"
+             " project_id INTEGER NOT NULL, user_id INTEGER NOT NULL,"
+             " response TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,"
+             " UNIQUE (user_id, annotation_id))");
+    int wal = -1;
+    if (wal_sync) {
+        char wp[4096];
+        snprintf(wp, sizeof wp, "%s-wal", path);
+        wal = open(wp, O_WRONLY | O_CLOEXEC);
+        if (wal < 0) {
+            fprintf(stderr, "sqlite_raw: %s: %s\n", wp, strerror(errno));
+            exit(1);
+        }
+    }
+    sqlite3_stmt *ins = prepare(
+        db, "INSERT INTO durable_annotations (annotation_id, assignment_id, task_id, project_id, "
+            "user_id, response, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'accepted', ?)");
+    /* About 150 bytes of JSON, the size of a small categorization response with
+     * a comment. */
+    static const char response[] =
+        "{\"labels\":[\"cat\"],\"confidence\":0.87,\"comment\":\"striped tail, "
+        "whiskers visible; partly behind a green chair\",\"tool\":\"loupe-web/1.4\",\"ms\":1834}";
+    _Static_assert(sizeof response - 1 >= 140 && sizeof response - 1 <= 160, "response size");
+    lats l = {0};
+    long long base = now_ms();
+    double t0 = now_s(), c0 = cpu_s(), t;
+    while ((t = now_s()) - t0 < secs) {
+        char aid[48];
+        long long i = (long long)l.n;
+        snprintf(aid, sizeof aid, "raw-%lld-%lld", base, i);
+        exec(db, "BEGIN IMMEDIATE");
+        sqlite3_bind_text(ins, 1, aid, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(ins, 2, 1000000 + i);
+        sqlite3_bind_int64(ins, 3, 1 + i / 3);
+        sqlite3_bind_int64(ins, 4, 1);
+        sqlite3_bind_int64(ins, 5, 2 + i % 64);
+        sqlite3_bind_text(ins, 6, response, (int)sizeof response - 1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 7, now_ms());
+        if (sqlite3_step(ins) != SQLITE_DONE) die(db, "insert annotation");
+        sqlite3_reset(ins);
+        exec(db, "COMMIT");
+        if (wal >= 0 && fdatasync(wal) < 0) {
+            perror("sqlite_raw: fdatasync");
+            exit(1);
+        }
+        lats_add(&l, (now_s() - t) * 1e6);
+    }
+    double rate = durable_report(wal_sync ? "normal_fdatasync" : "full", "inserts", &l,
+                                 now_s() - t0, cpu_s() - c0);
+    if (wal >= 0) close(wal);
+    free(l.v);
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    return rate;
+}
+
+/* 4 KiB written and fdatasync()ed for secs seconds in a scratch file next
+ * to path (removed after): appended, or overwritten in place in a 1 MiB
+ * file written and synced beforehand.  Returns syncs/s. */
+static double bare_fdatasync(const char *path, double secs, int overwrite)
+{
+    char fp[4096];
+    snprintf(fp, sizeof fp, "%s.fdatasync-probe", path);
+    int fd = open(fp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "sqlite_raw: %s: %s\n", fp, strerror(errno));
+        exit(1);
+    }
+    char block[4096];
+    memset(block, 'x', sizeof block);
+    enum { SLOTS = 256 };
+    if (overwrite) {
+        for (int k = 0; k < SLOTS; k++)
+            if (write(fd, block, sizeof block) != (ssize_t)sizeof block) goto fail;
+        if (fsync(fd) < 0) goto fail;
+    }
+    lats l = {0};
+    double t0 = now_s(), c0 = cpu_s(), t;
+    while ((t = now_s()) - t0 < secs) {
+        ssize_t w = overwrite ? pwrite(fd, block, sizeof block, (off_t)(l.n % SLOTS) * 4096)
+                              : write(fd, block, sizeof block);
+        if (w != (ssize_t)sizeof block || fdatasync(fd) < 0) goto fail;
+        lats_add(&l, (now_s() - t) * 1e6);
+    }
+    double rate = durable_report(overwrite ? "fdatasync_overwrite" : "fdatasync_append",
+                                 "fdatasyncs", &l, now_s() - t0, cpu_s() - c0);
+    free(l.v);
+    close(fd);
+    unlink(fp);
+    return rate;
+fail:
+    fprintf(stderr, "sqlite_raw: %s: %s\n", fp, strerror(errno));
+    exit(1);
+}
+
+static int cmd_durable(const char *path, double secs)
+{
+    double full = durable_inserts(path, secs, 0);
+    double normal = durable_inserts(path, secs, 1);
+    double append = bare_fdatasync(path, secs, 0);
+    double over = bare_fdatasync(path, secs, 1);
+    printf("RESULT raw_durable inserts_per_s=%.0f inserts_fdatasync_per_s=%.0f "
+           "fdatasync_per_s=%.0f fdatasync_overwrite_per_s=%.0f seconds=%g\n",
+           full, normal, append, over, secs);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 5 && !strcmp(argv[1], "import") && atol(argv[3]) > 0) {
@@ -346,7 +506,10 @@ int main(int argc, char **argv)
     if (argc >= 6 && !strcmp(argv[1], "pages"))
         return cmd_pages(argv[2], atoll(argv[3]), atoi(argv[4]) > 0 ? atoi(argv[4]) : 1, argc - 5,
                          argv + 5);
+    if (argc == 4 && !strcmp(argv[1], "durable") && atof(argv[3]) > 0)
+        return cmd_durable(argv[2], atof(argv[3]));
     fprintf(stderr, "usage: sqlite_raw import DB COUNT RUNS [fk-off] [returning]\n"
-                    "       sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]\n");
+                    "       sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]\n"
+                    "       sqlite_raw durable DB SECONDS\n");
     return 2;
 }

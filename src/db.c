@@ -65,9 +65,20 @@ int lp_db_open(const char *url, lp_db **out, char **errmsg)
 
 static void stmt_free(lp_stmt *st);
 
+/* A connection outside a pool makes its own writes durable. */
+static int sync_alone(lp_db *db)
+{
+    if (db->pool || !db->drv->sync || !db->drv->writes) return 0;
+    int64_t w = db->drv->writes(db);
+    if (w == db->writes_seen) return 0;
+    db->writes_seen = w;
+    return db->drv->sync(db);
+}
+
 void lp_db_close(lp_db *db)
 {
     if (!db) return;
+    sync_alone(db);
     for (int i = 0; i < LP_STMT_CACHE; i++)
         if (db->cache[i]) stmt_free(db->cache[i]);
     db->drv->close(db);
@@ -96,7 +107,10 @@ int lp_db_commit(lp_db *db)
         return LP_ECONFLICT;
     }
     int rc = db->drv->commit(db);
-    if (rc < 0) db->drv->rollback(db);
+    if (rc < 0)
+        db->drv->rollback(db);
+    else
+        rc = sync_alone(db);
     return rc;
 }
 
@@ -393,18 +407,81 @@ int lp_db_migrate(lp_db *db)
     return 0;
 }
 
+/* The pool and its syncer.  Tickets are issued in order (issued); the
+ * syncer reads issued, syncs, and then every ticket up to what it read is
+ * durable (synced), since each was issued after its writes committed. */
 struct lp_db_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int size, nfree;
     lp_db **all, **free;
+    /* group commit (when the driver has a sync slot) */
+    lp_db *sync_db;
+    pthread_t syncer;
+    pthread_cond_t work_cv, done_cv;
+    int stop;
+    int64_t issued, synced;
+    lp_db_waiter *waiters;
+    uint64_t syncs; /* flushes done, for tests and metrics */
 };
+
+/* Runs the driver's sync whenever tickets wait, then answers the waiters
+ * whose tickets it covered.  A failed sync is retried: no waiter is
+ * answered until its writes are on disk. */
+static void *syncer_main(void *arg)
+{
+    lp_db_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        if (p->issued == p->synced) {
+            if (p->stop) break;
+            pthread_cond_wait(&p->work_cv, &p->mu);
+            continue;
+        }
+        int64_t target = p->issued;
+        pthread_mutex_unlock(&p->mu);
+        int rc = p->sync_db->drv->sync(p->sync_db);
+        if (rc < 0) {
+            lp_log(LP_LOG_ERROR, "database sync failed (%s): retrying", lp_strerror(rc));
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            pthread_mutex_lock(&p->mu);
+            continue;
+        }
+        pthread_mutex_lock(&p->mu);
+        p->synced = target;
+        p->syncs++;
+        lp_db_waiter *ready = NULL, **at = &p->waiters;
+        while (*at) {
+            lp_db_waiter *w = *at;
+            if (w->ticket <= target) {
+                *at = w->next;
+                w->next = ready;
+                ready = w;
+            } else {
+                at = &w->next;
+            }
+        }
+        pthread_cond_broadcast(&p->done_cv);
+        pthread_mutex_unlock(&p->mu);
+        while (ready) {
+            lp_db_waiter *w = ready;
+            ready = w->next; /* read before fn: fn may free w */
+            w->fn(w->arg);
+        }
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
 
 int lp_db_pool_new(const char *url, int size, lp_db_pool **out, char **errmsg)
 {
     lp_db_pool *p = lp_calloc(1, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_cond_init(&p->work_cv, NULL);
+    pthread_cond_init(&p->done_cv, NULL);
     p->all = lp_calloc((size_t)size, sizeof(lp_db *));
     p->free = lp_calloc((size_t)size, sizeof(lp_db *));
     for (int i = 0; i < size; i++) {
@@ -414,8 +491,21 @@ int lp_db_pool_new(const char *url, int size, lp_db_pool **out, char **errmsg)
             *out = NULL;
             return rc;
         }
+        p->all[i]->pool = p;
         p->free[p->nfree++] = p->all[i];
         p->size++;
+    }
+    if (p->size && p->all[0]->drv->sync) {
+        int rc = lp_db_open(url, &p->sync_db, errmsg);
+        if (rc == 0) p->sync_db->pool = p; /* never syncs on its own */
+        if (rc == 0 && pthread_create(&p->syncer, NULL, syncer_main, p) != 0) rc = LP_ENOMEM;
+        if (rc < 0) {
+            lp_db_close(p->sync_db);
+            p->sync_db = NULL;
+            lp_db_pool_free(p);
+            *out = NULL;
+            return rc;
+        }
     }
     *out = p;
     return 0;
@@ -424,9 +514,19 @@ int lp_db_pool_new(const char *url, int size, lp_db_pool **out, char **errmsg)
 void lp_db_pool_free(lp_db_pool *pool)
 {
     if (!pool) return;
+    if (pool->sync_db) {
+        pthread_mutex_lock(&pool->mu);
+        pool->stop = 1;
+        pthread_cond_signal(&pool->work_cv);
+        pthread_mutex_unlock(&pool->mu);
+        pthread_join(pool->syncer, NULL);
+        lp_db_close(pool->sync_db);
+    }
     for (int i = 0; i < pool->size; i++) lp_db_close(pool->all[i]);
     pthread_mutex_destroy(&pool->mu);
     pthread_cond_destroy(&pool->cv);
+    pthread_cond_destroy(&pool->work_cv);
+    pthread_cond_destroy(&pool->done_cv);
     free(pool->all);
     free(pool->free);
     free(pool);
@@ -447,8 +547,51 @@ void lp_db_pool_put(lp_db_pool *pool, lp_db *db)
         db->tx_depth = 1;
         lp_db_rollback(db);
     }
+    int64_t ticket = lp_db_take_ticket(db);
+    if (ticket) lp_db_wait_synced(pool, ticket);
     pthread_mutex_lock(&pool->mu);
     pool->free[pool->nfree++] = db;
     pthread_cond_signal(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+}
+
+int64_t lp_db_take_ticket(lp_db *db)
+{
+    lp_db_pool *p = db->pool;
+    if (!p || !p->sync_db || db == p->sync_db) return 0;
+    int64_t w = db->drv->writes(db);
+    if (w == db->writes_seen) return 0;
+    db->writes_seen = w;
+    pthread_mutex_lock(&p->mu);
+    int64_t t = ++p->issued;
+    pthread_cond_signal(&p->work_cv);
+    pthread_mutex_unlock(&p->mu);
+    return t;
+}
+
+int lp_db_when_synced(lp_db_pool *pool, lp_db_waiter *w)
+{
+    pthread_mutex_lock(&pool->mu);
+    int done = w->ticket <= pool->synced;
+    if (!done) {
+        w->next = pool->waiters;
+        pool->waiters = w;
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return done;
+}
+
+void lp_db_wait_synced(lp_db_pool *pool, int64_t ticket)
+{
+    pthread_mutex_lock(&pool->mu);
+    while (ticket > pool->synced) pthread_cond_wait(&pool->done_cv, &pool->mu);
+    pthread_mutex_unlock(&pool->mu);
+}
+
+void lp_db_pool_sync_stats(lp_db_pool *pool, uint64_t *syncs, uint64_t *tickets)
+{
+    pthread_mutex_lock(&pool->mu);
+    *syncs = pool->syncs;
+    *tickets = (uint64_t)pool->issued;
     pthread_mutex_unlock(&pool->mu);
 }

@@ -15,7 +15,16 @@
  * Statements are cached per connection by their SQL text: lp_db_prepare()
  * hands out a cached statement when one is idle and lp_stmt_done() resets it
  * and puts it back.  A connection is used by one thread at a time; the pool
- * hands connections to request threads. */
+ * hands connections to request threads.
+ *
+ * Durability and group commit.  A write is acknowledged only once it is on
+ * disk.  A driver whose commit already waits for the disk (PostgreSQL) has
+ * no sync slot.  One whose commit does not (SQLite in WAL mode with
+ * synchronous=NORMAL) has a sync slot that makes every write committed so
+ * far durable at once (one fdatasync of the WAL), so many commits share one
+ * flush: a pool's syncer thread runs it while writers wait for a ticket (see
+ * lp_db_take_ticket).  A connection outside a pool syncs at each outermost
+ * commit and when closed. */
 #ifndef LP_DB_H
 #define LP_DB_H
 
@@ -60,16 +69,26 @@ typedef struct lp_db_driver {
      * report it through INSERT ... RETURNING (see lp_db_prepare_insert). */
     int64_t (*last_insert_id)(lp_db *db);
     const char *(*errmsg)(lp_db *db);
+    /* Optional (NULL: commits are durable when they return).  writes: a
+     * count that grows with every row the connection changes; sync: makes
+     * every write committed on the database so far, by any connection,
+     * durable. */
+    int64_t (*writes)(lp_db *db);
+    int (*sync)(lp_db *db);
 } lp_db_driver;
 
 #define LP_STMT_CACHE 256
 #define LP_STMT_PROBE 8
+
+typedef struct lp_db_pool lp_db_pool;
 
 struct lp_db {
     const lp_db_driver *drv;
     lp_stmt *cache[LP_STMT_CACHE]; /* idle cached statements, by SQL hash */
     int tx_depth;                  /* lp_db_begin nesting */
     int tx_failed;                 /* an inner rollback happened */
+    lp_db_pool *pool;              /* the pool it belongs to, or NULL */
+    int64_t writes_seen;           /* drv->writes when last synced or ticketed */
 };
 
 struct lp_stmt {
@@ -146,13 +165,38 @@ int lp_db_int64(lp_db *db, int64_t *out, const char *sql, const char *fmt, ...);
 int lp_db_migrate(lp_db *db);
 int lp_db_schema_version(lp_db *db, int *out);
 
-/* A fixed-size pool of connections shared by request threads. */
-typedef struct lp_db_pool lp_db_pool;
+/* A fixed-size pool of connections shared by request threads, with a
+ * syncer thread when the driver has a sync slot. */
 int lp_db_pool_new(const char *url, int size, lp_db_pool **out, char **errmsg);
+/* Stops the syncer (after a last sync that answers every waiter) and
+ * closes the connections. */
 void lp_db_pool_free(lp_db_pool *pool);
 /* Blocks until a connection is free. */
 lp_db *lp_db_pool_get(lp_db_pool *pool);
+/* Gives a connection back.  If it wrote since its last ticket, this first
+ * waits until the writes are durable (lp_db_take_ticket avoids the wait). */
 void lp_db_pool_put(lp_db_pool *pool, lp_db *db);
+
+/* The ticket a pooled connection's writes wait for: 0 when it wrote nothing
+ * since its last ticket or its pool needs no sync; else a number that the
+ * pool's syncer passes once every one of those writes is on disk.  The
+ * caller must not acknowledge the writes before then (lp_db_when_synced). */
+int64_t lp_db_take_ticket(lp_db *db);
+
+/* A wait for a ticket, owned by the caller until fn is called. */
+typedef struct lp_db_waiter {
+    int64_t ticket;
+    void (*fn)(void *arg); /* called once, from the syncer thread */
+    void *arg;
+    struct lp_db_waiter *next;
+} lp_db_waiter;
+/* Returns 1 if w->ticket is already synced (fn is not called); else 0,
+ * and w->fn(w->arg) is called once it is. */
+int lp_db_when_synced(lp_db_pool *pool, lp_db_waiter *w);
+/* Blocks until the ticket is synced. */
+void lp_db_wait_synced(lp_db_pool *pool, int64_t ticket);
+/* How many syncs and tickets the pool has done and issued (metrics). */
+void lp_db_pool_sync_stats(lp_db_pool *pool, uint64_t *syncs, uint64_t *tickets);
 
 /* Drivers. */
 extern const lp_db_driver lp_db_sqlite_driver;

@@ -430,6 +430,13 @@ static void begin(lp_http *h, lp_req *req)
         lp_buf_reserve_large(&req->body, (size_t)len);
 }
 
+/* The syncer's call when a suspended request's writes are on disk. */
+static void resume(void *arg)
+{
+    lp_req *req = arg;
+    MHD_resume_connection(req->conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -487,8 +494,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!read || !h->cfg.authenticate || h->cfg.authenticate(req) == 0)
             req->route->handler(req);
         if (read) lp_db_commit(req->db);
+        /* A reply to a write goes out once the write is on disk: the
+         * connection is suspended (its thread serves others) until the
+         * pool's syncer has flushed it, together with the writes of every
+         * other request of the moment (group commit). */
+        req->synced.ticket = lp_db_take_ticket(req->db);
         lp_db_pool_put(h->cfg.pool, req->db);
         req->db = NULL;
+        if (req->synced.ticket) {
+            if (!req->resp)
+                lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
+            req->synced.fn = resume;
+            req->synced.arg = req;
+            MHD_suspend_connection(conn);
+            if (lp_db_when_synced(h->cfg.pool, &req->synced)) MHD_resume_connection(conn);
+            return MHD_YES; /* called again once resumed, with req->resp set */
+        }
     }
     return queue(h, req);
 }
@@ -549,7 +570,7 @@ int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg)
     lp_http *h = lp_calloc(1, sizeof *h);
     h->cfg = *cfg;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
-                     (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
     h->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 2),

@@ -74,6 +74,7 @@ struct lp_req {
     unsigned status;
     struct MHD_Response *resp;
     uint64_t t0;
+    lp_db_waiter synced; /* the reply waits until the request's writes are on disk */
 };
 
 /* Query-string argument, or NULL. */

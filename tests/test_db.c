@@ -2,11 +2,12 @@
  * the driver-independent interface (db.h) against a URL, so each backend
  * runs the same suite: SQLite always, PostgreSQL when LOUPE_TEST_PG_URL is
  * set (the PostgreSQL issue's test command sets it). */
+#include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "test.h"
-#include "util.h"
 #include "util.h"
 
 /* Opens a fresh database for a suite: a new SQLite file, or the PostgreSQL
@@ -227,5 +228,89 @@ TEST(db_pool_hands_out_distinct_connections)
     CHECK_INT(n, 0);
     lp_db_pool_put(pool, a);
     lp_db_pool_put(pool, c);
+    lp_db_pool_free(pool);
+}
+
+/* Group commit: writers on a pool wait for tickets, and the syncer makes
+ * many commits durable with each flush. */
+typedef struct gc_arg {
+    lp_db_pool *pool;
+    int id, n, ok;
+} gc_arg;
+
+static void *gc_writer(void *p)
+{
+    gc_arg *a = p;
+    for (int i = 0; i < a->n; i++) {
+        lp_db *db = lp_db_pool_get(a->pool);
+        int rc = lp_db_begin(db, LP_TX_WRITE);
+        if (rc == 0)
+            rc = lp_db_run(db, "INSERT INTO gc (w, i) VALUES (?, ?)", "ii", (int64_t)a->id,
+                           (int64_t)i);
+        if (rc == 0) rc = lp_db_commit(db);
+        int64_t t = lp_db_take_ticket(db);
+        lp_db_pool_put(a->pool, db);
+        if (rc == 0 && t > 0) {
+            lp_db_wait_synced(a->pool, t);
+            a->ok++;
+        }
+    }
+    return NULL;
+}
+
+static void gc_fired(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+TEST(db_pool_group_commit_shares_flushes_and_answers_every_ticket)
+{
+    char url[512], *err = NULL;
+    snprintf(url, sizeof url, "sqlite:%s/gc.db", lp_test_tmpdir());
+    lp_db_pool *pool;
+    CHECK_INT(lp_db_pool_new(url, 4, &pool, &err), 0);
+    lp_db *db = lp_db_pool_get(pool);
+    CHECK_INT(lp_db_exec(db, "CREATE TABLE gc (w INTEGER, i INTEGER)"), 0);
+    lp_db_pool_put(pool, db); /* waits for its own sync: the table is durable */
+    /* A read-only use of a connection gets no ticket. */
+    db = lp_db_pool_get(pool);
+    int64_t n = -1;
+    CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM gc", NULL), 0);
+    CHECK(lp_db_take_ticket(db) == 0);
+    lp_db_pool_put(pool, db);
+    uint64_t syncs0, tickets0;
+    lp_db_pool_sync_stats(pool, &syncs0, &tickets0);
+    pthread_t th[4];
+    gc_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (gc_arg){.pool = pool, .id = i, .n = 150};
+        pthread_create(&th[i], NULL, gc_writer, &args[i]);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) CHECK_INT(args[i].ok, 150);
+    uint64_t syncs, tickets;
+    lp_db_pool_sync_stats(pool, &syncs, &tickets);
+    CHECK(tickets - tickets0 == 600);
+    CHECK(syncs > syncs0);
+    CHECK(syncs - syncs0 <= 600);
+    /* A waiter for a ticket already synced is answered at once; one for a
+     * new write is called by the syncer. */
+    int fired = 0;
+    lp_db_waiter w = {.ticket = (int64_t)tickets, .fn = gc_fired, .arg = &fired};
+    CHECK_INT(lp_db_when_synced(pool, &w), 1);
+    db = lp_db_pool_get(pool);
+    CHECK_INT(lp_db_run(db, "INSERT INTO gc (w, i) VALUES (9, 9)", NULL), 0);
+    w.ticket = lp_db_take_ticket(db); /* an autocommit write also gets one */
+    CHECK(w.ticket > (int64_t)tickets);
+    lp_db_pool_put(pool, db);
+    if (lp_db_when_synced(pool, &w) == 0) {
+        lp_db_wait_synced(pool, w.ticket);
+        for (int i = 0; i < 1000 && !__atomic_load_n(&fired, __ATOMIC_SEQ_CST); i++) usleep(1000);
+        CHECK_INT(fired, 1);
+    }
+    db = lp_db_pool_get(pool);
+    CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM gc", NULL), 0);
+    CHECK_INT(n, 601);
+    lp_db_pool_put(pool, db);
     lp_db_pool_free(pool);
 }
