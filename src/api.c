@@ -47,17 +47,19 @@ const lp_route lp_api_routes[] = {
     {"PUT", "/v1/tasks/{}/metadata", lp_api_task_metadata, 0, NULL},
     {"POST", "/v1/tasks/{}/tags", lp_api_task_tags_add, 0, NULL},
     {"DELETE", "/v1/tasks/{}/tags/{}", lp_api_task_tag_delete, 0, NULL},
-    {"GET", "/v1/projects/{}/queue/next", lp_api_queue_next, 0, NULL}, /* leases: writes */
+    {"GET", "/v1/projects/{}/queue/next", lp_api_queue_next, LP_ROUTE_TX,
+     NULL}, /* leases: writes */
     {"GET", "/v1/assignments/{}", lp_api_assignment_get, LP_ROUTE_READ, NULL},
-    {"POST", "/v1/assignments/{}/heartbeat", lp_api_assignment_heartbeat, 0, NULL},
-    {"POST", "/v1/assignments/{}/skip", lp_api_assignment_skip, 0, NULL},
-    {"POST", "/v1/assignments/{}/release", lp_api_assignment_release, 0, NULL},
-    {"PUT", "/v1/assignments/{}/draft", lp_api_assignment_draft, 0, NULL},
-    {"POST", "/v1/assignments/{}/submit", lp_api_assignment_submit, 0, NULL},
+    {"POST", "/v1/assignments/{}/heartbeat", lp_api_assignment_heartbeat, LP_ROUTE_TX, NULL},
+    {"POST", "/v1/assignments/{}/skip", lp_api_assignment_skip, LP_ROUTE_TX, NULL},
+    {"POST", "/v1/assignments/{}/release", lp_api_assignment_release, LP_ROUTE_TX, NULL},
+    {"PUT", "/v1/assignments/{}/draft", lp_api_assignment_draft, LP_ROUTE_TX, NULL},
+    {"POST", "/v1/assignments/{}/submit", lp_api_assignment_submit, LP_ROUTE_TX, NULL},
     {"GET", "/v1/tasks/{}/annotations", lp_api_task_annotations, LP_ROUTE_READ, NULL},
-    {"GET", "/v1/projects/{}/reviews/next", lp_api_review_next, 0, NULL}, /* leases: writes */
-    {"POST", "/v1/assignments/{}/review", lp_api_assignment_review, 0, NULL},
-    {"POST", "/v1/tasks/{}/audit", lp_api_task_audit, 0, NULL},
+    {"GET", "/v1/projects/{}/reviews/next", lp_api_review_next, LP_ROUTE_TX,
+     NULL}, /* leases: writes */
+    {"POST", "/v1/assignments/{}/review", lp_api_assignment_review, LP_ROUTE_TX, NULL},
+    {"POST", "/v1/tasks/{}/audit", lp_api_task_audit, LP_ROUTE_TX, NULL},
     {"GET", "/v1/tasks/{}/versions", lp_api_task_versions, LP_ROUTE_READ, NULL},
     {"GET", "/v1/projects/{}/workers", lp_api_workers, LP_ROUTE_READ, NULL},
     {"POST", "/v1/projects/{}/workers/{}/pause", lp_api_worker_pause, 0, NULL},

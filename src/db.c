@@ -11,7 +11,10 @@
 #include "db.h"
 
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,24 +92,50 @@ int lp_db_exec(lp_db *db, const char *sql)
     return db->drv->exec(db, sql);
 }
 
+/* Nested transactions are savepoints named after their depth, run as
+ * cached statements (they are as frequent as transactions). */
+static int savepoint(lp_db *db, const char *verb, int depth)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "%s lp%d", verb, depth);
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, sql, &st);
+    if (rc < 0) return rc;
+    rc = lp_stmt_step(st);
+    lp_stmt_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+/* Pool hooks for transactions (defined with the pool below): a write
+ * transaction on a pooled connection of a single-writer database passes
+ * the pool's gate, and the writer connection's transactions are savepoints
+ * of its open batch. */
+static int pool_tx_begin(lp_db *db, int mode, int *handled);
+static int pool_tx_end(lp_db *db, int commit, int *handled);
+
 int lp_db_begin(lp_db *db, int mode)
 {
-    if (db->tx_depth++ > 0) return 0;
-    db->tx_failed = 0;
-    int rc = db->drv->begin(db, mode);
-    if (rc < 0) db->tx_depth = 0;
+    if (db->tx_depth > 0) {
+        int rc = savepoint(db, "SAVEPOINT", db->tx_depth + 1);
+        if (rc == 0) db->tx_depth++;
+        return rc;
+    }
+    int handled = 0;
+    int rc = db->pool ? pool_tx_begin(db, mode, &handled) : 0;
+    if (!handled) rc = db->drv->begin(db, mode);
+    if (rc == 0) db->tx_depth = 1;
     return rc;
 }
 
 int lp_db_commit(lp_db *db)
 {
     if (db->tx_depth <= 0) return LP_EINVAL;
-    if (--db->tx_depth > 0) return 0;
-    if (db->tx_failed) {
-        db->drv->rollback(db);
-        return LP_ECONFLICT;
-    }
-    int rc = db->drv->commit(db);
+    if (db->tx_depth > 1) return savepoint(db, "RELEASE", db->tx_depth--);
+    db->tx_depth = 0;
+    int handled = 0;
+    int rc = db->pool ? pool_tx_end(db, 1, &handled) : 0;
+    if (handled) return rc;
+    rc = db->drv->commit(db);
     if (rc < 0)
         db->drv->rollback(db);
     else
@@ -117,11 +146,15 @@ int lp_db_commit(lp_db *db)
 int lp_db_rollback(lp_db *db)
 {
     if (db->tx_depth <= 0) return LP_EINVAL;
-    if (--db->tx_depth > 0) {
-        db->tx_failed = 1;
-        return 0;
+    if (db->tx_depth > 1) {
+        int rc = savepoint(db, "ROLLBACK TO", db->tx_depth);
+        int rc2 = savepoint(db, "RELEASE", db->tx_depth--);
+        return rc < 0 ? rc : rc2;
     }
-    return db->drv->rollback(db);
+    db->tx_depth = 0;
+    int handled = 0;
+    int rc = db->pool ? pool_tx_end(db, 0, &handled) : 0;
+    return handled ? rc : db->drv->rollback(db);
 }
 
 const char *lp_db_errmsg(lp_db *db)
@@ -407,23 +440,130 @@ int lp_db_migrate(lp_db *db)
     return 0;
 }
 
-/* The pool and its syncer.  Tickets are issued in order (issued); the
- * syncer reads issued, syncs, and then every ticket up to what it read is
- * durable (synced), since each was issued after its writes committed. */
+/* The pool, its writer and its syncer.
+ *
+ * On a single-writer database (a driver with a sync slot: SQLite), the
+ * pool's gate is the database's write lock within the process: a pooled
+ * connection passes it to begin a write transaction (writers queue on a
+ * semaphore rather than on SQLite's busy timeout, which polls with sleeps
+ * of up to 100 ms).  The writer connection holds the gate for a batch: one
+ * database transaction in which each request's transaction is a savepoint
+ * (a failed request rolls back alone), committed when no request waits for
+ * the writer, or another connection waits at the gate, or the batch is
+ * LP_BATCH_MAX requests or LP_BATCH_MS old.  Many requests then share one
+ * commit and its WAL writes, and one flush.
+ *
+ * Tickets are issued in commit order (issued); the syncer reads issued,
+ * syncs, and then every ticket up to what it read is durable (synced),
+ * since each was issued after its commit returned. */
+#define LP_BATCH_MAX 256
+#define LP_BATCH_MS  5
+
 struct lp_db_pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int size, nfree;
     lp_db **all, **free;
-    /* group commit (when the driver has a sync slot) */
-    lp_db *sync_db;
-    pthread_t syncer;
+    int single_writer;
+    sem_t gate;
+    atomic_int gate_waiting;
+    /* the writer and its batch (the batch fields are the writer holder's) */
+    lp_db *writer;
+    pthread_mutex_t writer_mu;
+    atomic_int writer_waiting; /* threads waiting for the writer, or about to ask */
+    int batch_open, batch_n, batch_failed;
+    uint64_t batch_start_ns;
+    lp_db_waiter *batch_waiters;
+    /* group commit */
+    lp_db *sync_db, *ckpt_db;
+    pthread_t syncer, checkpointer;
+    pthread_cond_t ckpt_cv;
+    int ckpt_due;
     pthread_cond_t work_cv, done_cv;
-    int stop;
+    int stop, syncing;
+    atomic_int commit_asap; /* the syncer is idle: the open batch should commit now */
     int64_t issued, synced;
     lp_db_waiter *waiters;
-    uint64_t syncs; /* flushes done, for tests and metrics */
+    uint64_t syncs, batches, batched;        /* for tests and metrics */
+    uint64_t held_ns, commit_ns, held_since; /* time the writer is held, and committing */
+    uint64_t sync_ns;
 };
+
+static void gate_enter(lp_db_pool *p)
+{
+    atomic_fetch_add(&p->gate_waiting, 1);
+    while (sem_wait(&p->gate) != 0) continue; /* EINTR */
+    atomic_fetch_sub(&p->gate_waiting, 1);
+}
+
+static void gate_leave(lp_db_pool *p)
+{
+    sem_post(&p->gate);
+}
+
+static int pool_tx_begin(lp_db *db, int mode, int *handled)
+{
+    lp_db_pool *p = db->pool;
+    if (!p->single_writer || db == p->sync_db) return 0;
+    if (db == p->writer) {
+        *handled = 1;
+        if (!p->batch_open) {
+            gate_enter(p);
+            int rc = db->drv->begin(db, LP_TX_WRITE);
+            if (rc < 0) {
+                gate_leave(p);
+                return rc;
+            }
+            p->batch_open = 1;
+            p->batch_failed = 0;
+            p->batch_start_ns = lp_mono_ns();
+        }
+        return savepoint(db, "SAVEPOINT", 1);
+    }
+    if (mode != LP_TX_WRITE) return 0;
+    gate_enter(p);
+    int rc = db->drv->begin(db, mode);
+    if (rc < 0) gate_leave(p);
+    db->gated = rc == 0;
+    *handled = 1;
+    return rc;
+}
+
+static int pool_tx_end(lp_db *db, int commit, int *handled)
+{
+    lp_db_pool *p = db->pool;
+    if (db == p->writer && p->batch_open) {
+        *handled = 1;
+        int rc = commit ? 0 : savepoint(db, "ROLLBACK TO", 1);
+        int rc2 = savepoint(db, "RELEASE", 1);
+        if (rc == 0) rc = rc2;
+        if (rc < 0) p->batch_failed = 1; /* the batch's transaction is in doubt */
+        return rc;
+    }
+    if (!db->gated) return 0;
+    *handled = 1;
+    int rc;
+    if (commit) {
+        rc = db->drv->commit(db);
+        if (rc < 0) db->drv->rollback(db);
+    } else {
+        rc = db->drv->rollback(db);
+    }
+    db->gated = 0;
+    gate_leave(p);
+    return rc;
+}
+
+static void commit_batch(lp_db_pool *p);
+
+/* Commits the open batch if the syncer asked for it and the writer is
+ * free. */
+static void commit_if_asap(lp_db_pool *p)
+{
+    if (!atomic_load(&p->commit_asap) || pthread_mutex_trylock(&p->writer_mu) != 0) return;
+    if (p->batch_open && atomic_exchange(&p->commit_asap, 0)) commit_batch(p);
+    pthread_mutex_unlock(&p->writer_mu);
+}
 
 /* Runs the driver's sync whenever tickets wait, then answers the waiters
  * whose tickets it covered.  A failed sync is retried: no waiter is
@@ -439,8 +579,18 @@ static void *syncer_main(void *arg)
             continue;
         }
         int64_t target = p->issued;
+        p->syncing = 1;
         pthread_mutex_unlock(&p->mu);
+        uint64_t ts0 = lp_mono_ns();
         int rc = p->sync_db->drv->sync(p->sync_db);
+        p->sync_ns += lp_mono_ns() - ts0;
+        if (rc == 1) { /* the checkpoint thread's turn (db.h) */
+            pthread_mutex_lock(&p->mu);
+            p->ckpt_due = 1;
+            pthread_cond_signal(&p->ckpt_cv);
+            pthread_mutex_unlock(&p->mu);
+            rc = 0;
+        }
         if (rc < 0) {
             lp_log(LP_LOG_ERROR, "database sync failed (%s): retrying", lp_strerror(rc));
             struct timespec ts = {0, 100 * 1000 * 1000};
@@ -449,6 +599,7 @@ static void *syncer_main(void *arg)
             continue;
         }
         pthread_mutex_lock(&p->mu);
+        p->syncing = 0;
         p->synced = target;
         p->syncs++;
         lp_db_waiter *ready = NULL, **at = &p->waiters;
@@ -469,6 +620,32 @@ static void *syncer_main(void *arg)
             ready = w->next; /* read before fn: fn may free w */
             w->fn(w->arg);
         }
+        /* A batch left open during the sync (it could not have been
+         * flushed sooner) commits now: here if the writer is free, else
+         * when its holder gives it back (never waiting for it here: the
+         * next sync must not wait behind a queue of requests). */
+        atomic_store(&p->commit_asap, 1);
+        commit_if_asap(p);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Runs the driver's checkpoint when the syncer says one is due. */
+static void *checkpointer_main(void *arg)
+{
+    lp_db_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop) {
+        if (!p->ckpt_due) {
+            pthread_cond_wait(&p->ckpt_cv, &p->mu);
+            continue;
+        }
+        p->ckpt_due = 0;
+        pthread_mutex_unlock(&p->mu);
+        int rc = p->ckpt_db->drv->checkpoint(p->ckpt_db);
+        if (rc < 0) lp_log(LP_LOG_WARN, "database checkpoint failed (%s)", lp_strerror(rc));
         pthread_mutex_lock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
@@ -482,30 +659,43 @@ int lp_db_pool_new(const char *url, int size, lp_db_pool **out, char **errmsg)
     pthread_cond_init(&p->cv, NULL);
     pthread_cond_init(&p->work_cv, NULL);
     pthread_cond_init(&p->done_cv, NULL);
-    p->all = lp_calloc((size_t)size, sizeof(lp_db *));
+    pthread_cond_init(&p->ckpt_cv, NULL);
+    pthread_mutex_init(&p->writer_mu, NULL);
+    sem_init(&p->gate, 0, 1);
+    *out = NULL;
+    p->all = lp_calloc((size_t)size + 3, sizeof(lp_db *));
     p->free = lp_calloc((size_t)size, sizeof(lp_db *));
-    for (int i = 0; i < size; i++) {
-        int rc = lp_db_open(url, &p->all[i], errmsg);
-        if (rc < 0) {
-            lp_db_pool_free(p);
-            *out = NULL;
-            return rc;
-        }
+    /* size connections for the pool, then the writer, the syncer's and the
+     * checkpointer's */
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < size + 1 + 2 * p->single_writer; i++) {
+        rc = lp_db_open(url, &p->all[i], errmsg);
+        if (rc < 0) break;
         p->all[i]->pool = p;
-        p->free[p->nfree++] = p->all[i];
         p->size++;
+        if (i < size) p->free[p->nfree++] = p->all[i];
+        if (i == 0) p->single_writer = p->all[0]->drv->sync && p->all[0]->drv->writes;
     }
-    if (p->size && p->all[0]->drv->sync) {
-        int rc = lp_db_open(url, &p->sync_db, errmsg);
-        if (rc == 0) p->sync_db->pool = p; /* never syncs on its own */
-        if (rc == 0 && pthread_create(&p->syncer, NULL, syncer_main, p) != 0) rc = LP_ENOMEM;
-        if (rc < 0) {
-            lp_db_close(p->sync_db);
-            p->sync_db = NULL;
-            lp_db_pool_free(p);
-            *out = NULL;
-            return rc;
+    if (rc == 0) {
+        p->writer = p->all[size];
+        if (p->single_writer) {
+            p->sync_db = p->all[size + 1];
+            if (pthread_create(&p->syncer, NULL, syncer_main, p) != 0) {
+                p->sync_db = NULL;
+                rc = LP_ENOMEM;
+            }
         }
+        if (rc == 0 && p->single_writer && p->all[0]->drv->checkpoint) {
+            p->ckpt_db = p->all[size + 2];
+            if (pthread_create(&p->checkpointer, NULL, checkpointer_main, p) != 0) {
+                p->ckpt_db = NULL;
+                rc = LP_ENOMEM;
+            }
+        }
+    }
+    if (rc < 0) {
+        lp_db_pool_free(p);
+        return rc;
     }
     *out = p;
     return 0;
@@ -514,19 +704,30 @@ int lp_db_pool_new(const char *url, int size, lp_db_pool **out, char **errmsg)
 void lp_db_pool_free(lp_db_pool *pool)
 {
     if (!pool) return;
+    if (pool->batches)
+        lp_log(LP_LOG_DEBUG,
+               "group commit: %llu writes in %llu batches, %lld commits in %llu syncs; "
+               "the writer was held %.1f s, %.1f s of it committing; syncing took %.1f s",
+               (unsigned long long)pool->batched, (unsigned long long)pool->batches,
+               (long long)pool->issued, (unsigned long long)pool->syncs, pool->held_ns / 1e9,
+               pool->commit_ns / 1e9, pool->sync_ns / 1e9);
     if (pool->sync_db) {
         pthread_mutex_lock(&pool->mu);
         pool->stop = 1;
         pthread_cond_signal(&pool->work_cv);
+        pthread_cond_signal(&pool->ckpt_cv);
         pthread_mutex_unlock(&pool->mu);
         pthread_join(pool->syncer, NULL);
-        lp_db_close(pool->sync_db);
+        if (pool->ckpt_db) pthread_join(pool->checkpointer, NULL);
     }
     for (int i = 0; i < pool->size; i++) lp_db_close(pool->all[i]);
+    sem_destroy(&pool->gate);
+    pthread_mutex_destroy(&pool->writer_mu);
     pthread_mutex_destroy(&pool->mu);
     pthread_cond_destroy(&pool->cv);
     pthread_cond_destroy(&pool->work_cv);
     pthread_cond_destroy(&pool->done_cv);
+    pthread_cond_destroy(&pool->ckpt_cv);
     free(pool->all);
     free(pool->free);
     free(pool);
@@ -541,57 +742,179 @@ lp_db *lp_db_pool_get(lp_db_pool *pool)
     return db;
 }
 
-void lp_db_pool_put(lp_db_pool *pool, lp_db *db)
+int lp_db_pool_single_writer(lp_db_pool *pool)
+{
+    return pool->single_writer;
+}
+
+void lp_db_pool_expect_writer(lp_db_pool *pool, int delta)
+{
+    if (pool->single_writer) atomic_fetch_add(&pool->writer_waiting, delta);
+}
+
+lp_db *lp_db_pool_writer(lp_db_pool *pool)
+{
+    return lp_db_pool_writer_expected(pool, 0);
+}
+
+lp_db *lp_db_pool_writer_expected(lp_db_pool *pool, int expected)
+{
+    if (!pool->single_writer) return lp_db_pool_get(pool);
+    if (!expected) atomic_fetch_add(&pool->writer_waiting, 1);
+    pthread_mutex_lock(&pool->writer_mu);
+    pool->held_since = lp_mono_ns();
+    atomic_fetch_sub(&pool->writer_waiting, 1);
+    return pool->writer;
+}
+
+int lp_db_wrote(lp_db *db)
+{
+    lp_db_pool *p = db->pool;
+    if (!p || !p->single_writer) return 0;
+    /* On the writer, anything done while a batch is open may rest on the
+     * batch's writes: it waits for their commit too. */
+    return (db == p->writer && p->batch_open) || db->drv->writes(db) != db->writes_seen;
+}
+
+/* Issues the next ticket to each waiter in list (all committed with result
+ * rc) and hands them to the syncer; on a failed commit they are answered
+ * at once.  Returns the ticket. */
+static int64_t issue(lp_db_pool *p, lp_db_waiter *list, int rc)
+{
+    pthread_mutex_lock(&p->mu);
+    int64_t t = ++p->issued;
+    lp_db_waiter *failed = NULL;
+    while (list) {
+        lp_db_waiter *w = list;
+        list = w->next;
+        w->ticket = t;
+        w->result = rc;
+        if (rc < 0) {
+            w->next = failed;
+            failed = w;
+        } else {
+            w->next = p->waiters;
+            p->waiters = w;
+        }
+    }
+    pthread_cond_signal(&p->work_cv);
+    pthread_mutex_unlock(&p->mu);
+    while (failed) {
+        lp_db_waiter *w = failed;
+        failed = w->next;
+        w->fn(w->arg);
+    }
+    return t;
+}
+
+/* Commits the writer's batch (its holder calls this). */
+static void commit_batch(lp_db_pool *p)
+{
+    uint64_t t0 = lp_mono_ns();
+    lp_db *db = p->writer;
+    int rc = p->batch_failed ? LP_EIO : db->drv->commit(db);
+    if (rc < 0) {
+        lp_log(LP_LOG_ERROR,
+               "a batch of %d writes could not commit (%s): they are answered with errors",
+               p->batch_n, lp_strerror(rc));
+        db->drv->rollback(db);
+    }
+    p->batch_open = 0;
+    gate_leave(p);
+    p->batches++;
+    p->batched += (uint64_t)p->batch_n;
+    p->batch_n = 0;
+    lp_db_waiter *list = p->batch_waiters;
+    p->batch_waiters = NULL;
+    db->writes_seen = db->drv->writes(db);
+    issue(p, list, rc);
+    p->commit_ns += lp_mono_ns() - t0;
+}
+
+static void mark_done(void *arg)
+{
+    lp_db_waiter *w = arg;
+    lp_db_pool *p = w->pool;
+    pthread_mutex_lock(&p->mu);
+    w->done = 1;
+    pthread_cond_broadcast(&p->done_cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+int lp_db_pool_release(lp_db_pool *pool, lp_db *db, lp_db_waiter *w)
 {
     if (db->tx_depth > 0) { /* a handler forgot to finish its transaction */
         db->tx_depth = 1;
         lp_db_rollback(db);
     }
-    int64_t ticket = lp_db_take_ticket(db);
-    if (ticket) lp_db_wait_synced(pool, ticket);
-    pthread_mutex_lock(&pool->mu);
-    pool->free[pool->nfree++] = db;
-    pthread_cond_signal(&pool->cv);
-    pthread_mutex_unlock(&pool->mu);
-}
-
-int64_t lp_db_take_ticket(lp_db *db)
-{
-    lp_db_pool *p = db->pool;
-    if (!p || !p->sync_db || db == p->sync_db) return 0;
-    int64_t w = db->drv->writes(db);
-    if (w == db->writes_seen) return 0;
-    db->writes_seen = w;
-    pthread_mutex_lock(&p->mu);
-    int64_t t = ++p->issued;
-    pthread_cond_signal(&p->work_cv);
-    pthread_mutex_unlock(&p->mu);
-    return t;
-}
-
-int lp_db_when_synced(lp_db_pool *pool, lp_db_waiter *w)
-{
-    pthread_mutex_lock(&pool->mu);
-    int done = w->ticket <= pool->synced;
-    if (!done) {
-        w->next = pool->waiters;
-        pool->waiters = w;
+    lp_db_waiter own = {.fn = mark_done, .pool = pool};
+    own.arg = &own;
+    int wrote = lp_db_wrote(db);
+    lp_db_waiter *wait = !wrote ? NULL : w ? w : &own;
+    int answered = !wait;
+    if (db == pool->writer && pool->single_writer) {
+        if (wait) {
+            wait->next = pool->batch_waiters;
+            pool->batch_waiters = wait;
+            pool->batch_n++;
+        }
+        /* The batch stays open while others will join it soon: requests
+         * wait for the writer, or the syncer is busy (this batch could not
+         * be flushed before it is done; it commits it then). */
+        pthread_mutex_lock(&pool->mu);
+        int syncing = pool->syncing;
+        pthread_mutex_unlock(&pool->mu);
+        if (pool->batch_open &&
+            (wait == &own || (atomic_load(&pool->writer_waiting) == 0 && !syncing) ||
+             atomic_load(&pool->commit_asap) || atomic_load(&pool->gate_waiting) > 0 ||
+             pool->batch_n >= LP_BATCH_MAX ||
+             lp_mono_ns() - pool->batch_start_ns >= LP_BATCH_MS * 1000000ull)) {
+            atomic_store(&pool->commit_asap, 0);
+            commit_batch(pool);
+        } else if (!pool->batch_open && wait) { /* wrote outside a transaction: committed */
+            pool->batch_waiters = wait->next;
+            pool->batch_n--;
+            db->writes_seen = db->drv->writes(db);
+            wait->next = NULL;
+            issue(pool, wait, 0);
+        }
+        pool->held_ns += lp_mono_ns() - pool->held_since;
+        pthread_mutex_unlock(&pool->writer_mu);
+        commit_if_asap(pool); /* the syncer may have asked while we held it */
+    } else {
+        if (wait) {
+            db->writes_seen = db->drv->writes(db);
+            wait->next = NULL;
+            issue(pool, wait, 0);
+        }
+        pthread_mutex_lock(&pool->mu);
+        pool->free[pool->nfree++] = db;
+        pthread_cond_signal(&pool->cv);
+        pthread_mutex_unlock(&pool->mu);
     }
-    pthread_mutex_unlock(&pool->mu);
-    return done;
+    if (wait == &own) { /* no waiter given: block until answered */
+        pthread_mutex_lock(&pool->mu);
+        while (!own.done) pthread_cond_wait(&pool->done_cv, &pool->mu);
+        pthread_mutex_unlock(&pool->mu);
+        answered = 1;
+    }
+    return answered;
 }
 
-void lp_db_wait_synced(lp_db_pool *pool, int64_t ticket)
+void lp_db_pool_put(lp_db_pool *pool, lp_db *db)
 {
-    pthread_mutex_lock(&pool->mu);
-    while (ticket > pool->synced) pthread_cond_wait(&pool->done_cv, &pool->mu);
-    pthread_mutex_unlock(&pool->mu);
+    lp_db_pool_release(pool, db, NULL);
 }
 
-void lp_db_pool_sync_stats(lp_db_pool *pool, uint64_t *syncs, uint64_t *tickets)
+void lp_db_pool_sync_stats(lp_db_pool *pool, uint64_t *syncs, uint64_t *tickets, uint64_t *batches,
+                           uint64_t *batched)
 {
     pthread_mutex_lock(&pool->mu);
     *syncs = pool->syncs;
     *tickets = (uint64_t)pool->issued;
     pthread_mutex_unlock(&pool->mu);
+    pthread_mutex_lock(&pool->writer_mu);
+    *batches = pool->batches;
+    *batched = pool->batched;
+    pthread_mutex_unlock(&pool->writer_mu);
 }

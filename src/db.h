@@ -22,9 +22,11 @@
  * no sync slot.  One whose commit does not (SQLite in WAL mode with
  * synchronous=NORMAL) has a sync slot that makes every write committed so
  * far durable at once (one fdatasync of the WAL), so many commits share one
- * flush: a pool's syncer thread runs it while writers wait for a ticket (see
- * lp_db_take_ticket).  A connection outside a pool syncs at each outermost
- * commit and when closed. */
+ * flush: a pool's syncer thread runs it while requests that wrote wait (see
+ * lp_db_pool_release).  Such a database also takes one writer at a time,
+ * so the pool batches the transactions of write requests into one database
+ * transaction (see lp_db_pool_writer and db.c).  A connection outside a
+ * pool syncs at each outermost commit and when closed. */
 #ifndef LP_DB_H
 #define LP_DB_H
 
@@ -70,11 +72,12 @@ typedef struct lp_db_driver {
     int64_t (*last_insert_id)(lp_db *db);
     const char *(*errmsg)(lp_db *db);
     /* Optional (NULL: commits are durable when they return).  writes: a
-     * count that grows with every row the connection changes; sync: makes
+     * count that grows with every write the connection commits; sync: makes
      * every write committed on the database so far, by any connection,
      * durable. */
     int64_t (*writes)(lp_db *db);
-    int (*sync)(lp_db *db);
+    int (*sync)(lp_db *db); /* 1: done, and a checkpoint is due */
+    int (*checkpoint)(lp_db *db);
 } lp_db_driver;
 
 #define LP_STMT_CACHE 256
@@ -86,9 +89,9 @@ struct lp_db {
     const lp_db_driver *drv;
     lp_stmt *cache[LP_STMT_CACHE]; /* idle cached statements, by SQL hash */
     int tx_depth;                  /* lp_db_begin nesting */
-    int tx_failed;                 /* an inner rollback happened */
     lp_db_pool *pool;              /* the pool it belongs to, or NULL */
     int64_t writes_seen;           /* drv->writes when last synced or ticketed */
+    int gated;                     /* holds its pool's write gate */
 };
 
 struct lp_stmt {
@@ -108,8 +111,9 @@ int lp_db_open(const char *url, lp_db **out, char **errmsg);
 void lp_db_close(lp_db *db);
 
 int lp_db_exec(lp_db *db, const char *sql);
-/* Transactions nest: only the outermost begin/commit reach the database; a
- * rollback at any depth makes the outermost commit roll back (LP_ECONFLICT). */
+/* Transactions nest: the outermost begin/commit/rollback are the
+ * database's; inner ones are savepoints, so an inner rollback undoes only
+ * what was done since its begin, and the outer transaction goes on. */
 int lp_db_begin(lp_db *db, int mode);
 int lp_db_commit(lp_db *db);
 int lp_db_rollback(lp_db *db);
@@ -173,30 +177,57 @@ int lp_db_pool_new(const char *url, int size, lp_db_pool **out, char **errmsg);
 void lp_db_pool_free(lp_db_pool *pool);
 /* Blocks until a connection is free. */
 lp_db *lp_db_pool_get(lp_db_pool *pool);
-/* Gives a connection back.  If it wrote since its last ticket, this first
- * waits until the writes are durable (lp_db_take_ticket avoids the wait). */
+/* The pool's writer connection, once no one else holds it (a pooled one
+ * where the database takes concurrent writers): for requests that are one
+ * write transaction, which take turns on the database's write lock anyway.
+ * Their transactions are savepoints of one batch transaction that the pool
+ * commits for many of them at once, and its page cache stays warm, where a
+ * pooled connection's is dropped whenever another connection has written.
+ * Give it back with lp_db_pool_release (or _put); its writes are committed
+ * and durable when the waiter is called. */
+lp_db *lp_db_pool_writer(lp_db_pool *pool);
+/* A request that will ask for the writer says so early (delta 1, when it
+ * starts reading its body, say), so that a batch it could join stays open
+ * for it; it then asks with lp_db_pool_writer_expected(pool, 1) (which is
+ * lp_db_pool_writer when expected is 0), or takes it back (delta -1) if it
+ * will not ask after all. */
+void lp_db_pool_expect_writer(lp_db_pool *pool, int delta);
+/* Whether the database takes one writer at a time (and the pool batches
+ * the writer's transactions). */
+int lp_db_pool_single_writer(lp_db_pool *pool);
+lp_db *lp_db_pool_writer_expected(lp_db_pool *pool, int expected);
+/* lp_db_pool_release without a waiter: blocks until its writes are
+ * durable. */
 void lp_db_pool_put(lp_db_pool *pool, lp_db *db);
 
-/* The ticket a pooled connection's writes wait for: 0 when it wrote nothing
- * since its last ticket or its pool needs no sync; else a number that the
- * pool's syncer passes once every one of those writes is on disk.  The
- * caller must not acknowledge the writes before then (lp_db_when_synced). */
-int64_t lp_db_take_ticket(lp_db *db);
+/* Whether the connection wrote since its writes were last made durable
+ * (always 0 where commits are durable by themselves). */
+int lp_db_wrote(lp_db *db);
 
-/* A wait for a ticket, owned by the caller until fn is called. */
+/* A wait for a request's writes to be durable, owned by the caller until
+ * fn is called. */
 typedef struct lp_db_waiter {
-    int64_t ticket;
-    void (*fn)(void *arg); /* called once, from the syncer thread */
+    void (*fn)(void *arg); /* called once, from another thread, or from the releasing one */
     void *arg;
+    int result; /* then: 0, or the error that made the writes fail (not committed) */
+    /* the pool's */
+    int64_t ticket;
+    int done;
+    lp_db_pool *pool;
     struct lp_db_waiter *next;
 } lp_db_waiter;
-/* Returns 1 if w->ticket is already synced (fn is not called); else 0,
- * and w->fn(w->arg) is called once it is. */
-int lp_db_when_synced(lp_db_pool *pool, lp_db_waiter *w);
-/* Blocks until the ticket is synced. */
-void lp_db_wait_synced(lp_db_pool *pool, int64_t ticket);
-/* How many syncs and tickets the pool has done and issued (metrics). */
-void lp_db_pool_sync_stats(lp_db_pool *pool, uint64_t *syncs, uint64_t *tickets);
+
+/* Gives a connection (pooled or the writer) back.  Returns 1 when it wrote
+ * nothing that is not durable yet; else 0, and w->fn(w->arg) is called once
+ * its writes are on disk (w->result 0) or have failed to commit (w->result
+ * < 0: the caller must not acknowledge them).  With w NULL, blocks until
+ * then and returns 1. */
+int lp_db_pool_release(lp_db_pool *pool, lp_db *db, lp_db_waiter *w);
+
+/* How many syncs the pool did, tickets it issued, and writer batches it
+ * committed holding how many requests in all (tests and metrics). */
+void lp_db_pool_sync_stats(lp_db_pool *pool, uint64_t *syncs, uint64_t *tickets, uint64_t *batches,
+                           uint64_t *batched);
 
 /* Drivers. */
 extern const lp_db_driver lp_db_sqlite_driver;

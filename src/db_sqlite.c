@@ -32,8 +32,9 @@ typedef struct lp_sqlite {
     lp_db base;
     sqlite3 *h;
     int last_rc;
-    int wal;    /* in WAL mode: sq_sync flushes the WAL */
-    int wal_fd; /* the WAL file, opened by the first sync (-1: not yet) */
+    int wal;         /* in WAL mode: sq_sync flushes the WAL */
+    int64_t commits; /* write transactions committed (DDL included) */
+    int wal_fd;      /* the WAL file, opened by the first sync (-1: not yet) */
 } lp_sqlite;
 
 typedef struct lp_sqlite_stmt {
@@ -66,7 +67,8 @@ static int map_rc(int rc)
 static void sq_close(lp_db *db)
 {
     if (!db) return;
-    if (((lp_sqlite *)db)->wal_fd >= 0) close(((lp_sqlite *)db)->wal_fd);
+    lp_sqlite *s = (lp_sqlite *)db;
+    if (s->wal_fd >= 0) close(s->wal_fd);
     sqlite3_close_v2(H(db));
     free(db);
 }
@@ -85,6 +87,14 @@ static void configure(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Counts the connection's commits of write transactions (the hook is not
+ * called for read-only ones); returning 0 lets the commit go on. */
+static int on_commit(void *arg)
+{
+    ((lp_sqlite *)arg)->commits++;
+    return 0;
+}
+
 static int sq_open(const char *url, lp_db **out)
 {
     pthread_once(&config_once, configure);
@@ -100,6 +110,7 @@ static int sq_open(const char *url, lp_db **out)
     if (rc != SQLITE_OK) return map_rc(rc) ? map_rc(rc) : LP_EIO;
     sqlite3_extended_result_codes(db->h, 1);
     sqlite3_busy_timeout(db->h, 10000);
+    sqlite3_commit_hook(db->h, on_commit, db);
     sqlite3_stmt *mode;
     if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode=WAL", -1, &mode, NULL) != SQLITE_OK)
         return map_rc(sqlite3_errcode(db->h));
@@ -107,6 +118,7 @@ static int sq_open(const char *url, lp_db **out)
         db->wal = !strcmp((const char *)sqlite3_column_text(mode, 0), "wal");
     sqlite3_finalize(mode);
     rc = sq_exec(&db->base, db->wal ? "PRAGMA synchronous=NORMAL;" : "PRAGMA synchronous=FULL;");
+    if (db->wal) sqlite3_wal_autocheckpoint(db->h, 0); /* sq_sync checkpoints */
     if (rc == 0)
         rc = sq_exec(&db->base, "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
                                 "PRAGMA cache_size=-65536;");
@@ -223,7 +235,7 @@ static int64_t sq_last_insert_id(lp_db *db)
 
 static int64_t sq_writes(lp_db *db)
 {
-    return sqlite3_total_changes64(H(db));
+    return ((lp_sqlite *)db)->commits;
 }
 
 /* Makes the directory entry of a new file durable. */
@@ -242,6 +254,8 @@ static void sync_dir(const char *file)
  * to the database, is then on disk.  The WAL file is opened once and kept;
  * it is reopened if SQLite replaced it (when the last connection to the
  * database closed). */
+#define LP_CHECKPOINT_BYTES (16 << 20)
+
 static int sq_sync(lp_db *base)
 {
     lp_sqlite *db = (lp_sqlite *)base;
@@ -261,7 +275,21 @@ static int sq_sync(lp_db *base)
         if (db->wal_fd < 0) return errno == ENOENT ? 0 : LP_EIO; /* nothing written yet */
         sync_dir(path);
     }
-    return fdatasync(db->wal_fd) == 0 ? 0 : LP_EIO;
+    if (fdatasync(db->wal_fd) != 0) return LP_EIO;
+    struct stat st;
+    return fstat(db->wal_fd, &st) == 0 && st.st_size > LP_CHECKPOINT_BYTES;
+}
+
+/* Copies the WAL back into the database once it holds
+ * LP_CHECKPOINT_BYTES: on the pool's checkpoint thread, off the writers'
+ * and the syncer's path (SQLite's automatic checkpoint, turned off in
+ * sq_open, would run it in a committing writer while every other writer
+ * waits), and seldom, so that a page written many times is copied once.
+ * PASSIVE never blocks a reader or writer; the WAL restarts from its
+ * beginning once every reader has moved past it. */
+static int sq_checkpoint(lp_db *db)
+{
+    return map_rc(sqlite3_wal_checkpoint_v2(H(db), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL));
 }
 
 static const char *const ddl[] = {
@@ -300,4 +328,5 @@ const lp_db_driver lp_db_sqlite_driver = {
     .errmsg = sq_errmsg,
     .writes = sq_writes,
     .sync = sq_sync,
+    .checkpoint = sq_checkpoint,
 };

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,6 +32,16 @@ struct lp_http {
     lp_http_config cfg;
     atomic_int inflight;
     int port;
+    /* The writer thread runs the handlers of LP_ROUTE_TX requests, one
+     * after the other, on the pool's writer connection (db.h): they take
+     * turns on the database's write lock anyway, and this way no HTTP
+     * thread ever waits for it. */
+    int use_writer;
+    pthread_t writer;
+    pthread_mutex_t wmu;
+    pthread_cond_t wcv;
+    lp_req *whead, *wtail;
+    int wstop;
 };
 
 const char *lp_req_arg(lp_req *req, const char *name)
@@ -420,9 +431,17 @@ static void begin(lp_http *h, lp_req *req)
      * the handler; the others before the body is read. */
     if (!(req->route->flags & (LP_ROUTE_PUBLIC | LP_ROUTE_READ)) && h->cfg.authenticate) {
         req->db = lp_db_pool_get(h->cfg.pool);
+        lp_db_begin(req->db, LP_TX_READ); /* one snapshot for its lookups */
         h->cfg.authenticate(req);
+        lp_db_commit(req->db);
         lp_db_pool_put(h->cfg.pool, req->db);
         req->db = NULL;
+    }
+    /* A write-transaction request asks for the writer once its body is in:
+     * say so now, so that a batch it could join waits for it. */
+    if (!req->resp && (req->route->flags & LP_ROUTE_TX)) {
+        lp_db_pool_expect_writer(h->cfg.pool, 1);
+        req->expects_writer = 1;
     }
     /* A body of known length is received into one allocation, once the
      * caller is known: an anonymous header must not reserve memory. */
@@ -435,6 +454,64 @@ static void resume(void *arg)
 {
     lp_req *req = arg;
     MHD_resume_connection(req->conn);
+}
+
+/* Runs the request's handler on req->db (read routes and LP_ROUTE_TX ones
+ * in one transaction), then gives the connection back.  A reply to a
+ * write goes out once the write is committed and on disk: the connection
+ * is suspended (its thread serves others) until the pool has committed and
+ * flushed it, together with the writes of every other request of the
+ * moment (group commit).  Returns 1 when the connection waits suspended
+ * (called from an HTTP thread, which suspends it here), 0 when the reply
+ * can go now. */
+static int run_handler(lp_http *h, lp_req *req)
+{
+    int read = req->route->flags & LP_ROUTE_READ, tx = req->route->flags & LP_ROUTE_TX;
+    int rc = 0;
+    if (read || tx) rc = lp_db_begin(req->db, read ? LP_TX_READ : LP_TX_WRITE);
+    if (rc < 0)
+        lp_reply_rc(req, rc, "database");
+    else if (!read || !h->cfg.authenticate || h->cfg.authenticate(req) == 0)
+        req->route->handler(req);
+    if (rc == 0 && (read || tx) && (rc = lp_db_commit(req->db)) < 0 && tx)
+        lp_reply_rc(req, rc, "database");
+    if (!req->resp) lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
+    lp_db *db = req->db;
+    req->db = NULL;
+    if (!lp_db_wrote(db)) {
+        lp_db_pool_put(h->cfg.pool, db);
+        return 0;
+    }
+    req->synced = (lp_db_waiter){.fn = resume, .arg = req};
+    req->waiting = 1;
+    if (!req->on_writer) MHD_suspend_connection(req->conn);
+    if (lp_db_pool_release(h->cfg.pool, db, &req->synced) && !req->on_writer) resume(req);
+    return 1;
+}
+
+/* The writer thread: takes LP_ROUTE_TX requests in arrival order. */
+static void *writer_main(void *arg)
+{
+    lp_http *h = arg;
+    pthread_mutex_lock(&h->wmu);
+    for (;;) {
+        lp_req *req = h->whead;
+        if (!req) {
+            if (h->wstop) break;
+            pthread_cond_wait(&h->wcv, &h->wmu);
+            continue;
+        }
+        h->whead = req->wnext;
+        if (!h->whead) h->wtail = NULL;
+        pthread_mutex_unlock(&h->wmu);
+        req->on_writer = 1;
+        req->db = lp_db_pool_writer_expected(h->cfg.pool, req->expects_writer);
+        req->expects_writer = 0;
+        if (!run_handler(h, req)) resume(req);
+        pthread_mutex_lock(&h->wmu);
+    }
+    pthread_mutex_unlock(&h->wmu);
+    return NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -488,29 +565,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (!req->resp) {
-        req->db = lp_db_pool_get(h->cfg.pool);
-        int read = req->route->flags & LP_ROUTE_READ;
-        if (read) lp_db_begin(req->db, LP_TX_READ);
-        if (!read || !h->cfg.authenticate || h->cfg.authenticate(req) == 0)
-            req->route->handler(req);
-        if (read) lp_db_commit(req->db);
-        /* A reply to a write goes out once the write is on disk: the
-         * connection is suspended (its thread serves others) until the
-         * pool's syncer has flushed it, together with the writes of every
-         * other request of the moment (group commit). */
-        req->synced.ticket = lp_db_take_ticket(req->db);
-        lp_db_pool_put(h->cfg.pool, req->db);
-        req->db = NULL;
-        if (req->synced.ticket) {
-            if (!req->resp)
-                lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
-            req->synced.fn = resume;
-            req->synced.arg = req;
-            MHD_suspend_connection(conn);
-            if (lp_db_when_synced(h->cfg.pool, &req->synced)) MHD_resume_connection(conn);
-            return MHD_YES; /* called again once resumed, with req->resp set */
+        if ((req->route->flags & LP_ROUTE_TX) && h->use_writer) {
+            MHD_suspend_connection(conn); /* resumed by the writer thread */
+            pthread_mutex_lock(&h->wmu);
+            if (h->wtail)
+                h->wtail->wnext = req;
+            else
+                h->whead = req;
+            h->wtail = req;
+            pthread_cond_signal(&h->wcv);
+            pthread_mutex_unlock(&h->wmu);
+            return MHD_YES;
         }
+        req->db = lp_db_pool_get(h->cfg.pool);
+        if (run_handler(h, req)) return MHD_YES; /* suspended until its writes are durable */
     }
+    if (req->waiting && req->synced.result < 0)
+        lp_reply_error(req, 503, "unavailable", NULL,
+                       "the database could not commit this change (%s): nothing was saved; "
+                       "send it again",
+                       lp_strerror(req->synced.result));
     return queue(h, req);
 }
 
@@ -522,6 +596,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     lp_http *h = cls;
     lp_req *req = *con_cls;
     if (!req) return;
+    if (req->expects_writer) lp_db_pool_expect_writer(h->cfg.pool, -1); /* never asked */
     req_free(req);
     *con_cls = NULL;
     atomic_fetch_sub(&h->inflight, 1);
@@ -560,6 +635,21 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6
     return 0;
 }
 
+/* Stops the writer thread once its queue is empty. */
+static void stop_writer(lp_http *h)
+{
+    if (h->use_writer) {
+        pthread_mutex_lock(&h->wmu);
+        h->wstop = 1;
+        pthread_cond_signal(&h->wcv);
+        pthread_mutex_unlock(&h->wmu);
+        pthread_join(h->writer, NULL);
+        h->use_writer = 0;
+    }
+    pthread_mutex_destroy(&h->wmu);
+    pthread_cond_destroy(&h->wcv);
+}
+
 int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg)
 {
     *out = NULL;
@@ -569,6 +659,10 @@ int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg)
     if (rc < 0) return rc;
     lp_http *h = lp_calloc(1, sizeof *h);
     h->cfg = *cfg;
+    pthread_mutex_init(&h->wmu, NULL);
+    pthread_cond_init(&h->wcv, NULL);
+    h->use_writer = cfg->pool && lp_db_pool_single_writer(cfg->pool) &&
+                    pthread_create(&h->writer, NULL, writer_main, h) == 0;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
                      MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
     h->d = MHD_start_daemon(
@@ -579,6 +673,7 @@ int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg)
         (unsigned)1024, MHD_OPTION_END);
     if (!h->d) {
         *errmsg = lp_sprintf("cannot listen on %s (address in use or not allowed)", cfg->listen);
+        stop_writer(h);
         free(h);
         return LP_EIO;
     }
@@ -603,5 +698,6 @@ void lp_http_stop(lp_http *h, int timeout_ms)
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(h->d);
+    stop_writer(h);
     free(h);
 }

@@ -31,6 +31,10 @@ enum {
     LP_ROUTE_ADMIN = 1 << 3,  /* organisation admins only */
     LP_ROUTE_READ = 1 << 4,   /* only reads: authentication and the handler share one read
                                  transaction (one WAL lock instead of one per query) */
+    LP_ROUTE_TX = 1 << 5,     /* the handler runs in one write transaction (its own
+                                 transactions nest in it): one lock and one snapshot for
+                                 all its reads and writes; the reply becomes an error if
+                                 the commit fails */
 };
 
 #define LP_MAX_PARAMS 4
@@ -75,6 +79,10 @@ struct lp_req {
     struct MHD_Response *resp;
     uint64_t t0;
     lp_db_waiter synced; /* the reply waits until the request's writes are on disk */
+    int waiting;         /* it did */
+    int expects_writer;  /* counted as about to ask for the pool's writer */
+    int on_writer;       /* its handler runs on the writer thread */
+    lp_req *wnext;       /* the writer thread's queue */
 };
 
 /* Query-string argument, or NULL. */

@@ -196,8 +196,7 @@ int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assi
                         "iiiiii", task_id, p->id, user_id, now + p->lease_seconds * 1000, now, now);
     if (rc == 0)
         rc = lp_db_run(db, "UPDATE tasks SET leased = leased + 1 WHERE id = ?", "i", task_id);
-    /* The first lease starts the task.  (A refusal from lp_task_set_status
-     * would roll back this whole transaction, so look first.) */
+    /* The first lease starts the task. */
     int64_t pending = 0;
     if (rc == 0) /* (a gold task stays gold) */
         rc = lp_db_int64(db, &pending,

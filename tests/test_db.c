@@ -3,6 +3,7 @@
  * runs the same suite: SQLite always, PostgreSQL when LOUPE_TEST_PG_URL is
  * set (the PostgreSQL issue's test command sets it). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -142,7 +143,7 @@ TEST(db_insert_reports_new_id_or_conflict){EACH_BACKEND({
         LP_EEXISTS);
 })}
 
-TEST(db_rollback_discards_and_nested_rollback_poisons_commit){EACH_BACKEND({
+TEST(db_rollback_discards_and_nested_transactions_are_savepoints){EACH_BACKEND({
     lp_db_exec(db, "CREATE TABLE r (x BIGINT)");
     CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
     lp_db_run(db, "INSERT INTO r (x) VALUES (1)", NULL);
@@ -150,14 +151,26 @@ TEST(db_rollback_discards_and_nested_rollback_poisons_commit){EACH_BACKEND({
     int64_t n = -1;
     lp_db_int64(db, &n, "SELECT COUNT(*) FROM r", NULL);
     CHECK_INT(n, 0);
-    /* An inner rollback makes the outer commit roll everything back. */
+    /* An inner rollback undoes only the inner part; an inner commit is
+     * kept by the outer commit, and undone by an outer rollback. */
     CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
     lp_db_run(db, "INSERT INTO r (x) VALUES (2)", NULL);
     CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    lp_db_run(db, "INSERT INTO r (x) VALUES (3)", NULL);
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    lp_db_run(db, "INSERT INTO r (x) VALUES (4)", NULL);
     CHECK_INT(lp_db_rollback(db), 0);
-    CHECK_INT(lp_db_commit(db), LP_ECONFLICT);
-    lp_db_int64(db, &n, "SELECT COUNT(*) FROM r", NULL);
-    CHECK_INT(n, 0);
+    CHECK_INT(lp_db_commit(db), 0);
+    CHECK_INT(lp_db_commit(db), 0);
+    lp_db_int64(db, &n, "SELECT SUM(x) FROM r", NULL);
+    CHECK_INT(n, 5);
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    lp_db_run(db, "INSERT INTO r (x) VALUES (10)", NULL);
+    CHECK_INT(lp_db_commit(db), 0);
+    CHECK_INT(lp_db_rollback(db), 0);
+    lp_db_int64(db, &n, "SELECT SUM(x) FROM r", NULL);
+    CHECK_INT(n, 5);
     CHECK_INT(lp_db_commit(db), LP_EINVAL); /* no transaction open */
 })}
 
@@ -231,39 +244,55 @@ TEST(db_pool_hands_out_distinct_connections)
     lp_db_pool_free(pool);
 }
 
-/* Group commit: writers on a pool wait for tickets, and the syncer makes
- * many commits durable with each flush. */
+/* Group commit: writers on a pool wait until their writes are durable;
+ * the writer connection batches transactions, and one flush serves many. */
 typedef struct gc_arg {
     lp_db_pool *pool;
-    int id, n, ok;
+    int id, n, ok, writer;
 } gc_arg;
 
+typedef struct gc_wait {
+    lp_db_waiter w;
+    atomic_int fired;
+} gc_wait;
+
+static void gc_fired(void *arg)
+{
+    atomic_fetch_add(&((gc_wait *)arg)->fired, 1);
+}
+
+/* Writers on the writer connection release it with a waiter, as the HTTP
+ * layer does, so that others take it while their batch is open. */
 static void *gc_writer(void *p)
 {
     gc_arg *a = p;
     for (int i = 0; i < a->n; i++) {
-        lp_db *db = lp_db_pool_get(a->pool);
+        lp_db *db = a->writer ? lp_db_pool_writer(a->pool) : lp_db_pool_get(a->pool);
         int rc = lp_db_begin(db, LP_TX_WRITE);
         if (rc == 0)
             rc = lp_db_run(db, "INSERT INTO gc (w, i) VALUES (?, ?)", "ii", (int64_t)a->id,
                            (int64_t)i);
-        if (rc == 0) rc = lp_db_commit(db);
-        int64_t t = lp_db_take_ticket(db);
-        lp_db_pool_put(a->pool, db);
-        if (rc == 0 && t > 0) {
-            lp_db_wait_synced(a->pool, t);
-            a->ok++;
+        /* every third transaction of the writers fails and rolls back alone */
+        int undo = a->writer && i % 3 == 2;
+        if (rc == 0 && undo)
+            rc = lp_db_rollback(db);
+        else if (rc == 0)
+            rc = lp_db_commit(db);
+        if (!a->writer) {
+            lp_db_pool_put(a->pool, db); /* returns once durable */
+        } else {
+            gc_wait w = {.w = {.fn = gc_fired}};
+            w.w.arg = &w;
+            if (lp_db_pool_release(a->pool, db, &w.w) == 0)
+                while (!atomic_load(&w.fired)) usleep(50);
+            if (w.w.result < 0) rc = w.w.result;
         }
+        if (rc == 0 && !undo) a->ok++;
     }
     return NULL;
 }
 
-static void gc_fired(void *arg)
-{
-    (*(int *)arg)++;
-}
-
-TEST(db_pool_group_commit_shares_flushes_and_answers_every_ticket)
+TEST(db_pool_group_commit_batches_writers_and_answers_every_request)
 {
     char url[512], *err = NULL;
     snprintf(url, sizeof url, "sqlite:%s/gc.db", lp_test_tmpdir());
@@ -271,46 +300,84 @@ TEST(db_pool_group_commit_shares_flushes_and_answers_every_ticket)
     CHECK_INT(lp_db_pool_new(url, 4, &pool, &err), 0);
     lp_db *db = lp_db_pool_get(pool);
     CHECK_INT(lp_db_exec(db, "CREATE TABLE gc (w INTEGER, i INTEGER)"), 0);
+    CHECK(lp_db_wrote(db));
     lp_db_pool_put(pool, db); /* waits for its own sync: the table is durable */
-    /* A read-only use of a connection gets no ticket. */
+    /* A read-only use of a connection has nothing to wait for. */
     db = lp_db_pool_get(pool);
     int64_t n = -1;
     CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM gc", NULL), 0);
-    CHECK(lp_db_take_ticket(db) == 0);
-    lp_db_pool_put(pool, db);
-    uint64_t syncs0, tickets0;
-    lp_db_pool_sync_stats(pool, &syncs0, &tickets0);
-    pthread_t th[4];
-    gc_arg args[4];
+    CHECK(!lp_db_wrote(db));
+    gc_wait rw = {.w = {.fn = gc_fired}};
+    rw.w.arg = &rw;
+    CHECK_INT(lp_db_pool_release(pool, db, &rw.w), 1);
+    uint64_t syncs0, tickets0, batches0, batched0;
+    lp_db_pool_sync_stats(pool, &syncs0, &tickets0, &batches0, &batched0);
+    /* Four threads on the writer: their transactions share batches. */
+    pthread_t th[6];
+    gc_arg args[6];
+    db = lp_db_pool_writer(pool); /* held until all four wait for it */
     for (int i = 0; i < 4; i++) {
-        args[i] = (gc_arg){.pool = pool, .id = i, .n = 150};
+        args[i] = (gc_arg){.pool = pool, .id = i, .n = 150, .writer = 1};
         pthread_create(&th[i], NULL, gc_writer, &args[i]);
     }
-    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
-    for (int i = 0; i < 4; i++) CHECK_INT(args[i].ok, 150);
-    uint64_t syncs, tickets;
-    lp_db_pool_sync_stats(pool, &syncs, &tickets);
-    CHECK(tickets - tickets0 == 600);
-    CHECK(syncs > syncs0);
-    CHECK(syncs - syncs0 <= 600);
-    /* A waiter for a ticket already synced is answered at once; one for a
-     * new write is called by the syncer. */
-    int fired = 0;
-    lp_db_waiter w = {.ticket = (int64_t)tickets, .fn = gc_fired, .arg = &fired};
-    CHECK_INT(lp_db_when_synced(pool, &w), 1);
-    db = lp_db_pool_get(pool);
-    CHECK_INT(lp_db_run(db, "INSERT INTO gc (w, i) VALUES (9, 9)", NULL), 0);
-    w.ticket = lp_db_take_ticket(db); /* an autocommit write also gets one */
-    CHECK(w.ticket > (int64_t)tickets);
+    usleep(200 * 1000);
     lp_db_pool_put(pool, db);
-    if (lp_db_when_synced(pool, &w) == 0) {
-        lp_db_wait_synced(pool, w.ticket);
-        for (int i = 0; i < 1000 && !__atomic_load_n(&fired, __ATOMIC_SEQ_CST); i++) usleep(1000);
-        CHECK_INT(fired, 1);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) CHECK_INT(args[i].ok, 100);
+    uint64_t syncs, tickets, batches, batched;
+    lp_db_pool_sync_stats(pool, &syncs, &tickets, &batches, &batched);
+
+    CHECK(batched - batched0 >= 400); /* every writer request that wrote was in a batch */
+
+    CHECK(syncs > syncs0);
+    CHECK(syncs - syncs0 <= tickets - tickets0);
+    /* Then with two threads writing on pooled connections at the same time:
+     * the batches give way to them. */
+    for (int i = 0; i < 6; i++) {
+        args[i] = (gc_arg){.pool = pool, .id = 10 + i, .n = 60, .writer = i < 4};
+        pthread_create(&th[i], NULL, gc_writer, &args[i]);
     }
+    for (int i = 0; i < 6; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 6; i++) CHECK_INT(args[i].ok, i < 4 ? 40 : 60);
+    /* A request that waits for the writer as another gives it back may
+     * join its batch; both are answered once durable. */
+    lp_db_pool_sync_stats(pool, &syncs0, &tickets0, &batches0, &batched0);
+    db = lp_db_pool_writer(pool);
+    args[0] = (gc_arg){.pool = pool, .id = 7, .n = 1, .writer = 1};
+    pthread_create(&th[0], NULL, gc_writer, &args[0]);
+    usleep(100 * 1000); /* it waits for the writer now */
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO gc (w, i) VALUES (7, 1)", NULL), 0);
+    CHECK_INT(lp_db_commit(db), 0);
+    gc_wait first = {.w = {.fn = gc_fired}};
+    first.w.arg = &first;
+    CHECK_INT(lp_db_pool_release(pool, db, &first.w), 0);
+    pthread_join(th[0], NULL);
+    while (!atomic_load(&first.fired)) usleep(100);
+    CHECK_INT(args[0].ok, 1);
+    CHECK_INT(first.w.result, 0);
+    lp_db_pool_sync_stats(pool, &syncs, &tickets, &batches, &batched);
+    /* one batch, or two when the syncer was idle as the first gave the
+     * writer back (it then commits at once rather than wait) */
+    CHECK(batches - batches0 >= 1 && batches - batches0 <= 2);
+    CHECK_INT((int)(batched - batched0), 2);
+    CHECK(tickets - tickets0 == batches - batches0);
+    /* A waiter is called once its writes are durable. */
+    gc_wait w = {.w = {.fn = gc_fired}};
+    w.w.arg = &w;
+    db = lp_db_pool_writer(pool);
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO gc (w, i) VALUES (9, 9)", NULL), 0);
+    CHECK_INT(lp_db_commit(db), 0);
+    CHECK(lp_db_wrote(db));
+    if (lp_db_pool_release(pool, db, &w.w) == 0)
+        for (int i = 0; i < 5000 && !atomic_load(&w.fired); i++) usleep(1000);
+    CHECK_INT(atomic_load(&w.fired), 1);
+    CHECK_INT(w.w.result, 0);
+    CHECK_INT(atomic_load(&rw.fired), 0);
     db = lp_db_pool_get(pool);
     CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM gc", NULL), 0);
-    CHECK_INT(n, 601);
+    CHECK_INT(n, 4 * 100 + 4 * 40 + 2 * 60 + 2 + 1);
     lp_db_pool_put(pool, db);
     lp_db_pool_free(pool);
 }
