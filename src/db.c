@@ -68,14 +68,17 @@ int lp_db_open(const char *url, lp_db **out, char **errmsg)
 
 static void stmt_free(lp_stmt *st);
 
-/* A connection outside a pool makes its own writes durable. */
+/* A connection outside a pool makes its own writes durable, and runs the
+ * checkpoint its sync says is due. */
 static int sync_alone(lp_db *db)
 {
     if (db->pool || !db->drv->sync || !db->drv->writes) return 0;
     int64_t w = db->drv->writes(db);
     if (w == db->writes_seen) return 0;
     db->writes_seen = w;
-    return db->drv->sync(db);
+    int rc = db->drv->sync(db);
+    if (rc == 1 && db->drv->checkpoint) db->drv->checkpoint(db);
+    return rc < 0 ? rc : 0;
 }
 
 void lp_db_close(lp_db *db)
@@ -112,6 +115,11 @@ static int savepoint(lp_db *db, const char *verb, int depth)
  * of its open batch. */
 static int pool_tx_begin(lp_db *db, int mode, int *handled);
 static int pool_tx_end(lp_db *db, int commit, int *handled);
+
+int lp_db_in_tx(lp_db *db)
+{
+    return db->tx_depth > 0;
+}
 
 int lp_db_begin(lp_db *db, int mode)
 {
@@ -864,11 +872,11 @@ int lp_db_pool_release(lp_db_pool *pool, lp_db *db, lp_db_waiter *w)
         pthread_mutex_lock(&pool->mu);
         int syncing = pool->syncing;
         pthread_mutex_unlock(&pool->mu);
+        uint64_t age = lp_mono_ns() - pool->batch_start_ns;
         if (pool->batch_open &&
             (wait == &own || (atomic_load(&pool->writer_waiting) == 0 && !syncing) ||
              atomic_load(&pool->commit_asap) || atomic_load(&pool->gate_waiting) > 0 ||
-             pool->batch_n >= LP_BATCH_MAX ||
-             lp_mono_ns() - pool->batch_start_ns >= LP_BATCH_MS * 1000000ull)) {
+             pool->batch_n >= LP_BATCH_MAX || age >= LP_BATCH_MS * 1000000ull)) {
             atomic_store(&pool->commit_asap, 0);
             commit_batch(pool);
         } else if (!pool->batch_open && wait) { /* wrote outside a transaction: committed */

@@ -115,6 +115,8 @@ int lp_db_exec(lp_db *db, const char *sql);
  * database's; inner ones are savepoints, so an inner rollback undoes only
  * what was done since its begin, and the outer transaction goes on. */
 int lp_db_begin(lp_db *db, int mode);
+/* Whether a transaction is open on db. */
+int lp_db_in_tx(lp_db *db);
 int lp_db_commit(lp_db *db);
 int lp_db_rollback(lp_db *db);
 const char *lp_db_errmsg(lp_db *db);

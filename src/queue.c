@@ -187,22 +187,30 @@ int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assi
             if (r2 != LP_ENOTFOUND) rc = r2;
         }
     }
+    lp_stmt *ins = NULL;
     if (rc == 0)
-        rc =
-            lp_db_int64(db, assignment_id,
-                        "INSERT INTO assignments (task_id, project_id, user_id, status, "
-                        "expires_at, created_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?, ?) "
-                        "RETURNING id",
-                        "iiiiii", task_id, p->id, user_id, now + p->lease_seconds * 1000, now, now);
+        rc = lp_db_prepare_insert(db,
+                                  "INSERT INTO assignments (task_id, project_id, user_id, status, "
+                                  "expires_at, created_at, updated_at) "
+                                  "VALUES (?, ?, ?, 'active', ?, ?, ?)",
+                                  &ins);
+    if (rc == 0) {
+        lp_stmt_bind_int64(ins, 1, task_id);
+        lp_stmt_bind_int64(ins, 2, p->id);
+        lp_stmt_bind_int64(ins, 3, user_id);
+        lp_stmt_bind_int64(ins, 4, now + p->lease_seconds * 1000);
+        lp_stmt_bind_int64(ins, 5, now);
+        lp_stmt_bind_int64(ins, 6, now);
+        rc = lp_stmt_insert_id(ins, assignment_id, LP_EDB);
+        lp_stmt_done(ins);
+    }
     if (rc == 0)
         rc = lp_db_run(db, "UPDATE tasks SET leased = leased + 1 WHERE id = ?", "i", task_id);
-    /* The first lease starts the task. */
-    int64_t pending = 0;
-    if (rc == 0) /* (a gold task stays gold) */
-        rc = lp_db_int64(db, &pending,
-                         "SELECT COUNT(*) FROM tasks WHERE id = ? AND status = 'pending'", "i",
-                         task_id);
-    if (rc == 0 && pending) rc = lp_task_set_status(db, task_id, "in_progress", NULL, NULL);
+    /* The first lease starts the task; a gold task stays gold. */
+    static const char *const keep_gold[] = {"gold", NULL};
+    if (rc == 0 &&
+        (rc = lp_task_set_status(db, task_id, "in_progress", keep_gold, NULL)) == LP_ECONFLICT)
+        rc = 0;
     if (rc < 0) {
         lp_db_rollback(db);
         return rc;
@@ -625,10 +633,10 @@ int lp_worker_set_paused(lp_db *db, int64_t project_id, int64_t user_id, int pau
     return lp_db_commit(db);
 }
 
-int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
-                    const char *annotation_id, const json_t *response, lp_submit *out, lp_verr *e)
+/* lp_queue_submit inside its transaction. */
+static int submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
+                  const char *annotation_id, const json_t *response, lp_submit *out, lp_verr *e)
 {
-    memset(out, 0, sizeof *out);
     /* A retry of a submit that went through returns the first result. */
     int rc = find_annotation(db, user_id, annotation_id, out);
     if (rc != LP_ENOTFOUND) return rc;
@@ -651,14 +659,12 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
         json_decref(task);
         return LP_EINVAL;
     }
-    /* A gold task's answer is scored now, outside the transaction. */
+    /* A gold task's answer is scored against its expected response. */
     const json_t *expected = json_object_get(task, "expected_response");
     double score = expected ? lp_kind_score(p->kind, p->params, task, response, expected) : 0;
     json_decref(task);
     char *text = json_dumps(response, LP_JSON_DUMP);
     int64_t now = lp_now_ms();
-    rc = lp_db_begin(db, LP_TX_WRITE);
-    if (rc == 0) rc = owned(db, id, user_id, &task_id, ast, NULL); /* again, in the transaction */
     const char *why = NULL;
     int active = rc == 0 && !strcmp(ast, "active");
     if (rc == 0 && !strcmp(ast, "submitted"))
@@ -667,14 +673,26 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
         why = refusal(db, p, task_id, user_id, active, tst);
     out->accepted = rc == 0 && !why;
     if (why) snprintf(out->reason, sizeof out->reason, "%s", why);
+    lp_stmt *ins = NULL;
     if (rc == 0)
-        rc = lp_db_int64(
-            db, &out->annotation,
-            "INSERT INTO annotations (annotation_id, assignment_id, task_id, project_id, "
-            "user_id, response, status, reason, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            "siiiisssi", annotation_id, id, task_id, p->id, user_id, text,
-            out->accepted ? "accepted" : "rejected", why, now);
+        rc = lp_db_prepare_insert(db,
+                                  "INSERT INTO annotations (annotation_id, assignment_id, task_id, "
+                                  "project_id, user_id, response, status, reason, created_at) "
+                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                  &ins);
+    if (rc == 0) {
+        lp_stmt_bind_text(ins, 1, annotation_id);
+        lp_stmt_bind_int64(ins, 2, id);
+        lp_stmt_bind_int64(ins, 3, task_id);
+        lp_stmt_bind_int64(ins, 4, p->id);
+        lp_stmt_bind_int64(ins, 5, user_id);
+        lp_stmt_bind_text(ins, 6, text);
+        lp_stmt_bind_text(ins, 7, out->accepted ? "accepted" : "rejected");
+        lp_stmt_bind_text(ins, 8, why);
+        lp_stmt_bind_int64(ins, 9, now);
+        rc = lp_stmt_insert_id(ins, &out->annotation, LP_EDB);
+        lp_stmt_done(ins);
+    }
     if (rc == 0 && out->accepted) {
         rc = lp_db_run(db,
                        "UPDATE assignments SET status = 'submitted', updated_at = ? WHERE id = ?",
@@ -707,6 +725,15 @@ int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
     }
     snprintf(out->task_status, sizeof out->task_status, "%s", tst);
     free(text);
+    return rc;
+}
+
+int lp_queue_submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
+                    const char *annotation_id, const json_t *response, lp_submit *out, lp_verr *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc == 0) rc = submit(db, p, id, user_id, annotation_id, response, out, e);
     if (rc < 0) {
         lp_db_rollback(db);
         /* The same annotation_id submitted twice at once: the other won. */

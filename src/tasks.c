@@ -632,7 +632,10 @@ int lp_task_list(lp_db *db, const lp_task_filter *f, lp_buf *out, int64_t *next_
 int lp_task_set_status(lp_db *db, int64_t id, const char *to, const char *const *refuse,
                        const char **from)
 {
-    int rc = lp_db_begin(db, LP_TX_WRITE);
+    /* Its own transaction only when the caller has none: it writes nothing
+     * before its checks pass, so a refusal needs no savepoint. */
+    int own = !lp_db_in_tx(db);
+    int rc = own ? lp_db_begin(db, LP_TX_WRITE) : 0;
     if (rc < 0) return rc;
     lp_stmt *st;
     int64_t project_id = 0, batch_id = 0;
@@ -660,6 +663,7 @@ int lp_task_set_status(lp_db *db, int64_t id, const char *to, const char *const 
         if (rc == 0) rc = lp_counts_add(db, project_id, batch_id, old, -1);
         if (rc == 0) rc = lp_counts_add(db, project_id, batch_id, to, 1);
     }
+    if (!own) return rc;
     if (rc == 0) return lp_db_commit(db);
     lp_db_rollback(db);
     return rc;
