@@ -40,6 +40,9 @@ typedef struct lp_kind {
      * NULL: 1 if the two are equal as canonical JSON, else 0. */
     double (*score)(const json_t *params, const json_t *task, const json_t *response,
                     const json_t *reference);
+    /* 1 when validate_response and score never read the task, so that the
+     * hot path (a submit) need not load it: they get an empty object. */
+    int task_free;
 } lp_kind;
 
 /* The kind called name, or NULL. */

@@ -100,5 +100,6 @@ const lp_kind lp_kind_categorization = {
     .validate_params = validate_params,
     .validate_task = NULL,
     .validate_response = validate_response,
+    .task_free = 1,
     .score = score,
 };

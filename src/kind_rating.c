@@ -166,5 +166,6 @@ const lp_kind lp_kind_rating = {
     .validate_params = validate_params,
     .validate_task = NULL,
     .validate_response = validate_response,
+    .task_free = 1,
     .score = score,
 };

@@ -208,6 +208,23 @@ TEST(kind_samples_are_valid)
     }
 }
 
+/* A kind that says it is task-free validates and scores a response the
+ * same with the task as with an empty object: the submit path gives it the
+ * latter.  The kinds that read the task are not task-free. */
+TEST(kind_task_free_kinds_do_not_read_the_task)
+{
+    for (size_t i = 0; i < LP_ARRAY_LEN(samples); i++) {
+        const sample *s = &samples[i];
+        if (!s->kind->task_free) continue;
+        lp_verr e;
+        CHECK_VALID(kt_response(s->kind, s->params, NULL, s->response, &e), e);
+        CHECK_NEAR(kt_score(s->kind, s->params, NULL, s->response, s->response), 1.0, 1e-12);
+    }
+    static const char *const readers[] = {"imageannotation", "namedentityrecognition",
+                                          "transcription", "comparison", "ranking"};
+    for (size_t i = 0; i < LP_ARRAY_LEN(readers); i++) CHECK(!lp_kind_find(readers[i])->task_free);
+}
+
 /* Normalised params must validate again to the same JSON: a project whose
  * settings are edited and saved again keeps them. */
 TEST(kind_params_normalise_idempotently)
