@@ -10,6 +10,7 @@
  */
 #include "db.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "schema.h"
 #include "util.h"
@@ -489,7 +491,8 @@ struct lp_db_pool {
     int ckpt_due;
     pthread_cond_t work_cv, done_cv;
     int stop, syncing;
-    atomic_int commit_asap; /* the syncer is idle: the open batch should commit now */
+    atomic_int commit_asap;  /* the syncer is idle: the open batch should commit now */
+    atomic_int batch_opened; /* a batch is open: the idle syncer checks on it */
     int64_t issued, synced;
     lp_db_waiter *waiters;
     uint64_t syncs, batches, batched;        /* for tests and metrics */
@@ -523,6 +526,10 @@ static int pool_tx_begin(lp_db *db, int mode, int *handled)
                 return rc;
             }
             p->batch_open = 1;
+            pthread_mutex_lock(&p->mu); /* wake the idle syncer to watch it */
+            atomic_store(&p->batch_opened, 1);
+            pthread_cond_signal(&p->work_cv);
+            pthread_mutex_unlock(&p->mu);
             p->batch_failed = 0;
             p->batch_start_ns = lp_mono_ns();
         }
@@ -583,7 +590,23 @@ static void *syncer_main(void *arg)
     for (;;) {
         if (p->issued == p->synced) {
             if (p->stop) break;
-            pthread_cond_wait(&p->work_cv, &p->mu);
+            if (!atomic_load(&p->batch_opened)) {
+                pthread_cond_wait(&p->work_cv, &p->mu);
+                continue;
+            }
+            /* A batch is open and nothing is being flushed: commit it if it
+             * is still open in a moment (a request said it would join, but
+             * is slow to come -- a client sending its body slowly, say). */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += LP_BATCH_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+            if (pthread_cond_timedwait(&p->work_cv, &p->mu, &ts) == ETIMEDOUT) {
+                pthread_mutex_unlock(&p->mu);
+                atomic_store(&p->commit_asap, 1);
+                commit_if_asap(p);
+                pthread_mutex_lock(&p->mu);
+            }
             continue;
         }
         int64_t target = p->issued;
@@ -828,6 +851,7 @@ static void commit_batch(lp_db_pool *p)
         db->drv->rollback(db);
     }
     p->batch_open = 0;
+    atomic_store(&p->batch_opened, 0);
     gate_leave(p);
     p->batches++;
     p->batched += (uint64_t)p->batch_n;

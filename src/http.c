@@ -485,7 +485,10 @@ static int run_handler(lp_http *h, lp_req *req)
     req->synced = (lp_db_waiter){.fn = resume, .arg = req};
     req->waiting = 1;
     if (!req->on_writer) MHD_suspend_connection(req->conn);
-    if (lp_db_pool_release(h->cfg.pool, db, &req->synced) && !req->on_writer) resume(req);
+    if (lp_db_pool_release(h->cfg.pool, db, &req->synced)) { /* nothing to wait for after all */
+        if (req->on_writer) return 0;                        /* its caller resumes it */
+        resume(req);
+    }
     return 1;
 }
 

@@ -2,6 +2,7 @@
 // idempotent submits, and 64 annotators working one project at once.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { startServer, it, expectError, expectStatus, makeProject, makeMember, SLOW } from './harness.mjs';
 
 let srv;
@@ -157,6 +158,41 @@ describe('the annotator loop', () => {
     assert.ok(row(ws[1]).median_seconds_per_task >= 0 && row(ws[1]).median_seconds_per_task < 60);
     assert.equal(row(ws[2]).email, 'wt2@test.io');
     expectError(await srv.api('GET', `/v1/projects/${p.id}/workers`, undefined, { key: ws[0].key }), 403);
+  });
+
+  it('a client that stalls in the middle of a submit body does not hold up anyone else\'s writes', async () => {
+    const p = await withTasks(4, { overlap: 1 });
+    const slow = await annotator(p, 'stall-slow@test.io');
+    const fast = await annotator(p, 'stall-fast@test.io');
+    const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: slow.key }), 200).assignment;
+    // Headers and half the body of a submit, then nothing: the server counts
+    // it as a write on its way to the writer.
+    const body = JSON.stringify({ annotation_id: 'stall-1', response: { labels: ['cat'] } });
+    const sock = net.connect(srv.port, '127.0.0.1');
+    await new Promise((resolve) => sock.once('connect', resolve));
+    sock.write(`POST /v1/assignments/${a.id}/submit HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${slow.key}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    try {
+      // Others lease and submit meanwhile, promptly.
+      for (let i = 0; i < 3; i++) {
+        const t0 = Date.now();
+        const b = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: fast.key }), 200).assignment;
+        expectStatus(await srv.api('POST', `/v1/assignments/${b.id}/submit`, { annotation_id: `fast-${i}`, response: { labels: ['dog'] } }, { key: fast.key }), 201);
+        assert.ok(Date.now() - t0 < 2000 * SLOW, `a lease and submit took ${Date.now() - t0} ms beside a stalled client`);
+      }
+      // The stalled client finishes; its submit lands.
+      const reply = new Promise((resolve) => {
+        let got = '';
+        sock.on('data', (d) => {
+          got += d;
+          if (got.includes('\r\n\r\n') && got.includes('}')) resolve(got);
+        });
+      });
+      sock.write(body.slice(10));
+      assert.match(await reply, /^HTTP\/1\.1 201/);
+    } finally {
+      sock.destroy();
+    }
   });
 
   it('64 annotators on 2,000 tasks with overlap 3: exactly 3 distinct annotations each, nothing lost', async () => {
