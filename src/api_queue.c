@@ -393,7 +393,7 @@ static json_t *worker_json(lp_req *req, int64_t pid, const worker *w)
     char email[256] = "", why[256] = "";
     if (lp_user_get(req->db, w->user_id, &u) == 0) snprintf(email, sizeof email, "%s", u.email);
     int paused = lp_worker_paused(req->db, pid, w->user_id, why, sizeof why) == 1;
-    qsort(w->secs, w->nsecs, sizeof *w->secs, cmp_i64);
+    if (w->nsecs) qsort(w->secs, w->nsecs, sizeof *w->secs, cmp_i64);
     json_t *median = json_null();
     if (w->nsecs)
         median = json_real(
