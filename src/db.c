@@ -28,11 +28,15 @@ static const lp_db_driver *drivers[4];
 void lp_db_init_drivers(void)
 {
     drivers[0] = &lp_db_sqlite_driver;
+    drivers[1] = &lp_db_pg_driver;
 }
 
+/* A URL is the driver's scheme and a colon; "postgresql:" is PostgreSQL's
+ * other spelling. */
 const lp_db_driver *lp_db_driver_for(const char *url)
 {
     if (!drivers[0]) lp_db_init_drivers();
+    if (strncmp(url, "postgresql:", 11) == 0) return &lp_db_pg_driver;
     for (size_t i = 0; i < LP_ARRAY_LEN(drivers) && drivers[i]; i++) {
         size_t n = strlen(drivers[i]->scheme);
         if (strncmp(url, drivers[i]->scheme, n) == 0 && url[n] == ':') return drivers[i];

@@ -233,5 +233,6 @@ void lp_db_pool_sync_stats(lp_db_pool *pool, uint64_t *syncs, uint64_t *tickets,
 
 /* Drivers. */
 extern const lp_db_driver lp_db_sqlite_driver;
+extern const lp_db_driver lp_db_pg_driver;
 
 #endif

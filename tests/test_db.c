@@ -209,6 +209,180 @@ TEST(db_bad_sql_is_an_error_with_message){EACH_BACKEND({
     CHECK_INT(lp_db_int64(db, &v, "SELECT 1 WHERE 1 = 0", NULL), LP_ENOTFOUND);
 })}
 
+/* Placeholders are '?' in every backend's SQL; one inside a string literal,
+ * a quoted identifier or a comment is not a placeholder. */
+TEST(db_placeholders_skip_literals_identifiers_and_comments){EACH_BACKEND({
+    CHECK_INT(lp_db_exec(db, "CREATE TABLE q (\"w?\" TEXT, n BIGINT)"), 0);
+    CHECK_INT(
+        lp_db_run(db, "INSERT INTO q (\"w?\", n) VALUES (?, ?) /* why? */", "si", "a", (int64_t)7),
+        0);
+    lp_stmt *st;
+    CHECK_INT(lp_db_prepare(db,
+                            "SELECT 'it''s?', \"w?\", ? || '?', n -- or not?\n"
+                            "FROM q WHERE \"w?\" = ? AND n = ?",
+                            &st),
+              0);
+    CHECK_INT(lp_stmt_bind_text(st, 1, "x"), 0);
+    CHECK_INT(lp_stmt_bind_text(st, 2, "a"), 0);
+    CHECK_INT(lp_stmt_bind_int64(st, 3, 7), 0);
+    CHECK_INT(lp_stmt_step(st), LP_DB_ROW);
+    CHECK_STR(lp_stmt_text(st, 0), "it's?");
+    CHECK_STR(lp_stmt_text(st, 1), "a");
+    CHECK_STR(lp_stmt_text(st, 2), "x?");
+    CHECK_INT(lp_stmt_int64(st, 3), 7);
+    CHECK_INT(lp_stmt_step(st), LP_DB_DONE);
+    lp_stmt_done(st);
+    if (!strcmp(schemes[bi], "postgres")) { /* its own quotings: E'\'', $$...$$ */
+        CHECK_INT(lp_db_prepare(db, "SELECT E'\\'?', $$?$$, $t$'?$t$, ? ", &st), 0);
+        CHECK_INT(lp_stmt_bind_text(st, 1, "p"), 0);
+        CHECK_INT(lp_stmt_step(st), LP_DB_ROW);
+        CHECK_STR(lp_stmt_text(st, 0), "'?");
+        CHECK_STR(lp_stmt_text(st, 1), "?");
+        CHECK_STR(lp_stmt_text(st, 2), "'?");
+        CHECK_STR(lp_stmt_text(st, 3), "p");
+        lp_stmt_done(st);
+    }
+})}
+
+/* A selected comparison reads as 1 or 0 (PostgreSQL returns a boolean). */
+TEST(db_comparisons_read_as_integers){EACH_BACKEND({
+    CHECK_INT(lp_db_exec(db, "CREATE TABLE k (kind TEXT)"), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO k (kind) VALUES (?), (?)", "ss", "review", "annotate"), 0);
+    lp_stmt *st;
+    CHECK_INT(lp_db_prepare(db, "SELECT kind = 'review', kind <> ? FROM k ORDER BY kind", &st), 0);
+    lp_stmt_bind_text(st, 1, "review");
+    CHECK_INT(lp_stmt_step(st), LP_DB_ROW); /* annotate */
+    CHECK_INT(lp_stmt_int64(st, 0), 0);
+    CHECK_INT(lp_stmt_int64(st, 1), 1);
+    CHECK_NEAR(lp_stmt_double(st, 1), 1, 0);
+    CHECK_INT(lp_stmt_step(st), LP_DB_ROW); /* review */
+    CHECK_INT(lp_stmt_int64(st, 0), 1);
+    CHECK_INT(lp_stmt_int64(st, 1), 0);
+    lp_stmt_done(st);
+    int64_t v = -1;
+    CHECK_INT(lp_db_int64(db, &v, "SELECT COUNT(*) > 1 FROM k", NULL), 0);
+    CHECK_INT(v, 1);
+})}
+
+/* Numbers keep every bit, a text slice binds only its bytes, a blob's
+ * bytes (NUL and 0xff included) come back through column_text. */
+TEST(db_values_round_trip_exactly){EACH_BACKEND({
+    const char *blob = strcmp(lp_db_scheme(db), "sqlite") ? "BYTEA" : "BLOB";
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE TABLE v (i BIGINT, d DOUBLE PRECISION, s TEXT, b %s)", blob);
+    CHECK_INT(lp_db_exec(db, sql), 0);
+    const unsigned char bytes[] = {0, 'a', 0xff, '?', 0, '\\', '\''};
+    lp_stmt *st;
+    CHECK_INT(lp_db_prepare(db, "INSERT INTO v (i, d, s, b) VALUES (?, ?, ?, ?)", &st), 0);
+    lp_stmt_bind_int64(st, 1, INT64_MIN);
+    lp_stmt_bind_double(st, 2, 0.1 + 0.2);
+    lp_stmt_bind_textn(st, 3, "abcdef", 3);
+    lp_stmt_bind_blob(st, 4, bytes, sizeof bytes);
+    CHECK_INT(lp_stmt_step(st), LP_DB_DONE);
+    lp_stmt_done(st);
+    CHECK_INT(lp_db_prepare(db, "SELECT i, d, s, b, length(s) FROM v", &st), 0);
+    CHECK_INT(lp_stmt_step(st), LP_DB_ROW);
+    CHECK_INT(lp_stmt_int64(st, 0), INT64_MIN);
+    CHECK(lp_stmt_double(st, 1) == 0.1 + 0.2);
+    CHECK_STR(lp_stmt_text(st, 2), "abc");
+    size_t n = 0;
+    const char *b = lp_stmt_textn(st, 3, &n);
+    CHECK_INT(n, sizeof bytes);
+    CHECK(memcmp(b, bytes, sizeof bytes) == 0);
+    CHECK_INT(lp_stmt_int64(st, 4), 3);
+    lp_stmt_done(st);
+})}
+
+/* Constraint violations: a duplicate is LP_EEXISTS, any other (NOT NULL,
+ * a foreign key) LP_ECONFLICT; the statement can run again after one. */
+TEST(db_constraint_violations_map_to_codes){EACH_BACKEND({
+    CHECK_INT(lp_db_migrate(db), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO users (email, role, created_at) VALUES (?, 'member', 0)",
+                        "s", "a@x"),
+              0);
+    lp_stmt *st;
+    const char *sql = "INSERT INTO users (email, role, created_at) VALUES (?, 'member', 0)";
+    CHECK_INT(lp_db_prepare(db, sql, &st), 0);
+    lp_stmt_bind_text(st, 1, "a@x");
+    CHECK_INT(lp_stmt_step(st), LP_EEXISTS);
+    lp_stmt_reset(st);
+    lp_stmt_bind_text(st, 1, "b@x");
+    CHECK_INT(lp_stmt_step(st), LP_DB_DONE);
+    lp_stmt_done(st);
+    CHECK_INT(lp_db_run(db, "INSERT INTO users (email, role, created_at) VALUES (?, NULL, 0)", "s",
+                        "c@x"),
+              LP_ECONFLICT);
+    CHECK_INT(lp_db_run(db,
+                        "INSERT INTO api_keys (user_id, key_hash, prefix, created_at) "
+                        "VALUES (999, 'h', 'p', 0)",
+                        NULL),
+              LP_ECONFLICT);
+    CHECK(strlen(lp_db_errmsg(db)) > 0);
+})}
+
+/* changes() counts the rows the last INSERT/UPDATE/DELETE touched; a
+ * SELECT after it does not change it. */
+TEST(db_changes_counts_the_last_write){EACH_BACKEND({
+    CHECK_INT(lp_db_exec(db, "CREATE TABLE w (x BIGINT)"), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO w (x) VALUES (1), (2), (3)", NULL), 0);
+    CHECK_INT(lp_db_changes(db), 3);
+    CHECK_INT(lp_db_run(db, "UPDATE w SET x = x + 1 WHERE x >= ?", "i", (int64_t)2), 0);
+    CHECK_INT(lp_db_changes(db), 2);
+    int64_t n;
+    CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM w", NULL), 0);
+    CHECK_INT(lp_db_changes(db), 2);
+    CHECK_INT(lp_db_run(db, "DELETE FROM w WHERE x = 99", NULL), 0);
+    CHECK_INT(lp_db_changes(db), 0);
+})}
+
+/* A refused statement in a nested transaction is undone by its rollback
+ * and the outer transaction commits the rest.  On PostgreSQL a refusal
+ * not rolled back aborts the whole transaction: its commit must fail, not
+ * report success for writes that were thrown away. */
+TEST(db_refusal_in_a_transaction){EACH_BACKEND({
+    CHECK_INT(lp_db_exec(db, "CREATE TABLE f (k TEXT PRIMARY KEY)"), 0);
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO f (k) VALUES ('a')", NULL), 0);
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO f (k) VALUES ('a')", NULL), LP_EEXISTS);
+    CHECK_INT(lp_db_rollback(db), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO f (k) VALUES ('b')", NULL), 0);
+    CHECK_INT(lp_db_commit(db), 0);
+    int64_t n = -1;
+    CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM f", NULL), 0);
+    CHECK_INT(n, 2);
+    if (!strcmp(schemes[bi], "postgres")) {
+        CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+        CHECK_INT(lp_db_run(db, "INSERT INTO f (k) VALUES ('c')", NULL), 0);
+        CHECK_INT(lp_db_run(db, "INSERT INTO f (k) VALUES ('a')", NULL), LP_EEXISTS);
+        CHECK_INT(lp_db_commit(db), LP_EEXISTS);
+        CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM f", NULL), 0);
+        CHECK_INT(n, 2);
+    }
+})}
+
+/* PostgreSQL: a connection the server dropped fails the statement in
+ * flight, then is re-established, its cached statements prepared again. */
+TEST(db_pg_reconnects_after_the_server_drops_a_connection)
+{
+    lp_db *db = fresh("postgres"), *other = fresh("postgres");
+    if (!db) return;
+    CHECK(other != NULL);
+    int64_t pid = 0, n = 0;
+    CHECK_INT(lp_db_int64(db, &pid, "SELECT pg_backend_pid()", NULL), 0);
+    CHECK_INT(lp_db_int64(db, &n, "SELECT ? + 1", "i", (int64_t)1), 0);
+    CHECK_INT(lp_db_int64(other, &n, "SELECT pg_terminate_backend(?)::int", "i", pid), 0);
+    usleep(100 * 1000);
+    CHECK_INT(lp_db_int64(db, &n, "SELECT ? + 1", "i", (int64_t)1), LP_EUNAVAIL);
+    CHECK_INT(lp_db_int64(db, &n, "SELECT ? + 1", "i", (int64_t)2), 0);
+    CHECK_INT(n, 3);
+    int64_t pid2 = 0;
+    CHECK_INT(lp_db_int64(db, &pid2, "SELECT pg_backend_pid()", NULL), 0);
+    CHECK(pid2 != pid);
+    lp_db_close(other);
+    lp_db_close(db);
+}
+
 TEST(db_unknown_url_is_refused_clearly)
 {
     lp_db *db;
@@ -379,5 +553,39 @@ TEST(db_pool_group_commit_batches_writers_and_answers_every_request)
     CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM gc", NULL), 0);
     CHECK_INT(n, 4 * 100 + 4 * 40 + 2 * 60 + 2 + 1);
     lp_db_pool_put(pool, db);
+    lp_db_pool_free(pool);
+}
+
+/* PostgreSQL commits durably by itself: its pool has no syncer and no
+ * writer batches, and a write is answered as soon as its connection is
+ * given back. */
+TEST(db_pg_pool_answers_writes_without_group_commit)
+{
+    const char *url = getenv("LOUPE_TEST_PG_URL");
+    lp_db *db = fresh("postgres");
+    if (!db) return;
+    CHECK_INT(lp_db_exec(db, "CREATE TABLE pw (x BIGINT)"), 0);
+    lp_db_close(db);
+    lp_db_pool *pool;
+    char *err = NULL;
+    CHECK_INT(lp_db_pool_new(url, 2, &pool, &err), 0);
+    CHECK(!lp_db_pool_single_writer(pool));
+    db = lp_db_pool_writer(pool);
+    CHECK_INT(lp_db_begin(db, LP_TX_WRITE), 0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO pw (x) VALUES (1)", NULL), 0);
+    CHECK_INT(lp_db_commit(db), 0);
+    CHECK(!lp_db_wrote(db));
+    gc_wait w = {.w = {.fn = gc_fired}};
+    w.w.arg = &w;
+    CHECK_INT(lp_db_pool_release(pool, db, &w.w), 1);
+    CHECK_INT(atomic_load(&w.fired), 0);
+    db = lp_db_pool_get(pool);
+    int64_t n = -1;
+    CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM pw", NULL), 0);
+    CHECK_INT(n, 1);
+    lp_db_pool_put(pool, db);
+    uint64_t syncs, tickets, batches, batched;
+    lp_db_pool_sync_stats(pool, &syncs, &tickets, &batches, &batched);
+    CHECK_INT(syncs + tickets + batches + batched, 0);
     lp_db_pool_free(pool);
 }

@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {
   startServer, it, runCli, tempDir, freePort, rawRequest, sleep, expectStatus, expectError,
-  makeProject, listAll, assertNoSanitizerReport, makeAdmin, SLOW,
+  makeProject, listAll, assertNoSanitizerReport, makeAdmin, SLOW, TEST_DB_URL,
 } from './harness.mjs';
 
 const dirs = [];
@@ -275,7 +275,7 @@ describe('cli', () => {
       const srv = await startServer();
       try {
         const h = expectStatus(await srv.api('GET', '/healthz', undefined, { key: null }), 200);
-        assert.equal(h.database, 'sqlite');
+        assert.equal(h.database, TEST_DB_URL ? 'postgres' : 'sqlite');
         expectError(await srv.api('GET', '/v1/projects/1'), 404);
       } finally {
         await srv.stop();

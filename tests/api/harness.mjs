@@ -7,9 +7,10 @@
 //
 // LOUPE_BIN (default ./loupe) is the binary; LOUPE_SANITIZED=1 makes stop()
 // fail when the server's stderr holds an AddressSanitizer, UBSan or
-// LeakSanitizer report.  Server output goes to DATA_DIR/server.stderr.log;
-// tests declared with this module's `test`/`it` attach its tail to the
-// failure.
+// LeakSanitizer report.  LOUPE_TEST_DB_URL (a postgres:// URL) runs loupe
+// on PostgreSQL: each data dir gets a schema of its own in that database.
+// Server output goes to DATA_DIR/server.stderr.log; tests declared with
+// this module's `test`/`it` attach its tail to the failure.
 import { spawn, spawnSync } from 'node:child_process';
 import { test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const LOUPE_BIN = path.resolve(process.env.LOUPE_BIN || './loupe');
+export const TEST_DB_URL = process.env.LOUPE_TEST_DB_URL || '';
 export const SANITIZED = process.env.LOUPE_SANITIZED === '1';
 /* Sanitizer builds are ~3x slower: scale waits with this. */
 export const SLOW = SANITIZED ? 4 : 1;
@@ -51,6 +53,23 @@ export function loupeEnv(extra = {}) {
   return { ...env, ...extra };
 }
 
+/* With LOUPE_TEST_DB_URL, {LOUPE_DB: URL} for a data dir: the database with
+ * a new schema (made with psql) on its search_path, one per dir, so that
+ * each server starts empty as on SQLite.  Else {}. */
+const dbByDir = new Map();
+function dbEnvFor(dir) {
+  if (!TEST_DB_URL || !dir) return {};
+  const key = path.resolve(dir);
+  if (!dbByDir.has(key)) {
+    const schema = `api_${process.pid}_${dbByDir.size}_${Math.random().toString(36).slice(2, 8)}`;
+    const r = spawnSync('psql', [TEST_DB_URL, '-qAtc', `CREATE SCHEMA ${schema}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `psql could not create schema ${schema}: ${r.stderr ?? r.error}`);
+    const sep = TEST_DB_URL.includes('?') ? '&' : '?';
+    dbByDir.set(key, `${TEST_DB_URL}${sep}options=${encodeURIComponent(`-csearch_path=${schema}`)}`);
+  }
+  return { LOUPE_DB: dbByDir.get(key) };
+}
+
 /* A free loopback TCP port: listen on port 0, read it, close. */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -71,9 +90,11 @@ export function tempDir(prefix = 'loupe-api-') {
 /* Runs `loupe ARGS` to completion: {status, signal, stdout, stderr,
  * timedOut} (killed with SIGTERM after timeout ms). */
 export function runCli(args, { input, env = {}, cwd, timeout = 30000 * SLOW } = {}) {
+  const i = args.indexOf('--data-dir');
+  const db = args.includes('--db') ? {} : dbEnvFor(i >= 0 ? args[i + 1] : env.LOUPE_DATA_DIR);
   const r = spawnSync(LOUPE_BIN, args, {
     input: input ?? '',
-    env: loupeEnv(env),
+    env: loupeEnv({ ...db, ...env }),
     cwd: cwd ?? os.tmpdir(),
     timeout,
     encoding: 'utf8',
@@ -153,7 +174,11 @@ async function launch({ dir, key, port, ownsDir, listenViaEnv, args = [], env = 
   const logStart = fs.fstatSync(errFd).size;
   const argv = ['serve', ...(listenViaEnv ? [] : ['--listen', listen]), '--data-dir', dir, ...args];
   const proc = spawn(LOUPE_BIN, argv, {
-    env: loupeEnv({ ...(listenViaEnv ? { LOUPE_LISTEN: listen } : {}), ...env }),
+    env: loupeEnv({
+      ...(args.includes('--db') ? {} : dbEnvFor(dir)),
+      ...(listenViaEnv ? { LOUPE_LISTEN: listen } : {}),
+      ...env,
+    }),
     cwd: dir,
     stdio: ['ignore', outFd, errFd],
   });
