@@ -186,6 +186,11 @@ const char *lp_db_scheme(lp_db *db)
     return db->drv->scheme;
 }
 
+int lp_db_row_locks(lp_db *db)
+{
+    return db->drv->row_locks != 0;
+}
+
 static uint32_t sql_hash(const char *s)
 {
     uint32_t h = 2166136261u; /* FNV-1a */

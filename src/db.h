@@ -71,6 +71,11 @@ typedef struct lp_db_driver {
      * report it through INSERT ... RETURNING (see lp_db_prepare_insert). */
     int64_t (*last_insert_id)(lp_db *db);
     const char *(*errmsg)(lp_db *db);
+    /* 1 when transactions run side by side and take row locks (SELECT ...
+     * FOR UPDATE [SKIP LOCKED]): the queries that decide from a row they
+     * then change lock it.  0 when writers take turns (SQLite), where the
+     * same queries run without the clause. */
+    int row_locks;
     /* Optional (NULL: commits are durable when they return).  writes: a
      * count that grows with every write the connection commits; sync: makes
      * every write committed on the database so far, by any connection,
@@ -122,6 +127,9 @@ int lp_db_rollback(lp_db *db);
 const char *lp_db_errmsg(lp_db *db);
 int64_t lp_db_changes(lp_db *db);
 const char *lp_db_scheme(lp_db *db);
+/* The driver's row_locks: index a pair of SQL texts {without, with} the
+ * locking clause by it, so that both stay constant strings. */
+int lp_db_row_locks(lp_db *db);
 
 /* Prepares sql (or takes it from the cache).  Release with lp_stmt_done(). */
 int lp_db_prepare(lp_db *db, const char *sql, lp_stmt **out);

@@ -178,6 +178,14 @@ typedef struct due {
     int64_t created_at, attempts;
 } due;
 
+static void due_free(due *d)
+{
+    free(d->url);
+    free(d->secret);
+    free(d->payload);
+    free(d->message_id);
+}
+
 static size_t discard(char *p, size_t size, size_t n, void *arg)
 {
     (void)p, (void)arg;
@@ -234,12 +242,16 @@ static int claim(lp_db *db, due *out, int max)
     int n = 0;
     if (lp_db_begin(db, LP_TX_WRITE) < 0) return 0;
     lp_stmt *st;
-    if (lp_db_prepare(
-            db,
-            "SELECT id, url, secret, payload, message_id, created_at, attempts FROM deliveries "
-            "WHERE status = 'pending' AND next_at <= ? AND claimed_until < ? ORDER BY next_at "
-            "LIMIT 16",
-            &st) == 0) {
+    /* Where transactions run side by side (several processes on one
+     * PostgreSQL), rows another deliverer is claiming are skipped, and a
+     * claim counts only if the row was still unclaimed when updated. */
+#define DUE                                                                              \
+    "SELECT id, url, secret, payload, message_id, created_at, attempts FROM deliveries " \
+    "WHERE status = 'pending' AND next_at <= ? AND claimed_until < ? ORDER BY next_at "  \
+    "LIMIT 16"
+    static const char *const sql[2] = {DUE, DUE " FOR UPDATE SKIP LOCKED"};
+#undef DUE
+    if (lp_db_prepare(db, sql[lp_db_row_locks(db)], &st) == 0) {
         lp_stmt_bind_int64(st, 1, now);
         lp_stmt_bind_int64(st, 2, now);
         while (n < max && lp_stmt_step(st) == LP_DB_ROW) {
@@ -254,11 +266,22 @@ static int claim(lp_db *db, due *out, int max)
         }
         lp_stmt_done(st);
     }
-    for (int i = 0; i < n; i++)
-        lp_db_run(db, "UPDATE deliveries SET claimed_until = ? WHERE id = ?", "ii", now + 60000,
-                  out[i].id);
-    if (lp_db_commit(db) < 0) n = 0;
-    return n;
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        int rc = lp_db_run(db,
+                           "UPDATE deliveries SET claimed_until = ? WHERE id = ? AND "
+                           "claimed_until < ?",
+                           "iii", now + 60000, out[i].id, now);
+        if (rc == 0 && lp_db_changes(db) == 1)
+            out[kept++] = out[i];
+        else
+            due_free(&out[i]);
+    }
+    if (lp_db_commit(db) < 0) {
+        for (int i = 0; i < kept; i++) due_free(&out[i]);
+        kept = 0;
+    }
+    return kept;
 }
 
 /* Records an attempt and the delivery's new state. */
@@ -327,10 +350,7 @@ static void *run(void *arg)
             db = lp_db_pool_get(dl->pool);
             record(dl, db, &batch[i], status, err, ms);
             lp_db_pool_put(dl->pool, db);
-            free(batch[i].url);
-            free(batch[i].secret);
-            free(batch[i].payload);
-            free(batch[i].message_id);
+            due_free(&batch[i]);
         }
     }
     return NULL;

@@ -120,16 +120,20 @@ static int want_gold(lp_db *db, const lp_project *p, int64_t user_id, int *calib
 static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *task_id)
 {
     int random = !strcmp(p->strategy, "random");
+    /* Where transactions run side by side, the rows returned are locked, and
+     * rows another lease holds are skipped: two workers never take the
+     * same free slot, and neither waits for the other. */
+#define FIND_TASK                                                              \
+    "SELECT t.id, t.priority, t.queue_order FROM tasks t LEFT JOIN batches b " \
+    "ON b.id = t.batch_id WHERE t.project_id = ? AND t.status IN ('pending', " \
+    "'in_progress') AND t.done + t.leased < ? AND (b.id IS NULL OR b.status "  \
+    "<> 'staging') AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "         \
+    "a.task_id = t.id AND a.user_id = ? AND a.status <> 'returned') "          \
+    "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT ?"
+    static const char *const sql[2] = {FIND_TASK, FIND_TASK " FOR UPDATE OF t SKIP LOCKED"};
+#undef FIND_TASK
     lp_stmt *st;
-    int rc =
-        lp_db_prepare(db,
-                      "SELECT t.id, t.priority, t.queue_order FROM tasks t LEFT JOIN batches b "
-                      "ON b.id = t.batch_id WHERE t.project_id = ? AND t.status IN ('pending', "
-                      "'in_progress') AND t.done + t.leased < ? AND (b.id IS NULL OR b.status "
-                      "<> 'staging') AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "
-                      "a.task_id = t.id AND a.user_id = ? AND a.status <> 'returned') "
-                      "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT ?",
-                      &st);
+    int rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, p->id);
     lp_stmt_bind_int64(st, 2, p->overlap);
@@ -204,8 +208,15 @@ int lp_queue_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *assi
         rc = lp_stmt_insert_id(ins, assignment_id, LP_EDB);
         lp_stmt_done(ins);
     }
+    /* The slot is taken only if it is still free (it is: the row is locked
+     * or writers take turns; the condition keeps the invariant in SQL).  A
+     * gold task has no limit. */
     if (rc == 0)
-        rc = lp_db_run(db, "UPDATE tasks SET leased = leased + 1 WHERE id = ?", "i", task_id);
+        rc = lp_db_run(db,
+                       "UPDATE tasks SET leased = leased + 1 WHERE id = ? AND "
+                       "(status = 'gold' OR done + leased < ?)",
+                       "ii", task_id, p->overlap);
+    if (rc == 0 && lp_db_changes(db) != 1) rc = LP_EBUSY; /* taken meanwhile: ask again */
     /* The first lease starts the task; a gold task stays gold. */
     static const char *const keep_gold[] = {"gold", NULL};
     if (rc == 0 &&
@@ -506,8 +517,10 @@ static const char *refusal(lp_db *db, const lp_project *p, int64_t task_id, int6
                            int lease_active, char status[16])
 {
     lp_stmt *st;
-    if (lp_db_prepare(db, "SELECT status, done, leased FROM tasks WHERE id = ?", &st) < 0)
-        return "the task could not be read";
+    static const char *const sql[2] = {
+        "SELECT status, done, leased FROM tasks WHERE id = ?",
+        "SELECT status, done, leased FROM tasks WHERE id = ? FOR UPDATE"};
+    if (lp_db_prepare(db, sql[lp_db_row_locks(db)], &st) < 0) return "the task could not be read";
     lp_stmt_bind_int64(st, 1, task_id);
     const char *why = "the task no longer exists";
     if (lp_stmt_step(st) == LP_DB_ROW) {
@@ -779,16 +792,16 @@ int lp_review_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *ass
     if (rc == 0) return lp_db_commit(db);
     lp_stmt *st;
     int64_t task_id = 0, level = 0;
-    if (rc == LP_ENOTFOUND)
-        rc = lp_db_prepare(
-            db,
-            "SELECT t.id, t.review_level FROM tasks t WHERE t.project_id = ? AND "
-            "t.status = 'review' AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "
-            "a.task_id = t.id AND a.kind = 'review' AND a.status = 'active') AND NOT "
-            "EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id "
-            "= ? AND a.status IN ('active', 'submitted')) "
-            "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT 1",
-            &st);
+#define FIND_REVIEW                                                             \
+    "SELECT t.id, t.review_level FROM tasks t WHERE t.project_id = ? AND "      \
+    "t.status = 'review' AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "    \
+    "a.task_id = t.id AND a.kind = 'review' AND a.status = 'active') AND NOT "  \
+    "EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id " \
+    "= ? AND a.status IN ('active', 'submitted')) "                             \
+    "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT 1"
+    static const char *const sql[2] = {FIND_REVIEW, FIND_REVIEW " FOR UPDATE OF t SKIP LOCKED"};
+#undef FIND_REVIEW
+    if (rc == LP_ENOTFOUND) rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
     if (rc == 0) {
         lp_stmt_bind_int64(st, 1, p->id);
         lp_stmt_bind_int64(st, 2, user_id);
@@ -884,8 +897,11 @@ int lp_review_decide(lp_db *db, const lp_project *p, int64_t id, int64_t user_id
     if (rc == 0 && strcmp(ast, "active")) rc = LP_ECONFLICT;
     if (rc == 0)
         rc = lp_db_int64(db, &at_level,
-                         "SELECT review_level FROM tasks WHERE id = ? AND status = 'review'", "i",
-                         task_id);
+                         lp_db_row_locks(db) ? "SELECT review_level FROM tasks WHERE id = ? AND "
+                                               "status = 'review' FOR UPDATE"
+                                             : "SELECT review_level FROM tasks WHERE id = ? AND "
+                                               "status = 'review'",
+                         "i", task_id);
     if (rc == LP_ENOTFOUND || (rc == 0 && at_level != level)) rc = LP_ECONFLICT; /* moved on */
     static const char *const names[] = {"accept", "reject", "fix"};
     if (rc == 0)
@@ -932,8 +948,11 @@ int lp_task_audit(lp_db *db, const lp_project *p, int64_t task_id, int64_t user_
     int rc = lp_db_begin(db, LP_TX_WRITE);
     if (rc < 0) return rc;
     int64_t one = 0;
-    rc = lp_db_int64(db, &one, "SELECT 1 FROM tasks WHERE id = ? AND status = 'completed'", "i",
-                     task_id);
+    rc = lp_db_int64(db, &one,
+                     lp_db_row_locks(db)
+                         ? "SELECT 1 FROM tasks WHERE id = ? AND status = 'completed' FOR UPDATE"
+                         : "SELECT 1 FROM tasks WHERE id = ? AND status = 'completed'",
+                     "i", task_id);
     if (rc == LP_ENOTFOUND) rc = LP_ECONFLICT;
     if (rc == 0)
         rc = note_decision(db, task_id, accepted ? "audit_accept" : "audit_reject", comment,

@@ -640,7 +640,10 @@ int lp_task_set_status(lp_db *db, int64_t id, const char *to, const char *const 
     lp_stmt *st;
     int64_t project_id = 0, batch_id = 0;
     const char *old = NULL;
-    rc = lp_db_prepare(db, "SELECT project_id, batch_id, status FROM tasks WHERE id = ?", &st);
+    static const char *const sql[2] = {
+        "SELECT project_id, batch_id, status FROM tasks WHERE id = ?",
+        "SELECT project_id, batch_id, status FROM tasks WHERE id = ? FOR UPDATE"};
+    rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
     if (rc == 0) {
         lp_stmt_bind_int64(st, 1, id);
         rc = lp_stmt_step(st);
