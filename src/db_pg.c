@@ -581,4 +581,5 @@ const lp_db_driver lp_db_pg_driver = {
     .changes = pg_changes,
     .last_insert_id = NULL, /* INSERT ... RETURNING id (lp_db_prepare_insert) */
     .errmsg = pg_errmsg,
+    .row_locks = 1, /* transactions run side by side: lock what is decided on */
 };
