@@ -69,7 +69,9 @@ static int map_state(const char *s)
     if (!s || strlen(s) != 5) return LP_EDB;
     if (!strcmp(s, "23505")) return LP_EEXISTS; /* unique_violation */
     if (!strncmp(s, "23", 2)) return LP_ECONFLICT;
-    if (!strcmp(s, "40001") || !strcmp(s, "40P01") || !strcmp(s, "55P03")) return LP_EBUSY;
+    /* serialization failure, deadlock, lock or statement timeout: retry */
+    if (!strcmp(s, "40001") || !strcmp(s, "40P01") || !strcmp(s, "55P03") || !strcmp(s, "57014"))
+        return LP_EBUSY;
     if (!strncmp(s, "08", 2) || !strcmp(s, "57P01") || !strcmp(s, "57P02") || !strcmp(s, "57P03") ||
         !strcmp(s, "53300"))
         return LP_EUNAVAIL;
@@ -184,9 +186,16 @@ static int pg_open(const char *url, lp_db **out)
     lp_pg *db = lp_calloc(1, sizeof *db);
     db->base.drv = &lp_db_pg_driver;
     *out = &db->base;
-    /* Later keywords win: the URL's own settings override these. */
-    const char *keys[] = {"client_encoding", "fallback_application_name", "dbname", NULL};
-    const char *vals[] = {"UTF8", "loupe", url, NULL};
+    /* Later keywords win: the URL's own settings override these.  A
+     * statement may run 30 s and wait 10 s for a lock, and a transaction
+     * may sit idle 60 s: a stuck query or a lost client then frees its
+     * locks and answers 503 rather than holding every other writer. */
+    const char *keys[] = {"client_encoding", "fallback_application_name", "options", "dbname",
+                          NULL};
+    const char *vals[] = {"UTF8", "loupe",
+                          "-c statement_timeout=30000 -c lock_timeout=10000 "
+                          "-c idle_in_transaction_session_timeout=60000",
+                          url, NULL};
     db->c = PQconnectdbParams(keys, vals, 1);
     if (!db->c) {
         db->err = lp_strdup("out of memory");

@@ -142,8 +142,10 @@ static int cmd_serve(lp_config *cfg, int argc, char **argv, int i)
         lp_server_stop(&s, 0);
         return 1;
     }
+    char db[512];
+    lp_url_redact(cfg->db, db, sizeof db);
     lp_log(LP_LOG_INFO, "loupe %s serving http://%s/ (database %s, port %d)", VERSION, cfg->listen,
-           cfg->db, lp_http_port(s.http));
+           db, lp_http_port(s.http));
     int sig = 0;
     sigwait(&set, &sig);
     lp_log(LP_LOG_INFO, "%s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -339,3 +339,29 @@ int lp_parse_int64(const char *s, int64_t *out)
     *out = v;
     return 0;
 }
+
+void lp_url_redact(const char *url, char *out, size_t n)
+{
+    if (!n) return;
+    size_t o = 0;
+    const char *auth = strstr(url, "://");
+    const char *at = auth ? strchr(auth + 3, '@') : NULL;
+    const char *slash = auth ? strchr(auth + 3, '/') : NULL;
+    const char *colon = auth ? strchr(auth + 3, ':') : NULL;
+    for (const char *p = url; *p && o + 1 < n;) {
+        if (at && colon && colon < at && (!slash || at < slash) && p == colon + 1) {
+            for (const char *r = "***"; *r && o + 1 < n; r++) out[o++] = *r;
+            p = at;
+            continue;
+        }
+        if (!strncmp(p, "password=", 9) &&
+            (p == url || p[-1] == '?' || p[-1] == '&' || p[-1] == ' ')) {
+            for (const char *r = "password=***"; *r && o + 1 < n; r++) out[o++] = *r;
+            p += 9;
+            while (*p && *p != '&' && *p != ' ') p++;
+            continue;
+        }
+        out[o++] = *p++;
+    }
+    out[o] = '\0';
+}

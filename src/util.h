@@ -79,6 +79,10 @@ void lp_log_(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
         if ((level) >= lp_log_level) lp_log_(level, __VA_ARGS__); \
     } while (0)
 
+/* Copies a database URL into out with its password (scheme://user:PASSWORD@
+ * host, or a password=... parameter) replaced by "***", for logs. */
+void lp_url_redact(const char *url, char *out, size_t n);
+
 /* Wall-clock milliseconds since the Unix epoch, and a monotonic clock in ns. */
 int64_t lp_now_ms(void);
 uint64_t lp_mono_ns(void);

@@ -94,3 +94,18 @@ TEST(util_every_error_has_text)
     CHECK_STR(lp_strerror(0), "success");
     CHECK_STR(lp_strerror(-999), "unknown error");
 }
+
+TEST(util_url_redact_hides_passwords)
+{
+    char b[256];
+    lp_url_redact("postgres://ana:s3cret@db.example.com:5432/loupe", b, sizeof b);
+    CHECK_STR(b, "postgres://ana:***@db.example.com:5432/loupe");
+    lp_url_redact("postgres://ana@db/loupe?password=x&sslmode=require", b, sizeof b);
+    CHECK_STR(b, "postgres://ana@db/loupe?password=***&sslmode=require");
+    lp_url_redact("postgres:///loupe?host=/tmp/x&port=5432", b, sizeof b);
+    CHECK_STR(b, "postgres:///loupe?host=/tmp/x&port=5432");
+    lp_url_redact("sqlite:/var/lib/loupe/loupe.db", b, sizeof b);
+    CHECK_STR(b, "sqlite:/var/lib/loupe/loupe.db");
+    lp_url_redact("host=db password=pw user=u", b, sizeof b);
+    CHECK_STR(b, "host=db password=*** user=u");
+}
