@@ -75,9 +75,14 @@ typedef struct lat {
     size_t n, cap;
 } lat;
 
-static const char *host, *port, *project;
+static const char *host, *project;
+/* The servers: PORT may list several ("8080,8081,8082"); client i talks
+ * to server i modulo their number. */
+#define MAX_SERVERS 16
+static char *ports[MAX_SERVERS];
+static struct addrinfo *addrs[MAX_SERVERS];
+static int nservers;
 static unsigned run_id; /* makes annotation_ids unique across runs */
-static struct addrinfo *addr;
 static int ep;
 static uint64_t t_measure, t_end, t_last_done;
 static int draining, live;
@@ -138,7 +143,7 @@ static void make_lease(client *c)
     int n = snprintf(c->out, sizeof c->out,
                      "GET /v1/projects/%s/queue/next HTTP/1.1\r\nHost: %s:%s\r\n"
                      "Authorization: Bearer %s\r\n\r\n",
-                     project, host, port, c->key);
+                     project, host, ports[c->idx % nservers], c->key);
     if (n < 0 || (size_t)n >= sizeof c->out) {
         fprintf(stderr, "annotate: the lease request of client %d is too long\n", c->idx);
         exit(1);
@@ -161,7 +166,7 @@ static void make_submit(client *c)
                      "POST /v1/assignments/%lld/submit HTTP/1.1\r\nHost: %s:%s\r\n"
                      "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: %d\r\n\r\n%s",
-                     c->assignment, host, port, c->key, b, body);
+                     c->assignment, host, ports[c->idx % nservers], c->key, b, body);
     if (n < 0 || (size_t)n >= sizeof c->out) {
         fprintf(stderr, "annotate: the submit request of client %d is too long\n", c->idx);
         exit(1);
@@ -187,6 +192,7 @@ static void finish(client *c)
  * it is up.  Exits when no socket can be made at all. */
 static void connect_client(client *c)
 {
+    const struct addrinfo *addr = addrs[c->idx % nservers];
     int fd = socket(addr->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         perror("annotate: socket");
@@ -359,7 +365,8 @@ static void drive(client *c, uint32_t events)
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err) {
-            fprintf(stderr, "annotate: connect to %s:%s: %s\n", host, port, strerror(err));
+            fprintf(stderr, "annotate: connect to %s:%s: %s\n", host, ports[c->idx % nservers],
+                    strerror(err));
             exit(1);
         }
         c->state = ST_WRITING;
@@ -445,11 +452,18 @@ static double cpu_s(void)
 int main(int argc, char **argv)
 {
     if (argc != 7 || atof(argv[4]) <= 0 || atof(argv[5]) < 0) {
-        fprintf(stderr, "usage: annotate HOST PORT PROJECT_ID SECONDS WARMUP_SECONDS KEYFILE\n");
+        fprintf(stderr, "usage: annotate HOST PORT[,PORT...] PROJECT_ID SECONDS WARMUP_SECONDS "
+                        "KEYFILE\n");
         return 2;
     }
     host = argv[1];
-    port = argv[2];
+    for (char *save = NULL, *p = strtok_r(argv[2], ",", &save); p && nservers < MAX_SERVERS;
+         p = strtok_r(NULL, ",", &save))
+        ports[nservers++] = p;
+    if (nservers == 0) {
+        fprintf(stderr, "annotate: no port in %s\n", argv[2]);
+        return 2;
+    }
     project = argv[3];
     double secs = atof(argv[4]), warm = atof(argv[5]);
     char **keys;
@@ -459,10 +473,12 @@ int main(int argc, char **argv)
         return 1;
     }
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    int rc = getaddrinfo(host, port, &hints, &addr);
-    if (rc) {
-        fprintf(stderr, "annotate: %s:%s: %s\n", host, port, gai_strerror(rc));
-        return 1;
+    for (int i = 0; i < nservers; i++) {
+        int rc = getaddrinfo(host, ports[i], &hints, &addrs[i]);
+        if (rc) {
+            fprintf(stderr, "annotate: %s:%s: %s\n", host, ports[i], gai_strerror(rc));
+            return 1;
+        }
     }
     ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) {
@@ -553,7 +569,7 @@ int main(int argc, char **argv)
     free(lease_lat.v);
     free(submit_lat.v);
     free(loop_lat.v);
-    freeaddrinfo(addr);
+    for (int i = 0; i < nservers; i++) freeaddrinfo(addrs[i]);
     close(ep);
     return 0;
 }

@@ -134,6 +134,18 @@ static int run(lp_pg *db, const char *sql)
     return rc;
 }
 
+/* Unless the URL or the server sets them: a statement may run 30 s and
+ * wait 10 s for a lock, and a transaction may sit idle 60 s, so that a
+ * stuck query or a lost client frees its locks and answers 503 rather than
+ * hold every other writer.  Session settings: set again after a reset. */
+static void set_timeouts(lp_pg *db)
+{
+    PQclear(PQexec(db->c, "SELECT set_config(name, v, false) FROM (VALUES "
+                          "('statement_timeout', '30s'), ('lock_timeout', '10s'), "
+                          "('idle_in_transaction_session_timeout', '60s')) AS d(name, v) "
+                          "WHERE current_setting(name) = '0'"));
+}
+
 /* Re-establishes a broken connection, outside a transaction only (one
  * in a transaction has lost it).  Statements prepared on the old one are
  * prepared again when next run (gen). */
@@ -148,6 +160,7 @@ static int revive(lp_pg *db)
     }
     db->gen++;
     db->dealloc.len = 0;
+    set_timeouts(db);
     return 0;
 }
 
@@ -186,16 +199,9 @@ static int pg_open(const char *url, lp_db **out)
     lp_pg *db = lp_calloc(1, sizeof *db);
     db->base.drv = &lp_db_pg_driver;
     *out = &db->base;
-    /* Later keywords win: the URL's own settings override these.  A
-     * statement may run 30 s and wait 10 s for a lock, and a transaction
-     * may sit idle 60 s: a stuck query or a lost client then frees its
-     * locks and answers 503 rather than holding every other writer. */
-    const char *keys[] = {"client_encoding", "fallback_application_name", "options", "dbname",
-                          NULL};
-    const char *vals[] = {"UTF8", "loupe",
-                          "-c statement_timeout=30000 -c lock_timeout=10000 "
-                          "-c idle_in_transaction_session_timeout=60000",
-                          url, NULL};
+    /* Later keywords win: the URL's own settings override these. */
+    const char *keys[] = {"client_encoding", "fallback_application_name", "dbname", NULL};
+    const char *vals[] = {"UTF8", "loupe", url, NULL};
     db->c = PQconnectdbParams(keys, vals, 1);
     if (!db->c) {
         db->err = lp_strdup("out of memory");
@@ -208,6 +214,7 @@ static int pg_open(const char *url, lp_db **out)
         return LP_EUNAVAIL;
     }
     PQsetNoticeProcessor(db->c, ignore_notice, NULL);
+    set_timeouts(db);
     return 0;
 }
 
