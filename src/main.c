@@ -1,8 +1,9 @@
-/* main.c -- the loupe command: serve, user, key, migrate.
+/* main.c -- the loupe command: serve, user, key, migrate (and copy).
  *
  * Every command reads the same settings (config.c) so `loupe user add`
  * finds the database `loupe serve` uses. */
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "copy.h"
 #include "db.h"
 #include "schema.h"
 #include "server.h"
@@ -28,6 +30,7 @@ static void usage(FILE *f)
             "  user list                  list users\n"
             "  key create EMAIL [--name NAME]   make an API key (printed once)\n"
             "  migrate                    apply database migrations and exit\n"
+            "  migrate --from URL --to URL   copy a whole installation to another database\n"
             "  version                    print the version\n\n"
             "settings (every command):\n",
             VERSION);
@@ -54,7 +57,18 @@ static const char *cmd_help[][2] = {
     {"key", "usage: loupe key create EMAIL [--name NAME]\n\n"
             "Makes an API key for the user and prints it.  It is stored only as a keyed hash\n"
             "and cannot be shown again.\n"},
-    {"migrate", "usage: loupe migrate [--db URL]\n\nApplies pending schema migrations.\n"},
+    {"migrate",
+     "usage: loupe migrate [--db URL]\n"
+     "       loupe migrate --from URL --to URL [--verify-only]\n\n"
+     "Applies pending schema migrations.\n\n"
+     "With --from and --to, copies every table of an installation from one database to\n"
+     "another (sqlite:PATH or postgres://..., either way), ids kept, then verifies every\n"
+     "table by its row count and a checksum computed on both sides; exits 1 naming the\n"
+     "first table that differs.  Both databases are migrated first; the target must hold\n"
+     "no data.  Stop the servers on the source first.  --verify-only compares without\n"
+     "copying.  Uploaded files (DATA_DIR/files) are not in the database: copy them\n"
+     "yourself, with DATA_DIR/secret.key (or the same LOUPE_SECRET), which API keys and\n"
+     "sessions are hashed under.\n"},
 };
 
 static void print_cmd_help(const char *cmd)
@@ -257,6 +271,124 @@ static int cmd_key(lp_config *cfg, int argc, char **argv, int i)
     return 0;
 }
 
+/* Prints a copy's progress: a line per table, and one per 100,000 rows of a
+ * large table. */
+static void copy_progress(void *arg, const char *table, int64_t rows, int done)
+{
+    int64_t *last = arg;
+    if (done) {
+        printf("  copied %-20s %10lld rows\n", table, (long long)rows);
+        *last = 0;
+    } else if (rows - *last >= 100000) {
+        printf("  copying %-19s %10lld rows so far\n", table, (long long)rows);
+        *last = rows;
+    }
+}
+
+/* loupe migrate --from URL --to URL [--verify-only]: copies and verifies
+ * (copy.c).  Exit 0 when every table verified, 1 on any error or
+ * difference, 2 on bad arguments. */
+static int cmd_copy(const char *from, const char *to, int verify_only)
+{
+    if (!from || !to) {
+        fprintf(stderr, "loupe migrate: --from and --to go together (see loupe migrate --help)\n");
+        return 2;
+    }
+    char rfrom[512], rto[512];
+    lp_url_redact(from, rfrom, sizeof rfrom);
+    lp_url_redact(to, rto, sizeof rto);
+    if (!strcmp(from, to)) {
+        fprintf(stderr, "loupe migrate: --from and --to are the same database (%s)\n", rfrom);
+        return 2;
+    }
+    lp_db *src = NULL, *dst = NULL;
+    char *err = NULL;
+    int status = 1;
+    int rc = lp_copy_open(from, 1, &src, &err);
+    if (rc < 0) {
+        fprintf(stderr, "loupe migrate: cannot open the source %s: %s\n", rfrom, err);
+        goto done;
+    }
+    if ((rc = lp_copy_open(to, 0, &dst, &err)) < 0) {
+        fprintf(stderr, "loupe migrate: cannot open the target %s: %s\n", rto, err);
+        goto done;
+    }
+    if ((rc = lp_copy_prepare(src, dst, !verify_only, &err)) < 0) {
+        fprintf(stderr, "loupe migrate: %s\n", err);
+        goto done;
+    }
+    int v = 0;
+    lp_db_schema_version(src, &v);
+    printf("%s %s (%s)\nto   %s (%s), schema version %d\n", verify_only ? "comparing" : "copying",
+           rfrom, lp_db_scheme(src), rto, lp_db_scheme(dst), v);
+    if (!verify_only) {
+        int64_t last = 0;
+        uint64_t t0 = lp_mono_ns();
+        if ((rc = lp_copy_run(src, dst, copy_progress, &last, &err)) < 0) {
+            fprintf(stderr, "loupe migrate: the copy failed: %s\n", err);
+            fprintf(stderr, "loupe migrate: the target holds a partial copy: empty it (or start "
+                            "from a new database) before trying again\n");
+            goto done;
+        }
+        printf("copied in %.1f s; verifying\n", (double)(lp_mono_ns() - t0) / 1e9);
+    }
+    lp_copy_result *res = lp_calloc(lp_copy_table_count, sizeof *res);
+    rc = lp_copy_verify(src, dst, res, &err);
+    if (rc == 0 || rc == LP_ECONFLICT) {
+        printf("\n%-20s %10s  %-16s  %s\n", "table", "rows", "checksum", "ok");
+        int64_t files = 0;
+        for (size_t k = 0; k < lp_copy_table_count; k++) {
+            const lp_copy_result *r = &res[k];
+            char hex[17];
+            sodium_bin2hex(hex, sizeof hex, r->src.sum, 8);
+            printf("%-20s %10lld  %-16s  %s", r->table, (long long)r->src.rows, hex,
+                   r->ok ? "ok" : "DIFFERS");
+            if (!r->ok) {
+                sodium_bin2hex(hex, sizeof hex, r->dst.sum, 8);
+                printf(" (target: %lld rows, %s)", (long long)r->dst.rows, hex);
+            }
+            printf("\n");
+            if (!strcmp(r->table, "files")) files = r->src.rows;
+        }
+        if (rc == 0) {
+            printf("\nevery table verified: the same rows and checksums on both sides\n");
+            printf("not in the database, so not copied:\n"
+                   "  DATA_DIR/files       %lld uploaded file%s: copy the directory to the new "
+                   "data dir\n"
+                   "  DATA_DIR/secret.key  API keys and sessions are hashed under it: copy it "
+                   "too (or use the same LOUPE_SECRET)\n",
+                   (long long)files, files == 1 ? "" : "s");
+            status = 0;
+        }
+    }
+    free(res);
+    if (rc < 0) fprintf(stderr, "loupe migrate: verification failed: %s\n", err);
+
+done:
+    free(err);
+    lp_db_close(src);
+    lp_db_close(dst);
+    return status;
+}
+
+static int cmd_migrate(lp_config *cfg, int argc, char **argv, int i)
+{
+    static const char *const opts[] = {"--from", "--to", NULL};
+    static const char *const flags[] = {"--verify-only", NULL};
+    const char *vals[2] = {NULL, NULL};
+    unsigned set = 0;
+    int status = parse_opts("migrate", argc, argv, i, opts, vals, flags, &set);
+    if (status) return status;
+    if (vals[0] || vals[1] || set) return cmd_copy(vals[0], vals[1], set & 1u);
+    lp_db *db;
+    if (open_db(cfg, &db)) return 1;
+    int v = 0;
+    lp_db_schema_version(db, &v);
+    printf("database %s is at schema version %d\n", cfg->db, v);
+    lp_db_close(db);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -298,16 +430,7 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "key")) {
         status = cmd_key(&cfg, argc, argv, i);
     } else if (!strcmp(cmd, "migrate")) {
-        lp_db *db;
-        unsigned set = 0;
-        status = parse_opts("migrate", argc, argv, i, NULL, NULL, NULL, &set);
-        if (!status) status = open_db(&cfg, &db);
-        if (!status) {
-            int v = 0;
-            lp_db_schema_version(db, &v);
-            printf("database %s is at schema version %d\n", cfg.db, v);
-            lp_db_close(db);
-        }
+        status = cmd_migrate(&cfg, argc, argv, i);
     } else {
         fprintf(stderr, "loupe: unknown command \"%s\" (see loupe --help)\n", cmd);
         status = 2;
