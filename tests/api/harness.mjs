@@ -146,9 +146,24 @@ export function cliKey(dir, email) {
  * opts.dir: reuse this data dir (it is then not removed by stop());
  * opts.key: the admin key already made in opts.dir (skips user creation);
  * opts.listenViaEnv: give the address as LOUPE_LISTEN instead of --listen;
- * opts.args: extra serve arguments; opts.env: extra environment. */
+ * opts.args: extra serve arguments; opts.env: extra environment;
+ * opts.dbUrl: the LOUPE_DB to serve (e.g. another server's srv.dbUrl: an
+ * existing PostgreSQL schema) instead of a new schema for the data dir;
+ * opts.shareWith: another server whose database, secret and admin key this
+ * one shares (a second process on the same PostgreSQL schema). */
 export async function startServer(opts = {}) {
-  const ownsDir = !opts.dir;
+  if (opts.shareWith) {
+    const peer = opts.shareWith;
+    assert.ok(peer.dbUrl, 'shareWith: the other server has no LOUPE_DB URL (PostgreSQL only)');
+    const dir = opts.dir ?? tempDir();
+    // Processes on one database must share the secret that hashes keys.
+    const own = path.join(dir, 'secret.key');
+    if (!fs.existsSync(own)) fs.copyFileSync(path.join(peer.dir, 'secret.key'), own);
+    const { shareWith, ...rest } = opts;
+    const srv = await startServer({ ...rest, dir, key: opts.key ?? peer.key, dbUrl: opts.dbUrl ?? peer.dbUrl, ownsDir: !opts.dir });
+    return srv;
+  }
+  const ownsDir = opts.ownsDir ?? !opts.dir;
   const dir = opts.dir ?? tempDir();
   const key = opts.key ?? makeAdmin(dir);
   let lastErr;
@@ -165,7 +180,7 @@ export async function startServer(opts = {}) {
   throw lastErr;
 }
 
-async function launch({ dir, key, port, ownsDir, listenViaEnv, args = [], env = {} }) {
+async function launch({ dir, key, port, ownsDir, listenViaEnv, dbUrl, args = [], env = {} }) {
   const listen = `127.0.0.1:${port}`;
   const logPath = path.join(dir, 'server.stderr.log');
   const outPath = path.join(dir, 'server.stdout.log');
@@ -173,9 +188,10 @@ async function launch({ dir, key, port, ownsDir, listenViaEnv, args = [], env = 
   const outFd = fs.openSync(outPath, 'a');
   const logStart = fs.fstatSync(errFd).size;
   const argv = ['serve', ...(listenViaEnv ? [] : ['--listen', listen]), '--data-dir', dir, ...args];
+  const dbEnv = args.includes('--db') ? {} : dbUrl ? { LOUPE_DB: dbUrl } : dbEnvFor(dir);
   const proc = spawn(LOUPE_BIN, argv, {
     env: loupeEnv({
-      ...(args.includes('--db') ? {} : dbEnvFor(dir)),
+      ...dbEnv,
       ...(listenViaEnv ? { LOUPE_LISTEN: listen } : {}),
       ...env,
     }),
@@ -205,6 +221,7 @@ async function launch({ dir, key, port, ownsDir, listenViaEnv, args = [], env = 
     port,
     key,
     dir,
+    dbUrl: env.LOUPE_DB ?? dbEnv.LOUPE_DB ?? '',
     proc,
     logPath,
     readLog,
@@ -438,4 +455,12 @@ export async function makeMember(srv, email) {
   const r = await srv.api('POST', '/v1/users', { email, role: 'member' });
   const u = expectStatus(r, 201);
   return { ...u, key: cliKey(srv.dir, email) };
+}
+
+/* Runs one SQL statement with psql on a server's PostgreSQL database (its
+ * schema on the search_path) and returns the rows as arrays of strings. */
+export function psql(dbUrl, sql) {
+  const r = spawnSync('psql', [dbUrl, '-qAt', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `psql failed on ${sql}: ${r.stderr ?? r.error}`);
+  return r.stdout.split('\n').filter((l) => l.length).map((l) => l.split('\t'));
 }
