@@ -35,6 +35,25 @@ int lp_api_metrics(lp_req *req)
                           (long long)lp_stmt_int64(st, 1));
         lp_stmt_done(st);
     }
+    /* Group commit (a database whose pool batches and flushes writes). */
+    if (lp_db_pool_single_writer(req->srv->pool)) {
+        uint64_t syncs, commits, batches, batched;
+        lp_db_pool_sync_stats(req->srv->pool, &syncs, &commits, &batches, &batched);
+        lp_buf_printf(&out,
+                      "# HELP loupe_db_commits_total Database commits made durable by a flush.\n"
+                      "# TYPE loupe_db_commits_total counter\nloupe_db_commits_total %llu\n"
+                      "# HELP loupe_db_syncs_total Flushes of the write-ahead log (each makes "
+                      "every commit before it durable).\n"
+                      "# TYPE loupe_db_syncs_total counter\nloupe_db_syncs_total %llu\n"
+                      "# HELP loupe_db_batches_total Writer batches committed.\n"
+                      "# TYPE loupe_db_batches_total counter\nloupe_db_batches_total %llu\n"
+                      "# HELP loupe_db_batched_writes_total Write requests committed in writer "
+                      "batches.\n"
+                      "# TYPE loupe_db_batched_writes_total counter\n"
+                      "loupe_db_batched_writes_total %llu\n",
+                      (unsigned long long)commits, (unsigned long long)syncs,
+                      (unsigned long long)batches, (unsigned long long)batched);
+    }
     lp_buf_printf(&out,
                   "# HELP loupe_start_time_seconds When this process started.\n"
                   "# TYPE loupe_start_time_seconds gauge\nloupe_start_time_seconds %lld\n",

@@ -93,6 +93,28 @@ describe('meta', () => {
     assert.equal(value(s, 'loupe_tasks', { status: 'canceled' }), 2);
   });
 
+  it('group commit figures: every lease and submit is committed, flushed, and batched', async () => {
+    const onPg = Boolean(process.env.LOUPE_TEST_DB_URL);
+    let s = (await metrics()).samples;
+    if (onPg) { // PostgreSQL makes each commit durable itself: no figures
+      assert.equal(value(s, 'loupe_db_syncs_total', {}), undefined);
+      return;
+    }
+    const c0 = value(s, 'loupe_db_commits_total', {}), y0 = value(s, 'loupe_db_syncs_total', {});
+    const b0 = value(s, 'loupe_db_batched_writes_total', {});
+    const p = await makeProject(srv, { overlap: 1 });
+    expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, [{}, {}]), 200);
+    for (let i = 0; i < 2; i++) {
+      const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`), 200).assignment;
+      expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: `m${i}`, response: { labels: ['cat'] } }), 201);
+    }
+    s = (await metrics()).samples;
+    assert.ok(value(s, 'loupe_db_commits_total', {}) > c0, 'no commit counted');
+    assert.ok(value(s, 'loupe_db_syncs_total', {}) > y0, 'no flush counted');
+    assert.ok(value(s, 'loupe_db_batched_writes_total', {}) >= b0 + 4, 'two leases and two submits were not batched writes');
+    assert.ok(value(s, 'loupe_db_syncs_total', {}) <= value(s, 'loupe_db_commits_total', {}), 'more flushes than commits');
+  });
+
   it('GET /v1/kinds needs a key and lists the 8 kinds with summaries', async () => {
     expectError(await srv.api('GET', '/v1/kinds', undefined, { key: null }), 401);
     const b = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
