@@ -129,25 +129,39 @@ int lp_api_assignment_heartbeat(lp_req *req)
     return reply_assignment(req, id, 200);
 }
 
+/* Reads an optional body {"reason": "..."} into *b and *reason (borrowed
+ * from *b, which the caller releases); with required, a missing body or
+ * reason is a 422 naming it.  Returns nonzero when it has answered. */
+static int read_reason(lp_req *req, int required, const char *why, json_t **b, const char **reason)
+{
+    *b = NULL;
+    *reason = NULL;
+    if (!req->body.len) {
+        if (!required) return 0;
+        lp_reply_error(req, 422, "invalid_value", "reason", "reason: is required (%s)", why);
+        return 1;
+    }
+    if (lp_req_json(req, 1, b)) return 1;
+    static const char *const keys[] = {"reason", NULL};
+    lp_verr e;
+    if (lp_v_only_keys(*b, "", keys, &e) ||
+        lp_v_string(*b, "reason", "", required, 1, 1000, reason, &e)) {
+        json_decref(*b);
+        *b = NULL;
+        lp_reply_verr(req, 422, &e);
+        return 1;
+    }
+    return 0;
+}
+
 static int give_back(lp_req *req, const char *to)
 {
     int64_t id;
     if (lp_req_id(req, 0, &id)) return 0;
-    const char *reason = NULL;
-    json_t *b = NULL;
-    if (req->body.len) {
-        if (lp_req_json(req, 1, &b)) return 0;
-        static const char *const keys[] = {"reason", NULL};
-        lp_verr e;
-        if (lp_v_only_keys(b, "", keys, &e) ||
-            lp_v_string(b, "reason", "", !strcmp(to, "skipped"), 1, 1000, &reason, &e)) {
-            json_decref(b);
-            return lp_reply_verr(req, 422, &e);
-        }
-    } else if (!strcmp(to, "skipped")) {
-        return lp_reply_error(req, 422, "invalid_value", "reason",
-                              "reason: is required (say why the task cannot be done)");
-    }
+    json_t *b;
+    const char *reason;
+    if (read_reason(req, !strcmp(to, "skipped"), "say why the task cannot be done", &b, &reason))
+        return 0;
     const char *status = "";
     int rc = lp_queue_give_back(req->db, id, req->who.user_id, to, reason, &status);
     json_decref(b);
@@ -519,18 +533,9 @@ static int set_paused(lp_req *req, int paused)
     if (lp_req_id(req, 0, &pid) || lp_req_id(req, 1, &uid) ||
         lp_api_require(req, pid, LP_ROLE_MANAGER, NULL))
         return 0;
-    json_t *b = NULL;
-    const char *reason = NULL;
-    if (req->body.len || paused) {
-        if (lp_req_json(req, 1, &b)) return 0;
-        static const char *const keys[] = {"reason", NULL};
-        lp_verr e;
-        if (lp_v_only_keys(b, "", keys, &e) ||
-            lp_v_string(b, "reason", "", paused, 1, 1000, &reason, &e)) {
-            json_decref(b);
-            return lp_reply_verr(req, 422, &e);
-        }
-    }
+    json_t *b;
+    const char *reason;
+    if (read_reason(req, paused, "say why the worker is paused", &b, &reason)) return 0;
     int rc = lp_worker_set_paused(req->db, pid, uid, paused, reason);
     json_decref(b);
     if (rc < 0)

@@ -195,6 +195,7 @@ describe('worker quality', () => {
     const w2 = await annotator(p);
     const a = await next(p, w1);
     expectError(await srv.api('POST', `/v1/projects/${p.id}/workers/${w1.id}/pause`, {}), 422, 'reason');
+    expectError(await srv.api('POST', `/v1/projects/${p.id}/workers/${w1.id}/pause`), 422, 'reason');
     expectError(await srv.api('POST', `/v1/projects/${p.id}/workers/999999/pause`, { reason: 'x' }), 404);
     const row = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/workers/${w1.id}/pause`, { reason: 'spam answers' }), 200);
     assert.equal(row.paused, true);
