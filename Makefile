@@ -5,7 +5,7 @@ PKGS    := libmicrohttpd jansson sqlite3 libsodium libcurl libpq
 CC      ?= gcc
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -g $(OPT) -Isrc
-LDLIBS  += -lpthread -lm
+LDLIBS  += -lcsv -lpthread -lm
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

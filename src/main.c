@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "cli_quality.h"
 #include "config.h"
 #include "copy.h"
 #include "db.h"
@@ -31,6 +32,9 @@ static void usage(FILE *f)
             "  key create EMAIL [--name NAME]   make an API key (printed once)\n"
             "  migrate                    apply database migrations and exit\n"
             "  migrate --from URL --to URL   copy a whole installation to another database\n"
+            "  aggregate ANSWERS.csv [--method M] [--truth FILE]   one label per item from\n"
+            "                             crowd answers (item,worker,label), no server needed\n"
+            "  agreement FILE             inter-annotator agreement of item,worker,label rows\n"
             "  version                    print the version\n\n"
             "settings (every command):\n",
             VERSION);
@@ -402,6 +406,9 @@ int main(int argc, char **argv)
         printf("loupe %s (schema %d)\n", VERSION, lp_migrations[lp_migration_count - 1].version);
         return 0;
     }
+    /* The quality commands work on files alone: no settings, no database. */
+    if (!strcmp(cmd, "aggregate")) return lp_cli_aggregate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "agreement")) return lp_cli_agreement(argc - 2, argv + 2);
     if (wants_help(argc, argv, 2)) {
         print_cmd_help(cmd);
         return 0;
