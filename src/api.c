@@ -64,6 +64,8 @@ const lp_route lp_api_routes[] = {
     {"GET", "/v1/projects/{}/workers", lp_api_workers, LP_ROUTE_READ, NULL},
     {"POST", "/v1/projects/{}/workers/{}/pause", lp_api_worker_pause, 0, NULL},
     {"POST", "/v1/projects/{}/workers/{}/reinstate", lp_api_worker_reinstate, 0, NULL},
+    {"GET", "/v1/projects/{}/quality", lp_api_quality, LP_ROUTE_READ, NULL},
+    {"POST", "/v1/projects/{}/aggregate", lp_api_aggregate, 0, NULL},
     {"POST", "/v1/webhooks", lp_api_webhooks_create, 0, NULL},
     {"GET", "/v1/webhooks", lp_api_webhooks_list, LP_ROUTE_READ, NULL},
     {"DELETE", "/v1/webhooks/{}", lp_api_webhook_delete, 0, NULL},

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "quality.h"
 #include "queue.h"
 #include "tasks.h"
 
@@ -382,147 +383,38 @@ int lp_api_task_versions(lp_req *req)
     return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
 }
 
-/* One worker's figures, accumulated from their annotations. */
-typedef struct worker {
-    int64_t user_id, done, rejected, skipped, compared, gold;
-    double agreement, gold_score; /* sums of kind scores */
-    int64_t *secs;
-    size_t nsecs;
-} worker;
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static json_t *ratio(double sum, int64_t n)
-{
-    return n ? json_real(sum / (double)n) : json_null();
-}
-
-static json_t *worker_json(lp_req *req, int64_t pid, const worker *w)
-{
-    lp_user u;
-    char email[256] = "", why[256] = "";
-    if (lp_user_get(req->db, w->user_id, &u) == 0) snprintf(email, sizeof email, "%s", u.email);
-    int paused = lp_worker_paused(req->db, pid, w->user_id, why, sizeof why) == 1;
-    if (w->nsecs) qsort(w->secs, w->nsecs, sizeof *w->secs, cmp_i64);
-    json_t *median = json_null();
-    if (w->nsecs)
-        median = json_real(
-            w->nsecs % 2 ? (double)w->secs[w->nsecs / 2] / 1000.0
-                         : (double)(w->secs[w->nsecs / 2 - 1] + w->secs[w->nsecs / 2]) / 2000.0);
-    return json_pack(
-        "{s:I, s:s, s:I, s:I, s:I, s:o, s:I, s:o, s:I, s:o, s:b, s:s?}", "user_id",
-        (json_int_t)w->user_id, "email", email, "tasks_done", (json_int_t)w->done, "rejected",
-        (json_int_t)w->rejected, "skipped", (json_int_t)w->skipped, "median_seconds_per_task",
-        median, "compared_with_consensus", (json_int_t)w->compared, "agreement_with_consensus",
-        ratio(w->agreement, w->compared), "gold_answered", (json_int_t)w->gold, "gold_accuracy",
-        ratio(w->gold_score, w->gold), "paused", paused, "pause_reason", paused ? why : NULL);
-}
-
-/* The task as a kind's score needs it: its attachments and data. */
-static json_t *score_task(lp_stmt *st, int col)
-{
-    json_t *t = json_object();
-    json_t *a = json_loads(lp_stmt_text(st, col), 0, NULL);
-    json_t *d = json_loads(lp_stmt_text(st, col + 1), 0, NULL);
-    json_object_set_new(t, "attachments", a ? a : json_array());
-    json_object_set_new(t, "data", d ? d : json_object());
-    return t;
-}
-
-int lp_api_workers(lp_req *req)
+/* Answers fn's figures for project {0} to a manager; with items, wrapped
+ * as {"items": [...]}. */
+static int project_report(lp_req *req, int (*fn)(lp_db *, const lp_project *, json_t **),
+                          const char *what, int items)
 {
     int64_t pid;
     if (lp_req_id(req, 0, &pid) || lp_api_require(req, pid, LP_ROLE_MANAGER, NULL)) return 0;
     lp_project *p;
     int rc = lp_project_get(req->db, pid, &p);
     if (rc < 0) return lp_reply_rc(req, rc, "project");
-    /* Every worker with an assignment in the project; their annotations in
-     * user order, with the time from lease to submit, the gold score, and
-     * the task's result to score them against (the kind's score). */
-    lp_stmt *st;
-    rc = lp_db_prepare(req->db,
-                       "SELECT a.user_id, a.status, an.status, an.response, "
-                       "an.created_at - a.created_at, t.result, an.score, t.attachments, "
-                       "t.data FROM assignments a "
-                       "LEFT JOIN annotations an ON an.assignment_id = a.id "
-                       "JOIN tasks t ON t.id = a.task_id "
-                       "WHERE a.project_id = ? AND a.kind = 'annotate' ORDER BY a.user_id, a.id",
-                       &st);
-    if (rc < 0) {
-        lp_project_free(p);
-        return lp_reply_rc(req, rc, "workers");
-    }
-    lp_stmt_bind_int64(st, 1, pid);
-    json_t *items = json_array();
-    worker w = {0};
-    size_t cap = 0;
-    while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
-        int64_t uid = lp_stmt_int64(st, 0);
-        if (w.user_id && uid != w.user_id) {
-            json_array_append_new(items, worker_json(req, pid, &w));
-            int64_t *secs = w.secs;
-            w = (worker){.secs = secs};
-        }
-        w.user_id = uid;
-        if (!strcmp(lp_stmt_text(st, 1), "skipped")) w.skipped++;
-        if (lp_stmt_is_null(st, 2)) continue; /* no annotation on this assignment */
-        const char *ast = lp_stmt_text(st, 2);
-        if (strcmp(ast, "accepted")) {
-            w.rejected++; /* refused, or returned by a review */
-            continue;
-        }
-        w.done++;
-        if (w.nsecs == cap) {
-            cap = cap ? 2 * cap : 64;
-            w.secs = lp_realloc(w.secs, cap * sizeof *w.secs);
-        }
-        w.secs[w.nsecs++] = lp_stmt_int64(st, 4);
-        if (!lp_stmt_is_null(st, 6)) { /* a gold answer */
-            w.gold++;
-            w.gold_score += lp_stmt_double(st, 6);
-        } else if (!lp_stmt_is_null(st, 5)) { /* the task has a consensus to compare with */
-            json_t *mine = json_loads(lp_stmt_text(st, 3), JSON_DECODE_ANY, NULL);
-            json_t *res = json_loads(lp_stmt_text(st, 5), 0, NULL);
-            json_t *task = score_task(st, 7);
-            w.compared++;
-            w.agreement +=
-                lp_kind_score(p->kind, p->params, task, mine, json_object_get(res, "response"));
-            json_decref(task);
-            json_decref(mine);
-            json_decref(res);
-        }
-    }
-    lp_stmt_done(st);
-    if (w.user_id) json_array_append_new(items, worker_json(req, pid, &w));
-    free(w.secs);
+    json_t *out = NULL;
+    rc = fn(req->db, p, &out);
     lp_project_free(p);
-    /* Members paused before they ever worked here. */
-    if (rc >= 0)
-        rc = lp_db_prepare(req->db,
-                           "SELECT m.user_id FROM project_members m WHERE m.project_id = ? AND "
-                           "m.paused_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM assignments a "
-                           "WHERE a.project_id = m.project_id AND a.user_id = m.user_id AND "
-                           "a.kind = 'annotate') ORDER BY m.user_id",
-                           &st);
-    if (rc >= 0) {
-        lp_stmt_bind_int64(st, 1, pid);
-        int64_t ids[256];
-        size_t n = 0;
-        while (n < LP_ARRAY_LEN(ids) && lp_stmt_step(st) == LP_DB_ROW)
-            ids[n++] = lp_stmt_int64(st, 0);
-        lp_stmt_done(st);
-        for (size_t i = 0; i < n; i++)
-            json_array_append_new(items, worker_json(req, pid, &(worker){.user_id = ids[i]}));
-    }
-    if (rc < 0) {
-        json_decref(items);
-        return lp_reply_rc(req, rc, "workers");
-    }
-    return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
+    if (rc < 0) return lp_reply_rc(req, rc, what);
+    return lp_reply_json(req, 200, items ? json_pack("{s:o}", "items", out) : out);
+}
+
+int lp_api_workers(lp_req *req)
+{
+    return project_report(req, lp_quality_workers, "workers", 1);
+}
+
+/* The project's quality report (managers). */
+int lp_api_quality(lp_req *req)
+{
+    return project_report(req, lp_quality_report, "quality", 0);
+}
+
+/* Refits the project's aggregation and recomputes its results (managers). */
+int lp_api_aggregate(lp_req *req)
+{
+    return project_report(req, lp_quality_refit, "aggregate", 0);
 }
 
 /* A manager pauses ({"reason"} required) or reinstates member {1} on
@@ -541,7 +433,14 @@ static int set_paused(lp_req *req, int paused)
     if (rc < 0)
         return lp_reply_rc(
             req, rc, lp_arena_sprintf(&req->arena, "member %lld of this project", (long long)uid));
-    return lp_reply_json(req, 200, worker_json(req, pid, &(worker){.user_id = uid}));
+    lp_project *p;
+    json_t *row = NULL;
+    if ((rc = lp_project_get(req->db, pid, &p)) == 0) {
+        rc = lp_quality_worker(req->db, p, uid, &row);
+        lp_project_free(p);
+    }
+    if (rc < 0) return lp_reply_rc(req, rc, "workers");
+    return lp_reply_json(req, 200, row);
 }
 
 int lp_api_worker_pause(lp_req *req)

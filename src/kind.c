@@ -54,3 +54,37 @@ double lp_kind_score(const lp_kind *k, const json_t *params, const json_t *task,
     free(b);
     return s;
 }
+
+int lp_kind_aggregate(const lp_kind *k, const json_t *params, const json_t *task,
+                      const json_t *const *responses, const double *weights, size_t n, json_t **out,
+                      double *confidence)
+{
+    *out = NULL;
+    *confidence = 0;
+    if (n == 0) return LP_EINVAL;
+    if (k && k->aggregate) {
+        int rc = k->aggregate(params, task, responses, weights, n, out, confidence);
+        if (rc == 0 && !*out) rc = LP_EINVAL;
+        if (rc == 0)
+            *confidence = isnan(*confidence) || *confidence < 0 ? 0
+                          : *confidence > 1                     ? 1
+                                                                : *confidence;
+        return rc;
+    }
+    size_t best = 0;
+    double best_sum = -1, total = 0;
+    for (size_t j = 0; j < n; j++) total += weights ? weights[j] : 1;
+    for (size_t i = 0; i < n; i++) {
+        double sum = 0;
+        for (size_t j = 0; j < n; j++)
+            sum += (weights ? weights[j] : 1) *
+                   (i == j ? 1 : lp_kind_score(k, params, task, responses[j], responses[i]));
+        if (sum > best_sum + 1e-12) { /* strictly better: ties keep the earlier */
+            best = i;
+            best_sum = sum;
+        }
+    }
+    *out = json_deep_copy(responses[best]);
+    *confidence = total > 0 ? best_sum / total : 0;
+    return 0;
+}

@@ -5,7 +5,7 @@
  * else in Loupe is kind-agnostic and calls through this table.  Adding a kind
  * is one new kind_NAME.c file and one line in kind.c's registry.
  *
- * Later issues add slots (aggregate, export); a NULL slot means "this kind
+ * Later issues add slots (export); a NULL slot means "this kind
  * does not do that" (or, for score, "use the generic rule").  Every
  * function here is pure: no I/O. */
 #ifndef LP_KIND_H
@@ -40,8 +40,27 @@ typedef struct lp_kind {
      * NULL: 1 if the two are equal as canonical JSON, else 0. */
     double (*score)(const json_t *params, const json_t *task, const json_t *response,
                     const json_t *reference);
-    /* 1 when validate_response and score never read the task, so that the
-     * hot path (a submit) need not load it: they get an empty object. */
+    /* Consolidates the accepted responses of one task into its result:
+     * *out receives a new response that passes validate_response and
+     * *confidence (0..1) how sure the consolidation is.  weights[i] > 0 is
+     * the weight of the author of responses[i] (1 when nothing is known of
+     * them; see the project's aggregation method).  0, or a negative LP_E*
+     * code with *out NULL.  NULL: the weighted medoid under score (see
+     * lp_kind_aggregate). */
+    int (*aggregate)(const json_t *params, const json_t *task, const json_t *const *responses,
+                     const double *weights, size_t n, json_t **out, double *confidence);
+    /* For kinds whose answer picks from a fixed set (labels, a preferred
+     * response): stores up to max names the response picks in names[]
+     * (borrowed from response) and returns how many it picks.  single is 1
+     * when every response picks exactly one, so that the categorical
+     * methods (agg.h), nominal alpha and Fleiss' kappa apply; otherwise each
+     * name is a yes/no question of its own.  NULL: not a choice kind. */
+    size_t (*categories)(const json_t *params, const json_t *response, const char **names,
+                         size_t max);
+    int (*single)(const json_t *params);
+    /* 1 when validate_response, score and aggregate never read the task,
+     * so that the hot path (a submit) need not load it: they get an empty
+     * object. */
     int task_free;
 } lp_kind;
 
@@ -51,6 +70,14 @@ const lp_kind *lp_kind_find(const char *name);
  * clamped to 0..1; canonical JSON equality for a kind without one. */
 double lp_kind_score(const lp_kind *k, const json_t *params, const json_t *task,
                      const json_t *response, const json_t *reference);
+/* Consolidates n >= 1 responses into a result with k's aggregate slot.
+ * Without one, the result is the weighted medoid: the response that the
+ * others, weighted, score highest against (for kinds scored by equality,
+ * the weighted majority), ties going to the earlier response; its
+ * confidence is that weighted mean score.  weights may be NULL (all 1). */
+int lp_kind_aggregate(const lp_kind *k, const json_t *params, const json_t *task,
+                      const json_t *const *responses, const double *weights, size_t n, json_t **out,
+                      double *confidence);
 /* All registered kinds, in registry order; *n receives the count. */
 const lp_kind *const *lp_kind_all(size_t *n);
 

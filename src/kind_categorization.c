@@ -5,6 +5,7 @@
  * response names each label at most once, and only labels the project
  * has, so aggregation can count votes by label name without checking. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "kind.h"
 #include "util.h"
@@ -93,6 +94,84 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
     return 1;
 }
 
+/* The labels a response names, in its order. */
+static size_t categories(const json_t *params, const json_t *response, const char **names,
+                         size_t max)
+{
+    const json_t *l;
+    size_t i, n = 0;
+    (void)params;
+    json_array_foreach(json_object_get(response, "labels"), i, l)
+    {
+        if (json_is_string(l) && n < max) names[n++] = json_string_value(l);
+    }
+    return n;
+}
+
+static int single(const json_t *params)
+{
+    return !json_is_true(json_object_get(params, "multiple"));
+}
+
+/* Weighted votes per label, in the order labels were first voted for. */
+typedef struct tally {
+    const char *name;
+    double w;
+} tally;
+
+/* One label: the weighted majority, a tie going to the label voted for
+ * first; confidence is its share of the weight.  Several labels: each is a
+ * yes/no question, and the result holds the labels more than half the
+ * weight chose (the most chosen one if none is), with confidence the mean
+ * share of the side that won, over the labels anyone chose. */
+static int aggregate(const json_t *params, const json_t *task, const json_t *const *responses,
+                     const double *weights, size_t n, json_t **out, double *confidence)
+{
+    size_t nl = json_array_size(json_object_get(params, "labels")), nt = 0;
+    tally *t = lp_calloc(nl + 1, sizeof *t);
+    double total = 0;
+    const json_t *l;
+    size_t k;
+    (void)task;
+    for (size_t i = 0; i < n; i++) {
+        double w = weights ? weights[i] : 1;
+        total += w;
+        json_array_foreach(json_object_get(responses[i], "labels"), k, l)
+        {
+            const char *name = json_string_value(l);
+            size_t j = 0;
+            while (j < nt && strcmp(t[j].name, name)) j++;
+            if (j == nt && nt <= nl) t[nt++] = (tally){name, 0};
+            if (j < nt) t[j].w += w;
+        }
+    }
+    size_t best = 0;
+    for (size_t j = 1; j < nt; j++)
+        if (t[j].w > t[best].w) best = j;
+    json_t *labels = json_array();
+    if (total <= 0 || nt == 0) {
+        free(t);
+        json_decref(labels);
+        return LP_EINVAL;
+    }
+    if (single(params)) {
+        json_array_append_new(labels, json_string(t[best].name));
+        *confidence = t[best].w / total;
+    } else {
+        double sure = 0;
+        for (size_t j = 0; j < nt; j++) {
+            double share = t[j].w / total;
+            if (share > 0.5) json_array_append_new(labels, json_string(t[j].name));
+            sure += share > 0.5 ? share : 1 - share;
+        }
+        if (json_array_size(labels) == 0) json_array_append_new(labels, json_string(t[best].name));
+        *confidence = sure / (double)nt;
+    }
+    *out = json_pack("{s:o}", "labels", labels);
+    free(t);
+    return 0;
+}
+
 const lp_kind lp_kind_categorization = {
     .version = 1,
     .name = "categorization",
@@ -102,4 +181,7 @@ const lp_kind lp_kind_categorization = {
     .validate_response = validate_response,
     .task_free = 1,
     .score = score,
+    .categories = categories,
+    .single = single,
+    .aggregate = aggregate,
 };

@@ -158,6 +158,25 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
     return json_is_string(a) && json_equal(a, b);
 }
 
+/* The overall call: the chosen response's id, or "tie" (a reserved id). */
+static size_t categories(const json_t *params, const json_t *response, const char **names,
+                         size_t max)
+{
+    (void)params;
+    const char *c = json_is_true(json_object_get(response, "tie"))
+                        ? "tie"
+                        : json_string_value(json_object_get(response, "choice"));
+    if (!c || max == 0) return 0;
+    names[0] = c;
+    return 1;
+}
+
+static int single(const json_t *params)
+{
+    (void)params;
+    return 1;
+}
+
 const lp_kind lp_kind_comparison = {
     .version = 1,
     .name = "comparison",
@@ -167,4 +186,6 @@ const lp_kind lp_kind_comparison = {
     .validate_task = validate_task,
     .validate_response = validate_response,
     .score = score,
+    .categories = categories,
+    .single = single,
 };

@@ -7,11 +7,17 @@
  * the image's "width" and "height", every shape also lies inside the image,
  * so consumers (IoU matching, COCO export) need not clip.  Against a
  * reference, a response scores the F1 of its shapes matched one to one by
- * IoU (boxes, polygons) or distance (lines, points): see score(). */
+ * IoU (boxes, polygons) or distance (lines, points): see score().  Several
+ * workers' responses consolidate into one (see aggregate()): the objects
+ * drawn by more than half of the workers' weight, each as the weighted
+ * median box or point or the aligned mean polygon of agg_geom.c, or for a
+ * line the medoid, with attributes voted among the shapes of the object. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg_geom.h"
 #include "kind.h"
 #include "util.h"
 
@@ -364,17 +370,15 @@ enum { BOX, POLYGON, LINE, POINT };
  * image's size, TOL_PIXELS (5% of a 640x480 image's diagonal). */
 #define TOL_DIVISOR 20
 #define TOL_PIXELS  40.0
-/* Polygon areas are exact when the two polygons have at most EXACT_EDGES
- * edges together and at most EXACT_ROWS vertices and crossings; otherwise
- * they are integrated over rows of equal height: APPROX_ROWS, or fewer (not
- * under MIN_ROWS) so that rows times edges stays near APPROX_WORK. */
-#define EXACT_EDGES 1024
-#define EXACT_ROWS  8192
-#define APPROX_ROWS 512
-#define MIN_ROWS    16
-#define APPROX_WORK (1 << 22)
 /* Points spread along a line to measure its distance from another. */
 #define LINE_SAMPLES 32
+
+/* The distance at which points and lines are 0 alike on image img. */
+static double tolerance_of(image_size img)
+{
+    return isfinite(img.width) && isfinite(img.height) ? hypot(img.width, img.height) / TOL_DIVISOR
+                                                       : TOL_PIXELS;
+}
 
 /* One annotation's geometry, read for scoring. */
 typedef struct shape {
@@ -433,153 +437,6 @@ static int apart(const shape *a, const shape *b, double gap)
            b->lo[1] - a->hi[1] >= gap;
 }
 
-/* Intersection over union of two boxes (axis-aligned: this kind's boxes do
- * not rotate), exact. */
-static double box_iou(const shape *a, const shape *b)
-{
-    double w = fmin(a->hi[0], b->hi[0]) - fmax(a->lo[0], b->lo[0]);
-    double h = fmin(a->hi[1], b->hi[1]) - fmax(a->lo[1], b->lo[1]);
-    double inter = w > 0 && h > 0 ? w * h : 0;
-    double uni = (a->hi[0] - a->lo[0]) * (a->hi[1] - a->lo[1]) +
-                 (b->hi[0] - b->lo[0]) * (b->hi[1] - b->lo[1]) - inter;
-    return uni > 0 ? inter / uni : 0;
-}
-
-static int by_value(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-/* Writes into xs, sorted, the x of every point where polygon p's edges
- * cross the line at height y, and returns how many: an even number, so that
- * by the even-odd rule p covers [xs[0], xs[1]], [xs[2], xs[3]], ... */
-static size_t crossings(const shape *p, double y, double *xs)
-{
-    size_t k = 0;
-    for (size_t i = 0, j = p->n - 1; i < p->n; j = i++) {
-        double xi = p->xy[2 * i], yi = p->xy[2 * i + 1], xj = p->xy[2 * j], yj = p->xy[2 * j + 1];
-        if ((yi > y) != (yj > y)) xs[k++] = xi + (y - yi) * (xj - xi) / (yj - yi);
-    }
-    if (k) qsort(xs, k, sizeof *xs, by_value);
-    return k;
-}
-
-/* The total length of the intervals [xs[0], xs[1]], [xs[2], xs[3]], ... */
-static double covered(const double *xs, size_t n)
-{
-    double len = 0;
-    for (size_t i = 0; i + 1 < n; i += 2) len += xs[i + 1] - xs[i];
-    return len;
-}
-
-/* The length of the overlap of two lists of sorted disjoint intervals (as
- * covered() reads them). */
-static double overlap(const double *a, size_t na, const double *b, size_t nb)
-{
-    double len = 0;
-    size_t i = 0, j = 0;
-    while (i + 1 < na && j + 1 < nb) {
-        double lo = fmax(a[i], b[j]), hi = fmin(a[i + 1], b[j + 1]);
-        if (hi > lo) len += hi - lo;
-        if (a[i + 1] < b[j + 1])
-            i += 2;
-        else
-            j += 2;
-    }
-    return len;
-}
-
-/* Sets *a and *b to the ends of edge e of the polygons p and q taken
- * together (p's edges first; edge i of a polygon runs from vertex i to the
- * next, the last one back to the first). */
-static void edge(const shape *p, const shape *q, size_t e, const double **a, const double **b)
-{
-    const shape *s = e < p->n ? p : q;
-    size_t i = e < p->n ? e : e - p->n;
-    *a = s->xy + 2 * i;
-    *b = s->xy + 2 * ((i + 1) % s->n);
-}
-
-/* When segments ab and cd cross at a point inside both (not at an end),
- * sets *y to its height and returns 1; else returns 0. */
-static int cross_height(const double *a, const double *b, const double *c, const double *d,
-                        double *y)
-{
-    if (fmax(a[1], b[1]) < fmin(c[1], d[1]) || fmax(c[1], d[1]) < fmin(a[1], b[1]) ||
-        fmax(a[0], b[0]) < fmin(c[0], d[0]) || fmax(c[0], d[0]) < fmin(a[0], b[0]))
-        return 0;
-    double dx1 = b[0] - a[0], dy1 = b[1] - a[1], dx2 = d[0] - c[0], dy2 = d[1] - c[1];
-    double den = dx1 * dy2 - dy1 * dx2;
-    if (den == 0) return 0; /* parallel: their order does not change */
-    double t = ((c[0] - a[0]) * dy2 - (c[1] - a[1]) * dx2) / den;
-    double u = ((c[0] - a[0]) * dy1 - (c[1] - a[1]) * dx1) / den;
-    if (!(t > 0 && t < 1 && u > 0 && u < 1)) return 0;
-    *y = a[1] + t * dy1;
-    return 1;
-}
-
-/* Sets area[0], area[1] and area[2] to the areas of polygons p and q and
- * of their intersection, by the even-odd rule (a self-crossing polygon
- * covers each of its loops once).  The areas are integrals over rows: on a
- * horizontal line the width that p, q or both cover changes linearly with
- * the line's height as long as the line passes no vertex and no crossing of
- * two edges, so between consecutive such heights the width at the middle
- * times the row's height is exact.  When there are too many such heights
- * (more than EXACT_EDGES edges or EXACT_ROWS heights) the rows are instead
- * of equal height (at most APPROX_ROWS), with an error below the perimeter
- * times the row height, the same for both polygons.  Time
- * O(E^2 + R * E log E) for E edges and R rows, bounded by the limits. */
-static void polygon_areas(const shape *p, const shape *q, double area[3])
-{
-    size_t ne = p->n + q->n, ny = 0, cap = ne + APPROX_ROWS + 1, i;
-    double *ys = lp_malloc(cap * sizeof *ys), *xs = lp_malloc((ne + 2) * sizeof *xs);
-    int exact = ne <= EXACT_EDGES;
-    for (i = 0; i < p->n; i++) ys[ny++] = p->xy[2 * i + 1];
-    for (i = 0; i < q->n; i++) ys[ny++] = q->xy[2 * i + 1];
-    for (size_t e = 0; exact && e < ne; e++)
-        for (size_t f = e + 1; exact && f < ne; f++) {
-            const double *a, *b, *c, *d;
-            double y;
-            edge(p, q, e, &a, &b);
-            edge(p, q, f, &c, &d);
-            if (!cross_height(a, b, c, d, &y)) continue;
-            if (ny >= EXACT_ROWS) exact = 0;
-            if (ny == cap) ys = lp_realloc(ys, (cap *= 2) * sizeof *ys);
-            ys[ny++] = y;
-        }
-    if (exact) {
-        qsort(ys, ny, sizeof *ys, by_value);
-    } else {
-        double lo = fmin(p->lo[1], q->lo[1]), hi = fmax(p->hi[1], q->hi[1]);
-        size_t rows = APPROX_WORK / ne;
-        rows = rows > APPROX_ROWS ? APPROX_ROWS : rows < MIN_ROWS ? MIN_ROWS : rows;
-        for (ny = 0; ny <= rows; ny++) ys[ny] = lo + (hi - lo) * (double)ny / (double)rows;
-    }
-    area[0] = area[1] = area[2] = 0;
-    for (i = 0; i + 1 < ny; i++) {
-        double h = ys[i + 1] - ys[i], y = ys[i] + h / 2, *xq = xs + p->n;
-        if (!(h > 0)) continue;
-        size_t np = crossings(p, y, xs), nq = crossings(q, y, xq);
-        area[0] += h * covered(xs, np);
-        area[1] += h * covered(xq, nq);
-        area[2] += h * overlap(xs, np, xq, nq);
-    }
-    free(xs);
-    free(ys);
-}
-
-/* Intersection over union of two polygons (see polygon_areas); 0 for
- * polygons without area (all vertices on one line). */
-static double polygon_iou(const shape *a, const shape *b)
-{
-    double area[3];
-    if (a->n < 3 || b->n < 3 || apart(a, b, 0)) return 0;
-    polygon_areas(a, b, area);
-    double uni = area[0] + area[1] - area[2];
-    return uni > 0 ? area[2] / uni : 0;
-}
-
 /* The distance from the point (x, y) to the polyline s. */
 static double to_line(double x, double y, const shape *s)
 {
@@ -633,8 +490,8 @@ static double similarity(const shape *a, const shape *b, double tolerance)
         while (i < 2 * a->n && a->xy[i] == b->xy[i]) i++;
     if (a->n == b->n && i == 2 * a->n) return 1;
     switch (a->geometry) {
-    case BOX: return box_iou(a, b);
-    case POLYGON: return polygon_iou(a, b);
+    case BOX: return lp_geom_box_iou(a->xy, b->xy);
+    case POLYGON: return lp_geom_polygon_iou(a->xy, a->n, b->xy, b->n);
     case LINE:
         if (apart(a, b, tolerance)) return 0;
         return fmax(0, 1 - fmax(line_distance(a, b), line_distance(b, a)) / tolerance);
@@ -677,9 +534,7 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
     (void)params;
     if (!na || !nb) return na == nb;
     image_size img = task_image_size(task);
-    double tolerance = isfinite(img.width) && isfinite(img.height)
-                           ? hypot(img.width, img.height) / TOL_DIVISOR
-                           : TOL_PIXELS;
+    double tolerance = tolerance_of(img);
     shape *sa = lp_calloc(na + nb, sizeof *sa), *sb = sa + na;
     for (i = 0; i < na; i++) read_shape(json_array_get(la, i), &sa[i]);
     for (j = 0; j < nb; j++) read_shape(json_array_get(lb, j), &sb[j]);
@@ -710,6 +565,412 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
     return 2 * (double)matched / (double)(na + nb);
 }
 
+/* ---- Consolidating several workers' responses -------------------------- */
+
+/* An object is kept when the workers who drew it weigh more than QUORUM
+ * times all the workers' weight, up to REL_EPS of rounding. */
+#define QUORUM  0.5
+#define REL_EPS 1e-12
+
+/* An annotation taken into the consolidation: its geometry, its worker
+ * (the index of its response) and the annotation, borrowed. */
+typedef struct drawn {
+    shape s;
+    size_t worker;
+    const json_t *annotation;
+} drawn;
+
+/* The weight of worker i. */
+static double weight_of(const double *weights, size_t i)
+{
+    return weights ? weights[i] : 1;
+}
+
+/* The lower weighted median of the numbers the k members gave: the least
+ * value v such that the members who gave at most v weigh at least half of
+ * the given weight, so always a value some worker gave. */
+static const json_t *median_value(const json_t *const *v, const double *w, size_t k, double given)
+{
+    const json_t *best = NULL;
+    double best_x = HUGE_VAL;
+    for (size_t i = 0; i < k; i++) {
+        double x, y, below = 0;
+        if (!v[i] || lp_json_number(v[i], &x) || !(x < best_x)) continue;
+        for (size_t j = 0; j < k; j++)
+            if (v[j] && !lp_json_number(v[j], &y) && y <= x) below += w[j];
+        if (below >= given / 2 * (1 - REL_EPS)) {
+            best = v[i];
+            best_x = x;
+        }
+    }
+    return best;
+}
+
+/* The value the k members gave with the most weight; a tie goes to the
+ * earlier member. */
+static const json_t *voted_value(const json_t *const *v, const double *w, size_t k)
+{
+    const json_t *best = NULL;
+    double best_w = -1;
+    for (size_t i = 0; i < k; i++) {
+        double sum = 0;
+        if (!v[i]) continue;
+        for (size_t j = 0; j < k; j++)
+            if (v[j] && json_equal(v[j], v[i])) sum += w[j];
+        if (sum > best_w) {
+            best = v[i];
+            best_w = sum;
+        }
+    }
+    return best;
+}
+
+/* The attributes of one object drawn as the k annotations members[] (in
+ * response order) by workers of weights w[].  Each of the project's
+ * attributes is kept when it is required or when the members who gave it
+ * weigh more than half of all the members (so an optional attribute most
+ * left out stays out); its value is the weighted median for a number (see
+ * median_value) and the weighted vote of the values given otherwise (see
+ * voted_value).  Returns a new object, or NULL when no attribute is kept. */
+static json_t *vote_attributes(const json_t *defs, const json_t *const *members, const double *w,
+                               size_t k)
+{
+    const json_t **v = lp_malloc((k ? k : 1) * sizeof *v), *def;
+    json_t *out = NULL;
+    double total = 0;
+    size_t d;
+    for (size_t i = 0; i < k; i++) total += w[i];
+    json_array_foreach(defs, d, def)
+    {
+        const char *name = json_string_value(json_object_get(def, "name"));
+        const char *type = json_string_value(json_object_get(def, "type"));
+        double given = 0;
+        size_t n_given = 0;
+        if (!name || !type) continue;
+        for (size_t i = 0; i < k; i++) {
+            v[i] = lp_json_given(lp_json_given(members[i], "attributes"), name);
+            if (v[i]) {
+                given += w[i];
+                n_given++;
+            }
+        }
+        if (!n_given || (!json_is_true(json_object_get(def, "required")) && !(given > total / 2)))
+            continue;
+        const json_t *pick =
+            strcmp(type, "number") == 0 ? median_value(v, w, k, given) : voted_value(v, w, k);
+        if (!pick) continue;
+        if (!out) out = json_object();
+        json_object_set_new(out, name, json_deep_copy(pick));
+    }
+    free(v);
+    return out;
+}
+
+/* v moved into [0, limit]. */
+static double clamp(double v, double limit)
+{
+    return fmin(fmax(v, 0), limit);
+}
+
+/* A new annotation of geometry g (BOX, ...) and label with the n points xy
+ * (a box's two corners, a point, or vertices), moved into the image img
+ * against rounding, and attributes (may be NULL; the reference is taken). */
+static json_t *new_annotation(int g, const char *label, const double *xy, size_t n, image_size img,
+                              json_t *attributes)
+{
+    json_t *a = json_pack("{s:s, s:s}", "type", geometries[g].name, "label", label);
+    if (g == BOX || g == POINT) {
+        double x = clamp(xy[0], img.width), y = clamp(xy[1], img.height);
+        json_object_set_new(a, "x", json_real(x));
+        json_object_set_new(a, "y", json_real(y));
+        if (g == BOX) {
+            json_object_set_new(a, "width", json_real(clamp(xy[2], img.width) - x));
+            json_object_set_new(a, "height", json_real(clamp(xy[3], img.height) - y));
+        }
+    } else {
+        json_t *vertices = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(vertices,
+                                  json_pack("{s:f, s:f}", "x", clamp(xy[2 * i], img.width), "y",
+                                            clamp(xy[2 * i + 1], img.height)));
+        json_object_set_new(a, "vertices", vertices);
+    }
+    if (attributes) json_object_set_new(a, "attributes", attributes);
+    return a;
+}
+
+/* Appends annotation a to list when it is valid for params and the image
+ * (the consolidated geometry of valid shapes always is, but rounding is
+ * checked rather than trusted); returns 1 when appended. */
+static int append_valid(const json_t *params, json_t *list, json_t *a, image_size img)
+{
+    lp_verr e;
+    int ok = !check_annotation(params, a, "annotation", img, &e);
+    if (ok) json_array_append(list, a);
+    json_decref(a);
+    return ok;
+}
+
+/* Sorts the k indexes x ascending (k is a cluster's size: a few workers). */
+static void sort_indexes(size_t *x, size_t k)
+{
+    for (size_t i = 1; i < k; i++)
+        for (size_t j = i; j > 0 && x[j - 1] > x[j]; j--) {
+            size_t t = x[j];
+            x[j] = x[j - 1];
+            x[j - 1] = t;
+        }
+}
+
+/* Builds an annotation from the consolidated shape o, whose members index
+ * the drawn shapes through at[], and appends it to list when valid. */
+static int emit_shape(const json_t *params, const lp_geom_out *o, const drawn *d, const size_t *at,
+                      const double *weights, image_size img, json_t *list)
+{
+    static const int geometry_of[] = {
+        [LP_SHAPE_BOX] = BOX, [LP_SHAPE_POLYGON] = POLYGON, [LP_SHAPE_POINT] = POINT};
+    const json_t **m = lp_malloc(o->support * sizeof *m);
+    double *w = lp_malloc(o->support * sizeof *w);
+    for (size_t i = 0; i < o->support; i++) {
+        const drawn *x = &d[at[o->members[i]]];
+        m[i] = x->annotation;
+        w[i] = weight_of(weights, x->worker);
+    }
+    json_t *attrs = vote_attributes(json_object_get(params, "attributes"), m, w, o->support);
+    const char *label = json_string_value(json_object_get(m[0], "label"));
+    json_t *a = new_annotation(geometry_of[o->type], label, o->xy, o->n_points, img, attrs);
+    free(w);
+    free(m);
+    return append_valid(params, list, a, img);
+}
+
+/* Lines a and b, of different workers and the same label, at least
+ * MATCH_MIN alike. */
+typedef struct line_pair {
+    size_t a, b;
+    double sim;
+} line_pair;
+
+/* A line's neighbour: another worker's line of the same label at least
+ * MATCH_MIN alike. */
+typedef struct neighbour {
+    size_t at; /* index into the lines */
+    double sim;
+} neighbour;
+
+/* The lines' graph: line i's neighbours are nb[first[i] .. first[i + 1]). */
+typedef struct line_graph {
+    const drawn *const *line;
+    size_t *first;
+    neighbour *nb;
+} line_graph;
+
+/* Fills members[] with line c and, for each other worker, its unused
+ * neighbour most like c (a tie goes to the earlier line); returns how
+ * many, and sets *agree to the sum of their workers' weights times their
+ * similarity to c and *support to the sum of those weights.  pick[] (one
+ * per worker, all SIZE_MAX) is left as it was found. */
+static size_t gather(const line_graph *g, size_t c, const char *used, size_t *pick,
+                     const double *weights, size_t *members, double *agree, double *support)
+{
+    size_t k = 0;
+    for (size_t e = g->first[c]; e < g->first[c + 1]; e++) {
+        const neighbour *x = &g->nb[e];
+        size_t w = g->line[x->at]->worker;
+        if (used[x->at]) continue;
+        if (pick[w] == SIZE_MAX || x->sim > g->nb[pick[w]].sim) pick[w] = e;
+    }
+    members[k++] = c;
+    *support = *agree = weight_of(weights, g->line[c]->worker);
+    for (size_t e = g->first[c]; e < g->first[c + 1]; e++) {
+        size_t w = g->line[g->nb[e].at]->worker;
+        if (pick[w] != e) continue;
+        pick[w] = SIZE_MAX;
+        members[k++] = g->nb[e].at;
+        *support += weight_of(weights, w);
+        *agree += weight_of(weights, w) * g->nb[e].sim;
+    }
+    return k;
+}
+
+/* Consolidates the lines among the nd drawn shapes d[], which agg_geom
+ * does not handle, by a greedy weighted medoid: the unused line whose
+ * workers' weighted similarity to it, taking from each other worker its
+ * most alike unused line (at least MATCH_MIN alike), is highest is picked
+ * with those lines; the group is kept as the picked line (the medoid,
+ * drawn by one worker) when its workers weigh more than QUORUM of total,
+ * and its lines are used either way; until no line is left.  Appends each
+ * kept line to list and adds its confidence (the weight share times the
+ * mean similarity, as agg_geom's) to *sum.  Returns how many were kept.
+ * Time O(L^2) similarities plus O(L * E) for L lines with E neighbours. */
+static size_t consolidate_lines(const json_t *params, const drawn *d, size_t nd, size_t n_workers,
+                                const double *weights, double total, image_size img, json_t *list,
+                                double *sum)
+{
+    double tol = tolerance_of(img);
+    size_t nl = 0, ne = 0, cap = 0, kept = 0;
+    const drawn **line = lp_malloc((nd ? nd : 1) * sizeof *line);
+    for (size_t i = 0; i < nd; i++)
+        if (d[i].s.geometry == LINE) line[nl++] = &d[i];
+    if (!nl) {
+        free(line);
+        return 0;
+    }
+    line_pair *edges = NULL;
+    for (size_t a = 0; a < nl; a++)
+        for (size_t b = a + 1; b < nl; b++) {
+            if (line[a]->worker == line[b]->worker ||
+                !json_equal(line[a]->s.label, line[b]->s.label))
+                continue;
+            double sim = similarity(&line[a]->s, &line[b]->s, tol);
+            if (!(sim >= MATCH_MIN)) continue;
+            if (ne + 2 > cap) edges = lp_realloc(edges, (cap = cap ? 2 * cap : 16) * sizeof *edges);
+            edges[ne++] = (line_pair){a, b, sim};
+            edges[ne++] = (line_pair){b, a, sim};
+        }
+    /* Bucket the edges by their first line.  They were made with (a, b)
+     * in lexicographic order, so each line's neighbours come out in
+     * ascending order, which the ties in gather() rely on. */
+    line_graph g = {line, lp_calloc(nl + 1, sizeof *g.first),
+                    lp_malloc((ne ? ne : 1) * sizeof *g.nb)};
+    size_t *fill = lp_malloc(nl * sizeof *fill);
+    for (size_t e = 0; e < ne; e++) g.first[edges[e].a + 1]++;
+    for (size_t i = 0; i < nl; i++) g.first[i + 1] += g.first[i];
+    memcpy(fill, g.first, nl * sizeof *fill);
+    for (size_t e = 0; e < ne; e++)
+        g.nb[fill[edges[e].a]++] = (neighbour){edges[e].b, edges[e].sim};
+    free(fill);
+    free(edges);
+
+    char *used = lp_calloc(nl, 1);
+    size_t *pick = lp_malloc(n_workers * sizeof *pick), *members = lp_malloc(nl * sizeof *members);
+    for (size_t w = 0; w < n_workers; w++) pick[w] = SIZE_MAX;
+    for (;;) {
+        size_t best = nl, k;
+        double best_agree = -1, agree, support;
+        for (size_t c = 0; c < nl; c++) {
+            if (used[c]) continue;
+            gather(&g, c, used, pick, weights, members, &agree, &support);
+            if (agree > best_agree) {
+                best = c;
+                best_agree = agree;
+            }
+        }
+        if (best == nl) break;
+        k = gather(&g, best, used, pick, weights, members, &agree, &support);
+        for (size_t i = 0; i < k; i++) used[members[i]] = 1;
+        if (!(support > QUORUM * total + REL_EPS * total)) continue;
+        sort_indexes(members, k);
+        const json_t **m = lp_malloc(k * sizeof *m);
+        double *w = lp_malloc(k * sizeof *w);
+        for (size_t i = 0; i < k; i++) {
+            m[i] = line[members[i]]->annotation;
+            w[i] = weight_of(weights, line[members[i]]->worker);
+        }
+        const shape *s = &line[best]->s;
+        json_t *a = new_annotation(LINE, json_string_value(s->label), s->xy, s->n, img,
+                                   vote_attributes(json_object_get(params, "attributes"), m, w, k));
+        free(w);
+        free(m);
+        if (append_valid(params, list, a, img)) {
+            *sum += fmin(1, support / total) * fmin(1, agree / support);
+            kept++;
+        }
+    }
+    free(members);
+    free(pick);
+    free(used);
+    free(g.nb);
+    free(g.first);
+    free(line);
+    return kept;
+}
+
+/* Consolidates the workers' shapes into one response (see the file
+ * comment).  Each response is one worker; annotations that are not valid
+ * for the params and the task now (a label since removed, say) are left
+ * out, but their worker still counts.  Boxes, polygons and points go to
+ * lp_agg_shapes: objects matched across workers at a similarity of at least
+ * LP_GEOM_OPTS_DEFAULT's (an IoU of 0.25), kept when drawn by more than
+ * half the weight (a worker who drew nothing votes against each object),
+ * consolidated as the weighted median box or point or the aligned mean
+ * polygon.  Its point_scale comes from the kind's own tolerance (the image's
+ * diagonal / TOL_DIVISOR, or TOL_PIXELS when the task does not give the
+ * image's size): scale = tolerance * (1 - MATCH_MIN) / sqrt(2 ln(1 / iou)),
+ * so that two points close enough for score() to match them (similarity
+ * MATCH_MIN, a distance of (1 - MATCH_MIN) * tolerance) are exactly alike
+ * enough to be clustered.  Lines go to consolidate_lines().  Attributes are
+ * voted among the shapes that make up each object (vote_attributes); ids
+ * are dropped, since they name one worker's shapes.  The result lists the
+ * shapes by label, then box, polygon, point; then the lines.  Confidence is
+ * the mean of the kept shapes' confidences; with none kept, the weight
+ * share of the workers who drew nothing (1 when nobody drew anything). */
+static int aggregate(const json_t *params, const json_t *task, const json_t *const *responses,
+                     const double *weights, size_t n, json_t **out, double *confidence)
+{
+    const json_t *labels = json_object_get(params, "labels");
+    image_size img = task_image_size(task);
+    double total = 0, idle = 0, sum = 0;
+    size_t nd = 0, cap = 0, ng = 0, n_out = 0, kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        double w = weight_of(weights, i);
+        if (!(w >= 0 && isfinite(w))) return LP_EINVAL;
+        total += w;
+    }
+    drawn *d = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *a;
+        size_t j, before = nd;
+        json_array_foreach(json_object_get(responses[i], "annotations"), j, a)
+        {
+            lp_verr e;
+            if (check_annotation(params, a, "annotation", img, &e)) continue;
+            if (nd == cap) d = lp_realloc(d, (cap = cap ? 2 * cap : 16) * sizeof *d);
+            d[nd].worker = i;
+            d[nd].annotation = a;
+            read_shape(a, &d[nd++].s);
+        }
+        if (nd == before) idle += weight_of(weights, i);
+    }
+
+    static const lp_shape_type type_of[] = {
+        [BOX] = LP_SHAPE_BOX, [POLYGON] = LP_SHAPE_POLYGON, [POINT] = LP_SHAPE_POINT};
+    lp_shape *g = lp_malloc((nd ? nd : 1) * sizeof *g);
+    size_t *at = lp_malloc((nd ? nd : 1) * sizeof *at);
+    for (size_t k = 0; k < nd; k++) {
+        const json_t *label = d[k].s.label;
+        if (d[k].s.geometry == LINE) continue;
+        long id = lp_names_find(labels, json_string_value(label), json_string_length(label));
+        g[ng] = (lp_shape){(uint32_t)d[k].worker, (uint32_t)id, type_of[d[k].s.geometry], d[k].s.n,
+                           d[k].s.xy};
+        at[ng++] = k;
+    }
+    lp_geom_opts o = LP_GEOM_OPTS_DEFAULT;
+    o.quorum = QUORUM;
+    o.point_scale = tolerance_of(img) * (1 - MATCH_MIN) / sqrt(2 * log(1 / o.iou));
+    if (!isfinite(o.point_scale)) o.point_scale = DBL_MAX; /* an absurd image size */
+    lp_geom_out *go = NULL;
+    json_t *list = json_array();
+    int rc = lp_agg_shapes(g, ng, n, weights, &o, &go, &n_out);
+    if (rc) goto fail;
+    for (size_t k = 0; k < n_out; k++)
+        if (emit_shape(params, &go[k], d, at, weights, img, list)) {
+            sum += go[k].confidence;
+            kept++;
+        }
+    kept += consolidate_lines(params, d, nd, n, weights, total, img, list, &sum);
+    *confidence = kept ? sum / (double)kept : total > 0 ? idle / total : 0;
+    *out = json_pack("{s:O}", "annotations", list);
+fail:
+    json_decref(list);
+    lp_geom_out_free(go, n_out);
+    free(at);
+    free(g);
+    for (size_t k = 0; k < nd; k++) free(d[k].s.xy);
+    free(d);
+    return rc;
+}
+
 const lp_kind lp_kind_imageannotation = {
     .version = 1,
     .name = "imageannotation",
@@ -718,4 +979,5 @@ const lp_kind lp_kind_imageannotation = {
     .validate_task = validate_task,
     .validate_response = validate_response,
     .score = score,
+    .aggregate = aggregate,
 };

@@ -6,11 +6,16 @@
  * points (as Python's str does, not UTF-16 units as JavaScript's), start
  * inclusive and end exclusive, so "Zoë" is [0, 3).  A valid response's
  * spans always lie inside the text and match any "text" they quote, and a
- * relation's "from" and "to" are indexes into the response's own spans. */
+ * relation's "from" and "to" are indexes into the response's own spans.
+ * Several workers' responses consolidate into one by a token-level vote
+ * (agg_span.c): the spans more than half of the workers' weight marked,
+ * with the label most of them gave; see aggregate(). */
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg_span.h"
 #include "kind.h"
 #include "util.h"
 
@@ -272,6 +277,86 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
     return 2 * (double)hits / (double)total;
 }
 
+/* ---- Consolidating several workers' responses -------------------------- */
+
+/* Consolidates the workers' spans into one response {spans: [...]} by the
+ * token-level vote of agg_span.c with its default quorum: the text is cut
+ * into word and punctuation tokens (lp_span_tokenize), each span is
+ * widened to the tokens it touches, and a token is in an entity of a label
+ * when the workers who put it in one weigh more than half of all the
+ * workers (a worker who marked nothing votes against every entity).  So a
+ * span most workers marked is kept, one few marked is dropped, and workers
+ * who agree on a span but not its label give it the label of the larger
+ * weight, when that is more than half.  Each response is one worker; spans
+ * that are not valid for the params and the task now are left out, but
+ * their worker still counts.  Result spans lie on token boundaries, in text
+ * order, each with the "text" it covers.  Relations are dropped: they join
+ * a worker's own spans, which the vote does not keep.  Confidence is the
+ * mean of the spans' confidences (the mean share of weight behind each of
+ * their tokens); with no span kept, the weight share of the workers who
+ * marked nothing (1 when nobody marked anything).  Fails with LP_EINVAL
+ * when the task has no text or a weight is negative or not finite. */
+static int aggregate(const json_t *params, const json_t *task, const json_t *const *responses,
+                     const double *weights, size_t n, json_t **out, double *confidence)
+{
+    const json_t *labels = json_object_get(params, "labels");
+    const char *s;
+    size_t nb, ntok = 0, ns = 0, cap = 0, nout = 0;
+    double total = 0, idle = 0, sum = 0;
+    if (task_text(task, &s, &nb)) return LP_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        double w = weights ? weights[i] : 1;
+        if (!(w >= 0 && isfinite(w))) return LP_EINVAL;
+        total += w;
+    }
+    size_t len = lp_utf8_len(s, nb);
+    lp_token *tok = NULL;
+    lp_span *spans = NULL;
+    lp_span_out *res = NULL;
+    json_t *list = json_array();
+    int rc = lp_span_tokenize(s, nb, &tok, &ntok);
+    if (rc) goto fail;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *span, *label;
+        size_t j, before = ns;
+        json_array_foreach(json_object_get(responses[i], "spans"), j, span)
+        {
+            lp_verr e;
+            double start, end;
+            if (check_span(params, span, "span", s, nb, len, &e)) continue;
+            label = json_object_get(span, "label");
+            lp_json_number(json_object_get(span, "start"), &start);
+            lp_json_number(json_object_get(span, "end"), &end);
+            if (ns == cap) spans = lp_realloc(spans, (cap = cap ? 2 * cap : 16) * sizeof *spans);
+            spans[ns++] = (lp_span){(uint32_t)i,
+                                    (uint32_t)lp_names_find(labels, json_string_value(label),
+                                                            json_string_length(label)),
+                                    (size_t)start, (size_t)end};
+        }
+        if (ns == before) idle += weights ? weights[i] : 1;
+    }
+    if ((rc = lp_agg_spans(tok, ntok, spans, ns, n, weights, NULL, &res, &nout))) goto fail;
+    for (size_t k = 0; k < nout; k++) {
+        const char *name =
+            json_string_value(json_object_get(json_array_get(labels, res[k].label), "name"));
+        size_t b0 = lp_utf8_offset(s, nb, res[k].start), b1 = lp_utf8_offset(s, nb, res[k].end);
+        json_t *span = json_pack("{s:I, s:I, s:s}", "start", (json_int_t)res[k].start, "end",
+                                 (json_int_t)res[k].end, "label", name ? name : "");
+        json_t *text = json_stringn(s + b0, b1 - b0); /* NULL only for bad UTF-8 */
+        if (text) json_object_set_new(span, "text", text);
+        json_array_append_new(list, span);
+        sum += res[k].confidence;
+    }
+    *confidence = nout ? sum / (double)nout : total > 0 ? idle / total : 0;
+    *out = json_pack("{s:O}", "spans", list);
+fail:
+    json_decref(list);
+    free(res);
+    free(spans);
+    free(tok);
+    return rc;
+}
+
 const lp_kind lp_kind_namedentityrecognition = {
     .version = 1,
     .name = "namedentityrecognition",
@@ -280,4 +365,5 @@ const lp_kind lp_kind_namedentityrecognition = {
     .validate_task = validate_task,
     .validate_response = validate_response,
     .score = score,
+    .aggregate = aggregate,
 };

@@ -6,8 +6,10 @@
  * {"ranking": [...]}, best first, naming every response id exactly once;
  * when the project allows ties an item may be an array of ids that rank
  * equal: ["b", ["a", "c"]] puts b first and a, c second together. */
+#include <math.h>
 #include <stdlib.h>
 
+#include "agg_rank.h"
 #include "kind.h"
 #include "util.h"
 
@@ -175,6 +177,112 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
     return agree / ((double)n * (double)(n - 1) / 2);
 }
 
+/* Dense ids for the response ids, in the order the first ranking lists them. */
+typedef struct idmap {
+    json_t *ids;
+    size_t n;
+} idmap;
+
+static uint32_t id_of(idmap *m, const json_t *s)
+{
+    json_t *v = json_object_getn(m->ids, json_string_value(s), json_string_length(s));
+    if (v) return (uint32_t)json_integer_value(v);
+    json_object_setn_new(m->ids, json_string_value(s), json_string_length(s),
+                         json_integer((json_int_t)m->n));
+    return (uint32_t)m->n++;
+}
+
+typedef struct ranked {
+    uint32_t id;
+    double score;
+    size_t first; /* its place in the first ranking: breaks exact ties */
+} ranked;
+
+static int by_score(const void *x, const void *y)
+{
+    const ranked *a = x, *b = y;
+    if (fabs(a->score - b->score) > 1e-9) return a->score < b->score ? 1 : -1;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+/* A weighted Borda count (lp_rank_borda), tied groups sharing the mean
+ * points of their places: the result orders the ids by points.  Ids with
+ * equal points form one tied group when the project allows ties, else
+ * they keep the order of the first ranking.  The confidence is the
+ * weighted mean score (pair concordance) of the rankings against the
+ * result. */
+static int aggregate(const json_t *params, const json_t *task, const json_t *const *responses,
+                     const double *weights, size_t n, json_t **out, double *confidence)
+{
+    idmap m = {json_object(), 0};
+    size_t cap = 16, len = 0, *offsets = lp_malloc((n + 1) * sizeof *offsets);
+    uint32_t *items = lp_malloc(cap * sizeof *items), *group = lp_malloc(cap * sizeof *group);
+    offsets[0] = 0;
+    for (size_t r = 0; r < n; r++) {
+        const json_t *v, *id;
+        size_t i, j;
+        json_array_foreach(json_object_get(responses[r], "ranking"), i, v)
+        {
+            for (j = 0; j < (json_is_array(v) ? json_array_size(v) : 1); j++) {
+                id = json_is_array(v) ? json_array_get(v, j) : v;
+                if (!json_is_string(id)) continue;
+                if (len == cap) {
+                    cap *= 2;
+                    items = lp_realloc(items, cap * sizeof *items);
+                    group = lp_realloc(group, cap * sizeof *group);
+                }
+                items[len] = id_of(&m, id);
+                group[len++] = (uint32_t)i;
+            }
+        }
+        offsets[r + 1] = len;
+    }
+    double *points = lp_calloc(m.n ? m.n : 1, sizeof *points);
+    int rc = lp_rank_borda(n, offsets, items, group, weights, m.n, points);
+    ranked *order = lp_calloc(m.n ? m.n : 1, sizeof *order);
+    for (size_t k = 0; k < m.n; k++) order[k] = (ranked){(uint32_t)k, points[k], k};
+    qsort(order, m.n, sizeof *order, by_score);
+    const char **name = lp_calloc(m.n ? m.n : 1, sizeof *name);
+    const char *key;
+    json_t *v;
+    json_object_foreach(m.ids, key, v) name[json_integer_value(v)] = key;
+    int ties = json_is_true(json_object_get(params, "allow_ties"));
+    json_t *ranking = json_array();
+    for (size_t k = 0; rc == 0 && k < m.n;) {
+        size_t g = 1;
+        while (ties && k + g < m.n && fabs(order[k + g].score - order[k].score) <= 1e-9) g++;
+        if (g == 1) {
+            json_array_append_new(ranking, json_string(name[order[k].id]));
+        } else {
+            json_t *tied = json_array();
+            for (size_t x = k; x < k + g; x++)
+                json_array_append_new(tied, json_string(name[order[x].id]));
+            json_array_append_new(ranking, tied);
+        }
+        k += g;
+    }
+    if (rc == 0) {
+        *out = json_pack("{s:o}", "ranking", ranking);
+        double sum = 0, total = 0;
+        for (size_t r = 0; r < n; r++) {
+            double w = weights ? weights[r] : 1;
+            sum += w * score(params, task, responses[r], *out);
+            total += w;
+        }
+        *confidence = total > 0 ? sum / total : 0;
+    } else {
+        json_decref(ranking);
+    }
+    free(name);
+    free(order);
+    free(points);
+    free(offsets);
+    free(items);
+    free(group);
+    json_decref(m.ids);
+    return rc;
+}
+
 const lp_kind lp_kind_ranking = {
     .version = 1,
     .name = "ranking",
@@ -183,4 +291,5 @@ const lp_kind lp_kind_ranking = {
     .validate_task = validate_task,
     .validate_response = validate_response,
     .score = score,
+    .aggregate = aggregate,
 };

@@ -159,6 +159,71 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
     return (double)hits / (double)n;
 }
 
+typedef struct wvalue {
+    double x, w;
+} wvalue;
+
+static int by_x(const void *a, const void *b)
+{
+    double x = ((const wvalue *)a)->x, y = ((const wvalue *)b)->x;
+    return (x > y) - (x < y);
+}
+
+/* Each criterion gets the weighted median of its scores (the lower one
+ * when the weight splits evenly), which is a point of the scale, fits
+ * ordinal data and resists one careless rater; a criterion is in the
+ * result when raters holding more than half the weight scored it.  The
+ * confidence is the mean, over the criteria in the result, of the weight
+ * of scores within gold_tolerance steps of the median.  Comments are left
+ * out: they do not combine. */
+static int aggregate(const json_t *params, const json_t *task, const json_t *const *responses,
+                     const double *weights, size_t n, json_t **out, double *confidence)
+{
+    const json_t *criteria = json_object_get(params, "criteria"), *c;
+    double tolerance = (double)json_integer_value(json_object_get(params, "gold_tolerance"));
+    double total = 0, sure = 0;
+    size_t i, rated = 0;
+    (void)task;
+    for (size_t r = 0; r < n; r++) total += weights ? weights[r] : 1;
+    wvalue *v = lp_malloc((n ? n : 1) * sizeof *v);
+    json_t *ratings = json_object();
+    json_array_foreach(criteria, i, c)
+    {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        double step = 1, x, got = 0;
+        size_t k = 0;
+        if (!name) continue;
+        lp_json_number(json_object_get(c, "step"), &step);
+        for (size_t r = 0; r < n; r++)
+            if (!lp_json_number(lp_json_given(json_object_get(responses[r], "ratings"), name),
+                                &x)) {
+                v[k++] = (wvalue){x, weights ? weights[r] : 1};
+                got += v[k - 1].w;
+            }
+        if (k == 0 || got * 2 <= total) continue;
+        qsort(v, k, sizeof *v, by_x);
+        double acc = 0, median = v[k - 1].x;
+        for (size_t j = 0; j < k; j++) {
+            acc += v[j].w;
+            if (acc * 2 >= got) {
+                median = v[j].x;
+                break;
+            }
+        }
+        double near = 0;
+        for (size_t j = 0; j < k; j++)
+            if (fabs(v[j].x - median) <= tolerance * step + GRID_EPS * fmax(step, fabs(median)))
+                near += v[j].w;
+        sure += near / got;
+        rated++;
+        json_object_set_new(ratings, name, json_real(median));
+    }
+    free(v);
+    *confidence = rated ? sure / (double)rated : 1;
+    *out = json_pack("{s:o}", "ratings", ratings);
+    return 0;
+}
+
 const lp_kind lp_kind_rating = {
     .version = 1,
     .name = "rating",
@@ -168,4 +233,5 @@ const lp_kind lp_kind_rating = {
     .validate_response = validate_response,
     .task_free = 1,
     .score = score,
+    .aggregate = aggregate,
 };

@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agg.h"
 #include "auth.h"
 #include "tasks.h"
 #include "util.h"
-
-static const char *const aggregations[] = {"majority", "weighted_majority", "dawid_skene", NULL};
 
 void lp_project_free(lp_project *p)
 {
@@ -159,13 +158,15 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
     if (strcmp(f->strategy, "fifo") && strcmp(f->strategy, "random"))
         return lp_verr_set(e, "strategy", "\"%s\" is not a queue strategy (fifo or random)",
                            f->strategy);
-    int ok = 0;
-    for (const char *const *a = aggregations; *a && !ok; a++) ok = !strcmp(*a, f->aggregation);
-    if (!ok)
-        return lp_verr_set(e, "aggregation",
-                           "\"%s\" is not an aggregation method (majority, "
-                           "weighted_majority or dawid_skene)",
-                           f->aggregation);
+    lp_agg_method m;
+    if (lp_agg_method_parse(f->aggregation, &m) < 0) {
+        char names[256] = "";
+        for (int i = 0; i < LP_AGG_NMETHODS; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                     lp_agg_method_name((lp_agg_method)i));
+        return lp_verr_set(e, "aggregation", "\"%s\" is not an aggregation method (%s)",
+                           f->aggregation, names);
+    }
     json_t *cb = json_object_get(b, "callback_url");
     if (cb) {
         f->callback_set = 1;
@@ -216,7 +217,7 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
     fields f = {.overlap = 1,
                 .lease_seconds = 600,
                 .min_gold_count = 5,
-                .aggregation = "majority",
+                .aggregation = "auto",
                 .strategy = "fifo"};
     int rc = read_fields(body, &f, 0, e);
     if (rc < 0) {

@@ -8,13 +8,13 @@
  * that this worker has never been assigned. */
 #include "queue.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
-#include "agg.h"
 #include "outbox.h"
 #include "tasks.h"
 
@@ -393,16 +393,34 @@ int lp_queue_draft(lp_db *db, int64_t id, int64_t user_id, const char *draft)
     return lp_db_commit(db);
 }
 
-/* Stores result as the task's result and keeps it as a new version, made
- * by source ("aggregate", "fix") and user_id (0: no one). */
-static int set_result(lp_db *db, int64_t task_id, const json_t *result, const char *source,
-                      int64_t user_id)
+int lp_queue_set_result(lp_db *db, int64_t task_id, const json_t *result, const char *source,
+                        int64_t user_id)
 {
     char *text = json_dumps(result, LP_JSON_DUMP);
-    char *resp = json_dumps(json_object_get(result, "response"), LP_JSON_DUMP);
-    int rc = lp_db_run(db, "UPDATE tasks SET result = ?, updated_at = ? WHERE id = ?", "sii", text,
-                       lp_now_ms(), task_id);
+    char *resp = json_dumps(json_object_get(result, "response"), LP_JSON_DUMP | JSON_SORT_KEYS);
+    /* The same response again (a refit that only moved the confidence)
+     * makes no new version. */
+    int same = 0;
+    lp_stmt *st;
+    int rc = lp_db_prepare(db,
+                           "SELECT response, source FROM result_versions WHERE task_id = ? "
+                           "ORDER BY id DESC LIMIT 1",
+                           &st);
+    if (rc == 0) {
+        lp_stmt_bind_int64(st, 1, task_id);
+        if (lp_stmt_step(st) == LP_DB_ROW && !strcmp(lp_stmt_text(st, 1), source)) {
+            json_t *old = json_loads(lp_stmt_text(st, 0), JSON_DECODE_ANY, NULL);
+            char *o = old ? json_dumps(old, LP_JSON_DUMP | JSON_SORT_KEYS) : NULL;
+            same = o && !strcmp(o, resp);
+            free(o);
+            json_decref(old);
+        }
+        lp_stmt_done(st);
+    }
     if (rc == 0)
+        rc = lp_db_run(db, "UPDATE tasks SET result = ?, updated_at = ? WHERE id = ?", "sii", text,
+                       lp_now_ms(), task_id);
+    if (rc == 0 && !same)
         rc = lp_db_run(
             db,
             "INSERT INTO result_versions (task_id, response, source, user_id, created_at) "
@@ -413,44 +431,75 @@ static int set_result(lp_db *db, int64_t task_id, const json_t *result, const ch
     return rc;
 }
 
+/* The weight of a worker's vote under the project's aggregation method:
+ * 1 for majority; otherwise the log-odds of their skill, which is what a
+ * vote is worth when workers err independently (the one-coin model).  The
+ * skill is the method's last estimate (project_members.skill, written by
+ * lp_quality_refit) or, before one or for gold_weighted, their mean gold
+ * score smoothed toward 0.7 by four pseudo-answers.  A skill at or below
+ * chance (0.5) weighs almost nothing. */
+static double vote_weight(const char *method, int has_skill, double skill, int64_t gold_n,
+                          double gold_sum)
+{
+    if (!strcmp(method, "majority")) return 1;
+    double s =
+        has_skill && strcmp(method, "gold_weighted") ? skill : (gold_sum + 2.8) / (gold_n + 4.0);
+    s = s < 0.5005 ? 0.5005 : s > 0.99 ? 0.99 : s;
+    return log(s / (1 - s));
+}
+
 /* Computes and stores a completed task's result from its accepted
- * annotations: majority vote (lp_agg_majority) over canonical JSON, until
- * the quality engine provides the project's aggregation method. */
-static int store_result(lp_db *db, int64_t task_id)
+ * annotations: the kind's consolidation (lp_kind_aggregate) with each
+ * vote weighted by vote_weight. */
+int lp_queue_store_result(lp_db *db, const lp_project *p, int64_t task_id)
 {
     lp_stmt *st;
-    int rc = lp_db_prepare(db,
-                           "SELECT response FROM annotations WHERE task_id = ? AND "
-                           "status = 'accepted' ORDER BY id",
-                           &st);
+    int rc = lp_db_prepare(
+        db,
+        "SELECT an.response, m.skill, (SELECT COUNT(*) FROM annotations g WHERE g.project_id = "
+        "an.project_id AND g.user_id = an.user_id AND g.score IS NOT NULL), (SELECT "
+        "COALESCE(SUM(g.score), 0) FROM annotations g WHERE g.project_id = an.project_id AND "
+        "g.user_id = an.user_id AND g.score IS NOT NULL) FROM annotations an LEFT JOIN "
+        "project_members m ON m.project_id = an.project_id AND m.user_id = an.user_id WHERE "
+        "an.task_id = ? AND an.status = 'accepted' ORDER BY an.id",
+        &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, task_id);
     json_t *all = json_array();
+    size_t cap = 8, n = 0;
+    double *w = lp_malloc(cap * sizeof *w);
     while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
         json_t *v = json_loads(lp_stmt_text(st, 0), JSON_DECODE_ANY, NULL);
-        json_array_append_new(all, v ? v : json_null());
+        if (!v) continue;
+        json_array_append_new(all, v);
+        if (n == cap) w = lp_realloc(w, (cap *= 2) * sizeof *w);
+        w[n++] = vote_weight(p->aggregation, !lp_stmt_is_null(st, 1), lp_stmt_double(st, 1),
+                             lp_stmt_int64(st, 2), lp_stmt_double(st, 3));
     }
     lp_stmt_done(st);
-    size_t n = json_array_size(all);
-    if (rc < 0 || n == 0) {
-        json_decref(all);
-        return rc < 0 ? rc : 0;
+    json_t *task = NULL, *response = NULL;
+    if (rc >= 0 && n > 0) {
+        int64_t pid;
+        rc = p->kind->task_free ? (task = json_object(), 0) : lp_task_get(db, task_id, &pid, &task);
     }
-    char **canon = lp_calloc(n, sizeof *canon);
-    for (size_t i = 0; i < n; i++)
-        canon[i] = json_dumps(json_array_get(all, i), LP_JSON_DUMP | JSON_SORT_KEYS);
-    size_t w;
-    double conf;
-    lp_agg_majority((const char *const *)canon, n, &w, &conf);
-    json_t *result =
-        json_pack("{s:O, s:f, s:s, s:I}", "response", json_array_get(all, w), "confidence", conf,
-                  "method", "majority", "annotations", (json_int_t)n);
-    rc = set_result(db, task_id, result, "aggregate", 0);
-    json_decref(result);
-    for (size_t i = 0; i < n; i++) free(canon[i]);
-    free(canon);
+    double conf = 0;
+    if (rc >= 0 && n > 0) {
+        const json_t **r = lp_malloc(n * sizeof *r);
+        for (size_t i = 0; i < n; i++) r[i] = json_array_get(all, i);
+        rc = lp_kind_aggregate(p->kind, p->params, task, r, w, n, &response, &conf);
+        free(r);
+    }
+    if (rc >= 0 && response) {
+        json_t *result = json_pack("{s:O, s:f, s:s, s:I}", "response", response, "confidence", conf,
+                                   "method", p->aggregation, "annotations", (json_int_t)n);
+        rc = lp_queue_set_result(db, task_id, result, "aggregate", 0);
+        json_decref(result);
+    }
+    json_decref(response);
+    json_decref(task);
     json_decref(all);
-    return rc;
+    free(w);
+    return rc < 0 ? rc : 0;
 }
 
 /* Queues task.completed, and batch.completed when this was the last open
@@ -755,7 +804,7 @@ static int submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
         if (rc == 0 && !gold && done >= p->overlap) {
             /* The result is made now, so reviewers see what they review. */
             const char *to = p->review_levels > 0 ? "review" : "completed";
-            rc = store_result(db, task_id);
+            rc = lp_queue_store_result(db, p, task_id);
             if (rc == 0) rc = lp_task_set_status(db, task_id, to, NULL, NULL);
             if (rc == 0 && p->review_levels > 0)
                 rc = lp_db_run(db, "UPDATE tasks SET review_level = 1 WHERE id = ?", "i", task_id);
@@ -923,7 +972,7 @@ int lp_review_decide(lp_db *db, const lp_project *p, int64_t id, int64_t user_id
                 task_id);
             json_t *result = json_pack("{s:O, s:f, s:s, s:I}", "response", fixed, "confidence", 1.0,
                                        "method", "review_fix", "annotations", (json_int_t)n);
-            rc = set_result(db, task_id, result, "fix", user_id);
+            rc = lp_queue_set_result(db, task_id, result, "fix", user_id);
             json_decref(result);
         }
         if (rc == 0 && level >= p->review_levels) {

@@ -236,6 +236,13 @@ const lp_migration lp_migrations[] = {
      "INSERT INTO batch_counts (batch_id, status, n)"
      " SELECT batch_id, status, COUNT(*) FROM tasks WHERE batch_id IS NOT NULL"
      " GROUP BY batch_id, status;"},
+    {8,
+     /* The quality engine.  A member's skill is the probability they answer
+      * right, as the project's aggregation method last estimated it (POST
+      * /v1/projects/{id}/aggregate); NULL until then.  weighted_majority
+      * became gold_weighted. */
+     "ALTER TABLE project_members ADD COLUMN skill DOUBLE PRECISION;"
+     "UPDATE projects SET aggregation = 'gold_weighted' WHERE aggregation = 'weighted_majority';"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

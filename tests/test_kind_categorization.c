@@ -103,3 +103,51 @@ TEST(categorization_score_needs_the_same_set_of_labels)
     CHECK_NEAR(kt_score(K, MANY, NULL, "{'labels': ['cat', 'dog']}", "{'labels': ['bird', 'cat']}"),
                0, 0);
 }
+
+TEST(categorization_consolidates_votes_and_labels)
+{
+    double conf;
+    const char *one[] = {"{'labels': ['dog']}", "{'labels': ['cat']}", "{'labels': ['cat']}"};
+    json_t *out = kt_aggregate(&lp_kind_categorization, "{'labels': ['cat', 'dog']}", NULL, one,
+                               NULL, 3, &conf);
+    int ok = out && kt_equal_at(out, "labels", "['cat']");
+    json_decref(out);
+    CHECK(ok);
+    CHECK_NEAR(conf, 2.0 / 3, 1e-12);
+    /* A tie goes to the label voted first; weights break it otherwise. */
+    const char *tie[] = {"{'labels': ['dog']}", "{'labels': ['cat']}"};
+    out = kt_aggregate(&lp_kind_categorization, "{'labels': ['cat', 'dog']}", NULL, tie, NULL, 2,
+                       &conf);
+    ok = out && kt_equal_at(out, "labels", "['dog']");
+    json_decref(out);
+    CHECK(ok);
+    double w[] = {1, 2};
+    out =
+        kt_aggregate(&lp_kind_categorization, "{'labels': ['cat', 'dog']}", NULL, tie, w, 2, &conf);
+    ok = out && kt_equal_at(out, "labels", "['cat']");
+    json_decref(out);
+    CHECK(ok);
+    CHECK_NEAR(conf, 2.0 / 3, 1e-12);
+    /* Several labels: each one that more than half chose. */
+    const char *multi[] = {"{'labels': ['a', 'b']}", "{'labels': ['a']}", "{'labels': ['a', 'c']}",
+                           "{'labels': ['b', 'a']}"};
+    out = kt_aggregate(&lp_kind_categorization, "{'labels': ['a', 'b', 'c'], 'multiple': true}",
+                       NULL, multi, NULL, 4, &conf);
+    ok = out && kt_equal_at(out, "labels", "['a']");
+    json_decref(out);
+    CHECK(ok);
+    /* a: 4/4, b: 2/4 (not more than half), c: 1/4 -> (1 + 0.5 + 0.75) / 3 */
+    CHECK_NEAR(conf, 2.25 / 3, 1e-12);
+}
+
+TEST(kinds_without_an_aggregate_take_the_weighted_medoid)
+{
+    double conf;
+    const char *r[] = {"{'text': 'hello world'}", "{'text': 'hello  world'}",
+                       "{'text': 'goodbye'}"};
+    json_t *out = kt_aggregate(&lp_kind_textcollection, "{}", NULL, r, NULL, 3, &conf);
+    int ok = out && kt_equal_at(out, "text", "'hello world'");
+    json_decref(out);
+    CHECK(ok);
+    CHECK_NEAR(conf, 2.0 / 3, 1e-12);
+}

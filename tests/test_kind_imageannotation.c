@@ -1,5 +1,6 @@
 /* test_kind_imageannotation.c -- params, tasks, responses and errors of
  * the imageannotation kind. */
+#include "agg_geom.h"
 #include "test_kinds.h"
 
 #define K       (&lp_kind_imageannotation)
@@ -448,4 +449,252 @@ TEST(imageannotation_score_matches_lines_by_mean_distance)
         0);
     /* Half as long: samples on the missing half are up to 100 px off. */
     CHECK_NEAR(kt_score(K, CATBIRD, SIZED, ANN(LINE(V(100, 100) AND V(200, 100))), ref), 0, 0);
+}
+
+/* ---- Consolidation (aggregate) ------------------------------------------ */
+
+/* The number of annotations in a result. */
+static size_t n_annotations(const json_t *out)
+{
+    return json_array_size(json_object_get(out, "annotations"));
+}
+
+TEST(imageannotation_aggregate_takes_the_median_box_and_drops_an_outlier)
+{
+    /* Three workers box the same cat; the first also boxes something no
+     * one else saw, and its id does not carry over. */
+    const char *r[] = {
+        "{'annotations': [{'type': 'box', 'label': 'cat', 'x': 100, 'y': 100, 'width': 50, "
+        "'height': 50, 'id': 'a1'}, {'type': 'box', 'label': 'cat', 'x': 400, 'y': 300, "
+        "'width': 30, 'height': 30}]}",
+        ANN(CAT(102, 98, 50, 52)),
+        ANN(CAT(98, 104, 54, 48)),
+    };
+    double conf;
+    json_t *out = kt_aggregate(K, BOXES, SIZED, r, NULL, 3, &conf);
+    CHECK(out != NULL);
+    /* Corners: x_min {100, 102, 98}, y_min {100, 98, 104}, x_max {150,
+     * 152, 152}, y_max {150, 150, 152}: medians 100, 100, 152, 150. */
+    size_t n = n_annotations(out);
+    int box = kt_equal_at(out, "annotations.0",
+                          "{'type': 'box', 'label': 'cat', 'x': 100.0, 'y': 100.0, "
+                          "'width': 52.0, 'height': 50.0}");
+    json_decref(out);
+    CHECK_INT(n, 1);
+    CHECK(box);
+    /* All three workers, times their mean IoU with the median box. */
+    CHECK_NEAR(conf, (2500.0 / 2600 + 2500.0 / 2700 + 2392.0 / 2800) / 3, 1e-9);
+}
+
+TEST(imageannotation_aggregate_keeps_each_object_and_the_majority_label)
+{
+    /* Two cats, each boxed by all three workers; the third worker calls
+     * the right one a bird, which two of three do not. */
+    const char *r[] = {
+        ANN(CAT(300, 10, 100, 100) AND CAT(10, 10, 100, 100)),
+        ANN(CAT(12, 10, 100, 100) AND CAT(302, 10, 100, 100)),
+        ANN(CAT(10, 12, 100, 100) AND BIRD(300, 12, 100, 100)),
+    };
+    double conf;
+    json_t *out = kt_aggregate(K, BOXES, SIZED, r, NULL, 3, &conf);
+    CHECK(out != NULL);
+    size_t n = n_annotations(out);
+    int left = kt_equal_at(out, "annotations.0",
+                           "{'type': 'box', 'label': 'cat', 'x': 10.0, 'y': 10.0, "
+                           "'width': 100.0, 'height': 100.0}");
+    int right = kt_equal_at(out, "annotations.1",
+                            "{'type': 'box', 'label': 'cat', 'x': 301.0, 'y': 10.0, "
+                            "'width': 100.0, 'height': 100.0}");
+    json_decref(out);
+    CHECK_INT(n, 2);
+    CHECK(left);
+    CHECK(right);
+    CHECK(conf > 0.6 && conf < 1);
+}
+
+TEST(imageannotation_aggregate_counts_workers_who_drew_nothing)
+{
+    const char *r[] = {ANN(CAT(10, 10, 100, 100)), ANN(CAT(12, 10, 100, 100)), ANN(), ANN()};
+    double conf;
+    /* Two of four is not more than half: nothing is kept, and half the
+     * workers agree with that. */
+    json_t *out = kt_aggregate(K, BOXES, SIZED, r, NULL, 4, &conf);
+    CHECK(out != NULL);
+    size_t n = n_annotations(out);
+    json_decref(out);
+    CHECK_INT(n, 0);
+    CHECK_NEAR(conf, 0.5, 1e-12);
+    /* Weighing the first worker 2 makes the box 3 of 5. */
+    double w[] = {2, 1, 1, 1};
+    out = kt_aggregate(K, BOXES, SIZED, r, w, 4, &conf);
+    CHECK(out != NULL);
+    n = n_annotations(out);
+    json_decref(out);
+    CHECK_INT(n, 1);
+    /* Nobody drew anything: an empty result everyone agrees with. */
+    const char *none[] = {ANN(), ANN(), ANN()};
+    out = kt_aggregate(K, BOXES, SIZED, none, NULL, 3, &conf);
+    CHECK(out != NULL);
+    int empty = kt_equal_at(out, "annotations", "[]");
+    json_decref(out);
+    CHECK(empty);
+    CHECK_NEAR(conf, 1, 0);
+}
+
+TEST(imageannotation_aggregate_weights_move_the_median)
+{
+    const char *r[] = {ANN(CAT(100, 100, 50, 50)), ANN(CAT(104, 100, 50, 50)),
+                       ANN(CAT(110, 100, 50, 50))};
+    double conf, w[] = {1, 1, 3};
+    json_t *out = kt_aggregate(K, BOXES, SIZED, r, NULL, 3, &conf);
+    CHECK(out != NULL);
+    int equal = kt_equal_at(out, "annotations.0.x", "104.0");
+    json_decref(out);
+    CHECK(equal);
+    out = kt_aggregate(K, BOXES, SIZED, r, w, 3, &conf);
+    CHECK(out != NULL);
+    int heavy = kt_equal_at(out, "annotations.0.x", "110.0");
+    json_decref(out);
+    CHECK(heavy);
+}
+
+/* The vertices of a result's annotation i as x, y pairs in xy (at most
+ * max points); returns how many. */
+static size_t vertices_of(const json_t *out, size_t i, double *xy, size_t max)
+{
+    const json_t *v = json_object_get(json_array_get(json_object_get(out, "annotations"), i),
+                                      "vertices"),
+                 *p;
+    size_t k, n = 0;
+    json_array_foreach(v, k, p)
+    {
+        if (n == max) break;
+        xy[2 * n] = json_number_value(json_object_get(p, "x"));
+        xy[2 * n + 1] = json_number_value(json_object_get(p, "y"));
+        n++;
+    }
+    return n;
+}
+
+TEST(imageannotation_aggregate_averages_polygons_drawn_any_way_round)
+{
+    /* The square (100, 100)-(200, 200), drawn from different corners, in
+     * both directions and a little off; the first worker also outlines a
+     * triangle no one else saw. */
+    const char *r[] = {
+        ANN(POLYGON(V(100, 100) AND V(200, 100) AND V(200, 200) AND V(100, 200))
+                AND POLYGON(V(400, 300) AND V(450, 300) AND V(420, 350))),
+        ANN(POLYGON(V(202, 198) AND V(102, 198) AND V(102, 98) AND V(202, 98))),
+        ANN(POLYGON(V(98, 102) AND V(98, 202) AND V(198, 202) AND V(198, 102))),
+    };
+    double conf, xy[2 * 256];
+    json_t *out = kt_aggregate(K, CATBIRD, SIZED, r, NULL, 3, &conf);
+    CHECK(out != NULL);
+    size_t n = n_annotations(out), nv = vertices_of(out, 0, xy, 256);
+    int type = kt_equal_at(out, "annotations.0.type", "'polygon'");
+    json_decref(out);
+    CHECK_INT(n, 1);
+    CHECK(type);
+    CHECK(nv >= 4);
+    const double square[] = {100, 100, 200, 100, 200, 200, 100, 200};
+    CHECK(lp_geom_polygon_iou(xy, nv, square, 4) > 0.97);
+    CHECK(conf > 0.9 && conf < 1);
+}
+
+TEST(imageannotation_aggregate_clusters_points_the_score_would_match)
+{
+    /* 640 x 480: score() matches points up to 20 px apart, and so they
+     * are clustered; two workers' points 19 px apart become their middle,
+     * 21 px apart two points that each lack a majority. */
+    const char *near[] = {ANN(POINT(100, 100)), ANN(POINT(119, 100))};
+    const char *far[] = {ANN(POINT(100, 100)), ANN(POINT(121, 100))};
+    double conf;
+    json_t *out = kt_aggregate(K, CATBIRD, SIZED, near, NULL, 2, &conf);
+    CHECK(out != NULL);
+    int point = kt_equal_at(out, "annotations",
+                            "[{'type': 'point', 'label': 'cat', 'x': 109.5, 'y': 100.0}]");
+    json_decref(out);
+    CHECK(point);
+    out = kt_aggregate(K, CATBIRD, SIZED, far, NULL, 2, &conf);
+    CHECK(out != NULL);
+    size_t n = n_annotations(out);
+    json_decref(out);
+    CHECK_INT(n, 0);
+    CHECK_NEAR(conf, 0, 0);
+    /* On a 3000 x 4000 image the tolerance is 250 px: 100 px is near. */
+    const char *big[] = {ANN(POINT(100, 100)), ANN(POINT(200, 100)), ANN(POINT(140, 100))};
+    out = kt_aggregate(K, CATBIRD, HUGE_IMAGE, big, NULL, 3, &conf);
+    CHECK(out != NULL);
+    point = kt_equal_at(out, "annotations",
+                        "[{'type': 'point', 'label': 'cat', 'x': 140.0, 'y': 100.0}]");
+    json_decref(out);
+    CHECK(point);
+}
+
+TEST(imageannotation_aggregate_keeps_the_medoid_line)
+{
+    /* Three parallel lines 4 px apart: the middle one is the most like the
+     * others (0.9 and 0.9 against 0.9 and 0.8).  The third worker's second
+     * line is drawn by no one else. */
+    const char *r[] = {
+        ANN(LINE(V(100, 100) AND V(300, 100))),
+        ANN(LINE(V(300, 104) AND V(100, 104))),
+        ANN(LINE(V(100, 108) AND V(300, 108)) AND LINE(V(10, 400) AND V(200, 400))),
+    };
+    double conf;
+    json_t *out = kt_aggregate(K, CATBIRD, SIZED, r, NULL, 3, &conf);
+    CHECK(out != NULL);
+    int line = kt_equal_at(out, "annotations",
+                           "[{'type': 'line', 'label': 'cat', 'vertices': [{'x': 300.0, 'y': "
+                           "104.0}, {'x': 100.0, 'y': 104.0}]}]");
+    json_decref(out);
+    CHECK(line);
+    CHECK_NEAR(conf, 2.8 / 3, 1e-9);
+    /* Two of three is a majority; one of three is not. */
+    const char *two[] = {ANN(LINE(V(100, 100) AND V(300, 100))),
+                         ANN(LINE(V(100, 104) AND V(300, 104))), ANN()};
+    out = kt_aggregate(K, CATBIRD, SIZED, two, NULL, 3, &conf);
+    CHECK(out != NULL);
+    size_t n = n_annotations(out);
+    json_decref(out);
+    CHECK_INT(n, 1);
+    const char *one[] = {ANN(LINE(V(100, 100) AND V(300, 100))), ANN(), ANN()};
+    out = kt_aggregate(K, CATBIRD, SIZED, one, NULL, 3, &conf);
+    CHECK(out != NULL);
+    n = n_annotations(out);
+    json_decref(out);
+    CHECK_INT(n, 0);
+}
+
+/* A cat box at (10, 10) 100 px wide with attributes attrs. */
+#define ATTR_BOX(dx, attrs)                                                                  \
+    "{'annotations': [{'type': 'box', 'label': 'cat', 'x': " #dx ", 'y': 10, 'width': 100, " \
+    "'height': 100, 'attributes': " attrs "}]}"
+
+TEST(imageannotation_aggregate_votes_on_attributes)
+{
+    const char *r[] = {
+        ATTR_BOX(10, "{'color': 'red', 'size': 2, 'occluded': true, 'note': 'a'}"),
+        ATTR_BOX(12, "{'color': 'red', 'size': 5, 'occluded': false, 'note': 'b'}"),
+        ATTR_BOX(11, "{'color': 'blue', 'size': 9, 'occluded': false}"),
+    };
+    double conf;
+    /* Equal weights: the majority color and occluded, the median size,
+     * and the note two of three gave (a tie between its values goes to the
+     * earlier response). */
+    json_t *out = kt_aggregate(K, ATTRS, SIZED, r, NULL, 3, &conf);
+    CHECK(out != NULL);
+    int equal = kt_equal_at(out, "annotations.0.attributes",
+                            "{'color': 'red', 'size': 5, 'occluded': false, 'note': 'a'}");
+    json_decref(out);
+    CHECK(equal);
+    /* The third worker weighs 3 of 5: its color and size win, and the note
+     * (given by 2 of 5) is left out. */
+    double w[] = {1, 1, 3};
+    out = kt_aggregate(K, ATTRS, SIZED, r, w, 3, &conf);
+    CHECK(out != NULL);
+    equal = kt_equal_at(out, "annotations.0.attributes",
+                        "{'color': 'blue', 'size': 9, 'occluded': false}");
+    json_decref(out);
+    CHECK(equal);
 }

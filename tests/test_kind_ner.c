@@ -182,3 +182,87 @@ TEST(ner_score_counts_relations_by_the_spans_they_join)
                         ref),
                2.0 / 6, 1e-12);
 }
+
+/* ---- Consolidation (aggregate) ------------------------------------------ */
+
+/* Tokens: Alice [0, 5), met [6, 9), Bob [10, 13), in [14, 16), Paris
+ * [17, 22), "." [22, 23). */
+#define MET "{'data': {'text': 'Alice met Bob in Paris.'}}"
+
+TEST(ner_aggregate_keeps_majority_spans_with_the_majority_label)
+{
+    /* Alice: all three; Bob: two of three; Paris: all three, LOC for two
+     * and PER for one; "met": one worker only.  The first worker's
+     * relation does not carry over. */
+    const char *r[] = {
+        "{'spans': [" SPAN(0, 5, "PER") ", " SPAN(10, 13, "PER") ", " SPAN(
+            17, 22, "LOC") "], 'relations': [{'from': 0, 'to': 2, 'label': 'lives_in'}]}",
+        "{'spans': [" SPAN(0, 5, "PER") ", " SPAN(17, 22, "LOC") "]}",
+        "{'spans': [" SPAN(0, 5, "PER") ", " SPAN(6, 9, "LOC") ", " SPAN(10, 13, "PER") ", " SPAN(
+            17, 22, "PER") "]}",
+    };
+    double conf;
+    json_t *out = kt_aggregate(K, P, MET, r, NULL, 3, &conf);
+    CHECK(out != NULL);
+    int equal = kt_equal_at(out, "",
+                            "{'spans': [{'start': 0, 'end': 5, 'label': 'PER', 'text': 'Alice'}, "
+                            "{'start': 10, 'end': 13, 'label': 'PER', 'text': 'Bob'}, "
+                            "{'start': 17, 'end': 22, 'label': 'LOC', 'text': 'Paris'}]}");
+    json_decref(out);
+    CHECK(equal);
+    CHECK_NEAR(conf, (1 + 2.0 / 3 + 2.0 / 3) / 3, 1e-12);
+
+    /* The third worker weighs 3 of 5: "met" and its label for Paris win. */
+    double w[] = {1, 1, 3};
+    out = kt_aggregate(K, P, MET, r, w, 3, &conf);
+    CHECK(out != NULL);
+    equal = kt_equal_at(out, "spans",
+                        "[{'start': 0, 'end': 5, 'label': 'PER', 'text': 'Alice'}, "
+                        "{'start': 6, 'end': 9, 'label': 'LOC', 'text': 'met'}, "
+                        "{'start': 10, 'end': 13, 'label': 'PER', 'text': 'Bob'}, "
+                        "{'start': 17, 'end': 22, 'label': 'PER', 'text': 'Paris'}]");
+    json_decref(out);
+    CHECK(equal);
+}
+
+TEST(ner_aggregate_counts_workers_who_marked_nothing)
+{
+    const char *r[] = {"{'spans': [" SPAN(0, 5, "PER") "]}", "{'spans': [" SPAN(0, 5, "PER") "]}",
+                       "{'spans': []}", "{'spans': []}"};
+    double conf;
+    /* Two of four is not a majority. */
+    json_t *out = kt_aggregate(K, NOREL, MET, r, NULL, 4, &conf);
+    CHECK(out != NULL);
+    int empty = kt_equal_at(out, "", "{'spans': []}");
+    json_decref(out);
+    CHECK(empty);
+    CHECK_NEAR(conf, 0.5, 1e-12);
+    /* Nobody marked anything: all agree. */
+    out = kt_aggregate(K, NOREL, MET, r + 2, NULL, 2, &conf);
+    CHECK(out != NULL);
+    empty = kt_equal_at(out, "", "{'spans': []}");
+    json_decref(out);
+    CHECK(empty);
+    CHECK_NEAR(conf, 1, 0);
+}
+
+TEST(ner_aggregate_snaps_spans_to_words_in_code_points)
+{
+    /* "Zoë lives in Zürich": one worker marks only "Zo", which the vote
+     * widens to the word; the result quotes the text it covers. */
+    const char *r[] = {
+        "{'spans': [" SPAN(0, 3, "PER") ", " SPAN(13, 19, "LOC") "]}",
+        "{'spans': [{'start': 0, 'end': 2, 'label': 'PER', 'text': 'Zo'}, " SPAN(13, 19,
+                                                                                 "LOC") "]}",
+        "{'spans': [" SPAN(13, 19, "LOC") "]}",
+    };
+    double conf;
+    json_t *out = kt_aggregate(K, NOREL, ZOE, r, NULL, 3, &conf);
+    CHECK(out != NULL);
+    int equal = kt_equal_at(out, "spans",
+                            "[{'start': 0, 'end': 3, 'label': 'PER', 'text': 'Zoë'}, "
+                            "{'start': 13, 'end': 19, 'label': 'LOC', 'text': 'Zürich'}]");
+    json_decref(out);
+    CHECK(equal);
+    CHECK_NEAR(conf, (2.0 / 3 + 1) / 2, 1e-12);
+}

@@ -98,3 +98,39 @@ TEST(ranking_score_counts_a_pair_tied_on_one_side_half)
         kt_score(K, TIES, TASK, "{'ranking': ['c', 'b', 'a']}", "{'ranking': [['a', 'b'], 'c']}"),
         0.5 / 3, 1e-12);
 }
+
+TEST(ranking_consolidates_by_weighted_borda)
+{
+    double conf;
+    const char *r[] = {"{'ranking': ['a', 'b', 'c']}", "{'ranking': ['a', 'c', 'b']}",
+                       "{'ranking': ['b', 'a', 'c']}"};
+    json_t *out = kt_aggregate(K, STRICT, TASK, r, NULL, 3, &conf);
+    int ok = out && kt_equal_at(out, "ranking", "['a', 'b', 'c']");
+    json_decref(out);
+    CHECK(ok);
+    /* concordance with a > b > c: 1, 2/3, 2/3 */
+    CHECK_NEAR(conf, (1 + 2.0 / 3 + 2.0 / 3) / 3, 1e-12);
+    /* The third ranking weighing 5 puts b first. */
+    double w[] = {1, 1, 5};
+    out = kt_aggregate(K, STRICT, TASK, r, w, 3, &conf);
+    ok = out && kt_equal_at(out, "ranking", "['b', 'a', 'c']");
+    json_decref(out);
+    CHECK(ok);
+    /* Equal points: a tie where the project allows one, else the first
+     * ranking's order; tied groups in the answers share their points. */
+    const char *split[] = {"{'ranking': ['a', 'b', 'c']}", "{'ranking': ['b', 'a', 'c']}"};
+    out = kt_aggregate(K, TIES, TASK, split, NULL, 2, &conf);
+    ok = out && kt_equal_at(out, "ranking", "[['a', 'b'], 'c']");
+    json_decref(out);
+    CHECK(ok);
+    out = kt_aggregate(K, STRICT, TASK, split, NULL, 2, &conf);
+    ok = out && kt_equal_at(out, "ranking", "['a', 'b', 'c']");
+    json_decref(out);
+    CHECK(ok);
+    /* a and c tied first share 1.5 points each: c 2.5, b 2, a 1.5 */
+    const char *tied[] = {"{'ranking': [['a', 'c'], 'b']}", "{'ranking': ['b', 'c', 'a']}"};
+    out = kt_aggregate(K, TIES, TASK, tied, NULL, 2, &conf);
+    ok = out && kt_equal_at(out, "ranking", "['c', 'b', 'a']");
+    json_decref(out);
+    CHECK(ok);
+}

@@ -148,3 +148,31 @@ TEST(rating_score_of_an_empty_reference)
     CHECK_NEAR(kt_score(K, p, NULL, "{'ratings': {}}", "{'ratings': {}}"), 1, 0);
     CHECK_NEAR(kt_score(K, p, NULL, "{'ratings': {'a': 3}}", "{'ratings': {}}"), 0, 0);
 }
+
+TEST(rating_consolidates_to_the_weighted_median_of_each_criterion)
+{
+    const char *r[] = {"{'ratings': {'helpfulness': 4, 'clarity': 2, 'safety': 0.2}}",
+                       "{'ratings': {'helpfulness': 5, 'clarity': 2}, 'comment': 'ok'}",
+                       "{'ratings': {'helpfulness': 1, 'clarity': 3}}"};
+    double conf;
+    json_t *out = kt_aggregate(K, P, NULL, r, NULL, 3, &conf);
+    CHECK(out != NULL);
+    int h = kt_equal_at(out, "ratings.helpfulness", "4.0");
+    int c = kt_equal_at(out, "ratings.clarity", "2.0");
+    /* safety: one rater of three is not a majority, so it is left out */
+    int safety = json_object_get(json_object_get(out, "ratings"), "safety") == NULL;
+    int comment = json_object_get(out, "comment") == NULL;
+    json_decref(out);
+    CHECK(h);
+    CHECK(c);
+    CHECK(safety);
+    CHECK(comment);
+    CHECK_NEAR(conf, (1.0 / 3 + 2.0 / 3) / 2, 1e-12);
+    /* Weight moves the median: the third rater counting 3 wins. */
+    double w[] = {1, 1, 3};
+    out = kt_aggregate(K, P, NULL, r, w, 3, &conf);
+    CHECK(out != NULL);
+    h = kt_equal_at(out, "ratings.helpfulness", "1.0");
+    json_decref(out);
+    CHECK(h);
+}

@@ -94,6 +94,34 @@ double kt_score(const lp_kind *kind, const char *params, const char *task, const
     return s;
 }
 
+json_t *kt_aggregate(const lp_kind *kind, const char *params, const char *task,
+                     const char *const *responses, const double *weights, size_t n,
+                     double *confidence)
+{
+    json_t *p = valid_params(kind, params), *t = kt_json(task ? task : "{}"), *out = NULL;
+    json_t **r = lp_calloc(n ? n : 1, sizeof *r);
+    lp_verr e;
+    memset(&e, 0, sizeof e);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        r[i] = kt_json(responses[i]);
+        rc = kind->validate_response(p, t, r[i], "response", &e);
+    }
+    if (rc) fprintf(stderr, "  %s rejected: %s: %s\n", kind->name, e.field, e.message);
+    if (!rc)
+        rc = lp_kind_aggregate(kind, p, t, (const json_t *const *)r, weights, n, &out, confidence);
+    if (!rc && kind->validate_response(p, t, out, "result", &e)) {
+        fprintf(stderr, "  %s made an invalid result: %s: %s\n", kind->name, e.field, e.message);
+        json_decref(out);
+        out = NULL;
+    }
+    for (size_t i = 0; i < n; i++) json_decref(r[i]);
+    free(r);
+    json_decref(t);
+    json_decref(p);
+    return out;
+}
+
 int kt_equal_at(const json_t *v, const char *path, const char *want)
 {
     char *copy = lp_strdup(path), *save = NULL;

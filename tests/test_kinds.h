@@ -32,6 +32,13 @@ int kt_response(const lp_kind *kind, const char *params, const char *task, const
  * expects a score fails. */
 double kt_score(const lp_kind *kind, const char *params, const char *task, const char *response,
                 const char *reference);
+/* lp_kind_aggregate over the responses (each must be valid for task, NULL
+ * for {}), weights NULL for all 1; returns the result, owned by the
+ * caller, or NULL (with a message) when a response or the result does not
+ * pass validate_response. */
+json_t *kt_aggregate(const lp_kind *kind, const char *params, const char *task,
+                     const char *const *responses, const double *weights, size_t n,
+                     double *confidence);
 /* 1 when the JSON value at dotted path in v ("labels.0.name") equals the
  * JSON text want. */
 int kt_equal_at(const json_t *v, const char *path, const char *want);

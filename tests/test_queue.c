@@ -114,12 +114,12 @@ TEST(queue_overlap_distinct_workers_and_completion)
     CHECK_INT(json_integer_value(json_object_get(c, "total")), 1);
     json_decref(c);
     CHECK_INT(lp_queue_next(f.db, f.p, f.users[2], &a2), LP_ENOTFOUND);
-    /* The completed task carries its majority result. */
+    /* The completed task carries its result (the default method, auto). */
     lp_buf tb = {0};
     int64_t pid;
     CHECK_INT(lp_task_text(f.db, t, &pid, &tb), 0);
     CHECK(strstr(tb.data, "\"result\":{\"response\":{\"labels\":[\"cat\"]},\"confidence\":1.0,"
-                          "\"method\":\"majority\",\"annotations\":2}"));
+                          "\"method\":\"auto\",\"annotations\":2}"));
     lp_buf_fini(&tb);
     qteardown(&f);
 }

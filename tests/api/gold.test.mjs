@@ -182,7 +182,7 @@ describe('worker quality', () => {
     expectError(await srv.api('POST', `/v1/projects/${p.id}/workers/${bad.id}/reinstate`, undefined, { key: good.key }), 403);
     const back = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/workers/${bad.id}/reinstate`), 200);
     assert.equal(back.paused, false);
-    assert.equal(back.gold_answered, 0, 'the row after a change is the pause state only');
+    assert.equal(back.gold_answered, 3, 'the answer is the worker\'s whole row');
     const a = await next(p, bad);
     assert.ok(a, 'a reinstated worker gets work');
     expectStatus(await submit(a, bad, 'dog'), 201);

@@ -27,7 +27,7 @@ describe('projects', () => {
     assert.equal(p.name, 'Sentiment');
     assert.equal(p.kind, 'categorization');
     assert.equal(p.overlap, 3);
-    assert.equal(p.aggregation, 'majority');
+    assert.equal(p.aggregation, 'auto');
     assert.equal(p.callback_url, null);
     assert.deepEqual(p.metadata, { team: 'nlp' });
     assert.match(p.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
@@ -148,7 +148,7 @@ describe('projects', () => {
       const g = await getProject(srv, p.id);
       assert.equal(g.name, 'after');
       assert.equal(g.overlap, 5);
-      assert.equal(g.aggregation, 'majority');
+      assert.equal(g.aggregation, 'auto');
       assert.equal(g.callback_url, 'https://a.example/x');
       assert.equal(g.params.labels.length, 2);
     });

@@ -52,7 +52,7 @@ describe('the annotator loop', () => {
     // The completed task carries its result: majority vote, with a confidence.
     const t = expectStatus(await srv.api('GET', `/v1/tasks/${a.task_id}`), 200);
     assert.equal(t.status, 'completed');
-    assert.deepEqual(t.result, { response: { labels: ['dog'] }, confidence: 1, method: 'majority', annotations: 1 });
+    assert.deepEqual(t.result, { response: { labels: ['dog'] }, confidence: 1, method: 'auto', annotations: 1 });
     // Someone else's assignment does not exist for them.
     const other = await annotator(p, 'other@test.io');
     expectError(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: 'x', response: { labels: ['cat'] } }, { key: other.key }), 404);
@@ -233,7 +233,7 @@ describe('the annotator loop', () => {
     for (const t of sample) {
       assert.equal(t.result.annotations, OVERLAP);
       assert.ok([1 / 3, 2 / 3, 1].some((c) => Math.abs(t.result.confidence - c) < 1e-9), `confidence ${t.result.confidence}`);
-      assert.equal(t.result.method, 'majority');
+      assert.equal(t.result.method, 'auto');
     }
     assert.equal(acked.size, N * OVERLAP, 'every task got exactly its overlap of acknowledged submits');
     // Every task: exactly 3 accepted annotations from 3 distinct workers,
