@@ -646,7 +646,9 @@ static int64_t versions(lp_db *db, int64_t task)
  * answer (gold tasks' expected answers as known labels), each worker's
  * skill stored, each open result rebuilt from the posterior.  The result's
  * response is the first answer on the task that picks the winning
- * category (an answer as a worker gave it, so it is valid for the task). */
+ * category (an answer as a worker gave it, so it is valid for the task);
+ * when no answer there picks it, the result is kept as it was and counted
+ * in "kept", for a manager to look at. */
 static int refit_categorical(lp_db *db, const lp_project *p, qdata *q, json_t *out)
 {
     cats c;
@@ -682,7 +684,7 @@ static int refit_categorical(lp_db *db, const lp_project *p, qdata *q, json_t *o
                      .gold = n_gold ? gold : NULL};
     lp_agg_result r = {0};
     int rc = lp_agg_categorical(m, &d, &r);
-    size_t changed = 0, results = 0;
+    size_t changed = 0, results = 0, skipped = 0;
     for (size_t w = 0; rc == 0 && w < q->n_workers; w++)
         rc = lp_db_run(db,
                        "UPDATE project_members SET skill = ? WHERE project_id = ? AND user_id = ?",
@@ -696,7 +698,10 @@ static int refit_categorical(lp_db *db, const lp_project *p, qdata *q, json_t *o
         const json_t *resp = NULL;
         for (size_t x = a; x < n && item[x] == i && !resp; x++)
             if ((int32_t)label[x] == r.label[i]) resp = q->resp[row[x]];
-        if (!resp) continue; /* the model prefers a category no one here picked */
+        if (!resp) { /* the model prefers a category no one here picked */
+            skipped++;
+            continue;
+        }
         double conf = r.posterior[i * c.n + (size_t)r.label[i]];
         size_t votes = 0;
         for (size_t x = a; x < n && item[x] == i; x++) votes++;
@@ -716,6 +721,7 @@ static int refit_categorical(lp_db *db, const lp_project *p, qdata *q, json_t *o
         json_object_set_new(out, "workers", json_integer((json_int_t)q->n_workers));
         json_object_set_new(out, "results", json_integer((json_int_t)results));
         json_object_set_new(out, "changed", json_integer((json_int_t)changed));
+        json_object_set_new(out, "kept", json_integer((json_int_t)skipped));
     }
     lp_agg_result_fini(&r);
     free(gold);

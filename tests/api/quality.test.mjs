@@ -160,6 +160,42 @@ describe('POST /v1/projects/{id}/aggregate', () => {
     assert.ok(versions.length <= 2);
   });
 
+  it('leaves a result a reviewer fixed as they left it; gold calibrates the workers', async () => {
+    // Two annotators say dog on both tasks; a reviewer fixes t0 to cat.
+    // A gold task (cat) that both answered dog tells the model they are
+    // wrong, yet the fixed result stays and the other keeps the workers' vote.
+    const p = await makeProject(srv, { overlap: 2, review_levels: 1, aggregation: 'dawid_skene', gold_rate: 1 });
+    await withTasks(p, ['t0', 't1']);
+    expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, JSON.stringify({ unique_id: 'g0', expected_response: { labels: ['cat'] } })), 200);
+    const [a, b] = [await annotator(p), await annotator(p)];
+    await work(p, a, () => ({ labels: ['dog'] }));
+    await work(p, b, () => ({ labels: ['dog'] }));
+    const rev = await makeMember(srv, `quality-rev-${++seq}@test.io`);
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${rev.id}`, { role: 'reviewer' }), 200);
+    for (;;) {
+      const r = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/reviews/next`, undefined, { key: rev.key }), 200).assignment;
+      if (!r) break;
+      const body = r.task.unique_id === 't0' ? { action: 'fix', response: { labels: ['cat'] } } : { action: 'accept' };
+      expectStatus(await srv.api('POST', `/v1/assignments/${r.id}/review`, body, { key: rev.key }), 200);
+    }
+    const out = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/aggregate`), 200);
+    assert.equal(out.gold_tasks, 1);
+    // Only t1 is looked at.  The model, taught by gold that these workers
+    // say dog for cat, prefers cat there, which no one answered: the
+    // result is kept and counted, not invented.
+    assert.equal(out.results + out.kept, 1, JSON.stringify(out));
+    const tasks = expectStatus(await srv.api('GET', `/v1/tasks?project_id=${p.id}&status=completed`), 200).items;
+    const byId = Object.fromEntries(tasks.map((t) => [t.unique_id, t]));
+    assert.deepEqual(byId.t0.result.response, { labels: ['cat'] });
+    assert.equal(byId.t0.result.method, 'review_fix');
+    const v = expectStatus(await srv.api('GET', `/v1/tasks/${byId.t0.id}/versions`), 200).items;
+    assert.equal(v.at(-1).source, 'fix');
+    // The gold answer says both workers were wrong once: their skill shows it.
+    assert.equal(out.kept, 1);
+    const q = expectStatus(await quality(p), 200);
+    for (const w of q.workers) assert.ok(w.skill < 0.9, `skill ${w.skill}`);
+  });
+
   it('is for managers', async () => {
     const p = await makeProject(srv);
     const ann = await annotator(p);
