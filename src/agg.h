@@ -70,7 +70,8 @@ typedef struct lp_agg_result {
  * MACE           competence / spamming model, EM (agg_mace.c).
  * EBCC           enhanced Bayesian classifier combination, VB (agg_ebcc.c).
  * BWA            Bayesian weighted average, closed-form VB (agg_bwa.c).
- * AUTO           the project default, chosen by measurement (agg.c). */
+ * AUTO           the project default, chosen by measurement: MACE, then
+ *                Dawid-Skene started from it, posteriors averaged (agg.c). */
 typedef enum lp_agg_method {
     LP_AGG_MAJORITY,
     LP_AGG_GOLD_WEIGHTED,
@@ -89,7 +90,9 @@ typedef enum lp_agg_method {
 int lp_agg_method_parse(const char *name, lp_agg_method *out);
 /* The name lp_agg_method_parse() accepts for m; "?" for a bad m. */
 const char *lp_agg_method_name(lp_agg_method m);
-/* The method LP_AGG_AUTO runs. */
+/* The method whose worker model (skills, confusion) LP_AGG_AUTO reports:
+ * AUTO runs MACE, then Dawid-Skene started from MACE's posteriors, and
+ * labels by the average of the two posteriors (agg.c). */
 lp_agg_method lp_agg_auto_method(void);
 
 /* Fits method m to d and fills *out, whose arrays it allocates (the caller
