@@ -22,6 +22,8 @@
  * EBCC, ICML 2019; Toloka crowd-kit (fit times on a 2-core machine). */
 #include "agg.h"
 #include "agg_num.h"
+#include "answers.h"
+#include "util.h"
 
 #include <malloc.h>
 #include <math.h>
@@ -29,58 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* ---- string ids to dense ids: open addressing, FNV-1a ---- */
-typedef struct idmap {
-    char **key;
-    uint32_t *val;
-    size_t cap, n;
-} idmap;
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
-static uint32_t intern(idmap *m, const char *s, int add, int *found)
-{
-    if (2 * (m->n + 1) > m->cap) {
-        idmap g = {calloc(m->cap ? 2 * m->cap : 1024, sizeof(char *)), NULL,
-                   m->cap ? 2 * m->cap : 1024, 0};
-        g.val = calloc(g.cap, sizeof *g.val);
-        for (size_t j = 0; j < m->cap; j++)
-            if (m->key[j]) {
-                size_t h = fnv(m->key[j]) & (g.cap - 1);
-                while (g.key[h]) h = (h + 1) & (g.cap - 1);
-                g.key[h] = m->key[j];
-                g.val[h] = m->val[j];
-            }
-        g.n = m->n;
-        free(m->key);
-        free(m->val);
-        *m = g;
-    }
-    size_t h = fnv(s) & (m->cap - 1);
-    while (m->key[h] && strcmp(m->key[h], s)) h = (h + 1) & (m->cap - 1);
-    if (m->key[h]) {
-        *found = 1;
-        return m->val[h];
-    }
-    *found = 0;
-    if (!add) return UINT32_MAX;
-    m->key[h] = strdup(s);
-    m->val[h] = (uint32_t)m->n;
-    return (uint32_t)m->n++;
-}
-
-static void idmap_free(idmap *m)
-{
-    for (size_t j = 0; j < m->cap; j++) free(m->key[j]);
-    free(m->key);
-    free(m->val);
-}
 
 /* ---- one data set ---- */
 typedef struct set {
@@ -93,84 +43,58 @@ typedef struct set {
     size_t n_truth;
 } set;
 
-/* Splits a CSV line of simple fields (no quotes in these files) in place. */
-static int split(char *line, char **f, int nf)
-{
-    int n = 0;
-    line[strcspn(line, "\r\n")] = 0;
-    for (char *p = line; n < nf;) {
-        f[n++] = p;
-        p = strchr(p, ',');
-        if (!p) break;
-        *p++ = 0;
-    }
-    return n;
-}
-
+/* Loads crowd/NAME/answers.csv and truth.csv with the CLI's reader
+ * (src/answers.c).  Class ids are the labels' own values (0..K-1 in these
+ * files), so "class 1" is the data's class 1. */
 static int load(set *s, const char *dir)
 {
-    char path[4096], line[4096];
+    char path[4096], *err = NULL;
+    lp_answers a = {0};
     snprintf(path, sizeof path, "%s/crowd/%s/answers.csv", dir, s->name);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "quality: cannot open %s\n", path);
+    int rc = lp_answers_load(path, &a, &err);
+    double *tv = NULL;
+    if (rc == 0) {
+        tv = malloc((a.items.n + 1) * sizeof *tv);
+        for (size_t i = 0; i < a.items.n; i++) tv[i] = NAN;
+        snprintf(path, sizeof path, "%s/crowd/%s/truth.csv", dir, s->name);
+        rc = lp_answers_load_truth(path, &a, NULL, tv, &err);
+    }
+    for (size_t i = 0; rc == 0 && i < a.n; i++)
+        if (!(a.value[i] >= 0) || a.value[i] != floor(a.value[i])) {
+            err = lp_sprintf("%s line %ld: a class must be a whole number >= 0", path, a.line[i]);
+            rc = -1;
+        }
+    if (rc < 0) {
+        fprintf(stderr, "quality: %s\n", err ? err : "cannot read the data");
+        free(err);
+        free(tv);
+        lp_answers_fini(&a);
         return -1;
     }
-    idmap items = {0}, workers = {0};
-    size_t cap = 1024;
-    s->item = malloc(cap * sizeof *s->item);
-    s->worker = malloc(cap * sizeof *s->worker);
-    s->label = malloc(cap * sizeof *s->label);
-    s->n = s->n_classes = 0;
-    int header = 1, found;
-    while (fgets(line, sizeof line, f)) {
-        char *fl[3];
-        if (header) {
-            header = 0;
-            continue;
-        }
-        if (split(line, fl, 3) != 3) continue;
-        if (s->n == cap) {
-            cap *= 2;
-            s->item = realloc(s->item, cap * sizeof *s->item);
-            s->worker = realloc(s->worker, cap * sizeof *s->worker);
-            s->label = realloc(s->label, cap * sizeof *s->label);
-        }
-        s->item[s->n] = intern(&items, fl[0], 1, &found);
-        s->worker[s->n] = intern(&workers, fl[1], 1, &found);
-        s->label[s->n] = (uint32_t)strtoul(fl[2], NULL, 10);
-        if (s->label[s->n] + 1 > s->n_classes) s->n_classes = s->label[s->n] + 1;
-        s->n++;
+    s->n = a.n;
+    s->n_items = a.items.n;
+    s->n_workers = a.workers.n;
+    s->n_classes = 0;
+    s->item = malloc((a.n + 1) * sizeof *s->item);
+    s->worker = malloc((a.n + 1) * sizeof *s->worker);
+    s->label = malloc((a.n + 1) * sizeof *s->label);
+    memcpy(s->item, a.item, a.n * sizeof *s->item);
+    memcpy(s->worker, a.worker, a.n * sizeof *s->worker);
+    for (size_t i = 0; i < a.n; i++) {
+        s->label[i] = (uint32_t)a.value[i];
+        if (s->label[i] + 1 > s->n_classes) s->n_classes = s->label[i] + 1;
     }
-    fclose(f);
-    snprintf(path, sizeof path, "%s/crowd/%s/truth.csv", dir, s->name);
-    f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "quality: cannot open %s\n", path);
-        return -1;
-    }
-    s->n_items = items.n;
-    s->n_workers = workers.n;
     s->truth = malloc((s->n_items + 1) * sizeof *s->truth);
-    for (size_t i = 0; i < s->n_items; i++) s->truth[i] = -1;
     s->n_truth = 0;
-    header = 1;
-    while (fgets(line, sizeof line, f)) {
-        char *fl[2];
-        if (header) {
-            header = 0;
-            continue;
+    for (size_t i = 0; i < s->n_items; i++) {
+        s->truth[i] = isnan(tv[i]) ? -1 : (int32_t)tv[i];
+        if (s->truth[i] >= 0) {
+            s->n_truth++;
+            if ((size_t)s->truth[i] + 1 > s->n_classes) s->n_classes = (size_t)s->truth[i] + 1;
         }
-        if (split(line, fl, 2) != 2) continue;
-        uint32_t i = intern(&items, fl[0], 0, &found);
-        if (!found) continue; /* truth for an item nobody answered */
-        s->truth[i] = (int32_t)strtol(fl[1], NULL, 10);
-        if ((size_t)s->truth[i] + 1 > s->n_classes) s->n_classes = (size_t)s->truth[i] + 1;
-        s->n_truth++;
     }
-    fclose(f);
-    idmap_free(&items);
-    idmap_free(&workers);
+    free(tv);
+    lp_answers_fini(&a);
     return 0;
 }
 
@@ -279,67 +203,40 @@ static void run(const set *s, lp_agg_method m)
  * missing. */
 static int run_numeric(const char *dir)
 {
-    char path[4096], line[4096];
+    char path[4096], *err = NULL;
+    lp_answers a = {0};
     snprintf(path, sizeof path, "%s/crowd/emotion/answers.csv", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "quality: cannot open %s\n", path);
-        return -1;
-    }
-    idmap items = {0}, workers = {0};
-    size_t n = 0, cap = 1024;
-    uint32_t *item = malloc(cap * sizeof *item), *worker = malloc(cap * sizeof *worker);
-    double *value = malloc(cap * sizeof *value);
-    int header = 1, found;
-    while (fgets(line, sizeof line, f)) {
-        char *fl[3];
-        if (header) {
-            header = 0;
-            continue;
-        }
-        if (split(line, fl, 3) != 3) continue;
-        if (n == cap) {
-            cap *= 2;
-            item = realloc(item, cap * sizeof *item);
-            worker = realloc(worker, cap * sizeof *worker);
-            value = realloc(value, cap * sizeof *value);
-        }
-        item[n] = intern(&items, fl[0], 1, &found);
-        worker[n] = intern(&workers, fl[1], 1, &found);
-        value[n] = strtod(fl[2], NULL);
-        n++;
-    }
-    fclose(f);
-    size_t ni = items.n;
+    int rc = lp_answers_load(path, &a, &err);
+    size_t ni = a.items.n, n = a.n;
     double *truth = malloc((ni + 1) * sizeof *truth);
     for (size_t i = 0; i < ni; i++) truth[i] = NAN;
-    snprintf(path, sizeof path, "%s/crowd/emotion/truth.csv", dir);
-    f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "quality: cannot open %s\n", path);
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/crowd/emotion/truth.csv", dir);
+        rc = lp_answers_load_truth(path, &a, NULL, truth, &err);
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (isnan(a.value[i])) {
+            err = lp_sprintf("line %ld: the label is not a number", a.line[i]);
+            rc = -1;
+        }
+    if (rc < 0) {
+        fprintf(stderr, "quality: %s\n", err ? err : "cannot read emotion");
+        free(err);
+        free(truth);
+        lp_answers_fini(&a);
         return -1;
     }
-    header = 1;
-    while (fgets(line, sizeof line, f)) {
-        char *fl[2];
-        if (header) {
-            header = 0;
-            continue;
-        }
-        if (split(line, fl, 2) != 2) continue;
-        uint32_t i = intern(&items, fl[0], 0, &found);
-        if (found) truth[i] = strtod(fl[1], NULL);
-    }
-    fclose(f);
+    const uint32_t *item = a.item, *worker = a.worker;
+    const double *value = a.value;
     lp_num_data d = {.n = n,
                      .item = item,
                      .worker = worker,
                      .value = value,
                      .n_items = ni,
-                     .n_workers = workers.n};
+                     .n_workers = a.workers.n};
     printf("\nNumeric aggregation on emotion (%zu items, %zu workers, %zu answers): error of the\n"
            "estimate against the truth; published: mean of answers, Zheng et al. 2017.\n\n",
-           ni, workers.n, n);
+           ni, a.workers.n, n);
     printf("| set | method | MAE | RMSE | time ms | iterations | best published |\n");
     printf("|---|---|---|---|---|---|---|\n");
     for (int m = 0; m < LP_NUM_NMETHODS; m++) {
@@ -372,12 +269,8 @@ static int run_numeric(const char *dir)
                lp_num_method_name((lp_num_method)m), cnt ? ae / (double)cnt : NAN,
                cnt ? sqrt(se / (double)cnt) : NAN, times[RUNS / 2], iters);
     }
-    free(item);
-    free(worker);
-    free(value);
     free(truth);
-    idmap_free(&items);
-    idmap_free(&workers);
+    lp_answers_fini(&a);
     return 0;
 }
 

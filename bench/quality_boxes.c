@@ -21,6 +21,8 @@
 #include <string.h>
 
 #include "agg_geom.h"
+#include "answers.h"
+#include "csvfile.h"
 #include "util.h"
 
 #define MATCH_IOU 0.5
@@ -39,60 +41,54 @@ typedef struct table {
     size_t n, cap;
 } table;
 
-/* Worker names, interned in order of first sight. */
-static char **names;
-static size_t n_names;
-
-static uint32_t intern(const char *name)
-{
-    for (size_t i = 0; i < n_names; i++)
-        if (strcmp(names[i], name) == 0) return (uint32_t)i;
-    names = lp_realloc(names, (n_names + 1) * sizeof *names);
-    names[n_names] = lp_strdup(name);
-    return (uint32_t)n_names++;
-}
+/* Worker names to ids, in order of first sight. */
+static lp_dict names;
 
 /* Reads dir/boxes/file (image,worker,x_min,y_min,x_max,y_max with a
- * header) into t.  Returns 0, or -1 after printing why. */
+ * header; empty coordinates: the worker saw the image and drew nothing)
+ * into t with the CSV reader of src/csvfile.c.  Returns 0, or -1 after
+ * printing why, with the line. */
 static int read_boxes(const char *dir, const char *file, table *t)
 {
-    char path[4096], line[1024];
+    char path[4096], *err = NULL;
     snprintf(path, sizeof path, "%s/boxes/%s", dir, file);
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    lp_csv *c;
+    if (lp_csv_open(path, &c, &err) < 0) {
         fprintf(stderr,
-                "quality_boxes: cannot open %s (give the data directory as the first "
-                "argument or in LOUPE_SHARED_DATA)\n",
-                path);
+                "quality_boxes: %s (give the data directory as the first argument or in "
+                "LOUPE_SHARED_DATA)\n",
+                err);
+        free(err);
         return -1;
     }
-    size_t lineno = 0;
-    while (fgets(line, sizeof line, f)) {
-        char *field[6], *p = line;
-        int k = 0;
-        if (lineno++ == 0) continue; /* header */
-        line[strcspn(line, "\r\n")] = 0;
-        if (!*line) continue;
-        for (k = 0; k < 6 && p; k++) {
-            field[k] = p;
-            p = strchr(p, ',');
-            if (p) *p++ = 0;
+    const char *const *f;
+    size_t nf;
+    int rc, header = 1;
+    while ((rc = lp_csv_next(c, &f, &nf)) == 1) {
+        if (header) {
+            header = 0;
+            continue;
         }
-        if (k != 6 || p) {
-            fprintf(stderr, "quality_boxes: %s:%zu: expected 6 fields\n", path, lineno);
-            fclose(f);
+        double v[5];
+        int has_box = nf == 6 && f[2][0], ok = nf == 6 && lp_parse_number(f[0], &v[4]) == 0;
+        for (int i = 0; ok && has_box && i < 4; i++) ok = lp_parse_number(f[2 + i], &v[i]) == 0;
+        if (!ok) {
+            fprintf(stderr, "quality_boxes: %s line %ld: expected image,worker and 4 numbers\n",
+                    path, lp_csv_line(c));
+            lp_csv_close(c);
             return -1;
         }
         if (t->n == t->cap)
             t->rows = lp_realloc(t->rows, (t->cap = t->cap ? 2 * t->cap : 1024) * sizeof *t->rows);
         row *r = &t->rows[t->n++];
-        r->image = strtol(field[0], NULL, 10);
-        r->worker = intern(field[1]);
-        r->has_box = *field[2] != 0;
-        for (int i = 0; i < 4; i++) r->xy[i] = r->has_box ? strtod(field[2 + i], NULL) : 0;
+        r->image = (long)v[4];
+        r->worker = lp_dict_add(&names, f[1]);
+        r->has_box = has_box;
+        for (int i = 0; i < 4; i++) r->xy[i] = has_box ? v[i] : 0;
     }
-    fclose(f);
-    return 0;
+    if (rc < 0) fprintf(stderr, "quality_boxes: %s %s\n", path, lp_csv_error(c));
+    lp_csv_close(c);
+    return rc < 0 ? -1 : 0;
 }
 
 static int by_image(const void *x, const void *y)
@@ -193,7 +189,7 @@ int main(int argc, char **argv)
     double *gold = lp_malloc(4 * (experts.n + 1) * sizeof *gold);
     double *mine = lp_malloc(4 * (workers.n + 1) * sizeof *mine);
     double *pred = NULL;
-    uint32_t *local = lp_malloc(n_names * sizeof *local);
+    uint32_t *local = lp_malloc(names.n * sizeof *local);
 
     size_t wi = 0;
     for (size_t ei = 0, ej; ei < experts.n; ei = ej) {
@@ -265,8 +261,7 @@ int main(int argc, char **argv)
     free(shapes);
     free(ns_spent);
     free(sc);
-    for (size_t i = 0; i < n_names; i++) free(names[i]);
-    free(names);
+    lp_dict_fini(&names);
     free(experts.rows);
     free(workers.rows);
     return 0;

@@ -22,245 +22,32 @@
 #include "agg.h"
 #include "agg_num.h"
 #include "agree.h"
-#include "csvfile.h"
+#include "answers.h"
 #include "util.h"
 
-/* Strings to dense ids, in first-seen order. */
-typedef struct names {
-    json_t *index;
-    char **v;
-    size_t n, cap;
-} names;
-
-static uint32_t intern(names *d, const char *s)
+/* lp_answers_load, lp_answers_load_truth or lp_answers_load_matrix with
+ * its error printed: 0, or 1 after printing. */
+static int report(const char *cmd, int rc, char *err)
 {
-    if (!d->index) d->index = json_object();
-    json_t *id = json_object_get(d->index, s);
-    if (id) return (uint32_t)json_integer_value(id);
-    if (d->n == d->cap) {
-        d->cap = d->cap ? 2 * d->cap : 64;
-        d->v = lp_realloc(d->v, d->cap * sizeof *d->v);
-    }
-    d->v[d->n] = lp_strdup(s);
-    json_object_set_new(d->index, s, json_integer((json_int_t)d->n));
-    return (uint32_t)d->n++;
+    if (rc == 0) return 0;
+    fprintf(stderr, "loupe %s: %s\n", cmd, err ? err : lp_strerror(rc));
+    free(err);
+    return 1;
 }
 
-static int lookup(const names *d, const char *s)
-{
-    json_t *id = d->index ? json_object_get(d->index, s) : NULL;
-    return id ? (int)json_integer_value(id) : -1;
-}
-
-static void names_fini(names *d)
-{
-    for (size_t i = 0; i < d->n; i++) free(d->v[i]);
-    free(d->v);
-    json_decref(d->index);
-}
-
-typedef struct answers {
-    names items, workers, labels;
-    size_t n, cap;
-    uint32_t *item, *worker, *label;
-    double *value; /* the label as a number; NAN when it is not one */
-    long *line;    /* where each row came from, for messages */
-} answers;
-
-static void answers_fini(answers *a)
-{
-    names_fini(&a->items);
-    names_fini(&a->workers);
-    names_fini(&a->labels);
-    free(a->item);
-    free(a->worker);
-    free(a->label);
-    free(a->value);
-    free(a->line);
-}
-
-/* A whole number or decimal, nothing else (" 12", "1e3", "-0.5"). */
-static int parse_number(const char *s, double *out)
-{
-    char *end;
-    if (!*s) return -1;
-    double v = strtod(s, &end);
-    while (*end == ' ' || *end == '\t') end++;
-    if (*end || !isfinite(v)) return -1;
-    *out = v;
-    return 0;
-}
-
-static int is_one_of(const char *s, const char *const *words)
-{
-    for (; *words; words++)
-        if (!strcasecmp(s, *words)) return 1;
-    return 0;
-}
-
-/* Finds the columns named in header among fields: col[k] for each list of
- * synonyms in want.  1 when every wanted column is named (a header row),
- * 0 when none is (data from the first row on, columns in order); a header
- * that names some but not all is an error (-1, with *missing set). */
-static int header_columns(const char *const *f, size_t n, const char *const *const *want,
-                          size_t nwant, int *col, size_t *missing)
-{
-    size_t found = 0;
-    for (size_t k = 0; k < nwant; k++) {
-        col[k] = -1;
-        for (size_t i = 0; i < n && col[k] < 0; i++)
-            if (is_one_of(f[i], want[k])) col[k] = (int)i;
-        found += col[k] >= 0;
-    }
-    if (found == nwant) return 1;
-    for (size_t k = 0; k < nwant; k++) {
-        if (col[k] < 0) *missing = k;
-        col[k] = (int)k;
-    }
-    return found ? -1 : 0;
-}
-
-static const char *const item_words[] = {"item", "task", "unit", "id", NULL};
-static const char *const worker_words[] = {"worker", "annotator", "user", "coder",
-                                           "rater",  "observer",  NULL};
-static const char *const label_words[] = {"label", "answer", "response", "value", NULL};
-static const char *const truth_words[] = {"truth", "label", "gold", "answer", "value", NULL};
-
-/* Reads the rows of a table whose columns are named by the synonym lists
- * in want (shown as what[k] in messages): the first row may be a header
- * naming them in any order, else the columns come in order.  Every row
- * must have each column, none empty; row() receives the values in want's
- * order and returns 0 or 1 (it printed an error).  0, or 1 after printing
- * an error that names the file and line. */
-static int read_table(const char *cmd, const char *path, const char *const *const *want,
-                      const char *const *what, size_t nwant,
-                      int (*row)(void *ctx, const char *const *v, long line), void *ctx)
+static int load_answers(const char *cmd, const char *path, lp_answers *a)
 {
     char *err = NULL;
-    lp_csv *c;
-    if (lp_csv_open(path, &c, &err) < 0) {
-        fprintf(stderr, "loupe %s: %s\n", cmd, err);
-        free(err);
-        return 1;
-    }
-    const char *const *f;
-    const char *v[4];
-    size_t nf, need = 0;
-    int col[4], rc, first = 1, status = 0;
-    while (status == 0 && (rc = lp_csv_next(c, &f, &nf)) == 1) {
-        long line = lp_csv_line(c);
-        if (first) {
-            first = 0;
-            size_t missing = 0;
-            int h = header_columns(f, nf, want, nwant, col, &missing);
-            for (size_t k = 0; k < nwant; k++)
-                if ((size_t)col[k] + 1 > need) need = (size_t)col[k] + 1;
-            if (h < 0) {
-                fprintf(stderr, "loupe %s: %s line %ld: the header has no \"%s\" column\n", cmd,
-                        path, line, what[missing]);
-                status = 1;
-            }
-            if (h != 0) continue;
-        }
-        if (nf < need) {
-            char names[64] = "";
-            for (size_t k = 0; k < nwant; k++)
-                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? "," : "",
-                         what[k]);
-            fprintf(stderr, "loupe %s: %s line %ld: expected %s but the row has %zu field%s\n", cmd,
-                    path, line, names, nf, nf == 1 ? "" : "s");
-            status = 1;
-            break;
-        }
-        for (size_t k = 0; k < nwant && status == 0; k++) {
-            v[k] = f[col[k]];
-            if (!v[k][0]) {
-                fprintf(stderr, "loupe %s: %s line %ld: the %s is empty\n", cmd, path, line,
-                        what[k]);
-                status = 1;
-            }
-        }
-        if (status == 0) status = row(ctx, v, line);
-    }
-    if (status == 0 && rc < 0) {
-        fprintf(stderr, "loupe %s: %s %s\n", cmd, path, lp_csv_error(c));
-        status = 1;
-    }
-    lp_csv_close(c);
-    return status;
+    int rc = lp_answers_load(path, a, &err);
+    return report(cmd, rc, err);
 }
 
-static void add_answer(answers *a, uint32_t item, uint32_t worker, const char *label, long line)
+static int load_truth(const char *cmd, const char *path, lp_answers *a, int32_t *truth,
+                      double *value)
 {
-    if (a->n == a->cap) {
-        a->cap = a->cap ? 2 * a->cap : 1024;
-        a->item = lp_realloc(a->item, a->cap * sizeof *a->item);
-        a->worker = lp_realloc(a->worker, a->cap * sizeof *a->worker);
-        a->label = lp_realloc(a->label, a->cap * sizeof *a->label);
-        a->value = lp_realloc(a->value, a->cap * sizeof *a->value);
-        a->line = lp_realloc(a->line, a->cap * sizeof *a->line);
-    }
-    a->item[a->n] = item;
-    a->worker[a->n] = worker;
-    a->label[a->n] = intern(&a->labels, label);
-    if (parse_number(label, &a->value[a->n]) < 0) a->value[a->n] = NAN;
-    a->line[a->n] = line;
-    a->n++;
-}
-
-static int answer_row(void *ctx, const char *const *v, long line)
-{
-    answers *a = ctx;
-    add_answer(a, intern(&a->items, v[0]), intern(&a->workers, v[1]), v[2], line);
-    return 0;
-}
-
-/* Reads item,worker,label rows from path into a.  Returns 0, or 1 after
- * printing an error that names the line. */
-static int load_answers(const char *cmd, const char *path, answers *a)
-{
-    const char *const *want[] = {item_words, worker_words, label_words};
-    static const char *const what[] = {"item", "worker", "label"};
-    int status = read_table(cmd, path, want, what, 3, answer_row, a);
-    if (status == 0 && a->n == 0) {
-        fprintf(stderr, "loupe %s: %s has no answers (expected rows of item,worker,label)\n", cmd,
-                path);
-        status = 1;
-    }
-    return status;
-}
-
-typedef struct truth_ctx {
-    const char *cmd, *path;
-    answers *a;
-    int32_t *truth;
-    double *value;
-} truth_ctx;
-
-static int truth_row(void *ctx, const char *const *v, long line)
-{
-    truth_ctx *t = ctx;
-    int item = lookup(&t->a->items, v[0]);
-    if (item < 0) return 0; /* no one answered it: nothing to score */
-    if (t->truth) t->truth[item] = (int32_t)intern(&t->a->labels, v[1]);
-    if (t->value && parse_number(v[1], &t->value[item]) < 0) {
-        fprintf(stderr, "loupe %s: %s line %ld: the truth \"%s\" is not a number\n", t->cmd,
-                t->path, line, v[1]);
-        return 1;
-    }
-    return 0;
-}
-
-/* Reads item,truth rows: truth[item] receives the truth's label id
- * (interned into labels, so a class no worker chose still counts) or, for
- * numbers, value[item].  Items no one answered are skipped.  0, or 1 after
- * an error naming the line. */
-static int load_truth(const char *cmd, const char *path, answers *a, int32_t *truth, double *value)
-{
-    const char *const *want[] = {item_words, truth_words};
-    static const char *const what[] = {"item", "truth"};
-    truth_ctx t = {cmd, path, a, truth, value};
-    return read_table(cmd, path, want, what, 2, truth_row, &t);
+    char *err = NULL;
+    int rc = lp_answers_load_truth(path, a, truth, value, &err);
+    return report(cmd, rc, err);
 }
 
 /* Writes s as one CSV field (quoted when it needs to be). */
@@ -329,7 +116,7 @@ typedef struct eval_class {
 } eval_class;
 
 /* Accuracy and per-class F1 of labels against truth (-1: none). */
-static json_t *evaluate_categorical(const answers *a, const int32_t *label, const int32_t *truth)
+static json_t *evaluate_categorical(const lp_answers *a, const int32_t *label, const int32_t *truth)
 {
     size_t k = a->labels.n, scored = 0, right = 0;
     eval_class *e = lp_calloc(k ? k : 1, sizeof *e);
@@ -385,7 +172,7 @@ static void print_evaluation(FILE *f, const json_t *ev)
     }
 }
 
-static int aggregate_categorical(lp_agg_method m, answers *a, const char *truth_path,
+static int aggregate_categorical(lp_agg_method m, lp_answers *a, const char *truth_path,
                                  const char *gold_path, int json)
 {
     int status = 0;
@@ -466,7 +253,7 @@ static int aggregate_categorical(lp_agg_method m, answers *a, const char *truth_
     return status;
 }
 
-static int aggregate_numeric(lp_num_method m, answers *a, const char *truth_path, int json)
+static int aggregate_numeric(lp_num_method m, lp_answers *a, const char *truth_path, int json)
 {
     for (size_t i = 0; i < a->n; i++)
         if (isnan(a->value[i])) {
@@ -564,12 +351,12 @@ int lp_cli_aggregate(int argc, char **argv)
                 method);
         return 2;
     }
-    answers a = {0};
+    lp_answers a = {0};
     status = load_answers("aggregate", path, &a);
     if (status == 0)
         status = categorical ? aggregate_categorical(cm, &a, truth, gold, !strcmp(format, "json"))
                              : aggregate_numeric(nm, &a, truth, !strcmp(format, "json"));
-    answers_fini(&a);
+    lp_answers_fini(&a);
     return status;
 }
 
@@ -582,81 +369,11 @@ static const char agreement_usage[] =
     "--level picks one), Fleiss' kappa, Cohen's kappa when there are exactly two coders,\n"
     "and each coder's agreement with the majority vote of all coders (see docs/QUALITY.md).\n";
 
-static int is_missing(const char *s)
-{
-    return !*s || !strcmp(s, "*") || !strcasecmp(s, "NA") || !strcasecmp(s, "nan");
-}
-
-/* Reads a reliability matrix: the header names the coder column then the
- * units; each row is one coder's values. */
-static int load_matrix(const char *path, answers *a)
+static int load_matrix(const char *path, lp_answers *a)
 {
     char *err = NULL;
-    lp_csv *c;
-    if (lp_csv_open(path, &c, &err) < 0) {
-        fprintf(stderr, "loupe agreement: %s\n", err);
-        free(err);
-        return 1;
-    }
-    const char *const *f;
-    size_t nf, units = 0;
-    int rc, status = 0;
-    while (status == 0 && (rc = lp_csv_next(c, &f, &nf)) == 1) {
-        long line = lp_csv_line(c);
-        if (!units) {
-            units = nf - 1;
-            for (size_t u = 1; u < nf; u++) intern(&a->items, f[u]);
-            continue;
-        }
-        if (nf != units + 1) {
-            fprintf(stderr,
-                    "loupe agreement: %s line %ld: the header names %zu units but this row has "
-                    "%zu values\n",
-                    path, line, units, nf ? nf - 1 : 0);
-            status = 1;
-            break;
-        }
-        if (!f[0][0]) {
-            fprintf(stderr, "loupe agreement: %s line %ld: the coder is empty\n", path, line);
-            status = 1;
-            break;
-        }
-        uint32_t w = intern(&a->workers, f[0]);
-        for (size_t u = 1; u < nf; u++)
-            if (!is_missing(f[u])) add_answer(a, (uint32_t)(u - 1), w, f[u], line);
-    }
-    if (status == 0 && rc < 0) {
-        fprintf(stderr, "loupe agreement: %s %s\n", path, lp_csv_error(c));
-        status = 1;
-    }
-    if (status == 0 && a->n == 0) {
-        fprintf(stderr, "loupe agreement: %s has no values\n", path);
-        status = 1;
-    }
-    lp_csv_close(c);
-    return status;
-}
-
-/* 1 when path's first row is a matrix header: its first column names the
- * coders and no column names an item or a label. */
-static int looks_like_matrix(const char *path)
-{
-    char *err = NULL;
-    lp_csv *c;
-    if (lp_csv_open(path, &c, &err) < 0) {
-        free(err);
-        return 0;
-    }
-    const char *const *f;
-    size_t nf;
-    int matrix = 0;
-    if (lp_csv_next(c, &f, &nf) == 1 && nf >= 2 && is_one_of(f[0], worker_words)) {
-        matrix = 1;
-        for (size_t i = 1; i < nf; i++)
-            if (is_one_of(f[i], item_words) || is_one_of(f[i], label_words)) matrix = 0;
-    }
-    lp_csv_close(c);
-    return matrix;
+    int rc = lp_answers_load_matrix(path, a, &err);
+    return report("agreement", rc, err);
 }
 
 static json_t *real_or_null(double v)
@@ -683,10 +400,11 @@ int lp_cli_agreement(int argc, char **argv)
         fprintf(stderr, "loupe agreement: --format is text or json, not \"%s\"\n", format);
         return 2;
     }
-    answers a = {0};
-    status = looks_like_matrix(path) ? load_matrix(path, &a) : load_answers("agreement", path, &a);
+    lp_answers a = {0};
+    status =
+        lp_answers_is_matrix(path) ? load_matrix(path, &a) : load_answers("agreement", path, &a);
     if (status) {
-        answers_fini(&a);
+        lp_answers_fini(&a);
         return status;
     }
     int numeric = 1, nonneg = 1;
@@ -705,7 +423,7 @@ int lp_cli_agreement(int argc, char **argv)
                         a.line[i], a.labels.v[a.label[i]], level);
                 break;
             }
-        answers_fini(&a);
+        lp_answers_fini(&a);
         return 1;
     }
     /* Nominal alpha works on category ids, the others on the numbers. */
@@ -805,6 +523,6 @@ int lp_cli_agreement(int argc, char **argv)
     free(per);
     free(counts);
     free(ids);
-    answers_fini(&a);
+    lp_answers_fini(&a);
     return 0;
 }
