@@ -438,3 +438,55 @@ int lp_agg_categorical(lp_agg_method m, const lp_agg_data *d, lp_agg_result *out
     prep_fini(&p);
     return 0;
 }
+
+int lp_agg_multilabel(lp_agg_method m, const lp_agg_multi_data *d, lp_agg_multi_result *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < d->n; i++)
+        if (d->item[i] >= d->n_items || d->worker[i] >= d->n_workers ||
+            d->offset[i + 1] < d->offset[i])
+            return LP_EINVAL;
+    for (size_t x = 0; d->n && x < d->offset[d->n]; x++)
+        if (d->label[x] >= d->n_labels) return LP_EINVAL;
+    size_t cells = d->n_items * d->n_labels;
+    out->p = lp_malloc((cells ? cells : 1) * sizeof *out->p);
+    out->has = lp_calloc(cells ? cells : 1, 1);
+    out->skill = lp_calloc(d->n_workers ? d->n_workers : 1, sizeof *out->skill);
+    uint32_t *yes = lp_malloc((d->n ? d->n : 1) * sizeof *yes);
+    lp_agg_data b = {.n = d->n,
+                     .item = d->item,
+                     .worker = d->worker,
+                     .label = yes,
+                     .n_items = d->n_items,
+                     .n_workers = d->n_workers,
+                     .n_classes = 2};
+    int rc = 0;
+    for (size_t l = 0; l < d->n_labels && rc == 0; l++) {
+        for (size_t i = 0; i < d->n; i++) {
+            yes[i] = 0;
+            for (size_t x = d->offset[i]; x < d->offset[i + 1]; x++)
+                if (d->label[x] == l) yes[i] = 1;
+        }
+        lp_agg_result r;
+        rc = lp_agg_categorical(m, &b, &r);
+        if (rc < 0) break;
+        for (size_t it = 0; it < d->n_items; it++) {
+            double p = r.label[it] < 0 ? 0.5 : r.posterior[2 * it + 1];
+            out->p[it * d->n_labels + l] = p;
+            out->has[it * d->n_labels + l] = p > 0.5;
+        }
+        for (size_t w = 0; w < d->n_workers; w++) out->skill[w] += r.skill[w] / (double)d->n_labels;
+        lp_agg_result_fini(&r);
+    }
+    free(yes);
+    if (rc < 0) lp_agg_multi_result_fini(out);
+    return rc;
+}
+
+void lp_agg_multi_result_fini(lp_agg_multi_result *r)
+{
+    free(r->p);
+    free(r->has);
+    free(r->skill);
+    memset(r, 0, sizeof *r);
+}

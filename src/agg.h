@@ -103,4 +103,30 @@ int lp_agg_categorical(lp_agg_method m, const lp_agg_data *d, lp_agg_result *out
 /* Frees what lp_agg_categorical() allocated and zeroes r; r may be zeroed. */
 void lp_agg_result_fini(lp_agg_result *r);
 
+/* Multi-label answers: each answer (one worker on one item) picks a set
+ * of labels, possibly empty.  Answer i's labels are
+ * label[offset[i] .. offset[i + 1]). */
+typedef struct lp_agg_multi_data {
+    size_t n;                      /* answers */
+    const uint32_t *item, *worker; /* n each */
+    const size_t *offset;          /* n + 1, not decreasing */
+    const uint32_t *label;         /* offset[n] labels, each < n_labels */
+    size_t n_items, n_workers, n_labels;
+} lp_agg_multi_data;
+
+typedef struct lp_agg_multi_result {
+    double *p;     /* n_items * n_labels: the probability the item has the label */
+    uint8_t *has;  /* n_items * n_labels: p > 0.5 */
+    double *skill; /* n_workers: the worker's skill averaged over the labels */
+} lp_agg_multi_result;
+
+/* Per-label binary aggregation: each label is a yes/no question ("did the
+ * worker pick it?") answered by every answer, and method m is fitted to
+ * each question on its own (lp_agg_categorical with two classes; an item
+ * with no answers gets p = 0.5 and does not have the label).  Returns 0,
+ * or LP_EINVAL for an id out of range or decreasing offsets (nothing
+ * allocated); the caller calls lp_agg_multi_result_fini. */
+int lp_agg_multilabel(lp_agg_method m, const lp_agg_multi_data *d, lp_agg_multi_result *out);
+void lp_agg_multi_result_fini(lp_agg_multi_result *r);
+
 #endif

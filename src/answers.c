@@ -125,9 +125,9 @@ typedef int (*row_fn)(void *ctx, const char *const *v, const char *path, long li
 
 /* Reads the rows of a table whose columns are named by the synonym lists
  * in want (shown as what[k] in messages); row() gets the values in want's
- * order. */
+ * order.  Column k may be empty when bit k of optional is set. */
 static int read_table(const char *path, const char *const *const *want, const char *const *what,
-                      size_t nwant, row_fn row, void *ctx, char **err)
+                      size_t nwant, unsigned optional, row_fn row, void *ctx, char **err)
 {
     lp_csv *c;
     int rc = lp_csv_open(path, &c, err);
@@ -165,7 +165,7 @@ static int read_table(const char *path, const char *const *const *want, const ch
         }
         for (size_t k = 0; k < nwant && rc == 0; k++) {
             v[k] = f[col[k]];
-            if (!v[k][0]) {
+            if (!v[k][0] && !(optional & (1u << k))) {
                 *err = lp_sprintf("%s line %ld: the %s is empty", path, line, what[k]);
                 rc = LP_EINVAL;
             }
@@ -192,7 +192,7 @@ int lp_answers_load(const char *path, lp_answers *a, char **err)
     const char *const *want[] = {item_words, worker_words, label_words};
     static const char *const what[] = {"item", "worker", "label"};
     *err = NULL;
-    int rc = read_table(path, want, what, 3, answer_row, a, err);
+    int rc = read_table(path, want, what, 3, a->sets ? 4u : 0u, answer_row, a, err);
     if (rc == 0 && a->n == 0) {
         *err = lp_sprintf("%s has no answers (expected rows of item,worker,label)", path);
         rc = LP_EINVAL;
@@ -226,7 +226,46 @@ int lp_answers_load_truth(const char *path, lp_answers *a, int32_t *truth, doubl
     static const char *const what[] = {"item", "truth"};
     truth_ctx t = {a, truth, value};
     *err = NULL;
-    return read_table(path, want, what, 2, truth_row, &t, err);
+    return read_table(path, want, what, 2, 0, truth_row, &t, err);
+}
+
+static int truth_set_row(void *ctx, const char *const *v, const char *path, long line, char **err)
+{
+    lp_truth_sets *t = ctx;
+    int64_t item = lp_dict_find(&t->a->items, v[0]);
+    (void)path;
+    (void)line;
+    (void)err;
+    if (item < 0) return 0;
+    t->known[item] = 1;
+    if (!v[1][0]) return 0; /* known to have no label */
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 256;
+        t->item = lp_realloc(t->item, t->cap * sizeof *t->item);
+        t->label = lp_realloc(t->label, t->cap * sizeof *t->label);
+    }
+    t->item[t->n] = (uint32_t)item;
+    t->label[t->n++] = lp_dict_add(&t->a->labels, v[1]);
+    return 0;
+}
+
+int lp_answers_load_truth_sets(const char *path, lp_answers *a, lp_truth_sets *t, char **err)
+{
+    const char *const *want[] = {item_words, truth_words};
+    static const char *const what[] = {"item", "truth"};
+    memset(t, 0, sizeof *t);
+    t->a = a;
+    t->known = lp_calloc(a->items.n ? a->items.n : 1, 1);
+    *err = NULL;
+    return read_table(path, want, what, 2, 2u, truth_set_row, t, err);
+}
+
+void lp_truth_sets_fini(lp_truth_sets *t)
+{
+    free(t->item);
+    free(t->label);
+    free(t->known);
+    memset(t, 0, sizeof *t);
 }
 
 static int is_missing(const char *s)

@@ -37,6 +37,8 @@ typedef struct lp_answers {
     uint32_t *item, *worker, *label; /* n rows */
     double *value;                   /* the label as a number; NAN when it is not one */
     long *line;                      /* the line each row came from */
+    int sets;                        /* set before loading: each row is one label of a set; an
+                                        empty label means the worker answered with none */
 } lp_answers;
 
 /* Appends a row. */
@@ -56,6 +58,17 @@ int lp_answers_is_matrix(const char *path);
  * skipped.  The caller fills both with "unknown" (-1, NAN) first. */
 int lp_answers_load_truth(const char *path, lp_answers *a, int32_t *truth, double *value,
                           char **err);
+/* Multi-label truth: rows of item,truth, one per label an item has (an
+ * empty truth: it has none).  known[item] is 1 for each item of a the
+ * file mentions; (item[k], label[k]) are its labels, ids in a->labels. */
+typedef struct lp_truth_sets {
+    lp_answers *a;
+    size_t n, cap;
+    uint32_t *item, *label;
+    uint8_t *known;
+} lp_truth_sets;
+int lp_answers_load_truth_sets(const char *path, lp_answers *a, lp_truth_sets *t, char **err);
+void lp_truth_sets_fini(lp_truth_sets *t);
 void lp_answers_fini(lp_answers *a);
 
 /* Parses a whole number or decimal (surrounding blanks allowed) into *out;

@@ -109,7 +109,11 @@ static const char aggregate_usage[] =
     "                 truth is only used for scoring\n"
     "  --gold FILE    item,truth rows given to the method as known answers (gold_weighted\n"
     "                 needs it; the others anchor on it)\n"
-    "  --format F     csv (default) or json; with csv the scores go to standard error\n";
+    "  --format F     csv (default) or json; with csv the scores go to standard error\n"
+    "  --multi-label  each row is one label of the worker's set (an empty label: none);\n"
+    "                 each label is aggregated as a yes/no question and the output is\n"
+    "                 item,labels (joined by ';'),confidence; a truth file then lists\n"
+    "                 one row per label an item has\n";
 
 typedef struct eval_class {
     size_t tp, fp, fn;
@@ -233,7 +237,7 @@ static int aggregate_categorical(lp_agg_method m, lp_answers *a, const char *tru
             json_pack("{s:s, s:I, s:o, s:o}", "method", lp_agg_method_name(m), "iterations",
                       (json_int_t)r.iterations, "items", items, "workers", workers);
         if (ev) json_object_set(out, "evaluation", ev);
-        json_dumpf(out, stdout, JSON_INDENT(2));
+        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
         fputc('\n', stdout);
         json_decref(out);
     } else if (status == 0) {
@@ -313,7 +317,7 @@ static int aggregate_numeric(lp_num_method m, lp_answers *a, const char *truth_p
         json_t *out = json_pack("{s:s, s:o, s:o}", "method", lp_num_method_name(m), "items", items,
                                 "workers", workers);
         if (ev) json_object_set(out, "evaluation", ev);
-        json_dumpf(out, stdout, JSON_INDENT(2));
+        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
         fputc('\n', stdout);
         json_decref(out);
     } else if (status == 0) {
@@ -330,11 +334,184 @@ static int aggregate_numeric(lp_num_method m, lp_answers *a, const char *truth_p
     return status;
 }
 
+/* Rows in (item, worker) order, for grouping a worker's labels. */
+static const lp_answers *sort_by;
+static int by_item_worker(const void *x, const void *y)
+{
+    size_t i = *(const size_t *)x, j = *(const size_t *)y;
+    const lp_answers *a = sort_by;
+    if (a->item[i] != a->item[j]) return a->item[i] < a->item[j] ? -1 : 1;
+    if (a->worker[i] != a->worker[j]) return a->worker[i] < a->worker[j] ? -1 : 1;
+    return (i > j) - (i < j);
+}
+
+/* --multi-label: a worker's rows on an item are the labels they gave it
+ * (an empty label: they gave none); each label is fitted as a yes/no
+ * question (lp_agg_multilabel).  Prints item,labels (joined by ';'),
+ * confidence: the mean over the labels anyone gave the item of max(p, 1 -
+ * p).  With a truth: exact-set accuracy and each label's F1. */
+static int aggregate_multilabel(lp_agg_method m, lp_answers *a, const char *truth_path, int json)
+{
+    lp_truth_sets ts = {0};
+    if (truth_path) {
+        char *err = NULL;
+        int rc = lp_answers_load_truth_sets(truth_path, a, &ts, &err);
+        if (report("aggregate", rc, err)) {
+            lp_truth_sets_fini(&ts);
+            return 1;
+        }
+    }
+    size_t n = a->n, nl = a->labels.n, na = 0;
+    int64_t empty = lp_dict_find(&a->labels, "");
+    size_t *order = lp_malloc((n ? n : 1) * sizeof *order);
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    sort_by = a;
+    qsort(order, n, sizeof *order, by_item_worker);
+    uint32_t *item = lp_malloc((n ? n : 1) * sizeof *item),
+             *worker = lp_malloc((n ? n : 1) * sizeof *worker);
+    uint32_t *label = lp_malloc((n ? n : 1) * sizeof *label);
+    size_t *off = lp_malloc((n + 1) * sizeof *off), nlab = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = order[k];
+        if (k == 0 || a->item[i] != item[na - 1] || a->worker[i] != worker[na - 1]) {
+            item[na] = a->item[i];
+            worker[na] = a->worker[i];
+            off[na++] = nlab;
+        }
+        if ((int64_t)a->label[i] != empty) label[nlab++] = a->label[i];
+    }
+    off[na] = nlab;
+    lp_agg_multi_data d = {.n = na,
+                           .item = item,
+                           .worker = worker,
+                           .offset = off,
+                           .label = label,
+                           .n_items = a->items.n,
+                           .n_workers = a->workers.n,
+                           .n_labels = nl};
+    lp_agg_multi_result r;
+    int status = 0;
+    if (lp_agg_multilabel(m, &d, &r) < 0) {
+        fprintf(stderr, "loupe aggregate: the answers could not be aggregated\n");
+        status = 1;
+    }
+    /* seen[i * nl + l]: someone gave item i label l. */
+    uint8_t *seen = lp_calloc(a->items.n * nl + 1, 1), *want = lp_calloc(a->items.n * nl + 1, 1);
+    for (size_t x = 0; x < na; x++)
+        for (size_t y = off[x]; y < off[x + 1]; y++) seen[item[x] * nl + label[y]] = 1;
+    for (size_t k = 0; k < ts.n; k++) want[ts.item[k] * nl + ts.label[k]] = 1;
+    json_t *items = json_array();
+    size_t exact = 0, scored = 0;
+    size_t *tp = lp_calloc(nl + 1, sizeof *tp), *fp = lp_calloc(nl + 1, sizeof *fp),
+           *fn = lp_calloc(nl + 1, sizeof *fn);
+    if (status == 0 && !json) printf("item,labels,confidence\n");
+    for (size_t i = 0; status == 0 && i < a->items.n; i++) {
+        double sure = 0;
+        size_t picked = 0, same = 1;
+        lp_buf labels = {0};
+        json_t *names = json_array(), *p = json_object();
+        for (size_t l = 0; l < nl; l++) {
+            if ((int64_t)l == empty) continue;
+            double pl = r.p[i * nl + l];
+            int has = r.has[i * nl + l];
+            if (seen[i * nl + l]) {
+                sure += pl > 0.5 ? pl : 1 - pl;
+                picked++;
+                json_object_set_new(p, a->labels.v[l], json_real(pl));
+            }
+            if (has) {
+                lp_buf_printf(&labels, "%s%s", labels.len ? ";" : "", a->labels.v[l]);
+                json_array_append_new(names, json_string(a->labels.v[l]));
+            }
+            if (ts.known && ts.known[i]) {
+                int w = want[i * nl + l];
+                tp[l] += has && w;
+                fp[l] += has && !w;
+                fn[l] += !has && w;
+                same &= has == w;
+            }
+        }
+        if (ts.known && ts.known[i]) {
+            scored++;
+            exact += same;
+        }
+        double conf = picked ? sure / (double)picked : 1;
+        if (json) {
+            json_array_append_new(items, json_pack("{s:s, s:o, s:f, s:o}", "item", a->items.v[i],
+                                                   "labels", names, "confidence", conf, "p", p));
+        } else {
+            json_decref(names);
+            json_decref(p);
+            put_field(stdout, a->items.v[i]);
+            fputc(',', stdout);
+            put_field(stdout, labels.data ? labels.data : "");
+            printf(",%.6f\n", conf);
+        }
+        lp_buf_fini(&labels);
+    }
+    json_t *ev = NULL;
+    if (status == 0 && truth_path) {
+        json_t *classes = json_array();
+        for (size_t l = 0; l < nl; l++) {
+            if ((int64_t)l == empty) continue;
+            double pr = tp[l] + fp[l] ? (double)tp[l] / (double)(tp[l] + fp[l]) : 0;
+            double rc = tp[l] + fn[l] ? (double)tp[l] / (double)(tp[l] + fn[l]) : 0;
+            json_array_append_new(classes,
+                                  json_pack("{s:s, s:f, s:f, s:f, s:I}", "label", a->labels.v[l],
+                                            "precision", pr, "recall", rc, "f1",
+                                            pr + rc > 0 ? 2 * pr * rc / (pr + rc) : 0.0, "support",
+                                            (json_int_t)(tp[l] + fn[l])));
+        }
+        ev = json_pack("{s:I, s:f, s:o}", "items", (json_int_t)scored, "accuracy",
+                       scored ? (double)exact / (double)scored : 0.0, "classes", classes);
+    }
+    if (status == 0 && json) {
+        json_t *workers = json_array();
+        for (size_t w = 0; w < a->workers.n; w++)
+            json_array_append_new(
+                workers, json_pack("{s:s, s:f}", "worker", a->workers.v[w], "skill", r.skill[w]));
+        json_t *out = json_pack("{s:s, s:b, s:O, s:o}", "method", lp_agg_method_name(m),
+                                "multi_label", 1, "items", items, "workers", workers);
+        if (ev) json_object_set(out, "evaluation", ev);
+        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+        fputc('\n', stdout);
+        json_decref(out);
+    } else if (ev) {
+        fprintf(stderr, "exact label sets: ");
+        print_evaluation(stderr, ev);
+    }
+    json_decref(items);
+    json_decref(ev);
+    if (status == 0) lp_agg_multi_result_fini(&r);
+    free(tp);
+    free(fp);
+    free(fn);
+    free(seen);
+    free(want);
+    free(order);
+    free(item);
+    free(worker);
+    free(label);
+    free(off);
+    lp_truth_sets_fini(&ts);
+    return status;
+}
+
 int lp_cli_aggregate(int argc, char **argv)
 {
     static const char *const names[] = {"--method", "--truth", "--gold", "--format", NULL};
     const char *vals[] = {"auto", NULL, NULL, "csv"}, *path = NULL;
-    int status = parse_args("aggregate", aggregate_usage, argc, argv, names, vals, &path);
+    /* --multi-label is the one flag without a value: take it out first. */
+    char **args = lp_calloc((size_t)argc + 1, sizeof *args);
+    int nargs = 0, multi = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--multi-label"))
+            multi = 1;
+        else
+            args[nargs++] = argv[i];
+    }
+    int status = parse_args("aggregate", aggregate_usage, nargs, args, names, vals, &path);
+    free(args);
     if (status) return status == 1 ? 0 : status;
     const char *method = vals[0], *truth = vals[1], *gold = vals[2], *format = vals[3];
     if (strcmp(format, "csv") && strcmp(format, "json")) {
@@ -351,9 +528,16 @@ int lp_cli_aggregate(int argc, char **argv)
                 method);
         return 2;
     }
-    lp_answers a = {0};
+    if (multi && (!categorical || gold)) {
+        fprintf(stderr, "loupe aggregate: --multi-label takes a categorical --method and no "
+                        "--gold\n");
+        return 2;
+    }
+    lp_answers a = {.sets = multi};
     status = load_answers("aggregate", path, &a);
-    if (status == 0)
+    if (status == 0 && multi)
+        status = aggregate_multilabel(cm, &a, truth, !strcmp(format, "json"));
+    else if (status == 0)
         status = categorical ? aggregate_categorical(cm, &a, truth, gold, !strcmp(format, "json"))
                              : aggregate_numeric(nm, &a, truth, !strcmp(format, "json"));
     lp_answers_fini(&a);
@@ -490,7 +674,7 @@ int lp_cli_agreement(int argc, char **argv)
                   "values", (json_int_t)a.n, "alpha", alpha, "fleiss_kappa", real_or_null(kappa),
                   "cohen_kappa", real_or_null(cohen), "coders_vs_majority", coders);
     if (!strcmp(format, "json")) {
-        json_dumpf(out, stdout, JSON_INDENT(2));
+        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
         fputc('\n', stdout);
     } else {
         printf("%s: %zu units (%zu pairable), %zu coders, %zu values\n", path, a.items.n, pairable,

@@ -58,6 +58,10 @@ typedef struct lp_kind {
     size_t (*categories)(const json_t *params, const json_t *response, const char **names,
                          size_t max);
     int (*single)(const json_t *params);
+    /* The inverse of categories: a new response that picks names[0..n),
+     * for a model's answer that no worker gave in those words.  NULL when
+     * the kind cannot make one (a comparison may need a justification). */
+    json_t *(*respond)(const json_t *params, const char *const *names, size_t n);
     /* 1 when validate_response, score and aggregate never read the task,
      * so that the hot path (a submit) need not load it: they get an empty
      * object. */

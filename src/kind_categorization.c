@@ -113,6 +113,15 @@ static int single(const json_t *params)
     return !json_is_true(json_object_get(params, "multiple"));
 }
 
+/* {"labels": names}. */
+static json_t *respond(const json_t *params, const char *const *names, size_t n)
+{
+    json_t *labels = json_array();
+    (void)params;
+    for (size_t i = 0; i < n; i++) json_array_append_new(labels, json_string(names[i]));
+    return json_pack("{s:o}", "labels", labels);
+}
+
 /* Weighted votes per label, in the order labels were first voted for. */
 typedef struct tally {
     const char *name;
@@ -183,5 +192,6 @@ const lp_kind lp_kind_categorization = {
     .score = score,
     .categories = categories,
     .single = single,
+    .respond = respond,
     .aggregate = aggregate,
 };

@@ -642,13 +642,110 @@ static int64_t versions(lp_db *db, int64_t task)
     return n;
 }
 
+/* Stores a refit's result for task, counting it in *changed when its
+ * response changed (a new version). */
+static int store_refit(lp_db *db, const lp_project *p, int64_t task, const json_t *resp,
+                       double conf, size_t votes, size_t *changed)
+{
+    json_t *result = json_pack("{s:O, s:f, s:s, s:I}", "response", resp, "confidence", conf,
+                               "method", p->aggregation, "annotations", (json_int_t)votes);
+    int64_t before = versions(db, task);
+    int rc = lp_queue_set_result(db, task, result, "aggregate", 0);
+    json_decref(result);
+    *changed += versions(db, task) > before;
+    return rc;
+}
+
+/* Refit for kinds that pick several of a set (categorization with several
+ * labels): each label a yes/no question fitted on its own
+ * (lp_agg_multilabel, no gold); a result holds the labels the model gives
+ * the task (the most likely one when it gives none), made by the kind's
+ * respond; its confidence is the mean certainty, max(p, 1 - p), over the
+ * labels anyone picked on the task. */
+static int refit_multilabel(lp_db *db, const lp_project *p, qdata *q, json_t *out)
+{
+    cats c;
+    cats_init(&c, p);
+    const char *names[MAX_PICKS];
+    size_t *off = lp_malloc((q->n + 1) * sizeof *off), cap = q->n + 16, len = 0;
+    uint32_t *picks = lp_malloc(cap * sizeof *picks);
+    off[0] = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        size_t k = p->kind->categories(p->params, q->resp[i], names, MAX_PICKS);
+        for (size_t j = 0; j < k; j++) {
+            if (len == cap) picks = lp_realloc(picks, (cap *= 2) * sizeof *picks);
+            picks[len++] = cat_id(&c, names[j]);
+        }
+        off[i + 1] = len;
+    }
+    lp_agg_method m = LP_AGG_AUTO;
+    lp_agg_method_parse(p->aggregation, &m);
+    if (m == LP_AGG_GOLD_WEIGHTED) m = LP_AGG_MAJORITY; /* no gold per label here */
+    lp_agg_multi_data d = {.n = q->n,
+                           .item = q->item,
+                           .worker = q->worker,
+                           .offset = off,
+                           .label = picks,
+                           .n_items = q->n_items,
+                           .n_workers = q->n_workers,
+                           .n_labels = c.n};
+    lp_agg_multi_result r;
+    int rc = lp_agg_multilabel(m, &d, &r);
+    size_t changed = 0, results = 0;
+    for (size_t w = 0; rc == 0 && w < q->n_workers; w++)
+        rc = lp_db_run(db,
+                       "UPDATE project_members SET skill = ? WHERE project_id = ? AND user_id = ?",
+                       "dii", r.skill[w], p->id, q->user[w]);
+    char *seen = lp_calloc(c.n ? c.n : 1, 1);
+    for (size_t i = 0, a = 0; rc == 0 && i < q->n_items; i++) {
+        while (a < q->n && q->item[a] < i) a++;
+        if (!q->open[i]) continue;
+        int fixed = 0;
+        rc = fixed_by_reviewer(db, q->task[i], &fixed);
+        if (rc < 0 || fixed) continue;
+        const double *pi = r.p + i * c.n;
+        size_t k = 0, best = 0, votes = 0, picked = 0;
+        double sure = 0;
+        memset(seen, 0, c.n ? c.n : 1);
+        for (size_t x = a; x < q->n && q->item[x] == i; x++, votes++)
+            for (size_t y = off[x]; y < off[x + 1]; y++) seen[picks[y]] = 1;
+        for (size_t l = 0; l < c.n; l++) {
+            if (pi[l] > pi[best]) best = l;
+            if (r.has[i * c.n + l]) names[k++] = c.names[l];
+            if (seen[l]) {
+                sure += pi[l] > 0.5 ? pi[l] : 1 - pi[l];
+                picked++;
+            }
+        }
+        if (k == 0) names[k++] = c.names[best];
+        json_t *resp = p->kind->respond(p->params, names, k);
+        rc = store_refit(db, p, q->task[i], resp, picked ? sure / (double)picked : 1, votes,
+                         &changed);
+        json_decref(resp);
+        results++;
+    }
+    if (rc == 0) {
+        json_object_set_new(out, "model", json_string(lp_agg_method_name(m)));
+        json_object_set_new(out, "annotations", json_integer((json_int_t)q->n));
+        json_object_set_new(out, "workers", json_integer((json_int_t)q->n_workers));
+        json_object_set_new(out, "results", json_integer((json_int_t)results));
+        json_object_set_new(out, "changed", json_integer((json_int_t)changed));
+    }
+    if (r.p) lp_agg_multi_result_fini(&r);
+    free(seen);
+    free(off);
+    free(picks);
+    cats_fini(&c);
+    return rc;
+}
+
 /* Refit for kinds that pick one of a set: the categorical model over every
  * answer (gold tasks' expected answers as known labels), each worker's
  * skill stored, each open result rebuilt from the posterior.  The result's
  * response is the first answer on the task that picks the winning
- * category (an answer as a worker gave it, so it is valid for the task);
- * when no answer there picks it, the result is kept as it was and counted
- * in "kept", for a manager to look at. */
+ * category (an answer as a worker gave it, so it is valid for the task),
+ * or the kind's respond when no answer there picks it; a kind without
+ * respond keeps the result as it was, counted in "kept". */
 static int refit_categorical(lp_db *db, const lp_project *p, qdata *q, json_t *out)
 {
     cats c;
@@ -696,21 +793,20 @@ static int refit_categorical(lp_db *db, const lp_project *p, qdata *q, json_t *o
         rc = fixed_by_reviewer(db, q->task[i], &fixed);
         if (rc < 0 || fixed) continue;
         const json_t *resp = NULL;
+        json_t *made = NULL;
         for (size_t x = a; x < n && item[x] == i && !resp; x++)
             if ((int32_t)label[x] == r.label[i]) resp = q->resp[row[x]];
+        if (!resp && p->kind->respond)
+            resp = made = p->kind->respond(p->params, &c.names[r.label[i]], 1);
         if (!resp) { /* the model prefers a category no one here picked */
             skipped++;
             continue;
         }
-        double conf = r.posterior[i * c.n + (size_t)r.label[i]];
         size_t votes = 0;
         for (size_t x = a; x < n && item[x] == i; x++) votes++;
-        json_t *result = json_pack("{s:O, s:f, s:s, s:I}", "response", resp, "confidence", conf,
-                                   "method", p->aggregation, "annotations", (json_int_t)votes);
-        int64_t before = versions(db, q->task[i]);
-        rc = lp_queue_set_result(db, q->task[i], result, "aggregate", 0);
-        json_decref(result);
-        changed += versions(db, q->task[i]) > before;
+        rc = store_refit(db, p, q->task[i], resp, r.posterior[i * c.n + (size_t)r.label[i]], votes,
+                         &changed);
+        json_decref(made);
         results++;
     }
     if (rc == 0) {
@@ -768,7 +864,9 @@ int lp_quality_refit(lp_db *db, const lp_project *p, json_t **out)
     json_t *o = json_pack("{s:s}", "method", p->aggregation);
     rc = load(db, p, 1, &q);
     if (rc == 0)
-        rc = single_choice(p) ? refit_categorical(db, p, &q, o) : refit_consolidate(db, p, &q, o);
+        rc = single_choice(p)                          ? refit_categorical(db, p, &q, o)
+             : p->kind->categories && p->kind->respond ? refit_multilabel(db, p, &q, o)
+                                                       : refit_consolidate(db, p, &q, o);
     qdata_fini(&q);
     if (rc == 0) rc = lp_db_commit(db);
     if (rc < 0) {

@@ -553,3 +553,47 @@ TEST(agg_dawid_skene_on_bluebird_matches_the_published_accuracy)
     }
     crowd_free(&c);
 }
+
+TEST(agg_multilabel_answers_each_label_as_a_yes_no_question)
+{
+    /* 30 items, 3 labels; item i has label l when (i >> l) & 1.  Workers 0-2
+     * answer exactly; worker 3 picks every label on every item; worker 4
+     * answers an empty set everywhere. */
+    enum { N_ITEMS = 30, N_WORKERS = 5, N_LABELS = 3 };
+    uint32_t item[N_ITEMS * N_WORKERS], worker[N_ITEMS * N_WORKERS], label[N_ITEMS * N_WORKERS * 3];
+    size_t offset[N_ITEMS * N_WORKERS + 1], n = 0, nl = 0;
+    for (uint32_t i = 0; i < N_ITEMS; i++)
+        for (uint32_t w = 0; w < N_WORKERS; w++) {
+            item[n] = i;
+            worker[n] = w;
+            offset[n] = nl;
+            for (uint32_t l = 0; l < N_LABELS; l++)
+                if ((w < 3 && ((i >> l) & 1)) || w == 3) label[nl++] = l;
+            n++;
+        }
+    offset[n] = nl;
+    lp_agg_multi_data d = {.n = n,
+                           .item = item,
+                           .worker = worker,
+                           .offset = offset,
+                           .label = label,
+                           .n_items = N_ITEMS,
+                           .n_workers = N_WORKERS,
+                           .n_labels = N_LABELS};
+    static const lp_agg_method methods[] = {LP_AGG_MAJORITY, LP_AGG_DAWID_SKENE, LP_AGG_AUTO};
+    for (size_t k = 0; k < sizeof methods / sizeof methods[0]; k++) {
+        lp_agg_multi_result r;
+        CHECK_INT(lp_agg_multilabel(methods[k], &d, &r), 0);
+        int right = 1;
+        for (uint32_t i = 0; i < N_ITEMS; i++)
+            for (uint32_t l = 0; l < N_LABELS; l++)
+                right &= r.has[i * N_LABELS + l] == ((i >> l) & 1);
+        double good = r.skill[0], spam = r.skill[3];
+        lp_agg_multi_result_fini(&r);
+        CHECK(right);
+        if (methods[k] != LP_AGG_MAJORITY) CHECK(good > spam);
+    }
+    label[0] = N_LABELS; /* out of range */
+    lp_agg_multi_result r;
+    CHECK_INT(lp_agg_multilabel(LP_AGG_MAJORITY, &d, &r), LP_EINVAL);
+}

@@ -108,6 +108,26 @@ describe('loupe aggregate', () => {
   });
 });
 
+describe('loupe aggregate --multi-label', () => {
+  it('a worker\'s rows on an item are their label set; each label is voted on its own', () => {
+    const answers = file('ml.csv', 'item,worker,label\n1,a,x\n1,a,y\n1,b,x\n1,c,x\n1,c,y\n2,a,\n2,b,z\n2,c,\n3,a,z\n3,b,z\n3,c,x\n');
+    const truth = file('mlt.csv', 'item,truth\n1,x\n1,y\n2,\n3,z\n');
+    const r = ok(runCli(['aggregate', '--multi-label', '--method', 'majority', answers, '--truth', truth]), 'multi');
+    assert.equal(r.stdout, 'item,labels,confidence\n1,x;y,0.833333\n2,,0.666667\n3,z,0.666667\n');
+    assert.match(r.stderr, /exact label sets: accuracy 1\.0000 on 3 items/);
+    const j = JSON.parse(ok(runCli(['aggregate', '--multi-label', answers, '--format', 'json']), 'multi json').stdout);
+    assert.equal(j.multi_label, true);
+    assert.deepEqual(j.items.map((x) => x.labels), [['x', 'y'], [], ['z']]);
+    assert.equal(j.workers.length, 3);
+    const bad = runCli(['aggregate', '--multi-label', '--method', 'mean', answers]);
+    assert.equal(bad.status, 2);
+    // Without --multi-label an empty label is still an error.
+    const strict = runCli(['aggregate', answers]);
+    assert.equal(strict.status, 1);
+    assert.match(strict.stderr, /line 7: the label is empty/);
+  });
+});
+
 describe('loupe agreement', () => {
   it('reproduces the published alphas from reliability matrices', () => {
     const cases = [

@@ -181,19 +181,51 @@ describe('POST /v1/projects/{id}/aggregate', () => {
     const out = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/aggregate`), 200);
     assert.equal(out.gold_tasks, 1);
     // Only t1 is looked at.  The model, taught by gold that these workers
-    // say dog for cat, prefers cat there, which no one answered: the
-    // result is kept and counted, not invented.
-    assert.equal(out.results + out.kept, 1, JSON.stringify(out));
+    // say dog for cat, prefers cat there, which no one answered: the kind
+    // makes that response ({"labels": ["cat"]}).
+    assert.equal(out.results, 1, JSON.stringify(out));
+    assert.equal(out.kept, 0);
     const tasks = expectStatus(await srv.api('GET', `/v1/tasks?project_id=${p.id}&status=completed`), 200).items;
     const byId = Object.fromEntries(tasks.map((t) => [t.unique_id, t]));
     assert.deepEqual(byId.t0.result.response, { labels: ['cat'] });
     assert.equal(byId.t0.result.method, 'review_fix');
     const v = expectStatus(await srv.api('GET', `/v1/tasks/${byId.t0.id}/versions`), 200).items;
     assert.equal(v.at(-1).source, 'fix');
+    assert.deepEqual(byId.t1.result.response, { labels: ['cat'] });
+    assert.equal(byId.t1.result.method, 'dawid_skene');
     // The gold answer says both workers were wrong once: their skill shows it.
-    assert.equal(out.kept, 1);
     const q = expectStatus(await quality(p), 200);
     for (const w of q.workers) assert.ok(w.skill < 0.9, `skill ${w.skill}`);
+  });
+
+  it('several labels: each label is fitted on its own and the spammer who ticks everything loses', async () => {
+    // Items t0..t7 have label a when bit 0 of the index is set, b on bit 1,
+    // c on bit 2.  Workers 0-1 answer right; worker 2 ticks every label;
+    // worker 3 is right except that it always adds c.
+    const ids = Array.from({ length: 8 }, (_, i) => `t${i}`);
+    const truth = (u) => ['a', 'b', 'c'].filter((_, l) => (Number(u.slice(1)) >> l) & 1);
+    const p = await makeProject(srv, { overlap: 4, params: { labels: ['a', 'b', 'c'], multiple: true }, aggregation: 'dawid_skene' });
+    await withTasks(p, ids);
+    const ws = [await annotator(p), await annotator(p), await annotator(p), await annotator(p)];
+    const pick = (l) => ({ labels: l.length ? l : ['a'] });
+    await work(p, ws[0], (u) => pick(truth(u)));
+    await work(p, ws[1], (u) => pick(truth(u)));
+    await work(p, ws[2], () => ({ labels: ['a', 'b', 'c'] }));
+    await work(p, ws[3], (u) => pick([...new Set([...truth(u), 'c'])]));
+    const q = expectStatus(await quality(p), 200);
+    assert.equal(q.agreement.overall.level, 'per_label');
+    assert.deepEqual(q.agreement.per_label.map((l) => l.label), ['a', 'b', 'c']);
+    const r = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/aggregate`), 200);
+    assert.equal(r.model, 'dawid_skene');
+    assert.equal(r.results, 8);
+    const tasks = expectStatus(await srv.api('GET', `/v1/tasks?project_id=${p.id}&status=completed`), 200).items;
+    for (const t of tasks) {
+      const want = truth(t.unique_id);
+      assert.deepEqual([...t.result.response.labels].sort(), want.length ? want : ['a'], `task ${t.unique_id}`);
+      assert.ok(t.result.confidence > 0.5 && t.result.confidence <= 1);
+    }
+    const skills = expectStatus(await quality(p), 200).workers.map((w) => w.skill);
+    assert.ok(skills[0] > skills[2] && skills[1] > skills[2], JSON.stringify(skills));
   });
 
   it('is for managers', async () => {
