@@ -306,7 +306,13 @@ int lp_answers_load_matrix(const char *path, lp_answers *a, char **err)
         rc = 0;
         if (!units) {
             units = nf - 1;
-            for (size_t u = 1; u < nf; u++) lp_dict_add(&a->items, f[u]);
+            for (size_t u = 1; u < nf && rc == 0; u++)
+                if (lp_dict_add(&a->items, f[u]) != u - 1) {
+                    *err =
+                        lp_sprintf("%s line %ld: the unit \"%s\" is named twice", path, line, f[u]);
+                    rc = LP_EINVAL;
+                }
+            if (rc < 0) break;
             continue;
         }
         if (nf != units + 1) {

@@ -101,6 +101,11 @@ TEST(answers_reads_a_reliability_matrix)
     lp_answers_fini(&a);
     p = write_file("r.csv", "item,worker,label\n1,w,a\n");
     CHECK(!lp_answers_is_matrix(p));
+    p = write_file("twice.csv", "coder,u1,u1\nA,1,2\n");
+    CHECK_INT(lp_answers_load_matrix(p, &a, &err), LP_EINVAL);
+    CHECK(strstr(err, "line 1: the unit \"u1\" is named twice") != NULL);
+    free(err);
+    lp_answers_fini(&a);
     p = write_file("bad.csv", "coder,u1,u2\nA,1\n");
     CHECK_INT(lp_answers_load_matrix(p, &a, &err), LP_EINVAL);
     CHECK(strstr(err, "line 2: the header names 2 units but this row has 1 values") != NULL);
