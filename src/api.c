@@ -14,6 +14,8 @@
 #include "auth.h"
 
 const lp_route lp_api_routes[] = {
+    {"GET", "/", lp_api_ui_index, LP_ROUTE_PUBLIC, NULL},
+    {"GET", "/ui/{}", lp_api_ui_file, LP_ROUTE_PUBLIC, NULL},
     {"GET", "/healthz", lp_api_healthz, LP_ROUTE_PUBLIC, NULL},
     {"GET", "/metrics", lp_api_metrics, LP_ROUTE_PUBLIC, NULL},
     {"GET", "/v1/kinds", lp_api_kinds, LP_ROUTE_READ, NULL},

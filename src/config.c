@@ -25,6 +25,10 @@ static const setting settings[] = {
      "database: sqlite:PATH (default DATA_DIR/loupe.db) or postgres://...", STR, OFF(db), 0, 0},
     {"--data-dir", "LOUPE_DATA_DIR", "./data", "DIR",
      "directory for the database, uploaded files and the secret key", STR, OFF(data_dir), 0, 0},
+    {"--web-dir", "LOUPE_WEB_DIR", NULL, "DIR",
+     "the browser UI's files (default: web/ beside the loupe binary, else "
+     "../share/loupe/web)",
+     STR, OFF(web_dir), 0, 0},
     {"--log-level", "LOUPE_LOG_LEVEL", "info", "LEVEL", "debug, info, warn or error", STR,
      OFF(log_level), 0, 0},
     {"--threads", "LOUPE_THREADS", "0", "N", "HTTP worker threads (0: two per core)", INT,

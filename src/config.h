@@ -10,6 +10,7 @@ typedef struct lp_config {
     char *listen;      /* --listen, LOUPE_LISTEN */
     char *db;          /* --db, LOUPE_DB (default sqlite:DATA_DIR/loupe.db) */
     char *data_dir;    /* --data-dir, LOUPE_DATA_DIR */
+    char *web_dir;     /* --web-dir, LOUPE_WEB_DIR (default: web/ beside the binary) */
     char *log_level;   /* --log-level, LOUPE_LOG_LEVEL */
     long long threads; /* --threads, LOUPE_THREADS */
     long long body_limit_mb;

@@ -34,6 +34,9 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
         return LP_EIO;
     }
     mkdir(s->files_dir, 0755);
+    s->web_dir = lp_ui_find_dir(cfg->web_dir);
+    if (!s->web_dir)
+        lp_log(LP_LOG_WARN, "no browser UI found (set --web-dir): serving the API only");
     int rc = lp_auth_init(cfg->data_dir, errmsg);
     if (rc < 0) return rc;
     rc = lp_db_pool_new(cfg->db, (int)cfg->threads + 1, &s->pool, errmsg);
@@ -77,6 +80,7 @@ void lp_server_stop(lp_server *s, int timeout_ms)
     lp_db_pool_free(s->pool);
     s->pool = NULL;
     free(s->files_dir);
+    free(s->web_dir);
     pthread_mutex_destroy(&s->login_mu);
 }
 

@@ -19,6 +19,7 @@ struct lp_server {
     struct lp_deliverer *deliverer; /* posts callbacks (outbox.h) */
     lp_metrics metrics;
     char *files_dir;          /* DATA_DIR/files */
+    char *web_dir;            /* the browser UI's files (api_ui.c), or NULL if none found */
     pthread_mutex_t login_mu; /* guards the login throttle */
     struct login_fail {
         char email[256]; /* lower-case, as users.email */
