@@ -1,0 +1,165 @@
+// app.js -- Loupe's browser UI: the header, the status line and hash
+// routing.
+//
+//   #/login                  login.js
+//   #/projects               projects.js
+//   #/projects/ID/queue      queue.js (the annotator's workspace)
+//
+// On load it asks GET /v1/me; without a session (401) it goes to #/login
+// and, once logged in, back to the page that was asked for.  A 401 from
+// any later call does the same (api.js onUnauthorized).
+
+import { api, request, onUnauthorized } from './api.js';
+import { h } from './dom.js';
+import { setStatus } from './status.js';
+import { renderLogin } from './login.js';
+import { renderProjects } from './projects.js';
+import { renderQueue } from './queue.js';
+import { sweep } from './store.js';
+
+const AFTER_LOGIN_KEY = 'loupe.after-login';
+
+const main = document.getElementById('main');
+const account = document.querySelector('[data-testid=account]');
+const emailEl = document.querySelector('[data-testid=user-email]');
+const logoutBtn = document.querySelector('[data-action=logout]');
+
+let me = null;
+let leave = null; // the current view's cleanup
+
+function parseRoute(hash) {
+  const path = (hash || '').replace(/^#/, '').replace(/\/+$/, '') || '/';
+  if (path === '/login') return { name: 'login' };
+  if (path === '/' || path === '/projects') return { name: 'projects' };
+  const m = /^\/projects\/(\d+)\/queue$/.exec(path);
+  if (m) return { name: 'queue', projectId: Number(m[1]) };
+  return { name: 'notfound', path };
+}
+
+function showAccount() {
+  account.hidden = !me;
+  emailEl.textContent = me ? me.email : '';
+}
+
+function rememberRoute() {
+  const r = parseRoute(location.hash);
+  if (r.name === 'login') return;
+  try {
+    sessionStorage.setItem(AFTER_LOGIN_KEY, location.hash || '#/projects');
+  } catch {
+    /* not kept */
+  }
+}
+
+function takeRememberedRoute() {
+  let hash = null;
+  try {
+    hash = sessionStorage.getItem(AFTER_LOGIN_KEY);
+    sessionStorage.removeItem(AFTER_LOGIN_KEY);
+  } catch {
+    hash = null;
+  }
+  const r = parseRoute(hash || '');
+  return hash && r.name !== 'login' && r.name !== 'notfound' ? hash : '#/projects';
+}
+
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function leaveView() {
+  const f = leave;
+  leave = null;
+  if (!f) return null;
+  try {
+    return f() || null;
+  } catch (e) {
+    console.error(e);
+    return null;
+  }
+}
+
+function route() {
+  leaveView();
+  const r = parseRoute(location.hash);
+  if (r.name === 'login') {
+    if (me) {
+      go('#/projects');
+      return;
+    }
+    leave = renderLogin(main, {
+      onLogin(user) {
+        me = user;
+        showAccount();
+        go(takeRememberedRoute());
+      },
+    });
+    return;
+  }
+  if (!me) {
+    rememberRoute();
+    go('#/login');
+    return;
+  }
+  if (r.name === 'projects') leave = renderProjects(main);
+  else if (r.name === 'queue') leave = renderQueue(main, { projectId: r.projectId });
+  else {
+    document.title = 'Not found · Loupe';
+    main.replaceChildren(
+      h('section', { class: 'card panel', 'data-testid': 'not-found' }, h('h1', null, 'Page not found'), h('p', null, 'There is no page at this address.'), h('a', { class: 'button', href: '#/projects' }, 'Go to your projects')),
+    );
+  }
+  main.focus({ preventScroll: true });
+}
+
+onUnauthorized(() => {
+  if (!me && parseRoute(location.hash).name === 'login') return;
+  me = null;
+  showAccount();
+  rememberRoute();
+  setStatus('Your session ended: sign in again', 'warn');
+  go('#/login');
+});
+
+logoutBtn.addEventListener('click', async () => {
+  logoutBtn.disabled = true;
+  try {
+    // Let the workspace send an unsaved draft while the session still works.
+    const pending = leaveView();
+    if (pending) await Promise.race([pending.catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+    await request('DELETE', '/v1/sessions', undefined, { allow401: true }).catch(() => {});
+  } finally {
+    logoutBtn.disabled = false;
+  }
+  me = null;
+  showAccount();
+  setStatus('Signed out', 'info');
+  go('#/login');
+});
+
+async function start() {
+  sweep();
+  try {
+    me = await api.get('/v1/me', { allow401: true });
+  } catch (e) {
+    if (e.status !== 401) {
+      main.replaceChildren(
+        h(
+          'section',
+          { class: 'card panel', 'data-testid': 'error', role: 'alert' },
+          h('h1', null, 'Loupe cannot start'),
+          h('p', null, e.message),
+          h('button', { type: 'button', class: 'primary', onclick: () => location.reload() }, 'Try again'),
+        ),
+      );
+      return;
+    }
+    me = null;
+  }
+  showAccount();
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+start();

@@ -1,0 +1,650 @@
+// queue.js -- #/projects/ID/queue: the annotator's workspace, one task at
+// a time.
+//
+//   GET  /v1/projects/ID                  the project (kind, params, lease_seconds)
+//   GET  /v1/projects/ID/queue/next       a lease on the next task, or none
+//   PUT  /v1/assignments/A/draft          every change, debounced (500 ms)
+//   POST /v1/assignments/A/heartbeat      when under a third of the lease is left
+//   POST /v1/assignments/A/submit         {annotation_id, response}, retried with
+//                                         the same annotation_id until it lands
+//   POST /v1/assignments/A/skip           {reason}
+//
+// The answer is drawn by the kind's editor (editors.js).  Work is never
+// lost: each change is kept in localStorage at once and saved as the
+// assignment's draft on the server; a reload gets the same assignment back
+// from queue/next and restores it.
+
+import { h, isTyping, sleep, formatDuration, copyText } from './dom.js';
+import { api, request, serverNow } from './api.js';
+import { setStatus } from './status.js';
+import { editorFor } from './editors.js';
+import { renderMarkdown } from './markdown.js';
+import { renderTask } from './task.js';
+import * as store from './store.js';
+
+const DRAFT_DELAY_MS = 500;
+const DRAFT_RETRY_MS = 5000;
+const HEARTBEAT_RETRY_MS = 5000;
+const SUBMIT_BACKOFF_START_MS = 500;
+const SUBMIT_BACKOFF_MAX_MS = 10000;
+
+/* The server's message as a sentence: capital first, full stop last. */
+function sentence(msg) {
+  const t = String(msg || '').trim();
+  if (!t) return '';
+  return t[0].toUpperCase() + t.slice(1) + (/[.!?)]$/.test(t) ? '' : '.');
+}
+
+const GLOBAL_SHORTCUTS = [
+  ['Enter', 'submit the answer'],
+  ['s', 'skip the task (asks why)'],
+  ['i', 'show or hide the instructions'],
+  ['?', 'show or hide this list'],
+  ['Esc', 'close this list, the instructions or a dialog'],
+];
+
+export function renderQueue(root, { projectId }) {
+  let alive = true;
+  const s = {
+    project: null,
+    editor: null,
+    asg: null, // the assignment on screen
+    mounted: false, // the editor is drawn for s.asg
+    expiresAt: 0,
+    leaseMs: 0,
+    loading: false,
+    submitting: false,
+    done: false, // submitted, skipped or refused: no more edits
+    draftTimer: 0,
+    draftInflight: null,
+    draftAgain: false,
+    hbInflight: false,
+    hbNotBefore: 0,
+    leaseLost: false,
+    ui: null, // the per-task elements
+  };
+
+  /* ---- the page's frame ---- */
+
+  const title = h('h1', { class: 'ws-title' }, 'Loading…');
+  const lease = h('span', { class: 'lease', 'data-testid': 'lease', role: 'timer', hidden: true });
+  const instrBtn = h(
+    'button',
+    { type: 'button', class: 'quiet', 'data-action': 'instructions', 'aria-expanded': 'false', 'aria-controls': 'ws-instructions', hidden: true, onclick: () => toggleInstructions() },
+    'Instructions',
+  );
+  const keysBtn = h(
+    'button',
+    { type: 'button', class: 'quiet', 'data-action': 'shortcuts', 'aria-expanded': 'false', 'aria-controls': 'ws-shortcuts', onclick: () => toggleShortcuts() },
+    'Shortcuts ',
+    h('kbd', { 'aria-hidden': 'true' }, '?'),
+  );
+  const instructions = h('section', { id: 'ws-instructions', class: 'instructions card', 'data-testid': 'instructions', 'aria-label': 'Instructions', hidden: true });
+  const shortcuts = h('section', { id: 'ws-shortcuts', class: 'shortcuts', 'data-testid': 'shortcuts', role: 'dialog', 'aria-label': 'Keyboard shortcuts', hidden: true });
+  const body = h('div', { class: 'ws-body' }, h('p', { class: 'muted' }, 'Loading…'));
+
+  const reason = h('input', { id: 'skip-reason', name: 'reason', type: 'text', autocomplete: 'off', maxlength: '1000', required: true });
+  const skipError = h('p', { class: 'error', 'data-testid': 'skip-error', role: 'alert', hidden: true });
+  const confirmSkipBtn = h('button', { type: 'submit', class: 'primary', 'data-action': 'confirm-skip' }, 'Skip this task');
+  const skipDialog = h(
+    'dialog',
+    { class: 'dialog', 'data-testid': 'skip-dialog', 'aria-labelledby': 'skip-title' },
+    h(
+      'form',
+      { novalidate: true, onsubmit: (ev) => (ev.preventDefault(), confirmSkip()) },
+      h('h2', { id: 'skip-title' }, 'Skip this task'),
+      h('p', { class: 'muted' }, 'The task goes back to the queue for someone else.'),
+      h('div', { class: 'field' }, h('label', { for: 'skip-reason' }, 'Why are you skipping it?'), reason),
+      skipError,
+      h('div', { class: 'form-actions' }, confirmSkipBtn, h('button', { type: 'button', 'data-action': 'cancel-skip', onclick: () => skipDialog.close() }, 'Cancel')),
+    ),
+  );
+
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'workspace' },
+      h(
+        'div',
+        { class: 'ws-head' },
+        h('a', { class: 'back', href: '#/projects' }, '← Projects'),
+        title,
+        h('div', { class: 'ws-tools' }, lease, instrBtn, keysBtn),
+      ),
+      instructions,
+      shortcuts,
+      body,
+      skipDialog,
+    ),
+  );
+
+  /* ---- overlays ---- */
+
+  function toggleInstructions(open = instructions.hidden) {
+    if (instrBtn.hidden) return false;
+    instructions.hidden = !open;
+    instrBtn.setAttribute('aria-expanded', String(open));
+    return true;
+  }
+
+  function toggleShortcuts(open = shortcuts.hidden) {
+    shortcuts.hidden = !open;
+    keysBtn.setAttribute('aria-expanded', String(open));
+    if (open) shortcuts.querySelector('button')?.focus({ preventScroll: true });
+  }
+
+  function drawShortcuts() {
+    const rows = [...(s.editor?.shortcuts || []), ...GLOBAL_SHORTCUTS];
+    shortcuts.replaceChildren(
+      h('h2', null, 'Keyboard shortcuts'),
+      h('dl', null, rows.map(([k, what]) => h('div', { class: 'shortcut' }, h('dt', null, h('kbd', null, k)), h('dd', null, what)))),
+      h('p', { class: 'muted' }, 'Shortcuts do nothing while you type in a text field.'),
+      h('button', { type: 'button', class: 'quiet', 'data-action': 'close-shortcuts', onclick: () => (toggleShortcuts(false), keysBtn.focus()) }, 'Close'),
+    );
+  }
+
+  /* Closes the top overlay; false if none was open. */
+  function closeOverlay() {
+    if (!shortcuts.hidden) {
+      toggleShortcuts(false);
+      keysBtn.focus({ preventScroll: true });
+      return true;
+    }
+    if (!instructions.hidden) {
+      toggleInstructions(false);
+      return true;
+    }
+    return false;
+  }
+
+  /* ---- showing states ---- */
+
+  function message(testid, heading, text, ...more) {
+    stopTask();
+    lease.hidden = true;
+    body.replaceChildren(h('div', { class: 'card panel', 'data-testid': testid }, h('h2', null, heading), text ? h('p', null, text) : null, ...more));
+  }
+
+  function backLink() {
+    return h('a', { class: 'button', href: '#/projects' }, 'Back to projects');
+  }
+
+  function showEmpty(text) {
+    message(
+      'empty',
+      'No more tasks',
+      text ? `${text[0].toUpperCase()}${text.slice(1)}.` : 'There is nothing for you to label in this project right now.',
+      h('div', { class: 'form-actions' }, backLink(), h('button', { type: 'button', 'data-action': 'check-again', onclick: () => loadNext() }, 'Check again')),
+    );
+  }
+
+  function showLoadError(e, retry) {
+    if (e.code === 'paused') {
+      message('paused', 'You are paused on this project', `The server said: ${e.message}`, h('div', { class: 'form-actions' }, backLink()));
+      return;
+    }
+    const again = e.retryable ? h('button', { type: 'button', 'data-action': 'retry', onclick: retry }, 'Try again') : null;
+    message('error', 'The task could not be loaded', sentence(e.message), h('div', { class: 'form-actions' }, again, backLink()));
+    body.querySelector('[data-testid=error]')?.setAttribute('role', 'alert');
+  }
+
+  /* ---- loading ---- */
+
+  async function init() {
+    try {
+      s.project = await api.get(`/v1/projects/${projectId}`);
+    } catch (e) {
+      if (!alive || e.status === 401) return;
+      title.textContent = 'Project';
+      if (e.status === 404) message('error', 'Project not found', 'This project does not exist, or you are not a member of it.', h('div', { class: 'form-actions' }, backLink()));
+      else showLoadError(e, init);
+      return;
+    }
+    if (!alive) return;
+    const p = s.project;
+    title.textContent = p.name;
+    document.title = `${p.name} · Loupe`;
+    s.editor = editorFor(p.kind);
+    const text = typeof p.params?.instructions === 'string' ? p.params.instructions.trim() : '';
+    if (text) {
+      instructions.replaceChildren(h('h2', null, 'Instructions'), h('div', { class: 'md' }, renderMarkdown(text)));
+      instrBtn.hidden = false;
+    }
+    drawShortcuts();
+    await loadNext();
+  }
+
+  async function loadNext() {
+    if (!alive || s.loading) return;
+    s.loading = true;
+    stopTask();
+    lease.hidden = true;
+    body.replaceChildren(h('p', { class: 'muted', 'data-testid': 'loading' }, 'Loading the next task…'));
+    let r;
+    try {
+      r = await api.get(`/v1/projects/${projectId}/queue/next`);
+    } catch (e) {
+      s.loading = false;
+      if (!alive || e.status === 401) return;
+      showLoadError(e, () => loadNext());
+      return;
+    } finally {
+      s.loading = false;
+    }
+    if (!alive) return;
+    if (!r || !r.assignment) showEmpty(r?.message);
+    else showAssignment(r.assignment);
+  }
+
+  /* ---- one assignment ---- */
+
+  function stopTask() {
+    clearTimeout(s.draftTimer);
+    s.draftTimer = 0;
+    if (s.mounted) s.editor?.unmount?.();
+    s.mounted = false;
+    s.asg = null;
+    s.ui = null;
+    s.done = false;
+    s.submitting = false;
+    s.leaseLost = false;
+    s.hbNotBefore = 0;
+    if (skipDialog.open) skipDialog.close();
+  }
+
+  function showAssignment(a) {
+    stopTask();
+    s.asg = a;
+    s.expiresAt = Date.parse(a.expires_at) || 0;
+    const created = Date.parse(a.created_at) || 0;
+    s.leaseMs = (Number(s.project.lease_seconds) || 0) * 1000 || Math.max(0, s.expiresAt - created);
+
+    const error = h('div', { class: 'error', 'data-testid': 'error', role: 'alert', hidden: true });
+    const editorEl = h('div', { class: 'editor-body' });
+    const editorHost = h('fieldset', { class: 'editor', 'data-testid': 'editor', tabindex: '-1' }, h('legend', { class: 'visually-hidden' }, 'Your answer'), editorEl);
+    const submitBtn = h(
+      'button',
+      { type: 'button', class: 'primary', 'data-action': 'submit', disabled: true, 'aria-keyshortcuts': 'Enter', onclick: () => submit() },
+      'Submit ',
+      h('kbd', { 'aria-hidden': 'true' }, 'Enter'),
+    );
+    const skipBtn = h('button', { type: 'button', 'data-action': 'skip', 'aria-keyshortcuts': 's', onclick: () => openSkip() }, 'Skip');
+    const outcome = h('div', { class: 'card outcome', hidden: true });
+    s.ui = { error, editorHost, submitBtn, skipBtn, outcome };
+
+    body.replaceChildren(
+      h('p', { class: 'task-meta muted' }, `Task ${a.task_id ?? a.task?.id ?? ''}`),
+      renderTask(a.task || {}),
+      editorHost,
+      error,
+      h('div', { class: 'actions' }, submitBtn, skipBtn),
+      outcome,
+    );
+
+    // The draft: the browser's copy if the server never got it, else the server's.
+    let value = a.draft ?? null;
+    let restored = a.draft !== null && a.draft !== undefined;
+    const local = store.readDraft(a.id);
+    let unsaved = false;
+    if (local && !local.saved && local.value !== undefined && local.value !== null) {
+      unsaved = JSON.stringify(local.value) !== JSON.stringify(value);
+      value = local.value;
+      restored = true;
+    }
+
+    if (s.editor) {
+      s.editor.mount(editorEl, { params: s.project.params || {}, task: a.task || {}, value, onChange });
+      s.mounted = true;
+    } else {
+      editorEl.replaceChildren(
+        h(
+          'p',
+          { class: 'note', 'data-testid': 'no-editor' },
+          `This kind has no editor in the browser yet (${s.project.kind}). You can skip the task, or answer it through the API.`,
+        ),
+      );
+    }
+    updateButtons();
+    updateLease();
+    if (restored && s.editor) setStatus('Draft restored', 'info');
+    if (unsaved) scheduleDraft(0);
+  }
+
+  function valid() {
+    return !!(s.mounted && s.editor && (s.editor.valid ? s.editor.valid() : true));
+  }
+
+  function updateButtons() {
+    if (!s.ui) return;
+    const locked = s.done || s.submitting;
+    s.ui.submitBtn.disabled = locked || !valid();
+    s.ui.skipBtn.disabled = locked;
+    s.ui.editorHost.disabled = s.done || s.submitting;
+  }
+
+  function showError(text) {
+    if (!s.ui) return;
+    s.ui.error.textContent = text || '';
+    s.ui.error.hidden = !text;
+  }
+
+  /* ---- drafts ---- */
+
+  function onChange(value) {
+    const a = s.asg;
+    if (!a || s.done || s.submitting) return;
+    store.writeDraft(a.id, value, false);
+    showError('');
+    updateButtons();
+    scheduleDraft(DRAFT_DELAY_MS);
+  }
+
+  function scheduleDraft(ms) {
+    clearTimeout(s.draftTimer);
+    s.draftTimer = setTimeout(() => saveDraft(), ms);
+  }
+
+  /* Sends the browser's unsaved draft of the assignment on screen; one
+   * request at a time, the last value wins. */
+  function saveDraft({ keepalive = false } = {}) {
+    clearTimeout(s.draftTimer);
+    s.draftTimer = 0;
+    const a = s.asg;
+    if (!a || !s.mounted || s.done || s.submitting) return null;
+    const local = store.readDraft(a.id);
+    if (!local || local.saved) return null;
+    if (s.draftInflight && !keepalive) {
+      s.draftAgain = true;
+      return s.draftInflight;
+    }
+    const value = local.value;
+    if (!keepalive) setStatus('Saving draft…', 'busy');
+    const p = request('PUT', `/v1/assignments/${a.id}/draft`, value, { keepalive })
+      .then(() => {
+        store.markDraftSaved(a.id, value);
+        if (alive && s.asg === a && !s.done && !s.submitting) setStatus('Draft saved', 'ok');
+      })
+      .catch((e) => {
+        if (!alive || s.asg !== a || s.done || s.submitting || e.status === 401) return;
+        if (e.retryable) {
+          setStatus('Draft not saved yet: it is kept in this browser, and will be sent again', 'warn');
+          scheduleDraft(DRAFT_RETRY_MS);
+        } else {
+          setStatus(`Draft not saved. ${sentence(e.message)}`, 'error');
+        }
+      });
+    if (keepalive) return p;
+    s.draftInflight = p.finally(() => {
+      s.draftInflight = null;
+      if (s.draftAgain) {
+        s.draftAgain = false;
+        saveDraft();
+      }
+    });
+    return s.draftInflight;
+  }
+
+  /* ---- lease ---- */
+
+  function updateLease() {
+    const a = s.asg;
+    if (!a || s.done) {
+      lease.hidden = true;
+      return;
+    }
+    lease.hidden = false;
+    const left = s.expiresAt - serverNow();
+    if (s.leaseLost) {
+      lease.textContent = 'Lease ended';
+      lease.dataset.tone = 'error';
+    } else if (left > 0) {
+      lease.textContent = `Lease: ${formatDuration(left)} left`;
+      lease.dataset.tone = left < Math.min(60000, s.leaseMs / 3 + 1000) ? 'warn' : 'info';
+    } else {
+      lease.textContent = 'Lease expired: submitting still works while the task needs you';
+      lease.dataset.tone = 'warn';
+    }
+    lease.title = `This task is held for you until ${new Date(s.expiresAt).toLocaleTimeString()}; it is extended while this page is open.`;
+    if (!s.leaseLost && !s.submitting && !s.hbInflight && s.leaseMs > 0 && left < s.leaseMs / 3 && Date.now() >= s.hbNotBefore) heartbeat();
+  }
+
+  async function heartbeat() {
+    const a = s.asg;
+    s.hbInflight = true;
+    try {
+      const r = await api.post(`/v1/assignments/${a.id}/heartbeat`);
+      if (s.asg === a && r && r.expires_at) s.expiresAt = Date.parse(r.expires_at) || s.expiresAt;
+    } catch (e) {
+      if (s.asg !== a) return;
+      if (e.status === 409 || e.status === 404) {
+        s.leaseLost = true;
+        setStatus(`The lease on this task ended. ${sentence(e.message)}`, 'warn');
+      } else {
+        s.hbNotBefore = Date.now() + HEARTBEAT_RETRY_MS;
+      }
+    } finally {
+      s.hbInflight = false;
+      if (alive && s.asg === a) updateLease();
+    }
+  }
+
+  /* ---- submit ---- */
+
+  async function submit() {
+    const a = s.asg;
+    if (!a || !s.mounted || s.submitting || s.done) return;
+    if (!valid()) {
+      setStatus('Your answer is not complete yet', 'warn');
+      return;
+    }
+    const response = s.editor.value();
+    const annotationId = store.annotationId(a.id);
+    store.writeDraft(a.id, response, store.readDraft(a.id)?.saved ?? false);
+    clearTimeout(s.draftTimer);
+    s.draftTimer = 0;
+    s.submitting = true;
+    showError('');
+    updateButtons();
+    setStatus('Submitting…', 'busy');
+    let delay = SUBMIT_BACKOFF_START_MS;
+    for (;;) {
+      try {
+        await request('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: annotationId, response });
+      } catch (e) {
+        if (!alive || s.asg !== a) return;
+        if (e.status === 401) {
+          s.submitting = false; // the login page comes; the annotation_id is kept for the retry
+          return;
+        }
+        if (e.retryable) {
+          setStatus('Retrying…', 'warn');
+          await sleep(delay);
+          delay = Math.min(delay * 2, SUBMIT_BACKOFF_MAX_MS);
+          if (!alive || s.asg !== a) return;
+          continue;
+        }
+        s.submitting = false;
+        if (e.status === 409) refused(a, e, response);
+        else {
+          showError(`Not submitted. The server said: ${e.message}`);
+          setStatus('Not submitted', 'error');
+          updateButtons();
+        }
+        return;
+      }
+      break;
+    }
+    store.forget(a.id);
+    s.submitting = false;
+    s.done = true;
+    setStatus('Submitted', 'ok');
+    if (alive) loadNext();
+  }
+
+  /* A 409: the answer is kept by the server but not counted.  Say why,
+   * and keep the answer on screen to copy. */
+  function refused(a, e, response) {
+    s.done = true;
+    store.forget(a.id);
+    updateButtons();
+    updateLease();
+    const leaseLost = /lease|assignment|no longer active/i.test(e.message);
+    showError(`${leaseLost ? 'Your lease on this task was lost, so this answer was not counted.' : 'This answer was not counted.'} The server said: ${e.message}`);
+    setStatus('Not submitted', 'error');
+    const compact = JSON.stringify(response);
+    const text = compact && compact.length > 80 ? JSON.stringify(response, null, 2) : compact;
+    const copied = h('span', { class: 'muted', role: 'status' });
+    const ui = s.ui;
+    ui.outcome.setAttribute('data-testid', leaseLost ? 'lease-lost' : 'refused');
+    ui.outcome.replaceChildren(
+      h('h2', null, leaseLost ? 'Lease lost' : 'Answer not counted'),
+      h('p', null, leaseLost ? 'Someone else now holds this task. Here is your answer, so you can keep it:' : 'Here is your answer, so you can keep it:'),
+      h('pre', { class: 'answer', 'data-testid': 'answer' }, text),
+      h(
+        'div',
+        { class: 'form-actions' },
+        h(
+          'button',
+          {
+            type: 'button',
+            'data-action': 'copy-answer',
+            onclick: async () => {
+              copied.textContent = (await copyText(text)) ? 'Copied.' : 'Copying failed: select the text above and copy it.';
+            },
+          },
+          'Copy answer',
+        ),
+        h('button', { type: 'button', class: 'primary', 'data-action': 'next', onclick: () => loadNext() }, 'Next task'),
+        copied,
+      ),
+    );
+    ui.outcome.hidden = false;
+  }
+
+  /* ---- skip ---- */
+
+  function openSkip() {
+    if (!s.asg || s.done || s.submitting || skipDialog.open) return;
+    closeOverlay();
+    reason.value = '';
+    skipError.hidden = true;
+    confirmSkipBtn.disabled = false;
+    skipDialog.showModal();
+    reason.focus();
+  }
+
+  async function confirmSkip() {
+    const a = s.asg;
+    if (!a || s.done || confirmSkipBtn.disabled) return;
+    const why = reason.value.trim();
+    if (!why) {
+      skipError.textContent = 'Say why you skip the task.';
+      skipError.hidden = false;
+      reason.focus();
+      return;
+    }
+    confirmSkipBtn.disabled = true;
+    skipError.hidden = true;
+    clearTimeout(s.draftTimer);
+    s.draftTimer = 0;
+    try {
+      await api.post(`/v1/assignments/${a.id}/skip`, { reason: why });
+    } catch (e) {
+      confirmSkipBtn.disabled = false;
+      if (!alive || s.asg !== a || e.status === 401) return;
+      if (e.status === 409) {
+        skipDialog.close();
+        refused(a, e, s.editor && s.mounted ? s.editor.value() : null);
+        return;
+      }
+      skipError.textContent = e.status === 0 ? 'Cannot reach the server. Try again.' : `Not skipped. The server said: ${e.message}`;
+      skipError.hidden = false;
+      return;
+    }
+    store.forget(a.id);
+    s.done = true;
+    skipDialog.close();
+    setStatus('Skipped', 'ok');
+    if (alive) loadNext();
+  }
+
+  skipDialog.addEventListener('close', () => {
+    if (alive && s.ui && !s.done) s.ui.skipBtn.focus({ preventScroll: true });
+  });
+
+  /* ---- keyboard ---- */
+
+  function onKey(ev) {
+    if (ev.defaultPrevented || ev.isComposing || skipDialog.open) return;
+    if (ev.key === 'Escape') {
+      if (closeOverlay()) ev.preventDefault();
+      return;
+    }
+    if (isTyping(ev.target)) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.key === '?') {
+      ev.preventDefault();
+      toggleShortcuts();
+      return;
+    }
+    const working = s.asg && s.mounted && !s.done && !s.submitting;
+    if (working && s.editor.keys && s.editor.keys(ev)) {
+      ev.preventDefault();
+      // Keep the keyboard on the answer: a button clicked earlier (say
+      // Instructions) must not take the Enter that follows.
+      const host = s.ui.editorHost;
+      if (!host.contains(document.activeElement)) host.focus({ preventScroll: true });
+      return;
+    }
+    if (ev.key === 'Enter') {
+      // A focused link or button (other than a label) does its own thing.
+      const control = ev.target instanceof Element ? ev.target.closest('a[href], button, summary, [role=button]') : null;
+      if (control && !control.closest('[data-testid=editor]')) return;
+      if (!working) return;
+      ev.preventDefault();
+      if (!ev.repeat) submit();
+      return;
+    }
+    if (ev.key === 's' || ev.key === 'S') {
+      if (s.asg && !s.done && !s.submitting) {
+        ev.preventDefault();
+        openSkip();
+      }
+      return;
+    }
+    if (ev.key === 'i' || ev.key === 'I') {
+      if (toggleInstructions()) ev.preventDefault();
+    }
+  }
+
+  function onBeforeUnload(ev) {
+    if (s.asg && !s.done) saveDraft({ keepalive: true });
+    if (s.submitting) {
+      ev.preventDefault();
+      ev.returnValue = '';
+    }
+  }
+
+  function onVisibility() {
+    if (document.visibilityState === 'hidden' && s.asg && !s.done) saveDraft({ keepalive: true });
+  }
+
+  document.addEventListener('keydown', onKey);
+  window.addEventListener('beforeunload', onBeforeUnload);
+  document.addEventListener('visibilitychange', onVisibility);
+  const ticker = setInterval(() => updateLease(), 1000);
+
+  init();
+
+  return () => {
+    // Leaving the page: send what is not saved yet, then stop.
+    const pending = s.asg && !s.done ? saveDraft({ keepalive: true }) : null;
+    alive = false;
+    clearInterval(ticker);
+    document.removeEventListener('keydown', onKey);
+    window.removeEventListener('beforeunload', onBeforeUnload);
+    document.removeEventListener('visibilitychange', onVisibility);
+    stopTask();
+    return pending;
+  };
+}
