@@ -143,7 +143,7 @@ describe('errors', () => {
   });
 
   it('an unknown route gets 404', async () => {
-    for (const p of ['/v1/nowhere', '/v2/projects', '/v1/projects/1/nothing', '/', '/v1/tasks/1/labels']) {
+    for (const p of ['/v1/nowhere', '/v2/projects', '/v1/projects/1/nothing', '/nowhere', '/v1/tasks/1/labels']) {
       const r = await srv.api('GET', p);
       expectError(r, 404);
     }

@@ -4,6 +4,7 @@
 //   #/login                  login.js
 //   #/projects               projects.js
 //   #/projects/ID/queue      queue.js (the annotator's workspace)
+//   #/projects/ID/quality    quality.js (a manager's quality figures)
 //
 // On load it asks GET /v1/me; without a session (401) it goes to #/login
 // and, once logged in, back to the page that was asked for.  A 401 from
@@ -15,6 +16,7 @@ import { setStatus } from './status.js';
 import { renderLogin } from './login.js';
 import { renderProjects } from './projects.js';
 import { renderQueue } from './queue.js';
+import { renderQuality } from './quality.js';
 import { sweep } from './store.js';
 
 const AFTER_LOGIN_KEY = 'loupe.after-login';
@@ -33,6 +35,8 @@ function parseRoute(hash) {
   if (path === '/' || path === '/projects') return { name: 'projects' };
   const m = /^\/projects\/(\d+)\/queue$/.exec(path);
   if (m) return { name: 'queue', projectId: Number(m[1]) };
+  const q = /^\/projects\/(\d+)\/quality$/.exec(path);
+  if (q) return { name: 'quality', projectId: Number(q[1]) };
   return { name: 'notfound', path };
 }
 
@@ -104,6 +108,7 @@ function route() {
   }
   if (r.name === 'projects') leave = renderProjects(main);
   else if (r.name === 'queue') leave = renderQueue(main, { projectId: r.projectId });
+  else if (r.name === 'quality') leave = renderQuality(main, { projectId: r.projectId });
   else {
     document.title = 'Not found · Loupe';
     main.replaceChildren(

@@ -1,6 +1,8 @@
 // projects.js -- #/projects: every project the user has a role in
 // (GET /v1/projects, following next_token), each a card with its kind,
-// its counts and a "Start labeling" link to its queue.
+// its counts, a "Start labeling" link to its queue and a "Quality" link to
+// its quality figures (#/projects/ID/quality: managers only, the server
+// answers 403 to anyone else).
 
 import { h } from './dom.js';
 import { getAll } from './api.js';
@@ -30,7 +32,12 @@ function projectCard(p) {
     ),
     total ? h('progress', { max: total, value: completed, 'aria-label': `${completed} of ${total} tasks completed` }) : null,
     editorFor(p.kind) ? null : h('p', { class: 'note' }, 'This kind has no editor in the browser yet.'),
-    h('div', { class: 'card-actions' }, h('a', { class: 'button primary', href, 'data-project-id': p.id }, 'Start labeling')),
+    h(
+      'div',
+      { class: 'card-actions' },
+      h('a', { class: 'button primary', href, 'data-project-id': p.id }, 'Start labeling'),
+      h('a', { class: 'button', href: `#/projects/${encodeURIComponent(p.id)}/quality`, 'data-quality-project-id': p.id }, 'Quality'),
+    ),
   );
 }
 
