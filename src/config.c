@@ -115,12 +115,12 @@ int lp_config_load(lp_config *cfg, int *argc, char **argv, int first, char **err
     return 0;
 }
 
+/* Frees every string setting: the table says which they are, so a new
+ * one cannot be forgotten here. */
 void lp_config_fini(lp_config *cfg)
 {
-    free(cfg->listen);
-    free(cfg->db);
-    free(cfg->data_dir);
-    free(cfg->log_level);
+    for (size_t k = 0; k < LP_ARRAY_LEN(settings); k++)
+        if (settings[k].type == STR) free(*(char **)((char *)cfg + settings[k].offset));
     memset(cfg, 0, sizeof *cfg);
 }
 
