@@ -200,6 +200,10 @@ async function launch({ dir, key, port, ownsDir, listenViaEnv, dbUrl, args = [],
   });
   fs.closeSync(errFd);
   fs.closeSync(outFd);
+  // A server a failed test never stopped must not keep this test file's
+  // process alive (it would hang the run until the watchdog): the exit hook
+  // above kills whatever is still live.
+  proc.unref();
   let exited = null;
   const exitP = new Promise((resolve) => {
     proc.on('exit', (code, signal) => {
@@ -230,6 +234,7 @@ async function launch({ dir, key, port, ownsDir, listenViaEnv, dbUrl, args = [],
     async stop({ keepDir = false, timeoutMs = 45000 * SLOW } = {}) {
       let res = exited;
       if (!res) {
+        proc.ref(); /* waiting for it now: keep this process alive until it exits */
         proc.kill('SIGTERM');
         let timer;
         res = await Promise.race([exitP, new Promise((r) => (timer = setTimeout(() => r(null), timeoutMs)))]);
@@ -268,6 +273,7 @@ async function launch({ dir, key, port, ownsDir, listenViaEnv, dbUrl, args = [],
       /* not up yet */
     }
     if (Date.now() > deadline) {
+      proc.ref();
       proc.kill('SIGKILL');
       await exitP;
       throw new Error(`loupe serve did not answer GET /healthz with 200 within 20 s:\n${tail(readLog(), 4000)}`);

@@ -21,9 +21,10 @@ before(async () => {
   bare = await startServer({ args: ['--web-dir', path.join(web, 'nowhere')] });
 });
 after(async () => {
-  await srv?.stop();
-  await bare?.stop();
+  // Both are stopped even when the first stop fails (and reports why).
+  const stops = await Promise.allSettled([srv?.stop(), bare?.stop()]);
   fs.rmSync(web, { recursive: true, force: true });
+  for (const s of stops) if (s.status === 'rejected') throw s.reason;
 });
 
 describe('the browser UI', () => {
