@@ -283,6 +283,37 @@ static json_t *nominal_alpha(const qdata *q, const double *value, size_t n)
     return json_real(alpha);
 }
 
+/* The categories each answer picks, as ids in c: answer i's are
+ * picks[(*off)[i] .. (*off)[i + 1]).  The caller frees both arrays. */
+static uint32_t *collect_picks(const lp_project *p, const qdata *q, cats *c, size_t **off)
+{
+    const char *names[MAX_PICKS];
+    size_t cap = q->n + 16, len = 0;
+    uint32_t *picks = lp_malloc(cap * sizeof *picks);
+    *off = lp_malloc((q->n + 1) * sizeof **off);
+    (*off)[0] = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        size_t k = p->kind->categories(p->params, q->resp[i], names, MAX_PICKS);
+        for (size_t j = 0; j < k; j++) {
+            if (len == cap) picks = lp_realloc(picks, (cap *= 2) * sizeof *picks);
+            picks[len++] = cat_id(c, names[j]);
+        }
+        (*off)[i + 1] = len;
+    }
+    return picks;
+}
+
+/* Stores each worker's skill as the model estimated it. */
+static int store_skills(lp_db *db, const lp_project *p, const qdata *q, const double *skill)
+{
+    int rc = 0;
+    for (size_t w = 0; rc == 0 && w < q->n_workers; w++)
+        rc = lp_db_run(db,
+                       "UPDATE project_members SET skill = ? WHERE project_id = ? AND user_id = ?",
+                       "dii", skill[w], p->id, q->user[w]);
+    return rc;
+}
+
 /* Agreement for kinds that pick from a set: overall nominal alpha and
  * Fleiss' kappa (one pick per answer), and a yes/no alpha per category. */
 static void alpha_by_category(const lp_project *p, const qdata *q, json_t *overall,
@@ -290,19 +321,8 @@ static void alpha_by_category(const lp_project *p, const qdata *q, json_t *overa
 {
     cats c;
     cats_init(&c, p);
-    const char *names[MAX_PICKS];
-    /* picks[i] lists answer i's category ids, packed. */
-    size_t *off = lp_malloc((q->n + 1) * sizeof *off), cap = q->n + 16, len = 0;
-    uint32_t *picks = lp_malloc(cap * sizeof *picks);
-    off[0] = 0;
-    for (size_t i = 0; i < q->n; i++) {
-        size_t k = p->kind->categories(p->params, q->resp[i], names, MAX_PICKS);
-        for (size_t j = 0; j < k; j++) {
-            if (len == cap) picks = lp_realloc(picks, (cap *= 2) * sizeof *picks);
-            picks[len++] = cat_id(&c, names[j]);
-        }
-        off[i + 1] = len;
-    }
+    size_t *off;
+    uint32_t *picks = collect_picks(p, q, &c, &off);
     size_t *count = lp_calloc(q->n_items + 1, sizeof *count);
     for (size_t i = 0; i < q->n; i++) count[q->item[i]]++;
     size_t units = 0, m = 0;
@@ -634,14 +654,6 @@ static int fixed_by_reviewer(lp_db *db, int64_t task, int *fixed)
     return rc == LP_ENOTFOUND ? 0 : rc;
 }
 
-/* How many result versions the task has (0 on an error). */
-static int64_t versions(lp_db *db, int64_t task)
-{
-    int64_t n = 0;
-    lp_db_int64(db, &n, "SELECT COUNT(*) FROM result_versions WHERE task_id = ?", "i", task);
-    return n;
-}
-
 /* Stores a refit's result for task, counting it in *changed when its
  * response changed (a new version). */
 static int store_refit(lp_db *db, const lp_project *p, int64_t task, const json_t *resp,
@@ -649,10 +661,10 @@ static int store_refit(lp_db *db, const lp_project *p, int64_t task, const json_
 {
     json_t *result = json_pack("{s:O, s:f, s:s, s:I}", "response", resp, "confidence", conf,
                                "method", p->aggregation, "annotations", (json_int_t)votes);
-    int64_t before = versions(db, task);
-    int rc = lp_queue_set_result(db, task, result, "aggregate", 0);
+    int versioned = 0;
+    int rc = lp_queue_set_result(db, task, result, "aggregate", 0, &versioned);
     json_decref(result);
-    *changed += versions(db, task) > before;
+    *changed += (size_t)versioned;
     return rc;
 }
 
@@ -667,17 +679,8 @@ static int refit_multilabel(lp_db *db, const lp_project *p, qdata *q, json_t *ou
     cats c;
     cats_init(&c, p);
     const char *names[MAX_PICKS];
-    size_t *off = lp_malloc((q->n + 1) * sizeof *off), cap = q->n + 16, len = 0;
-    uint32_t *picks = lp_malloc(cap * sizeof *picks);
-    off[0] = 0;
-    for (size_t i = 0; i < q->n; i++) {
-        size_t k = p->kind->categories(p->params, q->resp[i], names, MAX_PICKS);
-        for (size_t j = 0; j < k; j++) {
-            if (len == cap) picks = lp_realloc(picks, (cap *= 2) * sizeof *picks);
-            picks[len++] = cat_id(&c, names[j]);
-        }
-        off[i + 1] = len;
-    }
+    size_t *off;
+    uint32_t *picks = collect_picks(p, q, &c, &off);
     lp_agg_method m = LP_AGG_AUTO;
     lp_agg_method_parse(p->aggregation, &m);
     if (m == LP_AGG_GOLD_WEIGHTED) m = LP_AGG_MAJORITY; /* no gold per label here */
@@ -692,10 +695,7 @@ static int refit_multilabel(lp_db *db, const lp_project *p, qdata *q, json_t *ou
     lp_agg_multi_result r;
     int rc = lp_agg_multilabel(m, &d, &r);
     size_t changed = 0, results = 0;
-    for (size_t w = 0; rc == 0 && w < q->n_workers; w++)
-        rc = lp_db_run(db,
-                       "UPDATE project_members SET skill = ? WHERE project_id = ? AND user_id = ?",
-                       "dii", r.skill[w], p->id, q->user[w]);
+    if (rc == 0) rc = store_skills(db, p, q, r.skill);
     char *seen = lp_calloc(c.n ? c.n : 1, 1);
     for (size_t i = 0, a = 0; rc == 0 && i < q->n_items; i++) {
         while (a < q->n && q->item[a] < i) a++;
@@ -782,10 +782,7 @@ static int refit_categorical(lp_db *db, const lp_project *p, qdata *q, json_t *o
     lp_agg_result r = {0};
     int rc = lp_agg_categorical(m, &d, &r);
     size_t changed = 0, results = 0, skipped = 0;
-    for (size_t w = 0; rc == 0 && w < q->n_workers; w++)
-        rc = lp_db_run(db,
-                       "UPDATE project_members SET skill = ? WHERE project_id = ? AND user_id = ?",
-                       "dii", r.skill[w], p->id, q->user[w]);
+    if (rc == 0) rc = store_skills(db, p, q, r.skill);
     for (size_t i = 0, a = 0; rc == 0 && i < q->n_items; i++) {
         while (a < n && item[a] < i) a++;
         if (!q->open[i] || r.label[i] < 0) continue;
@@ -840,9 +837,9 @@ static int refit_consolidate(lp_db *db, const lp_project *p, const qdata *q, jso
         int fixed = 0;
         rc = fixed_by_reviewer(db, q->task[i], &fixed);
         if (rc < 0 || fixed) continue;
-        int64_t before = versions(db, q->task[i]);
-        rc = lp_queue_store_result(db, p, q->task[i]);
-        changed += versions(db, q->task[i]) > before;
+        int versioned = 0;
+        rc = lp_queue_store_result(db, p, q->task[i], &versioned);
+        changed += (size_t)versioned;
         results++;
     }
     if (rc == 0) {

@@ -394,7 +394,7 @@ int lp_queue_draft(lp_db *db, int64_t id, int64_t user_id, const char *draft)
 }
 
 int lp_queue_set_result(lp_db *db, int64_t task_id, const json_t *result, const char *source,
-                        int64_t user_id)
+                        int64_t user_id, int *versioned)
 {
     char *text = json_dumps(result, LP_JSON_DUMP);
     char *resp = json_dumps(json_object_get(result, "response"), LP_JSON_DUMP | JSON_SORT_KEYS);
@@ -426,6 +426,7 @@ int lp_queue_set_result(lp_db *db, int64_t task_id, const json_t *result, const 
             "INSERT INTO result_versions (task_id, response, source, user_id, created_at) "
             "VALUES (?, ?, ?, NULLIF(?, 0), ?)",
             "issii", task_id, resp, source, user_id, lp_now_ms());
+    if (versioned) *versioned = rc == 0 && !same;
     free(text);
     free(resp);
     return rc;
@@ -451,7 +452,7 @@ static double vote_weight(const char *method, int has_skill, double skill, int64
 /* Computes and stores a completed task's result from its accepted
  * annotations: the kind's consolidation (lp_kind_aggregate) with each
  * vote weighted by vote_weight. */
-int lp_queue_store_result(lp_db *db, const lp_project *p, int64_t task_id)
+int lp_queue_store_result(lp_db *db, const lp_project *p, int64_t task_id, int *versioned)
 {
     lp_stmt *st;
     int rc = lp_db_prepare(
@@ -492,7 +493,7 @@ int lp_queue_store_result(lp_db *db, const lp_project *p, int64_t task_id)
     if (rc >= 0 && response) {
         json_t *result = json_pack("{s:O, s:f, s:s, s:I}", "response", response, "confidence", conf,
                                    "method", p->aggregation, "annotations", (json_int_t)n);
-        rc = lp_queue_set_result(db, task_id, result, "aggregate", 0);
+        rc = lp_queue_set_result(db, task_id, result, "aggregate", 0, versioned);
         json_decref(result);
     }
     json_decref(response);
@@ -804,7 +805,7 @@ static int submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
         if (rc == 0 && !gold && done >= p->overlap) {
             /* The result is made now, so reviewers see what they review. */
             const char *to = p->review_levels > 0 ? "review" : "completed";
-            rc = lp_queue_store_result(db, p, task_id);
+            rc = lp_queue_store_result(db, p, task_id, NULL);
             if (rc == 0) rc = lp_task_set_status(db, task_id, to, NULL, NULL);
             if (rc == 0 && p->review_levels > 0)
                 rc = lp_db_run(db, "UPDATE tasks SET review_level = 1 WHERE id = ?", "i", task_id);
@@ -972,7 +973,7 @@ int lp_review_decide(lp_db *db, const lp_project *p, int64_t id, int64_t user_id
                 task_id);
             json_t *result = json_pack("{s:O, s:f, s:s, s:I}", "response", fixed, "confidence", 1.0,
                                        "method", "review_fix", "annotations", (json_int_t)n);
-            rc = lp_queue_set_result(db, task_id, result, "fix", user_id);
+            rc = lp_queue_set_result(db, task_id, result, "fix", user_id, NULL);
             json_decref(result);
         }
         if (rc == 0 && level >= p->review_levels) {

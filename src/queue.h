@@ -104,14 +104,17 @@ int lp_worker_set_paused(lp_db *db, int64_t project_id, int64_t user_id, int pau
 /* Computes a task's result from its accepted annotations (the kind's
  * consolidation, each vote weighted under the project's aggregation
  * method) and stores it as a new version by "aggregate".  Inside the
- * caller's transaction; 0 or an LP_E* code. */
-int lp_queue_store_result(lp_db *db, const lp_project *p, int64_t task_id);
+ * caller's transaction; 0 or an LP_E* code.  *versioned (versioned may be
+ * NULL) is set as by lp_queue_set_result. */
+int lp_queue_store_result(lp_db *db, const lp_project *p, int64_t task_id, int *versioned);
 
 /* Stores result ({"response", "confidence", ...}) as the task's result
  * and, unless the last version by the same source has the same response,
  * keeps it as a new version by source ("aggregate", "fix") and user_id (0:
- * no one).  Inside the caller's transaction. */
+ * no one).  Inside the caller's transaction.  *versioned (versioned may
+ * be NULL) is 1 when a new version was kept, 0 when only the stored
+ * result changed. */
 int lp_queue_set_result(lp_db *db, int64_t task_id, const json_t *result, const char *source,
-                        int64_t user_id);
+                        int64_t user_id, int *versioned);
 
 #endif
