@@ -408,13 +408,9 @@ int lp_queue_set_result(lp_db *db, int64_t task_id, const json_t *result, const 
                            &st);
     if (rc == 0) {
         lp_stmt_bind_int64(st, 1, task_id);
-        if (lp_stmt_step(st) == LP_DB_ROW && !strcmp(lp_stmt_text(st, 1), source)) {
-            json_t *old = json_loads(lp_stmt_text(st, 0), JSON_DECODE_ANY, NULL);
-            char *o = old ? json_dumps(old, LP_JSON_DUMP | JSON_SORT_KEYS) : NULL;
-            same = o && !strcmp(o, resp);
-            free(o);
-            json_decref(old);
-        }
+        /* Versions are stored with sorted keys, so the text compares. */
+        if (lp_stmt_step(st) == LP_DB_ROW && !strcmp(lp_stmt_text(st, 1), source))
+            same = !strcmp(lp_stmt_text(st, 0), resp);
         lp_stmt_done(st);
     }
     if (rc == 0)
