@@ -3,8 +3,14 @@
 //
 //   #/login                  login.js
 //   #/projects               projects.js
+//   #/projects/new           project-form.js (a new project)
+//   #/projects/ID/settings   project-form.js (its settings, import, export)
 //   #/projects/ID/queue      queue.js (the annotator's workspace)
+//   #/projects/ID/review     review.js (the reviewer's queue)
+//   #/projects/ID/dashboard  dashboard.js (a manager's dashboard)
 //   #/projects/ID/quality    quality.js (a manager's quality figures)
+//   #/projects/ID/tasks      taskbrowser.js (tasks with filters)
+//   #/tasks/ID               taskbrowser.js (one task in full)
 //
 // On load it asks GET /v1/me; without a session (401) it goes to #/login
 // and, once logged in, back to the page that was asked for.  A 401 from
@@ -17,6 +23,10 @@ import { renderLogin } from './login.js';
 import { renderProjects } from './projects.js';
 import { renderQueue } from './queue.js';
 import { renderQuality } from './quality.js';
+import { renderReview } from './review.js';
+import { renderDashboard } from './dashboard.js';
+import { renderTaskBrowser, renderTaskView } from './taskbrowser.js';
+import { renderProjectForm } from './project-form.js';
 import { sweep } from './store.js';
 
 const AFTER_LOGIN_KEY = 'loupe.after-login';
@@ -33,10 +43,11 @@ function parseRoute(hash) {
   const path = (hash || '').replace(/^#/, '').replace(/\/+$/, '') || '/';
   if (path === '/login') return { name: 'login' };
   if (path === '/' || path === '/projects') return { name: 'projects' };
-  const m = /^\/projects\/(\d+)\/queue$/.exec(path);
-  if (m) return { name: 'queue', projectId: Number(m[1]) };
-  const q = /^\/projects\/(\d+)\/quality$/.exec(path);
-  if (q) return { name: 'quality', projectId: Number(q[1]) };
+  if (path === '/projects/new') return { name: 'new-project' };
+  const m = /^\/projects\/(\d+)\/(queue|review|dashboard|quality|tasks|settings)$/.exec(path);
+  if (m) return { name: m[2], projectId: Number(m[1]) };
+  const t = /^\/tasks\/(\d+)$/.exec(path);
+  if (t) return { name: 'task', taskId: Number(t[1]) };
   return { name: 'notfound', path };
 }
 
@@ -109,6 +120,12 @@ function route() {
   if (r.name === 'projects') leave = renderProjects(main);
   else if (r.name === 'queue') leave = renderQueue(main, { projectId: r.projectId });
   else if (r.name === 'quality') leave = renderQuality(main, { projectId: r.projectId });
+  else if (r.name === 'review') leave = renderReview(main, { projectId: r.projectId });
+  else if (r.name === 'dashboard') leave = renderDashboard(main, { projectId: r.projectId });
+  else if (r.name === 'tasks') leave = renderTaskBrowser(main, { projectId: r.projectId });
+  else if (r.name === 'task') leave = renderTaskView(main, { taskId: r.taskId });
+  else if (r.name === 'new-project') leave = renderProjectForm(main, {});
+  else if (r.name === 'settings') leave = renderProjectForm(main, { projectId: r.projectId });
   else {
     document.title = 'Not found · Loupe';
     main.replaceChildren(

@@ -3,21 +3,9 @@
 // number (1-9) picks it, or toggles it when params.multiple allows several.
 // The response is {"labels": [names]}, in the project's label order.
 //
-// Every editor has this shape (editors.js maps kind name -> editor):
-//   kind                      the kind's name
-//   mount(el, {params, task, value, onChange})
-//                             draws the editor in el; value is the saved
-//                             draft (or null); onChange(response) after
-//                             every change the user makes
-//   value()                   the response as it stands
-//   valid()                   true when value() may be submitted
-//   keys(ev) -> boolean       handles a keydown (true: handled)
-//   shortcuts                 [[key, what it does], ...] for the help list
-//   unmount()                 forgets the task
+// The interface every editor follows is in editors.js.
 
 import { h } from './dom.js';
-
-let st = null; // {labels, multiple, selected: Set, onChange, buttons: Map}
 
 function labelsOf(params) {
   const list = Array.isArray(params?.labels) ? params.labels : [];
@@ -42,40 +30,24 @@ function bestPrediction(predictions, names) {
   return best;
 }
 
-function render() {
-  for (const [name, b] of st.buttons) b.setAttribute('aria-pressed', st.selected.has(name) ? 'true' : 'false');
-}
-
-function pick(name) {
-  if (!st) return;
-  if (st.multiple) {
-    if (st.selected.has(name)) st.selected.delete(name);
-    else st.selected.add(name);
-  } else {
-    if (st.selected.size === 1 && st.selected.has(name)) return;
-    st.selected = new Set([name]);
-  }
-  render();
-  st.onChange?.(categorizationEditor.value());
-}
 
 export const categorizationEditor = {
   kind: 'categorization',
 
   shortcuts: [['1 – 9', 'pick the label with that number (with several labels allowed: turn it on or off)']],
 
-  mount(el, { params, task, value, onChange }) {
+  mount(el, { params, task, value, onChange, readOnly = false }) {
     const labels = labelsOf(params);
     const multiple = params?.multiple === true;
     const names = new Set(labels.map((l) => l.name));
-    let selected = [];
+    let initial = [];
     let note = null;
     if (value && typeof value === 'object' && Array.isArray(value.labels)) {
-      selected = value.labels.filter((n) => names.has(n));
-    } else {
+      initial = value.labels.filter((n) => names.has(n));
+    } else if (!readOnly) {
       const p = bestPrediction(task?.predictions, names);
       if (p) {
-        selected = p.labels;
+        initial = p.labels;
         const who = p.model ? `the model ${p.model}` : 'a model';
         const score = Number.isFinite(p.score) ? ` (score ${Math.round(p.score * 100) / 100})` : '';
         note = h(
@@ -85,8 +57,27 @@ export const categorizationEditor = {
         );
       }
     }
-    if (!multiple) selected = selected.slice(0, 1);
-    st = { labels, multiple, selected: new Set(selected), onChange, buttons: new Map() };
+    if (!multiple) initial = initial.slice(0, 1);
+    let selected = new Set(initial);
+    const buttons = new Map();
+    let alive = true;
+
+    const current = () => ({ labels: labels.map((l) => l.name).filter((n) => selected.has(n)) });
+    const render = () => {
+      for (const [name, b] of buttons) b.setAttribute('aria-pressed', selected.has(name) ? 'true' : 'false');
+    };
+    const pick = (name) => {
+      if (!alive || readOnly) return;
+      if (multiple) {
+        if (selected.has(name)) selected.delete(name);
+        else selected.add(name);
+      } else {
+        if (selected.size === 1 && selected.has(name)) return;
+        selected = new Set([name]);
+      }
+      render();
+      onChange?.(current());
+    };
 
     const row = h('div', {
       class: 'label-row',
@@ -94,7 +85,7 @@ export const categorizationEditor = {
       'aria-label': multiple ? 'Labels: pick every one that applies' : 'Labels: pick one',
     });
     labels.forEach((l, i) => {
-      const key = i < 9 ? String(i + 1) : null;
+      const key = i < 9 && !readOnly ? String(i + 1) : null;
       const b = h(
         'button',
         {
@@ -104,42 +95,38 @@ export const categorizationEditor = {
           'aria-pressed': 'false',
           'aria-keyshortcuts': key,
           title: l.description || null,
+          disabled: readOnly,
           onclick: () => pick(l.name),
         },
         key ? h('kbd', { class: 'key', 'aria-hidden': 'true' }, key) : null,
         h('span', { class: 'label-text' }, h('span', { class: 'label-name' }, l.name), l.description ? h('span', { class: 'label-desc' }, l.description) : null),
       );
-      st.buttons.set(l.name, b);
+      buttons.set(l.name, b);
       row.append(b);
     });
-    const hint = h('p', { class: 'editor-hint' }, multiple ? 'Pick every label that applies.' : 'Pick one label.');
+    const hint = readOnly ? null : h('p', { class: 'editor-hint' }, multiple ? 'Pick every label that applies.' : 'Pick one label.');
     if (!labels.length) row.append(h('p', { class: 'note' }, 'This project has no labels.'));
-    el.replaceChildren(hint, note || '', row);
+    el.replaceChildren(hint || '', note || '', row);
     render();
-  },
 
-  value() {
-    if (!st) return { labels: [] };
-    return { labels: st.labels.map((l) => l.name).filter((n) => st.selected.has(n)) };
-  },
-
-  valid() {
-    if (!st) return false;
-    const n = st.selected.size;
-    return st.multiple ? n >= 1 : n === 1;
-  },
-
-  keys(ev) {
-    if (!st || ev.ctrlKey || ev.metaKey || ev.altKey) return false;
-    if (!/^[1-9]$/.test(ev.key)) return false;
-    const l = st.labels[Number(ev.key) - 1];
-    if (!l) return false;
-    pick(l.name);
-    return true;
-  },
-
-  unmount() {
-    st = null;
+    return {
+      value: current,
+      valid() {
+        const n = selected.size;
+        return multiple ? n >= 1 : n === 1;
+      },
+      keys(ev) {
+        if (!alive || readOnly || ev.ctrlKey || ev.metaKey || ev.altKey) return false;
+        if (!/^[1-9]$/.test(ev.key)) return false;
+        const l = labels[Number(ev.key) - 1];
+        if (!l) return false;
+        pick(l.name);
+        return true;
+      },
+      unmount() {
+        alive = false;
+      },
+    };
   },
 };
 

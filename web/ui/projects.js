@@ -1,8 +1,10 @@
 // projects.js -- #/projects: every project the user has a role in
-// (GET /v1/projects, following next_token), each a card with its kind,
-// its counts, a "Start labeling" link to its queue and a "Quality" link to
-// its quality figures (#/projects/ID/quality: managers only, the server
-// answers 403 to anyone else).
+// (GET /v1/projects, following next_token), each a card with its kind, its
+// counts and links to what the caller's role there (the project's `role`)
+// lets them do: label (everyone), review (reviewers, when the project has
+// review levels), and the dashboard, task browser, quality figures and
+// settings (managers).  A "New project" button for everyone (any signed-in
+// user may create one).
 
 import { h } from './dom.js';
 import { getAll } from './api.js';
@@ -12,11 +14,21 @@ function count(n) {
   return Number.isFinite(n) ? n.toLocaleString() : '0';
 }
 
+const RANK = { annotator: 1, reviewer: 2, manager: 3 };
+
+/* True when the caller's role in p is at least role (a project without a
+ * role field, from an older server, shows everything: the server still
+ * answers 403 where the role is too low). */
+function atLeast(p, role) {
+  return !(p.role in RANK) || RANK[p.role] >= RANK[role];
+}
+
 function projectCard(p) {
   const c = p.counts || {};
   const total = c.total || 0;
   const completed = c.completed || 0;
-  const href = `#/projects/${encodeURIComponent(p.id)}/queue`;
+  const base = `#/projects/${encodeURIComponent(p.id)}`;
+  const href = `${base}/queue`;
   const titleId = `project-${p.id}-name`;
   return h(
     'li',
@@ -36,7 +48,11 @@ function projectCard(p) {
       'div',
       { class: 'card-actions' },
       h('a', { class: 'button primary', href, 'data-project-id': p.id }, 'Start labeling'),
-      h('a', { class: 'button', href: `#/projects/${encodeURIComponent(p.id)}/quality`, 'data-quality-project-id': p.id }, 'Quality'),
+      p.review_levels > 0 && atLeast(p, 'reviewer') ? h('a', { class: 'button', href: `${base}/review`, 'data-review-project-id': p.id }, 'Review') : null,
+      atLeast(p, 'manager') ? h('a', { class: 'button', href: `${base}/dashboard`, 'data-dashboard-project-id': p.id }, 'Dashboard') : null,
+      atLeast(p, 'reviewer') ? h('a', { class: 'button', href: `${base}/tasks`, 'data-tasks-project-id': p.id }, 'Tasks') : null,
+      atLeast(p, 'manager') ? h('a', { class: 'button', href: `${base}/quality`, 'data-quality-project-id': p.id }, 'Quality') : null,
+      atLeast(p, 'manager') ? h('a', { class: 'button quiet', href: `${base}/settings`, 'data-settings-project-id': p.id }, 'Settings') : null,
     ),
   );
 }
@@ -47,7 +63,8 @@ export function renderProjects(root) {
   const list = h('ul', { class: 'project-list', 'data-testid': 'projects', 'aria-busy': 'true' });
   const info = h('p', { class: 'muted' }, 'Loading projects…');
   const error = h('p', { class: 'error', 'data-testid': 'error', role: 'alert', hidden: true });
-  root.replaceChildren(h('section', { class: 'projects' }, h('h1', null, 'Projects'), info, error, list));
+  const head = h('div', { class: 'page-head' }, h('h1', null, 'Projects'), h('a', { class: 'button primary', href: '#/projects/new', 'data-action': 'new-project' }, 'New project'));
+  root.replaceChildren(h('section', { class: 'projects' }, head, info, error, list));
 
   const load = async () => {
     list.replaceChildren();
@@ -61,7 +78,7 @@ export function renderProjects(root) {
       });
       if (!alive) return;
       if (all.length) info.hidden = true;
-      else info.textContent = 'You have no projects yet. A manager can add you to one.';
+      else info.textContent = 'You have no projects yet. Create one, or ask a manager to add you to theirs.';
     } catch (e) {
       if (!alive || e.status === 401) return;
       info.hidden = true;

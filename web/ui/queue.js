@@ -48,6 +48,7 @@ export function renderQueue(root, { projectId }) {
   const s = {
     project: null,
     editor: null,
+    inst: null, // the editor mounted for s.asg
     asg: null, // the assignment on screen
     mounted: false, // the editor is drawn for s.asg
     expiresAt: 0,
@@ -241,8 +242,9 @@ export function renderQueue(root, { projectId }) {
   function stopTask() {
     clearTimeout(s.draftTimer);
     s.draftTimer = 0;
-    if (s.mounted) s.editor?.unmount?.();
+    if (s.mounted) s.inst?.unmount?.();
     s.mounted = false;
+    s.inst = null;
     s.asg = null;
     s.ui = null;
     s.done = false;
@@ -274,7 +276,7 @@ export function renderQueue(root, { projectId }) {
 
     body.replaceChildren(
       h('p', { class: 'task-meta muted' }, `Task ${a.task_id ?? a.task?.id ?? ''}`),
-      renderTask(a.task || {}),
+      renderTask(a.task || {}, { input: !s.editor?.showsTask }),
       editorHost,
       error,
       h('div', { class: 'actions' }, submitBtn, skipBtn),
@@ -293,7 +295,7 @@ export function renderQueue(root, { projectId }) {
     }
 
     if (s.editor) {
-      s.editor.mount(editorEl, { params: s.project.params || {}, task: a.task || {}, value, onChange });
+      s.inst = s.editor.mount(editorEl, { params: s.project.params || {}, task: a.task || {}, value, onChange });
       s.mounted = true;
     } else {
       editorEl.replaceChildren(
@@ -311,7 +313,7 @@ export function renderQueue(root, { projectId }) {
   }
 
   function valid() {
-    return !!(s.mounted && s.editor && (s.editor.valid ? s.editor.valid() : true));
+    return !!(s.mounted && s.inst && (s.inst.valid ? s.inst.valid() : true));
   }
 
   function updateButtons() {
@@ -437,7 +439,7 @@ export function renderQueue(root, { projectId }) {
       setStatus('Your answer is not complete yet', 'warn');
       return;
     }
-    const response = s.editor.value();
+    const response = s.inst.value();
     const annotationId = store.annotationId(a.id);
     store.writeDraft(a.id, response, store.readDraft(a.id)?.saved ?? false);
     clearTimeout(s.draftTimer);
@@ -554,7 +556,7 @@ export function renderQueue(root, { projectId }) {
       if (!alive || s.asg !== a || e.status === 401) return;
       if (e.status === 409) {
         skipDialog.close();
-        refused(a, e, s.editor && s.mounted ? s.editor.value() : null);
+        refused(a, e, s.inst && s.mounted ? s.inst.value() : null);
         return;
       }
       skipError.textContent = e.status === 0 ? 'Cannot reach the server. Try again.' : `Not skipped. The server said: ${e.message}`;
@@ -588,7 +590,7 @@ export function renderQueue(root, { projectId }) {
       return;
     }
     const working = s.asg && s.mounted && !s.done && !s.submitting;
-    if (working && s.editor.keys && s.editor.keys(ev)) {
+    if (working && s.inst?.keys && s.inst.keys(ev)) {
       ev.preventDefault();
       // Keep the keyboard on the answer: a button clicked earlier (say
       // Instructions) must not take the Enter that follows.

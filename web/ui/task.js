@@ -62,11 +62,23 @@ function valueNode(v) {
   return h('pre', { class: 'task-json' }, JSON.stringify(v, null, 2));
 }
 
-export function renderTask(task) {
+/* The reviewer's comment when the task was sent back to annotation, or
+ * null. */
+export function renderReviewNote(task) {
+  if (!(task?.review && task.review.action && /reject/.test(task.review.action) && task.review.comment)) return null;
+  return h('p', { class: 'note review-note', 'data-testid': 'review-comment' }, 'A reviewer sent this task back: ', h('q', null, task.review.comment));
+}
+
+/* The task's input.  With {input: false} only the review note (for editors
+ * that draw the input themselves: editors.js showsTask). */
+export function renderTask(task, { input = true } = {}) {
   const box = h('article', { class: 'task', 'data-testid': 'task', 'aria-label': 'The task' });
   const data = task && task.data && typeof task.data === 'object' && !Array.isArray(task.data) ? task.data : {};
-  if (task?.review && task.review.action && /reject/.test(task.review.action) && task.review.comment) {
-    box.append(h('p', { class: 'note review-note', 'data-testid': 'review-comment' }, 'A reviewer sent this task back: ', h('q', null, task.review.comment)));
+  const note = renderReviewNote(task);
+  if (note) box.append(note);
+  if (!input) {
+    box.hidden = !note;
+    return box;
   }
   if (typeof data.text === 'string') box.append(h('div', { class: 'task-text task-main-text', 'data-testid': 'task-text' }, data.text));
   const attachments = Array.isArray(task?.attachments) ? task.attachments : [];

@@ -1,0 +1,3 @@
+// editor-ner.js -- the answer editor for `namedentityrecognition` (not written yet).
+export const nerEditor = null;
+export default nerEditor;

@@ -1,0 +1,3 @@
+// editor-rating.js -- the answer editor for `rating` (not written yet).
+export const ratingEditor = null;
+export default ratingEditor;
