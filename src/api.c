@@ -80,10 +80,17 @@ const lp_route lp_api_routes[] = {
 };
 const size_t lp_api_nroutes = LP_ARRAY_LEN(lp_api_routes);
 
+/* A 401.  The Basic challenge makes browsers ask for a password in a
+ * dialog, even for a script's fetch (Firefox does, and waits for it), so a
+ * request that says it comes from a script (X-Requested-With, as the UI's
+ * every call does) is offered Bearer only. */
 static int unauthorized(lp_req *req, const char *msg)
 {
     lp_reply_error(req, 401, "unauthorized", NULL, "%s", msg);
-    lp_reply_header(req, "WWW-Authenticate", "Bearer realm=\"loupe\", Basic realm=\"loupe\"");
+    lp_reply_header(req, "WWW-Authenticate",
+                    lp_req_header(req, "X-Requested-With")
+                        ? "Bearer realm=\"loupe\""
+                        : "Bearer realm=\"loupe\", Basic realm=\"loupe\"");
     return LP_EAUTH;
 }
 

@@ -67,6 +67,15 @@ describe('auth', () => {
       }
     });
 
+    it("a script's request (X-Requested-With) is challenged with Bearer only: Basic would open a browser's password dialog", async () => {
+      const plain = await srv.api('GET', '/v1/me', undefined, { key: null });
+      expectError(plain, 401);
+      assert.equal(plain.headers.get('www-authenticate'), 'Bearer realm="loupe", Basic realm="loupe"');
+      const script = await srv.api('GET', '/v1/me', undefined, { key: null, headers: { 'x-requested-with': 'fetch' } });
+      expectError(script, 401);
+      assert.equal(script.headers.get('www-authenticate'), 'Bearer realm="loupe"');
+    });
+
     it('an unknown Authorization scheme gets 401', async () => {
       const r = await srv.api('GET', '/v1/me', undefined, { key: null, headers: { authorization: `Token ${srv.key}` } });
       expectError(r, 401);

@@ -55,7 +55,9 @@ export async function request(method, path, body, opts = {}) {
     method,
     credentials: 'same-origin',
     cache: 'no-store',
-    headers: { Accept: 'application/json' },
+    // X-Requested-With: the server then leaves out its Basic challenge on a
+    // 401, which would make Firefox ask for a password in a dialog.
+    headers: { Accept: 'application/json', 'X-Requested-With': 'fetch' },
   };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';

@@ -1,0 +1,227 @@
+// firefox.test.mjs -- the UI in Firefox, the other browser the issue names.
+// Playwright drives only its own patched Firefox builds (its WebDriver BiDi
+// path needs commands Debian's firefox-esr lacks), so these tests use
+// puppeteer-core, which drives Debian's firefox-esr over WebDriver BiDi.
+// They cover what differs between engines: logging in, labeling with the
+// keyboard and the mouse, and every kind's editor drawing its task without
+// an uncaught error.  The chromium tests cover the editors in depth.
+//
+// LOUPE_FIREFOX (default /usr/bin/firefox-esr) is the browser.
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { it, expectStatus, SLOW } from '../api/harness.mjs';
+import { startUiServer, makeAnnotator, makeTextProject, until, SCREENSHOT_DIR, WAIT_MS } from './browser.mjs';
+
+const FIREFOX = process.env.LOUPE_FIREFOX || '/usr/bin/firefox-esr';
+const PASSWORD = 'a-long-password-1';
+
+let srv;
+let browser;
+
+before(async () => {
+  assert.ok(fs.existsSync(FIREFOX), `no Firefox at ${FIREFOX} (make test-deps installs Debian's firefox-esr)`);
+  srv = await startUiServer();
+  const { default: puppeteer } = await import('puppeteer-core');
+  browser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, timeout: 60000 * SLOW });
+});
+after(async () => {
+  await browser?.close().catch(() => {});
+  await srv?.stop();
+});
+
+/* A new private context and page; uncaught page errors are collected in
+ * errors. */
+async function newPage() {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  await page.setViewport({ width: 1280, height: 800 });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message || String(e)));
+  return { context, page, errors };
+}
+
+async function shot(page, name) {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `firefox-${name}.png`), fullPage: true });
+}
+
+async function text(page, selector) {
+  return page.$eval(selector, (e) => e.innerText.trim()).catch(() => null);
+}
+
+async function bodyText(page) {
+  return page.evaluate(() => document.body.innerText.replace(/\s+/g, ' ').trim().slice(0, 600)).catch((e) => `(${e.message})`);
+}
+
+async function login(page, user) {
+  await page.goto(`${srv.base}/#/login`);
+  await page.waitForSelector('input[name=email]', { visible: true });
+  await page.type('input[name=email]', user.email);
+  await page.type('input[name=password]', user.password);
+  await page.click('button[type=submit]');
+  await until(
+    async () => /^#\/projects\/?$/.test(await page.evaluate(() => location.hash)),
+    async () => `Firefox did not reach #/projects after logging in as ${user.email}; it shows ${await bodyText(page)}`,
+  );
+}
+
+async function waitTaskText(page, want) {
+  await until(
+    async () => ((await text(page, '[data-testid=task]')) ?? '').includes(want),
+    async () => `expected the task ${JSON.stringify(want)}; the page shows ${await bodyText(page)}`,
+  );
+}
+
+async function annotationsOf(task) {
+  return expectStatus(await srv.api('GET', `/v1/tasks/${task.id}/annotations`), 200).items;
+}
+
+it('Firefox: an annotator logs in and labels two tasks, one with the keyboard and one with the mouse', { timeout: 120000 * SLOW }, async () => {
+  const { project, tasks } = await makeTextProject(srv, { texts: ['A dog barks at the mailman.', 'A cat sleeps on the sofa.'] });
+  const user = await makeAnnotator(srv, 'ff-ann@test.io', PASSWORD, [project.id]);
+  const { context, page, errors } = await newPage();
+  try {
+    await login(page, user);
+    await page.waitForSelector(`a[data-project-id="${project.id}"]`, { visible: true });
+    await shot(page, 'projects');
+    await page.click(`a[data-project-id="${project.id}"]`);
+    await waitTaskText(page, 'A dog barks');
+    await page.keyboard.press('2');
+    await until(
+      async () => (await page.$eval('button[data-label=dog]', (b) => b.getAttribute('aria-pressed')).catch(() => null)) === 'true',
+      'the key 2 to press the label "dog"',
+    );
+    await shot(page, 'queue');
+    await page.keyboard.press('Enter');
+    await waitTaskText(page, 'A cat sleeps');
+    await page.click('button[data-label=cat]');
+    await page.click('button[data-action=submit]');
+    for (const [task, label] of [
+      [tasks[0], 'dog'],
+      [tasks[1], 'cat'],
+    ]) {
+      const items = await until(
+        async () => {
+          const a = await annotationsOf(task);
+          return a.length ? a : null;
+        },
+        `an annotation of task ${task.id}`,
+      );
+      assert.equal(items.length, 1, `task ${task.id} has exactly one annotation`);
+      assert.equal(items[0].user_id, user.id);
+      assert.equal(items[0].status, 'accepted');
+      assert.deepEqual(items[0].response, { labels: [label] });
+    }
+    assert.deepEqual(errors, [], 'uncaught errors in the page');
+  } finally {
+    await context.close().catch(() => {});
+  }
+});
+
+/* ---- every kind's editor ------------------------------------------------ */
+
+function crc32(buf) {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return ~c >>> 0;
+}
+
+/* A w x h grey PNG. */
+function png(w, h) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  const raw = Buffer.alloc((w + 1) * h, 0x99);
+  for (let y = 0; y < h; y++) raw[y * (w + 1)] = 0; // filter: none
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/* One second of a 440 Hz tone, 8 kHz mono 16-bit WAV. */
+function wav() {
+  const rate = 8000;
+  const n = rate;
+  const b = Buffer.alloc(44 + n * 2);
+  b.write('RIFF', 0, 'latin1');
+  b.writeUInt32LE(36 + n * 2, 4);
+  b.write('WAVEfmt ', 8, 'latin1');
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);
+  b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36, 'latin1');
+  b.writeUInt32LE(n * 2, 40);
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
+  return b;
+}
+
+async function upload(buf, type) {
+  const r = await fetch(`${srv.base}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${srv.key}`, 'content-type': type }, body: buf });
+  const body = await r.json();
+  assert.ok(r.status === 201 || r.status === 200, `POST /v1/files answered ${r.status}: ${JSON.stringify(body)}`);
+  return body.sha256;
+}
+
+it("Firefox: every kind's editor draws its task without an error", { timeout: 240000 * SLOW }, async () => {
+  const image = await upload(png(64, 48), 'image/png');
+  const audio = await upload(wav(), 'audio/wav');
+  const responses = [
+    { id: 'r1', text: 'Recursion is when a function calls itself.' },
+    { id: 'r2', text: 'Imagine **nesting dolls**.' },
+  ];
+  const kinds = {
+    categorization: [{ labels: ['yes', 'no'] }, { data: { text: 'Is this a sentence?' } }],
+    imageannotation: [{ labels: ['car'], geometries: ['box', 'polygon', 'line', 'point'] }, { attachments: [{ type: 'image', file: image }], data: { width: 64, height: 48 } }],
+    namedentityrecognition: [{ labels: ['PER', 'LOC'], relations: ['lives_in'] }, { data: { text: 'Zoë lives in Zürich' } }],
+    transcription: [{ segments: true }, { attachments: [{ type: 'audio', file: audio }], data: { duration: 1 } }],
+    comparison: [{ strength: true, aspects: ['accuracy'] }, { data: { prompt: 'Explain recursion.', responses } }],
+    ranking: [{ allow_ties: true }, { data: { prompt: 'Name a fruit.', responses: ['Apple', 'Carrot', 'Banana'] } }],
+    rating: [{ criteria: [{ name: 'helpfulness', labels: ['1', '2', '3', '4', '5'] }] }, { data: { prompt: 'How do I boil an egg?', response: 'Boil it for 8 minutes.' } }],
+    textcollection: [{ fields: [{ name: 'answer', min_length: 5 }] }, { data: { topic: 'photosynthesis' } }],
+  };
+  const listed = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
+  const names = (listed.items ?? listed).map((k) => k.name);
+  assert.deepEqual([...names].sort(), Object.keys(kinds).sort(), 'this test covers every kind the server lists');
+
+  const user = await makeAnnotator(srv, 'ff-kinds@test.io', PASSWORD);
+  const { context, page, errors } = await newPage();
+  try {
+    await login(page, user);
+    for (const [kind, [params, task]] of Object.entries(kinds)) {
+      const project = expectStatus(await srv.api('POST', '/v1/projects', { name: `firefox ${kind}`, kind, params }), 201);
+      expectStatus(await srv.api('PUT', `/v1/projects/${project.id}/members/${user.id}`, { role: 'annotator' }), 200);
+      expectStatus(await srv.api('POST', '/v1/tasks', { project_id: project.id, ...task }), 201);
+      await page.goto(`${srv.base}/#/projects/${project.id}/queue`);
+      await until(
+        async () => page.evaluate(() => {
+          const ed = document.querySelector('[data-testid=editor]');
+          return !!ed && !document.querySelector('[data-testid=no-editor]') && ed.querySelector('.editor-body')?.childElementCount > 0;
+        }),
+        async () => `the ${kind} editor to draw in Firefox; the page shows ${await bodyText(page)}`,
+      );
+      await shot(page, `editor-${kind}`);
+      assert.deepEqual(errors, [], `uncaught errors in the page with the ${kind} editor`);
+    }
+  } finally {
+    await context.close().catch(() => {});
+  }
+});
