@@ -84,19 +84,116 @@ void lp_server_stop(lp_server *s, int timeout_ms)
     pthread_mutex_destroy(&s->login_mu);
 }
 
-static const char *demo_project =
-    "{\"name\": \"Demo: review sentiment\", \"kind\": \"categorization\","
-    " \"params\": {\"labels\": [\"positive\", \"negative\", \"neutral\"],"
-    "  \"instructions\": \"Pick the sentiment the writer expresses about the film.\"},"
-    " \"overlap\": 3}";
-
-static const char *demo_texts[] = {
-    "A gorgeous, patient film that earns every minute of its running time.",
-    "The plot collapses under its own weight long before the end.",
-    "It is a movie. Things happen in it, in roughly the order you expect.",
-    "The performances are superb, even when the script lets them down.",
-    "I checked my watch more often than I watched the screen.",
+/* The demo: one small project per kind of task that needs no media, so a
+ * new user sees each editor at once.  Each entry is a project (as POST
+ * /v1/projects takes it) and its tasks (a JSON array, as bulk import takes
+ * it). */
+static const struct {
+    const char *project, *tasks;
+} demo[] = {
+    {"{\"name\": \"Demo: review sentiment\", \"kind\": \"categorization\", \"overlap\": 3,"
+     " \"params\": {\"labels\": [\"positive\", \"negative\", \"neutral\"],"
+     "  \"instructions\": \"Pick the sentiment the writer expresses about the film.\"}}",
+     "["
+     "{\"unique_id\": \"demo-1\", \"attachments\": [{\"type\": \"text\", \"content\":"
+     "  \"A gorgeous, patient film that earns every minute of its running time.\"}]},"
+     "{\"unique_id\": \"demo-2\", \"attachments\": [{\"type\": \"text\", \"content\":"
+     "  \"The plot collapses under its own weight long before the end.\"}]},"
+     "{\"unique_id\": \"demo-3\", \"attachments\": [{\"type\": \"text\", \"content\":"
+     "  \"It is a movie. Things happen in it, in roughly the order you expect.\"}]},"
+     "{\"unique_id\": \"demo-4\", \"attachments\": [{\"type\": \"text\", \"content\":"
+     "  \"The performances are superb, even when the script lets them down.\"}]},"
+     "{\"unique_id\": \"demo-5\", \"attachments\": [{\"type\": \"text\", \"content\":"
+     "  \"I checked my watch more often than I watched the screen.\"}]}]"},
+    {"{\"name\": \"Demo: people and places\", \"kind\": \"namedentityrecognition\","
+     " \"params\": {\"labels\": [\"PER\", \"LOC\", \"ORG\"], \"relations\": [\"lives_in\", "
+     "\"works_for\"],"
+     "  \"instructions\": \"Mark every person (PER), place (LOC) and organisation (ORG). "
+     "Relate a person to where they live and whom they work for.\"}}",
+     "["
+     "{\"data\": {\"text\": \"Zoë Martin lives in Zürich and works for the Red Cross.\"}},"
+     "{\"data\": {\"text\": \"After leaving Lagos, Chidi joined Acme Robotics in Berlin.\"}},"
+     "{\"data\": {\"text\": \"Ana and João met in Lisbon while studying at the Universidade de "
+     "Lisboa.\"}}]"},
+    {"{\"name\": \"Demo: which answer is better\", \"kind\": \"comparison\","
+     " \"params\": {\"strength\": true, \"aspects\": [\"accuracy\", \"clarity\"],"
+     "  \"instructions\": \"Read the prompt and both answers. Pick the better one, say by how "
+     "much, and judge each aspect.\"}}",
+     "["
+     "{\"data\": {\"prompt\": \"Explain recursion to a child.\", \"responses\": ["
+     "  {\"id\": \"a\", \"text\": \"Recursion is when a function calls itself until a base case "
+     "stops it.\"},"
+     "  {\"id\": \"b\", \"text\": \"Imagine a set of **nesting dolls**: you open each doll to find "
+     "a smaller one, until the smallest cannot open.\"}]}},"
+     "{\"data\": {\"prompt\": \"How do I reverse a list in Python?\", \"responses\": ["
+     "  {\"id\": \"a\", \"text\": \"Use slicing:\\n\\n```python\\nitems[::-1]\\n```\\n\\nor "
+     "`items.reverse()` to reverse in place.\"},"
+     "  {\"id\": \"b\", \"text\": \"Write a loop that swaps the first and last items, moving "
+     "inwards.\"}]}}]"},
+    {"{\"name\": \"Demo: rank the answers\", \"kind\": \"ranking\", \"params\": {\"allow_ties\": "
+     "true,"
+     "  \"instructions\": \"Order the answers from best to worst. Equally good answers may share "
+     "a rank.\"}}",
+     "["
+     "{\"data\": {\"prompt\": \"Name a fruit that is yellow when ripe.\","
+     "  \"responses\": [\"Banana\", \"Carrot\", \"Lemon\", \"Blueberry\"]}}]"},
+    {"{\"name\": \"Demo: rate the reply\", \"kind\": \"rating\","
+     " \"params\": {\"criteria\": [{\"name\": \"helpfulness\", \"labels\": [\"useless\", \"poor\", "
+     "\"ok\", \"good\", \"excellent\"]},"
+     "  {\"name\": \"harmlessness\", \"min\": 0, \"max\": 1, \"step\": 0.5, \"required\": false}],"
+     "  \"instructions\": \"Rate the reply to the prompt.\"}}",
+     "["
+     "{\"data\": {\"prompt\": \"How do I boil an egg?\", \"response\": \"Put it in boiling water "
+     "for 8 minutes, then cool it in cold water.\"}},"
+     "{\"data\": {\"prompt\": \"What is the capital of Australia?\", \"response\": "
+     "\"Sydney.\"}}]"},
+    {"{\"name\": \"Demo: write a demonstration\", \"kind\": \"textcollection\","
+     " \"params\": {\"fields\": [{\"name\": \"instruction\", \"min_length\": 10},"
+     "  {\"name\": \"answer\", \"min_length\": 20, \"max_length\": 2000}],"
+     "  \"instructions\": \"Write an instruction a user might give about the topic, and a "
+     "model answer to it.\"}}",
+     "["
+     "{\"data\": {\"topic\": \"photosynthesis\"}},"
+     "{\"data\": {\"topic\": \"how vaccines work\"}}]"},
 };
+
+/* Creates one demo project, owned by uid, with its tasks, in one
+ * transaction. */
+static int seed_demo_project(lp_db *db, int64_t uid, const char *project, const char *tasks)
+{
+    json_t *body = json_loads(project, 0, NULL);
+    json_t *list = json_loads(tasks, 0, NULL);
+    lp_verr e = {0};
+    int64_t pid, tid;
+    lp_project *p = NULL;
+    int rc = body && json_is_array(list) ? 0 : LP_EINVAL;
+    if (rc == 0) rc = lp_project_save(db, body, uid, &pid, &e);
+    if (rc == 0) rc = lp_project_get(db, pid, &p);
+    if (rc == 0) {
+        lp_task_writer w;
+        lp_task_writer_init(&w, db, p);
+        rc = lp_db_begin(db, LP_TX_WRITE);
+        size_t i;
+        json_t *t;
+        json_array_foreach(list, i, t)
+        {
+            if (rc == 0) rc = lp_task_writer_add(&w, t, &tid, &e);
+        }
+        if (rc == 0) rc = lp_task_writer_flush(&w);
+        if (rc == 0)
+            rc = lp_db_commit(db);
+        else
+            lp_db_rollback(db);
+        lp_task_writer_fini(&w);
+    }
+    if (rc < 0)
+        lp_log(LP_LOG_ERROR, "demo project %s: %s %s", project, e.field,
+               e.message[0] ? e.message : lp_strerror(rc));
+    lp_project_free(p);
+    json_decref(body);
+    json_decref(list);
+    return rc;
+}
 
 int lp_server_seed_demo(lp_db *db, const char *listen)
 {
@@ -106,37 +203,14 @@ int lp_server_seed_demo(lp_db *db, const char *listen)
     char password[LP_TOKEN_MAX], key[LP_TOKEN_MAX];
     lp_auth_token_new("", password);
     password[16] = '\0';
-    int64_t uid, pid, tid;
+    int64_t uid;
     rc = lp_user_create(db, "admin@example.com", "Admin", 1, password, &uid);
     if (rc == 0) rc = lp_key_create(db, uid, "demo", key, NULL);
-    json_t *body = json_loads(demo_project, 0, NULL);
-    lp_verr e;
-    if (rc == 0) rc = lp_project_save(db, body, uid, &pid, &e);
-    json_decref(body);
-    lp_project *p = NULL;
-    if (rc == 0) rc = lp_project_get(db, pid, &p);
-    if (rc == 0) {
-        lp_task_writer w;
-        lp_task_writer_init(&w, db, p);
-        rc = lp_db_begin(db, LP_TX_WRITE);
-        for (size_t i = 0; rc == 0 && i < LP_ARRAY_LEN(demo_texts); i++) {
-            char uid_text[32];
-            snprintf(uid_text, sizeof uid_text, "demo-%zu", i + 1);
-            json_t *t = json_pack("{s:[{s:s, s:s}], s:s}", "attachments", "type", "text", "content",
-                                  demo_texts[i], "unique_id", uid_text);
-            rc = lp_task_writer_add(&w, t, &tid, &e);
-            json_decref(t);
-        }
-        if (rc == 0) rc = lp_task_writer_flush(&w);
-        if (rc == 0)
-            rc = lp_db_commit(db);
-        else
-            lp_db_rollback(db);
-        lp_task_writer_fini(&w);
-    }
-    lp_project_free(p);
+    for (size_t d = 0; rc == 0 && d < LP_ARRAY_LEN(demo); d++)
+        rc = seed_demo_project(db, uid, demo[d].project, demo[d].tasks);
     if (rc < 0) return rc;
-    printf("\n  Loupe demo is ready: the API is at http://%s/v1 (see docs/API.md)\n"
+    printf("\n  Loupe demo is ready: open http://%s/ in a browser; the API is at /v1 "
+           "(docs/API.md)\n"
            "    admin login:  admin@example.com / %s\n"
            "    API key:      %s\n"
            "    try:          curl -H 'Authorization: Bearer %s' http://%s/v1/projects\n\n",

@@ -34,7 +34,7 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg);
 /* Drains in-flight requests (up to timeout_ms) and closes everything. */
 void lp_server_stop(lp_server *s, int timeout_ms);
 
-/* Creates the demo admin, key and project on an empty database; prints the
+/* Creates the demo admin, key and projects on an empty database; prints the
  * login and key.  Returns 0 (also when the database was not empty). */
 int lp_server_seed_demo(lp_db *db, const char *listen);
 
