@@ -6,8 +6,11 @@
  * "0", "1", ...).  A response picks one of them by id, or declares a tie
  * when the project allows it, optionally says by how much (strength 1..3:
  * slightly, clearly, much better), picks per aspect (accuracy, style, ...)
- * and explains itself as the project asks.  The id "tie" is reserved,
- * since an aspect's answer may be "tie". */
+ * and explains itself as the project asks.  Instead of a choice, a
+ * response may say that every response is bad ("both_bad": a pair to
+ * leave out of preference training, which a tie is not).  The ids "tie"
+ * and "both_bad" are reserved: an aspect's answer may be "tie", and
+ * categories() names the overall call with them. */
 #include <string.h>
 
 #include "kind.h"
@@ -15,20 +18,22 @@
 
 static const char *const justification_modes[] = {"required", "optional", "none", NULL};
 
-/* Checks params {allow_tie, strength, aspects, justification, instructions}
- * and fills allow_tie (true), strength (false), aspects ([]) and
- * justification ("optional"). */
+/* Checks params {allow_tie, allow_both_bad, strength, aspects,
+ * justification, instructions} and fills allow_tie (true), allow_both_bad
+ * (true), strength (false), aspects ([]) and justification ("optional"). */
 static int validate_params(json_t *params, lp_verr *e)
 {
-    static const char *const keys[] = {"allow_tie",     "strength",     "aspects",
-                                       "justification", "instructions", NULL};
+    static const char *const keys[] = {"allow_tie",     "allow_both_bad", "strength", "aspects",
+                                       "justification", "instructions",   NULL};
     int rc;
     if ((rc = lp_v_object(params, "params", e))) return rc;
     if ((rc = lp_v_only_keys(params, "params", keys, e))) return rc;
     lp_json_default(params, "allow_tie", json_true());
+    lp_json_default(params, "allow_both_bad", json_true());
     lp_json_default(params, "strength", json_false());
     lp_json_default(params, "justification", json_string("optional"));
     if ((rc = lp_v_bool(params, "allow_tie", "params", 1, NULL, e)) ||
+        (rc = lp_v_bool(params, "allow_both_bad", "params", 1, NULL, e)) ||
         (rc = lp_v_bool(params, "strength", "params", 1, NULL, e)) ||
         (rc = lp_v_names(params, "aspects", "params", 0, 0, NULL, e)) ||
         (rc = lp_v_one_of(json_object_get(params, "justification"), "params.justification",
@@ -38,7 +43,7 @@ static int validate_params(json_t *params, lp_verr *e)
 }
 
 /* Checks the task's prompt and responses; no response may have the id
- * "tie". */
+ * "tie" or "both_bad". */
 static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
 {
     char buf[24], item[256], at[256];
@@ -48,10 +53,11 @@ static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
     if ((rc = lp_v_string(json_object_get(task, "data"), "prompt", "data", 1, 1, 0, NULL, e)))
         return rc;
     for (size_t i = 0; i < lp_task_response_count(task); i++) {
-        if (strcmp(lp_task_response_id(task, i, buf, sizeof buf), "tie") != 0) continue;
+        const char *id = lp_task_response_id(task, i, buf, sizeof buf);
+        if (strcmp(id, "tie") != 0 && strcmp(id, "both_bad") != 0) continue;
         lp_path_index(item, sizeof item, "data.responses", i);
         return lp_verr_set(e, lp_path_key(at, sizeof at, item, "id"),
-                           "\"tie\" is reserved; give this response another id");
+                           "\"%s\" is reserved; give this response another id", id);
     }
     return 0;
 }
@@ -99,37 +105,45 @@ static int check_aspects(const json_t *params, const json_t *task, const json_t 
     return 0;
 }
 
-/* Checks a response {choice, tie?, strength?, aspects?, justification?}
- * against what the project asks for. */
+/* Checks a response {choice, tie?, both_bad?, strength?, aspects?,
+ * justification?} against what the project asks for. */
 static int validate_response(const json_t *params, const json_t *task, const json_t *response,
                              const char *path, lp_verr *e)
 {
-    static const char *const keys[] = {"choice",  "tie",           "strength",
+    static const char *const keys[] = {"choice",  "tie",           "both_bad", "strength",
                                        "aspects", "justification", NULL};
     const json_t *choice;
     const char *mode = json_string_value(json_object_get(params, "justification"));
     char field[256], q[96];
-    int tie = 0, rc;
+    int tie = 0, bad = 0, rc;
     if ((rc = lp_v_object(response, path, e))) return rc;
     if ((rc = lp_v_only_keys(response, path, keys, e))) return rc;
     if ((rc = lp_v_bool(response, "tie", path, 0, &tie, e))) return rc;
+    if ((rc = lp_v_bool(response, "both_bad", path, 0, &bad, e))) return rc;
     if (tie && !json_is_true(json_object_get(params, "allow_tie")))
         return lp_verr_set(e, lp_path_key(field, sizeof field, path, "tie"),
                            "must be false: the project does not allow ties");
+    if (bad && !json_is_true(json_object_get(params, "allow_both_bad")))
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, "both_bad"),
+                           "must be false: the project does not allow \"both bad\"");
+    if (bad && tie)
+        return lp_verr_set(e, lp_path_key(field, sizeof field, path, "both_bad"),
+                           "cannot be true with tie: say one of the two");
+    const char *call = tie ? "tie" : "both_bad";
     choice = lp_json_given(response, "choice");
     lp_path_key(field, sizeof field, path, "choice");
-    if (tie && choice)
-        return lp_verr_set(e, field, "must be null when tie is true (got %s)",
+    if ((tie || bad) && choice)
+        return lp_verr_set(e, field, "must be null when %s is true (got %s)", call,
                            json_is_string(choice) ? lp_quote(q, sizeof q, json_string_value(choice))
                                                   : lp_json_type_name(choice));
-    if (!tie && (rc = lp_v_response_id(task, choice, field, NULL, e))) return rc;
+    if (!tie && !bad && (rc = lp_v_response_id(task, choice, field, NULL, e))) return rc;
 
     if (!json_is_true(json_object_get(params, "strength"))) {
         if ((rc = not_asked(response, "strength", path, e))) return rc;
-    } else if (tie) {
+    } else if (tie || bad) {
         if (lp_json_given(response, "strength"))
             return lp_verr_set(e, lp_path_key(field, sizeof field, path, "strength"),
-                               "must be left out for a tie");
+                               "must be left out for %s", tie ? "a tie" : "\"both bad\"");
     } else if ((rc = lp_v_int(response, "strength", path, 1, 1, 3, NULL, e))) {
         return rc;
     }
@@ -140,32 +154,34 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     return lp_v_string(response, "justification", path, required, required ? 1 : 0, 0, NULL, e);
 }
 
+/* The overall call: the chosen response's id, or "tie" or "both_bad"
+ * (reserved ids); NULL if the response has none. */
+static const char *overall(const json_t *response)
+{
+    if (json_is_true(json_object_get(response, "tie"))) return "tie";
+    if (json_is_true(json_object_get(response, "both_bad"))) return "both_bad";
+    return json_string_value(json_object_get(response, "choice"));
+}
+
 /* Scores 1 when response and reference make the same overall call (both a
- * tie, or the same response id as choice), else 0.  Strength, aspects and
- * justification are left out: they are finer judgements on which careful
- * annotators differ, and a gold check, as in Scale's RLHF queues, is about
- * the preference itself. */
+ * tie, both "both bad", or the same response id as choice), else 0.
+ * Strength, aspects and justification are left out: they are finer
+ * judgements on which careful annotators differ, and a gold check, as in
+ * Scale's RLHF queues, is about the preference itself. */
 static double score(const json_t *params, const json_t *task, const json_t *response,
                     const json_t *reference)
 {
-    int tie_a = json_is_true(json_object_get(response, "tie"));
-    int tie_b = json_is_true(json_object_get(reference, "tie"));
     (void)params;
     (void)task;
-    if (tie_a || tie_b) return tie_a && tie_b;
-    const json_t *a = json_object_get(response, "choice"),
-                 *b = json_object_get(reference, "choice");
-    return json_is_string(a) && json_equal(a, b);
+    const char *a = overall(response), *b = overall(reference);
+    return a && b && strcmp(a, b) == 0;
 }
 
-/* The overall call: the chosen response's id, or "tie" (a reserved id). */
 static size_t categories(const json_t *params, const json_t *response, const char **names,
                          size_t max)
 {
     (void)params;
-    const char *c = json_is_true(json_object_get(response, "tie"))
-                        ? "tie"
-                        : json_string_value(json_object_get(response, "choice"));
+    const char *c = overall(response);
     if (!c || max == 0) return 0;
     names[0] = c;
     return 1;

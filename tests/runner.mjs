@@ -16,8 +16,9 @@ export function cannotRun(why) {
 }
 
 /* dir: the suite's directory; what: its name in messages ("API",
- * "browser"); limitMs: the watchdog; frames: the file names whose stack
- * frames a failure shows. */
+ * "browser"); limitMs: how long one test file may run (the watchdog ends
+ * the whole run after limitMs per file); frames: the file names whose
+ * stack frames a failure shows. */
 export async function runSuite({ dir, what, limitMs, frames = /\.test\.mjs|harness\.mjs/ }) {
   const filters = process.argv.slice(2);
   const files = fs
@@ -61,11 +62,12 @@ export async function runSuite({ dir, what, limitMs, frames = /\.test\.mjs|harne
   }
 
   // Watchdog: a hung server must not hang CI.
+  const totalMs = limitMs * Math.max(1, files.length);
   const watchdog = setTimeout(() => {
-    console.log(`the ${what} tests did not finish within ${limitMs / 1000} s`);
+    console.log(`the ${what} tests did not finish within ${totalMs / 1000} s (${files.length} files)`);
     console.log(`${passed} passed, ${failed + 1} failed`);
     process.exit(1);
-  }, limitMs);
+  }, totalMs);
   watchdog.unref();
 
   const stream = run({ files, concurrency: 1, timeout: limitMs });

@@ -18,8 +18,8 @@ TEST(comparison_params_are_normalised)
     json_t *p;
     int rc = kt_params(K, "{}", &p, &e);
     int same = kt_equal_at(p, "",
-                           "{'allow_tie': true, 'strength': false, 'aspects': [], "
-                           "'justification': 'optional'}");
+                           "{'allow_tie': true, 'allow_both_bad': true, 'strength': false, "
+                           "'aspects': [], 'justification': 'optional'}");
     json_decref(p);
     CHECK_VALID(rc, e);
     CHECK(same);
@@ -98,6 +98,30 @@ TEST(comparison_choice_and_tie)
                  "must be null when tie is true (got \"a\")");
     RESPONSE_ERR(K, DEF, TASK, "{'choice': 'a', 'tie': 'yes'}", "response.tie",
                  "must be true or false");
+}
+
+TEST(comparison_both_bad)
+{
+    RESPONSE_OK(K, DEF, TASK, "{'both_bad': true}");
+    RESPONSE_OK(K, DEF, TASK, "{'both_bad': true, 'choice': null, 'tie': false}");
+    RESPONSE_OK(K, DEF, TASK, "{'both_bad': false, 'choice': 'a'}");
+    RESPONSE_OK(K, STRONG, TASK, "{'both_bad': true}");
+    RESPONSE_ERR(K, "{'allow_both_bad': false}", TASK, "{'both_bad': true}", "response.both_bad",
+                 "the project does not allow \"both bad\"");
+    RESPONSE_ERR(K, DEF, TASK, "{'both_bad': true, 'tie': true}", "response.both_bad",
+                 "cannot be true with tie");
+    RESPONSE_ERR(K, DEF, TASK, "{'both_bad': true, 'choice': 'a'}", "response.choice",
+                 "must be null when both_bad is true (got \"a\")");
+    RESPONSE_ERR(K, STRONG, TASK, "{'both_bad': true, 'strength': 2}", "response.strength",
+                 "must be left out for \"both bad\"");
+    RESPONSE_ERR(K, DEF, TASK, "{'both_bad': 1}", "response.both_bad", "must be true or false");
+    TASK_ERR(K, DEF,
+             "{'data': {'prompt': 'p', 'responses': [{'id': 'both_bad', 'text': 'x'}, 'y']}}",
+             "data.responses[0].id", "\"both_bad\" is reserved");
+    /* "Both bad" is its own call: it matches only itself. */
+    CHECK_NEAR(kt_score(K, DEF, TASK, "{'both_bad': true}", "{'both_bad': true}"), 1, 0);
+    CHECK_NEAR(kt_score(K, DEF, TASK, "{'both_bad': true}", "{'tie': true}"), 0, 0);
+    CHECK_NEAR(kt_score(K, DEF, TASK, "{'choice': 'a'}", "{'both_bad': true}"), 0, 0);
 }
 
 TEST(comparison_strength)

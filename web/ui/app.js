@@ -40,7 +40,9 @@ let me = null;
 let leave = null; // the current view's cleanup
 
 function parseRoute(hash) {
-  const path = (hash || '').replace(/^#/, '').replace(/\/+$/, '') || '/';
+  // A query after the path (#/projects/2/tasks?status=completed) belongs to
+  // the page (the task browser's filters), not to the route.
+  const path = (hash || '').replace(/^#/, '').replace(/\?.*$/, '').replace(/\/+$/, '') || '/';
   if (path === '/login') return { name: 'login' };
   if (path === '/' || path === '/projects') return { name: 'projects' };
   if (path === '/projects/new') return { name: 'new-project' };

@@ -1,17 +1,75 @@
-// markdown.js -- a small, safe Markdown renderer for project instructions.
+// markdown.js -- a small, safe Markdown renderer: project instructions,
+// prompts and model responses, previews of what annotators write.
 //
 // It builds DOM nodes directly (never innerHTML), so any HTML in the text
 // shows as the text it is.  Understood: paragraphs (blank lines between),
 // headings (#, ##, ...), bullet lists (-, *, +) and numbered lists (1.),
+// fenced code blocks (``` or ~~~, the language named above the block),
 // **bold**, *italic* / _italic_, `code`, [links](https://...) and
 // backslash escapes.  Links go only to http(s) or mailto addresses and
 // open in a new tab; anything else stays plain text.
 
 import { h } from './dom.js';
 
+/* Splits text into Markdown parts and fenced code blocks (``` or ~~~, at
+ * most 3 spaces of indent; an unclosed fence runs to the end). */
+function splitFences(text) {
+  const lines = String(text ?? '').replace(/\r\n?/g, '\n').split('\n');
+  const parts = [];
+  let md = [];
+  let code = null; // {fence, indent, lang, lines}
+  for (const line of lines) {
+    if (code) {
+      const close = /^( {0,3})(`{3,}|~{3,})\s*$/.exec(line);
+      if (close && close[2][0] === code.fence[0] && close[2].length >= code.fence.length) {
+        parts.push({ code: code.lines.join('\n'), lang: code.lang });
+        code = null;
+      } else {
+        // Drop up to the opening fence's indent from each line.
+        let cut = 0;
+        while (cut < code.indent && line[cut] === ' ') cut++;
+        code.lines.push(line.slice(cut));
+      }
+      continue;
+    }
+    const open = /^( {0,3})(`{3,}|~{3,})\s*([^`\s]*)[^`]*$/.exec(line);
+    if (open) {
+      if (md.length) parts.push({ md: md.join('\n') });
+      md = [];
+      code = { fence: open[2], indent: open[1].length, lang: open[3] || '', lines: [] };
+      continue;
+    }
+    md.push(line);
+  }
+  if (code) parts.push({ code: code.lines.join('\n'), lang: code.lang });
+  if (md.length) parts.push({ md: md.join('\n') });
+  return parts;
+}
+
+/* A fenced code block: <pre><code>, the language (if named) above it. */
+function codeBlock(code, info) {
+  const lang = info.replace(/[^\w+#.-]/g, '').slice(0, 30);
+  return h(
+    'div',
+    { class: 'rich-code', 'data-lang': lang || null },
+    lang ? h('span', { class: 'rich-code-lang', 'aria-hidden': 'true' }, lang) : null,
+    h('pre', { tabindex: '0', 'aria-label': lang ? `Code (${lang})` : 'Code' }, h('code', { class: lang ? `lang-${lang}` : null }, code)),
+  );
+}
+
 export function renderMarkdown(src) {
   const root = document.createDocumentFragment();
-  const lines = String(src ?? '').replace(/\r\n?/g, '\n').split('\n');
+  for (const part of splitFences(src)) {
+    if ('code' in part) root.append(codeBlock(part.code, part.lang));
+    else root.append(renderBlocks(part.md));
+  }
+  return root;
+}
+
+/* Paragraphs, headings and lists of text that has no fenced code. */
+function renderBlocks(src) {
+  const root = document.createDocumentFragment();
+  const lines = src.split('\n');
   let para = null; // lines of the open paragraph
   let list = null; // {el, ordered, last}
 

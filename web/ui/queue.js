@@ -37,6 +37,7 @@ function sentence(msg) {
 
 const GLOBAL_SHORTCUTS = [
   ['Enter', 'submit the answer'],
+  ['Ctrl+Enter', 'submit the answer, also from inside a text box'],
   ['s', 'skip the task (asks why)'],
   ['i', 'show or hide the instructions'],
   ['?', 'show or hide this list'],
@@ -579,7 +580,18 @@ export function renderQueue(root, { projectId }) {
   function onKey(ev) {
     if (ev.defaultPrevented || ev.isComposing || skipDialog.open) return;
     if (ev.key === 'Escape') {
+      // An open overlay first; else the editor may use it (cancel a shape
+      // being drawn, leave a mode).
       if (closeOverlay()) ev.preventDefault();
+      else if (s.asg && s.mounted && !s.done && !s.submitting && s.inst?.keys?.(ev)) ev.preventDefault();
+      return;
+    }
+    // Ctrl+Enter (Cmd+Enter on a Mac) submits from anywhere, text boxes
+    // included, where a plain Enter is a new line.
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey) && !ev.altKey && !ev.shiftKey) {
+      if (!(s.asg && s.mounted && !s.done && !s.submitting)) return;
+      ev.preventDefault();
+      if (!ev.repeat) submit();
       return;
     }
     if (isTyping(ev.target)) return;

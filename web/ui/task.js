@@ -81,9 +81,23 @@ export function renderTask(task, { input = true } = {}) {
     return box;
   }
   if (typeof data.text === 'string') box.append(h('div', { class: 'task-text task-main-text', 'data-testid': 'task-text' }, data.text));
+  // A prompt and a model's response (rating, comparison and rewrite tasks):
+  // shown first, as two labelled turns, the response set apart.
+  const turns = [
+    ['prompt', 'Prompt'],
+    ['response', 'Response'],
+  ].filter(([k]) => typeof data[k] === 'string');
+  if (turns.length)
+    box.append(
+      h(
+        'div',
+        { class: 'task-turns' },
+        turns.map(([k, title]) => h('section', { class: `task-turn task-turn-${k}`, 'data-testid': `task-${k}` }, h('h3', { class: 'task-turn-title' }, title), h('div', { class: 'task-text' }, data[k]))),
+      ),
+    );
   const attachments = Array.isArray(task?.attachments) ? task.attachments : [];
   attachments.forEach((a, i) => box.append(renderAttachment(a, i)));
-  const rest = Object.keys(data).filter((k) => k !== 'text');
+  const rest = Object.keys(data).filter((k) => k !== 'text' && !turns.some(([t]) => t === k));
   if (rest.length) {
     const dl = h('dl', { class: 'task-data' });
     for (const k of rest) dl.append(h('dt', null, k), h('dd', null, valueNode(data[k])));
