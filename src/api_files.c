@@ -182,7 +182,28 @@ int lp_api_file_get(lp_req *req)
                strerror(errno));
         return lp_reply_error(req, 404, "not_found", NULL, "file %s is missing from storage", sha);
     }
-    lp_reply_fd(req, 200, ctype, fd, (uint64_t)size);
+    /* One byte range, so that audio and video players can seek in a file
+     * they stream.  If-Range needs no check: a file never changes. */
+    uint64_t start = 0, len = (uint64_t)size;
+    int ranged = lp_http_range(lp_req_header(req, "Range"), (uint64_t)size, &start, &len);
+    if (ranged < 0) {
+        close(fd);
+        char cr[48];
+        snprintf(cr, sizeof cr, "bytes */%lld", (long long)size);
+        lp_reply_error(req, 416, "range_not_satisfiable", "Range",
+                       "the file has %lld bytes: no byte of the range asked for exists",
+                       (long long)size);
+        lp_reply_header(req, "Content-Range", cr);
+        return 0;
+    }
+    lp_reply_fd(req, ranged ? 206 : 200, ctype, fd, start, len);
+    if (ranged) {
+        char cr[80];
+        snprintf(cr, sizeof cr, "bytes %llu-%llu/%lld", (unsigned long long)start,
+                 (unsigned long long)(start + len - 1), (long long)size);
+        lp_reply_header(req, "Content-Range", cr);
+    }
+    lp_reply_header(req, "Accept-Ranges", "bytes");
     lp_reply_header(req, "Content-Security-Policy", "sandbox; default-src 'none'");
     lp_reply_header(req, "Cache-Control", "private, max-age=31536000, immutable");
     lp_reply_header(req, "ETag", etag);

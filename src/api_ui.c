@@ -92,7 +92,7 @@ static int serve(lp_req *req, const char *path, const char *name)
         close(fd);
         lp_reply_empty(req, 304);
     } else {
-        lp_reply_fd(req, 200, content_type(name), fd, (uint64_t)st.st_size);
+        lp_reply_fd(req, 200, content_type(name), fd, 0, (uint64_t)st.st_size);
     }
     lp_reply_header(req, "ETag", etag);
     lp_reply_header(req, "Cache-Control", "no-cache");

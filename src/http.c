@@ -280,11 +280,63 @@ int lp_reply_static(lp_req *req, unsigned status, const char *content_type, cons
     return 0;
 }
 
-int lp_reply_fd(lp_req *req, unsigned status, const char *content_type, int fd, uint64_t size)
+int lp_reply_fd(lp_req *req, unsigned status, const char *content_type, int fd, uint64_t offset,
+                uint64_t size)
 {
-    struct MHD_Response *r = MHD_create_response_from_fd64(size, fd);
+    struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(size, fd, offset);
     set_reply(req, status, r, content_type);
     return 0;
+}
+
+/* Reads a decimal number of at most 19 digits at *p, moving *p past it. */
+static int range_number(const char **p, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    int n = 0;
+    for (; *s >= '0' && *s <= '9'; s++, n++) {
+        if (n == 19) return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (n == 0) return -1;
+    *p = s;
+    *out = v;
+    return 0;
+}
+
+int lp_http_range(const char *header, uint64_t size, uint64_t *start, uint64_t *len)
+{
+    if (!header) return 0;
+    const char *p = header;
+    while (*p == ' ' || *p == '\t') p++;
+    if (strncasecmp(p, "bytes=", 6) != 0) return 0;
+    p += 6;
+    while (*p == ' ' || *p == '\t') p++;
+    uint64_t a = 0, b = 0;
+    int suffix = *p == '-', open_end = 0;
+    if (suffix) p++;
+    if (range_number(&p, &a) < 0) return 0;
+    if (!suffix) {
+        if (*p++ != '-') return 0;
+        if (*p >= '0' && *p <= '9') {
+            if (range_number(&p, &b) < 0 || b < a) return 0;
+        } else {
+            open_end = 1;
+        }
+    }
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p) return 0; /* several ranges or trailing junk: send it all */
+    if (suffix) {     /* the last a bytes */
+        if (a == 0 || size == 0) return -1;
+        *len = a < size ? a : size;
+        *start = size - *len;
+        return 1;
+    }
+    if (a >= size) return -1;
+    if (open_end || b >= size) b = size - 1;
+    *start = a;
+    *len = b - a + 1;
+    return 1;
 }
 
 int lp_reply_empty(lp_req *req, unsigned status)

@@ -104,11 +104,20 @@ int lp_req_json_type(lp_req *req);
  * just returns.  The caller owns *out. */
 int lp_req_json(lp_req *req, int want_object, json_t **out);
 
+/* A Range header (RFC 9110 14.2) against a resource of size bytes: 1 and
+ * the byte range [*start, *start + *len) for one satisfiable range
+ * ("bytes=a-b", "bytes=a-", "bytes=-n"); 0 when the whole resource should be
+ * sent (no header, another unit, several ranges, or a malformed header,
+ * which a server may ignore); -1 when no byte of it exists (416). */
+int lp_http_range(const char *header, uint64_t size, uint64_t *start, uint64_t *len);
+
 /* Replies.  lp_reply_json steals body.  Each returns 0. */
 int lp_reply_json(lp_req *req, unsigned status, json_t *body);
 int lp_reply_buf(lp_req *req, unsigned status, const char *content_type, lp_buf *b);
 int lp_reply_static(lp_req *req, unsigned status, const char *content_type, const char *s);
-int lp_reply_fd(lp_req *req, unsigned status, const char *content_type, int fd, uint64_t size);
+/* size bytes of fd from offset (the response owns fd and closes it). */
+int lp_reply_fd(lp_req *req, unsigned status, const char *content_type, int fd, uint64_t offset,
+                uint64_t size);
 int lp_reply_empty(lp_req *req, unsigned status);
 /* {"error":{"code":code,"message":...,"field":field}}; field may be NULL. */
 int lp_reply_error(lp_req *req, unsigned status, const char *code, const char *field,

@@ -19,6 +19,35 @@ static int collect(void *arg, size_t index, const char *s, size_t n)
     return 0;
 }
 
+TEST(http_range_parses_one_byte_range)
+{
+    uint64_t a = 0, n = 0;
+    CHECK_INT(lp_http_range(NULL, 100, &a, &n), 0);
+    CHECK_INT(lp_http_range("bytes=0-9", 100, &a, &n), 1);
+    CHECK(a == 0 && n == 10);
+    CHECK_INT(lp_http_range("bytes=90-", 100, &a, &n), 1);
+    CHECK(a == 90 && n == 10);
+    CHECK_INT(lp_http_range("bytes=95-200", 100, &a, &n), 1); /* clipped to the end */
+    CHECK(a == 95 && n == 5);
+    CHECK_INT(lp_http_range("bytes=-30", 100, &a, &n), 1); /* the last 30 */
+    CHECK(a == 70 && n == 30);
+    CHECK_INT(lp_http_range("bytes=-300", 100, &a, &n), 1);
+    CHECK(a == 0 && n == 100);
+    CHECK_INT(lp_http_range(" BYTES=5-5", 100, &a, &n), 1);
+    CHECK(a == 5 && n == 1);
+    /* Nothing of it exists: 416. */
+    CHECK_INT(lp_http_range("bytes=100-", 100, &a, &n), -1);
+    CHECK_INT(lp_http_range("bytes=-0", 100, &a, &n), -1);
+    CHECK_INT(lp_http_range("bytes=0-", 0, &a, &n), -1);
+    /* Ignored (the whole file is sent): other units, several ranges, junk. */
+    CHECK_INT(lp_http_range("items=0-1", 100, &a, &n), 0);
+    CHECK_INT(lp_http_range("bytes=0-1,5-6", 100, &a, &n), 0);
+    CHECK_INT(lp_http_range("bytes=9-1", 100, &a, &n), 0);
+    CHECK_INT(lp_http_range("bytes=a-1", 100, &a, &n), 0);
+    CHECK_INT(lp_http_range("bytes=-", 100, &a, &n), 0);
+    CHECK_INT(lp_http_range("bytes=99999999999999999999-", 100, &a, &n), 0);
+}
+
 TEST(http_split_json_array)
 {
     rows r = {0};

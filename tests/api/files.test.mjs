@@ -161,6 +161,36 @@ describe('files', () => {
     expectError(r, 401);
   });
 
+  it('a Range request gets 206 with exactly those bytes, so media players can seek', async () => {
+    const get = (range) => srv.api('GET', `/v1/files/${pngSha}`, undefined, { raw: true, headers: { range } });
+    const whole = await srv.api('GET', `/v1/files/${pngSha}`, undefined, { raw: true });
+    assert.equal(whole.headers.get('accept-ranges'), 'bytes', 'the full answer does not say ranges work');
+    const n = png.length;
+    for (const [range, from, to] of [
+      ['bytes=0-99', 0, 99],
+      ['bytes=5000-', 5000, n - 1],
+      ['bytes=-10', n - 10, n - 1],
+      ['bytes=99990-200000', 99990, n - 1],
+    ]) {
+      const r = await get(range);
+      assert.equal(r.status, 206, `${range}: ${r.status}`);
+      assert.equal(r.headers.get('content-range'), `bytes ${from}-${to}/${n}`, range);
+      assert.ok(r.buf.equals(png.subarray(from, to + 1)), `${range}: got ${r.buf.length} bytes, not bytes ${from}-${to}`);
+      assert.equal(Number(r.headers.get('content-length')), to - from + 1, range);
+      assert.match(r.headers.get('content-security-policy') ?? '', /sandbox/);
+    }
+    const past = await get(`bytes=${n}-`);
+    assert.equal(past.status, 416);
+    assert.equal(JSON.parse(past.buf.toString()).error.field, 'Range');
+    assert.equal(past.headers.get('content-range'), `bytes */${n}`);
+    // Several ranges, or a malformed header, get the whole file (RFC 9110 allows it).
+    for (const range of ['bytes=0-1,5-6', 'bytes=x-y', 'lines=1-2']) {
+      const r = await get(range);
+      assert.equal(r.status, 200, range);
+      assert.equal(r.buf.length, n, range);
+    }
+  });
+
   it('If-None-Match with the ETag answers 304 with no body', async () => {
     const r1 = await srv.api('GET', `/v1/files/${pngSha}`, undefined, { raw: true });
     const etag = r1.headers.get('etag');
