@@ -327,7 +327,7 @@ export const comparisonEditor = {
         );
     const emptyNote = readOnly && !(value && typeof value === 'object') ? h('p', { class: 'note' }, 'No answer to show.') : null;
 
-    const root = h('div', { class: `cmp-editor${readOnly ? ' is-readonly' : ''}`, 'data-testid': 'comparison' }, hint, note, problemEls, promptBox, grid, emptyNote, answer);
+    const root = h('div', { class: `cmp-editor${readOnly ? ' is-readonly' : ' editor-wide'}`, 'data-testid': 'comparison' }, hint, note, problemEls, promptBox, grid, emptyNote, answer);
     el.replaceChildren(root);
 
     // ---- changes ----

@@ -314,7 +314,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   }
 
   /* ---- the frame ---- */
-  const root = h('div', { class: `ia-editor ${readOnly ? 'ia-readonly' : 'ia-editable'}`, 'data-testid': 'ia-editor', 'data-readonly': readOnly ? 'true' : 'false' });
+  const root = h('div', { class: `ia-editor ${readOnly ? 'ia-readonly' : 'ia-editable editor-wide'}`, 'data-testid': 'ia-editor', 'data-readonly': readOnly ? 'true' : 'false' });
   const msg = h('p', { class: 'ia-msg', 'data-testid': 'ia-msg', role: 'status', 'aria-live': 'polite' });
   const hint = h('p', { class: 'ia-hint', id: `${uid}-hint`, 'data-testid': 'ia-hint' });
 
