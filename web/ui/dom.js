@@ -64,6 +64,13 @@ export function isTyping(target) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/* The server's message as a sentence: capital first, full stop last. */
+export function sentence(msg) {
+  const t = String(msg || '').trim();
+  if (!t) return '';
+  return t[0].toUpperCase() + t.slice(1) + (/[.!?)]$/.test(t) ? '' : '.');
+}
+
 /* "9:05" for 545 000 ms; "1:02:03" past an hour. */
 export function formatDuration(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));

@@ -14,26 +14,19 @@
 // assignment's draft on the server; a reload gets the same assignment back
 // from queue/next and restores it.
 
-import { h, isTyping, sleep, formatDuration, copyText } from './dom.js';
-import { api, request, serverNow } from './api.js';
+import { h, isTyping, sleep, copyText, sentence } from './dom.js';
+import { api, request } from './api.js';
 import { setStatus } from './status.js';
 import { editorFor } from './editors.js';
 import { renderMarkdown } from './markdown.js';
 import { renderTask } from './task.js';
+import { createLease } from './lease.js';
 import * as store from './store.js';
 
 const DRAFT_DELAY_MS = 500;
 const DRAFT_RETRY_MS = 5000;
-const HEARTBEAT_RETRY_MS = 5000;
 const SUBMIT_BACKOFF_START_MS = 500;
 const SUBMIT_BACKOFF_MAX_MS = 10000;
-
-/* The server's message as a sentence: capital first, full stop last. */
-function sentence(msg) {
-  const t = String(msg || '').trim();
-  if (!t) return '';
-  return t[0].toUpperCase() + t.slice(1) + (/[.!?)]$/.test(t) ? '' : '.');
-}
 
 const GLOBAL_SHORTCUTS = [
   ['Enter', 'submit the answer'],
@@ -52,24 +45,19 @@ export function renderQueue(root, { projectId }) {
     inst: null, // the editor mounted for s.asg
     asg: null, // the assignment on screen
     mounted: false, // the editor is drawn for s.asg
-    expiresAt: 0,
-    leaseMs: 0,
     loading: false,
     submitting: false,
     done: false, // submitted, skipped or refused: no more edits
     draftTimer: 0,
     draftInflight: null,
     draftAgain: false,
-    hbInflight: false,
-    hbNotBefore: 0,
-    leaseLost: false,
     ui: null, // the per-task elements
   };
 
   /* ---- the page's frame ---- */
 
   const title = h('h1', { class: 'ws-title' }, 'Loading…');
-  const lease = h('span', { class: 'lease', 'data-testid': 'lease', role: 'timer', hidden: true });
+  const leaseEl = h('span', { class: 'lease', 'data-testid': 'lease', role: 'timer', hidden: true });
   const instrBtn = h(
     'button',
     { type: 'button', class: 'quiet', 'data-action': 'instructions', 'aria-expanded': 'false', 'aria-controls': 'ws-instructions', hidden: true, onclick: () => toggleInstructions() },
@@ -111,7 +99,7 @@ export function renderQueue(root, { projectId }) {
         { class: 'ws-head' },
         h('a', { class: 'back', href: '#/projects' }, '← Projects'),
         title,
-        h('div', { class: 'ws-tools' }, lease, instrBtn, keysBtn),
+        h('div', { class: 'ws-tools' }, leaseEl, instrBtn, keysBtn),
       ),
       instructions,
       shortcuts,
@@ -119,6 +107,17 @@ export function renderQueue(root, { projectId }) {
       skipDialog,
     ),
   );
+
+  /* The lease on the assignment on screen: its timer and heartbeats. */
+  const lease = createLease({
+    timerEl: leaseEl,
+    getAssignment: () => s.asg,
+    isDone: () => s.done,
+    isBusy: () => s.submitting,
+    heldFor: 'you',
+    expiredText: 'Lease expired: submitting still works while the task needs you',
+    onLost: (e) => setStatus(`The lease on this task ended. ${sentence(e.message)}`, 'warn'),
+  });
 
   /* ---- overlays ---- */
 
@@ -140,7 +139,7 @@ export function renderQueue(root, { projectId }) {
     shortcuts.replaceChildren(
       h('h2', null, 'Keyboard shortcuts'),
       h('dl', null, rows.map(([k, what]) => h('div', { class: 'shortcut' }, h('dt', null, h('kbd', null, k)), h('dd', null, what)))),
-      h('p', { class: 'muted' }, 'Shortcuts do nothing while you type in a text field.'),
+      h('p', { class: 'muted' }, 'Plain keys do nothing while you type in a text field; Ctrl and Alt shortcuts still work.'),
       h('button', { type: 'button', class: 'quiet', 'data-action': 'close-shortcuts', onclick: () => (toggleShortcuts(false), keysBtn.focus()) }, 'Close'),
     );
   }
@@ -163,7 +162,7 @@ export function renderQueue(root, { projectId }) {
 
   function message(testid, heading, text, ...more) {
     stopTask();
-    lease.hidden = true;
+    leaseEl.hidden = true;
     body.replaceChildren(h('div', { class: 'card panel', 'data-testid': testid }, h('h2', null, heading), text ? h('p', null, text) : null, ...more));
   }
 
@@ -220,7 +219,7 @@ export function renderQueue(root, { projectId }) {
     if (!alive || s.loading) return;
     s.loading = true;
     stopTask();
-    lease.hidden = true;
+    leaseEl.hidden = true;
     body.replaceChildren(h('p', { class: 'muted', 'data-testid': 'loading' }, 'Loading the next task…'));
     let r;
     try {
@@ -250,17 +249,13 @@ export function renderQueue(root, { projectId }) {
     s.ui = null;
     s.done = false;
     s.submitting = false;
-    s.leaseLost = false;
-    s.hbNotBefore = 0;
     if (skipDialog.open) skipDialog.close();
   }
 
   function showAssignment(a) {
     stopTask();
     s.asg = a;
-    s.expiresAt = Date.parse(a.expires_at) || 0;
-    const created = Date.parse(a.created_at) || 0;
-    s.leaseMs = (Number(s.project.lease_seconds) || 0) * 1000 || Math.max(0, s.expiresAt - created);
+    lease.begin(a, s.project.lease_seconds);
 
     const error = h('div', { class: 'error', 'data-testid': 'error', role: 'alert', hidden: true });
     const editorEl = h('div', { class: 'editor-body' });
@@ -308,7 +303,7 @@ export function renderQueue(root, { projectId }) {
       );
     }
     updateButtons();
-    updateLease();
+    lease.update();
     if (restored && s.editor) setStatus('Draft restored', 'info');
     if (unsaved) scheduleDraft(0);
   }
@@ -387,50 +382,6 @@ export function renderQueue(root, { projectId }) {
     return s.draftInflight;
   }
 
-  /* ---- lease ---- */
-
-  function updateLease() {
-    const a = s.asg;
-    if (!a || s.done) {
-      lease.hidden = true;
-      return;
-    }
-    lease.hidden = false;
-    const left = s.expiresAt - serverNow();
-    if (s.leaseLost) {
-      lease.textContent = 'Lease ended';
-      lease.dataset.tone = 'error';
-    } else if (left > 0) {
-      lease.textContent = `Lease: ${formatDuration(left)} left`;
-      lease.dataset.tone = left < Math.min(60000, s.leaseMs / 3 + 1000) ? 'warn' : 'info';
-    } else {
-      lease.textContent = 'Lease expired: submitting still works while the task needs you';
-      lease.dataset.tone = 'warn';
-    }
-    lease.title = `This task is held for you until ${new Date(s.expiresAt).toLocaleTimeString()}; it is extended while this page is open.`;
-    if (!s.leaseLost && !s.submitting && !s.hbInflight && s.leaseMs > 0 && left < s.leaseMs / 3 && Date.now() >= s.hbNotBefore) heartbeat();
-  }
-
-  async function heartbeat() {
-    const a = s.asg;
-    s.hbInflight = true;
-    try {
-      const r = await api.post(`/v1/assignments/${a.id}/heartbeat`);
-      if (s.asg === a && r && r.expires_at) s.expiresAt = Date.parse(r.expires_at) || s.expiresAt;
-    } catch (e) {
-      if (s.asg !== a) return;
-      if (e.status === 409 || e.status === 404) {
-        s.leaseLost = true;
-        setStatus(`The lease on this task ended. ${sentence(e.message)}`, 'warn');
-      } else {
-        s.hbNotBefore = Date.now() + HEARTBEAT_RETRY_MS;
-      }
-    } finally {
-      s.hbInflight = false;
-      if (alive && s.asg === a) updateLease();
-    }
-  }
-
   /* ---- submit ---- */
 
   async function submit() {
@@ -490,7 +441,7 @@ export function renderQueue(root, { projectId }) {
     s.done = true;
     store.forget(a.id);
     updateButtons();
-    updateLease();
+    lease.update();
     const leaseLost = /lease|assignment|no longer active/i.test(e.message);
     showError(`${leaseLost ? 'Your lease on this task was lost, so this answer was not counted.' : 'This answer was not counted.'} The server said: ${e.message}`);
     setStatus('Not submitted', 'error');
@@ -646,7 +597,7 @@ export function renderQueue(root, { projectId }) {
   document.addEventListener('keydown', onKey);
   window.addEventListener('beforeunload', onBeforeUnload);
   document.addEventListener('visibilitychange', onVisibility);
-  const ticker = setInterval(() => updateLease(), 1000);
+  lease.start();
 
   init();
 
@@ -654,7 +605,7 @@ export function renderQueue(root, { projectId }) {
     // Leaving the page: send what is not saved yet, then stop.
     const pending = s.asg && !s.done ? saveDraft({ keepalive: true }) : null;
     alive = false;
-    clearInterval(ticker);
+    lease.stop();
     document.removeEventListener('keydown', onKey);
     window.removeEventListener('beforeunload', onBeforeUnload);
     document.removeEventListener('visibilitychange', onVisibility);

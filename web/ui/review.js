@@ -17,14 +17,15 @@
 // (editors.js); Fix mounts the result's editor editable, and Save fix shows
 // the difference from the result (diff.js) before it is sent.
 
-import { h, append, isTyping, sleep, formatDuration } from './dom.js';
-import { api, request, serverNow } from './api.js';
+import { h, append, isTyping, sleep, sentence } from './dom.js';
+import { api, request } from './api.js';
 import { setStatus } from './status.js';
 import { editorFor } from './editors.js';
 import { renderMarkdown } from './markdown.js';
 import { renderTask } from './task.js';
 import { renderDiff, diffJson, formatPath, formatValue, sameJson } from './diff.js';
-import { loadPeople, mountResponse, unmountAll, renderAnnotations, renderVersions, renderDecision, sentence } from './taskbrowser.js';
+import { loadPeople, mountResponse, unmountAll, renderAnnotations, renderVersions, renderDecision } from './taskbrowser.js';
+import { createLease } from './lease.js';
 import * as store from './store.js';
 
 /* Replaces el's children; null and false children are left out. */
@@ -35,7 +36,6 @@ const fill = (el, ...kids) => {
 
 const DRAFT_DELAY_MS = 500;
 const DRAFT_RETRY_MS = 5000;
-const HEARTBEAT_RETRY_MS = 5000;
 const DECIDE_BACKOFF_START_MS = 500;
 const DECIDE_BACKOFF_MAX_MS = 10000;
 const DECIDE_TRIES = 8;
@@ -72,11 +72,6 @@ export function renderReview(root, { projectId }) {
     escAt: 0,
     deciding: false,
     done: false,
-    expiresAt: 0,
-    leaseMs: 0,
-    hbInflight: false,
-    hbNotBefore: 0,
-    leaseLost: false,
     draftTimer: 0,
     draftInflight: null,
     draftAgain: false,
@@ -87,7 +82,7 @@ export function renderReview(root, { projectId }) {
   /* ---- the page's frame ---- */
 
   const title = h('h1', { class: 'ws-title' }, 'Review');
-  const lease = h('span', { class: 'lease', 'data-testid': 'lease', role: 'timer', hidden: true });
+  const leaseEl = h('span', { class: 'lease', 'data-testid': 'lease', role: 'timer', hidden: true });
   const instrBtn = h(
     'button',
     { type: 'button', class: 'quiet', 'data-action': 'instructions', 'aria-expanded': 'false', 'aria-controls': 'rv-instructions', hidden: true, onclick: () => toggleInstructions() },
@@ -154,7 +149,7 @@ export function renderReview(root, { projectId }) {
     h(
       'section',
       { class: 'workspace review' },
-      h('div', { class: 'ws-head' }, h('a', { class: 'back', href: '#/projects' }, '← Projects'), title, h('div', { class: 'ws-tools' }, lease, tasksLink, instrBtn, keysBtn)),
+      h('div', { class: 'ws-head' }, h('a', { class: 'back', href: '#/projects' }, '← Projects'), title, h('div', { class: 'ws-tools' }, leaseEl, tasksLink, instrBtn, keysBtn)),
       instructions,
       shortcuts,
       lastDone,
@@ -163,6 +158,17 @@ export function renderReview(root, { projectId }) {
       fixDialog,
     ),
   );
+
+  /* The lease on the assignment on screen: its timer and heartbeats. */
+  const lease = createLease({
+    timerEl: leaseEl,
+    getAssignment: () => s.asg,
+    isDone: () => s.done,
+    isBusy: () => s.deciding,
+    heldFor: 'your review',
+    expiredText: 'Lease expired: another reviewer may take this task',
+    onLost: (e) => setStatus(`Your lease on this review ended. ${sentence(e.message)}`, 'warn'),
+  });
 
   /* ---- overlays ---- */
 
@@ -190,7 +196,7 @@ export function renderReview(root, { projectId }) {
       ...group('Reviewing', VIEW_SHORTCUTS),
       ...group('Fixing', [...editorRows, ...FIX_SHORTCUTS]),
       ...group('Anywhere', GLOBAL_SHORTCUTS),
-      h('p', { class: 'muted' }, 'Shortcuts do nothing while you type in a text field.'),
+      h('p', { class: 'muted' }, 'Plain keys do nothing while you type in a text field; Ctrl and Alt shortcuts still work.'),
       h('button', { type: 'button', class: 'quiet', 'data-action': 'close-shortcuts', onclick: () => (toggleShortcuts(false), keysBtn.focus()) }, 'Close'),
     );
   }
@@ -216,7 +222,7 @@ export function renderReview(root, { projectId }) {
 
   function message(testid, heading, text, ...more) {
     stopTask();
-    lease.hidden = true;
+    leaseEl.hidden = true;
     body.replaceChildren(h('div', { class: 'card panel', 'data-testid': testid }, h('h2', null, heading), text ? h('p', null, text) : null, ...more));
   }
 
@@ -298,7 +304,7 @@ export function renderReview(root, { projectId }) {
     if (!alive || s.loading) return;
     s.loading = true;
     stopTask();
-    lease.hidden = true;
+    leaseEl.hidden = true;
     body.replaceChildren(h('p', { class: 'muted', 'data-testid': 'loading' }, 'Loading the next task to review…'));
     let r;
     try {
@@ -333,8 +339,6 @@ export function renderReview(root, { projectId }) {
     s.fixChanged = false;
     s.done = false;
     s.deciding = false;
-    s.leaseLost = false;
-    s.hbNotBefore = 0;
     if (rejectDialog.open) rejectDialog.close();
     if (fixDialog.open) fixDialog.close();
   }
@@ -346,9 +350,7 @@ export function renderReview(root, { projectId }) {
   function showAssignment(a) {
     stopTask();
     s.asg = a;
-    s.expiresAt = Date.parse(a.expires_at) || 0;
-    const created = Date.parse(a.created_at) || 0;
-    s.leaseMs = (Number(s.project.lease_seconds) || 0) * 1000 || Math.max(0, s.expiresAt - created);
+    lease.begin(a, s.project.lease_seconds);
     const task = a.task || {};
     const level = Number(a.level || task.review_level || 1);
     const levels = Number(s.project.review_levels) || level;
@@ -424,7 +426,7 @@ export function renderReview(root, { projectId }) {
       setStatus(`Reviewing task ${task.id} at level ${level}`, 'info');
     }
     updateButtons();
-    updateLease();
+    lease.update();
     loadDetails(a, annBox, verBox);
   }
 
@@ -648,50 +650,6 @@ export function renderReview(root, { projectId }) {
     s.ui.error.hidden = !text;
   }
 
-  /* ---- lease ---- */
-
-  function updateLease() {
-    const a = s.asg;
-    if (!a || s.done) {
-      lease.hidden = true;
-      return;
-    }
-    lease.hidden = false;
-    const left = s.expiresAt - serverNow();
-    if (s.leaseLost) {
-      lease.textContent = 'Lease ended';
-      lease.dataset.tone = 'error';
-    } else if (left > 0) {
-      lease.textContent = `Lease: ${formatDuration(left)} left`;
-      lease.dataset.tone = left < Math.min(60000, s.leaseMs / 3 + 1000) ? 'warn' : 'info';
-    } else {
-      lease.textContent = 'Lease expired: another reviewer may take this task';
-      lease.dataset.tone = 'warn';
-    }
-    lease.title = `This task is held for your review until ${new Date(s.expiresAt).toLocaleTimeString()}; it is extended while this page is open.`;
-    if (!s.leaseLost && !s.deciding && !s.hbInflight && s.leaseMs > 0 && left < s.leaseMs / 3 && Date.now() >= s.hbNotBefore) heartbeat();
-  }
-
-  async function heartbeat() {
-    const a = s.asg;
-    s.hbInflight = true;
-    try {
-      const r = await api.post(`/v1/assignments/${a.id}/heartbeat`);
-      if (s.asg === a && r && r.expires_at) s.expiresAt = Date.parse(r.expires_at) || s.expiresAt;
-    } catch (e) {
-      if (s.asg !== a) return;
-      if (e.status === 409 || e.status === 404) {
-        s.leaseLost = true;
-        setStatus(`Your lease on this review ended. ${sentence(e.message)}`, 'warn');
-      } else {
-        s.hbNotBefore = Date.now() + HEARTBEAT_RETRY_MS;
-      }
-    } finally {
-      s.hbInflight = false;
-      if (alive && s.asg === a) updateLease();
-    }
-  }
-
   /* ---- decisions ---- */
 
   function accept() {
@@ -815,12 +773,11 @@ export function renderReview(root, { projectId }) {
   /* A 409: the lease ended or the task moved on; nothing was decided. */
   function refused(a, e) {
     s.done = true;
-    s.leaseLost = true;
     store.forget(a.id);
     if (rejectDialog.open) rejectDialog.close();
     if (fixDialog.open) fixDialog.close();
     updateButtons();
-    updateLease();
+    lease.update();
     setStatus('Not saved: this review is no longer yours', 'error');
     const ui = s.ui;
     ui.outcome.setAttribute('data-testid', 'lease-lost');
@@ -938,14 +895,14 @@ export function renderReview(root, { projectId }) {
   document.addEventListener('keydown', onKey);
   window.addEventListener('beforeunload', onBeforeUnload);
   document.addEventListener('visibilitychange', onVisibility);
-  const ticker = setInterval(() => updateLease(), 1000);
+  lease.start();
 
   init();
 
   return () => {
     const pending = s.asg && !s.done && s.mode === 'fix' ? saveDraft({ keepalive: true }) : null;
     alive = false;
-    clearInterval(ticker);
+    lease.stop();
     document.removeEventListener('keydown', onKey);
     window.removeEventListener('beforeunload', onBeforeUnload);
     document.removeEventListener('visibilitychange', onVisibility);

@@ -19,7 +19,7 @@
 // annotations, the result's versions with their differences, the last
 // review decision) are exported for the review queue (review.js).
 
-import { h, append, isTyping } from './dom.js';
+import { h, append, isTyping, sentence } from './dom.js';
 import { api, getAll } from './api.js';
 import { setStatus } from './status.js';
 import { editorFor } from './editors.js';
@@ -35,13 +35,6 @@ const fill = (el, ...kids) => {
 /* ---------------------------------------------------------------------
  * Shared pieces (also used by review.js)
  * ------------------------------------------------------------------- */
-
-/* The server's message as a sentence: capital first, full stop last. */
-export function sentence(msg) {
-  const t = String(msg || '').trim();
-  if (!t) return '';
-  return t[0].toUpperCase() + t.slice(1) + (/[.!?)]$/.test(t) ? '' : '.');
-}
 
 const STATUS_WORDS = {
   pending: 'Pending',
