@@ -33,6 +33,7 @@ const lp_route lp_api_routes[] = {
     {"GET", "/v1/projects", lp_api_projects_list, LP_ROUTE_READ, NULL},
     {"GET", "/v1/projects/{}", lp_api_project_get, LP_ROUTE_READ, NULL},
     {"PATCH", "/v1/projects/{}", lp_api_project_update, 0, NULL},
+    {"GET", "/v1/projects/{}/stats", lp_api_project_stats, LP_ROUTE_READ, NULL},
     {"GET", "/v1/projects/{}/members", lp_api_members_list, LP_ROUTE_READ, NULL},
     {"PUT", "/v1/projects/{}/members/{}", lp_api_member_put, 0, NULL},
     {"DELETE", "/v1/projects/{}/members/{}", lp_api_member_delete, 0, NULL},

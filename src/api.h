@@ -69,6 +69,8 @@ int lp_api_projects_create(lp_req *req);
 int lp_api_projects_list(lp_req *req);
 int lp_api_project_get(lp_req *req);
 int lp_api_project_update(lp_req *req);
+/* GET /v1/projects/{id}/stats: the manager's dashboard figures (stats.h). */
+int lp_api_project_stats(lp_req *req);
 int lp_api_batches_create(lp_req *req);
 int lp_api_batches_list(lp_req *req);
 int lp_api_batch_get(lp_req *req);

@@ -1,12 +1,15 @@
 /* api_projects.c -- projects and batches.
  *
  * Anyone signed in may create a project and becomes its manager; admins see
- * every project, others the projects they have a role in. */
+ * every project, others the projects they have a role in.  A project
+ * object carries the caller's role in it, so a client knows what to
+ * offer. */
 #include <string.h>
 
 #include "api.h"
 #include "auth.h"
 #include "project.h"
+#include "stats.h"
 
 /* Writes a project-level validation failure: 422 for a value the API
  * understood but cannot accept, 400 for a malformed request. */
@@ -15,13 +18,29 @@ static int reply_invalid(lp_req *req, const lp_verr *e)
     return lp_reply_verr(req, 422, e);
 }
 
-static int reply_project(lp_req *req, int64_t id, unsigned status)
+/* The project object as the caller sees it: with their role in it
+ * (admins are managers everywhere); NULL if it cannot be read. */
+static json_t *project_for_caller(lp_req *req, int64_t id, int *rc)
 {
-    lp_project *p;
-    int rc = lp_project_get(req->db, id, &p);
-    if (rc < 0) return lp_reply_rc(req, rc, "project");
+    lp_project *p = NULL;
+    int role = LP_ROLE_NONE;
+    *rc = lp_project_get(req->db, id, &p);
+    if (*rc == 0) *rc = lp_project_role(req->db, id, req->who.user_id, req->who.is_admin, &role);
+    if (*rc < 0) {
+        lp_project_free(p);
+        return NULL;
+    }
     json_t *o = lp_project_json(req->db, p);
     lp_project_free(p);
+    json_object_set_new(o, "role", role ? json_string(lp_role_name(role)) : json_null());
+    return o;
+}
+
+static int reply_project(lp_req *req, int64_t id, unsigned status)
+{
+    int rc;
+    json_t *o = project_for_caller(req, id, &rc);
+    if (!o) return lp_reply_rc(req, rc, "project");
     return lp_reply_json(req, status, o);
 }
 
@@ -40,11 +59,8 @@ int lp_api_projects_create(lp_req *req)
 
 static json_t *project_item(lp_req *req, int64_t id)
 {
-    lp_project *p;
-    if (lp_project_get(req->db, id, &p) < 0) return NULL;
-    json_t *o = lp_project_json(req->db, p);
-    lp_project_free(p);
-    return o;
+    int rc;
+    return project_for_caller(req, id, &rc);
 }
 
 static json_t *batch_item(lp_req *req, int64_t id)
@@ -94,6 +110,25 @@ int lp_api_project_update(lp_req *req)
     if (rc == LP_EINVAL) return reply_invalid(req, &e);
     if (rc < 0) return lp_reply_rc(req, rc, "project");
     return reply_project(req, id, 200);
+}
+
+int lp_api_project_stats(lp_req *req)
+{
+    int64_t id;
+    if (lp_req_id(req, 0, &id) || lp_api_require(req, id, LP_ROLE_MANAGER, NULL)) return 0;
+    lp_stats_range r;
+    lp_verr e;
+    if (lp_stats_range_parse(&r, lp_req_arg(req, "bucket"), lp_req_arg(req, "since"),
+                             lp_req_arg(req, "until"), lp_now_ms(), &e) < 0)
+        return lp_reply_verr(req, 400, &e);
+    lp_project *p;
+    int rc = lp_project_get(req->db, id, &p);
+    if (rc < 0) return lp_reply_rc(req, rc, "project");
+    json_t *o = NULL;
+    rc = lp_stats_project(req->db, p, &r, &o);
+    lp_project_free(p);
+    if (rc < 0) return lp_reply_rc(req, rc, "stats");
+    return lp_reply_json(req, 200, o);
 }
 
 int lp_api_batches_create(lp_req *req)

@@ -88,3 +88,36 @@ int lp_kind_aggregate(const lp_kind *k, const json_t *params, const json_t *task
     *confidence = total > 0 ? best_sum / total : 0;
     return 0;
 }
+
+void lp_catset_init(lp_catset *c, const json_t *params)
+{
+    memset(c, 0, sizeof *c);
+    c->ids = json_object();
+    const json_t *l;
+    size_t i;
+    json_array_foreach(json_object_get(params, "labels"), i, l)
+    {
+        const char *name = json_string_value(json_object_get(l, "name"));
+        if (name) lp_catset_id(c, name);
+    }
+}
+
+uint32_t lp_catset_id(lp_catset *c, const char *name)
+{
+    json_t *id = json_object_get(c->ids, name);
+    if (id) return (uint32_t)json_integer_value(id);
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 16;
+        c->names = lp_realloc(c->names, c->cap * sizeof *c->names);
+    }
+    json_object_set_new(c->ids, name, json_integer((json_int_t)c->n));
+    /* jansson keeps its own copy of the key: point at that one. */
+    c->names[c->n] = json_object_iter_key(json_object_iter_at(c->ids, name));
+    return (uint32_t)c->n++;
+}
+
+void lp_catset_fini(lp_catset *c)
+{
+    free(c->names);
+    json_decref(c->ids);
+}

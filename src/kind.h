@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "valid.h"
 
@@ -82,6 +83,21 @@ double lp_kind_score(const lp_kind *k, const json_t *params, const json_t *task,
 int lp_kind_aggregate(const lp_kind *k, const json_t *params, const json_t *task,
                       const json_t *const *responses, const double *weights, size_t n, json_t **out,
                       double *confidence);
+/* Category names as dense ids 0, 1, ...: the names of the project's
+ * params.labels first, in their order (so that ids are stable and a label
+ * no one picked yet still has one), then any other name a response picks
+ * (a comparison's response ids, say), as met.  names[id] points into the
+ * set's own copy of the name. */
+typedef struct lp_catset {
+    json_t *ids; /* name -> id */
+    const char **names;
+    size_t n, cap;
+} lp_catset;
+void lp_catset_init(lp_catset *c, const json_t *params);
+/* The id of name, given a new one when the set has not met it. */
+uint32_t lp_catset_id(lp_catset *c, const char *name);
+void lp_catset_fini(lp_catset *c);
+
 /* All registered kinds, in registry order; *n receives the count. */
 const lp_kind *const *lp_kind_all(size_t *n);
 

@@ -129,53 +129,12 @@ static int load(lp_db *db, const lp_project *p, int with_gold, qdata *q)
     return rc < 0 ? rc : 0;
 }
 
-/* Category names to dense ids: the project's labels first (so ids are
- * stable), then any other name in first-seen order. */
-typedef struct cats {
-    json_t *ids;
-    const char **names;
-    size_t n, cap;
-} cats;
-
-static uint32_t cat_id(cats *c, const char *name)
-{
-    json_t *id = json_object_get(c->ids, name);
-    if (id) return (uint32_t)json_integer_value(id);
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 16;
-        c->names = lp_realloc(c->names, c->cap * sizeof *c->names);
-    }
-    json_object_set_new(c->ids, name, json_integer((json_int_t)c->n));
-    /* jansson keeps its own copy of the key: point at that one. */
-    c->names[c->n] = json_object_iter_key(json_object_iter_at(c->ids, name));
-    return (uint32_t)c->n++;
-}
-
-static void cats_init(cats *c, const lp_project *p)
-{
-    memset(c, 0, sizeof *c);
-    c->ids = json_object();
-    const json_t *l;
-    size_t i;
-    json_array_foreach(json_object_get(p->params, "labels"), i, l)
-    {
-        const char *name = json_string_value(json_object_get(l, "name"));
-        if (name) cat_id(c, name);
-    }
-}
-
-static void cats_fini(cats *c)
-{
-    free(c->names);
-    json_decref(c->ids);
-}
-
 /* The single category an answer picks, or -1. */
-static int32_t pick_one(const lp_project *p, cats *c, const json_t *resp)
+static int32_t pick_one(const lp_project *p, lp_catset *c, const json_t *resp)
 {
     const char *names[1];
     if (!resp || p->kind->categories(p->params, resp, names, 1) != 1) return -1;
-    return (int32_t)cat_id(c, names[0]);
+    return (int32_t)lp_catset_id(c, names[0]);
 }
 
 static int single_choice(const lp_project *p)
@@ -285,7 +244,7 @@ static json_t *nominal_alpha(const qdata *q, const double *value, size_t n)
 
 /* The categories each answer picks, as ids in c: answer i's are
  * picks[(*off)[i] .. (*off)[i + 1]).  The caller frees both arrays. */
-static uint32_t *collect_picks(const lp_project *p, const qdata *q, cats *c, size_t **off)
+static uint32_t *collect_picks(const lp_project *p, const qdata *q, lp_catset *c, size_t **off)
 {
     const char *names[MAX_PICKS];
     size_t cap = q->n + 16, len = 0;
@@ -296,7 +255,7 @@ static uint32_t *collect_picks(const lp_project *p, const qdata *q, cats *c, siz
         size_t k = p->kind->categories(p->params, q->resp[i], names, MAX_PICKS);
         for (size_t j = 0; j < k; j++) {
             if (len == cap) picks = lp_realloc(picks, (cap *= 2) * sizeof *picks);
-            picks[len++] = cat_id(c, names[j]);
+            picks[len++] = lp_catset_id(c, names[j]);
         }
         (*off)[i + 1] = len;
     }
@@ -319,8 +278,8 @@ static int store_skills(lp_db *db, const lp_project *p, const qdata *q, const do
 static void alpha_by_category(const lp_project *p, const qdata *q, json_t *overall,
                               json_t *per_label)
 {
-    cats c;
-    cats_init(&c, p);
+    lp_catset c;
+    lp_catset_init(&c, p->params);
     size_t *off;
     uint32_t *picks = collect_picks(p, q, &c, &off);
     size_t *count = lp_calloc(q->n_items + 1, sizeof *count);
@@ -405,7 +364,7 @@ static void alpha_by_category(const lp_project *p, const qdata *q, json_t *overa
     free(count);
     free(off);
     free(picks);
-    cats_fini(&c);
+    lp_catset_fini(&c);
 }
 
 /* Result confidence: how many results, their mean, a 10-bin histogram. */
@@ -482,11 +441,8 @@ static json_t *worker_json(lp_db *db, int64_t pid, const worker *w)
         lp_stmt_done(st);
     }
     if (w->nsecs) qsort(w->secs, w->nsecs, sizeof *w->secs, cmp_i64);
-    json_t *median = json_null();
-    if (w->nsecs)
-        median = json_real(
-            w->nsecs % 2 ? (double)w->secs[w->nsecs / 2] / 1000.0
-                         : (double)(w->secs[w->nsecs / 2 - 1] + w->secs[w->nsecs / 2]) / 2000.0);
+    json_t *median =
+        w->nsecs ? json_real(lp_quantile(w->secs, w->nsecs, 0.5) / 1000.0) : json_null();
     return json_pack("{s:I, s:s, s:I, s:I, s:I, s:o, s:I, s:o, s:I, s:o, s:o, s:b, s:s?}",
                      "user_id", (json_int_t)w->user_id, "email", email, "tasks_done",
                      (json_int_t)w->done, "rejected", (json_int_t)w->rejected, "skipped",
@@ -676,8 +632,8 @@ static int store_refit(lp_db *db, const lp_project *p, int64_t task, const json_
  * labels anyone picked on the task. */
 static int refit_multilabel(lp_db *db, const lp_project *p, qdata *q, json_t *out)
 {
-    cats c;
-    cats_init(&c, p);
+    lp_catset c;
+    lp_catset_init(&c, p->params);
     const char *names[MAX_PICKS];
     size_t *off;
     uint32_t *picks = collect_picks(p, q, &c, &off);
@@ -735,7 +691,7 @@ static int refit_multilabel(lp_db *db, const lp_project *p, qdata *q, json_t *ou
     free(seen);
     free(off);
     free(picks);
-    cats_fini(&c);
+    lp_catset_fini(&c);
     return rc;
 }
 
@@ -748,8 +704,8 @@ static int refit_multilabel(lp_db *db, const lp_project *p, qdata *q, json_t *ou
  * respond keeps the result as it was, counted in "kept". */
 static int refit_categorical(lp_db *db, const lp_project *p, qdata *q, json_t *out)
 {
-    cats c;
-    cats_init(&c, p);
+    lp_catset c;
+    lp_catset_init(&c, p->params);
     uint32_t *label = lp_malloc((q->n ? q->n : 1) * sizeof *label);
     uint32_t *item = lp_malloc((q->n ? q->n : 1) * sizeof *item);
     uint32_t *worker = lp_malloc((q->n ? q->n : 1) * sizeof *worker);
@@ -822,7 +778,7 @@ static int refit_categorical(lp_db *db, const lp_project *p, qdata *q, json_t *o
     free(item);
     free(worker);
     free(row);
-    cats_fini(&c);
+    lp_catset_fini(&c);
     return rc;
 }
 

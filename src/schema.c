@@ -243,6 +243,11 @@ const lp_migration lp_migrations[] = {
       * became gold_weighted. */
      "ALTER TABLE project_members ADD COLUMN skill DOUBLE PRECISION;"
      "UPDATE projects SET aggregation = 'gold_weighted' WHERE aggregation = 'weighted_majority';"},
+    {9,
+     /* A project's annotations by time, for its dashboard (stats.c): the
+      * throughput reads a window of them, the labels and times all of them
+      * without a scan of every project's. */
+     "CREATE INDEX annotations_project_time ON annotations(project_id, created_at);"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

@@ -365,3 +365,19 @@ void lp_url_redact(const char *url, char *out, size_t n)
     }
     out[o] = '\0';
 }
+
+size_t lp_quantile_rank(size_t n, double q, double *weight)
+{
+    double at = (double)(n ? n - 1 : 0) * (q < 0 ? 0 : q > 1 ? 1 : q);
+    size_t i = (size_t)at;
+    *weight = at - (double)i;
+    return i;
+}
+
+double lp_quantile(const int64_t *sorted, size_t n, double q)
+{
+    double w;
+    size_t i = lp_quantile_rank(n, q, &w);
+    if (i + 1 >= n || w == 0) return (double)sorted[i];
+    return (double)sorted[i] + w * (double)(sorted[i + 1] - sorted[i]);
+}

@@ -96,6 +96,16 @@ int lp_time_parse(const char *s, int64_t *out);
 /* Parses a whole decimal int64; LP_EINVAL unless all of s is a number. */
 int lp_parse_int64(const char *s, int64_t *out);
 
+/* The q-quantile (0 <= q <= 1) of n >= 1 values sorted ascending,
+ * interpolated between the two nearest ranks (Hyndman and Fan's type 7, so
+ * that q = 0.5 is the middle value or the mean of the middle two).
+ * lp_quantile_rank gives the lower rank (0-based) and the weight of the
+ * next value, for a caller that fetches just those two values (an SQL
+ * ORDER BY ... OFFSET): lp_quantile of them with q = that weight is the
+ * quantile. */
+size_t lp_quantile_rank(size_t n, double q, double *weight);
+double lp_quantile(const int64_t *sorted, size_t n, double q);
+
 #define LP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -109,3 +109,20 @@ TEST(util_url_redact_hides_passwords)
     lp_url_redact("host=db password=pw user=u", b, sizeof b);
     CHECK_STR(b, "host=db password=*** user=u");
 }
+
+TEST(util_quantile_interpolates_between_ranks)
+{
+    const int64_t odd[] = {1, 3, 8}, even[] = {2, 4, 10, 20};
+    CHECK(lp_quantile(odd, 3, 0.5) == 3);
+    CHECK(lp_quantile(even, 4, 0.5) == 7); /* the mean of the middle two */
+    CHECK(lp_quantile(even, 4, 0) == 2 && lp_quantile(even, 4, 1) == 20);
+    /* 0.9 of 4 values: rank 2.7, so 10 + 0.7 * (20 - 10). */
+    CHECK(lp_quantile(even, 4, 0.9) > 16.999 && lp_quantile(even, 4, 0.9) < 17.001);
+    const int64_t one[] = {42};
+    CHECK(lp_quantile(one, 1, 0.9) == 42);
+    /* A caller with only the two values around the rank gets the same. */
+    double w;
+    size_t r = lp_quantile_rank(4, 0.9, &w);
+    CHECK_INT(r, 2);
+    CHECK(lp_quantile(even + r, 2, w) == lp_quantile(even, 4, 0.9));
+}

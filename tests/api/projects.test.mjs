@@ -1,7 +1,7 @@
 // projects.test.mjs -- creating, reading, updating and listing projects.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, it, expectError, expectStatus, makeProject, getProject, listAll } from './harness.mjs';
+import { startServer, it, expectError, expectStatus, makeProject, makeMember, getProject, listAll } from './harness.mjs';
 
 let srv;
 const STATUSES = ['pending', 'in_progress', 'review', 'completed', 'canceled', 'gold'];
@@ -51,6 +51,25 @@ describe('projects', () => {
     assert.equal(items.length, 1);
     assert.equal(items[0].email, 'admin@test.io');
     assert.equal(items[0].role, 'manager');
+  });
+
+  it('a project says the caller\'s role in it; an admin who is not a member is a manager', async () => {
+    // A project a member made: the admin is not in it.
+    const owner = await makeMember(srv, 'role-owner@test.io');
+    const p = await makeProject(srv, {}, owner.key);
+    assert.equal(p.role, 'manager', 'the creator is its manager');
+    const ann = await makeMember(srv, 'role-annotator@test.io');
+    const rev = await makeMember(srv, 'role-reviewer@test.io');
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${ann.id}`, { role: 'annotator' }, { key: owner.key }), 200);
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${rev.id}`, { role: 'reviewer' }, { key: owner.key }), 200);
+    for (const [who, key, role] of [['the admin', undefined, 'manager'], ['the owner', owner.key, 'manager'], ['an annotator', ann.key, 'annotator'], ['a reviewer', rev.key, 'reviewer']]) {
+      const opts = key ? { key } : {};
+      assert.equal(expectStatus(await srv.api('GET', `/v1/projects/${p.id}`, undefined, opts), 200).role, role, `GET as ${who}`);
+      const listed = (await listAll(srv, '/v1/projects', { key })).items.find((x) => x.id === p.id);
+      assert.equal(listed?.role, role, `the list as ${who}`);
+    }
+    const patched = expectStatus(await srv.api('PATCH', `/v1/projects/${p.id}`, { name: 'renamed' }), 200);
+    assert.equal(patched.role, 'manager', 'the admin\'s PATCH answer');
   });
 
   it('an unknown kind gets 422 naming "kind" and listing the kinds', async () => {
