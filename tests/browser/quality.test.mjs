@@ -189,8 +189,9 @@ browserTest('an annotator who opens the quality page sees the API\'s 403', async
   assert.equal(direct.status, 403, `an annotator's GET .../quality answered ${direct.status}`);
   const message = direct.body?.error?.message;
   await login(page, srv, ann.email, ann.password, { project });
-  await waitVisible(page, `a[data-quality-project-id="${project.id}"]`, 'the Quality link, shown to everyone');
-  await page.click(`a[data-quality-project-id="${project.id}"]`);
+  // The card offers Quality to managers only (the project's role); the address still opens it.
+  assert.equal(await page.locator(`a[data-quality-project-id="${project.id}"]`).count(), 0, 'an annotator is offered the Quality link');
+  await page.goto(`${srv.base}/#/projects/${project.id}/quality`);
   await waitVisible(page, '[data-testid=error]', 'the error for a non-manager');
   const err = await textOf(page, '[data-testid=error]');
   assert.ok(err.includes(message), `the error ${JSON.stringify(err)} is not the API's ${JSON.stringify(message)}; the page shows ${await pageText(page)}`);

@@ -10,15 +10,19 @@
 // A caller who is not a manager gets the server's 403, shown as it is in
 // [data-testid=error].  Charts are SVG drawn with attributes (width,
 // height, x, y, fill): the page's CSP allows no inline style.
+//
+// The workers table with its pause dialog (workersTable), the agreement
+// figures (agreementSection) and the number formats are exported: the
+// dashboard (dashboard.js) shows them too.
 
 import { api } from './api.js';
 import { h, svg } from './dom.js';
 import { setStatus } from './status.js';
 
-const DASH = '—';
+export const DASH = '—';
 
 /* 0.9123 -> "91.2%"; null -> "—". */
-function pct(x) {
+export function pct(x) {
   return Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : DASH;
 }
 
@@ -26,12 +30,12 @@ function num(x, digits = 3) {
   return Number.isFinite(x) ? x.toFixed(digits) : DASH;
 }
 
-function count(n) {
+export function count(n) {
   return Number.isFinite(n) ? n.toLocaleString() : '0';
 }
 
 /* Seconds per task: "0.4 s", "12 s", "2 min 05 s", "1 h 03 min". */
-function seconds(x) {
+export function seconds(x) {
   if (!Number.isFinite(x)) return DASH;
   if (x < 10) return `${x.toFixed(1)} s`;
   const t = Math.round(x);
@@ -70,7 +74,7 @@ function stat(name, value, attrs = {}) {
 
 /* ---- agreement ---- */
 
-function agreementSection(q) {
+export function agreementSection(q) {
   const o = q?.agreement?.overall || {};
   const reading = alphaReading(o.alpha);
   return section(
@@ -240,23 +244,14 @@ function workerRow(w, onPause, onReinstate) {
   return h('tr', { 'data-user-id': w.user_id, 'data-paused': String(!!w.paused) }, workerCells(w, onPause, onReinstate));
 }
 
-/* ---- the page ---- */
-
-export function renderQuality(root, { projectId }) {
-  document.title = 'Quality · Loupe';
-  let alive = true;
-  let project = null;
-  let loading = null;
-  const base = `/v1/projects/${encodeURIComponent(projectId)}`;
-
-  const title = h('h1', { class: 'ws-title', 'data-testid': 'project-name' }, 'Loading…');
-  const method = h('span', { class: 'badge', 'data-testid': 'method', hidden: true });
-  const refitBtn = h('button', { type: 'button', class: 'primary', 'data-action': 'refit', disabled: true, onclick: () => refit() }, 'Refit model');
-  const refitResult = h('p', { class: 'note', 'data-testid': 'refit-result', role: 'status', hidden: true });
-  const error = h('p', { class: 'error', 'data-testid': 'error', role: 'alert', hidden: true });
-  const info = h('p', { class: 'muted' }, 'Loading the figures…');
-  const body = h('div', { class: 'quality-body', 'aria-busy': 'true' });
-
+/* The workers table of the quality report (GET /v1/projects/ID/quality's
+ * `workers`, or GET .../workers) with pause -- a reason asked in a dialog
+ * -- and reinstate: {el, update(rows), close()}.  el
+ * ([data-testid=workers]) stays in place with its dialog while update()
+ * redraws the rows, so a page that refreshes keeps an open dialog and the
+ * focus of a row's button.  base is "/v1/projects/ID"; alive() says
+ * whether the page is still shown. */
+export function workersTable({ base, alive }) {
   const reasonInput = h('input', { id: 'pause-reason', name: 'pause-reason', type: 'text', autocomplete: 'off', maxlength: '1000', required: true });
   const pauseError = h('p', { class: 'error', 'data-testid': 'pause-error', role: 'alert', hidden: true });
   const pauseWho = h('span', null);
@@ -274,38 +269,14 @@ export function renderQuality(root, { projectId }) {
       h('div', { class: 'form-actions' }, confirmPauseBtn, h('button', { type: 'button', 'data-action': 'cancel-pause', onclick: () => pauseDialog.close() }, 'Cancel')),
     ),
   );
+  // The dialog stays right after the title; update() redraws what follows it.
+  const el = section('workers', 'Workers', pauseDialog);
   let pausing = null; // the worker the dialog is for
-
-  root.replaceChildren(
-    h(
-      'section',
-      { class: 'quality' },
-      h(
-        'div',
-        { class: 'ws-head' },
-        h('a', { class: 'back', href: '#/projects' }, '← Projects'),
-        title,
-        h('div', { class: 'ws-tools' }, h('span', { class: 'muted' }, 'Aggregation'), method, refitBtn),
-      ),
-      refitResult,
-      error,
-      info,
-      body,
-      pauseDialog,
-    ),
-  );
-
-  function showError(e, what) {
-    info.hidden = true;
-    error.replaceChildren(e.status === 403 || e.status === 404 ? e.message : `${what}: ${e.message} `);
-    if (!(e.status === 403 || e.status === 404)) error.append(h('button', { type: 'button', class: 'quiet', onclick: () => load() }, 'Try again'));
-    error.hidden = false;
-  }
-
-  /* ---- workers: rows that update in place ---- */
+  const name = (w) => w.email || `user ${w.user_id}`;
+  const rowOf = (id) => el.querySelector(`tr[data-user-id="${CSS.escape(String(id))}"]`);
 
   function replaceRow(w) {
-    const old = body.querySelector(`tr[data-user-id="${CSS.escape(String(w.user_id))}"]`);
+    const old = rowOf(w.user_id);
     const row = workerRow(w, openPause, reinstate);
     if (old) old.replaceWith(row);
     return row;
@@ -314,7 +285,7 @@ export function renderQuality(root, { projectId }) {
   function openPause(w) {
     if (pauseDialog.open) return;
     pausing = w;
-    pauseWho.textContent = w.email || `user ${w.user_id}`;
+    pauseWho.textContent = name(w);
     reasonInput.value = '';
     pauseError.hidden = true;
     confirmPauseBtn.disabled = false;
@@ -339,49 +310,53 @@ export function renderQuality(root, { projectId }) {
       got = await api.post(`${base}/workers/${encodeURIComponent(w.user_id)}/pause`, { reason });
     } catch (e) {
       confirmPauseBtn.disabled = false;
-      if (!alive || e.status === 401) return;
+      if (!alive() || e.status === 401) return;
       pauseError.textContent = e.status === 0 ? 'Cannot reach the server. Try again.' : `Not paused. The server said: ${e.message}`;
       pauseError.hidden = false;
       return;
     }
     pausing = null;
     pauseDialog.close();
-    if (!alive) return;
+    if (!alive()) return;
     const row = replaceRow(got && typeof got === 'object' ? got : { ...w, paused: true, pause_reason: reason });
-    setStatus(`Paused ${w.email || `user ${w.user_id}`}`, 'ok');
+    setStatus(`Paused ${name(w)}`, 'ok');
     row.querySelector('button[data-action]')?.focus({ preventScroll: true });
   }
 
   pauseDialog.addEventListener('close', () => {
     const w = pausing;
     pausing = null;
-    if (alive && w) body.querySelector(`tr[data-user-id="${CSS.escape(String(w.user_id))}"] button[data-action=pause]`)?.focus({ preventScroll: true });
+    if (alive() && w) rowOf(w.user_id)?.querySelector('button[data-action=pause]')?.focus({ preventScroll: true });
   });
 
   async function reinstate(w, btn) {
     if (btn) btn.disabled = true;
-    setStatus(`Reinstating ${w.email}…`, 'busy');
+    setStatus(`Reinstating ${name(w)}…`, 'busy');
     let got;
     try {
       got = await api.post(`${base}/workers/${encodeURIComponent(w.user_id)}/reinstate`);
     } catch (e) {
       if (btn) btn.disabled = false;
-      if (!alive || e.status === 401) return;
-      setStatus(`${w.email} was not reinstated: ${e.message}`, 'error');
+      if (!alive() || e.status === 401) return;
+      setStatus(`${name(w)} was not reinstated: ${e.message}`, 'error');
       return;
     }
-    if (!alive) return;
+    if (!alive()) return;
     const row = replaceRow(got && typeof got === 'object' ? got : { ...w, paused: false, pause_reason: null });
-    setStatus(`Reinstated ${w.email || `user ${w.user_id}`}`, 'ok');
+    setStatus(`Reinstated ${name(w)}`, 'ok');
     row.querySelector('button[data-action]')?.focus({ preventScroll: true });
   }
 
-  function workersSection(q) {
-    const rows = Array.isArray(q?.workers) ? q.workers : [];
-    if (!rows.length) return section('workers', 'Workers', h('p', { class: 'muted', 'data-testid': 'workers-empty' }, 'No one has taken a task of this project yet.'));
-    return section(
-      'workers',
-      'Workers',
+  function update(workers) {
+    const rows = Array.isArray(workers) ? workers : [];
+    // A row's button that has the focus gets it back in the new row.
+    const focused = el.contains(document.activeElement) ? document.activeElement.closest('tr[data-user-id]')?.dataset.userId : null;
+    while (pauseDialog.nextSibling) pauseDialog.nextSibling.remove();
+    if (!rows.length) {
+      el.append(h('p', { class: 'muted', 'data-testid': 'workers-empty' }, 'No one has taken a task of this project yet.'));
+      return;
+    }
+    el.append(
       h(
         'div',
         { class: 'table-wrap' },
@@ -409,6 +384,61 @@ export function renderQuality(root, { projectId }) {
       ),
       h('p', { class: 'muted' }, 'In brackets: how many tasks or gold answers a figure rests on. Skill comes from the last refit.'),
     );
+    if (focused) rowOf(focused)?.querySelector('button[data-action]')?.focus({ preventScroll: true });
+  }
+
+  return {
+    el,
+    update,
+    close() {
+      pausing = null;
+      if (pauseDialog.open) pauseDialog.close();
+    },
+  };
+}
+
+/* ---- the page ---- */
+
+export function renderQuality(root, { projectId }) {
+  document.title = 'Quality · Loupe';
+  let alive = true;
+  let project = null;
+  let loading = null;
+  const base = `/v1/projects/${encodeURIComponent(projectId)}`;
+
+  const title = h('h1', { class: 'ws-title', 'data-testid': 'project-name' }, 'Loading…');
+  const method = h('span', { class: 'badge', 'data-testid': 'method', hidden: true });
+  const refitBtn = h('button', { type: 'button', class: 'primary', 'data-action': 'refit', disabled: true, onclick: () => refit() }, 'Refit model');
+  const refitResult = h('p', { class: 'note', 'data-testid': 'refit-result', role: 'status', hidden: true });
+  const error = h('p', { class: 'error', 'data-testid': 'error', role: 'alert', hidden: true });
+  const info = h('p', { class: 'muted' }, 'Loading the figures…');
+  const body = h('div', { class: 'quality-body', 'aria-busy': 'true' });
+
+  const workers = workersTable({ base, alive: () => alive });
+
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'quality' },
+      h(
+        'div',
+        { class: 'ws-head' },
+        h('a', { class: 'back', href: '#/projects' }, '← Projects'),
+        title,
+        h('div', { class: 'ws-tools' }, h('span', { class: 'muted' }, 'Aggregation'), method, refitBtn),
+      ),
+      refitResult,
+      error,
+      info,
+      body,
+    ),
+  );
+
+  function showError(e, what) {
+    info.hidden = true;
+    error.replaceChildren(e.status === 403 || e.status === 404 ? e.message : `${what}: ${e.message} `);
+    if (!(e.status === 403 || e.status === 404)) error.append(h('button', { type: 'button', class: 'quiet', onclick: () => load() }, 'Try again'));
+    error.hidden = false;
   }
 
   /* ---- loading ---- */
@@ -416,7 +446,8 @@ export function renderQuality(root, { projectId }) {
   function draw(q) {
     method.textContent = q.method || project?.aggregation || DASH;
     method.hidden = false;
-    body.replaceChildren(agreementSection(q), perLabelSection(q), confidenceSection(q), workersSection(q));
+    workers.update(q.workers);
+    body.replaceChildren(agreementSection(q), perLabelSection(q), confidenceSection(q), workers.el);
   }
 
   function load() {
@@ -485,6 +516,6 @@ export function renderQuality(root, { projectId }) {
   load();
   return () => {
     alive = false;
-    if (pauseDialog.open) pauseDialog.close();
+    workers.close();
   };
 }
