@@ -164,7 +164,13 @@ browserTest('a manager opens the dashboard from the project list and sees the AP
   }
   assert.equal(await page.locator('text=NaN').count(), 0, 'NaN on the page');
   await screenshot(page, 'dashboard');
+  // On a phone the chart scrolls, its latest buckets in view.
   await page.setViewportSize({ width: 420, height: 900 });
+  await page.click('button[data-action=refresh]');
+  await until(
+    () => page.$eval('[data-testid=throughput] .chart-scroll', (e) => e.scrollWidth > e.clientWidth && e.scrollLeft + e.clientWidth >= e.scrollWidth - 1),
+    'the narrow chart scrolled to its latest buckets',
+  );
   await screenshot(page, 'dashboard-narrow');
   await page.setViewportSize({ width: 1280, height: 800 });
 

@@ -254,7 +254,7 @@ function throughputContent(tp) {
       h('li', null, h('span', { class: 'swatch tp-ann' }), 'Annotations accepted'),
       h('li', null, h('span', { class: 'swatch tp-done' }), 'Tasks completed'),
     ),
-    h('figure', { class: 'chart dash-chart' }, throughputChart(tp), h('figcaption', { class: 'muted' }, `Per ${hourly ? 'hour' : 'day'}, in UTC. Point at a bar for its numbers.`)),
+    h('figure', { class: 'chart dash-chart' }, h('div', { class: 'chart-scroll' }, throughputChart(tp)), h('figcaption', { class: 'muted' }, `Per ${hourly ? 'hour' : 'day'}, in UTC. Point at a bar for its numbers.`)),
     a || c ? null : h('p', { class: 'muted', 'data-testid': 'throughput-empty' }, 'Nothing was submitted in this period.'),
     throughputTable(tp),
   ];
@@ -342,6 +342,7 @@ export function renderDashboard(root, { projectId }) {
   let project = null;
   let lastLoaded = 0;
   let bucket = 'day';
+  let chartLeft = null; // where the reader scrolled the chart to (null: its end)
   const id = encodeURIComponent(projectId);
   const base = `/v1/projects/${id}`;
   const href = (what) => `#/projects/${id}/${what}`;
@@ -411,6 +412,15 @@ export function renderDashboard(root, { projectId }) {
   function drawStats(s) {
     progress.set(progressContent(s.counts, { settings: href('settings') }));
     throughput.set(throughputContent(s.throughput));
+    // Where the chart is wider than the screen, the latest buckets show,
+    // unless the reader scrolled back to earlier ones.
+    const scroller = throughput.el.querySelector('.chart-scroll');
+    if (scroller) {
+      scroller.addEventListener('scroll', () => {
+        chartLeft = scroller.scrollLeft + scroller.clientWidth >= scroller.scrollWidth - 2 ? null : scroller.scrollLeft;
+      });
+      scroller.scrollLeft = chartLeft ?? scroller.scrollWidth;
+    }
     times.set(timeContent(s.time_per_task));
     labels.set(labelsContent(s.labels, project?.kind));
   }
@@ -456,7 +466,8 @@ export function renderDashboard(root, { projectId }) {
   function refresh({ statsOnly = false, quiet = false } = {}) {
     if (loading) return loading;
     loading = (async () => {
-      refreshBtn.disabled = true;
+      // (Not disabled: the button would lose the keyboard focus.)
+      refreshBtn.setAttribute('aria-busy', 'true');
       body.setAttribute('aria-busy', 'true');
       if (!quiet && project) setStatus('Refreshing the dashboard…', 'busy');
       const shown = !body.hidden;
@@ -484,14 +495,14 @@ export function renderDashboard(root, { projectId }) {
         }
         error.hidden = true;
         info.hidden = true;
+        body.hidden = false; // first, so that the chart can be scrolled
         drawStats(s.value);
         if (q.status === 'fulfilled' && q.value) drawQuality(q.value);
         else if (q.status === 'rejected' && q.reason.status !== 401) qualityFailed(q.reason);
-        body.hidden = false;
         stamp();
         if (!quiet) setStatus('Dashboard up to date', 'ok');
       } finally {
-        refreshBtn.disabled = false;
+        refreshBtn.removeAttribute('aria-busy');
         body.setAttribute('aria-busy', 'false');
         loading = null;
       }
@@ -502,6 +513,7 @@ export function renderDashboard(root, { projectId }) {
   async function setBucket(b) {
     if (b === bucket) return;
     bucket = b;
+    chartLeft = null;
     for (const btn of switchBtns) btn.setAttribute('aria-pressed', String(btn.dataset.bucket === b));
     if (loading) await loading;
     if (alive) refresh({ statsOnly: true });
