@@ -67,26 +67,20 @@ export function whoIs(people, id) {
   return people?.get(Number(id)) || `user ${id}`;
 }
 
-/* {me, people: Map(user id -> email), role} for a project: the members
- * list (reviewers and up may read it) and GET /v1/me.  role is the
- * caller's project role ('manager' for admins), or null if unknown. */
+/* {me, people: Map(user id -> email)} for a project: the members list
+ * (reviewers and up may read it) and GET /v1/me. */
 export async function loadPeople(projectId) {
   const people = new Map();
   let me = null;
-  let role = null;
   const [meR, membersR] = await Promise.allSettled([api.get('/v1/me'), api.get(`/v1/projects/${projectId}/members`)]);
   if (meR.status === 'fulfilled' && meR.value) {
     me = meR.value;
     if (me.email) people.set(Number(me.id), me.email);
-    if (me.role === 'admin') role = 'manager';
   }
   if (membersR.status === 'fulfilled' && Array.isArray(membersR.value?.items)) {
-    for (const m of membersR.value.items) {
-      if (m.email) people.set(Number(m.user_id), m.email);
-      if (me && Number(m.user_id) === Number(me.id) && !role) role = m.role;
-    }
+    for (const m of membersR.value.items) if (m.email) people.set(Number(m.user_id), m.email);
   }
-  return { me, people, role };
+  return { me, people };
 }
 
 /* A short text to recognise a task by: its text, prompt, first text
@@ -726,7 +720,8 @@ export function renderTaskView(root, { taskId }) {
     if (!alive) return;
     const project = projectR.status === 'fulfilled' ? projectR.value : { id: pid, name: `Project ${pid}`, kind: '', params: {} };
     const editor = editorFor(project.kind);
-    const { people, role } = peopleR.status === 'fulfilled' ? peopleR.value : { people: new Map(), role: null };
+    const { people } = peopleR.status === 'fulfilled' ? peopleR.value : { people: new Map() };
+    const role = project.role ?? null; // the caller's role in the project
     ctx = { task, project, editor, people, role };
     draw({
       task,
