@@ -41,6 +41,7 @@ const lp_route lp_api_routes[] = {
     {"GET", "/v1/projects/{}/batches", lp_api_batches_list, LP_ROUTE_READ, NULL},
     {"POST", "/v1/projects/{}/tasks", lp_api_tasks_bulk, LP_ROUTE_BULK, NULL},
     {"GET", "/v1/projects/{}/tasks", lp_api_tasks_list, LP_ROUTE_READ, NULL},
+    {"GET", "/v1/projects/{}/export", lp_api_export, LP_ROUTE_READ, NULL},
     {"GET", "/v1/batches/{}", lp_api_batch_get, LP_ROUTE_READ, NULL},
     {"POST", "/v1/batches/{}/finalize", lp_api_batch_finalize, 0, NULL},
     {"POST", "/v1/tasks", lp_api_task_create, 0, NULL},

@@ -43,6 +43,13 @@ void lp_api_token(int64_t after, char out[32]);
 typedef json_t *(*lp_api_item_fn)(lp_req *req, int64_t id);
 int lp_api_reply_ids(lp_req *req, lp_stmt *st, int limit, lp_api_item_fn item);
 
+/* Reads the task filters of a task list from the query string into f
+ * (batch_id, status, unique_id, tag, created_/updated_ after/before), for
+ * every route that lists tasks; answers 400 naming the bad one and returns
+ * non-zero.  The strings point into the request (valid while it lives). */
+struct lp_task_filter;
+int lp_api_task_filter(lp_req *req, struct lp_task_filter *f);
+
 /* Answers {"items": items, "next_token": token or null}. */
 int lp_api_reply_page(lp_req *req, json_t *items, int64_t next_after);
 
@@ -112,6 +119,10 @@ int lp_api_callback_secret(lp_req *req);
 int lp_api_deliveries_list(lp_req *req);
 int lp_api_delivery_get(lp_req *req);
 int lp_api_delivery_redeliver(lp_req *req);
+
+/* GET /v1/projects/{id}/export (api_export.c): the tasks as a streamed
+ * download in any format of export.h. */
+int lp_api_export(lp_req *req);
 
 int lp_api_file_upload(lp_req *req);
 void lp_api_file_chunk(lp_req *req, const char *data, size_t n);

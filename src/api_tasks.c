@@ -323,10 +323,31 @@ static int time_args(lp_req *req, lp_task_filter *f)
     return 0;
 }
 
+int lp_api_task_filter(lp_req *req, lp_task_filter *f)
+{
+    int64_t v;
+    const char *b = lp_req_arg(req, "batch_id");
+    if (b && (lp_parse_int64(b, &v) < 0 || v <= 0)) {
+        lp_reply_error(req, 400, "invalid_request", "batch_id", "batch_id: must be a batch id");
+        return LP_EINVAL;
+    }
+    f->batch_id = b ? v : 0;
+    f->status = lp_req_arg(req, "status");
+    if (f->status && !lp_task_status_valid(f->status)) {
+        lp_reply_error(req, 400, "invalid_request", "status",
+                       "status: \"%s\" is not a task status (pending, in_progress, review, "
+                       "completed, canceled, gold)",
+                       f->status);
+        return LP_EINVAL;
+    }
+    f->unique_id = lp_req_arg(req, "unique_id");
+    f->tag = lp_req_arg(req, "tag");
+    return time_args(req, f);
+}
+
 int lp_api_tasks_list(lp_req *req)
 {
     lp_task_filter f = {0};
-    int64_t v;
     if (req->params[0]) {
         if (lp_req_id(req, 0, &f.project_id)) return 0;
     } else {
@@ -335,21 +356,9 @@ int lp_api_tasks_list(lp_req *req)
             return lp_reply_error(req, 400, "invalid_request", "project_id",
                                   "project_id: required, the id of the project to list");
     }
-    if (lp_api_require(req, f.project_id, LP_ROLE_REVIEWER, NULL)) return 0;
-    const char *b = lp_req_arg(req, "batch_id");
-    if (b && (lp_parse_int64(b, &v) < 0 || v <= 0))
-        return lp_reply_error(req, 400, "invalid_request", "batch_id",
-                              "batch_id: must be a batch id");
-    f.batch_id = b ? v : 0;
-    f.status = lp_req_arg(req, "status");
-    if (f.status && !lp_task_status_valid(f.status))
-        return lp_reply_error(req, 400, "invalid_request", "status",
-                              "status: \"%s\" is not a task "
-                              "status (pending, in_progress, review, completed, canceled)",
-                              f.status);
-    f.unique_id = lp_req_arg(req, "unique_id");
-    f.tag = lp_req_arg(req, "tag");
-    if (time_args(req, &f) || lp_api_page(req, 100, 1000, &f.limit, &f.after_id)) return 0;
+    if (lp_api_require(req, f.project_id, LP_ROLE_REVIEWER, NULL) || lp_api_task_filter(req, &f) ||
+        lp_api_page(req, 100, 1000, &f.limit, &f.after_id))
+        return 0;
     lp_buf out = {0};
     int64_t next = 0;
     lp_buf_puts(&out, "{\"items\":");

@@ -6,8 +6,11 @@
  * answer at once), once per body chunk, and a last time with no data (we run
  * the handler).  A database connection is taken from the pool only inside
  * one call and always given back before it returns: a slow client never
- * holds a connection while the thread serves others.  An atomic count of
- * requests in flight lets lp_http_stop() drain them before stopping. */
+ * holds a connection while the thread serves others.  A streamed reply
+ * (lp_reply_stream) keeps that rule: each of its chunks is made with a
+ * connection taken and given back inside one call of libmicrohttpd's
+ * content reader.  An atomic count of requests in flight lets
+ * lp_http_stop() drain them before stopping. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -339,6 +343,90 @@ int lp_http_range(const char *header, uint64_t size, uint64_t *start, uint64_t *
     return 1;
 }
 
+/* A streamed reply's state, owned by its MHD response. */
+typedef struct stream {
+    lp_db_pool *pool;
+    struct MHD_Connection *conn; /* the one it is sent on */
+    lp_stream_fn next;
+    void *state;
+    void (*free_state)(void *state);
+    lp_buf buf; /* the chunk being sent */
+    size_t off; /* how much of it is sent */
+    int last;   /* next gave its last chunk */
+} stream;
+
+/* libmicrohttpd's content reader: copies out the chunk in hand, making
+ * the next one (on a pooled connection held for that call only) when it
+ * is used up. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    stream *s = cls;
+    while (s->off == s->buf.len) {
+        if (s->last) return MHD_CONTENT_READER_END_OF_STREAM;
+        s->buf.len = s->off = 0;
+        lp_db *db = lp_db_pool_get(s->pool);
+        int rc = lp_db_begin(db, LP_TX_READ);
+        if (rc == 0) {
+            rc = s->next(s->state, db, &s->buf);
+            int rc2 = lp_db_commit(db);
+            if (rc >= 0 && rc2 < 0) rc = rc2;
+        }
+        if (rc < 0)
+            lp_log(LP_LOG_ERROR, "a streamed reply failed part way, cut off: %s (%s)",
+                   lp_strerror(rc), lp_db_errmsg(db));
+        lp_db_pool_put(s->pool, db);
+        if (rc < 0) {
+            /* libmicrohttpd (0.9.75, epoll) marks the connection closed
+             * but leaves the socket open until the connection times out,
+             * and the client waits: shut it now, so that the client sees
+             * the cut at once. */
+            const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+            if (ci) shutdown(ci->connect_fd, SHUT_RDWR);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        s->last = rc == 0;
+    }
+    size_t n = s->buf.len - s->off < max ? s->buf.len - s->off : max;
+    memcpy(out, s->buf.data + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    stream *s = cls;
+    if (s->free_state) s->free_state(s->state);
+    lp_buf_fini(&s->buf);
+    free(s);
+}
+
+int lp_reply_stream(lp_req *req, unsigned status, const char *content_type, lp_stream_fn next,
+                    void *state, void (*free_state)(void *state))
+{
+    stream *s = lp_calloc(1, sizeof *s);
+    *s = (stream){.pool = req->pool,
+                  .conn = req->conn,
+                  .next = next,
+                  .state = state,
+                  .free_state = free_state};
+    int rc = next(state, req->db, &s->buf);
+    if (rc < 0) {
+        stream_free(s);
+        return rc;
+    }
+    s->last = rc == 0;
+    /* Unknown size: HTTP/1.1 gets chunked encoding, whose missing last
+     * chunk tells a client that a cut-off transfer is incomplete. */
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s, stream_free);
+    set_reply(req, status, r, content_type);
+    if (!MHD_get_response_header(r, "Cache-Control"))
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+    return 0;
+}
+
 int lp_reply_empty(lp_req *req, unsigned status)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
@@ -584,6 +672,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->method = method;
         req->path = url;
         req->route_index = -1;
+        req->pool = h->cfg.pool;
         *con_cls = req;
         atomic_fetch_add(&h->inflight, 1);
         begin(h, req);

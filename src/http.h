@@ -71,8 +71,9 @@ struct lp_req {
     size_t body_limit;
     size_t dropped; /* body bytes read and dropped after an early answer */
     lp_principal who;
-    lp_db *db; /* valid inside the handler only */
-    void *ctx; /* handler state for streamed bodies */
+    lp_db *db;        /* valid inside the handler only */
+    lp_db_pool *pool; /* the pool req->db comes from */
+    void *ctx;        /* handler state for streamed bodies */
     void (*ctx_free)(void *ctx);
     /* the reply */
     unsigned status;
@@ -119,6 +120,28 @@ int lp_reply_static(lp_req *req, unsigned status, const char *content_type, cons
 int lp_reply_fd(lp_req *req, unsigned status, const char *content_type, int fd, uint64_t offset,
                 uint64_t size);
 int lp_reply_empty(lp_req *req, unsigned status);
+/* A streamed reply: a body made chunk by chunk while the client reads it,
+ * so that memory holds one chunk, not the whole body, whatever its size.
+ *
+ * next appends the next chunk to out (empty on entry) and returns 1 while
+ * more follows, 0 with the last chunk (which may be empty), or a negative
+ * LP_E* code.  lp_reply_stream makes the first chunk at once, on req->db
+ * in the handler's transaction: if that fails, it frees state, answers
+ * nothing and returns the code, for the handler to answer an ordinary
+ * error.  Every later chunk is made on an HTTP thread after the handler
+ * has returned, with a connection taken from the pool for that one call,
+ * inside a read transaction, and given back before the bytes go out: a
+ * slow client holds no connection, and each call sees a consistent
+ * snapshot (not the whole body: a producer pages by keyset, so rows
+ * written meanwhile appear at most once).  A failure there cannot change
+ * the status any more: the transfer is cut off before the end of its
+ * chunked encoding, so the client sees a truncated transfer, never a
+ * complete-looking body.  free_state(state) is called once, when the
+ * response is done with (sent, failed, or the client left).  next must
+ * not use req, which may be gone by then. */
+typedef int (*lp_stream_fn)(void *state, lp_db *db, lp_buf *out);
+int lp_reply_stream(lp_req *req, unsigned status, const char *content_type, lp_stream_fn next,
+                    void *state, void (*free_state)(void *state));
 /* {"error":{"code":code,"message":...,"field":field}}; field may be NULL. */
 int lp_reply_error(lp_req *req, unsigned status, const char *code, const char *field,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));

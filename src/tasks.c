@@ -569,7 +569,7 @@ const char *const lp_time_filter_names[LP_TIME_FILTERS] = {"created_after", "cre
 static const char *const time_sql[LP_TIME_FILTERS] = {
     " AND created_at >= ?", " AND created_at < ?", " AND updated_at >= ?", " AND updated_at < ?"};
 
-int lp_task_list(lp_db *db, const lp_task_filter *f, lp_buf *out, int64_t *next_after)
+int lp_task_each(lp_db *db, const lp_task_filter *f, lp_task_fn fn, void *arg, int64_t *next_after)
 {
     /* The SQL is assembled from a fixed set of clauses, so there are few
      * distinct texts and each is prepared once per connection.  With a tag
@@ -614,19 +614,47 @@ int lp_task_list(lp_db *db, const lp_task_filter *f, lp_buf *out, int64_t *next_
     int n = 0;
     int64_t last = 0;
     *next_after = 0;
-    lp_buf_puts(out, "[");
+    lp_buf task = {0};
     while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
-        if (n == f->limit) {
+        if (n++ == f->limit) {
             *next_after = last;
             break;
         }
         last = lp_stmt_int64(st, 0);
-        if (n++) lp_buf_puts(out, ",");
-        task_write(out, st, LP_VIEW_FULL);
+        task.len = 0;
+        task_write(&task, st, LP_VIEW_FULL);
+        if ((rc = fn(arg, last, task.data, task.len)) != 0) {
+            *next_after = last;
+            break;
+        }
     }
-    lp_buf_puts(out, "]");
+    lp_buf_fini(&task);
     lp_stmt_done(st);
     return rc < 0 ? rc : 0;
+}
+
+typedef struct list_out {
+    lp_buf *out;
+    int n;
+} list_out;
+
+/* lp_task_list's lp_task_fn: appends the task to the array being made. */
+static int list_append(void *arg, int64_t id, const char *json, size_t n)
+{
+    (void)id;
+    list_out *l = arg;
+    if (l->n++) lp_buf_puts(l->out, ",");
+    lp_buf_append(l->out, json, n);
+    return 0;
+}
+
+int lp_task_list(lp_db *db, const lp_task_filter *f, lp_buf *out, int64_t *next_after)
+{
+    list_out l = {out, 0};
+    lp_buf_puts(out, "[");
+    int rc = lp_task_each(db, f, list_append, &l, next_after);
+    lp_buf_puts(out, "]");
+    return rc;
 }
 
 int lp_task_set_status(lp_db *db, int64_t id, const char *to, const char *const *refuse,

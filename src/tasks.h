@@ -102,6 +102,13 @@ typedef struct lp_task_filter {
     int limit;
 } lp_task_filter;
 
+/* Calls fn with each of up to f->limit tasks in id order, as JSON text
+ * (valid only during the call); fn returns non-zero to stop there (that
+ * value is returned if negative, else 0).  *next_after is the id to
+ * continue after (the last one handed to fn when it stopped), or 0 when
+ * there are no more.  Returns 0 or the query's error. */
+typedef int (*lp_task_fn)(void *arg, int64_t id, const char *json, size_t n);
+int lp_task_each(lp_db *db, const lp_task_filter *f, lp_task_fn fn, void *arg, int64_t *next_after);
 /* Appends a JSON array of up to f->limit tasks in id order to out;
  * *next_after is the id to continue after, or 0 when there are no more. */
 int lp_task_list(lp_db *db, const lp_task_filter *f, lp_buf *out, int64_t *next_after);

@@ -1,0 +1,67 @@
+/* export.c -- the registry of export formats, and the two that are the
+ * Loupe task object itself: NDJSON (one task a line, for any size and for
+ * tools that read line by line) and a JSON array (one document, for tools
+ * that want one).  Both write the task text as it comes: no parse and no
+ * re-dump. */
+#include "export.h"
+
+#include <string.h>
+
+static void ndjson_task(lp_buf *out, size_t index, const char *json, size_t n)
+{
+    (void)index;
+    lp_buf_append(out, json, n);
+    lp_buf_puts(out, "\n");
+}
+
+static const lp_export_format ndjson = {
+    .version = 1,
+    .name = "ndjson",
+    .content_type = "application/x-ndjson",
+    .extension = "ndjson",
+    .task = ndjson_task,
+};
+
+/* A JSON array with one task a line, so that the file still reads well in
+ * a pager and diffs line by line. */
+static void array_begin(lp_buf *out)
+{
+    lp_buf_puts(out, "[");
+}
+
+static void array_task(lp_buf *out, size_t index, const char *json, size_t n)
+{
+    lp_buf_puts(out, index ? ",\n" : "\n");
+    lp_buf_append(out, json, n);
+}
+
+static void array_end(lp_buf *out, size_t ntasks)
+{
+    lp_buf_puts(out, ntasks ? "\n]\n" : "]\n");
+}
+
+static const lp_export_format json_array = {
+    .version = 1,
+    .name = "json",
+    .content_type = "application/json",
+    .extension = "json",
+    .begin = array_begin,
+    .task = array_task,
+    .end = array_end,
+};
+
+static const lp_export_format *const formats[] = {&ndjson, &json_array};
+
+const lp_export_format *lp_export_find(const char *name)
+{
+    if (!name) return NULL;
+    for (size_t i = 0; i < LP_ARRAY_LEN(formats); i++)
+        if (strcmp(formats[i]->name, name) == 0) return formats[i];
+    return NULL;
+}
+
+const lp_export_format *const *lp_export_all(size_t *n)
+{
+    *n = LP_ARRAY_LEN(formats);
+    return formats;
+}

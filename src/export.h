@@ -1,0 +1,39 @@
+/* export.h -- export formats: one table of functions per format.
+ *
+ * An export is a stream of a project's tasks, each as the Loupe task object
+ * (the JSON of GET /v1/tasks/{id}, with its "result" and, when asked, its
+ * accepted "annotations"), in id order.  A format turns that stream into
+ * the bytes of a download: what comes before the first task, each task,
+ * and what ends the file.  The encoders are pure (no database, no
+ * network): api_export.c reads the tasks page by page and hands them over,
+ * so a format never holds more than one task and memory stays flat
+ * whatever the project's size.  Adding a format is one table (in its own
+ * export_NAME.c when it is more than a few lines) and one line in
+ * export.c's registry. */
+#ifndef LP_EXPORT_H
+#define LP_EXPORT_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+typedef struct lp_export_format {
+    int version;              /* 1 */
+    const char *name;         /* the ?format= value: "ndjson" */
+    const char *content_type; /* of the download */
+    const char *extension;    /* of the download's file name, without the dot */
+    /* Appends what comes before the first task (NULL: nothing). */
+    void (*begin)(lp_buf *out);
+    /* Appends task number index (0-based) of the export; json (n bytes)
+     * is the task object, valid JSON. */
+    void (*task)(lp_buf *out, size_t index, const char *json, size_t n);
+    /* Appends what ends the file after ntasks tasks (NULL: nothing). */
+    void (*end)(lp_buf *out, size_t ntasks);
+} lp_export_format;
+
+/* The format called name, or NULL (also for NULL). */
+const lp_export_format *lp_export_find(const char *name);
+/* The registry in its documented order, and its length in *n. */
+const lp_export_format *const *lp_export_all(size_t *n);
+
+#endif
