@@ -92,6 +92,7 @@ int lp_api_task_create(lp_req *req)
 typedef struct chunk {
     size_t n;
     size_t index[CHUNK_ROWS];
+    size_t line[CHUNK_ROWS]; /* where each row starts in the body, from 1 */
     lp_task_row rows[CHUNK_ROWS];
 } chunk;
 
@@ -109,6 +110,8 @@ typedef struct pipeline {
     const lp_project *project;
     const char *body;
     size_t len;
+    const char *counted; /* newlines are counted up to here (the producer's) */
+    size_t line;         /* the line it is on */
     chunk *cur;
     chunk *all[NCHUNKS];
 } pipeline;
@@ -146,12 +149,22 @@ static int next_chunk(pipeline *pl, int last)
     return stop;
 }
 
+/* The line of the body at s, counting on from the last row's (rows come
+ * in order, so the body is scanned once). */
+static size_t line_at(pipeline *pl, const char *s)
+{
+    for (const char *p = pl->counted; (p = memchr(p, '\n', (size_t)(s - p))); p++) pl->line++;
+    pl->counted = s;
+    return pl->line;
+}
+
 static int produce_row(void *arg, size_t index, const char *s, size_t n)
 {
     pipeline *pl = arg;
     if (!pl->cur && next_chunk(pl, 0)) return 1;
     chunk *c = pl->cur;
     lp_task_row *row = &c->rows[c->n];
+    c->line[c->n] = line_at(pl, s);
     c->index[c->n++] = index;
     json_t *task;
     lp_verr e;
@@ -195,7 +208,7 @@ typedef struct report {
     size_t created, duplicates, invalid;
 } report;
 
-static void report_row(report *r, size_t index, int rc, int64_t id, const lp_verr *e)
+static void report_row(report *r, size_t index, size_t line, int rc, int64_t id, const lp_verr *e)
 {
     if (r->out.len > 1) lp_buf_puts(&r->out, ",");
     if (rc == 0 || rc == LP_EEXISTS) {
@@ -207,7 +220,9 @@ static void report_row(report *r, size_t index, int rc, int64_t id, const lp_ver
             r->duplicates++;
         return;
     }
-    lp_buf_printf(&r->out, "{\"index\":%zu,\"status\":\"invalid\",\"error\":{\"field\":", index);
+    lp_buf_printf(&r->out,
+                  "{\"index\":%zu,\"line\":%zu,\"status\":\"invalid\",\"error\":{\"field\":", index,
+                  line);
     lp_buf_json_string(&r->out, e->field);
     lp_buf_puts(&r->out, ",\"message\":");
     lp_buf_json_string(&r->out, e->message);
@@ -230,7 +245,7 @@ static int consume(lp_req *req, pipeline *pl, lp_task_writer *w, report *r)
             lp_verr e;
             int r2 = lp_task_writer_insert(w, &c->rows[i], &id, &e);
             if (r2 == 0 || r2 == LP_EEXISTS || r2 == LP_EINVAL)
-                report_row(r, c->index[i], r2, id, &e);
+                report_row(r, c->index[i], c->line[i], r2, id, &e);
             else
                 rc = r2;
             if (rc == 0 && ++in_tx >= LP_BULK_TX) {
@@ -263,6 +278,13 @@ int lp_api_tasks_bulk(lp_req *req)
     lp_project *p;
     if (lp_req_id(req, 0, &pid) || lp_req_json_type(req) || managed_project(req, pid, &p)) return 0;
     lp_verr e;
+    int64_t batch = 0;
+    const char *b = lp_req_arg(req, "batch_id");
+    if (b && (lp_parse_int64(b, &batch) < 0 || batch <= 0)) {
+        lp_project_free(p);
+        return lp_reply_error(req, 400, "invalid_request", "batch_id",
+                              "batch_id: must be a batch id");
+    }
     const char *body = req->body.data ? req->body.data : "";
     size_t nrows = 0;
     int rc = lp_json_split(body, req->body.len, count_row, &nrows, &e);
@@ -270,12 +292,18 @@ int lp_api_tasks_bulk(lp_req *req)
         lp_project_free(p);
         return lp_reply_error(req, 400, "invalid_json", e.field, "%s: %s", e.field, e.message);
     }
-    pipeline pl = {.project = p, .body = body, .len = req->body.len};
+    lp_task_writer w;
+    lp_task_writer_init(&w, req->db, p);
+    if (batch && (rc = lp_task_writer_default_batch(&w, batch, &e)) < 0) {
+        lp_task_writer_fini(&w);
+        lp_project_free(p);
+        if (rc != LP_EINVAL) return lp_reply_rc(req, rc, "batch");
+        return lp_reply_error(req, 400, "invalid_request", e.field, "%s: %s", e.field, e.message);
+    }
+    pipeline pl = {.project = p, .body = body, .len = req->body.len, .counted = body, .line = 1};
     pthread_mutex_init(&pl.mu, NULL);
     pthread_cond_init(&pl.changed, NULL);
     for (int k = 0; k < NCHUNKS; k++) ring_put(&pl.empty, pl.all[k] = lp_calloc(1, sizeof(chunk)));
-    lp_task_writer w;
-    lp_task_writer_init(&w, req->db, p);
     report r = {0};
     lp_buf_reserve_large(&r.out, nrows * 48); /* a created row's report is about 45 bytes */
     lp_buf_puts(&r.out, "[");

@@ -93,14 +93,16 @@ static void count_batch(lp_task_writer *w, int64_t batch_id, int gold)
     w->batch_new[w->nbatch++][gold] = 1;
 }
 
-/* Finds the batch a task names (by id or by name) in the writer's project;
- * it must be staging to take tasks. */
+/* Finds the batch a task names (by id or by name; if neither, the writer's
+ * batch_default) in the writer's project; it must be staging to take
+ * tasks. */
 static int check_batch(lp_task_writer *w, const lp_task_row *row, int64_t *batch_id, lp_verr *e)
 {
     *batch_id = 0;
-    if (!row->batch_id && !row->batch_name) return 0;
-    if (row->batch_id && row->batch_id == w->last_batch) {
-        *batch_id = row->batch_id;
+    int64_t id = row->batch_id || row->batch_name ? row->batch_id : w->batch_default;
+    if (!id && !row->batch_name) return 0;
+    if (id && id == w->last_batch) {
+        *batch_id = id;
         return 0;
     }
     const char *bname = row->batch_name;
@@ -115,7 +117,7 @@ static int check_batch(lp_task_writer *w, const lp_task_row *row, int64_t *batch
     if (bname)
         lp_stmt_bind_text(st, 2, bname);
     else
-        lp_stmt_bind_int64(st, 2, row->batch_id);
+        lp_stmt_bind_int64(st, 2, id);
     rc = lp_stmt_step(st);
     if (rc == LP_DB_ROW) {
         if (strcmp(lp_stmt_text(st, 1), "staging") != 0) {
@@ -128,11 +130,19 @@ static int check_batch(lp_task_writer *w, const lp_task_row *row, int64_t *batch
         }
     } else if (rc == LP_DB_DONE) {
         rc = bname ? lp_verr_set(e, "batch", "no batch named \"%s\" in this project", bname)
-                   : lp_verr_set(e, "batch_id", "no batch %lld in this project",
-                                 (long long)row->batch_id);
+                   : lp_verr_set(e, "batch_id", "no batch %lld in this project", (long long)id);
     }
     lp_stmt_done(st);
     if (rc == 0 && !bname) w->last_batch = *batch_id;
+    return rc;
+}
+
+int lp_task_writer_default_batch(lp_task_writer *w, int64_t batch_id, lp_verr *e)
+{
+    lp_task_row row = {.batch_id = batch_id};
+    int64_t id;
+    int rc = check_batch(w, &row, &id, e);
+    if (rc == 0) w->batch_default = id;
     return rc;
 }
 

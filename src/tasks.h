@@ -36,10 +36,15 @@ typedef struct lp_task_writer {
     int64_t batch_ids[8], batch_new[8][2];
     int nbatch;
     int64_t last_batch;          /* last batch checked: it is staging */
+    int64_t batch_default;       /* the batch of a row that names none (0: none) */
     lp_stmt *ins_task, *ins_tag; /* held for the writer's life: no lookup per row */
 } lp_task_writer;
 
 void lp_task_writer_init(lp_task_writer *w, lp_db *db, const lp_project *p);
+/* Makes batch_id the batch of the rows that name none (by batch_id or
+ * batch), after checking that it is a batch of the project in staging:
+ * 0, LP_EINVAL with e filled (field "batch_id"), or a database error. */
+int lp_task_writer_default_batch(lp_task_writer *w, int64_t batch_id, lp_verr *e);
 /* A task checked and encoded without the database, ready to insert.  The
  * bulk import prepares rows on one thread while another inserts them. */
 typedef struct lp_task_row {

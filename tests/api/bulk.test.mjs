@@ -7,8 +7,8 @@ import { startServer, it, expectError, expectStatus, makeProject, getProject, SL
 let srv;
 const NDJSON = { headers: { 'content-type': 'application/x-ndjson' } };
 
-function bulk(pid, body, opts) {
-  return srv.api('POST', `/v1/projects/${pid}/tasks`, body, opts);
+function bulk(pid, body, opts, query = '') {
+  return srv.api('POST', `/v1/projects/${pid}/tasks${query}`, body, opts);
 }
 
 /* Checks the result's shape and that its totals match its rows. */
@@ -77,6 +77,9 @@ describe('bulk import', () => {
     const res = expectStatus(await bulk(p.id, body, NDJSON), 200);
     checkResult(res, 5); // blank lines are not rows
     assert.deepEqual(res.rows.map((x) => x.status), ['created', 'invalid', 'created', 'invalid', 'created']);
+    // An invalid row says on which line of the body it starts (blank lines count).
+    assert.deepEqual(res.rows.filter((x) => x.status === 'invalid').map((x) => x.line), [2, 6]);
+    assert.ok(res.rows.every((x) => x.status === 'invalid' || !('line' in x)), 'only invalid rows carry a line');
     assert.equal(res.created, 3);
     assert.equal(res.invalid, 2);
     assert.equal((await getProject(srv, p.id)).counts.total, 3);
@@ -201,6 +204,44 @@ describe('bulk import', () => {
     const res = expectStatus(await bulk(p.id, body, { ...NDJSON, timeout: 120000 * SLOW }), 200);
     assert.equal(res.created, 120);
     assert.equal((await getProject(srv, p.id)).counts.total, 120);
+  });
+
+  it('a JSON array: an invalid element gives the line it starts on', async () => {
+    const p = await makeProject(srv);
+    const body = '[\n  {"unique_id": "j1"},\n  {"unique_id": "j2",\n   "priority": "high"},\n\n  {"unique_id": "j3", "tags": [1]}\n]\n';
+    const res = expectStatus(await bulk(p.id, body), 200);
+    checkResult(res, 3);
+    assert.deepEqual(
+      res.rows.map((x) => [x.status, x.line, x.error?.field]),
+      [
+        ['created', undefined, undefined],
+        ['invalid', 3, 'priority'],
+        ['invalid', 6, 'tags[0]'],
+      ],
+    );
+  });
+
+  it('?batch_id= puts the rows that name no batch into that batch', async () => {
+    const p = await makeProject(srv);
+    const b1 = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/batches`, { name: 'into' }), 201);
+    const b2 = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/batches`, { name: 'own' }), 201);
+    const body = ['{"unique_id":"q1"}', '{"unique_id":"q2","batch":"own"}', `{"unique_id":"q3","batch_id":${b2.id}}`, '{"unique_id":"q4"}'].join('\n');
+    const res = expectStatus(await bulk(p.id, body, NDJSON, `?batch_id=${b1.id}`), 200);
+    assert.equal(res.created, 4, JSON.stringify(res));
+    const batchOf = async (r) => expectStatus(await srv.api('GET', `/v1/tasks/${r.id}`), 200).batch_id;
+    assert.deepEqual(await Promise.all(res.rows.map(batchOf)), [b1.id, b2.id, b2.id, b1.id]);
+    assert.equal(expectStatus(await srv.api('GET', `/v1/batches/${b1.id}`), 200).counts.pending, 2);
+    // A batch that cannot take tasks refuses the whole import up front.
+    expectError(await bulk(p.id, body, NDJSON, '?batch_id=abc'), 400, 'batch_id');
+    let e = expectError(await bulk(p.id, body, NDJSON, '?batch_id=999999'), 400, 'batch_id');
+    assert.match(e.message, /no batch 999999 in this project/);
+    expectStatus(await srv.api('POST', `/v1/batches/${b1.id}/finalize`), 200);
+    e = expectError(await bulk(p.id, '{"unique_id":"q5"}', NDJSON, `?batch_id=${b1.id}`), 400, 'batch_id');
+    assert.match(e.message, /in_progress/);
+    const other = await makeProject(srv);
+    expectError(await bulk(other.id, '{"unique_id":"q6"}', NDJSON, `?batch_id=${b2.id}`), 400, 'batch_id');
+    assert.equal((await getProject(srv, p.id)).counts.total, 4);
+    assert.equal((await getProject(srv, other.id)).counts.total, 0);
   });
 
   it('a half-retried import: only the new rows are created', async () => {
