@@ -1,11 +1,1753 @@
-// project-form.js -- project creation and settings (not written yet).
-import { h } from './dom.js';
+// project-form.js -- a manager's project pages:
+//
+//   #/projects/new           create a project: name, kind (GET /v1/kinds),
+//                            the kind's params, instructions, quality policy
+//   #/projects/ID/settings   the same form filled from GET /v1/projects/ID
+//                            (PATCH sends only what changed; the kind is
+//                            fixed), and tabs for members, importing tasks
+//                            from a file, and exporting them
+//
+// The params editor is driven by a small schema per kind (SCHEMAS below,
+// from docs/KINDS.md): named lists (labels, relations, aspects, criteria,
+// fields, attributes and their choices) edited row by row, booleans,
+// numbers and options.  It edits one params object in place, so "Edit as
+// JSON" shows exactly what will be sent and what the JSON says comes back
+// to the form.  A 422 from the server names a field (params.labels[2],
+// overlap, ...): every control carries data-field with its path, and the
+// error is shown at the closest one.
+//
+// The import uploads the File itself as the body (XMLHttpRequest, for its
+// upload progress): the browser streams it, nothing is read into memory
+// but the first few bytes (to tell a JSON array from NDJSON).
 
-function notYet(root, what) {
-  root.replaceChildren(h('section', { class: 'card panel', 'data-testid': 'not-built' }, h('h1', null, 'Not built yet'), h('p', null, `The browser has no page for ${what} yet.`)));
+import { h, append } from './dom.js';
+import { api, request, getAll } from './api.js';
+import { renderMarkdown } from './markdown.js';
+import { setStatus } from './status.js';
+
+/* ---- what each kind's params look like (docs/KINDS.md) ---- */
+
+const named = (key, title, noun, opts = {}) => ({ type: 'names', key, title, noun, min: 0, extras: [], ...opts });
+
+const CHOICE_LIST = named('choices', 'Choices', 'choice', { min: 1, compact: true, help: 'The values annotators pick from.' });
+
+const ATTRIBUTE_EXTRAS = [
+  {
+    type: 'select',
+    key: 'type',
+    title: 'Type',
+    dflt: 'boolean',
+    structural: true,
+    options: [
+      ['boolean', 'Yes / no'],
+      ['category', 'One of a list'],
+      ['number', 'Number'],
+      ['text', 'Text'],
+    ],
+  },
+  { ...CHOICE_LIST, showIf: (a) => a.type === 'category' },
+  { type: 'number', key: 'min', title: 'Min', showIf: (a) => a.type === 'number' },
+  { type: 'number', key: 'max', title: 'Max', showIf: (a) => a.type === 'number' },
+  { type: 'bool', key: 'required', title: 'Required', dflt: false },
+];
+
+const CRITERION_EXTRAS = [
+  { type: 'number', key: 'min', title: 'From', dflt: 1, structural: true },
+  { type: 'number', key: 'max', title: 'To', dflt: 5, structural: true },
+  { type: 'number', key: 'step', title: 'Step', dflt: 1, structural: true },
+  { type: 'bool', key: 'required', title: 'Required', dflt: true },
+  { type: 'pointLabels', key: 'labels', title: 'Name the points of the scale' },
+];
+
+const FIELD_EXTRAS = [
+  { type: 'int', key: 'min_length', title: 'Min length', min: 0 },
+  { type: 'int', key: 'max_length', title: 'Max length', min: 1 },
+  { type: 'bool', key: 'required', title: 'Required', dflt: true },
+];
+
+const SCHEMAS = {
+  categorization: [
+    named('labels', 'Labels', 'label', { min: 1, help: 'What annotators choose from. Keys 1 to 9 pick the first nine labels.' }),
+    { type: 'bool', key: 'multiple', title: 'Annotators may pick several labels', dflt: false },
+  ],
+  imageannotation: [
+    named('labels', 'Labels', 'label', { min: 1, help: 'Each shape gets one of these.' }),
+    {
+      type: 'set',
+      key: 'geometries',
+      title: 'Shapes annotators may draw',
+      options: [
+        ['box', 'Boxes'],
+        ['polygon', 'Polygons'],
+        ['line', 'Lines'],
+        ['point', 'Points'],
+      ],
+    },
+    named('attributes', 'Attributes', 'attribute', {
+      extras: ATTRIBUTE_EXTRAS,
+      newItem: (name) => ({ name, type: 'boolean' }),
+      help: 'More questions about each shape (occluded? color?).',
+    }),
+  ],
+  namedentityrecognition: [
+    named('labels', 'Entity labels', 'label', { min: 1, help: 'The kinds of span annotators mark.' }),
+    named('relations', 'Relations', 'relation', { help: 'Labelled links between two spans. Leave empty for none.' }),
+  ],
+  transcription: [
+    { type: 'bool', key: 'segments', title: 'Timed segments (start, end and text each)', dflt: false },
+    { type: 'int', key: 'max_length', title: 'Longest text', min: 1, help: 'In characters, per segment with segments. Empty: no limit.' },
+  ],
+  comparison: [
+    { type: 'bool', key: 'allow_tie', title: 'Allow "equally good"', dflt: true },
+    { type: 'bool', key: 'strength', title: 'Ask how much better (slightly, clearly, much)', dflt: false },
+    named('aspects', 'Aspects', 'aspect', { help: 'Also pick the better response per aspect (accuracy, style…).' }),
+    {
+      type: 'select',
+      key: 'justification',
+      title: 'Written reason',
+      dflt: 'optional',
+      options: [
+        ['optional', 'Optional'],
+        ['required', 'Required'],
+        ['none', 'Not asked'],
+      ],
+    },
+  ],
+  ranking: [{ type: 'bool', key: 'allow_ties', title: 'Allow ties (several responses at the same rank)', dflt: false }],
+  rating: [
+    named('criteria', 'Criteria', 'criterion', {
+      min: 1,
+      extras: CRITERION_EXTRAS,
+      help: 'Each is a scale from a value to another in steps (1 to 5 by default).',
+    }),
+    { type: 'int', key: 'gold_tolerance', title: 'Gold tolerance (steps)', min: 0, dflt: 0, help: 'How many steps a score may be off and still match a gold answer.' },
+  ],
+  textcollection: [
+    { type: 'int', key: 'min_length', title: 'Min length', min: 0, dflt: 1, help: 'In characters.' },
+    { type: 'int', key: 'max_length', title: 'Max length', min: 1, dflt: 10000 },
+    named('fields', 'Fields', 'field', { extras: FIELD_EXTRAS, help: 'Named texts to write (question, answer…). Leave empty for one text.' }),
+  ],
+};
+
+const KIND_TITLES = {
+  categorization: 'Categorization',
+  imageannotation: 'Image annotation',
+  namedentityrecognition: 'Named entities',
+  transcription: 'Transcription',
+  comparison: 'Comparison',
+  ranking: 'Ranking',
+  rating: 'Rating',
+  textcollection: 'Text collection',
+};
+
+/* An example task row per kind, for the import help. */
+const EXAMPLE_ROWS = {
+  categorization: { unique_id: 'review-1', data: { text: 'The parcel came two weeks late.' } },
+  imageannotation: { unique_id: 'img-1', attachments: [{ type: 'image', url: 'https://example.com/street.jpg' }] },
+  namedentityrecognition: { unique_id: 'doc-1', data: { text: 'Ada Lovelace was born in London.' } },
+  transcription: { unique_id: 'clip-1', attachments: [{ type: 'audio', url: 'https://example.com/clip.mp3' }] },
+  comparison: { unique_id: 'pair-1', data: { prompt: 'Say hi', responses: ['Hi!', 'Hello there.'] } },
+  ranking: { unique_id: 'rank-1', data: { responses: ['A', 'B', 'C'] } },
+  rating: { unique_id: 'answer-1', data: { prompt: 'How do I boil an egg?', response: 'Boil it for 8 minutes.' } },
+  textcollection: { unique_id: 'prompt-1', data: { prompt: 'Explain photosynthesis to a child.' } },
+};
+
+/* ---- the quality policy and the rest of a project ---- */
+
+const AGGREGATIONS = [
+  ['auto', 'Automatic (recommended)'],
+  ['majority', 'Majority vote'],
+  ['gold_weighted', 'Gold-weighted vote'],
+  ['dawid_skene', 'Dawid-Skene'],
+  ['one_coin', 'One-coin'],
+  ['glad', 'GLAD'],
+  ['mace', 'MACE'],
+  ['ebcc', 'EBCC'],
+  ['bwa', 'BWA'],
+];
+
+const AGGREGATION_HELP = {
+  auto: 'MACE and Dawid-Skene together: the method that did best on public crowd data without tuning.',
+  majority: 'Every answer counts the same.',
+  gold_weighted: "Each answer weighs by its author's accuracy on gold tasks.",
+  dawid_skene: "Learns each worker's confusions between labels (Dawid & Skene, 1979).",
+  one_coin: 'One accuracy per worker, errors spread evenly.',
+  glad: 'Worker ability and task difficulty (Whitehill et al., 2009).',
+  mace: 'Tells careful workers from spammers (Hovy et al., 2013).',
+  ebcc: 'Bayesian combination with correlated workers (Li et al., 2019).',
+  bwa: 'Bayesian weighted average (Li et al., 2019).',
+};
+
+const WORKFLOW = [
+  { type: 'int', key: 'overlap', title: 'Annotators per task', min: 1, max: 100, dflt: 1, help: 'How many different people label each task (overlap).' },
+  { type: 'int', key: 'review_levels', title: 'Review passes', min: 0, max: 5, dflt: 0, help: 'Reviews after labeling. 0: none.' },
+  { type: 'int', key: 'lease_seconds', title: 'Time to finish a task (seconds)', min: 30, max: 86400, dflt: 600, help: 'Then an unfinished task goes back to the queue.' },
+  {
+    type: 'select',
+    key: 'strategy',
+    title: 'Queue order',
+    dflt: 'fifo',
+    options: [
+      ['fifo', 'Oldest first'],
+      ['random', 'Random among the next 64'],
+    ],
+    help: 'Among tasks of the same priority and batch.',
+  },
+];
+
+const QUALITY = [
+  { type: 'number', key: 'gold_rate', title: 'Share of gold tasks', min: 0, max: 1, step: 0.01, dflt: 0, help: 'The chance, 0 to 1, that a task given out is a gold task (one with a known answer).' },
+  { type: 'int', key: 'calibration_count', title: 'Calibration tasks', min: 0, max: 1000, dflt: 0, help: "A new annotator's first tasks that are all gold." },
+  { type: 'number', key: 'min_gold_accuracy', title: 'Minimum gold accuracy', min: 0, max: 1, step: 0.01, dflt: 0, help: 'An annotator whose mean gold score falls below it is paused. 0: never.' },
+  { type: 'int', key: 'min_gold_count', title: 'Gold answers before pausing', min: 1, max: 10000, dflt: 5 },
+  { type: 'select', key: 'aggregation', title: 'Combining answers', dflt: 'auto', options: AGGREGATIONS, describe: AGGREGATION_HELP },
+];
+
+const POLICY = [...WORKFLOW, ...QUALITY];
+const ROLES = ['annotator', 'reviewer', 'manager'];
+const STATUSES = ['pending', 'in_progress', 'review', 'completed', 'canceled', 'gold'];
+
+/* The project created last, so that its settings open on the import tab. */
+let justCreated = null;
+
+/* ---- small helpers ---- */
+
+/* JSON with sorted keys: equal values give equal text. */
+function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v ?? null);
+}
+
+const same = (a, b) => canonical(a) === canonical(b);
+const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GB`;
+}
+
+const count = (n) => (Number.isFinite(n) ? n.toLocaleString() : '0');
+
+/* The field path one level up: params.labels[2].name -> params.labels[2]. */
+function parentField(f) {
+  const m = /(\.[^.[\]]+|\[\d+\])$/.exec(f);
+  return m && m.index > 0 ? f.slice(0, m.index) : null;
+}
+
+/* A server message without its leading "field: ", and with list paths
+ * said the way the form says them ("label 1" for params.labels[0]). */
+function humanMessage(message, field, kind) {
+  let m = String(message || '');
+  if (field && m.startsWith(`${field}: `)) m = m.slice(field.length + 2);
+  const nouns = {};
+  for (const s of SCHEMAS[kind] || []) if (s.type === 'names') nouns[s.key] = s.noun;
+  return m.replace(/params\.(\w+)\[(\d+)\]/g, (all, key, i) => (nouns[key] ? `${nouns[key]} ${Number(i) + 1}` : all));
+}
+
+/* A field path as the form names it: params.labels[2].name -> "label 3 name". */
+function fieldLabel(field, kind) {
+  return humanMessage(field, '', kind)
+    .replace(/^params\./, '')
+    .replace(/\./g, ' ');
+}
+
+/* ---- field errors: shown next to the control whose data-field is the
+ * field, or its closest parent ---- */
+
+function findField(scope, field) {
+  const all = [...scope.querySelectorAll('[data-field]')];
+  for (let f = field; f; f = parentField(f)) {
+    const el = all.find((e) => e.dataset.field === f && !e.closest('[hidden]'));
+    if (el) return el;
+  }
   return null;
 }
 
-export function renderProjectForm(root) {
-  return notYet(root, 'project creation and settings');
+let errorSeq = 0;
+
+/* Shows message at el's error host; returns the control to focus. */
+function showErrorAt(el, message) {
+  const host = el.closest('.pf-err-host') || el;
+  const target = el.matches('input, select, textarea') ? el : host.querySelector('input, select, textarea') || el;
+  const id = `pf-error-${++errorSeq}`;
+  host.append(h('p', { class: 'pf-field-error', id, role: 'alert', 'data-testid': 'field-error', 'data-for': el.dataset.field || '' }, message));
+  host.classList.add('pf-has-error');
+  target.setAttribute('aria-invalid', 'true');
+  target.setAttribute('aria-describedby', id);
+  return target;
+}
+
+function clearErrors(scope) {
+  for (const e of scope.querySelectorAll('.pf-field-error')) e.remove();
+  for (const e of scope.querySelectorAll('.pf-has-error')) e.classList.remove('pf-has-error');
+  for (const e of scope.querySelectorAll('[aria-invalid]')) {
+    e.removeAttribute('aria-invalid');
+    e.removeAttribute('aria-describedby');
+  }
+}
+
+/* Clears the error shown at the host of el (the user is fixing it). */
+function clearErrorNear(el) {
+  const host = el.closest('.pf-err-host');
+  if (host && host.classList.contains('pf-has-error')) clearErrors(host);
+}
+
+/* ---- controls: each edits obj[spec.key] in place ---- */
+
+/* ctx: {uid(), changed(), rerender(focusField, focusRole), disabled} */
+
+function fieldWrap(spec, path, id, input, ctx, { inline = false } = {}) {
+  return h(
+    'div',
+    { class: `pf-field pf-err-host${inline ? ' pf-inline' : ''}`, 'data-field': path },
+    h('label', { for: id }, spec.title),
+    input,
+    spec.help && !inline ? h('p', { class: 'pf-help' }, spec.help) : null,
+  );
+}
+
+function boolControl(spec, obj, path, ctx) {
+  const id = ctx.uid();
+  const input = h('input', { type: 'checkbox', id, 'data-key': spec.key, disabled: ctx.disabled });
+  input.checked = !!(obj[spec.key] ?? spec.dflt);
+  input.addEventListener('change', () => {
+    obj[spec.key] = input.checked;
+    clearErrorNear(input);
+    ctx.changed();
+  });
+  return h(
+    'div',
+    { class: 'pf-check pf-err-host', 'data-field': path },
+    input,
+    h('label', { for: id }, spec.title),
+    spec.help ? h('p', { class: 'pf-help' }, spec.help) : null,
+  );
+}
+
+function numberControl(spec, obj, path, ctx, opts = {}) {
+  const id = ctx.uid();
+  const input = h('input', {
+    type: 'number',
+    id,
+    class: 'pf-number',
+    inputmode: spec.type === 'int' ? 'numeric' : 'decimal',
+    step: spec.step ?? (spec.type === 'int' ? 1 : 'any'),
+    min: spec.min,
+    max: spec.max,
+    placeholder: spec.dflt ?? '',
+    'data-key': spec.key,
+    disabled: ctx.disabled,
+  });
+  input.value = obj[spec.key] ?? '';
+  const update = () => {
+    clearErrorNear(input);
+    if (input.value === '') delete obj[spec.key];
+    else if (Number.isFinite(Number(input.value))) obj[spec.key] = Number(input.value);
+    ctx.changed();
+  };
+  input.addEventListener('input', () => {
+    update();
+    if (spec.structural) ctx.refreshRow?.();
+  });
+  return fieldWrap(spec, path, id, input, ctx, opts);
+}
+
+function selectControl(spec, obj, path, ctx, opts = {}) {
+  const id = ctx.uid();
+  const input = h('select', { id, 'data-key': spec.key, disabled: ctx.disabled }, spec.options.map(([v, text]) => h('option', { value: v }, text)));
+  const cur = obj[spec.key] ?? spec.dflt;
+  if (cur !== undefined && !spec.options.some(([v]) => v === cur)) input.append(h('option', { value: String(cur) }, String(cur)));
+  input.value = cur ?? '';
+  const described = spec.describe ? h('p', { class: 'pf-help', 'aria-live': 'polite' }, spec.describe[input.value] ?? '') : null;
+  input.addEventListener('change', () => {
+    obj[spec.key] = input.value;
+    if (described) described.textContent = spec.describe[input.value] ?? '';
+    clearErrorNear(input);
+    ctx.changed();
+    if (spec.structural) ctx.rerender(path);
+  });
+  const wrap = fieldWrap(spec, path, id, input, ctx, opts);
+  if (described) wrap.append(described);
+  return wrap;
+}
+
+function textControl(spec, obj, path, ctx) {
+  const id = ctx.uid();
+  const input = h('input', { type: spec.inputType || 'text', id, maxlength: spec.maxlength, placeholder: spec.placeholder, 'data-key': spec.key, disabled: ctx.disabled, autocomplete: 'off' });
+  input.value = obj[spec.key] ?? '';
+  input.addEventListener('input', () => {
+    clearErrorNear(input);
+    obj[spec.key] = input.value;
+    ctx.changed();
+  });
+  return fieldWrap(spec, path, id, input, ctx);
+}
+
+function setControl(spec, obj, path, ctx) {
+  const chosen = new Set(Array.isArray(obj[spec.key]) ? obj[spec.key] : spec.options.map(([v]) => v));
+  const boxes = spec.options.map(([v, text]) => {
+    const id = ctx.uid();
+    const box = h('input', { type: 'checkbox', id, value: v, 'data-option': v, disabled: ctx.disabled });
+    box.checked = chosen.has(v);
+    box.addEventListener('change', () => {
+      if (box.checked) chosen.add(v);
+      else chosen.delete(v);
+      obj[spec.key] = spec.options.map(([o]) => o).filter((o) => chosen.has(o));
+      clearErrorNear(box);
+      ctx.changed();
+    });
+    return h('span', { class: 'pf-check-inline' }, box, h('label', { for: id }, text));
+  });
+  return h('fieldset', { class: 'pf-set pf-err-host', 'data-field': path, 'data-key': spec.key }, h('legend', null, spec.title), h('div', { class: 'pf-set-options' }, boxes));
+}
+
+/* A rating criterion's point labels: one text per point of its scale. */
+function pointLabelsControl(spec, obj, path, ctx) {
+  const lo = obj.min ?? 1;
+  const hi = obj.max ?? 5;
+  const step = obj.step ?? 1;
+  const n = Math.round((hi - lo) / step) + 1;
+  const ok = Number.isFinite(n) && n >= 2 && n <= 101 && Math.abs(lo + (n - 1) * step - hi) < 1e-9 * Math.max(1, Math.abs(hi));
+  const id = ctx.uid();
+  const on = Array.isArray(obj.labels);
+  const box = h('input', { type: 'checkbox', id, 'data-key': 'labels', disabled: ctx.disabled || (!ok && !on) });
+  box.checked = on;
+  box.addEventListener('change', () => {
+    if (box.checked) obj.labels = Array.from({ length: ok ? n : 0 }, () => '');
+    else delete obj.labels;
+    ctx.changed();
+    ctx.rerender(path, 'labels');
+  });
+  const wrap = h('div', { class: 'pf-points pf-err-host', 'data-field': path }, h('div', { class: 'pf-check' }, box, h('label', { for: id }, spec.title)));
+  if (!on) return wrap;
+  if (!ok || obj.labels.length !== n) {
+    wrap.append(
+      h('p', { class: 'pf-help' }, ok ? `The scale has ${n} points but ${obj.labels.length} names: ` : 'The scale does not divide into whole steps: ', h('button', { type: 'button', class: 'quiet', onclick: fix, disabled: ctx.disabled }, ok ? `make ${n} names` : 'name nothing')),
+    );
+  }
+  const list = h('ol', { class: 'pf-point-list' });
+  obj.labels.forEach((text, i) => {
+    const value = lo + i * step;
+    const pid = ctx.uid();
+    const input = h('input', { type: 'text', id: pid, 'data-field': `${path}[${i}]`, placeholder: '(no name)', disabled: ctx.disabled });
+    input.value = text;
+    input.addEventListener('input', () => {
+      obj.labels[i] = input.value;
+      clearErrorNear(input);
+      ctx.changed();
+    });
+    list.append(h('li', { class: 'pf-err-host' }, h('label', { for: pid, class: 'pf-point-value' }, ok ? String(Math.round(value * 1e9) / 1e9) : `#${i + 1}`), input));
+  });
+  wrap.append(list);
+  return wrap;
+
+  function fix() {
+    if (ok) obj.labels = Array.from({ length: n }, (_, i) => obj.labels[i] ?? '');
+    else delete obj.labels;
+    ctx.changed();
+    ctx.rerender(path, 'labels');
+  }
+}
+
+function control(spec, obj, parentPath, ctx, opts) {
+  const path = parentPath ? `${parentPath}.${spec.key}` : spec.key;
+  switch (spec.type) {
+    case 'bool':
+      return boolControl(spec, obj, path, ctx);
+    case 'int':
+    case 'number':
+      return numberControl(spec, obj, path, ctx, opts);
+    case 'select':
+      return selectControl(spec, obj, path, ctx, opts);
+    case 'set':
+      return setControl(spec, obj, path, ctx);
+    case 'names':
+      return namesEditor(spec, obj, path, ctx);
+    case 'pointLabels':
+      return pointLabelsControl(spec, obj, path, ctx);
+    default:
+      return null;
+  }
+}
+
+/* A named list (labels, criteria...): one row per item with its name,
+ * description and the list's extra keys; add, remove, reorder, rename.
+ * Enter in a name goes to the "add" box; Alt+Up/Down moves a row; a paste
+ * of several lines into the add box adds one item per line. */
+function namesEditor(spec, obj, path, ctx) {
+  const wrap = h('fieldset', { class: `pf-names pf-err-host${spec.compact ? ' pf-compact' : ''}`, 'data-field': path, 'data-list': spec.key });
+  wrap.append(h('legend', null, spec.title));
+  if (spec.help) wrap.append(h('p', { class: 'pf-help' }, spec.help));
+  if (obj[spec.key] !== undefined && !Array.isArray(obj[spec.key])) {
+    wrap.append(h('p', { class: 'error' }, `This is not a list in the params: fix it with "Edit as JSON".`));
+    return wrap;
+  }
+  const list = (obj[spec.key] ||= []);
+  list.forEach((item, i) => {
+    if (typeof item === 'string') list[i] = { name: item };
+  });
+  const rows = h('ol', { class: 'pf-rows' });
+  list.forEach((item, i) => rows.append(row(item, i)));
+  if (!list.length) rows.append(h('li', { class: 'pf-empty muted' }, spec.min ? `No ${spec.noun}s yet: add at least ${spec.min}.` : `No ${spec.noun}s.`));
+  const addId = ctx.uid();
+  const addInput = h('input', { type: 'text', id: addId, class: 'pf-add-input', placeholder: `New ${spec.noun} name`, 'data-role': 'add', 'data-add-for': path, disabled: ctx.disabled, autocomplete: 'off' });
+  const addBtn = h('button', { type: 'button', 'data-action': 'add-item', 'data-add-for': path, disabled: ctx.disabled, onclick: () => add([addInput.value]) }, `Add ${spec.noun}`);
+  addInput.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') {
+      ev.preventDefault();
+      add([addInput.value]);
+    }
+  });
+  addInput.addEventListener('paste', (ev) => {
+    const text = ev.clipboardData?.getData('text') ?? '';
+    if (!/[\r\n]/.test(text)) return;
+    ev.preventDefault();
+    add(text.split(/\r?\n/));
+  });
+  wrap.append(rows, h('div', { class: 'pf-add' }, h('label', { for: addId, class: 'visually-hidden' }, `New ${spec.noun} name`), addInput, addBtn));
+  if (!spec.compact) wrap.append(h('p', { class: 'pf-help' }, `Enter adds the ${spec.noun}; paste several lines to add several.`));
+  return wrap;
+
+  function add(names) {
+    const fresh = names.map((s) => s.trim()).filter(Boolean);
+    if (!fresh.length) {
+      addInput.focus();
+      return;
+    }
+    for (const name of fresh) list.push(spec.newItem ? spec.newItem(name) : { name });
+    ctx.changed();
+    ctx.rerender(path, 'add');
+  }
+
+  /* Moves item i to index to; the focus goes to role in the moved row (its
+   * name, or the button used, or the other one once that is disabled). */
+  function move(i, to, role) {
+    if (to < 0 || to >= list.length) return;
+    list.splice(to, 0, list.splice(i, 1)[0]);
+    ctx.changed();
+    const edge = (role === 'down' && to === list.length - 1) || (role === 'up' && to === 0);
+    ctx.rerender(`${path}[${to}]`, edge ? (role === 'up' ? 'down' : 'up') : role);
+  }
+
+  function remove(i) {
+    list.splice(i, 1);
+    ctx.changed();
+    if (list.length) ctx.rerender(`${path}[${Math.min(i, list.length - 1)}]`, 'name');
+    else ctx.rerender(path, 'add');
+  }
+
+  function row(item, i) {
+    const rowPath = `${path}[${i}]`;
+    const nameId = ctx.uid();
+    const name = h('input', { type: 'text', id: nameId, class: 'pf-name', 'data-role': 'name', 'data-field': `${rowPath}.name`, disabled: ctx.disabled, autocomplete: 'off' });
+    name.value = item.name ?? '';
+    name.addEventListener('input', () => {
+      item.name = name.value;
+      clearErrorNear(name);
+      ctx.changed();
+    });
+    name.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') {
+        ev.preventDefault();
+        addInput.focus();
+      } else if (ev.altKey && (ev.key === 'ArrowUp' || ev.key === 'ArrowDown')) {
+        ev.preventDefault();
+        move(i, ev.key === 'ArrowUp' ? i - 1 : i + 1, 'name');
+      }
+    });
+    const desc = h('input', { type: 'text', class: 'pf-desc', placeholder: 'Description (optional)', 'aria-label': `${cap(spec.noun)} ${i + 1} description`, 'data-role': 'description', 'data-field': `${rowPath}.description`, disabled: ctx.disabled, autocomplete: 'off' });
+    desc.value = item.description ?? '';
+    desc.addEventListener('input', () => {
+      if (desc.value) item.description = desc.value;
+      else delete item.description;
+      clearErrorNear(desc);
+      ctx.changed();
+    });
+    /* Controls that depend on other keys of the item (a criterion's point
+     * names on its scale) are remade in place as those keys change. */
+    const rowCtx = { ...ctx, refreshRow };
+    const live = new Map();
+    const build = (x) => {
+      const c = control(x, item, rowPath, rowCtx, { inline: x.type !== 'names' && x.type !== 'pointLabels' && x.type !== 'bool' });
+      if (x.type === 'pointLabels') live.set(x, c);
+      return c;
+    };
+    function refreshRow() {
+      for (const [x, old] of live) {
+        const fresh = build(x);
+        old.replaceWith(fresh);
+      }
+    }
+    const tool = (role, text, label, fn, off) => h('button', { type: 'button', class: 'quiet pf-tool', 'data-role': role, 'aria-label': label, title: label, disabled: ctx.disabled || off, onclick: fn }, text);
+    const extras = spec.extras.filter((x) => !x.showIf || x.showIf(item)).map(build);
+    return h(
+      'li',
+      { class: 'pf-row pf-err-host', 'data-field': rowPath, 'data-index': i },
+      h(
+        'div',
+        { class: 'pf-row-main' },
+        h('label', { for: nameId, class: 'pf-row-num', title: `${cap(spec.noun)} ${i + 1}` }, h('span', { class: 'visually-hidden' }, `${cap(spec.noun)} ${i + 1} name`), h('span', { 'aria-hidden': 'true' }, String(i + 1))),
+        name,
+        desc,
+        h(
+          'div',
+          { class: 'pf-row-tools' },
+          tool('up', '↑', `Move ${spec.noun} ${i + 1} up`, () => move(i, i - 1, 'up'), i === 0),
+          tool('down', '↓', `Move ${spec.noun} ${i + 1} down`, () => move(i, i + 1, 'down'), i === list.length - 1),
+          tool('remove', '✕', `Remove ${spec.noun} ${i + 1}`, () => remove(i), false),
+        ),
+      ),
+      extras.length ? h('div', { class: 'pf-row-extras' }, extras) : null,
+    );
+  }
+}
+
+/* ---- the project form ---- */
+
+/* Builds the form for a new project (project null) or an existing one.
+ * Returns {el, focusFirst()}. */
+function projectForm({ project, kinds, canEdit, onSaved }) {
+  const isNew = !project;
+  let seq = 0;
+  const uid = () => `pf-${++seq}`;
+  const original = project ? clone(project) : null;
+  const state = {
+    name: project?.name ?? '',
+    kind: project?.kind ?? null,
+    params: clone(project?.params) ?? {},
+    policy: {},
+    callback_url: project?.callback_url ?? '',
+    metadata: JSON.stringify(project?.metadata ?? {}, null, 2),
+  };
+  for (const s of POLICY) if (project && project[s.key] !== undefined) state.policy[s.key] = project[s.key];
+  if (isNew) for (const s of POLICY) state.policy[s.key] = s.dflt;
+  if (isNew && kinds.length) {
+    state.kind = kinds[0].name;
+    state.params = defaultParams(state.kind, null);
+  }
+  let jsonMode = false;
+  let busy = false;
+
+  const form = h('form', { class: 'pf-form', novalidate: true, 'data-testid': 'project-form' });
+  const topError = h('div', { class: 'error', role: 'alert', 'data-testid': 'form-error', hidden: true });
+  const dirtyNote = h('span', { class: 'pf-dirty', 'data-testid': 'dirty', hidden: true }, 'Unsaved changes');
+  const submitBtn = h('button', { type: 'submit', class: 'primary', 'data-action': 'save', disabled: !canEdit }, isNew ? 'Create project' : 'Save changes');
+
+  const ctx = { uid, disabled: !canEdit, changed, rerender: () => {} };
+
+  /* basics */
+  const nameCtl = textControl({ key: 'name', title: 'Name', maxlength: 200, placeholder: 'e.g. Street signs, June' }, state, 'name', ctx);
+  const kindBox = h('div', { class: 'pf-kind-area' });
+  const basics = h('section', { class: 'card pf-section', 'aria-labelledby': 'pf-basics-h' }, h('h2', { id: 'pf-basics-h' }, 'Project'), nameCtl, kindBox);
+
+  /* params */
+  const paramsHost = h('div', { class: 'pf-params', 'data-testid': 'params-editor' });
+  const jsonId = uid();
+  const jsonArea = h('textarea', { id: jsonId, class: 'pf-json', rows: 16, spellcheck: 'false', 'data-testid': 'params-json', disabled: !canEdit });
+  const jsonWrap = h('div', { class: 'pf-field pf-err-host', 'data-field': 'params', hidden: true }, h('label', { for: jsonId }, 'params (JSON)'), jsonArea, h('p', { class: 'pf-help' }, 'Exactly what is sent as the project\'s params, instructions included. See KINDS.md for each kind.'));
+  const jsonBtn = h('button', { type: 'button', class: 'pf-small', 'data-action': 'toggle-json', 'aria-pressed': 'false', onclick: toggleJson }, 'Edit as JSON');
+  jsonArea.addEventListener('input', () => {
+    clearErrorNear(jsonArea);
+    try {
+      const v = JSON.parse(jsonArea.value);
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        state.params = v;
+        refreshDirty();
+      }
+    } catch {
+      /* shown when leaving JSON mode or saving */
+    }
+  });
+  const paramsSection = h(
+    'section',
+    { class: 'card pf-section', 'aria-labelledby': 'pf-params-h' },
+    h('div', { class: 'pf-section-head' }, h('h2', { id: 'pf-params-h' }, 'What annotators do'), jsonBtn),
+    paramsHost,
+    jsonWrap,
+  );
+
+  /* instructions */
+  const instrId = uid();
+  const instr = h('textarea', { id: instrId, class: 'pf-instructions', rows: 10, 'data-testid': 'instructions', disabled: !canEdit, placeholder: 'What to look for, how to decide, examples of hard cases…' });
+  const preview = h('div', { class: 'md pf-preview', 'data-testid': 'instructions-preview', 'aria-live': 'polite' });
+  const instrWrap = h(
+    'div',
+    { class: 'pf-field pf-err-host', 'data-field': 'params.instructions' },
+    h('label', { for: instrId }, 'Instructions (Markdown)'),
+    h('div', { class: 'pf-md' }, instr, h('div', { class: 'pf-preview-box' }, h('p', { class: 'pf-preview-title' }, 'Preview'), preview)),
+    h('p', { class: 'pf-help' }, '**bold**, *italic*, `code`, lists (- or 1.), # headings and [links](https://…). Annotators open them with the i key.'),
+  );
+  const jsonInstrNote = h('p', { class: 'note', hidden: true }, 'The instructions are in the JSON while you edit the params as JSON.');
+  instr.addEventListener('input', () => {
+    if (instr.value) state.params.instructions = instr.value;
+    else delete state.params.instructions;
+    clearErrorNear(instr);
+    showPreview();
+    changed();
+  });
+  const instrSection = h('section', { class: 'card pf-section', 'aria-labelledby': 'pf-instr-h' }, h('h2', { id: 'pf-instr-h' }, 'Instructions'), instrWrap, jsonInstrNote);
+
+  /* policy */
+  const grid = (specs) => h('div', { class: 'pf-grid' }, specs.map((s) => control(s, state.policy, '', ctx)));
+  const policySection = h(
+    'section',
+    { class: 'card pf-section', 'aria-labelledby': 'pf-policy-h' },
+    h('h2', { id: 'pf-policy-h' }, 'Workflow'),
+    grid(WORKFLOW),
+    h('h2', { class: 'pf-subhead' }, 'Gold and quality'),
+    grid(QUALITY),
+  );
+
+  /* integration */
+  const cb = textControl({ key: 'callback_url', title: 'Callback URL', inputType: 'url', placeholder: 'https://… (empty: none)' }, state, 'callback_url', ctx);
+  cb.append(h('p', { class: 'pf-help' }, 'Loupe posts each completed task and batch there, signed (Standard Webhooks).'));
+  const metaId = uid();
+  const metaArea = h('textarea', { id: metaId, class: 'pf-json', rows: 4, spellcheck: 'false', disabled: !canEdit, 'data-testid': 'metadata' });
+  metaArea.value = state.metadata;
+  metaArea.addEventListener('input', () => {
+    state.metadata = metaArea.value;
+    clearErrorNear(metaArea);
+    changed();
+  });
+  const meta = h('div', { class: 'pf-field pf-err-host', 'data-field': 'metadata' }, h('label', { for: metaId }, 'Metadata (a JSON object, yours to use)'), metaArea);
+  const advanced = h('details', { class: 'card pf-section pf-advanced' }, h('summary', null, h('h2', null, 'Integration')), cb, meta);
+  if (project?.callback_url || (project && Object.keys(project.metadata || {}).length)) advanced.open = true;
+
+  const cancel = h('a', { class: 'button quiet', href: isNew ? '#/projects' : '#/projects' }, isNew ? 'Cancel' : 'Back to projects');
+  const actions = h('div', { class: 'form-actions pf-actions' }, submitBtn, cancel, dirtyNote);
+
+  form.append(topError, basics, paramsSection, instrSection, policySection, advanced, actions);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    save();
+  });
+  form.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault();
+      save();
+    }
+  });
+
+  renderKind();
+  renderParams();
+  fillInstructions();
+
+  return {
+    el: form,
+    focusFirst: () => form.querySelector('input:not([disabled])')?.focus(),
+    get dirty() {
+      return Object.keys(changes()).length > 0;
+    },
+  };
+
+  /* -- kind -- */
+
+  function renderKind() {
+    if (!isNew) {
+      const k = kinds.find((x) => x.name === state.kind);
+      kindBox.replaceChildren(
+        h(
+          'div',
+          { class: 'pf-field', 'data-field': 'kind' },
+          h('span', { class: 'pf-label' }, 'Kind'),
+          h('p', { class: 'pf-kind-fixed', 'data-testid': 'kind' }, h('strong', null, KIND_TITLES[state.kind] || state.kind), ' ', h('code', null, state.kind), k ? h('span', { class: 'muted' }, ` — ${k.summary}`) : null),
+          h('p', { class: 'pf-help' }, "A project's kind cannot change. Make a new project for another kind of work."),
+        ),
+      );
+      return;
+    }
+    const radios = kinds.map((k) => {
+      const id = uid();
+      const r = h('input', { type: 'radio', name: 'pf-kind', id, value: k.name, 'data-kind': k.name });
+      r.checked = state.kind === k.name;
+      r.addEventListener('change', () => {
+        if (!r.checked) return;
+        const old = state.params;
+        state.kind = k.name;
+        state.params = defaultParams(k.name, old);
+        clearErrorNear(r);
+        renderParams();
+        fillInstructions();
+        changed();
+      });
+      return h('li', null, r, h('label', { for: id, class: 'pf-kind-option' }, h('span', { class: 'pf-kind-name' }, KIND_TITLES[k.name] || k.name), h('span', { class: 'pf-kind-summary' }, k.summary)));
+    });
+    kindBox.replaceChildren(h('fieldset', { class: 'pf-kinds pf-err-host', 'data-field': 'kind', 'data-testid': 'kinds' }, h('legend', null, 'Kind of task'), h('ul', { class: 'pf-kind-list' }, radios)));
+  }
+
+  /* -- params -- */
+
+  function renderParams(focusField, focusRole) {
+    const schema = SCHEMAS[state.kind];
+    paramsHost.replaceChildren();
+    if (!state.kind) {
+      paramsHost.append(h('p', { class: 'muted' }, 'Pick a kind of task first.'));
+      return;
+    }
+    if (!schema) {
+      paramsHost.append(h('p', { class: 'note' }, `This browser has no form for the params of "${state.kind}": edit them as JSON.`));
+      if (!jsonMode) toggleJson();
+      return;
+    }
+    ctx.rerender = (f, role) => {
+      renderParams(f, role);
+    };
+    for (const spec of schema) paramsHost.append(control(spec, state.params, 'params', ctx));
+    if (focusField) {
+      const el = [...paramsHost.querySelectorAll('[data-field]')].find((e) => e.dataset.field === focusField);
+      const target =
+        (focusRole && (el?.querySelector(`[data-role="${focusRole}"]`) || el?.querySelector(`[data-key="${focusRole}"]`) || (focusRole === 'add' && el?.querySelector('[data-role=add]')))) ||
+        (el?.matches('input, select, textarea') ? el : el?.querySelector('input:not([disabled]), select, textarea'));
+      if (target && !target.disabled) target.focus();
+      else el?.querySelector('button:not([disabled])')?.focus();
+    }
+  }
+
+  function fillInstructions() {
+    instr.value = typeof state.params.instructions === 'string' ? state.params.instructions : '';
+    showPreview();
+  }
+
+  function showPreview() {
+    preview.replaceChildren(instr.value.trim() ? renderMarkdown(instr.value) : h('p', { class: 'muted' }, 'Nothing yet.'));
+  }
+
+  function toggleJson() {
+    if (!jsonMode) {
+      jsonArea.value = JSON.stringify(state.params, null, 2);
+      jsonMode = true;
+    } else {
+      const v = parseParams();
+      if (!v) return;
+      state.params = v;
+      jsonMode = false;
+      renderParams();
+      fillInstructions();
+    }
+    jsonBtn.setAttribute('aria-pressed', String(jsonMode));
+    jsonBtn.textContent = jsonMode ? 'Back to the form' : 'Edit as JSON';
+    paramsHost.hidden = jsonMode && !!SCHEMAS[state.kind];
+    jsonWrap.hidden = !jsonMode;
+    instrWrap.hidden = jsonMode;
+    jsonInstrNote.hidden = !jsonMode;
+    if (jsonMode) jsonArea.focus();
+  }
+
+  /* The JSON text as params, or null with the error shown. */
+  function parseParams() {
+    clearErrors(jsonWrap);
+    let v;
+    try {
+      v = JSON.parse(jsonArea.value);
+    } catch (e) {
+      showErrorAt(jsonArea, `Not valid JSON: ${e.message}`).focus();
+      return null;
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) {
+      showErrorAt(jsonArea, 'The params must be a JSON object ({…}).').focus();
+      return null;
+    }
+    return v;
+  }
+
+  /* -- changes and saving -- */
+
+  function changed() {
+    refreshDirty();
+  }
+
+  function refreshDirty() {
+    if (isNew) return;
+    dirtyNote.hidden = Object.keys(changes()).length === 0;
+  }
+
+  function policyValue(s) {
+    return state.policy[s.key] ?? s.dflt;
+  }
+
+  function metadataValue() {
+    const t = state.metadata.trim();
+    if (!t) return {};
+    try {
+      return JSON.parse(t);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /* The fields of a PATCH: only those that differ from the project. */
+  function changes() {
+    if (isNew) return {};
+    const out = {};
+    if (state.name !== original.name) out.name = state.name;
+    if (!same(state.params, original.params)) out.params = state.params;
+    for (const s of POLICY) if (!same(policyValue(s), original[s.key])) out[s.key] = policyValue(s);
+    const url = state.callback_url.trim() || null;
+    if (url !== (original.callback_url ?? null)) out.callback_url = url;
+    const md = metadataValue();
+    if (md === undefined || !same(md, original.metadata ?? {})) out.metadata = md;
+    return out;
+  }
+
+  /* Problems the browser can see before sending (a number field holding
+   * text, JSON that does not parse); shows them and returns false. */
+  function checkLocally() {
+    let first = null;
+    const note = (el, msg) => {
+      const t = showErrorAt(el, msg);
+      first ||= t;
+    };
+    for (const input of form.querySelectorAll('input[type=number]')) if (input.validity.badInput && input.offsetParent !== null) note(input, 'Enter a number.');
+    if (!isNew && !state.name.trim()) note(nameCtl.querySelector('input'), 'A project needs a name.');
+    if (isNew && !state.kind) note(kindBox.querySelector('input') || kindBox, 'Pick a kind of task.');
+    if (metadataValue() === undefined || (metadataValue() && (typeof metadataValue() !== 'object' || Array.isArray(metadataValue())))) {
+      advanced.open = true;
+      note(metaArea, 'The metadata must be a JSON object ({…}).');
+    }
+    if (first) first.focus();
+    return !first;
+  }
+
+  async function save() {
+    if (busy || !canEdit) return;
+    clearErrors(form);
+    topError.hidden = true;
+    if (jsonMode) {
+      const v = parseParams();
+      if (!v) return;
+      state.params = v;
+    }
+    if (!checkLocally()) {
+      setStatus('Fix the highlighted field first', 'warn');
+      return;
+    }
+    let body;
+    if (isNew) {
+      body = { name: state.name, kind: state.kind, params: state.params };
+      for (const s of POLICY) body[s.key] = policyValue(s);
+      const url = state.callback_url.trim();
+      if (url) body.callback_url = url;
+      const md = metadataValue();
+      if (md && Object.keys(md).length) body.metadata = md;
+    } else {
+      body = changes();
+      if (!Object.keys(body).length) {
+        setStatus('Nothing to save: no changes', 'info');
+        return;
+      }
+    }
+    busy = true;
+    submitBtn.disabled = true;
+    setStatus(isNew ? 'Creating the project…' : 'Saving…', 'busy');
+    try {
+      const saved = isNew ? await api.post('/v1/projects', body) : (await request('PATCH', `/v1/projects/${original.id}`, body)).data;
+      onSaved(saved, Object.keys(body));
+    } catch (e) {
+      if (e.status === 401) return;
+      showServerError(e);
+    } finally {
+      busy = false;
+      submitBtn.disabled = !canEdit;
+    }
+  }
+
+  function showServerError(e) {
+    const message = humanMessage(e.message, e.field, state.kind);
+    let el = e.field ? findField(form, e.field) : null;
+    if (el && jsonMode && e.field.startsWith('params')) el = jsonArea;
+    if (el && e.status >= 400 && e.status < 500) {
+      const details = el.closest('details');
+      if (details) details.open = true;
+      const target = showErrorAt(el, jsonMode && e.field.startsWith('params') ? `${e.field}: ${message}` : message);
+      target.scrollIntoView({ block: 'center' });
+      target.focus({ preventScroll: true });
+      const label = el.closest('.pf-field')?.querySelector(':scope > label')?.textContent || fieldLabel(e.field, state.kind);
+      setStatus(`Not saved: ${label}: ${message}`, 'error');
+      return;
+    }
+    topError.replaceChildren(isNew ? 'The project was not created: ' : 'Not saved: ', e.field ? `${e.field}: ` : '', message);
+    topError.hidden = false;
+    topError.scrollIntoView({ block: 'center' });
+    setStatus(isNew ? 'The project was not created' : 'Not saved', 'error');
+  }
+}
+
+/* Params for a newly picked kind: its lists start empty, except those the
+ * previous kind had too (labels), and the instructions stay. */
+function defaultParams(kind, old) {
+  const p = {};
+  for (const s of SCHEMAS[kind] || []) if (s.type === 'names') p[s.key] = Array.isArray(old?.[s.key]) && old[s.key].every((x) => x && typeof x === 'object' && Object.keys(x).every((k) => k === 'name' || k === 'description')) ? old[s.key] : [];
+  if (typeof old?.instructions === 'string') p.instructions = old.instructions;
+  return p;
+}
+
+/* ---- members ---- */
+
+function membersPanel({ project, me, canManage }) {
+  const pid = project.id;
+  const isAdmin = me.role === 'admin';
+  let usersP = null; // admins: every user, for adding by email
+  const el = h('section', { class: 'pf-panel', 'data-testid': 'members' });
+  const error = h('p', { class: 'error', role: 'alert', hidden: true });
+  const body = h('tbody');
+  const table = h(
+    'div',
+    { class: 'table-wrap' },
+    h('table', { class: 'data-table pf-members' }, h('caption', { class: 'visually-hidden' }, 'Members of the project'), h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Member'), h('th', { scope: 'col' }, 'Role'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))), body),
+  );
+  const userId = 'pf-member-user';
+  const userInput = h('input', { type: 'text', id: userId, list: isAdmin ? 'pf-users' : null, autocomplete: 'off', placeholder: isAdmin ? 'email@example.com or a user id' : 'a user id, e.g. 12', 'data-testid': 'member-user', disabled: !canManage });
+  const datalist = h('datalist', { id: 'pf-users' });
+  const roleSel = h('select', { id: 'pf-member-role', 'data-testid': 'member-role', disabled: !canManage }, ROLES.map((r) => h('option', { value: r }, cap(r))));
+  const addBtn = h('button', { type: 'submit', class: 'primary', 'data-action': 'add-member', disabled: !canManage }, 'Add member');
+  const addError = h('p', { class: 'pf-field-error', role: 'alert', hidden: true, 'data-testid': 'member-error' });
+  const addForm = h(
+    'form',
+    { class: 'pf-member-add', novalidate: true },
+    h('div', { class: 'pf-field' }, h('label', { for: userId }, isAdmin ? 'User (email or id)' : 'User id'), userInput, datalist),
+    h('div', { class: 'pf-field' }, h('label', { for: 'pf-member-role' }, 'Role'), roleSel),
+    addBtn,
+  );
+  addForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    addMember();
+  });
+  append(el, [
+    h('h2', null, 'Members'),
+    h('p', { class: 'muted' }, 'Annotators label, reviewers also review and see all tasks, managers also change settings, import and manage members. Organisation admins are managers everywhere.'),
+    error,
+    table,
+    canManage ? h('h3', null, 'Add a member') : h('p', { class: 'note' }, 'Only managers change who is in the project.'),
+    canManage ? addForm : null,
+    canManage ? addError : null,
+    canManage && !isAdmin ? h('p', { class: 'pf-help' }, 'Only an organisation admin can look people up by email: ask them for the user id.') : null,
+  ]);
+  load();
+  if (isAdmin && canManage) {
+    usersP = getAll('/v1/users?limit=1000').catch(() => []);
+    usersP.then((all) => datalist.replaceChildren(...all.filter((u) => !u.disabled).map((u) => h('option', { value: u.email }, u.name || u.email))));
+  }
+  return el;
+
+  async function load() {
+    try {
+      const r = await api.get(`/v1/projects/${pid}/members`);
+      error.hidden = true;
+      body.replaceChildren(...r.items.map(row));
+      if (!r.items.length) body.append(h('tr', null, h('td', { colspan: 3, class: 'muted' }, 'No members yet.')));
+    } catch (e) {
+      if (e.status === 401) return;
+      error.textContent = `The members could not be loaded: ${e.message}`;
+      error.hidden = false;
+    }
+  }
+
+  function row(m) {
+    const sel = h('select', { 'aria-label': `Role of ${m.email}`, 'data-role-of': m.user_id, disabled: !canManage }, ROLES.map((r) => h('option', { value: r }, cap(r))));
+    sel.value = m.role;
+    const rowError = h('span', { class: 'pf-row-error', role: 'alert' });
+    const remove = h('button', { type: 'button', class: 'quiet', 'data-action': 'remove-member', disabled: !canManage }, 'Remove');
+    const tr = h(
+      'tr',
+      { 'data-user-id': m.user_id },
+      h('td', { class: 'email' }, h('span', { class: 'pf-member-name' }, m.name || m.email, m.user_id === me.id ? h('span', { class: 'badge' }, 'you') : null), m.name ? h('span', { class: 'muted pf-member-email' }, m.email) : null, h('span', { class: 'muted pf-member-email' }, `user ${m.user_id}`)),
+      h('td', null, sel, rowError),
+      h('td', { class: 'row-action' }, remove),
+    );
+    sel.addEventListener('change', async () => {
+      rowError.textContent = '';
+      sel.disabled = true;
+      try {
+        await api.put(`/v1/projects/${pid}/members/${m.user_id}`, { role: sel.value });
+        m.role = sel.value;
+        setStatus(`${m.email} is now ${sel.value}`, 'ok');
+      } catch (e) {
+        if (e.status === 401) return;
+        sel.value = m.role;
+        rowError.textContent = e.message;
+        setStatus(`The role was not changed: ${e.message}`, 'error');
+      } finally {
+        sel.disabled = !canManage;
+      }
+    });
+    remove.addEventListener('click', () => {
+      if (remove.dataset.confirm !== 'true') {
+        remove.dataset.confirm = 'true';
+        remove.textContent = `Remove ${m.email}?`;
+        remove.classList.remove('quiet');
+        remove.classList.add('danger');
+        setTimeout(() => {
+          if (!remove.isConnected) return;
+          remove.dataset.confirm = 'false';
+          remove.textContent = 'Remove';
+          remove.classList.add('quiet');
+          remove.classList.remove('danger');
+        }, 5000);
+        return;
+      }
+      removeMember(m, remove, rowError);
+    });
+    return tr;
+  }
+
+  async function removeMember(m, btn, rowError) {
+    btn.disabled = true;
+    try {
+      await api.del(`/v1/projects/${pid}/members/${m.user_id}`);
+      setStatus(`${m.email} was removed from the project`, 'ok');
+      await load();
+    } catch (e) {
+      if (e.status === 401) return;
+      btn.disabled = false;
+      rowError.textContent = e.message;
+      setStatus(`Not removed: ${e.message}`, 'error');
+    }
+  }
+
+  async function addMember() {
+    addError.hidden = true;
+    userInput.removeAttribute('aria-invalid');
+    const v = userInput.value.trim();
+    let id = null;
+    if (/^\d+$/.test(v)) id = Number(v);
+    else if (v && usersP) {
+      const find = (all) => all.find((u) => u.email.toLowerCase() === v.toLowerCase())?.id ?? null;
+      id = find(await usersP);
+      if (!id) {
+        // someone added since the page loaded: look again
+        usersP = getAll('/v1/users?limit=1000').catch(() => []);
+        id = find(await usersP);
+      }
+    }
+    if (!id) {
+      addError.textContent = !v ? 'Say who to add.' : isAdmin ? `No user with the email ${v}.` : 'Give the user id (a number).';
+      addError.hidden = false;
+      userInput.setAttribute('aria-invalid', 'true');
+      userInput.focus();
+      return;
+    }
+    addBtn.disabled = true;
+    try {
+      const r = await api.put(`/v1/projects/${pid}/members/${id}`, { role: roleSel.value });
+      userInput.value = '';
+      setStatus(`${r.email || `User ${id}`} is now ${r.role} of the project`, 'ok');
+      await load();
+      userInput.focus();
+    } catch (e) {
+      if (e.status === 401) return;
+      addError.textContent = e.message;
+      addError.hidden = false;
+      userInput.setAttribute('aria-invalid', 'true');
+    } finally {
+      addBtn.disabled = false;
+    }
+  }
+}
+
+/* ---- import ---- */
+
+/* Reads the first bytes of file to tell a JSON array ('[') from NDJSON
+ * ('{' on each line).  Returns 'json', 'ndjson' or null. */
+async function sniffFormat(file) {
+  const head = await file.slice(0, 4096).text();
+  const c = head.replace(/^\uFEFF/, '').trimStart()[0];
+  if (c === '[') return 'json';
+  if (c === '{') return 'ndjson';
+  if (c === undefined) return /\.(ndjson|jsonl)$/i.test(file.name) ? 'ndjson' : /\.json$/i.test(file.name) ? 'json' : null;
+  return null;
+}
+
+function importPanel({ project, onImported, isAlive }) {
+  const pid = project.id;
+  let file = null;
+  let format = null;
+  let xhr = null;
+  const el = h('section', { class: 'pf-panel', 'data-testid': 'import' });
+  const fileInput = h('input', { type: 'file', class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', accept: '.json,.ndjson,.jsonl,application/json,application/x-ndjson', 'data-testid': 'import-file' });
+  const chooseBtn = h('button', { type: 'button', 'data-action': 'choose-file', onclick: () => fileInput.click() }, 'Choose a file…');
+  const fileInfo = h('p', { class: 'pf-file-info', 'data-testid': 'file-info', hidden: true });
+  const drop = h(
+    'div',
+    { class: 'pf-drop', 'data-testid': 'drop-zone' },
+    h('p', { class: 'pf-drop-title' }, 'Drop a .json or .ndjson file here'),
+    h('p', { class: 'muted' }, 'A JSON array of tasks, or one task per line (NDJSON / JSONL). Up to the server\'s bulk limit (512 MB by default).'),
+    chooseBtn,
+    fileInput,
+    fileInfo,
+  );
+  for (const type of ['dragenter', 'dragover'])
+    drop.addEventListener(type, (ev) => {
+      ev.preventDefault();
+      drop.classList.add('is-over');
+    });
+  drop.addEventListener('dragleave', (ev) => {
+    if (!drop.contains(ev.relatedTarget)) drop.classList.remove('is-over');
+  });
+  drop.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    drop.classList.remove('is-over');
+    const f = ev.dataTransfer?.files?.[0];
+    if (f) choose(f);
+  });
+  fileInput.addEventListener('change', () => {
+    if (fileInput.files[0]) choose(fileInput.files[0]);
+  });
+
+  /* batch */
+  const batchRadios = {};
+  const radio = (value, text) => {
+    const id = `pf-batch-${value}`;
+    const r = h('input', { type: 'radio', name: 'pf-batch', id, value, 'data-batch-mode': value });
+    r.checked = value === 'none';
+    r.addEventListener('change', syncBatch);
+    batchRadios[value] = r;
+    return h('span', { class: 'pf-check-inline' }, r, h('label', { for: id }, text));
+  };
+  const batchSel = h('select', { 'aria-label': 'Batch to import into', 'data-testid': 'import-batch', disabled: true });
+  const newName = h('input', { type: 'text', 'aria-label': 'Name of the new batch', placeholder: 'e.g. 2026-06 week 1', 'data-testid': 'import-new-batch', disabled: true, maxlength: 200 });
+  const batchError = h('p', { class: 'pf-field-error', role: 'alert', hidden: true });
+  const batchBox = h(
+    'fieldset',
+    { class: 'pf-batch' },
+    h('legend', null, 'Batch'),
+    h('div', { class: 'pf-batch-row' }, radio('none', 'No batch')),
+    h('div', { class: 'pf-batch-row' }, radio('existing', 'An existing batch in staging:'), batchSel),
+    h('div', { class: 'pf-batch-row' }, radio('new', 'A new batch named'), newName),
+    h('p', { class: 'pf-help' }, 'Rows that name their own batch keep it. A batch takes tasks while in staging; its tasks go to annotators once you start it (below).'),
+    batchError,
+  );
+  const batchList = h('tbody');
+  const batchTable = h(
+    'div',
+    { class: 'pf-batches', hidden: true },
+    h('h3', null, 'Batches'),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data-table', 'data-testid': 'batches' }, h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Batch'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col', class: 'num' }, 'Tasks'), h('th', { scope: 'col', class: 'num' }, 'Completed'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))), batchList)),
+  );
+
+  const importBtn = h('button', { type: 'button', class: 'primary', 'data-action': 'import', disabled: true, onclick: run }, 'Import');
+  const cancelBtn = h('button', { type: 'button', 'data-action': 'cancel-import', hidden: true, onclick: () => xhr?.abort() }, 'Cancel upload');
+  const progress = h('progress', { max: 1, value: 0, hidden: true, 'data-testid': 'import-progress', 'aria-label': 'Upload progress' });
+  const progressText = h('p', { class: 'muted', 'data-testid': 'import-progress-text', 'aria-live': 'polite' });
+  const result = h('div', { class: 'pf-result', 'data-testid': 'import-result', hidden: true });
+  const example = JSON.stringify(EXAMPLE_ROWS[project.kind] || { unique_id: 'task-1', data: {} });
+  el.append(
+    h('h2', null, 'Import tasks'),
+    drop,
+    batchBox,
+    h('div', { class: 'form-actions' }, importBtn, cancelBtn),
+    progress,
+    progressText,
+    result,
+    batchTable,
+    h(
+      'details',
+      { class: 'pf-format-help' },
+      h('summary', null, 'What a row looks like'),
+      h('p', null, 'Each task is a JSON object with the task fields of the API: ', h('code', null, 'unique_id'), ' (makes re-importing safe), ', h('code', null, 'data'), ', ', h('code', null, 'attachments'), ', ', h('code', null, 'metadata'), ', ', h('code', null, 'tags'), ', ', h('code', null, 'priority'), ', ', h('code', null, 'expected_response'), ' (gold) and ', h('code', null, 'predictions'), '. For this project, for example:'),
+      h('pre', { class: 'pf-example' }, example),
+    ),
+  );
+  loadBatches();
+  return { el, loadBatches };
+
+  async function loadBatches() {
+    try {
+      const all = await getAll(`/v1/projects/${pid}/batches?limit=1000`);
+      showBatches(all);
+      const items = all.filter((b) => b.status === 'staging');
+      const keep = batchSel.value;
+      batchSel.replaceChildren(...items.map((b) => h('option', { value: b.id }, `${b.name} (${count(b.counts?.total)} tasks)`)));
+      if (!items.length) batchSel.append(h('option', { value: '' }, 'none in staging'));
+      if (items.some((b) => String(b.id) === keep)) batchSel.value = keep;
+      batchRadios.existing.disabled = !items.length;
+      syncBatch();
+    } catch {
+      batchRadios.existing.disabled = true;
+    }
+  }
+
+  /* Every batch, with a button that starts a staging one (finalize). */
+  function showBatches(all) {
+    batchTable.hidden = !all.length;
+    batchList.replaceChildren(
+      ...all.map((b) => {
+        const start = b.status === 'staging' ? h('button', { type: 'button', class: 'pf-small', 'data-action': 'finalize', onclick: () => finalize(b, start) }, 'Start work') : null;
+        return h(
+          'tr',
+          { 'data-batch-id': b.id },
+          h('td', null, b.name),
+          h('td', null, h('span', { class: `badge${b.status === 'staging' ? ' badge-warn' : ''}`, 'data-field': 'status' }, b.status.replace('_', ' '))),
+          h('td', { class: 'num' }, count(b.counts?.total)),
+          h('td', { class: 'num' }, count(b.counts?.completed)),
+          h('td', { class: 'row-action' }, start),
+        );
+      }),
+    );
+  }
+
+  async function finalize(b, btn) {
+    btn.disabled = true;
+    try {
+      await api.post(`/v1/batches/${b.id}/finalize`);
+      setStatus(`Batch ${b.name} started: its tasks go to annotators`, 'ok');
+      await loadBatches();
+      onImported(null);
+    } catch (e) {
+      btn.disabled = false;
+      if (e.status !== 401) setStatus(`Batch ${b.name} was not started: ${e.message}`, 'error');
+    }
+  }
+
+  function mode() {
+    return Object.values(batchRadios).find((r) => r.checked)?.value || 'none';
+  }
+
+  function syncBatch() {
+    batchSel.disabled = mode() !== 'existing';
+    newName.disabled = mode() !== 'new';
+    batchError.hidden = true;
+    if (mode() === 'new') newName.focus();
+  }
+
+  async function choose(f) {
+    file = null;
+    format = null;
+    importBtn.disabled = true;
+    result.hidden = true;
+    fileInfo.hidden = false;
+    fileInfo.classList.remove('error');
+    fileInfo.textContent = `Reading ${f.name}…`;
+    let fmt = null;
+    try {
+      fmt = await sniffFormat(f);
+    } catch {
+      fmt = null;
+    }
+    if (!fmt) {
+      fileInfo.classList.add('error');
+      fileInfo.textContent = `${f.name} does not look like JSON or NDJSON: it should start with [ (an array of tasks) or { (one task per line).`;
+      return;
+    }
+    if (!f.size) {
+      fileInfo.classList.add('error');
+      fileInfo.textContent = `${f.name} is empty.`;
+      return;
+    }
+    file = f;
+    format = fmt;
+    fileInfo.replaceChildren(h('strong', null, f.name), ` · ${formatBytes(f.size)} · `, fmt === 'json' ? 'a JSON array of tasks' : 'NDJSON, one task per line');
+    importBtn.disabled = false;
+    progressText.textContent = '';
+  }
+
+  async function run() {
+    if (!file || xhr) return;
+    batchError.hidden = true;
+    let batchId = null;
+    if (mode() === 'existing') batchId = batchSel.value || null;
+    if (mode() === 'new') {
+      const name = newName.value.trim();
+      if (!name) {
+        batchError.textContent = 'Name the new batch.';
+        batchError.hidden = false;
+        newName.focus();
+        return;
+      }
+      importBtn.disabled = true;
+      try {
+        const b = await api.post(`/v1/projects/${pid}/batches`, { name });
+        batchId = b.id;
+        newName.value = '';
+        batchRadios.existing.checked = true;
+        await loadBatches();
+        batchSel.value = String(b.id);
+        syncBatch();
+      } catch (e) {
+        importBtn.disabled = false;
+        if (e.status === 401) return;
+        batchError.textContent = e.message;
+        batchError.hidden = false;
+        newName.focus();
+        return;
+      }
+    }
+    upload(file, format, batchId);
+  }
+
+  function upload(f, fmt, batchId) {
+    const req = new XMLHttpRequest();
+    xhr = req;
+    importBtn.disabled = true;
+    chooseBtn.disabled = true;
+    cancelBtn.hidden = false;
+    result.hidden = true;
+    progress.hidden = false;
+    progress.max = f.size || 1;
+    progress.value = 0;
+    progressText.textContent = `Uploading ${formatBytes(f.size)}…`;
+    setStatus(`Importing ${f.name}…`, 'busy');
+    req.open('POST', `/v1/projects/${pid}/tasks${batchId ? `?batch_id=${encodeURIComponent(batchId)}` : ''}`);
+    req.setRequestHeader('Content-Type', fmt === 'json' ? 'application/json' : 'application/x-ndjson');
+    req.setRequestHeader('Accept', 'application/json');
+    req.upload.addEventListener('progress', (ev) => {
+      if (!ev.lengthComputable) return;
+      progress.max = ev.total;
+      progress.value = ev.loaded;
+      progressText.textContent = `Uploading: ${formatBytes(ev.loaded)} of ${formatBytes(ev.total)} (${Math.floor((ev.loaded / ev.total) * 100)}%)`;
+    });
+    req.upload.addEventListener('load', () => {
+      cancelBtn.hidden = true;
+      progress.removeAttribute('value');
+      progressText.textContent = `Uploaded ${formatBytes(f.size)}. The server is checking and saving each task…`;
+    });
+    const done = () => {
+      xhr = null;
+      chooseBtn.disabled = false;
+      importBtn.disabled = !file;
+      cancelBtn.hidden = true;
+      progress.hidden = true;
+    };
+    req.addEventListener('load', () => {
+      done();
+      let data = null;
+      try {
+        data = JSON.parse(req.responseText);
+      } catch {
+        data = null;
+      }
+      if (req.status === 200 && data && typeof data.created === 'number') {
+        progressText.textContent = '';
+        const summary = `${f.name}: ${count(data.created)} created, ${count(data.duplicates)} duplicates, ${count(data.invalid)} invalid`;
+        setStatus(summary, data.invalid ? 'warn' : 'ok');
+        if (isAlive()) {
+          showResult(f, data, batchId);
+          loadBatches();
+          onImported(data);
+        }
+        return;
+      }
+      if (req.status === 401) {
+        api.get('/v1/me').catch(() => {}); // lets the app take the user to the login page
+        return;
+      }
+      const err = data?.error;
+      const msg =
+        req.status === 413
+          ? `${f.name} (${formatBytes(f.size)}) is larger than the server accepts for one import: split it, or ask the admin to raise --bulk-limit-mb.`
+          : err?.message || `The server answered ${req.status} ${req.statusText}`.trim();
+      progressText.textContent = '';
+      showFailure(`Nothing was imported: ${msg}`);
+    });
+    req.addEventListener('error', () => {
+      done();
+      showFailure('The upload failed: the server could not be reached. Rows of a file with unique_ids are safe to import again.');
+    });
+    req.addEventListener('abort', () => {
+      done();
+      progressText.textContent = '';
+      showFailure('Upload canceled: nothing was imported.');
+    });
+    req.send(f);
+  }
+
+  function showFailure(msg) {
+    setStatus(msg, 'error');
+    if (!isAlive()) return;
+    result.replaceChildren(h('p', { class: 'error', 'data-testid': 'import-error' }, msg));
+    result.hidden = false;
+  }
+
+  function showResult(f, data, batchId) {
+    const staged = batchId && batchSel.querySelector(`option[value="${CSS.escape(String(batchId))}"]`);
+    const invalid = (data.rows || []).filter((r) => r.status === 'invalid');
+    const MAX = 200;
+    const stat = (key, n, label) => h('div', { class: `pf-stat pf-stat-${key}` }, h('dt', null, label), h('dd', { 'data-count': key }, count(n)));
+    result.replaceChildren();
+    append(result, [
+      h('h3', null, `Imported ${f.name}`),
+      h('dl', { class: 'counts pf-counts' }, stat('created', data.created, 'Created'), stat('duplicates', data.duplicates, 'Duplicates'), stat('invalid', data.invalid, 'Invalid')),
+      data.duplicates ? h('p', { class: 'muted' }, 'Duplicates have a unique_id already in the project: they were left as they were.') : null,
+      staged && data.created ? h('p', { class: 'note' }, `The new tasks are in batch ${staged.textContent.replace(/ \(.*\)$/, '')}, in staging: annotators get them once you start it (Batches, below).`) : null,
+      invalid.length
+        ? h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              { class: 'data-table pf-invalid', 'data-testid': 'invalid-rows' },
+              h('caption', { class: 'pf-caption' }, invalid.length > MAX ? `The first ${MAX} of ${count(invalid.length)} invalid rows` : 'Invalid rows (not imported)'),
+              h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'num' }, 'Line'), h('th', { scope: 'col', class: 'num' }, 'Row'), h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Problem'))),
+              h(
+                'tbody',
+                null,
+                invalid.slice(0, MAX).map((r) =>
+                  h(
+                    'tr',
+                    { 'data-line': r.line ?? '', 'data-index': r.index },
+                    h('td', { class: 'num', 'data-field': 'line' }, r.line ?? '—'),
+                    h('td', { class: 'num', 'data-field': 'row' }, String(r.index + 1)),
+                    h('td', { 'data-field': 'field' }, r.error?.field ? h('code', null, r.error.field) : h('span', { class: 'muted' }, r.error?.field === '' ? 'not JSON' : '—')),
+                    h('td', { 'data-field': 'message' }, rowMessage(r.error)),
+                  ),
+                ),
+              ),
+            ),
+          )
+        : null,
+      invalid.length ? h('p', { class: 'pf-help' }, 'Fix these rows and import the file again: rows with a unique_id that were created now come back as duplicates.') : null,
+    ]);
+    result.hidden = false;
+  }
+}
+
+/* A bulk row's error as a person reads it: a row that is not JSON is
+ * parsed on its own, so "line 1" of jansson's message is the row's line. */
+function rowMessage(err) {
+  const m = String(err?.message ?? '');
+  return err?.field === '' ? m.replace(/^invalid JSON at line 1, column (\d+)/, 'invalid JSON at character $1 of the row') : m;
+}
+
+/* ---- export ---- */
+
+function exportPanel({ project, batches }) {
+  const pid = project.id;
+  const el = h('section', { class: 'pf-panel', 'data-testid': 'export' });
+  const fmtRadios = [
+    ['ndjson', 'NDJSON', 'one task per line: any size, line by line'],
+    ['json', 'JSON', 'one array'],
+  ].map(([v, name, what]) => {
+    const id = `pf-export-${v}`;
+    const r = h('input', { type: 'radio', name: 'pf-export-format', id, value: v, 'data-export-format': v });
+    r.checked = v === 'ndjson';
+    r.addEventListener('change', update);
+    return { r, el: h('span', { class: 'pf-check-inline' }, r, h('label', { for: id }, h('strong', null, name), ` — ${what}`)) };
+  });
+  const annId = 'pf-export-annotations';
+  const ann = h('input', { type: 'checkbox', id: annId, 'data-testid': 'export-annotations' });
+  ann.addEventListener('change', update);
+  const statusSel = h('select', { id: 'pf-export-status', 'data-testid': 'export-status' }, h('option', { value: '' }, 'Every status'), STATUSES.map((s) => h('option', { value: s }, s.replace('_', ' '))));
+  statusSel.addEventListener('change', update);
+  const batchSel = h('select', { id: 'pf-export-batch', 'data-testid': 'export-batch' }, h('option', { value: '' }, 'Every batch'));
+  batchSel.addEventListener('change', update);
+  const link = h('a', { class: 'button primary', download: '', 'data-testid': 'export-link' }, 'Download');
+  const estimate = h('span', { class: 'muted', 'data-testid': 'export-estimate' });
+  const apiLine = h('code', { class: 'pf-api-line', 'data-testid': 'export-url' });
+  el.append(
+    h('h2', null, 'Export tasks'),
+    h('p', { class: 'muted' }, 'Every task with its result (response, confidence, method), in id order. The file is streamed: large projects download as fast as the network allows.'),
+    h('fieldset', { class: 'pf-set' }, h('legend', null, 'Format'), h('div', { class: 'pf-set-options' }, fmtRadios.map((x) => x.el))),
+    h('div', { class: 'pf-check' }, ann, h('label', { for: annId }, 'Include each task\'s accepted annotations (response, annotator id, time)')),
+    h('div', { class: 'pf-grid' }, h('div', { class: 'pf-field' }, h('label', { for: 'pf-export-status' }, 'Status'), statusSel), h('div', { class: 'pf-field' }, h('label', { for: 'pf-export-batch' }, 'Batch'), batchSel)),
+    h('div', { class: 'form-actions' }, link, estimate),
+    h('p', { class: 'pf-help' }, 'The same file from the API (with an API key): ', apiLine),
+  );
+  setBatches(batches);
+  return { el, setBatches, setProject };
+
+  function setProject(p) {
+    project = p;
+    update();
+  }
+
+  function setBatches(list) {
+    batches = list || [];
+    const keep = batchSel.value;
+    batchSel.replaceChildren(h('option', { value: '' }, 'Every batch'), batches.map((b) => h('option', { value: b.id }, `${b.name} (${b.status})`)));
+    if (batches.some((b) => String(b.id) === keep)) batchSel.value = keep;
+    update();
+  }
+
+  function update() {
+    const q = new URLSearchParams();
+    const fmt = fmtRadios.find((x) => x.r.checked)?.r.value || 'ndjson';
+    q.set('format', fmt);
+    if (ann.checked) q.set('include', 'annotations');
+    if (statusSel.value) q.set('status', statusSel.value);
+    if (batchSel.value) q.set('batch_id', batchSel.value);
+    const href = `/v1/projects/${pid}/export?${q}`;
+    link.href = href;
+    link.textContent = `Download ${fmt === 'json' ? 'JSON' : 'NDJSON'}`;
+    apiLine.textContent = `GET ${href}`;
+    const b = batches.find((x) => String(x.id) === batchSel.value);
+    const counts = b ? b.counts : project.counts;
+    const n = counts ? (statusSel.value ? counts[statusSel.value] : counts.total) : undefined;
+    estimate.textContent = Number.isFinite(n) ? `${count(n)} task${n === 1 ? '' : 's'}` : '';
+  }
+}
+
+/* ---- the page ---- */
+
+export function renderProjectForm(root, { projectId } = {}) {
+  const isNew = !projectId;
+  let alive = true;
+  let form = null;
+  document.title = isNew ? 'New project · Loupe' : 'Project settings · Loupe';
+  const info = h('p', { class: 'loading' }, 'Loading…');
+  const error = h('div', { class: 'error', role: 'alert', 'data-testid': 'error', hidden: true });
+  const title = h('h1', { class: 'ws-title', 'data-testid': 'page-title' }, isNew ? 'New project' : 'Project settings');
+  const tools = h('div', { class: 'ws-tools' });
+  const body = h('div', { class: 'pf-body' });
+  root.replaceChildren(h('section', { class: 'pf', 'data-testid': 'project-page' }, h('div', { class: 'ws-head' }, h('a', { class: 'back', href: '#/projects' }, '← Projects'), title, tools), error, info, body));
+
+  const onBeforeUnload = (ev) => {
+    if (form?.dirty) {
+      ev.preventDefault();
+      ev.returnValue = '';
+    }
+  };
+  window.addEventListener('beforeunload', onBeforeUnload);
+
+  start();
+  return () => {
+    alive = false;
+    window.removeEventListener('beforeunload', onBeforeUnload);
+    if (form?.dirty) setStatus('Unsaved changes to the project were left behind', 'warn');
+  };
+
+  async function start() {
+    try {
+      const [kinds, me, project] = await Promise.all([api.get('/v1/kinds').then((r) => r.items || []), api.get('/v1/me'), isNew ? null : api.get(`/v1/projects/${projectId}`)]);
+      if (!alive) return;
+      if (isNew) return showNew(kinds);
+      let role = me.role === 'admin' ? 'manager' : null;
+      if (!role) {
+        role = await api
+          .get(`/v1/projects/${projectId}/members`)
+          .then((r) => r.items.find((m) => m.user_id === me.id)?.role || 'reviewer')
+          .catch(() => 'annotator');
+      }
+      const batches = await getAll(`/v1/projects/${projectId}/batches?limit=1000`).catch(() => []);
+      if (!alive) return;
+      showSettings(kinds, me, project, role, batches);
+    } catch (e) {
+      if (!alive || e.status === 401) return;
+      info.hidden = true;
+      error.replaceChildren(isNew ? `The form could not be loaded: ${e.message} ` : `This project could not be loaded: ${e.message} `);
+      if (e.status !== 404 && e.status !== 403) error.append(h('button', { type: 'button', class: 'quiet', onclick: () => location.reload() }, 'Try again'));
+      error.hidden = false;
+    }
+  }
+
+  function showNew(kinds) {
+    info.hidden = true;
+    form = projectForm({
+      project: null,
+      kinds,
+      canEdit: true,
+      onSaved(p) {
+        form = null; // saved: nothing to warn about
+        justCreated = p.id;
+        setStatus(`Project "${p.name}" created`, 'ok');
+        location.hash = `#/projects/${p.id}/settings`;
+      },
+    });
+    body.replaceChildren(form.el);
+    form.focusFirst();
+  }
+
+  function showSettings(kinds, me, project, role, batches) {
+    info.hidden = true;
+    const canManage = role === 'manager';
+    const canExport = canManage || role === 'reviewer';
+    const setTitle = (p) => {
+      title.replaceChildren('Settings · ', h('span', { 'data-testid': 'project-name' }, p.name));
+      document.title = `${p.name} · Settings · Loupe`;
+    };
+    setTitle(project);
+    tools.replaceChildren();
+    append(tools, [
+      canManage ? h('a', { class: 'button quiet', href: `#/projects/${project.id}/dashboard` }, 'Dashboard') : null,
+      canExport ? h('a', { class: 'button quiet', href: `#/projects/${project.id}/tasks` }, 'Tasks') : null,
+      h('a', { class: 'button quiet', href: `#/projects/${project.id}/queue` }, 'Label'),
+    ]);
+    const panels = {};
+    let exporter = null;
+    let importer = null;
+    const makeForm = (p) => {
+      form = projectForm({
+        project: p,
+        kinds,
+        canEdit: canManage,
+        onSaved(saved, fields) {
+          project = saved;
+          setTitle(saved);
+          setStatus(`Saved: ${fields.join(', ')}`, 'ok');
+          makeForm(saved);
+          form.el.querySelector('[data-action=save]')?.focus({ preventScroll: true });
+          exporter?.setProject(saved);
+        },
+      });
+      panels.settings.replaceChildren(...(canManage ? [] : [h('p', { class: 'note' }, `Only a manager of this project can change its settings (you are ${role}).`)]), form.el);
+    };
+    const tabDefs = [
+      ['settings', 'Settings'],
+      ['members', 'Members'],
+      canManage ? ['import', 'Import tasks'] : null,
+      canExport ? ['export', 'Export'] : null,
+    ].filter(Boolean);
+    const tabList = h('div', { class: 'pf-tabs', role: 'tablist', 'aria-label': 'Project pages' });
+    const tabs = {};
+    for (const [key, text] of tabDefs) {
+      tabs[key] = h('button', { type: 'button', role: 'tab', id: `pf-tab-${key}`, 'aria-controls': `pf-panel-${key}`, 'data-tab': key, onclick: () => select(key) }, text);
+      panels[key] = h('div', { role: 'tabpanel', id: `pf-panel-${key}`, 'aria-labelledby': `pf-tab-${key}`, class: 'pf-tabpanel', 'data-panel': key });
+      tabList.append(tabs[key]);
+    }
+    tabList.addEventListener('keydown', (ev) => {
+      const keys = tabDefs.map(([k]) => k);
+      const i = keys.indexOf(document.activeElement?.dataset?.tab);
+      if (i < 0) return;
+      let j = null;
+      if (ev.key === 'ArrowRight') j = (i + 1) % keys.length;
+      else if (ev.key === 'ArrowLeft') j = (i - 1 + keys.length) % keys.length;
+      else if (ev.key === 'Home') j = 0;
+      else if (ev.key === 'End') j = keys.length - 1;
+      if (j === null) return;
+      ev.preventDefault();
+      select(keys[j]);
+      tabs[keys[j]].focus();
+    });
+    makeForm(project);
+    panels.members.append(membersPanel({ project, me, canManage }));
+    if (canExport) {
+      exporter = exportPanel({ project, batches });
+      panels.export.append(exporter.el);
+    }
+    if (canManage) {
+      importer = importPanel({
+        project,
+        isAlive: () => alive,
+        async onImported() {
+          const [p, bs] = await Promise.all([api.get(`/v1/projects/${project.id}`).catch(() => null), getAll(`/v1/projects/${project.id}/batches?limit=1000`).catch(() => null)]);
+          if (!alive) return;
+          if (p) {
+            project = { ...project, counts: p.counts };
+            exporter?.setProject(project);
+          }
+          if (bs) exporter?.setBatches(bs);
+        },
+      });
+      panels.import.append(importer.el);
+    }
+    body.replaceChildren(tabList, ...Object.values(panels));
+    const first = justCreated === project.id && canManage ? 'import' : 'settings';
+    if (first === 'import') panels.import.prepend(h('p', { class: 'note', 'data-testid': 'created-note' }, `The project is ready. Next, import its tasks from a file (or with the API), then add members.`));
+    justCreated = null;
+    select(first);
+
+    function select(key) {
+      for (const [k] of tabDefs) {
+        tabs[k].setAttribute('aria-selected', String(k === key));
+        tabs[k].tabIndex = k === key ? 0 : -1;
+        panels[k].hidden = k !== key;
+      }
+    }
+  }
 }
