@@ -232,5 +232,18 @@ describe('export', () => {
       assert.equal(lines.length, N);
       assert.equal(lines[N - 1].id, created[N - 1]);
     }
+
+    // A client that leaves part way: the server lets the export go (the
+    // sanitizer build checks nothing leaks) and goes on serving.
+    for (let k = 0; k < 3; k++) {
+      const ac = new AbortController();
+      const r = await fetch(base, { headers: { authorization: `Bearer ${srv.key}` }, signal: ac.signal });
+      const reader = r.body.getReader();
+      const first = await reader.read();
+      assert.ok(first.value.length > 0);
+      ac.abort();
+      await reader.read().catch(() => {});
+    }
+    assert.equal(ndjson(await download(big.id, '?unique_id=big-4999')).length, 1);
   });
 });
