@@ -218,11 +218,12 @@ browserTest('the other kinds\' params: image attributes with choices, comparison
   await page.fill('[data-field=name] input', 'Which answer');
   await page.check('input[data-kind=comparison]');
   await page.uncheck('[data-field="params.allow_tie"] input');
+  await page.uncheck('[data-field="params.allow_both_bad"] input');
   await page.check('[data-field="params.strength"] input');
   await addItems(page, 'params.aspects', ['accuracy', 'style']);
   await page.selectOption('[data-field="params.justification"] select', 'required');
   id = await createAndWait(page);
-  assert.deepEqual((await getProject(id)).params, { allow_tie: false, strength: true, aspects: [{ name: 'accuracy' }, { name: 'style' }], justification: 'required' });
+  assert.deepEqual((await getProject(id)).params, { allow_tie: false, allow_both_bad: false, strength: true, aspects: [{ name: 'accuracy' }, { name: 'style' }], justification: 'required' });
 
   await page.goto(`${srv.base}/#/projects/new`);
   await waitVisible(page, 'input[data-kind=textcollection]', 'the new-project form again');

@@ -99,6 +99,7 @@ const SCHEMAS = {
   ],
   comparison: [
     { type: 'bool', key: 'allow_tie', title: 'Allow "equally good"', dflt: true },
+    { type: 'bool', key: 'allow_both_bad', title: 'Allow "both bad" (a pair to leave out of preference training)', dflt: true },
     { type: 'bool', key: 'strength', title: 'Ask how much better (slightly, clearly, much)', dflt: false },
     named('aspects', 'Aspects', 'aspect', { help: 'Also pick the better response per aspect (accuracy, style…).' }),
     {
