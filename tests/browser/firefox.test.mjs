@@ -218,6 +218,18 @@ it("Firefox: every kind's editor draws its task without an error", { timeout: 24
         }),
         async () => `the ${kind} editor to draw in Firefox; the page shows ${await bodyText(page)}`,
       );
+      // What differs most between engines: decoding the audio for its
+      // waveform, and the image under the shapes.
+      if (kind === 'transcription')
+        await until(
+          async () => (await page.$eval('[data-testid=waveform]', (c) => c.dataset.state).catch(() => null)) === 'drawn',
+          async () => `the waveform to be drawn in Firefox; it is ${await page.$eval('[data-testid=waveform]', (c) => c.dataset.state).catch(() => 'missing')}; the page shows ${await bodyText(page)}`,
+        );
+      if (kind === 'imageannotation')
+        await until(
+          async () => page.evaluate(() => [...document.querySelectorAll('[data-testid=editor] image, [data-testid=editor] img')].some((i) => (i.naturalWidth ?? 1) > 0 && (i.complete ?? true))),
+          async () => `the task's image to load in Firefox; the page shows ${await bodyText(page)}`,
+        );
       await shot(page, `editor-${kind}`);
       assert.deepEqual(errors, [], `uncaught errors in the page with the ${kind} editor`);
     }
