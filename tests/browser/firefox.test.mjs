@@ -237,3 +237,62 @@ it("Firefox: every kind's editor draws its task without an error", { timeout: 24
     await context.close().catch(() => {});
   }
 });
+
+it('Firefox: an annotator draws a box with the mouse on an image and submits it', { timeout: 120000 * SLOW }, async () => {
+  const image = await upload(png(200, 100), 'image/png');
+  const project = expectStatus(await srv.api('POST', '/v1/projects', { name: 'firefox boxes', kind: 'imageannotation', params: { labels: ['car', 'person'], geometries: ['box'] } }), 201);
+  const task = expectStatus(await srv.api('POST', '/v1/tasks', { project_id: project.id, attachments: [{ type: 'image', file: image }], data: { width: 200, height: 100 } }), 201);
+  const user = await makeAnnotator(srv, 'ff-boxes@test.io', PASSWORD, [project.id]);
+  const { context, page, errors } = await newPage();
+  try {
+    await login(page, user);
+    await page.goto(`${srv.base}/#/projects/${project.id}/queue`);
+    const stage = '[data-testid=ia-stage]';
+    await until(
+      async () => page.evaluate((sel) => document.querySelector(sel)?.dataset.state === 'ready', stage),
+      async () => `the image editor to be ready in Firefox; the page shows ${await bodyText(page)}`,
+    );
+    /* The screen position of image pixel (x, y). */
+    const at = (x, y) =>
+      page.evaluate(
+        (sel, x, y) => {
+          const r = document.querySelector('[data-testid=ia-image]').getBoundingClientRect();
+          const st = document.querySelector(sel).dataset;
+          return { x: r.left + (x * r.width) / Number(st.width), y: r.top + (y * r.height) / Number(st.height) };
+        },
+        stage,
+        x,
+        y,
+      );
+    await page.keyboard.press('2'); // the label "person"
+    const a = await at(20, 10);
+    const b = await at(120, 60);
+    await page.mouse.move(a.x, a.y);
+    await page.mouse.down();
+    for (let i = 1; i <= 8; i++) await page.mouse.move(a.x + ((b.x - a.x) * i) / 8, a.y + ((b.y - a.y) * i) / 8);
+    await page.mouse.up();
+    await until(
+      async () => page.evaluate(() => !document.querySelector('button[data-action=submit]').disabled),
+      async () => `a drawn box to make the answer complete; the page shows ${await bodyText(page)}`,
+    );
+    await shot(page, 'image-box');
+    await page.click('button[data-action=submit]');
+    const items = await until(
+      async () => {
+        const got = await annotationsOf(task);
+        return got.length ? got : null;
+      },
+      `the box submitted for task ${task.id}`,
+    );
+    const boxes = items[0].response.annotations;
+    assert.equal(boxes.length, 1, JSON.stringify(items[0].response));
+    const box = boxes[0];
+    assert.equal(box.type, 'box');
+    assert.equal(box.label, 'person');
+    for (const [k, want] of Object.entries({ x: 20, y: 10, width: 100, height: 50 }))
+      assert.ok(Math.abs(box[k] - want) <= 1.5, `the box's ${k} is ${box[k]}, not about ${want} (image pixels): ${JSON.stringify(box)}`);
+    assert.deepEqual(errors, [], 'uncaught errors in the page');
+  } finally {
+    await context.close().catch(() => {});
+  }
+});
