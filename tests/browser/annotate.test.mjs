@@ -2,12 +2,11 @@
 // project, label tasks with the keyboard and the mouse, drafts that survive a
 // reload, a submit retried after a failure without a duplicate, skipping with
 // a reason, and a wrong password.  Every outcome is checked through the API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectStatus } from '../api/harness.mjs';
 import {
-  startUiServer,
-  closeBrowser,
+  serveUi,
+  PASSWORD,
   browserTest,
   makeAnnotator,
   makeTextProject,
@@ -26,16 +25,8 @@ import {
 } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 
 /* Waits until [data-testid=task] shows text. */
 async function waitTask(page, text, what = `the task ${JSON.stringify(text)}`, timeout = WAIT_MS) {

@@ -14,6 +14,7 @@
 // LOUPE_BROWSER_WEB_DIR serves the UI from that directory (--web-dir)
 // instead of web/ beside the binary.
 import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +53,23 @@ export async function closeBrowser() {
   browserP = null;
   const b = await p.catch(() => null);
   await b?.close();
+}
+
+/* The password of the users the browser tests make. */
+export const PASSWORD = 'a-long-password-1';
+
+/* One UI server for the test file: started before its tests (set(srv)
+ * gets it), stopped with the browser after them. */
+export function serveUi(set, opts = {}) {
+  let srv = null;
+  before(async () => {
+    srv = await startUiServer(opts);
+    set(srv);
+  });
+  after(async () => {
+    await closeBrowser();
+    await srv?.stop();
+  });
 }
 
 /* Starts loupe (harness.startServer) and checks that it serves the UI. */

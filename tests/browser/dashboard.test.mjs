@@ -7,23 +7,14 @@
 // 30 s timer (the page's clock driven by Playwright), and no more requests
 // once the page is left.  An empty project shows empty states and no NaN;
 // an annotator sees the API's 403, explained.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { expectStatus, ADMIN_EMAIL, ADMIN_PASSWORD } from '../api/harness.mjs';
-import { startUiServer, closeBrowser, browserTest, makeAnnotator, makeTextProject, login, screenshot, until, textOf, pageText, waitVisible, waitText } from './browser.mjs';
+import { serveUi, PASSWORD, browserTest, makeAnnotator, makeTextProject, login, screenshot, until, textOf, pageText, waitVisible, waitText } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 const STATUSES = ['pending', 'in_progress', 'review', 'completed', 'canceled', 'gold'];
 
 /* Leases up to `max` tasks as the annotator and answers each with

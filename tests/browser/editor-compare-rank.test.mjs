@@ -6,24 +6,15 @@
 // and by keys, with a tied group; drafts that survive a reload; and the
 // read-only view with several instances on one page.  Every answer is
 // checked through GET /v1/tasks/{id}/annotations.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expectStatus } from '../api/harness.mjs';
-import { startUiServer, closeBrowser, browserTest, makeAnnotator, openQueue, screenshot, until, textOf, pageText, waitVisible, waitStatus, clearStatusLog, SCREENSHOT_DIR } from './browser.mjs';
+import { serveUi, PASSWORD, browserTest, makeAnnotator, openQueue, screenshot, until, textOf, pageText, waitVisible, waitStatus, clearStatusLog, SCREENSHOT_DIR } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 const rnd = () => Math.random().toString(36).slice(2, 8);
 
 async function makeProject(kind, params) {

@@ -5,69 +5,17 @@
 // image pixels), and submits; a model's 1,000 boxes load, move and submit;
 // a draft survives a reload; read-only instances share a page; an image that
 // does not load.  Every outcome is checked through the API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import zlib from 'node:zlib';
 import { expectStatus } from '../api/harness.mjs';
-import { startUiServer, closeBrowser, browserTest, makeAnnotator, login, openQueue, screenshot, until, textOf, pageText, waitVisible, waitStatus, clearStatusLog } from './browser.mjs';
+import { png, upload as uploadFile } from './media.mjs';
+import { serveUi, PASSWORD, browserTest, makeAnnotator, login, openQueue, screenshot, until, textOf, pageText, waitVisible, waitStatus, clearStatusLog } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 const ED = '[data-testid=ia-editor]';
 const STAGE = '[data-testid=ia-stage]';
 const INSPECTOR = '[data-testid=ia-inspector]';
-
-/* ---- a PNG made here: w x h, RGB, pixel(x, y) -> [r, g, b] ---- */
-
-/* CRC-32 of a PNG chunk (zlib.crc32 where Node has it). */
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  if (typeof zlib.crc32 === 'function') return zlib.crc32(buf) >>> 0;
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function png(w, h, pixel) {
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y++) {
-    const row = y * (w * 3 + 1);
-    raw[row] = 0;
-    for (let x = 0; x < w; x++) {
-      const [r, g, b] = pixel(x, y);
-      raw[row + 1 + x * 3] = r;
-      raw[row + 2 + x * 3] = g;
-      raw[row + 3 + x * 3] = b;
-    }
-  }
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 /* A street: sky, a road, a red car and a blue sign. */
 function streetPixel(w, h) {
@@ -82,9 +30,7 @@ function streetPixel(w, h) {
 }
 
 async function upload(bytes, filename) {
-  const r = await srv.api('POST', `/v1/files?filename=${filename}`, bytes, { headers: { 'content-type': 'image/png' } });
-  assert.ok(r.status === 201 || r.status === 200, `POST /v1/files answered ${r.status}: ${r.text}`);
-  return r.body.sha256;
+  return (await uploadFile(srv, bytes, 'image/png', filename)).sha256;
 }
 
 const PARAMS = {

@@ -6,24 +6,15 @@
 // and accented letters come first.  Also: a draft survives a reload, a model's
 // prediction starts the answer, and read-only instances (several on one page)
 // show spans and relations without any way to change them.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectStatus } from '../api/harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startUiServer, closeBrowser, browserTest, makeAnnotator, openQueue, login, screenshot, until, textOf, pageText, waitVisible, waitStatus, clearStatusLog, SCREENSHOT_DIR } from './browser.mjs';
+import { serveUi, PASSWORD, browserTest, makeAnnotator, openQueue, login, screenshot, until, textOf, pageText, waitVisible, waitStatus, clearStatusLog, SCREENSHOT_DIR } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 const TEXT = '👋🏽 Hello! Zoë Ångström lives in New York City and works for the University of Zürich in Switzerland.';
 
 /* The code-point offsets [start, end) of the n-th occurrence of sub in text

@@ -6,12 +6,11 @@
 // met, "Start from the original" with undo; drafts that survive a reload;
 // and read-only instances side by side on one page.  Every outcome is
 // checked through the API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectStatus } from '../api/harness.mjs';
 import {
-  startUiServer,
-  closeBrowser,
+  serveUi,
+  PASSWORD,
   browserTest,
   makeAnnotator,
   login,
@@ -26,16 +25,8 @@ import {
 } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 
 async function makeProject(kind, params, tasks) {
   const project = expectStatus(

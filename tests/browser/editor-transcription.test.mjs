@@ -13,12 +13,12 @@
 //
 // Headless chromium may not play sound, so nothing here waits for playback
 // to advance: seeking is checked through the <audio> element's currentTime.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectStatus } from '../api/harness.mjs';
+import { wav, upload as uploadFile } from './media.mjs';
 import {
-  startUiServer,
-  closeBrowser,
+  serveUi,
+  PASSWORD,
   browserTest,
   makeAnnotator,
   openQueue,
@@ -33,46 +33,16 @@ import {
 } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 const DURATION = 3;
 const BURSTS = [
   [0.3, 1.2],
   [1.8, 2.7],
 ];
 
-/* A mono 16-bit PCM WAV: a 440 Hz tone during each burst, silence
- * elsewhere. */
-function makeWav({ seconds = DURATION, rate = 8000, bursts = BURSTS, freq = 440 } = {}) {
-  const n = Math.round(seconds * rate);
-  const buf = Buffer.alloc(44 + n * 2);
-  buf.write('RIFF', 0, 'ascii');
-  buf.writeUInt32LE(36 + n * 2, 4);
-  buf.write('WAVE', 8, 'ascii');
-  buf.write('fmt ', 12, 'ascii');
-  buf.writeUInt32LE(16, 16); // fmt chunk size
-  buf.writeUInt16LE(1, 20); // PCM
-  buf.writeUInt16LE(1, 22); // mono
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 2, 28); // bytes a second
-  buf.writeUInt16LE(2, 32); // bytes a frame
-  buf.writeUInt16LE(16, 34); // bits a sample
-  buf.write('data', 36, 'ascii');
-  buf.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) {
-    const t = i / rate;
-    const on = bursts.some(([a, b]) => t >= a && t < b);
-    buf.writeInt16LE(on ? Math.round(0.6 * 32767 * Math.sin(2 * Math.PI * freq * t)) : 0, 44 + i * 2);
-  }
-  return buf;
+function makeWav(opts = {}) {
+  return wav({ seconds: DURATION, bursts: BURSTS, ...opts });
 }
 
 /* A small SVG "scan" with a line of text, for OCR. */
@@ -81,10 +51,8 @@ const SVG = Buffer.from(
     '<rect width="480" height="160" fill="#fffdf5"/><text x="30" y="95" font-family="serif" font-size="44" fill="#222">Zoë drinks tea</text></svg>',
 );
 
-async function upload(bytes, type, filename) {
-  const r = await srv.api('POST', `/v1/files?filename=${filename}`, bytes, { headers: { 'content-type': type } });
-  assert.ok(r.status === 201 || r.status === 200, `POST /v1/files answered ${r.status}: ${r.text}`);
-  return r.body;
+function upload(bytes, type, filename) {
+  return uploadFile(srv, bytes, type, filename);
 }
 
 async function makeProject(params) {

@@ -11,12 +11,11 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { it, expectStatus, SLOW } from '../api/harness.mjs';
-import { startUiServer, makeAnnotator, makeTextProject, until, SCREENSHOT_DIR, WAIT_MS } from './browser.mjs';
+import { png, wav, upload as uploadFile } from './media.mjs';
+import { startUiServer, makeAnnotator, makeTextProject, until, PASSWORD, SCREENSHOT_DIR, WAIT_MS } from './browser.mjs';
 
 const FIREFOX = process.env.LOUPE_FIREFOX || '/usr/bin/firefox-esr';
-const PASSWORD = 'a-long-password-1';
 
 let srv;
 let browser;
@@ -124,66 +123,13 @@ it('Firefox: an annotator logs in and labels two tasks, one with the keyboard an
 
 /* ---- every kind's editor ------------------------------------------------ */
 
-function crc32(buf) {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-/* A w x h grey PNG. */
-function png(w, h) {
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td));
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // greyscale
-  const raw = Buffer.alloc((w + 1) * h, 0x99);
-  for (let y = 0; y < h; y++) raw[y * (w + 1)] = 0; // filter: none
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
-
-/* One second of a 440 Hz tone, 8 kHz mono 16-bit WAV. */
-function wav() {
-  const rate = 8000;
-  const n = rate;
-  const b = Buffer.alloc(44 + n * 2);
-  b.write('RIFF', 0, 'latin1');
-  b.writeUInt32LE(36 + n * 2, 4);
-  b.write('WAVEfmt ', 8, 'latin1');
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(rate * 2, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36, 'latin1');
-  b.writeUInt32LE(n * 2, 40);
-  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
-  return b;
-}
-
 async function upload(buf, type) {
-  const r = await fetch(`${srv.base}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${srv.key}`, 'content-type': type }, body: buf });
-  const body = await r.json();
-  assert.ok(r.status === 201 || r.status === 200, `POST /v1/files answered ${r.status}: ${JSON.stringify(body)}`);
-  return body.sha256;
+  return (await uploadFile(srv, buf, type)).sha256;
 }
 
 it("Firefox: every kind's editor draws its task without an error", { timeout: 240000 * SLOW }, async () => {
   const image = await upload(png(64, 48), 'image/png');
-  const audio = await upload(wav(), 'audio/wav');
+  const audio = await upload(wav({ seconds: 1, bursts: [[0, 1]] }), 'audio/wav');
   const responses = [
     { id: 'r1', text: 'Recursion is when a function calls itself.' },
     { id: 'r2', text: 'Imagine **nesting dolls**.' },

@@ -5,23 +5,14 @@
 // round-trips with the form), members, importing an NDJSON file with a bad
 // line into a new batch, and downloading the export.  Every outcome is
 // checked through the API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { expectStatus, ADMIN_EMAIL, ADMIN_PASSWORD } from '../api/harness.mjs';
-import { startUiServer, closeBrowser, browserTest, makeAnnotator, login, screenshot, until, textOf, pageText, waitVisible, waitText, waitStatus, clearStatusLog } from './browser.mjs';
+import { serveUi, PASSWORD, browserTest, makeAnnotator, login, screenshot, until, textOf, pageText, waitVisible, waitText, waitStatus, clearStatusLog } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 
 const DEFAULT_POLICY = {
   overlap: 1,

@@ -4,22 +4,13 @@
 // the labels, the confidence histogram and both workers; refits the model
 // and sees the summary and the skills; pauses a worker with a reason.  An
 // annotator who opens the page sees the API's 403.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectStatus, ADMIN_EMAIL, ADMIN_PASSWORD } from '../api/harness.mjs';
-import { startUiServer, closeBrowser, browserTest, makeAnnotator, makeTextProject, login, screenshot, until, textOf, pageText, waitVisible, waitText } from './browser.mjs';
+import { serveUi, PASSWORD, browserTest, makeAnnotator, makeTextProject, login, screenshot, until, textOf, pageText, waitVisible, waitText } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 
 /* Leases every task the annotator can get and answers each with
  * pick(task) as its one label. */

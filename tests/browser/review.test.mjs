@@ -7,12 +7,11 @@
 // view shows).  An unfinished fix survives a reload; an annotator is told
 // plainly that the page is not for them; diff.js's structural diff.
 // Every outcome is checked through the API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectStatus, cliKey } from '../api/harness.mjs';
 import {
-  startUiServer,
-  closeBrowser,
+  serveUi,
+  PASSWORD,
   browserTest,
   makeAnnotator,
   makeTextProject,
@@ -28,16 +27,8 @@ import {
 } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 
 /* A member with the reviewer role in each project (PUT .../members/ID
  * {"role": "reviewer"}), with a password and an API key. */

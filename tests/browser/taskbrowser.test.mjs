@@ -6,22 +6,13 @@
 // result, annotation (and worker), decision and versions.  A manager audits
 // a completed task (accept, then reject with a comment); "Load more" pages
 // through 60 tasks.  Every outcome is checked through the API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectStatus, cliKey, listAll, ADMIN_EMAIL, ADMIN_PASSWORD } from '../api/harness.mjs';
-import { startUiServer, closeBrowser, browserTest, makeAnnotator, login, screenshot, until, textOf, pageText, waitVisible, waitText, waitStatus } from './browser.mjs';
+import { serveUi, PASSWORD, browserTest, makeAnnotator, login, screenshot, until, textOf, pageText, waitVisible, waitText, waitStatus } from './browser.mjs';
 
 let srv;
+serveUi((s) => (srv = s));
 
-before(async () => {
-  srv = await startUiServer();
-});
-after(async () => {
-  await closeBrowser();
-  await srv?.stop();
-});
-
-const PASSWORD = 'a-long-password-1';
 
 async function makeReviewer(email, projectIds) {
   const u = expectStatus(await srv.api('POST', '/v1/users', { email, role: 'member', name: email.split('@')[0], password: PASSWORD }), 201);
