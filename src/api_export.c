@@ -19,6 +19,7 @@
 #include "api.h"
 #include "auth.h"
 #include "export.h"
+#include "project.h"
 #include "tasks.h"
 
 #define EXPORT_PAGE 500
@@ -31,6 +32,9 @@ typedef struct page_task {
 
 typedef struct export_state {
     const lp_export_format *fmt;
+    lp_export_ctx cx;
+    char *kind;       /* cx.kind's copy */
+    json_t *params;   /* cx.params */
     lp_task_filter f; /* after_id moves on page by page */
     char *strings[3]; /* owned copies of f's status, unique_id, tag */
     int annotations;  /* include each task's accepted annotations */
@@ -45,6 +49,9 @@ typedef struct export_state {
 static void export_free(void *arg)
 {
     export_state *x = arg;
+    if (x->fmt->free_state) x->fmt->free_state(&x->cx);
+    free(x->kind);
+    json_decref(x->params);
     for (size_t i = 0; i < LP_ARRAY_LEN(x->strings); i++) free(x->strings[i]);
     lp_buf_fini(&x->page);
     lp_buf_fini(&x->one);
@@ -113,7 +120,7 @@ static int write_page(export_state *x, lp_db *db, lp_buf *out)
             json = x->one.data;
             len = x->one.len;
         }
-        x->fmt->task(out, x->n++, json, len);
+        x->fmt->task(&x->cx, out, x->n++, json, len);
     }
     if (st) lp_stmt_done(st);
     return rc < 0 ? rc : 0;
@@ -125,7 +132,7 @@ static int export_next(void *arg, lp_db *db, lp_buf *out)
 {
     export_state *x = arg;
     if (!x->begun) {
-        if (x->fmt->begin) x->fmt->begin(out);
+        if (x->fmt->begin) x->fmt->begin(&x->cx, out);
         x->begun = 1;
     }
     x->page.len = 0;
@@ -135,7 +142,7 @@ static int export_next(void *arg, lp_db *db, lp_buf *out)
     if (rc == 0) rc = write_page(x, db, out);
     if (rc < 0) return rc;
     if (next == 0) {
-        if (x->fmt->end) x->fmt->end(out, x->n);
+        if (x->fmt->end) x->fmt->end(&x->cx, out, x->n);
         return 0;
     }
     x->f.after_id = next;
@@ -193,8 +200,26 @@ int lp_api_export(lp_req *req)
     lp_task_filter f = {.project_id = pid};
     if (format_arg(req, &fmt) || include_arg(req, &annotations) || lp_api_task_filter(req, &f))
         return 0;
+    lp_project *p = NULL;
+    int rc = lp_project_get(req->db, pid, &p);
+    if (rc < 0) return lp_reply_rc(req, rc, "project");
+    if (!lp_export_fits(fmt, p->kind->name)) {
+        lp_buf kinds = {0};
+        for (const char *const *k = fmt->kinds; *k; k++)
+            lp_buf_printf(&kinds, "%s%s", k == fmt->kinds ? "" : ", ", *k);
+        lp_reply_error(req, 400, "invalid_request", "format",
+                       "format: \"%s\" exports %s projects; this one is %s", fmt->name, kinds.data,
+                       p->kind->name);
+        lp_buf_fini(&kinds);
+        lp_project_free(p);
+        return 0;
+    }
     export_state *x = lp_calloc(1, sizeof *x);
     x->fmt = fmt;
+    x->kind = lp_strdup(p->kind->name);
+    x->params = json_incref(p->params);
+    x->cx = (lp_export_ctx){.kind = x->kind, .params = x->params};
+    lp_project_free(p);
     x->annotations = annotations;
     x->f = f;
     x->f.limit = EXPORT_PAGE;
@@ -202,7 +227,7 @@ int lp_api_export(lp_req *req)
     x->f.status = keep(x, 0, f.status);
     x->f.unique_id = keep(x, 1, f.unique_id);
     x->f.tag = keep(x, 2, f.tag);
-    int rc = lp_reply_stream(req, 200, fmt->content_type, export_next, x, export_free);
+    rc = lp_reply_stream(req, 200, fmt->content_type, export_next, x, export_free);
     if (rc < 0) return lp_reply_rc(req, rc, "tasks");
     char disp[96];
     snprintf(disp, sizeof disp, "attachment; filename=\"project-%lld-tasks.%s\"", (long long)pid,

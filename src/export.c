@@ -7,8 +7,9 @@
 
 #include <string.h>
 
-static void ndjson_task(lp_buf *out, size_t index, const char *json, size_t n)
+static void ndjson_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, size_t n)
 {
+    (void)cx;
     (void)index;
     lp_buf_append(out, json, n);
     lp_buf_puts(out, "\n");
@@ -24,23 +25,26 @@ static const lp_export_format ndjson = {
 
 /* A JSON array with one task a line, so that the file still reads well in
  * a pager and diffs line by line. */
-static void array_begin(lp_buf *out)
+static void array_begin(lp_export_ctx *cx, lp_buf *out)
 {
+    (void)cx;
     lp_buf_puts(out, "[");
 }
 
-static void array_task(lp_buf *out, size_t index, const char *json, size_t n)
+static void array_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, size_t n)
 {
+    (void)cx;
     lp_buf_puts(out, index ? ",\n" : "\n");
     lp_buf_append(out, json, n);
 }
 
-static void array_end(lp_buf *out, size_t ntasks)
+static void array_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
 {
+    (void)cx;
     lp_buf_puts(out, ntasks ? "\n]\n" : "]\n");
 }
 
-static const lp_export_format json_array = {
+static const lp_export_format array_format = {
     .version = 1,
     .name = "json",
     .content_type = "application/json",
@@ -50,7 +54,15 @@ static const lp_export_format json_array = {
     .end = array_end,
 };
 
-static const lp_export_format *const formats[] = {&ndjson, &json_array};
+static const lp_export_format *const formats[] = {&ndjson, &array_format};
+
+int lp_export_fits(const lp_export_format *fmt, const char *kind)
+{
+    if (!fmt->kinds) return 1;
+    for (const char *const *k = fmt->kinds; *k; k++)
+        if (kind && strcmp(*k, kind) == 0) return 1;
+    return 0;
+}
 
 const lp_export_format *lp_export_find(const char *name)
 {

@@ -7,29 +7,48 @@
  * and what ends the file.  The encoders are pure (no database, no
  * network): api_export.c reads the tasks page by page and hands them over,
  * so a format never holds more than one task and memory stays flat
- * whatever the project's size.  Adding a format is one table (in its own
- * export_NAME.c when it is more than a few lines) and one line in
- * export.c's registry. */
+ * whatever the project's size.  A format that needs the project (its
+ * labels as COCO categories, its criteria as CSV columns) reads it from
+ * the export's lp_export_ctx, and may keep its own state there from begin
+ * to end.  Adding a format is one table (in its own export_NAME.c when it
+ * is more than a few lines) and one line in export.c's registry. */
 #ifndef LP_EXPORT_H
 #define LP_EXPORT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "util.h"
+
+/* One export: what a format may read about the project, and its own
+ * state. */
+typedef struct lp_export_ctx {
+    const char *kind;     /* the project's kind: "categorization", ... */
+    const json_t *params; /* the project's normalised params (docs/KINDS.md) */
+    void *state;          /* the format's, from begin to free_state */
+} lp_export_ctx;
 
 typedef struct lp_export_format {
     int version;              /* 1 */
     const char *name;         /* the ?format= value: "ndjson" */
     const char *content_type; /* of the download */
     const char *extension;    /* of the download's file name, without the dot */
+    /* The kinds of project it can export, NULL-terminated; NULL: any. */
+    const char *const *kinds;
     /* Appends what comes before the first task (NULL: nothing). */
-    void (*begin)(lp_buf *out);
+    void (*begin)(lp_export_ctx *cx, lp_buf *out);
     /* Appends task number index (0-based) of the export; json (n bytes)
      * is the task object, valid JSON. */
-    void (*task)(lp_buf *out, size_t index, const char *json, size_t n);
+    void (*task)(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, size_t n);
     /* Appends what ends the file after ntasks tasks (NULL: nothing). */
-    void (*end)(lp_buf *out, size_t ntasks);
+    void (*end)(lp_export_ctx *cx, lp_buf *out, size_t ntasks);
+    /* Frees cx->state (NULL: there is none); called once, also when the
+     * export stops part way. */
+    void (*free_state)(lp_export_ctx *cx);
 } lp_export_format;
+
+/* 1 if fmt can export a project of this kind. */
+int lp_export_fits(const lp_export_format *fmt, const char *kind);
 
 /* The format called name, or NULL (also for NULL). */
 const lp_export_format *lp_export_find(const char *name);
