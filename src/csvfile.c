@@ -139,3 +139,17 @@ void lp_csv_close(lp_csv *c)
     free(c->fields);
     free(c);
 }
+
+void lp_csv_write_field(lp_buf *out, size_t index, const char *s, size_t n)
+{
+    if (index) lp_buf_puts(out, ",");
+    /* At worst every byte is a quote, doubled, plus the two around. */
+    lp_buf_reserve(out, 2 * n + 2);
+    out->len += csv_write(out->data + out->len, out->cap - out->len, s ? s : "", s ? n : 0);
+    out->data[out->len] = '\0';
+}
+
+void lp_csv_end_record(lp_buf *out)
+{
+    lp_buf_puts(out, "\r\n");
+}

@@ -1,14 +1,20 @@
-/* csvfile.h -- reading CSV files row by row, with line numbers.
+/* csvfile.h -- reading CSV files row by row, with line numbers, and
+ * writing CSV records into a buffer.
  *
  * A thin layer over libcsv (Debian's libcsv-dev), which does the quoting
  * rules of RFC 4180.  What it adds: rows come out one at a time as arrays
  * of NUL-terminated fields, each with the line it started on (so a caller
  * can say "line 12: ..."), a UTF-8 byte-order mark is dropped, and lines
- * that start with '#' outside a quoted field are comments. */
+ * that start with '#' outside a quoted field are comments.  The writer
+ * quotes every field with libcsv's csv_write (quotes doubled, commas and
+ * line breaks kept inside the quotes) and ends records with CRLF, as
+ * RFC 4180 says. */
 #ifndef LP_CSVFILE_H
 #define LP_CSVFILE_H
 
 #include <stddef.h>
+
+#include "util.h"
 
 typedef struct lp_csv lp_csv;
 
@@ -25,5 +31,11 @@ long lp_csv_line(const lp_csv *c);
 const char *lp_csv_error(const lp_csv *c);
 /* Closes the file and frees the reader; NULL is a no-op. */
 void lp_csv_close(lp_csv *c);
+
+/* Appends field number index (0-based) of a record to out: a comma first
+ * unless index is 0, then the n bytes of s (NULL: empty) quoted. */
+void lp_csv_write_field(lp_buf *out, size_t index, const char *s, size_t n);
+/* Ends the record being written to out. */
+void lp_csv_end_record(lp_buf *out);
 
 #endif

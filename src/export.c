@@ -54,7 +54,12 @@ static const lp_export_format array_format = {
     .end = array_end,
 };
 
-static const lp_export_format *const formats[] = {&ndjson, &array_format};
+static const lp_export_format *const formats[] = {
+    &ndjson,
+    &array_format,
+    &lp_export_csv,
+    &lp_export_conll,
+};
 
 int lp_export_fits(const lp_export_format *fmt, const char *kind)
 {

@@ -47,6 +47,10 @@ typedef struct lp_export_format {
     void (*free_state)(lp_export_ctx *cx);
 } lp_export_format;
 
+/* The formats that live in their own files (export_NAME.c). */
+extern const lp_export_format lp_export_csv;
+extern const lp_export_format lp_export_conll;
+
 /* 1 if fmt can export a project of this kind. */
 int lp_export_fits(const lp_export_format *fmt, const char *kind);
 

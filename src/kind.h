@@ -98,6 +98,11 @@ void lp_catset_init(lp_catset *c, const json_t *params);
 uint32_t lp_catset_id(lp_catset *c, const char *name);
 void lp_catset_fini(lp_catset *c);
 
+/* The text a namedentityrecognition task marks: its data.text, else the
+ * content of its first text attachment with content.  Returns 0 and sets
+ * *s and *n (bytes; *s belongs to task), or -1 when it has none. */
+int lp_ner_task_text(const json_t *task, const char **s, size_t *n);
+
 /* All registered kinds, in registry order; *n receives the count. */
 const lp_kind *const *lp_kind_all(size_t *n);
 

@@ -19,9 +19,7 @@
 #include "kind.h"
 #include "util.h"
 
-/* Finds the task's text: data.text, else the content of the first text
- * attachment with content.  Returns 0 and sets *s and *n (bytes), or -1. */
-static int task_text(const json_t *task, const char **s, size_t *n)
+int lp_ner_task_text(const json_t *task, const char **s, size_t *n)
 {
     const json_t *t = json_object_get(json_object_get(task, "data"), "text"), *a;
     size_t i;
@@ -65,7 +63,7 @@ static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
     (void)params;
     if (t && !json_is_string(t))
         return lp_verr_set(e, "data.text", "must be a string, not %s", lp_json_type_name(t));
-    if (task_text(task, &s, &n))
+    if (lp_ner_task_text(task, &s, &n))
         return lp_verr_set(e, "data.text",
                            "is required: give the text in data.text or as an attachment of "
                            "type \"text\" with \"content\"");
@@ -184,7 +182,7 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     int rc;
     if ((rc = lp_v_object(response, path, e))) return rc;
     if ((rc = lp_v_only_keys(response, path, keys, e))) return rc;
-    if (task_text(task, &s, &n))
+    if (lp_ner_task_text(task, &s, &n))
         return lp_verr_set(e, path, "cannot be checked: the task has no text (data.text)");
     if ((rc = lp_v_array(response, "spans", path, 1, 0, 0, &spans, e))) return rc;
     size_t len = lp_utf8_len(s, n);
@@ -303,7 +301,7 @@ static int aggregate(const json_t *params, const json_t *task, const json_t *con
     const char *s;
     size_t nb, ntok = 0, ns = 0, cap = 0, nout = 0;
     double total = 0, idle = 0, sum = 0;
-    if (task_text(task, &s, &nb)) return LP_EINVAL;
+    if (lp_ner_task_text(task, &s, &nb)) return LP_EINVAL;
     for (size_t i = 0; i < n; i++) {
         double w = weights ? weights[i] : 1;
         if (!(w >= 0 && isfinite(w))) return LP_EINVAL;
