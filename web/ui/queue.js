@@ -14,13 +14,13 @@
 // assignment's draft on the server; a reload gets the same assignment back
 // from queue/next and restores it.
 
-import { h, isTyping, sleep, copyText, sentence } from './dom.js';
+import { h, sleep, copyText, sentence } from './dom.js';
 import { api, request } from './api.js';
 import { setStatus } from './status.js';
 import { editorFor } from './editors.js';
-import { renderMarkdown } from './markdown.js';
 import { renderTask } from './task.js';
 import { createLease } from './lease.js';
+import { createWorkspace, backLink, plainKey, offerKey, enterOnControl } from './workspace.js';
 import * as store from './store.js';
 
 const DRAFT_DELAY_MS = 500;
@@ -56,23 +56,6 @@ export function renderQueue(root, { projectId }) {
 
   /* ---- the page's frame ---- */
 
-  const title = h('h1', { class: 'ws-title' }, 'Loading…');
-  const leaseEl = h('span', { class: 'lease', 'data-testid': 'lease', role: 'timer', hidden: true });
-  const instrBtn = h(
-    'button',
-    { type: 'button', class: 'quiet', 'data-action': 'instructions', 'aria-expanded': 'false', 'aria-controls': 'ws-instructions', hidden: true, onclick: () => toggleInstructions() },
-    'Instructions',
-  );
-  const keysBtn = h(
-    'button',
-    { type: 'button', class: 'quiet', 'data-action': 'shortcuts', 'aria-expanded': 'false', 'aria-controls': 'ws-shortcuts', onclick: () => toggleShortcuts() },
-    'Shortcuts ',
-    h('kbd', { 'aria-hidden': 'true' }, '?'),
-  );
-  const instructions = h('section', { id: 'ws-instructions', class: 'instructions card', 'data-testid': 'instructions', 'aria-label': 'Instructions', hidden: true });
-  const shortcuts = h('section', { id: 'ws-shortcuts', class: 'shortcuts', 'data-testid': 'shortcuts', role: 'dialog', 'aria-label': 'Keyboard shortcuts', hidden: true });
-  const body = h('div', { class: 'ws-body' }, h('p', { class: 'muted' }, 'Loading…'));
-
   const reason = h('input', { id: 'skip-reason', name: 'reason', type: 'text', autocomplete: 'off', maxlength: '1000', required: true });
   const skipError = h('p', { class: 'error', 'data-testid': 'skip-error', role: 'alert', hidden: true });
   const confirmSkipBtn = h('button', { type: 'submit', class: 'primary', 'data-action': 'confirm-skip' }, 'Skip this task');
@@ -90,23 +73,8 @@ export function renderQueue(root, { projectId }) {
     ),
   );
 
-  root.replaceChildren(
-    h(
-      'section',
-      { class: 'workspace' },
-      h(
-        'div',
-        { class: 'ws-head' },
-        h('a', { class: 'back', href: '#/projects' }, '← Projects'),
-        title,
-        h('div', { class: 'ws-tools' }, leaseEl, instrBtn, keysBtn),
-      ),
-      instructions,
-      shortcuts,
-      body,
-      skipDialog,
-    ),
-  );
+  const ws = createWorkspace(root, { idPrefix: 'ws', title: 'Loading…', after: [skipDialog], clearTask: () => stopTask() });
+  const { title, leaseEl, body } = ws;
 
   /* The lease on the assignment on screen: its timer and heartbeats. */
   const lease = createLease({
@@ -119,56 +87,9 @@ export function renderQueue(root, { projectId }) {
     onLost: (e) => setStatus(`The lease on this task ended. ${sentence(e.message)}`, 'warn'),
   });
 
-  /* ---- overlays ---- */
-
-  function toggleInstructions(open = instructions.hidden) {
-    if (instrBtn.hidden) return false;
-    instructions.hidden = !open;
-    instrBtn.setAttribute('aria-expanded', String(open));
-    return true;
-  }
-
-  function toggleShortcuts(open = shortcuts.hidden) {
-    shortcuts.hidden = !open;
-    keysBtn.setAttribute('aria-expanded', String(open));
-    if (open) shortcuts.querySelector('button')?.focus({ preventScroll: true });
-  }
-
-  function drawShortcuts() {
-    const rows = [...(s.editor?.shortcuts || []), ...GLOBAL_SHORTCUTS];
-    shortcuts.replaceChildren(
-      h('h2', null, 'Keyboard shortcuts'),
-      h('dl', null, rows.map(([k, what]) => h('div', { class: 'shortcut' }, h('dt', null, h('kbd', null, k)), h('dd', null, what)))),
-      h('p', { class: 'muted' }, 'Plain keys do nothing while you type in a text field; Ctrl and Alt shortcuts still work.'),
-      h('button', { type: 'button', class: 'quiet', 'data-action': 'close-shortcuts', onclick: () => (toggleShortcuts(false), keysBtn.focus()) }, 'Close'),
-    );
-  }
-
-  /* Closes the top overlay; false if none was open. */
-  function closeOverlay() {
-    if (!shortcuts.hidden) {
-      toggleShortcuts(false);
-      keysBtn.focus({ preventScroll: true });
-      return true;
-    }
-    if (!instructions.hidden) {
-      toggleInstructions(false);
-      return true;
-    }
-    return false;
-  }
-
   /* ---- showing states ---- */
 
-  function message(testid, heading, text, ...more) {
-    stopTask();
-    leaseEl.hidden = true;
-    body.replaceChildren(h('div', { class: 'card panel', 'data-testid': testid }, h('h2', null, heading), text ? h('p', null, text) : null, ...more));
-  }
-
-  function backLink() {
-    return h('a', { class: 'button', href: '#/projects' }, 'Back to projects');
-  }
+  const message = ws.panel;
 
   function showEmpty(text) {
     message(
@@ -184,9 +105,7 @@ export function renderQueue(root, { projectId }) {
       message('paused', 'You are paused on this project', `The server said: ${e.message}`, h('div', { class: 'form-actions' }, backLink()));
       return;
     }
-    const again = e.retryable ? h('button', { type: 'button', 'data-action': 'retry', onclick: retry }, 'Try again') : null;
-    message('error', 'The task could not be loaded', sentence(e.message), h('div', { class: 'form-actions' }, again, backLink()));
-    body.querySelector('[data-testid=error]')?.setAttribute('role', 'alert');
+    ws.errorPanel(e, retry, 'The task could not be loaded', sentence(e.message));
   }
 
   /* ---- loading ---- */
@@ -206,21 +125,15 @@ export function renderQueue(root, { projectId }) {
     title.textContent = p.name;
     document.title = `${p.name} · Loupe`;
     s.editor = editorFor(p.kind);
-    const text = typeof p.params?.instructions === 'string' ? p.params.instructions.trim() : '';
-    if (text) {
-      instructions.replaceChildren(h('h2', null, 'Instructions'), h('div', { class: 'md' }, renderMarkdown(text)));
-      instrBtn.hidden = false;
-    }
-    drawShortcuts();
+    ws.setInstructions(p.params?.instructions);
+    ws.drawShortcuts([{ rows: [...(s.editor?.shortcuts || []), ...GLOBAL_SHORTCUTS] }]);
     await loadNext();
   }
 
   async function loadNext() {
     if (!alive || s.loading) return;
     s.loading = true;
-    stopTask();
-    leaseEl.hidden = true;
-    body.replaceChildren(h('p', { class: 'muted', 'data-testid': 'loading' }, 'Loading the next task…'));
+    ws.loading('Loading the next task…');
     let r;
     try {
       r = await api.get(`/v1/projects/${projectId}/queue/next`);
@@ -479,7 +392,7 @@ export function renderQueue(root, { projectId }) {
 
   function openSkip() {
     if (!s.asg || s.done || s.submitting || skipDialog.open) return;
-    closeOverlay();
+    ws.closeOverlay();
     reason.value = '';
     skipError.hidden = true;
     confirmSkipBtn.disabled = false;
@@ -533,7 +446,7 @@ export function renderQueue(root, { projectId }) {
     if (ev.key === 'Escape') {
       // An open overlay first; else the editor may use it (cancel a shape
       // being drawn, leave a mode).
-      if (closeOverlay()) ev.preventDefault();
+      if (ws.closeOverlay()) ev.preventDefault();
       else if (s.asg && s.mounted && !s.done && !s.submitting && s.inst?.keys?.(ev)) ev.preventDefault();
       return;
     }
@@ -545,27 +458,16 @@ export function renderQueue(root, { projectId }) {
       if (!ev.repeat) submit();
       return;
     }
-    if (isTyping(ev.target)) return;
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (!plainKey(ev)) return;
     if (ev.key === '?') {
       ev.preventDefault();
-      toggleShortcuts();
+      ws.toggleShortcuts();
       return;
     }
     const working = s.asg && s.mounted && !s.done && !s.submitting;
-    if (working && s.inst?.keys && s.inst.keys(ev)) {
-      ev.preventDefault();
-      // Keep the keyboard on the answer: a button clicked earlier (say
-      // Instructions) must not take the Enter that follows.
-      const host = s.ui.editorHost;
-      if (!host.contains(document.activeElement)) host.focus({ preventScroll: true });
-      return;
-    }
+    if (working && offerKey(s.inst, ev, s.ui.editorHost)) return;
     if (ev.key === 'Enter') {
-      // A focused link or button (other than a label) does its own thing.
-      const control = ev.target instanceof Element ? ev.target.closest('a[href], button, summary, [role=button]') : null;
-      if (control && !control.closest('[data-testid=editor]')) return;
-      if (!working) return;
+      if (enterOnControl(ev) || !working) return;
       ev.preventDefault();
       if (!ev.repeat) submit();
       return;
@@ -578,7 +480,7 @@ export function renderQueue(root, { projectId }) {
       return;
     }
     if (ev.key === 'i' || ev.key === 'I') {
-      if (toggleInstructions()) ev.preventDefault();
+      if (ws.toggleInstructions()) ev.preventDefault();
     }
   }
 

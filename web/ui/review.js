@@ -17,15 +17,15 @@
 // (editors.js); Fix mounts the result's editor editable, and Save fix shows
 // the difference from the result (diff.js) before it is sent.
 
-import { h, append, isTyping, sleep, sentence } from './dom.js';
+import { h, append, sleep, sentence } from './dom.js';
 import { api, request } from './api.js';
 import { setStatus } from './status.js';
 import { editorFor } from './editors.js';
-import { renderMarkdown } from './markdown.js';
 import { renderTask } from './task.js';
 import { renderDiff, diffJson, formatPath, formatValue, sameJson } from './diff.js';
 import { loadPeople, mountResponse, unmountAll, renderAnnotations, renderVersions, renderDecision } from './taskbrowser.js';
 import { createLease } from './lease.js';
+import { createWorkspace, backLink, plainKey, offerKey, enterOnControl } from './workspace.js';
 import * as store from './store.js';
 
 /* Replaces el's children; null and false children are left out. */
@@ -81,24 +81,8 @@ export function renderReview(root, { projectId }) {
 
   /* ---- the page's frame ---- */
 
-  const title = h('h1', { class: 'ws-title' }, 'Review');
-  const leaseEl = h('span', { class: 'lease', 'data-testid': 'lease', role: 'timer', hidden: true });
-  const instrBtn = h(
-    'button',
-    { type: 'button', class: 'quiet', 'data-action': 'instructions', 'aria-expanded': 'false', 'aria-controls': 'rv-instructions', hidden: true, onclick: () => toggleInstructions() },
-    'Instructions',
-  );
-  const keysBtn = h(
-    'button',
-    { type: 'button', class: 'quiet', 'data-action': 'shortcuts', 'aria-expanded': 'false', 'aria-controls': 'rv-shortcuts', onclick: () => toggleShortcuts() },
-    'Shortcuts ',
-    h('kbd', { 'aria-hidden': 'true' }, '?'),
-  );
   const tasksLink = h('a', { class: 'button quiet', href: `#/projects/${projectId}/tasks`, 'data-testid': 'tasks-link' }, 'All tasks');
-  const instructions = h('section', { id: 'rv-instructions', class: 'instructions card', 'data-testid': 'instructions', 'aria-label': 'Instructions', hidden: true });
-  const shortcuts = h('section', { id: 'rv-shortcuts', class: 'shortcuts', 'data-testid': 'shortcuts', role: 'dialog', 'aria-label': 'Keyboard shortcuts', hidden: true });
   const lastDone = h('div', { class: 'rv-last', 'data-testid': 'last-done', hidden: true });
-  const body = h('div', { class: 'ws-body' }, h('p', { class: 'muted' }, 'Loading…'));
 
   // Reject: a comment is required.
   const comment = h('textarea', { id: 'rv-comment', name: 'comment', rows: '4', maxlength: '4000', required: true, 'aria-describedby': 'rv-comment-help' });
@@ -145,19 +129,16 @@ export function renderReview(root, { projectId }) {
     ),
   );
 
-  root.replaceChildren(
-    h(
-      'section',
-      { class: 'workspace review' },
-      h('div', { class: 'ws-head' }, h('a', { class: 'back', href: '#/projects' }, '← Projects'), title, h('div', { class: 'ws-tools' }, leaseEl, tasksLink, instrBtn, keysBtn)),
-      instructions,
-      shortcuts,
-      lastDone,
-      body,
-      rejectDialog,
-      fixDialog,
-    ),
-  );
+  const ws = createWorkspace(root, {
+    idPrefix: 'rv',
+    title: 'Review',
+    className: 'workspace review',
+    tools: [tasksLink],
+    above: [lastDone],
+    after: [rejectDialog, fixDialog],
+    clearTask: () => stopTask(),
+  });
+  const { title, leaseEl, body } = ws;
 
   /* The lease on the assignment on screen: its timer and heartbeats. */
   const lease = createLease({
@@ -170,61 +151,9 @@ export function renderReview(root, { projectId }) {
     onLost: (e) => setStatus(`Your lease on this review ended. ${sentence(e.message)}`, 'warn'),
   });
 
-  /* ---- overlays ---- */
-
-  function toggleInstructions(open = instructions.hidden) {
-    if (instrBtn.hidden) return false;
-    instructions.hidden = !open;
-    instrBtn.setAttribute('aria-expanded', String(open));
-    return true;
-  }
-
-  function toggleShortcuts(open = shortcuts.hidden) {
-    shortcuts.hidden = !open;
-    keysBtn.setAttribute('aria-expanded', String(open));
-    if (open) shortcuts.querySelector('button')?.focus({ preventScroll: true });
-  }
-
-  function drawShortcuts() {
-    const group = (heading, rows) =>
-      rows.length
-        ? [h('h3', null, heading), h('dl', null, rows.map(([k, what]) => h('div', { class: 'shortcut' }, h('dt', null, h('kbd', null, k)), h('dd', null, what))))]
-        : [];
-    const editorRows = (s.editor?.shortcuts || []).map(([k, what]) => [k, `while fixing: ${what}`]);
-    shortcuts.replaceChildren(
-      h('h2', null, 'Keyboard shortcuts'),
-      ...group('Reviewing', VIEW_SHORTCUTS),
-      ...group('Fixing', [...editorRows, ...FIX_SHORTCUTS]),
-      ...group('Anywhere', GLOBAL_SHORTCUTS),
-      h('p', { class: 'muted' }, 'Plain keys do nothing while you type in a text field; Ctrl and Alt shortcuts still work.'),
-      h('button', { type: 'button', class: 'quiet', 'data-action': 'close-shortcuts', onclick: () => (toggleShortcuts(false), keysBtn.focus()) }, 'Close'),
-    );
-  }
-
-  function closeOverlay() {
-    if (!shortcuts.hidden) {
-      toggleShortcuts(false);
-      keysBtn.focus({ preventScroll: true });
-      return true;
-    }
-    if (!instructions.hidden) {
-      toggleInstructions(false);
-      return true;
-    }
-    return false;
-  }
-
   /* ---- states without a task ---- */
 
-  function backLink() {
-    return h('a', { class: 'button', href: '#/projects' }, 'Back to projects');
-  }
-
-  function message(testid, heading, text, ...more) {
-    stopTask();
-    leaseEl.hidden = true;
-    body.replaceChildren(h('div', { class: 'card panel', 'data-testid': testid }, h('h2', null, heading), text ? h('p', null, text) : null, ...more));
-  }
+  const message = ws.panel;
 
   function showEmpty(text) {
     message(
@@ -259,9 +188,7 @@ export function renderReview(root, { projectId }) {
       message('not-found', 'Project not found', 'This project does not exist, or you are not a member of it.', h('div', { class: 'form-actions' }, backLink()));
       return;
     }
-    const again = e.retryable ? h('button', { type: 'button', 'data-action': 'retry', onclick: retry }, 'Try again') : null;
-    message('error', 'The review could not be loaded', e.status === 0 ? 'Cannot reach the server. Check your connection.' : sentence(e.message), h('div', { class: 'form-actions' }, again, backLink()));
-    body.querySelector('[data-testid=error]')?.setAttribute('role', 'alert');
+    ws.errorPanel(e, retry, 'The review could not be loaded', e.status === 0 ? 'Cannot reach the server. Check your connection.' : sentence(e.message));
   }
 
   /* ---- loading ---- */
@@ -279,12 +206,13 @@ export function renderReview(root, { projectId }) {
     title.textContent = `Review · ${p.name}`;
     document.title = `Review · ${p.name} · Loupe`;
     s.editor = editorFor(p.kind);
-    const text = typeof p.params?.instructions === 'string' ? p.params.instructions.trim() : '';
-    if (text) {
-      instructions.replaceChildren(h('h2', null, 'Instructions'), h('div', { class: 'md' }, renderMarkdown(text)));
-      instrBtn.hidden = false;
-    }
-    drawShortcuts();
+    ws.setInstructions(p.params?.instructions);
+    const editorRows = (s.editor?.shortcuts || []).map(([k, what]) => [k, `while fixing: ${what}`]);
+    ws.drawShortcuts([
+      { heading: 'Reviewing', rows: VIEW_SHORTCUTS },
+      { heading: 'Fixing', rows: [...editorRows, ...FIX_SHORTCUTS] },
+      { heading: 'Anywhere', rows: GLOBAL_SHORTCUTS },
+    ]);
     if (!(p.review_levels > 0)) {
       message(
         'no-review',
@@ -303,9 +231,7 @@ export function renderReview(root, { projectId }) {
   async function loadNext() {
     if (!alive || s.loading) return;
     s.loading = true;
-    stopTask();
-    leaseEl.hidden = true;
-    body.replaceChildren(h('p', { class: 'muted', 'data-testid': 'loading' }, 'Loading the next task to review…'));
+    ws.loading('Loading the next task to review…');
     let r;
     try {
       r = await api.get(`/v1/projects/${projectId}/reviews/next`);
@@ -471,7 +397,7 @@ export function renderReview(root, { projectId }) {
       showError(`This kind (${s.project.kind}) has no editor in the browser yet, so the result cannot be fixed here. Accept or reject it, or fix it through the API.`);
       return;
     }
-    closeOverlay();
+    ws.closeOverlay();
     const res = result();
     const value = start !== undefined ? start : res ? res.response : null;
     try {
@@ -659,7 +585,7 @@ export function renderReview(root, { projectId }) {
 
   function openReject() {
     if (!s.asg || s.done || s.deciding || rejectDialog.open) return;
-    closeOverlay();
+    ws.closeOverlay();
     comment.value = '';
     rejectError.hidden = true;
     confirmRejectBtn.disabled = false;
@@ -824,7 +750,7 @@ export function renderReview(root, { projectId }) {
   function onKey(ev) {
     if (ev.defaultPrevented || ev.isComposing || rejectDialog.open || fixDialog.open) return;
     if (ev.key === 'Escape') {
-      if (closeOverlay()) {
+      if (ws.closeOverlay()) {
         ev.preventDefault();
         return;
       }
@@ -838,25 +764,17 @@ export function renderReview(root, { projectId }) {
       }
       return;
     }
-    if (isTyping(ev.target)) return;
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (!plainKey(ev)) return;
     if (ev.key === '?') {
       ev.preventDefault();
-      toggleShortcuts();
+      ws.toggleShortcuts();
       return;
     }
     const working = s.asg && !s.done && !s.deciding;
     if (s.mode === 'fix') {
-      if (working && s.inst?.keys && s.inst.keys(ev)) {
-        ev.preventDefault();
-        const host = s.ui.editorHost;
-        if (!host.contains(document.activeElement)) host.focus({ preventScroll: true });
-        return;
-      }
+      if (working && offerKey(s.inst, ev, s.ui.editorHost)) return;
       if (ev.key === 'Enter') {
-        const control = ev.target instanceof Element ? ev.target.closest('a[href], button, summary, [role=button]') : null;
-        if (control && !control.closest('[data-testid=editor]')) return;
-        if (!working) return;
+        if (enterOnControl(ev) || !working) return;
         ev.preventDefault();
         if (!ev.repeat) saveFix();
         return;
@@ -880,7 +798,7 @@ export function renderReview(root, { projectId }) {
       }
     }
     if (ev.key === 'i' || ev.key === 'I') {
-      if (toggleInstructions()) ev.preventDefault();
+      if (ws.toggleInstructions()) ev.preventDefault();
     }
   }
 
