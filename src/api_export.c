@@ -39,6 +39,7 @@ typedef struct export_state {
     char *strings[3]; /* owned copies of f's status, unique_id, tag */
     int annotations;  /* include each task's accepted annotations */
     int begun;        /* the format's beginning is written */
+    int ending;       /* every task is written; the format's end is going out */
     size_t n;         /* tasks written */
     lp_buf page;      /* the current page's task texts */
     page_task tasks[EXPORT_PAGE];
@@ -127,10 +128,12 @@ static int write_page(export_state *x, lp_db *db, lp_buf *out)
 }
 
 /* The stream's producer: the next page of the export, and the format's
- * beginning before the first and its end after the last. */
+ * beginning before the first and its end after the last (in as many
+ * chunks as the format makes of it, with no query). */
 static int export_next(void *arg, lp_db *db, lp_buf *out)
 {
     export_state *x = arg;
+    if (x->ending) return x->fmt->end(&x->cx, out, x->n);
     if (!x->begun) {
         if (x->fmt->begin) x->fmt->begin(&x->cx, out);
         x->begun = 1;
@@ -142,8 +145,9 @@ static int export_next(void *arg, lp_db *db, lp_buf *out)
     if (rc == 0) rc = write_page(x, db, out);
     if (rc < 0) return rc;
     if (next == 0) {
-        if (x->fmt->end) x->fmt->end(&x->cx, out, x->n);
-        return 0;
+        if (!x->fmt->end) return 0;
+        x->ending = 1;
+        return x->fmt->end(&x->cx, out, x->n);
     }
     x->f.after_id = next;
     return 1;

@@ -38,10 +38,11 @@ static void array_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char 
     lp_buf_append(out, json, n);
 }
 
-static void array_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
+static int array_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
 {
     (void)cx;
     lp_buf_puts(out, ntasks ? "\n]\n" : "]\n");
+    return 0;
 }
 
 static const lp_export_format array_format = {

@@ -40,8 +40,14 @@ typedef struct lp_export_format {
     /* Appends task number index (0-based) of the export; json (n bytes)
      * is the task object, valid JSON. */
     void (*task)(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, size_t n);
-    /* Appends what ends the file after ntasks tasks (NULL: nothing). */
-    void (*end)(lp_export_ctx *cx, lp_buf *out, size_t ntasks);
+    /* Appends what ends the file after ntasks tasks (NULL: nothing), in
+     * as many calls as it needs: returns 1 when more is to come (it is
+     * called again, with an empty out, once this part has gone out), 0
+     * with the last part, or a negative LP_E* code (a spool that could
+     * not be written or read back), which cuts the download off.  A
+     * format whose end is large (COCO writes every annotation there)
+     * thus sends it in bounded parts and memory stays flat. */
+    int (*end)(lp_export_ctx *cx, lp_buf *out, size_t ntasks);
     /* Frees cx->state (NULL: there is none); called once, also when the
      * export stops part way. */
     void (*free_state)(lp_export_ctx *cx);
