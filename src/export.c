@@ -56,10 +56,7 @@ static const lp_export_format array_format = {
 };
 
 static const lp_export_format *const formats[] = {
-    &ndjson,
-    &array_format,
-    &lp_export_csv,
-    &lp_export_conll,
+    &ndjson, &array_format, &lp_export_csv, &lp_export_conll, &lp_export_coco,
 };
 
 int lp_export_fits(const lp_export_format *fmt, const char *kind)

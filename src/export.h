@@ -56,6 +56,7 @@ typedef struct lp_export_format {
 /* The formats that live in their own files (export_NAME.c). */
 extern const lp_export_format lp_export_csv;
 extern const lp_export_format lp_export_conll;
+extern const lp_export_format lp_export_coco;
 
 /* 1 if fmt can export a project of this kind. */
 int lp_export_fits(const lp_export_format *fmt, const char *kind);
