@@ -218,6 +218,16 @@ int lp_api_export(lp_req *req)
         lp_project_free(p);
         return 0;
     }
+    lp_buf why = {0};
+    const lp_export_ctx probe = {.kind = p->kind->name, .params = p->params};
+    if (fmt->check && fmt->check(&probe, &why) < 0) {
+        lp_reply_error(req, 400, "invalid_request", "format", "format: \"%s\" %s", fmt->name,
+                       why.data);
+        lp_buf_fini(&why);
+        lp_project_free(p);
+        return 0;
+    }
+    lp_buf_fini(&why);
     export_state *x = lp_calloc(1, sizeof *x);
     x->fmt = fmt;
     x->kind = lp_strdup(p->kind->name);

@@ -35,6 +35,10 @@ typedef struct lp_export_format {
     const char *extension;    /* of the download's file name, without the dot */
     /* The kinds of project it can export, NULL-terminated; NULL: any. */
     const char *const *kinds;
+    /* Whether it can export this project (NULL: any of its kinds can):
+     * 0, or LP_EINVAL with the reason appended to why, which the export
+     * answers as a 400 naming format before the first byte. */
+    int (*check)(const lp_export_ctx *cx, lp_buf *why);
     /* Appends what comes before the first task (NULL: nothing). */
     void (*begin)(lp_export_ctx *cx, lp_buf *out);
     /* Appends task number index (0-based) of the export; json (n bytes)
