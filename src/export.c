@@ -56,7 +56,16 @@ static const lp_export_format array_format = {
 };
 
 static const lp_export_format *const formats[] = {
-    &ndjson, &array_format, &lp_export_csv, &lp_export_conll, &lp_export_coco,
+    &ndjson,
+    &array_format,
+    &lp_export_csv,
+    &lp_export_conll,
+    &lp_export_coco,
+    &lp_export_trl,
+    &lp_export_trl_conversational,
+    &lp_export_openai_preference,
+    &lp_export_openai_chat,
+    &lp_export_ratings,
 };
 
 int lp_export_fits(const lp_export_format *fmt, const char *kind)

@@ -61,6 +61,9 @@ typedef struct lp_export_format {
 extern const lp_export_format lp_export_csv;
 extern const lp_export_format lp_export_conll;
 extern const lp_export_format lp_export_coco;
+/* The formats of export_llm.c: language-model training data. */
+extern const lp_export_format lp_export_trl, lp_export_trl_conversational,
+    lp_export_openai_preference, lp_export_openai_chat, lp_export_ratings;
 
 /* 1 if fmt can export a project of this kind. */
 int lp_export_fits(const lp_export_format *fmt, const char *kind);
