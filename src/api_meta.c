@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "export.h"
 #include "kind.h"
 #include "project.h"
 
@@ -65,9 +66,18 @@ int lp_api_kinds(lp_req *req)
 {
     size_t n;
     const lp_kind *const *all = lp_kind_all(&n);
+    size_t nf;
+    const lp_export_format *const *formats = lp_export_all(&nf);
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s}", "name", all[i]->name, "summary",
-                                             all[i]->summary ? all[i]->summary : ""));
+    for (size_t i = 0; i < n; i++) {
+        json_t *exports = json_array();
+        for (size_t f = 0; f < nf; f++)
+            if (lp_export_fits(formats[f], all[i]->name))
+                json_array_append_new(exports, json_pack("{s:s, s:s}", "name", formats[f]->name,
+                                                         "summary", formats[f]->summary));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "name", all[i]->name, "summary",
+                                             all[i]->summary ? all[i]->summary : "", "exports",
+                                             exports));
+    }
     return lp_reply_json(req, 200, json_pack("{s:o}", "items", arr));
 }

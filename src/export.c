@@ -18,6 +18,7 @@ static void ndjson_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char
 static const lp_export_format ndjson = {
     .version = 1,
     .name = "ndjson",
+    .summary = "Loupe tasks, one JSON object per line (any size, read line by line)",
     .content_type = "application/x-ndjson",
     .extension = "ndjson",
     .task = ndjson_task,
@@ -48,6 +49,7 @@ static int array_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
 static const lp_export_format array_format = {
     .version = 1,
     .name = "json",
+    .summary = "Loupe tasks as one JSON array",
     .content_type = "application/json",
     .extension = "json",
     .begin = array_begin,

@@ -31,6 +31,7 @@ typedef struct lp_export_ctx {
 typedef struct lp_export_format {
     int version;              /* 1 */
     const char *name;         /* the ?format= value: "ndjson" */
+    const char *summary;      /* one line for the docs and the UI */
     const char *content_type; /* of the download */
     const char *extension;    /* of the download's file name, without the dot */
     /* The kinds of project it can export, NULL-terminated; NULL: any. */

@@ -384,6 +384,7 @@ static const char *const coco_kinds[] = {"imageannotation", NULL};
 const lp_export_format lp_export_coco = {
     .version = 1,
     .name = "coco",
+    .summary = "COCO instances: images, boxes, polygons and points with categories",
     .content_type = "application/json",
     .extension = "json",
     .kinds = coco_kinds,

@@ -160,6 +160,7 @@ static const char *const conll_kinds[] = {"namedentityrecognition", NULL};
 const lp_export_format lp_export_conll = {
     .version = 1,
     .name = "conll",
+    .summary = "CoNLL-2003: one token per line with its BIO entity tag",
     .content_type = "text/plain; charset=utf-8",
     .extension = "conll",
     .kinds = conll_kinds,

@@ -147,6 +147,7 @@ static const char *const csv_kinds[] = {"categorization", "rating", "textcollect
 const lp_export_format lp_export_csv = {
     .version = 1,
     .name = "csv",
+    .summary = "CSV (RFC 4180): one row per task with its result",
     .content_type = "text/csv; charset=utf-8",
     .extension = "csv",
     .kinds = csv_kinds,

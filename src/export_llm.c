@@ -201,7 +201,7 @@ static const char *const preference_kinds[] = {"comparison", "ranking", NULL};
 
 /* A preference format: its task function (pairs_task in one style) and its
  * table, lp_export_NAME. */
-#define PAIRS_FORMAT(NAME, STYLE)                                                           \
+#define PAIRS_FORMAT(NAME, STYLE, SUMMARY)                                                  \
     static void NAME##_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, \
                             size_t n)                                                       \
     {                                                                                       \
@@ -211,15 +211,18 @@ static const char *const preference_kinds[] = {"comparison", "ranking", NULL};
     const lp_export_format lp_export_##NAME = {                                             \
         .version = 1,                                                                       \
         .name = #NAME,                                                                      \
+        .summary = SUMMARY,                                                                 \
         .content_type = "application/x-ndjson",                                             \
         .extension = "jsonl",                                                               \
         .kinds = preference_kinds,                                                          \
         .task = NAME##_task,                                                                \
     };
 
-PAIRS_FORMAT(trl, PAIR_TRL)
-PAIRS_FORMAT(trl_conversational, PAIR_TRL_CHAT)
-PAIRS_FORMAT(openai_preference, PAIR_OPENAI)
+PAIRS_FORMAT(trl, PAIR_TRL, "TRL preference pairs: prompt, chosen, rejected")
+PAIRS_FORMAT(trl_conversational, PAIR_TRL_CHAT,
+             "TRL preference pairs in conversational form (role messages)")
+PAIRS_FORMAT(openai_preference, PAIR_OPENAI,
+             "OpenAI preference fine-tuning JSONL: input, preferred and non-preferred output")
 
 /* ---- openai_chat: textcollection results as chat examples ---- */
 
@@ -324,6 +327,7 @@ static const char *const chat_kinds[] = {"textcollection", NULL};
 const lp_export_format lp_export_openai_chat = {
     .version = 1,
     .name = "openai_chat",
+    .summary = "OpenAI chat fine-tuning JSONL (messages)",
     .content_type = "application/x-ndjson",
     .extension = "jsonl",
     .kinds = chat_kinds,
@@ -400,6 +404,7 @@ static const char *const ratings_kinds[] = {"rating", "comparison", NULL};
 const lp_export_format lp_export_ratings = {
     .version = 1,
     .name = "ratings",
+    .summary = "JSONL of each task's scores per criterion or aspect",
     .content_type = "application/x-ndjson",
     .extension = "jsonl",
     .kinds = ratings_kinds,

@@ -123,6 +123,23 @@ describe('meta', () => {
     for (const k of b.items) assert.ok(typeof k.summary === 'string' && k.summary.length > 10, `${k.name} has no summary`);
   });
 
+  it('each kind lists the export formats that fit it, each with a summary', async () => {
+    const b = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
+    const exports = Object.fromEntries(b.items.map((k) => [k.name, k.exports.map((f) => f.name)]));
+    for (const k of b.items) {
+      assert.deepEqual(exports[k.name].slice(0, 2), ['ndjson', 'json'], `${k.name}: Loupe's own formats first`);
+      for (const f of k.exports) assert.ok(f.summary.length > 10, `${k.name}: ${f.name} has no summary`);
+    }
+    assert.deepEqual(exports.imageannotation, ['ndjson', 'json', 'coco']);
+    assert.deepEqual(exports.namedentityrecognition, ['ndjson', 'json', 'conll']);
+    assert.deepEqual(exports.comparison, ['ndjson', 'json', 'trl', 'trl_conversational', 'openai_preference', 'ratings']);
+    assert.deepEqual(exports.textcollection, ['ndjson', 'json', 'csv', 'openai_chat']);
+    // What a kind lists, the export of a project of that kind accepts.
+    const p = expectStatus(await srv.api('POST', '/v1/projects', { name: 'exports of a kind', kind: 'rating', params: { criteria: ['clarity'] } }), 201);
+    for (const f of exports.rating) assert.equal((await srv.api('GET', `/v1/projects/${p.id}/export?format=${f}`, undefined, { raw: true })).status, 200, f);
+    expectError(await srv.api('GET', `/v1/projects/${p.id}/export?format=coco`), 400, 'format');
+  });
+
   it('every listed kind is accepted as a project kind', async () => {
     const b = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
     for (const { name } of b.items) {

@@ -505,4 +505,15 @@ browserTest('export: the download holds the tasks with results and annotations, 
   const lines = text.trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((t) => t.id), [a.task_id]);
   assert.equal(lines[0].annotations, undefined);
+
+  // The kind's own formats are offered too (GET /v1/kinds): CSV here.
+  const offered = await page.$$eval('input[data-export-format]', (rs) => rs.map((r) => r.value));
+  assert.deepEqual(offered, ['ndjson', 'json', 'csv'], 'the formats offered for a categorization project');
+  await page.check('input[data-export-format=csv]');
+  await waitText(page, '[data-testid=export-link]', /^Download CSV$/);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-link]')]);
+  assert.equal(csv.suggestedFilename(), `project-${p.id}-tasks.csv`);
+  const csvText = fs.readFileSync(await csv.path(), 'utf8');
+  assert.equal(csvText, (await srv.api('GET', `/v1/projects/${p.id}/export?format=csv&status=completed`)).text);
+  assert.match(csvText, /"dog"/);
 });

@@ -1518,13 +1518,18 @@ function rowMessage(err) {
 
 /* ---- export ---- */
 
-function exportPanel({ project, batches }) {
+/* The export tab.  formats: the project's kind's export formats, as GET
+ * /v1/kinds lists them ({name, summary}); Loupe's own two if unknown. */
+function exportPanel({ project, batches, formats }) {
   const pid = project.id;
   const el = h('section', { class: 'pf-panel', 'data-testid': 'export' });
-  const fmtRadios = [
-    ['ndjson', 'NDJSON', 'one task per line: any size, line by line'],
-    ['json', 'JSON', 'one array'],
-  ].map(([v, name, what]) => {
+  const list = Array.isArray(formats) && formats.length ? formats : [
+    { name: 'ndjson', summary: 'Loupe tasks, one JSON object per line' },
+    { name: 'json', summary: 'Loupe tasks as one JSON array' },
+  ];
+  const titles = { ndjson: 'NDJSON', json: 'JSON', csv: 'CSV', conll: 'CoNLL-2003', coco: 'COCO', trl: 'TRL', trl_conversational: 'TRL (conversational)', openai_preference: 'OpenAI preference', openai_chat: 'OpenAI chat', ratings: 'Ratings' };
+  const titleOf = (v) => titles[v] || v;
+  const fmtRadios = list.map((f) => [f.name, titleOf(f.name), f.summary]).map(([v, name, what]) => {
     const id = `pf-export-${v}`;
     const r = h('input', { type: 'radio', name: 'pf-export-format', id, value: v, 'data-export-format': v });
     r.checked = v === 'ndjson';
@@ -1575,7 +1580,7 @@ function exportPanel({ project, batches }) {
     if (batchSel.value) q.set('batch_id', batchSel.value);
     const href = `/v1/projects/${pid}/export?${q}`;
     link.href = href;
-    link.textContent = `Download ${fmt === 'json' ? 'JSON' : 'NDJSON'}`;
+    link.textContent = `Download ${titleOf(fmt)}`;
     apiLine.textContent = `GET ${href}`;
     const b = batches.find((x) => String(x.id) === batchSel.value);
     const counts = b ? b.counts : project.counts;
@@ -1718,7 +1723,7 @@ export function renderProjectForm(root, { projectId } = {}) {
     makeForm(project);
     panels.members.append(membersPanel({ project, me, canManage }));
     if (canExport) {
-      exporter = exportPanel({ project, batches });
+      exporter = exportPanel({ project, batches, formats: kinds.find((k) => k.name === project.kind)?.exports });
       panels.export.append(exporter.el);
     }
     if (canManage) {
