@@ -1,7 +1,8 @@
-/* main.c -- the loupe command: serve, user, key, migrate (and copy).
+/* main.c -- the loupe command: serve, user, key, migrate (and copy), export.
  *
  * Every command reads the same settings (config.c) so `loupe user add`
  * finds the database `loupe serve` uses. */
+#include <errno.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "config.h"
 #include "copy.h"
 #include "db.h"
+#include "exporter.h"
 #include "schema.h"
 #include "server.h"
 
@@ -32,6 +34,8 @@ static void usage(FILE *f)
             "  key create EMAIL [--name NAME]   make an API key (printed once)\n"
             "  migrate                    apply database migrations and exit\n"
             "  migrate --from URL --to URL   copy a whole installation to another database\n"
+            "  export PROJECT_ID [--format NAME] [-o FILE]   a project's tasks, as the API's\n"
+            "                             export (see loupe export --help)\n"
             "  aggregate ANSWERS.csv [--method M] [--truth FILE]   one label per item from\n"
             "                             crowd answers (item,worker,label), no server needed\n"
             "  agreement FILE             inter-annotator agreement of item,worker,label rows\n"
@@ -73,6 +77,16 @@ static const char *cmd_help[][2] = {
      "copying.  Uploaded files (DATA_DIR/files) are not in the database: copy them\n"
      "yourself, with DATA_DIR/secret.key (or the same LOUPE_SECRET), which API keys and\n"
      "sessions are hashed under.\n"},
+    {"export",
+     "usage: loupe export PROJECT_ID [--format NAME] [--include annotations] [--status S]\n"
+     "                    [--batch ID] [-o FILE]\n\n"
+     "Writes a project's tasks in an export format (default ndjson; the formats of\n"
+     "GET /v1/projects/{id}/export, byte for byte the same download) to standard output,\n"
+     "or to FILE: written to FILE.tmp and renamed when complete, so a failed export\n"
+     "never leaves a file that looks whole.  --include annotations adds each task's\n"
+     "accepted annotations; --status and --batch keep only the tasks with that status\n"
+     "or in that batch.  Memory stays at one page of tasks whatever the project's size.\n"
+     "Exit 0 when complete, 1 on an error (nothing usable written), 2 on bad arguments.\n"},
 };
 
 static void print_cmd_help(const char *cmd)
@@ -393,6 +407,129 @@ static int cmd_migrate(lp_config *cfg, int argc, char **argv, int i)
     return 0;
 }
 
+/* Writes n bytes to f; 0 or -1 (errno set). */
+static int write_all(FILE *f, const char *data, size_t n)
+{
+    return n && fwrite(data, 1, n, f) != n ? -1 : 0;
+}
+
+/* Runs the export x to f, each page in a read transaction of its own
+ * (as the HTTP stream reads them).  0, or 1 after printing the error. */
+static int export_to(lp_exporter *x, lp_db *db, FILE *f, const char *name)
+{
+    lp_buf out = {0};
+    int rc = 1, werr = 0;
+    while (rc == 1 && !werr) {
+        out.len = 0;
+        rc = lp_db_begin(db, LP_TX_READ);
+        if (rc == 0) {
+            rc = lp_exporter_next(x, db, &out);
+            if (rc < 0)
+                lp_db_rollback(db);
+            else
+                lp_db_commit(db);
+        }
+        if (rc >= 0) werr = write_all(f, out.data, out.len);
+    }
+    lp_buf_fini(&out);
+    if (rc < 0) {
+        fprintf(stderr, "loupe export: reading the tasks failed: %s (%s)\n", lp_strerror(rc),
+                lp_db_errmsg(db));
+        return 1;
+    }
+    if (werr || fflush(f)) {
+        fprintf(stderr, "loupe export: writing %s failed: %s\n", name, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+/* loupe export PROJECT_ID [options]: the same bytes as GET
+ * /v1/projects/{id}/export with the same options. */
+static int cmd_export(lp_config *cfg, int argc, char **argv, int i)
+{
+    lp_task_filter f = {0};
+    if (i >= argc || lp_parse_int64(argv[i], &f.project_id) < 0 || f.project_id <= 0) {
+        if (i < argc) fprintf(stderr, "loupe export: \"%s\" is not a project id\n", argv[i]);
+        fputs(cmd_help[4][1], stderr);
+        return 2;
+    }
+    static const char *const opts[] = {"--format", "--include", "--status", "--batch", "-o", NULL};
+    const char *vals[5] = {NULL};
+    unsigned set = 0;
+    if (parse_opts("export", argc, argv, i + 1, opts, vals, NULL, &set)) return 2;
+    const char *format = vals[0], *status = vals[2], *batch = vals[3], *path = vals[4];
+    int annotations;
+    char *err = NULL;
+    if (lp_exporter_include(vals[1], &annotations, &err) < 0) {
+        fprintf(stderr, "loupe export: --include: %s\n", err);
+        free(err);
+        return 2;
+    }
+    if (status && !lp_task_status_valid(status)) {
+        fprintf(stderr,
+                "loupe export: --status: \"%s\" is not a task status (pending, in_progress, "
+                "review, completed, canceled, gold)\n",
+                status);
+        return 2;
+    }
+    f.status = status;
+    if (batch && (lp_parse_int64(batch, &f.batch_id) < 0 || f.batch_id <= 0)) {
+        fprintf(stderr, "loupe export: --batch: \"%s\" is not a batch id\n", batch);
+        return 2;
+    }
+    if (path && !*path) {
+        fprintf(stderr, "loupe export: -o: needs a file name\n");
+        return 2;
+    }
+    lp_db *db;
+    if (open_db(cfg, &db)) return 1;
+    lp_exporter *x = NULL;
+    int rc = lp_exporter_new(db, format, annotations, &f, &x, &err);
+    if (rc < 0) {
+        if (rc == LP_EINVAL)
+            fprintf(stderr, "loupe export: --format: %s\n", err);
+        else if (rc == LP_ENOTFOUND)
+            fprintf(stderr, "loupe export: no project has id %lld\n", (long long)f.project_id);
+        else
+            fprintf(stderr, "loupe export: %s\n", lp_strerror(rc));
+        free(err);
+        lp_db_close(db);
+        return rc == LP_EINVAL ? 2 : 1;
+    }
+    int status_out;
+    if (!path) {
+        status_out = export_to(x, db, stdout, "standard output");
+    } else {
+        char *tmp = lp_sprintf("%s.tmp", path);
+        FILE *fp = fopen(tmp, "wb");
+        if (!fp) {
+            fprintf(stderr, "loupe export: -o: cannot create %s: %s\n", tmp, strerror(errno));
+            status_out = 1;
+        } else {
+            status_out = export_to(x, db, fp, tmp);
+            if (fsync(fileno(fp)) && !status_out) {
+                fprintf(stderr, "loupe export: writing %s failed: %s\n", tmp, strerror(errno));
+                status_out = 1;
+            }
+            if (fclose(fp) && !status_out) {
+                fprintf(stderr, "loupe export: writing %s failed: %s\n", tmp, strerror(errno));
+                status_out = 1;
+            }
+            if (!status_out && rename(tmp, path)) {
+                fprintf(stderr, "loupe export: -o: cannot rename %s to %s: %s\n", tmp, path,
+                        strerror(errno));
+                status_out = 1;
+            }
+            if (status_out) unlink(tmp);
+        }
+        free(tmp);
+    }
+    lp_exporter_free(x);
+    lp_db_close(db);
+    return status_out;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -438,6 +575,8 @@ int main(int argc, char **argv)
         status = cmd_key(&cfg, argc, argv, i);
     } else if (!strcmp(cmd, "migrate")) {
         status = cmd_migrate(&cfg, argc, argv, i);
+    } else if (!strcmp(cmd, "export")) {
+        status = cmd_export(&cfg, argc, argv, i);
     } else {
         fprintf(stderr, "loupe: unknown command \"%s\" (see loupe --help)\n", cmd);
         status = 2;
