@@ -176,6 +176,11 @@ const char *lp_db_errmsg(lp_db *db)
     return db->drv->errmsg(db);
 }
 
+void lp_db_shrink(lp_db *db)
+{
+    if (db->drv->shrink) db->drv->shrink(db);
+}
+
 int64_t lp_db_changes(lp_db *db)
 {
     return db->drv->changes(db);

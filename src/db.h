@@ -83,6 +83,10 @@ typedef struct lp_db_driver {
     int64_t (*writes)(lp_db *db);
     int (*sync)(lp_db *db); /* 1: done, and a checkpoint is due */
     int (*checkpoint)(lp_db *db);
+    /* Optional (NULL: the connection caches nothing in this process):
+     * gives back the memory of pages the connection caches and no
+     * statement holds (SQLite's page cache). */
+    void (*shrink)(lp_db *db);
 } lp_db_driver;
 
 #define LP_STMT_CACHE 256
@@ -125,6 +129,12 @@ int lp_db_in_tx(lp_db *db);
 int lp_db_commit(lp_db *db);
 int lp_db_rollback(lp_db *db);
 const char *lp_db_errmsg(lp_db *db);
+/* Gives back the memory the connection caches in this process (SQLite's
+ * page cache; nothing on PostgreSQL), to be refilled from the operating
+ * system's cache by the next reads.  For a scan that reads more than the
+ * cache holds (an export), which would otherwise fill it and keep it full
+ * on every pooled connection it passes through. */
+void lp_db_shrink(lp_db *db);
 int64_t lp_db_changes(lp_db *db);
 const char *lp_db_scheme(lp_db *db);
 /* The driver's row_locks: index a pair of SQL texts {without, with} the

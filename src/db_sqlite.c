@@ -300,6 +300,11 @@ static const char *sq_errmsg(lp_db *db)
     return H(db) ? sqlite3_errmsg(H(db)) : "cannot open database";
 }
 
+static void sq_shrink(lp_db *db)
+{
+    sqlite3_db_release_memory(H(db));
+}
+
 const lp_db_driver lp_db_sqlite_driver = {
     .version = 1,
     .scheme = "sqlite",
@@ -329,4 +334,5 @@ const lp_db_driver lp_db_sqlite_driver = {
     .writes = sq_writes,
     .sync = sq_sync,
     .checkpoint = sq_checkpoint,
+    .shrink = sq_shrink,
 };

@@ -130,6 +130,10 @@ int lp_exporter_next(lp_exporter *x, lp_db *db, lp_buf *out)
     int64_t next = 0;
     int rc = lp_task_each(db, &x->f, collect, x, &next);
     if (rc == 0) rc = write_page(x, db, out);
+    /* The pages just read will not be read again by this export: keep
+     * them out of the connection's cache, or a big export fills it (64 MiB
+     * on SQLite) on every pooled connection it passes through. */
+    lp_db_shrink(db);
     if (rc < 0) return rc;
     if (next == 0) {
         if (!x->fmt->end) return 0;
