@@ -20,7 +20,7 @@ SAN_OBJ  := $(SRC:src/%.c=build/san/%.o)
 UNIT_OBJ := $(UNIT_SRC:tests/%.c=build/tests/%.o)
 SAN_UNIT_OBJ := $(UNIT_SRC:tests/%.c=build/san/tests/%.o)
 
-.PHONY: all run test deps test-deps unit san clean format bench fuzz fuzzers
+.PHONY: all run test deps test-deps unit san clean format bench bench-export fuzz fuzzers
 
 all: loupe
 
@@ -65,6 +65,10 @@ test: test-deps
 
 bench: loupe
 	@bench/run
+
+# Export and import of a 1,000,000-task project (writes bench/export.md).
+bench-export: loupe
+	@bench/export-run
 
 format:
 	clang-format -i src/*.c src/*.h tests/*.c tests/*.h
