@@ -64,6 +64,20 @@ int lp_csv_open(const char *path, lp_csv **out, char **err)
     return 0;
 }
 
+int lp_csv_open_mem(const char *s, size_t n, lp_csv **out)
+{
+    /* fmemopen refuses an empty buffer: a one-byte newline reads the same. */
+    FILE *f = n ? fmemopen((void *)s, n, "r") : fmemopen("\n", 1, "r");
+    if (!f) return LP_ENOMEM;
+    lp_csv *c = lp_calloc(1, sizeof *c);
+    c->f = f;
+    c->own = 1;
+    c->at_start = 1;
+    csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI);
+    *out = c;
+    return 0;
+}
+
 /* Turns the finished row's offsets into pointers and clears the flag. */
 static int hand_out(lp_csv *c, const char *const **fields, size_t *n)
 {
