@@ -1,9 +1,8 @@
 /* api_files.c -- uploaded attachments, stored by content.
  *
- * POST /v1/files streams the body to a temporary file while hashing it
- * (SHA-256, libsodium), so memory stays constant whatever the size; at the
- * end the file is fsynced and renamed to DATA_DIR/files/ab/cd/SHA256.  The
- * same bytes uploaded twice are stored once.  GET serves the bytes back to
+ * POST /v1/files streams the body into the file store (files.c) while
+ * hashing it, so memory stays constant whatever the size: the same bytes
+ * uploaded twice are stored once.  GET serves the bytes back to
  * signed-in users, in a sandbox (CSP) so an uploaded HTML file cannot run
  * script on the UI's origin. */
 #include <errno.h>
@@ -13,43 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api.h"
-
-typedef struct upload {
-    char tmp[512];
-    int fd;
-    uint64_t size;
-    crypto_hash_sha256_state sha;
-} upload;
+#include "files.h"
 
 static void upload_free(void *p)
 {
-    upload *u = p;
-    if (u->fd >= 0) close(u->fd);
-    if (u->tmp[0]) unlink(u->tmp);
-    free(u);
-}
-
-static int mkdirs(const char *path)
-{
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST) return LP_EIO;
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST) return LP_EIO;
-    return 0;
+    lp_upload_fini(p);
+    free(p);
 }
 
 void lp_api_file_chunk(lp_req *req, const char *data, size_t n)
 {
-    upload *u = req->ctx;
+    lp_upload *u = req->ctx;
     if (!u) {
         const char *ct = lp_req_header(req, "Content-Type");
         if (ct && strncasecmp(ct, "multipart/", 10) == 0) { /* refuse before storing a byte */
@@ -58,17 +34,13 @@ void lp_api_file_chunk(lp_req *req, const char *data, size_t n)
                 "send the raw bytes with the file's own Content-Type, not a multipart form");
             return;
         }
-        u = lp_calloc(1, sizeof *u);
-        u->fd = -1;
+        u = lp_malloc(sizeof *u);
+        int rc = lp_upload_begin(u, req->srv->files_dir);
         req->ctx = u;
         req->ctx_free = upload_free;
-        crypto_hash_sha256_init(&u->sha);
-        char dir[400];
-        snprintf(dir, sizeof dir, "%s/tmp", req->srv->files_dir);
-        snprintf(u->tmp, sizeof u->tmp, "%s/upload-XXXXXX", dir);
-        if (mkdirs(dir) < 0 || (u->fd = mkstemp(u->tmp)) < 0) {
-            u->tmp[0] = '\0';
-            lp_log(LP_LOG_ERROR, "cannot create an upload file in %s: %s", dir, strerror(errno));
+        if (rc < 0) {
+            lp_log(LP_LOG_ERROR, "cannot create an upload file in %s/tmp: %s", req->srv->files_dir,
+                   strerror(errno));
             lp_reply_error(req, 500, "internal", NULL, "cannot store the upload");
             return;
         }
@@ -78,18 +50,9 @@ void lp_api_file_chunk(lp_req *req, const char *data, size_t n)
                        req->body_limit >> 20);
         return;
     }
-    crypto_hash_sha256_update(&u->sha, (const unsigned char *)data, n);
-    for (size_t off = 0; off < n;) {
-        ssize_t w = write(u->fd, data + off, n - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-            lp_reply_error(req, 507, "insufficient_storage", NULL, "cannot store the upload: %s",
-                           strerror(errno));
-            return;
-        }
-        off += (size_t)w;
-    }
-    u->size += n;
+    if (lp_upload_write(u, data, n) < 0)
+        lp_reply_error(req, 507, "insufficient_storage", NULL, "cannot store the upload: %s",
+                       strerror(errno));
 }
 
 static json_t *file_json(const char *sha, int64_t size, const char *ctype, const char *name)
@@ -102,7 +65,7 @@ static json_t *file_json(const char *sha, int64_t size, const char *ctype, const
 
 int lp_api_file_upload(lp_req *req)
 {
-    upload *u = req->ctx;
+    lp_upload *u = req->ctx;
     if (!u || u->size == 0)
         return lp_reply_error(req, 400, "invalid_request", "body",
                               "send the file's bytes as the body (curl --data-binary @FILE)");
@@ -113,30 +76,17 @@ int lp_api_file_upload(lp_req *req)
     if (strlen(name) > 255)
         return lp_reply_error(req, 400, "invalid_request", "filename",
                               "filename: at most 255 characters");
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&u->sha, h);
     char sha[2 * crypto_hash_sha256_BYTES + 1];
-    sodium_bin2hex(sha, sizeof sha, h, sizeof h);
-    char dir[512], path[600];
-    snprintf(dir, sizeof dir, "%s/%.2s/%.2s", req->srv->files_dir, sha, sha + 2);
-    snprintf(path, sizeof path, "%s/%s", dir, sha);
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        if (fsync(u->fd) != 0 || mkdirs(dir) < 0 || rename(u->tmp, path) != 0) {
-            lp_log(LP_LOG_ERROR, "cannot store %s: %s", path, strerror(errno));
-            return lp_reply_error(req, 500, "internal", NULL, "cannot store the upload");
-        }
-        u->tmp[0] = '\0';
+    int created = 0;
+    int rc = lp_upload_finish(u, req->db, req->srv->files_dir, ctype, name, req->who.user_id, sha,
+                              &created);
+    if (rc == LP_EIO) {
+        lp_log(LP_LOG_ERROR, "cannot store %s: %s", sha, strerror(errno));
+        return lp_reply_error(req, 500, "internal", NULL, "cannot store the upload");
     }
-    int rc = lp_db_run(
-        req->db,
-        "INSERT INTO files (sha256, size, content_type, filename, uploaded_by, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-        "sissii", sha, (int64_t)u->size, ctype, name, req->who.user_id, lp_now_ms());
     if (rc < 0) return lp_reply_rc(req, rc, "file");
     /* The same bytes uploaded before keep their first record: answer with
      * what is stored, and 200 rather than 201. */
-    int created = lp_db_changes(req->db) > 0;
     lp_stmt *st;
     rc = lp_db_prepare(req->db, "SELECT content_type, filename FROM files WHERE sha256 = ?", &st);
     if (rc < 0) return lp_reply_rc(req, rc, "file");
