@@ -1,4 +1,4 @@
-/* main.c -- the loupe command: serve, user, key, migrate (and copy), export.
+/* main.c -- the loupe command: serve, user, key, import, export, migrate (and copy).
  *
  * Every command reads the same settings (config.c) so `loupe user add`
  * finds the database `loupe serve` uses. */
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "cli_import.h"
 #include "cli_quality.h"
 #include "config.h"
 #include "copy.h"
@@ -32,6 +33,9 @@ static void usage(FILE *f)
             "  user add EMAIL --role admin|member [--name NAME] [--password-stdin]\n"
             "  user list                  list users\n"
             "  key create EMAIL [--name NAME]   make an API key (printed once)\n"
+            "  import PROJECT_ID FILE|DIR [--format json|ndjson|csv|urls] [--columns MAP]\n"
+            "                             [--batch NAME]   tasks from a file, a folder of media\n"
+            "                             files or a list of URLs, straight into the database\n"
             "  migrate                    apply database migrations and exit\n"
             "  migrate --from URL --to URL   copy a whole installation to another database\n"
             "  export PROJECT_ID [--format NAME] [-o FILE]   a project's tasks, as the API's\n"
@@ -65,6 +69,18 @@ static const char *cmd_help[][2] = {
     {"key", "usage: loupe key create EMAIL [--name NAME]\n\n"
             "Makes an API key for the user and prints it.  It is stored only as a keyed hash\n"
             "and cannot be shown again.\n"},
+    {"import",
+     "usage: loupe import PROJECT_ID FILE|DIR [--format json|ndjson|csv|urls] [--columns MAP]\n"
+     "                    [--batch NAME]\n\n"
+     "Creates tasks in the project, as POST /v1/projects/ID/tasks does, from:\n"
+     "  a JSON array, NDJSON or CSV file (the format from .json, .ndjson, .jsonl or .csv,\n"
+     "    or --format); --columns maps CSV columns (\"review:data.text,img:attachments.image\")\n"
+     "  a folder: one task per image, audio, video or text file (by extension), each file\n"
+     "    stored as POST /v1/files stores it and attached; its name is the unique_id\n"
+     "  --format urls: a text file of URLs, one task per URL, its type by the extension\n"
+     "--batch puts the tasks that name no batch into the batch NAME (created if missing).\n"
+     "Bad rows are printed as FILE:LINE: field: reason and the good rows still import;\n"
+     "the last line sums up.  Exits 1 if any row failed, 2 on bad arguments.\n"},
     {"migrate",
      "usage: loupe migrate [--db URL]\n"
      "       loupe migrate --from URL --to URL [--verify-only]\n\n"
@@ -389,6 +405,36 @@ done:
     return status;
 }
 
+static int cmd_import(lp_config *cfg, int argc, char **argv, int i)
+{
+    if (i + 2 > argc || argv[i][0] == '-' || argv[i + 1][0] == '-') {
+        fputs(cmd_help[3][1], stderr);
+        return 2;
+    }
+    static const char *const opts[] = {"--format", "--columns", "--batch", NULL};
+    const char *vals[3] = {NULL, NULL, NULL};
+    unsigned set = 0;
+    if (parse_opts("import", argc, argv, i + 2, opts, vals, NULL, &set)) return 2;
+    int64_t pid;
+    if (lp_parse_int64(argv[i], &pid) < 0 || pid <= 0) {
+        fprintf(stderr, "loupe import: \"%s\" is not a project id\n", argv[i]);
+        return 2;
+    }
+    lp_db *db;
+    if (open_db(cfg, &db)) return 1;
+    char *files_dir = lp_sprintf("%s/files", cfg->data_dir);
+    lp_cli_import o = {.project_id = pid,
+                       .path = argv[i + 1],
+                       .format = vals[0],
+                       .columns = vals[1],
+                       .batch = vals[2],
+                       .files_dir = files_dir};
+    int status = lp_cli_import_run(db, &o);
+    free(files_dir);
+    lp_db_close(db);
+    return status;
+}
+
 static int cmd_migrate(lp_config *cfg, int argc, char **argv, int i)
 {
     static const char *const opts[] = {"--from", "--to", NULL};
@@ -573,6 +619,8 @@ int main(int argc, char **argv)
         status = cmd_user(&cfg, argc, argv, i);
     } else if (!strcmp(cmd, "key")) {
         status = cmd_key(&cfg, argc, argv, i);
+    } else if (!strcmp(cmd, "import")) {
+        status = cmd_import(&cfg, argc, argv, i);
     } else if (!strcmp(cmd, "migrate")) {
         status = cmd_migrate(&cfg, argc, argv, i);
     } else if (!strcmp(cmd, "export")) {
