@@ -21,6 +21,7 @@ struct lp_csv {
     size_t cap;
     long lineno, row_line, done_line;
     int at_start, row_done, eof;
+    int comments;           /* lines starting with '#' are skipped */
     lp_buf text;            /* this row's fields, each NUL-terminated */
     size_t *offs, nf, capf; /* where each field starts in text */
     const char **fields;    /* handed out: text.data + offs[i] */
@@ -59,12 +60,13 @@ int lp_csv_open(const char *path, lp_csv **out, char **err)
     c->f = f;
     c->own = f != stdin;
     c->at_start = 1;
+    c->comments = 1;
     csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI);
     *out = c;
     return 0;
 }
 
-int lp_csv_open_mem(const char *s, size_t n, lp_csv **out)
+int lp_csv_open_mem(const char *s, size_t n, int comments, lp_csv **out)
 {
     /* fmemopen refuses an empty buffer: a one-byte newline reads the same. */
     FILE *f = n ? fmemopen((void *)s, n, "r") : fmemopen("\n", 1, "r");
@@ -73,6 +75,7 @@ int lp_csv_open_mem(const char *s, size_t n, lp_csv **out)
     c->f = f;
     c->own = 1;
     c->at_start = 1;
+    c->comments = comments;
     csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI);
     *out = c;
     return 0;
@@ -120,7 +123,7 @@ int lp_csv_next(lp_csv *c, const char *const **fields, size_t *n)
         }
         if (c->at_start) {
             size_t sp = strspn(s, " \t\r\n");
-            if ((ssize_t)sp == len || s[0] == '#') continue; /* blank or comment */
+            if ((ssize_t)sp == len || (c->comments && s[0] == '#')) continue; /* blank, comment */
             c->row_line = c->lineno;
             c->at_start = 0;
         }

@@ -21,9 +21,10 @@ typedef struct lp_csv lp_csv;
 /* Opens path for reading ("-" is standard input).  0, or LP_EIO with the
  * reason in *err (malloc'd). */
 int lp_csv_open(const char *path, lp_csv **out, char **err);
-/* Reads the n bytes at s (which must outlive the reader) the same way.
- * 0, or LP_ENOMEM. */
-int lp_csv_open_mem(const char *s, size_t n, lp_csv **out);
+/* Reads the n bytes at s (which must outlive the reader) the same way,
+ * except that with comments 0 a line starting with '#' is data (a task's
+ * text may start with one).  0, or LP_ENOMEM. */
+int lp_csv_open_mem(const char *s, size_t n, int comments, lp_csv **out);
 /* Reads the next row: 1 with *fields (owned by the reader, valid until the
  * next call) and *n set, 0 at the end of the file, or LP_EINVAL / LP_EIO
  * with lp_csv_error() saying why and where.  Blank lines are skipped. */

@@ -132,7 +132,7 @@ static int produce_json(void *arg, size_t index, const char *s, size_t n)
 static void produce_csv(pipeline *pl)
 {
     lp_csv *c;
-    if (lp_csv_open_mem(pl->im->body, pl->im->len, &c) < 0) return;
+    if (lp_csv_open_mem(pl->im->body, pl->im->len, 0, &c) < 0) return;
     const char *const *f;
     size_t n, index = 0;
     if (lp_csv_next(c, &f, &n) == 1) {
@@ -234,7 +234,7 @@ static int count_row(void *arg, size_t index, const char *s, size_t n)
 static int frame_csv(lp_import *im, lp_import_col **cols, size_t *ncols, lp_verr *e)
 {
     lp_csv *c;
-    if (lp_csv_open_mem(im->body, im->len, &c) < 0) return LP_ENOMEM;
+    if (lp_csv_open_mem(im->body, im->len, 0, &c) < 0) return LP_ENOMEM;
     const char *const *f;
     size_t n;
     int rc = lp_csv_next(c, &f, &n);
