@@ -92,10 +92,18 @@ static int hand_out(lp_csv *c, const char *const **fields, size_t *n)
     return 1;
 }
 
-static int parse_error(lp_csv *c)
+/* libcsv's own messages say little ("error parsing data while strict
+ * checking enabled"): in strict mode a parse error is a quote inside an
+ * unquoted field or after a closing quote, and at the end of the file an
+ * unclosed quoted field. */
+static int parse_error(lp_csv *c, int at_end)
 {
-    snprintf(c->err, sizeof c->err, "line %ld: %s", c->at_start ? c->lineno : c->row_line,
-             csv_strerror(csv_error(&c->p)));
+    int e = csv_error(&c->p);
+    const char *why = e != CSV_EPARSE ? csv_strerror(e)
+                      : at_end        ? "a quoted field is not closed by the end of the file"
+                                      : "a quote inside a field that is not quoted, or text "
+                                        "after a field's closing quote";
+    snprintf(c->err, sizeof c->err, "line %ld: %s", c->at_start ? c->lineno : c->row_line, why);
     return LP_EINVAL;
 }
 
@@ -112,7 +120,7 @@ int lp_csv_next(lp_csv *c, const char *const **fields, size_t *n)
                 return LP_EIO;
             }
             c->eof = 1;
-            if (csv_fini(&c->p, on_field, on_row, c) != 0) return parse_error(c);
+            if (csv_fini(&c->p, on_field, on_row, c) != 0) return parse_error(c, 1);
             break;
         }
         c->lineno++;
@@ -128,7 +136,7 @@ int lp_csv_next(lp_csv *c, const char *const **fields, size_t *n)
             c->at_start = 0;
         }
         if (csv_parse(&c->p, s, (size_t)len, on_field, on_row, c) != (size_t)len)
-            return parse_error(c);
+            return parse_error(c, 0);
         if (c->row_done) return hand_out(c, fields, n);
     }
     if (c->row_done) return hand_out(c, fields, n);
