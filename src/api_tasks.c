@@ -145,7 +145,7 @@ int lp_api_tasks_bulk(lp_req *req)
     lp_buf_reserve(&r, out.len + 96);
     lp_buf_printf(&r, "{\"created\":%zu,\"duplicates\":%zu,\"invalid\":%zu,\"rows\":%s", im.created,
                   im.duplicates, im.invalid, out.len ? "" : "[");
-    lp_buf_append(&r, out.data, out.len);
+    if (out.len) lp_buf_append(&r, out.data, out.len);
     lp_buf_puts(&r, "]}");
     lp_buf_fini(&out);
     return lp_reply_buf(req, 200, "application/json", &r);

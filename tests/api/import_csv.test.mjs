@@ -121,6 +121,12 @@ describe('csv import', () => {
     assert.equal(list.items.length, 0, 'a refused document created tasks');
   });
 
+  it('a header and no records creates nothing and answers an empty report', async () => {
+    const p = await makeProject(srv);
+    const res = expectStatus(await importCsv(p.id, 'unique_id,text\r\n'), 200);
+    assert.deepEqual(res, { created: 0, duplicates: 0, invalid: 0, rows: [] });
+  });
+
   it('a retried CSV import with unique_ids reports duplicates', async () => {
     const p = await makeProject(srv);
     const body = 'unique_id,text\nd1,x\nd2,y\n';
