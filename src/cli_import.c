@@ -174,7 +174,7 @@ static int import_folder(lp_db *db, const lp_project *p, const lp_cli_import *o,
     }
     lp_import im = {.format = LP_IMPORT_JSON, .body = nd.data ? nd.data : "", .len = nd.len};
     int status = l.n ? run(db, p, o, &im, &l, batch_id, failed) : 1;
-    if (!l.n) printf("%s: 0 created, %zu failed\n", o->path, failed);
+    if (!l.n) printf("%s: 0 created, 0 duplicates, %zu invalid\n", o->path, failed);
     for (size_t i = 0; i < l.n; i++) free(l.names[i]);
     for (int i = 0; i < n; i++) free(ents[i]);
     free(ents);
