@@ -457,9 +457,20 @@ browserTest('import an NDJSON file with a bad line into a new batch; see the cou
   await page.click('[data-action=import]');
   await waitText(page, '[data-testid=import-result] h3', /dropped\.json/);
   assert.equal(await textOf(page, '[data-testid=import-result] [data-count=created]'), '2');
+  // A CSV file: a header row, a quoted field with a comma, a row with a
+  // missing field reported by its line.
+  const csv = 'unique_id,text,source\nc1,"Late, and cold",email\nc2,Fine\nc3,Great,chat\n';
+  await page.setInputFiles('[data-testid=import-file]', { name: 'reviews.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await waitText(page, '[data-testid=file-info]', /reviews\.csv.*CSV, one task per row/);
+  await page.click('[data-action=import]');
+  await waitText(page, '[data-testid=import-result] h3', /reviews\.csv/);
+  assert.equal(await textOf(page, '[data-testid=import-result] [data-count=created]'), '2');
+  await waitText(page, '[data-testid=import-result] tr[data-line="3"] [data-field=message]', /has 2 fields, the header has 3/);
+  const c1 = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/tasks?unique_id=c1`), 200).items[0];
+  assert.deepEqual(c1.data, { text: 'Late, and cold', source: 'email' });
   const posted = requests.filter((r) => r.method === 'POST' && r.path === `/v1/projects/${p.id}/tasks`);
-  assert.equal(posted.length, 3, 'three imports were sent');
-  assert.equal((await getProject(p.id)).counts.total, 6);
+  assert.equal(posted.length, 4, 'four imports were sent');
+  assert.equal((await getProject(p.id)).counts.total, 8);
   // A file that is not JSON is refused in the browser.
   await page.setInputFiles('[data-testid=import-file]', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello\n') });
   await waitText(page, '[data-testid=file-info]', /does not look like JSON/);

@@ -1156,8 +1156,10 @@ function membersPanel({ project, me, canManage }) {
 /* ---- import ---- */
 
 /* Reads the first bytes of file to tell a JSON array ('[') from NDJSON
- * ('{' on each line).  Returns 'json', 'ndjson' or null. */
+ * ('{' on each line); a .csv file is CSV.  Returns 'json', 'ndjson',
+ * 'csv' or null. */
 async function sniffFormat(file) {
+  if (/\.csv$/i.test(file.name) || file.type === 'text/csv') return 'csv';
   const head = await file.slice(0, 4096).text();
   const c = head.replace(/^\uFEFF/, '').trimStart()[0];
   if (c === '[') return 'json';
@@ -1172,14 +1174,14 @@ function importPanel({ project, onImported, isAlive }) {
   let format = null;
   let xhr = null;
   const el = h('section', { class: 'pf-panel', 'data-testid': 'import' });
-  const fileInput = h('input', { type: 'file', class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', accept: '.json,.ndjson,.jsonl,application/json,application/x-ndjson', 'data-testid': 'import-file' });
+  const fileInput = h('input', { type: 'file', class: 'visually-hidden', tabindex: '-1', 'aria-hidden': 'true', accept: '.json,.ndjson,.jsonl,.csv,application/json,application/x-ndjson,text/csv', 'data-testid': 'import-file' });
   const chooseBtn = h('button', { type: 'button', 'data-action': 'choose-file', onclick: () => fileInput.click() }, 'Choose a file…');
   const fileInfo = h('p', { class: 'pf-file-info', 'data-testid': 'file-info', hidden: true });
   const drop = h(
     'div',
     { class: 'pf-drop', 'data-testid': 'drop-zone' },
-    h('p', { class: 'pf-drop-title' }, 'Drop a .json or .ndjson file here'),
-    h('p', { class: 'muted' }, 'A JSON array of tasks, or one task per line (NDJSON / JSONL). Up to the server\'s bulk limit (512 MB by default).'),
+    h('p', { class: 'pf-drop-title' }, 'Drop a .json, .ndjson or .csv file here'),
+    h('p', { class: 'muted' }, 'A JSON array of tasks, one task per line (NDJSON / JSONL), or CSV with a header row (a text column becomes data.text, image/audio/video columns attachments, any other column data.NAME). Up to the server\'s bulk limit (512 MB by default).'),
     chooseBtn,
     fileInput,
     fileInfo,
@@ -1334,7 +1336,7 @@ function importPanel({ project, onImported, isAlive }) {
     }
     if (!fmt) {
       fileInfo.classList.add('error');
-      fileInfo.textContent = `${f.name} does not look like JSON or NDJSON: it should start with [ (an array of tasks) or { (one task per line).`;
+      fileInfo.textContent = `${f.name} does not look like JSON or NDJSON: it should start with [ (an array of tasks) or { (one task per line), or be a .csv file.`;
       return;
     }
     if (!f.size) {
@@ -1344,7 +1346,7 @@ function importPanel({ project, onImported, isAlive }) {
     }
     file = f;
     format = fmt;
-    fileInfo.replaceChildren(h('strong', null, f.name), ` · ${formatBytes(f.size)} · `, fmt === 'json' ? 'a JSON array of tasks' : 'NDJSON, one task per line');
+    fileInfo.replaceChildren(h('strong', null, f.name), ` · ${formatBytes(f.size)} · `, fmt === 'json' ? 'a JSON array of tasks' : fmt === 'csv' ? 'CSV, one task per row' : 'NDJSON, one task per line');
     importBtn.disabled = false;
     progressText.textContent = '';
   }
@@ -1396,7 +1398,7 @@ function importPanel({ project, onImported, isAlive }) {
     progressText.textContent = `Uploading ${formatBytes(f.size)}…`;
     setStatus(`Importing ${f.name}…`, 'busy');
     req.open('POST', `/v1/projects/${pid}/tasks${batchId ? `?batch_id=${encodeURIComponent(batchId)}` : ''}`);
-    req.setRequestHeader('Content-Type', fmt === 'json' ? 'application/json' : 'application/x-ndjson');
+    req.setRequestHeader('Content-Type', fmt === 'json' ? 'application/json' : fmt === 'csv' ? 'text/csv' : 'application/x-ndjson');
     req.setRequestHeader('Accept', 'application/json');
     req.upload.addEventListener('progress', (ev) => {
       if (!ev.lengthComputable) return;
@@ -1495,7 +1497,7 @@ function importPanel({ project, onImported, isAlive }) {
                     { 'data-line': r.line ?? '', 'data-index': r.index },
                     h('td', { class: 'num', 'data-field': 'line' }, r.line ?? '—'),
                     h('td', { class: 'num', 'data-field': 'row' }, String(r.index + 1)),
-                    h('td', { 'data-field': 'field' }, r.error?.field ? h('code', null, r.error.field) : h('span', { class: 'muted' }, r.error?.field === '' ? 'not JSON' : '—')),
+                    h('td', { 'data-field': 'field' }, r.error?.field ? h('code', null, r.error.field) : h('span', { class: 'muted' }, r.error?.field === '' ? 'the whole row' : '—')),
                     h('td', { 'data-field': 'message' }, rowMessage(r.error)),
                   ),
                 ),
