@@ -105,6 +105,14 @@ static const char *cmd_help[][2] = {
      "Exit 0 when complete, 1 on an error (nothing usable written), 2 on bad arguments.\n"},
 };
 
+/* The help text of a command, by name. */
+static const char *help_of(const char *cmd)
+{
+    for (size_t i = 0; i < LP_ARRAY_LEN(cmd_help); i++)
+        if (!strcmp(cmd_help[i][0], cmd)) return cmd_help[i][1];
+    return "";
+}
+
 static void print_cmd_help(const char *cmd)
 {
     for (size_t i = 0; i < LP_ARRAY_LEN(cmd_help); i++)
@@ -220,7 +228,7 @@ static int cmd_user(lp_config *cfg, int argc, char **argv, int i)
         return 0;
     }
     if (i + 1 >= argc || strcmp(argv[i], "add")) {
-        fputs(cmd_help[1][1], stderr);
+        fputs(help_of("user"), stderr);
         return 2;
     }
     const char *email = argv[i + 1];
@@ -276,7 +284,7 @@ static int cmd_user(lp_config *cfg, int argc, char **argv, int i)
 static int cmd_key(lp_config *cfg, int argc, char **argv, int i)
 {
     if (i + 1 >= argc || strcmp(argv[i], "create")) {
-        fputs(cmd_help[2][1], stderr);
+        fputs(help_of("key"), stderr);
         return 2;
     }
     static const char *const opts[] = {"--name", NULL};
@@ -408,7 +416,7 @@ done:
 static int cmd_import(lp_config *cfg, int argc, char **argv, int i)
 {
     if (i + 2 > argc || argv[i][0] == '-' || argv[i + 1][0] == '-') {
-        fputs(cmd_help[3][1], stderr);
+        fputs(help_of("import"), stderr);
         return 2;
     }
     static const char *const opts[] = {"--format", "--columns", "--batch", NULL};
@@ -497,7 +505,7 @@ static int cmd_export(lp_config *cfg, int argc, char **argv, int i)
     lp_task_filter f = {0};
     if (i >= argc || lp_parse_int64(argv[i], &f.project_id) < 0 || f.project_id <= 0) {
         if (i < argc) fprintf(stderr, "loupe export: \"%s\" is not a project id\n", argv[i]);
-        fputs(cmd_help[4][1], stderr);
+        fputs(help_of("export"), stderr);
         return 2;
     }
     static const char *const opts[] = {"--format", "--include", "--status", "--batch", "-o", NULL};
