@@ -57,12 +57,50 @@ static const lp_export_format array_format = {
     .end = array_end,
 };
 
+/* The file name of the task's first image attachment: the last segment of
+ * its URL's path (without query or fragment), else its file's sha256 (as
+ * GET /v1/files/{sha256} serves it), else the task's unique_id, else its
+ * id.  *url is its absolute http(s) URL, or NULL. */
+void lp_export_image_name(const json_t *task, lp_buf *name, const char **url)
+{
+    const json_t *att = NULL, *a;
+    size_t i;
+    json_array_foreach(json_object_get(task, "attachments"), i, a)
+    {
+        const char *type = json_string_value(json_object_get(a, "type"));
+        if (type && !strcmp(type, "image")) {
+            att = a;
+            break;
+        }
+    }
+    const char *u = json_string_value(json_object_get(att, "url"));
+    const char *file = json_string_value(json_object_get(att, "file"));
+    const char *uid = json_string_value(json_object_get(task, "unique_id"));
+    *url = u && (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8)) ? u : NULL;
+    if (u) {
+        size_t end = strcspn(u, "?#"), start = end;
+        while (start > 0 && u[start - 1] != '/') start--;
+        if (end > start) {
+            lp_buf_append(name, u + start, end - start);
+            return;
+        }
+    }
+    if (file)
+        lp_buf_puts(name, file);
+    else if (uid)
+        lp_buf_puts(name, uid);
+    else
+        lp_buf_printf(name, "%lld", (long long)json_integer_value(json_object_get(task, "id")));
+}
+
 static const lp_export_format *const formats[] = {
     &ndjson,
     &array_format,
     &lp_export_csv,
     &lp_export_conll,
     &lp_export_coco,
+    &lp_export_yolo,
+    &lp_export_voc,
     &lp_export_trl,
     &lp_export_trl_conversational,
     &lp_export_openai_preference,

@@ -62,9 +62,17 @@ typedef struct lp_export_format {
 extern const lp_export_format lp_export_csv;
 extern const lp_export_format lp_export_conll;
 extern const lp_export_format lp_export_coco;
+extern const lp_export_format lp_export_yolo, lp_export_voc;
 /* The formats of export_llm.c: language-model training data. */
 extern const lp_export_format lp_export_trl, lp_export_trl_conversational,
     lp_export_openai_preference, lp_export_openai_chat, lp_export_ratings;
+
+/* Appends to name the file name of the task's first image attachment: the
+ * last segment of its URL's path (without query or fragment), else its
+ * file's sha256, else the task's unique_id, else its id.  *url is that
+ * attachment's absolute http(s) URL, or NULL.  COCO's file_name, YOLO's
+ * and VOC's file names. */
+void lp_export_image_name(const json_t *task, lp_buf *name, const char **url);
 
 /* 1 if fmt can export a project of this kind. */
 int lp_export_fits(const lp_export_format *fmt, const char *kind);

@@ -116,42 +116,6 @@ static void coco_begin(lp_export_ctx *cx, lp_buf *out)
     lp_buf_puts(out, "{\"images\":[");
 }
 
-/* The file name of the task's first image attachment: the last segment of
- * its URL's path (without query or fragment), else its file's sha256 (as
- * GET /v1/files/{sha256} serves it), else the task's unique_id, else its
- * id.  *url is its absolute http(s) URL, or NULL. */
-static void image_name(const json_t *task, lp_buf *name, const char **url)
-{
-    const json_t *att = NULL, *a;
-    size_t i;
-    json_array_foreach(json_object_get(task, "attachments"), i, a)
-    {
-        const char *type = json_string_value(json_object_get(a, "type"));
-        if (type && !strcmp(type, "image")) {
-            att = a;
-            break;
-        }
-    }
-    const char *u = json_string_value(json_object_get(att, "url"));
-    const char *file = json_string_value(json_object_get(att, "file"));
-    const char *uid = json_string_value(json_object_get(task, "unique_id"));
-    *url = u && (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8)) ? u : NULL;
-    if (u) {
-        size_t end = strcspn(u, "?#"), start = end;
-        while (start > 0 && u[start - 1] != '/') start--;
-        if (end > start) {
-            lp_buf_append(name, u + start, end - start);
-            return;
-        }
-    }
-    if (file)
-        lp_buf_puts(name, file);
-    else if (uid)
-        lp_buf_puts(name, uid);
-    else
-        lp_buf_printf(name, "%lld", (long long)json_integer_value(json_object_get(task, "id")));
-}
-
 /* data.width or data.height as COCO's int, or 0 when absent or not a
  * positive number. */
 static long long dimension(const json_t *data, const char *key)
@@ -278,7 +242,7 @@ static void coco_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *
     }
     lp_buf name = {0};
     const char *url;
-    image_name(task, &name, &url);
+    lp_export_image_name(task, &name, &url);
     lp_buf_printf(out, "%s{\"id\":%lld,\"file_name\":", c->nimages++ ? ",\n" : "\n", (long long)id);
     lp_buf_json_string(out, name.len ? name.data : "");
     lp_buf_printf(out, ",\"width\":%lld,\"height\":%lld", w, h);

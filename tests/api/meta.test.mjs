@@ -130,7 +130,7 @@ describe('meta', () => {
       assert.deepEqual(exports[k.name].slice(0, 2), ['ndjson', 'json'], `${k.name}: Loupe's own formats first`);
       for (const f of k.exports) assert.ok(f.summary.length > 10, `${k.name}: ${f.name} has no summary`);
     }
-    assert.deepEqual(exports.imageannotation, ['ndjson', 'json', 'coco']);
+    assert.deepEqual(exports.imageannotation, ['ndjson', 'json', 'coco', 'yolo', 'voc']);
     assert.deepEqual(exports.namedentityrecognition, ['ndjson', 'json', 'conll']);
     assert.deepEqual(exports.comparison, ['ndjson', 'json', 'trl', 'trl_conversational', 'openai_preference', 'ratings']);
     assert.deepEqual(exports.textcollection, ['ndjson', 'json', 'csv', 'openai_chat']);

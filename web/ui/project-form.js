@@ -1529,7 +1529,7 @@ function exportPanel({ project, batches, formats }) {
     { name: 'ndjson', summary: 'Loupe tasks, one JSON object per line' },
     { name: 'json', summary: 'Loupe tasks as one JSON array' },
   ];
-  const titles = { ndjson: 'NDJSON', json: 'JSON', csv: 'CSV', conll: 'CoNLL-2003', coco: 'COCO', trl: 'TRL', trl_conversational: 'TRL (conversational)', openai_preference: 'OpenAI preference', openai_chat: 'OpenAI chat', ratings: 'Ratings' };
+  const titles = { ndjson: 'NDJSON', json: 'JSON', csv: 'CSV', conll: 'CoNLL-2003', coco: 'COCO', yolo: 'YOLO', voc: 'Pascal VOC', trl: 'TRL', trl_conversational: 'TRL (conversational)', openai_preference: 'OpenAI preference', openai_chat: 'OpenAI chat', ratings: 'Ratings' };
   const titleOf = (v) => titles[v] || v;
   const fmtRadios = list.map((f) => [f.name, titleOf(f.name), f.summary]).map(([v, name, what]) => {
     const id = `pf-export-${v}`;
