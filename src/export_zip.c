@@ -32,9 +32,10 @@ void lp_imgzip_begin(lp_imgzip *z, const lp_export_ctx *cx, const char *format)
     }
     z->a = archive_write_new();
     /* no block buffering: each write reaches zip_write at once; names in
-     * UTF-8 (the zip's language encoding flag), whatever the locale */
+     * UTF-8 (the zip's language encoding flag), whatever the locale;
+     * entries stored (see export_zip.h) */
     if (archive_write_set_format_zip(z->a) != ARCHIVE_OK ||
-        archive_write_set_options(z->a, "hdrcharset=UTF-8") != ARCHIVE_OK ||
+        archive_write_set_options(z->a, "hdrcharset=UTF-8,compression=store") != ARCHIVE_OK ||
         archive_write_set_bytes_per_block(z->a, 0) != ARCHIVE_OK ||
         archive_write_set_bytes_in_last_block(z->a, 1) != ARCHIVE_OK ||
         archive_write_open(z->a, z, NULL, zip_write, NULL) != ARCHIVE_OK)
@@ -216,10 +217,11 @@ int lp_imgzip_end(lp_imgzip *z, lp_buf *out)
 
 void lp_imgzip_fini(lp_imgzip *z)
 {
-    if (z->a) {
-        archive_write_fail(z->a); /* no central directory for a dropped export */
-        archive_write_free(z->a);
-    }
+    /* A dropped export is closed too (archive_write_fail would leak the
+     * zip writer's state), its central directory written to nowhere: out
+     * is NULL outside lp_imgzip_add and lp_imgzip_end. */
+    z->out = NULL;
+    if (z->a) archive_write_free(z->a);
     json_decref(z->class_ids);
     lp_buf_fini(&z->unsized_names);
 }
