@@ -8,7 +8,8 @@
 // the annotations go out in several parts; the wrong kind is a 400.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, it, expectError, expectStatus, makeProject, makeMember, tempDir } from './harness.mjs';
+import { startServer, it, expectError, expectStatus, makeProject, tempDir } from './harness.mjs';
+import { answerAll } from './zip.mjs';
 
 let srv;
 
@@ -38,24 +39,6 @@ async function coco(pid, query = '') {
   return doc;
 }
 
-/* Leases every task of project p as member m and submits the response
- * responses[task id] gives; a task leased without one is a failure. */
-async function answerAll(p, m, responses) {
-  for (let k = 0; k < Object.keys(responses).length; k++) {
-    const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: m.key }), 200).assignment;
-    assert.ok(a, `no task left after ${k}`);
-    const response = responses[a.task_id];
-    assert.ok(response, `task ${a.task_id} was leased but has no response here`);
-    expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: `coco-${a.task_id}`, response }, { key: m.key }), 201);
-  }
-}
-
-async function annotator(p, email) {
-  const m = await makeMember(srv, email);
-  expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${m.id}`, { role: 'annotator' }), 200);
-  return m;
-}
-
 describe('export format=coco', () => {
   let p, ids, sha;
   const box = (label, x, y, width, height) => ({ type: 'box', label, x, y, width, height });
@@ -76,8 +59,7 @@ describe('export format=coco', () => {
     const r = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, rows), 200);
     assert.equal(r.created, rows.length, JSON.stringify(r));
     ids = Object.fromEntries(rows.map((row, i) => [row.unique_id, r.rows[i].id]));
-    const m = await annotator(p, 'coco1@test.io');
-    await answerAll(p, m, {
+    await answerAll(srv, p, 'coco1@test.io', {
       [ids.street]: {
         annotations: [
           box('car', 0, 0, 100, 50), // top-left corner
@@ -170,7 +152,7 @@ describe('export format=coco', () => {
     const responses = Object.fromEntries(
       tids.map((id, i) => [id, { annotations: Array.from({ length: PER }, (_, k) => box(k % 2 ? 'b' : 'a', k, i, 1000 + i - k, 1 + k)) }]),
     );
-    await answerAll(big, await annotator(big, 'coco2@test.io'), responses);
+    await answerAll(srv, big, 'coco2@test.io', responses);
     const doc = await coco(big.id);
     assert.deepEqual(
       doc.images.map((im) => [im.id, im.file_name, im.width, im.height]),

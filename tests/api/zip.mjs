@@ -1,6 +1,6 @@
-// zip.mjs -- helpers for the API tests of the zip exports (yolo, voc):
-// reading a downloaded zip (node has no unzip of its own), and answering
-// every task of an imageannotation project.
+// zip.mjs -- helpers for the API tests of the image exports (coco, yolo,
+// voc): reading a downloaded zip (node has no unzip of its own), and
+// answering every task of an imageannotation project.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
