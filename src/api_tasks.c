@@ -167,6 +167,17 @@ static int time_args(lp_req *req, lp_task_filter *f)
     return 0;
 }
 
+/* Reads ?name=true|false into *out (absent: false); answers 400 naming
+ * it otherwise. */
+static int bool_arg(lp_req *req, const char *name, int *out)
+{
+    const char *v = lp_req_arg(req, name);
+    *out = v && !strcmp(v, "true");
+    if (!v || !strcmp(v, "true") || !strcmp(v, "false")) return 0;
+    lp_reply_error(req, 400, "invalid_request", name, "%s: \"%s\" is not true or false", name, v);
+    return LP_EINVAL;
+}
+
 int lp_api_task_filter(lp_req *req, lp_task_filter *f)
 {
     int64_t v;
@@ -186,6 +197,8 @@ int lp_api_task_filter(lp_req *req, lp_task_filter *f)
     }
     f->unique_id = lp_req_arg(req, "unique_id");
     f->tag = lp_req_arg(req, "tag");
+    if (bool_arg(req, "exclude_gold", &f->no_gold) || bool_arg(req, "reviewed", &f->reviewed))
+        return LP_EINVAL;
     return time_args(req, f);
 }
 

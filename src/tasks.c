@@ -598,6 +598,8 @@ int lp_task_each(lp_db *db, const lp_task_filter *f, lp_task_fn fn, void *arg, i
     if (f->batch_id) lp_buf_puts(&sql, " AND batch_id = ?");
     if (f->status) lp_buf_puts(&sql, " AND status = ?");
     if (f->unique_id) lp_buf_puts(&sql, " AND unique_id = ?");
+    if (f->no_gold) lp_buf_puts(&sql, " AND status <> 'gold'");
+    if (f->reviewed) lp_buf_puts(&sql, " AND status = 'completed' AND review IS NOT NULL");
     for (int k = 0; k < LP_TIME_FILTERS; k++)
         if (f->time_set & (1u << k)) lp_buf_puts(&sql, time_sql[k]);
     lp_buf_puts(&sql, f->tag ? " ORDER BY g.task_id LIMIT ?" : " ORDER BY id LIMIT ?");

@@ -101,6 +101,8 @@ typedef struct lp_task_filter {
     const char *status; /* NULL: any */
     const char *unique_id;
     const char *tag;
+    int no_gold;  /* leave out gold tasks */
+    int reviewed; /* only tasks completed through a review (or an accepted audit) */
     int64_t time[LP_TIME_FILTERS]; /* bounds in ms, indexed by LP_CREATED_AFTER... */
     unsigned time_set;             /* bit i set: time[i] applies */
     int64_t after_id;              /* the cursor: ids greater than this */

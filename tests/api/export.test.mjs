@@ -247,4 +247,33 @@ describe('export', () => {
     }
     assert.equal(ndjson(await download(big.id, '?unique_id=big-4999')).length, 1);
   });
+
+  it('exclude_gold and reviewed narrow the export (and the task list) to the tasks a training set wants', async () => {
+    const q = await makeProject(srv, { name: 'exp reviewed', overlap: 1, review_levels: 1 });
+    const tasks = [];
+    for (const u of ['r0', 'r1', 'r2'])
+      tasks.push(expectStatus(await srv.api('POST', '/v1/tasks', { project_id: q.id, unique_id: u, data: { text: u } }), 201));
+    const gold = expectStatus(await srv.api('POST', '/v1/tasks', { project_id: q.id, unique_id: 'g', expected_response: { labels: ['cat'] } }), 201);
+    const ann = await annotator(q, 'exp-reviewed-ann@test.io');
+    for (const t of tasks) await annotate(q, ann, t.id, ['dog'], `rv-${t.unique_id}`);
+    const rev = await makeMember(srv, 'exp-reviewed-rev@test.io');
+    expectStatus(await srv.api('PUT', `/v1/projects/${q.id}/members/${rev.id}`, { role: 'reviewer' }), 200);
+    // r0 accepted, r1 fixed, r2 rejected (back to pending).
+    for (;;) {
+      const r = expectStatus(await srv.api('GET', `/v1/projects/${q.id}/reviews/next`, undefined, { key: rev.key }), 200).assignment;
+      if (!r) break;
+      const body = { r0: { action: 'accept' }, r1: { action: 'fix', response: { labels: ['cat'] } }, r2: { action: 'reject', comment: 'look again' } }[r.task.unique_id];
+      expectStatus(await srv.api('POST', `/v1/assignments/${r.id}/review`, body, { key: rev.key }), 200);
+    }
+    const ids = async (query) => ndjson(await download(q.id, query)).map((t) => t.unique_id);
+    assert.deepEqual(await ids(''), ['r0', 'r1', 'r2', 'g']);
+    assert.deepEqual(await ids('?exclude_gold=true'), ['r0', 'r1', 'r2']);
+    assert.deepEqual(await ids('?reviewed=true'), ['r0', 'r1']);
+    assert.deepEqual(await ids('?reviewed=true&exclude_gold=false'), ['r0', 'r1']);
+    const listed = expectStatus(await srv.api('GET', `/v1/projects/${q.id}/tasks?exclude_gold=true`), 200).items.map((t) => t.unique_id);
+    assert.deepEqual(listed, ['r0', 'r1', 'r2']);
+    assert.equal(gold.status, 'gold');
+    expectError(await exportOf(q.id, '?reviewed=yes'), 400, 'reviewed');
+    expectError(await srv.api('GET', `/v1/projects/${q.id}/tasks?exclude_gold=1`), 400, 'exclude_gold');
+  });
 });
