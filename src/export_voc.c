@@ -15,23 +15,9 @@
  * is required) and tasks without a result.  README.txt counts and names
  * what was left out.  An image with no shapes still has its file. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "export_zip.h"
-
-typedef struct voc {
-    lp_imgzip z; /* first: lp_imgzip_task hands it back */
-    lp_buf xml, path;
-} voc;
-
-static void voc_begin(lp_export_ctx *cx, lp_buf *out)
-{
-    (void)out;
-    voc *v = lp_calloc(1, sizeof *v);
-    cx->state = v;
-    lp_imgzip_begin(&v->z, cx, "voc");
-}
 
 /* Appends s as XML character data: &, <, >, " and ' as entities, and the
  * control characters XML 1.0 forbids left out. */
@@ -61,12 +47,10 @@ static long long pixel(double v, long long max)
 
 static void voc_image(lp_imgzip *z, lp_buf *out, const lp_export_image *im)
 {
-    voc *v = (voc *)z;
-    lp_buf *b = &v->xml;
+    lp_buf *b = &z->entry;
     long long w = llround(im->width), h = llround(im->height);
     if (w < 1) w = 1;
     if (h < 1) h = 1;
-    b->len = v->path.len = 0;
     lp_buf_puts(b, "<annotation>\n\t<folder>JPEGImages</folder>\n\t<filename>");
     put_xml(b, im->file_name);
     lp_buf_printf(b,
@@ -95,32 +79,14 @@ static void voc_image(lp_imgzip *z, lp_buf *out, const lp_export_image *im)
                       x1, y1, x2 < x1 ? x1 : x2, y2 < y1 ? y1 : y2);
     }
     lp_buf_puts(b, "</annotation>\n");
-    lp_buf_printf(&v->path, "Annotations/%s.xml", im->stem);
-    lp_imgzip_add(z, out, v->path.data, b->data, b->len);
+    lp_buf_printf(&z->path, "Annotations/%s.xml", im->stem);
+    lp_imgzip_add(z, out, z->path.data, b->data, b->len);
 }
 
-static void voc_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, size_t n)
+static void voc_begin(lp_export_ctx *cx, lp_buf *out)
 {
-    (void)index;
-    lp_imgzip_task(cx->state, out, json, n, voc_image);
-}
-
-static int voc_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
-{
-    (void)ntasks;
-    voc *v = cx->state;
-    return lp_imgzip_end(&v->z, out);
-}
-
-static void voc_free(lp_export_ctx *cx)
-{
-    voc *v = cx->state;
-    if (!v) return;
-    lp_imgzip_fini(&v->z);
-    lp_buf_fini(&v->xml);
-    lp_buf_fini(&v->path);
-    free(v);
-    cx->state = NULL;
+    (void)out;
+    lp_imgzip_start(cx, "voc", voc_image);
 }
 
 static const char *const voc_kinds[] = {"imageannotation", NULL};
@@ -133,7 +99,7 @@ const lp_export_format lp_export_voc = {
     .extension = "zip",
     .kinds = voc_kinds,
     .begin = voc_begin,
-    .task = voc_task,
-    .end = voc_end,
-    .free_state = voc_free,
+    .task = lp_imgzip_task,
+    .end = lp_imgzip_end,
+    .free_state = lp_imgzip_free,
 };

@@ -13,41 +13,35 @@
  * cannot be normalised, and tasks without a result.  README.txt counts
  * and names what was left out.  An image with no shapes still has its
  * (empty) label file: an image known to hold nothing. */
-#include <stdlib.h>
 
 #include "export_zip.h"
 #include "valid.h"
-
-typedef struct yolo {
-    lp_imgzip z; /* first: lp_imgzip_task hands it back */
-    lp_buf lines, path;
-} yolo;
 
 /* data.yaml: train and val are the images/ folder beside labels/ (no
  * path: Ultralytics then takes the folder of data.yaml), nc and names
  * from params.labels.  A name is a JSON string, which YAML reads as a
  * double-quoted scalar. */
+static void yolo_image(lp_imgzip *z, lp_buf *out, const lp_export_image *im);
+
 static void yolo_begin(lp_export_ctx *cx, lp_buf *out)
 {
-    yolo *y = lp_calloc(1, sizeof *y);
-    cx->state = y;
-    lp_imgzip_begin(&y->z, cx, "yolo");
+    lp_imgzip *z = lp_imgzip_start(cx, "yolo", yolo_image);
     lp_buf b = {0};
     lp_buf_printf(&b,
                   "# Loupe export (YOLO detection). Put each image in images/ beside labels/;\n"
                   "# labels/NAME.txt holds the boxes of image NAME.jpg (or .png, ...).\n"
                   "train: images\nval: images\nnc: %zu\nnames:\n",
-                  json_array_size(y->z.labels));
+                  json_array_size(z->labels));
     size_t i;
     const json_t *l;
-    json_array_foreach(y->z.labels, i, l)
+    json_array_foreach(z->labels, i, l)
     {
         const char *name = json_string_value(json_object_get(l, "name"));
         lp_buf_printf(&b, "  %zu: ", i);
         lp_buf_json_string(&b, name ? name : "");
         lp_buf_puts(&b, "\n");
     }
-    lp_imgzip_add(&y->z, out, "data.yaml", b.data, b.len);
+    lp_imgzip_add(z, out, "data.yaml", b.data, b.len);
     lp_buf_fini(&b);
 }
 
@@ -59,8 +53,6 @@ static void put_norm(lp_buf *b, double v)
 
 static void yolo_image(lp_imgzip *z, lp_buf *out, const lp_export_image *im)
 {
-    yolo *y = (yolo *)z;
-    y->lines.len = y->path.len = 0;
     const json_t *s;
     size_t i;
     json_array_foreach(im->shapes, i, s)
@@ -68,39 +60,15 @@ static void yolo_image(lp_imgzip *z, lp_buf *out, const lp_export_image *im)
         lp_extent e;
         int cls = lp_imgzip_shape(z, im, s, &e);
         if (cls < 0) continue;
-        lp_buf_printf(&y->lines, "%d", cls);
-        put_norm(&y->lines, (e.x1 + e.x2) / 2 / im->width);
-        put_norm(&y->lines, (e.y1 + e.y2) / 2 / im->height);
-        put_norm(&y->lines, (e.x2 - e.x1) / im->width);
-        put_norm(&y->lines, (e.y2 - e.y1) / im->height);
-        lp_buf_puts(&y->lines, "\n");
+        lp_buf_printf(&z->entry, "%d", cls);
+        put_norm(&z->entry, (e.x1 + e.x2) / 2 / im->width);
+        put_norm(&z->entry, (e.y1 + e.y2) / 2 / im->height);
+        put_norm(&z->entry, (e.x2 - e.x1) / im->width);
+        put_norm(&z->entry, (e.y2 - e.y1) / im->height);
+        lp_buf_puts(&z->entry, "\n");
     }
-    lp_buf_printf(&y->path, "labels/%s.txt", im->stem);
-    lp_imgzip_add(z, out, y->path.data, y->lines.data, y->lines.len);
-}
-
-static void yolo_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, size_t n)
-{
-    (void)index;
-    lp_imgzip_task(cx->state, out, json, n, yolo_image);
-}
-
-static int yolo_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
-{
-    (void)ntasks;
-    yolo *y = cx->state;
-    return lp_imgzip_end(&y->z, out);
-}
-
-static void yolo_free(lp_export_ctx *cx)
-{
-    yolo *y = cx->state;
-    if (!y) return;
-    lp_imgzip_fini(&y->z);
-    lp_buf_fini(&y->lines);
-    lp_buf_fini(&y->path);
-    free(y);
-    cx->state = NULL;
+    lp_buf_printf(&z->path, "labels/%s.txt", im->stem);
+    lp_imgzip_add(z, out, z->path.data, z->entry.data, z->entry.len);
 }
 
 static const char *const yolo_kinds[] = {"imageannotation", NULL};
@@ -113,7 +81,7 @@ const lp_export_format lp_export_yolo = {
     .extension = "zip",
     .kinds = yolo_kinds,
     .begin = yolo_begin,
-    .task = yolo_task,
-    .end = yolo_end,
-    .free_state = yolo_free,
+    .task = lp_imgzip_task,
+    .end = lp_imgzip_end,
+    .free_state = lp_imgzip_free,
 };

@@ -5,6 +5,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* libarchive's writer: what it writes goes to the current call's output
@@ -17,8 +18,11 @@ static la_ssize_t zip_write(struct archive *a, void *arg, const void *data, size
     return (la_ssize_t)n;
 }
 
-void lp_imgzip_begin(lp_imgzip *z, const lp_export_ctx *cx, const char *format)
+lp_imgzip *lp_imgzip_start(lp_export_ctx *cx, const char *format, lp_imgzip_image_fn image)
 {
+    lp_imgzip *z = lp_calloc(1, sizeof *z);
+    cx->state = z;
+    z->image = image;
     z->format = format;
     z->started = time(NULL);
     z->class_ids = json_object();
@@ -40,6 +44,7 @@ void lp_imgzip_begin(lp_imgzip *z, const lp_export_ctx *cx, const char *format)
         archive_write_set_bytes_in_last_block(z->a, 1) != ARCHIVE_OK ||
         archive_write_open(z->a, z, NULL, zip_write, NULL) != ARCHIVE_OK)
         z->failed = 1;
+    return z;
 }
 
 void lp_imgzip_add(lp_imgzip *z, lp_buf *out, const char *path, const char *data, size_t n)
@@ -89,9 +94,10 @@ static void stem_of(lp_buf *b, const char *name, long long id)
     }
 }
 
-void lp_imgzip_task(lp_imgzip *z, lp_buf *out, const char *json, size_t n,
-                    void (*image)(lp_imgzip *z, lp_buf *out, const lp_export_image *im))
+void lp_imgzip_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, size_t n)
 {
+    (void)index;
+    lp_imgzip *z = cx->state;
     json_t *task = json_loadb(json, n, 0, NULL);
     const json_t *result = json_object_get(task, "result");
     if (!json_is_object(result)) {
@@ -119,7 +125,8 @@ void lp_imgzip_task(lp_imgzip *z, lp_buf *out, const char *json, size_t n,
         stem_of(&stem, file_name, (long long)json_integer_value(json_object_get(task, "id")));
         im.stem = stem.data;
         z->nimages++;
-        image(z, out, &im);
+        z->entry.len = z->path.len = 0;
+        z->image(z, out, &im);
     }
     lp_buf_fini(&name);
     lp_buf_fini(&stem);
@@ -184,8 +191,10 @@ static void left_out(lp_buf *b, size_t n, const char *one, const char *many, con
     if (n) lp_buf_printf(b, "  %zu %s%s\n", n, n == 1 ? one : many, why);
 }
 
-int lp_imgzip_end(lp_imgzip *z, lp_buf *out)
+int lp_imgzip_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
 {
+    (void)ntasks;
+    lp_imgzip *z = cx->state;
     lp_buf r = {0};
     lp_buf_printf(&r, "Loupe imageannotation export, format %s: %zu image%s, %zu object%s.\n",
                   z->format, z->nimages, z->nimages == 1 ? "" : "s", z->nobjects,
@@ -215,8 +224,10 @@ int lp_imgzip_end(lp_imgzip *z, lp_buf *out)
     return z->failed ? LP_EIO : 0;
 }
 
-void lp_imgzip_fini(lp_imgzip *z)
+void lp_imgzip_free(lp_export_ctx *cx)
 {
+    lp_imgzip *z = cx->state;
+    if (!z) return;
     /* A dropped export is closed too (archive_write_fail would leak the
      * zip writer's state), its central directory written to nowhere: out
      * is NULL outside lp_imgzip_add and lp_imgzip_end. */
@@ -224,4 +235,8 @@ void lp_imgzip_fini(lp_imgzip *z)
     if (z->a) archive_write_free(z->a);
     json_decref(z->class_ids);
     lp_buf_fini(&z->unsized_names);
+    lp_buf_fini(&z->entry);
+    lp_buf_fini(&z->path);
+    free(z);
+    cx->state = NULL;
 }
