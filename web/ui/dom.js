@@ -64,6 +64,11 @@ export function isTyping(target) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/* s with its first letter in capitals. */
+export function capitalize(s) {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
 /* The server's message as a sentence: capital first, full stop last. */
 export function sentence(msg) {
   const t = String(msg || '').trim();

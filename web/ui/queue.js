@@ -95,7 +95,7 @@ export function renderQueue(root, { projectId }) {
     message(
       'empty',
       'No more tasks',
-      text ? `${text[0].toUpperCase()}${text.slice(1)}.` : 'There is nothing for you to label in this project right now.',
+      text ? sentence(text) : 'There is nothing for you to label in this project right now.',
       h('div', { class: 'form-actions' }, backLink(), h('button', { type: 'button', 'data-action': 'check-again', onclick: () => loadNext() }, 'Check again')),
     );
   }
