@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "convert.h"
 #include "import.h"
 #include "tasks.h"
 
@@ -93,19 +94,116 @@ static void report_row(lp_import *im, size_t index, size_t line, int rc, int64_t
                       rc == 0 ? "created" : "duplicate", (long long)id);
         return;
     }
-    lp_buf_printf(out,
-                  "{\"index\":%zu,\"line\":%zu,\"status\":\"invalid\",\"error\":{\"field\":", index,
-                  line);
+    if (im->where) {
+        lp_buf_printf(out, "{\"index\":%zu,\"source\":", index);
+        lp_buf_json_string(out, im->where[index]);
+        lp_buf_puts(out, ",\"status\":\"invalid\",\"error\":{\"field\":");
+    } else {
+        lp_buf_printf(
+            out, "{\"index\":%zu,\"line\":%zu,\"status\":\"invalid\",\"error\":{\"field\":", index,
+            line);
+    }
     lp_buf_json_string(out, e->field);
     lp_buf_puts(out, ",\"message\":");
     lp_buf_json_string(out, e->message);
     lp_buf_puts(out, "}}");
 }
 
+/* The reply of a bulk import: the counts and the row reports in out. */
+static int reply_import(lp_req *req, const lp_import *im, lp_buf *out, const lp_src *src)
+{
+    lp_buf r = {0};
+    lp_buf_reserve(&r, out->len + 160);
+    lp_buf_printf(&r, "{\"created\":%zu,\"duplicates\":%zu,\"invalid\":%zu,", im->created,
+                  im->duplicates, im->invalid);
+    if (src)
+        lp_buf_printf(&r, "\"media_stored\":%zu,\"files_left_out\":%zu,", src->nmedia,
+                      src->skipped);
+    lp_buf_printf(&r, "\"rows\":%s", out->len ? "" : "[");
+    if (out->len) lp_buf_append(&r, out->data, out->len);
+    lp_buf_puts(&r, "]}");
+    lp_buf_fini(out);
+    return lp_reply_buf(req, 200, "application/json", &r);
+}
+
+/* POST /v1/projects/{id}/tasks?format=coco|yolo|voc|conll|labelstudio:
+ * labels in another tool's format, as one document or a zip (which may
+ * hold the images), converted (convert.h) and imported. */
+static int import_converted(lp_req *req, lp_project *p, const lp_converter *cv, int64_t batch_id)
+{
+    const char *ct = lp_req_header(req, "Content-Type");
+    const char *as = lp_req_arg(req, "as");
+    if (as && strcmp(as, "predictions") && strcmp(as, "results")) {
+        lp_project_free(p);
+        return lp_reply_error(req, 400, "invalid_request", "as",
+                              "as: \"%s\" is not predictions or results", as);
+    }
+    lp_src src = {0};
+    lp_verr e;
+    int rc = 0;
+    const char *body = req->body.data ? req->body.data : "";
+    if (ct && (!strncasecmp(ct, "application/zip", 15) ||
+               !strncasecmp(ct, "application/x-zip-compressed", 28))) {
+        rc = lp_src_load_zip(&src, req->db, req->srv->files_dir, body, req->body.len, &e);
+    } else {
+        lp_src_add_text(&src, "body", body, req->body.len);
+        lp_src_done(&src);
+    }
+    lp_convert c = {.project = p,
+                    .src = &src,
+                    .results = as && !strcmp(as, "results"),
+                    .model = lp_req_arg(req, "model"),
+                    .image_base = lp_req_arg(req, "image_base")};
+    lp_buf out = {0};
+    lp_import im = {.batch_id = batch_id, .row = report_row, .arg = &out};
+    if (rc == 0) rc = lp_convert_import(req->db, cv, &c, &im, &e);
+    lp_project_free(p);
+    if (rc == LP_EINVAL) {
+        lp_buf_fini(&out);
+        lp_convert_fini(&c);
+        lp_src_fini(&src);
+        return lp_reply_error(req, !strcmp(e.field, "format") ? 422 : 400, "invalid_request",
+                              e.field, "%s: %s", e.field, e.message);
+    }
+    if (rc < 0) {
+        lp_buf_fini(&out);
+        lp_convert_fini(&c);
+        lp_src_fini(&src);
+        return lp_reply_rc(req, rc, "tasks");
+    }
+    rc = reply_import(req, &im, &out, &src);
+    lp_convert_fini(&c);
+    lp_src_fini(&src);
+    return rc;
+}
+
 int lp_api_tasks_bulk(lp_req *req)
 {
     int64_t pid;
     lp_project *p;
+    const char *format = lp_req_arg(req, "format");
+    const lp_converter *cv = lp_converter_find(format);
+    if (format && !cv) {
+        lp_buf names = {0};
+        for (const lp_converter *const *k = lp_converters(); *k; k++)
+            lp_buf_printf(&names, "%s%s", names.len ? ", " : "", (*k)->name);
+        int r = lp_reply_error(req, 400, "invalid_request", "format",
+                               "format: \"%s\" is not a label format Loupe reads (%s); leave it "
+                               "out for JSON, NDJSON or CSV tasks",
+                               format, names.data);
+        lp_buf_fini(&names);
+        return r;
+    }
+    if (cv) {
+        int64_t batch_id = 0;
+        const char *b = lp_req_arg(req, "batch_id");
+        if (lp_req_id(req, 0, &pid)) return 0;
+        if (b && (lp_parse_int64(b, &batch_id) < 0 || batch_id <= 0))
+            return lp_reply_error(req, 400, "invalid_request", "batch_id",
+                                  "batch_id: must be a batch id");
+        if (managed_project(req, pid, &p)) return 0;
+        return import_converted(req, p, cv, batch_id);
+    }
     const char *ct = lp_req_header(req, "Content-Type");
     int csv = ct && strncasecmp(ct, "text/csv", 8) == 0;
     if (lp_req_id(req, 0, &pid) || (!csv && lp_req_json_type(req)) || managed_project(req, pid, &p))
@@ -141,14 +239,7 @@ int lp_api_tasks_bulk(lp_req *req)
         lp_buf_fini(&out);
         return lp_reply_rc(req, rc, "tasks");
     }
-    lp_buf r = {0};
-    lp_buf_reserve(&r, out.len + 96);
-    lp_buf_printf(&r, "{\"created\":%zu,\"duplicates\":%zu,\"invalid\":%zu,\"rows\":%s", im.created,
-                  im.duplicates, im.invalid, out.len ? "" : "[");
-    if (out.len) lp_buf_append(&r, out.data, out.len);
-    lp_buf_puts(&r, "]}");
-    lp_buf_fini(&out);
-    return lp_reply_buf(req, 200, "application/json", &r);
+    return reply_import(req, &im, &out, NULL);
 }
 
 /* Reads the RFC 3339 time filters into f; answers 400 on a bad one. */

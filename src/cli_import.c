@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "convert.h"
 #include "files.h"
 #include "import.h"
 #include "project.h"
@@ -36,38 +37,15 @@ static void report(lp_import *im, size_t index, size_t line, int rc, int64_t id,
     (void)id;
     const labels *l = im->arg;
     if (rc == 0 || rc == LP_EEXISTS) return;
-    if (l->names && index < l->n)
+    if (im->where)
+        fprintf(stderr, "%s: %s: ", l->path, im->where[index]);
+    else if (l->names && index < l->n)
         fprintf(stderr, "%s/%s: ", l->path, l->names[index]);
     else
         fprintf(stderr, "%s:%ld: ", l->path,
                 l->lines && index < l->n ? l->lines[index] : (long)line);
     if (e->field[0]) fprintf(stderr, "%s: ", e->field);
     fprintf(stderr, "%s\n", e->message);
-}
-
-/* The attachment type of a file or URL by its extension, or NULL. */
-static const char *media_type(const char *name, size_t len)
-{
-    static const char *const types[][2] = {
-        {"png", "image"},  {"jpg", "image"},    {"jpeg", "image"}, {"gif", "image"},
-        {"webp", "image"}, {"bmp", "image"},    {"tif", "image"},  {"tiff", "image"},
-        {"svg", "image"},  {"wav", "audio"},    {"mp3", "audio"},  {"ogg", "audio"},
-        {"flac", "audio"}, {"m4a", "audio"},    {"opus", "audio"}, {"mp4", "video"},
-        {"webm", "video"}, {"mov", "video"},    {"mkv", "video"},  {"txt", "text"},
-        {"md", "text"},    {"pdf", "document"},
-    };
-    const char *dot = NULL;
-    for (size_t i = 0; i < len; i++)
-        if (name[i] == '.')
-            dot = name + i;
-        else if (name[i] == '/')
-            dot = NULL;
-    if (!dot) return NULL;
-    size_t elen = (size_t)(name + len - dot - 1);
-    for (size_t i = 0; i < LP_ARRAY_LEN(types); i++)
-        if (strlen(types[i][0]) == elen && !strncasecmp(dot + 1, types[i][0], elen))
-            return types[i][1];
-    return NULL;
 }
 
 /* Imports the document and prints the summary; the exit status. */
@@ -162,7 +140,7 @@ static int import_folder(lp_db *db, const lp_project *p, const lp_cli_import *o,
         struct stat sb;
         snprintf(path, sizeof path, "%s/%s", o->path, name);
         if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-        const char *type = media_type(name, strlen(name));
+        const char *type = lp_media_type(name, strlen(name));
         if (!type) {
             fprintf(stderr, "%s: not an image, audio, video or text file by its extension\n", path);
             failed++;
@@ -203,7 +181,7 @@ static int import_urls(lp_db *db, const lp_project *p, const lp_cli_import *o, c
         size_t ulen = b - a;
         size_t plen = 0; /* the URL without its query and fragment */
         while (plen < ulen && s[a + plen] != '?' && s[a + plen] != '#') plen++;
-        const char *type = media_type(s + a, plen);
+        const char *type = lp_media_type(s + a, plen);
         json_t *url = json_stringn(s + a, ulen);
         if (!url) {
             fprintf(stderr, "%s:%ld: the line is not UTF-8\n", o->path, line);
@@ -235,6 +213,64 @@ static int import_urls(lp_db *db, const lp_project *p, const lp_cli_import *o, c
     return status;
 }
 
+/* Labels in another tool's format: the file, folder or zip read into a
+ * source (media stored), converted, imported. */
+static int import_converted(lp_db *db, const lp_project *p, const lp_cli_import *o,
+                            const lp_converter *cv, int dir, const char *s, size_t len,
+                            int64_t batch_id)
+{
+    lp_src src = {0};
+    lp_verr e;
+    int rc;
+    if (dir)
+        rc = lp_src_load_dir(&src, db, o->files_dir, o->path, &e);
+    else if (lp_src_has_suffix(o->path, ".zip"))
+        rc = lp_src_load_zip(&src, db, o->files_dir, s, len, &e);
+    else {
+        const char *slash = strrchr(o->path, '/');
+        lp_src_add_text(&src, slash ? slash + 1 : o->path, s, len);
+        lp_src_done(&src);
+        rc = 0;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s%s%s\n", o->path, strcmp(e.field, "body") ? e.field : "",
+                strcmp(e.field, "body") ? ": " : "", e.message);
+        lp_src_fini(&src);
+        return 1;
+    }
+    lp_convert c = {.project = p,
+                    .src = &src,
+                    .results = o->as && !strcmp(o->as, "results"),
+                    .model = o->model,
+                    .image_base = o->image_base};
+    labels l = {.path = o->path};
+    lp_import im = {.batch_id = batch_id, .row = report, .arg = &l};
+    rc = lp_convert_import(db, cv, &c, &im, &e);
+    int status;
+    if (rc == LP_EINVAL) {
+        fprintf(stderr, "%s: %s%s%s\n", o->path,
+                strcmp(e.field, "body") && strcmp(e.field, "format") ? e.field : "",
+                strcmp(e.field, "body") && strcmp(e.field, "format") ? ": " : "", e.message);
+        status = 1;
+    } else if (rc < 0) {
+        fprintf(stderr, "loupe import: %s: %s (rows before the last commit stay)\n", o->path,
+                lp_strerror(rc));
+        status = 1;
+    } else {
+        printf("%s: %zu created, %zu duplicate%s, %zu invalid", o->path, im.created, im.duplicates,
+               im.duplicates == 1 ? "" : "s", im.invalid);
+        if (src.nmedia) printf(", %zu media file%s stored", src.nmedia, src.nmedia == 1 ? "" : "s");
+        if (src.skipped)
+            printf(", %zu file%s neither text nor media left out", src.skipped,
+                   src.skipped == 1 ? "" : "s");
+        printf("\n");
+        status = im.invalid ? 1 : 0;
+    }
+    lp_convert_fini(&c);
+    lp_src_fini(&src);
+    return status;
+}
+
 /* The batch named name: found, or created in staging. */
 static int find_batch(lp_db *db, int64_t project_id, const char *name, int64_t *id)
 {
@@ -258,8 +294,21 @@ int lp_cli_import_run(lp_db *db, const lp_cli_import *o)
     int fmt = -1;
     for (int k = 0; o->format && formats[k]; k++)
         if (!strcmp(o->format, formats[k])) fmt = k;
-    if (o->format && fmt < 0) {
-        fprintf(stderr, "loupe import: --format must be json, ndjson, csv or urls\n");
+    const lp_converter *cv = lp_converter_find(o->format);
+    if (o->format && fmt < 0 && !cv) {
+        fprintf(stderr, "loupe import: --format must be json, ndjson, csv, urls");
+        for (const lp_converter *const *k = lp_converters(); *k; k++)
+            fprintf(stderr, "%s %s", k[1] ? "," : " or", (*k)->name);
+        fprintf(stderr, "\n");
+        return 2;
+    }
+    if (o->as && strcmp(o->as, "predictions") && strcmp(o->as, "results")) {
+        fprintf(stderr, "loupe import: --as must be predictions or results\n");
+        return 2;
+    }
+    if (!cv && (o->as || o->model || o->image_base)) {
+        fprintf(stderr, "loupe import: --as, --model and --image-base are for labels in another "
+                        "tool's format (--format coco, yolo, voc, conll or labelstudio)\n");
         return 2;
     }
     struct stat sb;
@@ -268,11 +317,11 @@ int lp_cli_import_run(lp_db *db, const lp_cli_import *o)
         return 1;
     }
     int dir = S_ISDIR(sb.st_mode);
-    if (dir && o->format) {
+    if (dir && o->format && !cv) {
         fprintf(stderr, "loupe import: --format is for a file; a folder gives one task per file\n");
         return 2;
     }
-    if (!dir && fmt < 0) {
+    if (!dir && fmt < 0 && !cv) {
         const char *dot = strrchr(o->path, '.');
         static const char *const exts[][2] = {
             {".json", "json"}, {".ndjson", "ndjson"}, {".jsonl", "ndjson"}, {".csv", "csv"}};
@@ -306,7 +355,9 @@ int lp_cli_import_run(lp_db *db, const lp_cli_import *o)
         return 1;
     }
     int status;
-    if (dir) {
+    if (dir && cv) {
+        status = import_converted(db, p, o, cv, 1, NULL, 0, batch_id);
+    } else if (dir) {
         status = import_folder(db, p, o, batch_id);
     } else {
         int fd = open(o->path, O_RDONLY);
@@ -322,8 +373,9 @@ int lp_cli_import_run(lp_db *db, const lp_cli_import *o)
             labels l = {.path = o->path};
             lp_import im = {
                 .format = fmt == 2 ? LP_IMPORT_CSV : LP_IMPORT_JSON, .body = s, .len = len};
-            status = fmt == 3 ? import_urls(db, p, o, s, len, batch_id)
-                              : run(db, p, o, &im, &l, batch_id, 0);
+            status = cv         ? import_converted(db, p, o, cv, 0, s, len, batch_id)
+                     : fmt == 3 ? import_urls(db, p, o, s, len, batch_id)
+                                : run(db, p, o, &im, &l, batch_id, 0);
             if (map) munmap(map, (size_t)sb.st_size);
         }
         if (fd >= 0) close(fd);

@@ -1,6 +1,8 @@
 /* cli_import.h -- `loupe import PROJECT_ID FILE|DIR`: tasks from a JSON,
- * NDJSON or CSV file, from a folder of media files, or from a list of
- * URLs, written straight into the database.
+ * NDJSON or CSV file, from a folder of media files, from a list of URLs,
+ * or from labels in another tool's format (convert.h: COCO, YOLO, VOC,
+ * CoNLL, Label Studio) in a file, a folder or a zip, written straight
+ * into the database.
  *
  * Every form becomes one document that goes through lp_import_run, the
  * code behind POST /v1/projects/{id}/tasks: a folder or a URL list is
@@ -19,6 +21,9 @@ typedef struct lp_cli_import {
     const char *format;    /* json, ndjson, csv or urls (NULL: from the extension) */
     const char *columns;   /* CSV column mapping (import.h) */
     const char *batch;     /* batch name (created in staging when missing) */
+    const char *as;        /* converted labels: "predictions" (NULL too) or "results" */
+    const char *model;     /* converted labels: the predictions' model */
+    const char *image_base; /* converted labels: URL prefix of images not in the source */
     const char *files_dir; /* DATA_DIR/files */
 } lp_cli_import;
 

@@ -35,7 +35,10 @@ struct lp_import {
     const char *columns;  /* CSV: the mapping "COLUMN:TARGET,..." (NULL: by header names) */
     int64_t batch_id;     /* the batch of rows that name none (0: none) */
     lp_import_row_fn row; /* may be NULL */
-    void *arg;            /* for row */
+    /* A converted source (convert.h): each row's place in it, which
+     * reports give instead of the line (NULL: rows are lines). */
+    const char *const *where;
+    void *arg; /* for row */
     /* results */
     size_t rows; /* rows in the document, known before the first call of row */
     size_t created, duplicates, invalid;

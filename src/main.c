@@ -33,9 +33,10 @@ static void usage(FILE *f)
             "  user add EMAIL --role admin|member [--name NAME] [--password-stdin]\n"
             "  user list                  list users\n"
             "  key create EMAIL [--name NAME]   make an API key (printed once)\n"
-            "  import PROJECT_ID FILE|DIR [--format json|ndjson|csv|urls] [--columns MAP]\n"
-            "                             [--batch NAME]   tasks from a file, a folder of media\n"
-            "                             files or a list of URLs, straight into the database\n"
+            "  import PROJECT_ID FILE|DIR [--format FORMAT] [--columns MAP] [--batch NAME]\n"
+            "                             tasks from a file, a folder of media files, a list of\n"
+            "                             URLs or labels in COCO, YOLO, VOC, CoNLL or Label\n"
+            "                             Studio form, straight into the database\n"
             "  migrate                    apply database migrations and exit\n"
             "  migrate --from URL --to URL   copy a whole installation to another database\n"
             "  export PROJECT_ID [--format NAME] [-o FILE]   a project's tasks, as the API's\n"
@@ -70,14 +71,21 @@ static const char *cmd_help[][2] = {
             "Makes an API key for the user and prints it.  It is stored only as a keyed hash\n"
             "and cannot be shown again.\n"},
     {"import",
-     "usage: loupe import PROJECT_ID FILE|DIR [--format json|ndjson|csv|urls] [--columns MAP]\n"
-     "                    [--batch NAME]\n\n"
+     "usage: loupe import PROJECT_ID FILE|DIR|ZIP [--format FORMAT] [--columns MAP]\n"
+     "                    [--batch NAME] [--as predictions|results] [--model NAME]\n"
+     "                    [--image-base URL]\n\n"
      "Creates tasks in the project, as POST /v1/projects/ID/tasks does, from:\n"
      "  a JSON array, NDJSON or CSV file (the format from .json, .ndjson, .jsonl or .csv,\n"
      "    or --format); --columns maps CSV columns (\"review:data.text,img:attachments.image\")\n"
      "  a folder: one task per image, audio, video or text file (by extension), each file\n"
      "    stored as POST /v1/files stores it and attached; its name is the unique_id\n"
      "  --format urls: a text file of URLs, one task per URL, its type by the extension\n"
+     "  --format coco|yolo|voc|conll|labelstudio: labels in that form, in a file, a folder\n"
+     "    or a zip (with the images, which are stored and attached); one task per image,\n"
+     "    sentence or Label Studio task, its labels as predictions (pre-labels, model\n"
+     "    --model, default import:FORMAT) or, with --as results, as the task's result\n"
+     "    (the task is imported completed).  --image-base URL makes an image that is not\n"
+     "    in the source URL/FILE_NAME.\n"
      "--batch puts the tasks that name no batch into the batch NAME (created if missing).\n"
      "Bad rows are printed as FILE:LINE: field: reason and the good rows still import;\n"
      "the last line sums up.  Exits 1 if any row failed, 2 on bad arguments.\n"},
@@ -419,8 +427,9 @@ static int cmd_import(lp_config *cfg, int argc, char **argv, int i)
         fputs(help_of("import"), stderr);
         return 2;
     }
-    static const char *const opts[] = {"--format", "--columns", "--batch", NULL};
-    const char *vals[3] = {NULL, NULL, NULL};
+    static const char *const opts[] = {"--format", "--columns",    "--batch", "--as",
+                                       "--model",  "--image-base", NULL};
+    const char *vals[6] = {NULL};
     unsigned set = 0;
     if (parse_opts("import", argc, argv, i + 2, opts, vals, NULL, &set)) return 2;
     int64_t pid;
@@ -436,6 +445,9 @@ static int cmd_import(lp_config *cfg, int argc, char **argv, int i)
                        .format = vals[0],
                        .columns = vals[1],
                        .batch = vals[2],
+                       .as = vals[3],
+                       .model = vals[4],
+                       .image_base = vals[5],
                        .files_dir = files_dir};
     int status = lp_cli_import_run(db, &o);
     free(files_dir);

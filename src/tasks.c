@@ -59,12 +59,15 @@ void lp_task_writer_fini(lp_task_writer *w)
     w->ins_task = w->ins_tag = NULL;
 }
 
-static const char *const new_status[2] = {"pending", "gold"};
+/* The status of a new task: plain, gold (an expected_response) or
+ * completed (imported with its result). */
+enum { NEW_PENDING, NEW_GOLD, NEW_COMPLETED, NEW_STATUSES };
+static const char *const new_status[NEW_STATUSES] = {"pending", "gold", "completed"};
 
 int lp_task_writer_flush(lp_task_writer *w)
 {
     int rc = 0;
-    for (int g = 0; g < 2; g++) {
+    for (int g = 0; g < NEW_STATUSES; g++) {
         if (rc == 0) rc = lp_counts_add(w->db, w->project->id, 0, new_status[g], w->project_new[g]);
         w->project_new[g] = 0;
         for (int i = 0; rc == 0 && i < w->nbatch; i++) {
@@ -80,17 +83,19 @@ int lp_task_writer_flush(lp_task_writer *w)
     return rc;
 }
 
-static void count_batch(lp_task_writer *w, int64_t batch_id, int gold)
+static int count_batch(lp_task_writer *w, int64_t batch_id, int status)
 {
     for (int i = 0; i < w->nbatch; i++)
         if (w->batch_ids[i] == batch_id) {
-            w->batch_new[i][gold]++;
-            return;
+            w->batch_new[i][status]++;
+            return 0;
         }
-    if (w->nbatch == (int)LP_ARRAY_LEN(w->batch_ids)) lp_task_writer_flush(w), w->nbatch = 0;
+    int rc = 0;
+    if (w->nbatch == (int)LP_ARRAY_LEN(w->batch_ids)) rc = lp_task_writer_flush(w), w->nbatch = 0;
     w->batch_ids[w->nbatch] = batch_id;
-    w->batch_new[w->nbatch][!gold] = 0;
-    w->batch_new[w->nbatch++][gold] = 1;
+    memset(w->batch_new[w->nbatch], 0, sizeof w->batch_new[0]);
+    w->batch_new[w->nbatch++][status] = 1;
+    return rc;
 }
 
 /* Finds the batch a task names (by id or by name; if neither, the writer's
@@ -258,8 +263,9 @@ static int norm_tags(const json_t *tags, const char *path, json_t **out, lp_verr
 }
 
 static const char *const task_keys[] = {
-    "project_id", "batch_id", "batch", "unique_id",         "attachments", "data",
-    "metadata",   "priority", "tags",  "expected_response", "predictions", NULL};
+    "project_id",  "batch_id", "batch",    "unique_id", "attachments",
+    "data",        "metadata", "priority", "tags",      "expected_response",
+    "predictions", "result",   NULL};
 
 /* Checks everything about a task body that needs no database but the
  * project: fields, attachments, the kind's input, gold and predictions. */
@@ -290,6 +296,16 @@ static int check_task(const lp_project *p, const json_t *task, lp_task_row *row,
     if (exp && !json_is_null(exp) && p->kind->validate_response &&
         p->kind->validate_response(p->params, task, exp, "expected_response", e))
         return LP_EINVAL;
+    const json_t *res = json_object_get(task, "result");
+    if (res && !json_is_null(res)) {
+        if (exp && !json_is_null(exp))
+            return lp_verr_set(e, "result",
+                               "a gold task (one with an expected_response) has no result to "
+                               "import");
+        if (p->kind->validate_response &&
+            p->kind->validate_response(p->params, task, res, "result", e))
+            return LP_EINVAL;
+    }
     const json_t *preds;
     if (lp_v_array(task, "predictions", "", 0, 0, 100, &preds, e)) return LP_EINVAL;
     size_t i;
@@ -348,6 +364,15 @@ int lp_task_prepare(const lp_project *p, const json_t *task, lp_task_row *row)
     row->cols[4] = dump_or(json_object_get(task, "expected_response"), NULL);
     row->cols[5] = dump_or(json_object_get(task, "predictions"), NULL);
     for (int c = 0; c < 6; c++) row->lens[c] = row->cols[c] ? strlen(row->cols[c]) : 0;
+    const json_t *res = json_object_get(task, "result");
+    if (res && !json_is_null(res)) {
+        /* An imported result: the team's final label, taken as it is. */
+        json_t *r = json_pack("{s:O, s:n, s:s, s:[]}", "response", res, "confidence", "method",
+                              "import", "annotations");
+        row->result = json_dumps(r, LP_JSON_DUMP);
+        row->result_version = json_dumps(res, LP_JSON_DUMP | JSON_SORT_KEYS);
+        json_decref(r);
+    }
     return 0;
 }
 
@@ -357,6 +382,8 @@ void lp_task_row_fini(lp_task_row *row)
     free(row->unique_id);
     free(row->batch_name);
     for (size_t i = 0; i < LP_ARRAY_LEN(row->cols); i++) free(row->cols[i]);
+    free(row->result);
+    free(row->result_version);
     json_decref(row->tags);
     json_decref(row->files);
     memset(row, 0, sizeof *row);
@@ -386,14 +413,15 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
     }
     if (rc < 0) return rc;
     int64_t now = lp_now_ms();
-    int gold = row->cols[4] != NULL; /* an expected_response makes a gold task */
+    /* an expected_response makes a gold task, an imported result a completed one */
+    int status = row->cols[4] ? NEW_GOLD : row->result ? NEW_COMPLETED : NEW_PENDING;
     if (!w->ins_task)
         rc = lp_db_prepare_insert(
             w->db,
             "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
             "attachments, data, metadata, tags, expected_response, predictions, "
-            "created_at, updated_at, queue_order) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "created_at, updated_at, queue_order, result) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (project_id, unique_id) DO NOTHING",
             &w->ins_task);
     if (rc == 0) {
@@ -404,7 +432,7 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
         else
             lp_stmt_bind_null(st, 2);
         lp_stmt_bind_text(st, 3, unique_id);
-        lp_stmt_bind_text(st, 4, new_status[gold]);
+        lp_stmt_bind_text(st, 4, new_status[status]);
         lp_stmt_bind_int64(st, 5, row->priority);
         for (int c = 0; c < 6; c++) {
             if (row->cols[c])
@@ -414,7 +442,11 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
         }
         lp_stmt_bind_int64(st, 12, now);
         lp_stmt_bind_int64(st, 13, now);
-        lp_stmt_bind_int64(st, 14, batch_id);       /* batches are worked in order */
+        lp_stmt_bind_int64(st, 14, batch_id); /* batches are worked in order */
+        if (row->result)
+            lp_stmt_bind_text(st, 15, row->result);
+        else
+            lp_stmt_bind_null(st, 15);
         rc = lp_stmt_insert_id(st, id, LP_EEXISTS); /* nothing inserted: unique_id taken */
     }
     if (rc == LP_EEXISTS) {
@@ -444,9 +476,14 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
             rc = rc == LP_DB_DONE ? 0 : rc < 0 ? rc : LP_EDB;
             if (rc < 0) break;
         }
+        if (rc == 0 && row->result)
+            rc = lp_db_run(w->db,
+                           "INSERT INTO result_versions (task_id, response, source, user_id, "
+                           "created_at) VALUES (?, ?, 'import', NULL, ?)",
+                           "isi", *id, row->result_version, now);
         if (rc == 0) {
-            w->project_new[gold]++;
-            if (batch_id) count_batch(w, batch_id, gold);
+            w->project_new[status]++;
+            if (batch_id) rc = count_batch(w, batch_id, status);
         }
     }
     return rc;

@@ -30,10 +30,11 @@ int lp_counts_add(lp_db *db, int64_t project_id, int64_t batch_id, const char *s
 typedef struct lp_task_writer {
     lp_db *db;
     const lp_project *project;
-    /* New tasks not yet counted, [0] pending and [1] gold, for the
-     * project and for a small cache of the batches seen. */
-    int64_t project_new[2];
-    int64_t batch_ids[8], batch_new[8][2];
+    /* New tasks not yet counted, [0] pending, [1] gold and [2]
+     * completed, for the project and for a small cache of the batches
+     * seen. */
+    int64_t project_new[3];
+    int64_t batch_ids[8], batch_new[8][3];
     int nbatch;
     int64_t last_batch;          /* last batch checked: it is staging */
     int64_t batch_default;       /* the batch of a row that names none (0: none) */
@@ -55,11 +56,13 @@ typedef struct lp_task_row {
     int64_t batch_id; /* as given (0: none) */
     char *batch_name; /* as given (NULL: none) */
     int64_t priority;
-    char *cols[6];  /* attachments, data, metadata, tags, expected_response,
-                       predictions as JSON text (NULL: SQL NULL) */
-    size_t lens[6]; /* their lengths */
-    json_t *tags;   /* normalised: sorted, no duplicates */
-    json_t *files;  /* [[attachment index, sha256], ...] to look up */
+    char *cols[6];        /* attachments, data, metadata, tags, expected_response,
+                             predictions as JSON text (NULL: SQL NULL) */
+    size_t lens[6];       /* their lengths */
+    json_t *tags;         /* normalised: sorted, no duplicates */
+    json_t *files;        /* [[attachment index, sha256], ...] to look up */
+    char *result;         /* an imported result as the task's result column, or NULL */
+    char *result_version; /* its response with sorted keys (result_versions) */
 } lp_task_row;
 
 /* Fills row from a task body; pure (no database), so any thread may call
