@@ -79,7 +79,8 @@ void lp_src_add_text(lp_src *s, const char *name, const char *data, size_t len)
     t->len = len;
 }
 
-void lp_src_add_media(lp_src *s, const char *name, const char *type, const char *sha)
+void lp_src_add_media(lp_src *s, const char *name, const char *type, const char *sha, int width,
+                      int height)
 {
     s->media = lp_realloc(s->media, (s->nmedia + 1) * sizeof *s->media);
     lp_src_media *m = &s->media[s->nmedia++];
@@ -88,6 +89,73 @@ void lp_src_add_media(lp_src *s, const char *name, const char *type, const char 
     m->base = slash ? slash + 1 : m->name;
     m->type = type;
     snprintf(m->sha, sizeof m->sha, "%s", sha);
+    m->width = width;
+    m->height = height;
+}
+
+static unsigned be16(const unsigned char *p)
+{
+    return (unsigned)p[0] << 8 | p[1];
+}
+
+static unsigned long be32(const unsigned char *p)
+{
+    return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 | p[3];
+}
+
+static unsigned long le32(const unsigned char *p)
+{
+    return (unsigned long)p[3] << 24 | (unsigned long)p[2] << 16 | (unsigned long)p[1] << 8 | p[0];
+}
+
+/* Reads the sizes the image formats put in their first bytes: PNG's IHDR
+ * chunk, JPEG's start-of-frame marker (after any APPn segments), GIF's
+ * logical screen, BMP's info header and WebP's VP8, VP8L or VP8X chunk. */
+int lp_image_size(const unsigned char *b, size_t n, int *width, int *height)
+{
+    unsigned long w = 0, h = 0;
+    if (n >= 24 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8) && !memcmp(b + 12, "IHDR", 4)) {
+        w = be32(b + 16), h = be32(b + 20);
+    } else if (n >= 4 && b[0] == 0xFF && b[1] == 0xD8) {
+        size_t i = 2;
+        while (i + 9 < n && b[i] == 0xFF) {
+            unsigned m = b[i + 1];
+            if (m == 0xFF) { /* fill byte */
+                i++;
+                continue;
+            }
+            size_t len = be16(b + i + 2);
+            /* SOF0..SOF15 but DHT (C4), JPG (C8) and DAC (CC) */
+            if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+                h = be16(b + i + 5), w = be16(b + i + 7);
+                break;
+            }
+            if (m == 0xD9 || m == 0xDA || len < 2) break;
+            i += 2 + len;
+        }
+    } else if (n >= 10 && (!memcmp(b, "GIF87a", 6) || !memcmp(b, "GIF89a", 6))) {
+        w = (unsigned long)b[6] | (unsigned long)b[7] << 8;
+        h = (unsigned long)b[8] | (unsigned long)b[9] << 8;
+    } else if (n >= 26 && b[0] == 'B' && b[1] == 'M') {
+        w = le32(b + 18);
+        long hh = (long)(int32_t)le32(b + 22); /* negative: stored top-down */
+        h = (unsigned long)(hh < 0 ? -hh : hh);
+    } else if (n >= 30 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "WEBP", 4)) {
+        const unsigned char *c = b + 12;
+        if (!memcmp(c, "VP8 ", 4) && c[11] == 0x9D && c[12] == 0x01 && c[13] == 0x2A) {
+            w = (c[14] | (unsigned long)c[15] << 8) & 0x3FFF;
+            h = (c[16] | (unsigned long)c[17] << 8) & 0x3FFF;
+        } else if (!memcmp(c, "VP8L", 4) && c[8] == 0x2F) {
+            unsigned long bits = le32(c + 9);
+            w = (bits & 0x3FFF) + 1, h = ((bits >> 14) & 0x3FFF) + 1;
+        } else if (!memcmp(c, "VP8X", 4)) {
+            w = ((unsigned long)c[12] | (unsigned long)c[13] << 8 | (unsigned long)c[14] << 16) + 1;
+            h = ((unsigned long)c[15] | (unsigned long)c[16] << 8 | (unsigned long)c[17] << 16) + 1;
+        }
+    }
+    if (w == 0 || h == 0 || w > 1000000 || h > 1000000) return -1;
+    *width = (int)w, *height = (int)h;
+    return 0;
 }
 
 static int by_base(const void *a, const void *b)
@@ -124,23 +192,48 @@ const lp_src_text *lp_src_find(const lp_src *s, const char *name)
     return NULL;
 }
 
-/* A media file being stored: one upload. */
-static int store_begin(lp_upload *u, const char *files_dir)
+/* A media file being stored: one upload, and its first bytes kept for
+ * the image's size (a JPEG's frame header may follow 64 KiB of EXIF). */
+#define HEAD_MAX (256 * 1024)
+typedef struct store {
+    lp_upload u;
+    unsigned char *head;
+    size_t nhead;
+} store;
+
+static int store_begin(store *st, const char *files_dir)
 {
-    return lp_upload_begin(u, files_dir);
+    st->head = NULL;
+    st->nhead = 0;
+    return lp_upload_begin(&st->u, files_dir);
 }
 
-static int store_end(lp_src *s, lp_upload *u, lp_db *db, const char *files_dir, const char *name,
+static int store_write(store *st, const void *data, size_t n)
+{
+    if (st->nhead < HEAD_MAX) {
+        size_t k = n < HEAD_MAX - st->nhead ? n : HEAD_MAX - st->nhead;
+        if (!st->head) st->head = lp_malloc(HEAD_MAX);
+        memcpy(st->head + st->nhead, data, k);
+        st->nhead += k;
+    }
+    return lp_upload_write(&st->u, data, n);
+}
+
+static int store_end(lp_src *s, store *st, lp_db *db, const char *files_dir, const char *name,
                      const char *type, int rc)
 {
     char sha[65];
-    int created;
+    int created, w = 0, h = 0;
     const char *slash = strrchr(name, '/');
     if (rc == 0)
-        rc = lp_upload_finish(u, db, files_dir, lp_file_content_type(name),
+        rc = lp_upload_finish(&st->u, db, files_dir, lp_file_content_type(name),
                               slash ? slash + 1 : name, 0, sha, &created);
-    lp_upload_fini(u);
-    if (rc == 0) lp_src_add_media(s, name, type, sha);
+    lp_upload_fini(&st->u);
+    if (rc == 0 && !strcmp(type, "image") && lp_image_size(st->head, st->nhead, &w, &h) < 0)
+        w = h = 0;
+    if (rc == 0) lp_src_add_media(s, name, type, sha, w, h);
+    free(st->head);
+    st->head = NULL;
     return rc;
 }
 
@@ -191,15 +284,15 @@ static int load_file(lp_src *s, lp_db *db, const char *files_dir, const char *pa
             lp_src_add_text(s, rel, b.data ? b.data : "", b.len);
         lp_buf_fini(&b);
     } else {
-        lp_upload u;
+        store st;
         char chunk[65536];
         ssize_t n = 0;
-        rc = store_begin(&u, files_dir);
+        rc = store_begin(&st, files_dir);
         while (rc == 0 && (n = read(fd, chunk, sizeof chunk)) > 0)
-            rc = lp_upload_write(&u, chunk, (size_t)n);
+            rc = store_write(&st, chunk, (size_t)n);
         if (rc == 0 && n < 0) rc = LP_EIO;
         err = errno;
-        rc = store_end(s, &u, db, files_dir, rel, type, rc);
+        rc = store_end(s, &st, db, files_dir, rel, type, rc);
         if (rc < 0) rc = fail_file(e, rel, rc, err, db);
     }
     close(fd);
@@ -280,20 +373,21 @@ int lp_src_load_zip(lp_src *s, lp_db *db, const char *files_dir, const void *dat
                 lp_src_add_text(s, name, b.data ? b.data : "", b.len);
             lp_buf_fini(&b);
         } else {
-            lp_upload u;
+            store st;
             char *kept = lp_strdup(name); /* the entry's name does not outlive reads */
-            rc = store_begin(&u, files_dir);
+            rc = store_begin(&st, files_dir);
             int bad = 0;
             while (rc == 0 && (n = archive_read_data(a, buf, sizeof buf)) > 0)
-                rc = lp_upload_write(&u, buf, (size_t)n);
+                rc = store_write(&st, buf, (size_t)n);
             if (rc == 0 && n < 0) rc = LP_EINVAL, bad = 1;
             int err = errno;
             if (bad) {
-                lp_upload_fini(&u);
+                lp_upload_fini(&st.u);
+                free(st.head);
                 rc = lp_verr_set(e, kept, "cannot be read from the zip (%s)",
                                  archive_error_string(a));
             } else {
-                rc = store_end(s, &u, db, files_dir, kept, type, rc);
+                rc = store_end(s, &st, db, files_dir, kept, type, rc);
                 if (rc < 0) rc = fail_file(e, kept, rc, err, db);
             }
             free(kept);
@@ -377,31 +471,34 @@ static long first_of_base(const lp_src *s, const char *base)
     return lo < s->nmedia && !strcmp(s->media[lo].base, base) ? (long)lo : -1;
 }
 
-json_t *lp_convert_image(lp_convert *c, const char *file_name, const char *url)
+const lp_src_media *lp_src_find_media(const lp_src *s, const char *file_name)
 {
     const char *slash = file_name ? strrchr(file_name, '/') : NULL;
     const char *base = slash ? slash + 1 : file_name;
-    if (base && *base && c->src) {
-        long i = first_of_base(c->src, base);
-        const lp_src_media *found = NULL;
-        size_t same = 0;
-        for (long k = i;
-             k >= 0 && (size_t)k < c->src->nmedia && !strcmp(c->src->media[k].base, base); k++) {
-            const lp_src_media *m = &c->src->media[k];
-            same++;
-            size_t fl = strlen(file_name), nl = strlen(m->name);
-            /* The exact path, or a path the source's ends with. */
-            if (!strcmp(m->name, file_name) ||
-                (nl > fl && !strcmp(m->name + nl - fl, file_name) && m->name[nl - fl - 1] == '/')) {
-                found = m;
-                break;
-            }
-        }
-        if (!found && same == 1) found = &c->src->media[i];
-        if (found)
-            return json_pack("{s:s, s:s, s:s}", "type", found->type, "file", found->sha, "name",
-                             base);
+    if (!s || !base || !*base) return NULL;
+    long i = first_of_base(s, base);
+    size_t same = 0, fl = strlen(file_name);
+    for (long k = i; k >= 0 && (size_t)k < s->nmedia && !strcmp(s->media[k].base, base); k++) {
+        const lp_src_media *m = &s->media[k];
+        size_t nl = strlen(m->name);
+        same++;
+        /* The exact path, or a path the source's ends with. */
+        if (!strcmp(m->name, file_name) ||
+            (nl > fl && !strcmp(m->name + nl - fl, file_name) && m->name[nl - fl - 1] == '/'))
+            return m;
     }
+    return same == 1 ? &s->media[i] : NULL;
+}
+
+json_t *lp_convert_image(lp_convert *c, const char *file_name, const char *url, int *width,
+                         int *height)
+{
+    const char *slash = file_name ? strrchr(file_name, '/') : NULL;
+    const char *base = slash ? slash + 1 : file_name;
+    const lp_src_media *m = lp_src_find_media(c->src, file_name);
+    if (width) *width = m ? m->width : 0;
+    if (height) *height = m ? m->height : 0;
+    if (m) return json_pack("{s:s, s:s, s:s}", "type", m->type, "file", m->sha, "name", base);
     if (url && (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8)))
         return json_pack("{s:s, s:s, s:s?}", "type", "image", "url", url, "name", base);
     if (c->image_base && file_name && *file_name) {

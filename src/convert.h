@@ -50,6 +50,7 @@ typedef struct lp_src_media {
     const char *base; /* its last segment (points into name) */
     const char *type; /* attachment type: "image", "audio", "video" */
     char sha[65];
+    int width, height; /* an image's size from its header (0: unknown) */
 } lp_src_media;
 
 typedef struct lp_src {
@@ -62,7 +63,11 @@ typedef struct lp_src {
 
 /* Adds a text file (data copied) or a media file to s. */
 void lp_src_add_text(lp_src *s, const char *name, const char *data, size_t len);
-void lp_src_add_media(lp_src *s, const char *name, const char *type, const char *sha);
+void lp_src_add_media(lp_src *s, const char *name, const char *type, const char *sha, int width,
+                      int height);
+/* An image's width and height from the first n bytes of its file (PNG,
+ * JPEG, GIF, BMP, WebP): 0, or -1 when they do not say. */
+int lp_image_size(const unsigned char *b, size_t n, int *width, int *height);
 /* Sorts the media for lookup; call once every file is added. */
 void lp_src_done(lp_src *s);
 void lp_src_fini(lp_src *s);
@@ -121,8 +126,14 @@ void lp_convert_bad(lp_convert *c, const char *field, const char *msg, const cha
  * name): the source's media file of that path, else the only one of that
  * last segment ({"type":"image","file":SHA,"name":...}); else url when it
  * is http(s); else image_base + file_name; else NULL (the caller reports
- * the item).  The caller owns the result. */
-json_t *lp_convert_image(lp_convert *c, const char *file_name, const char *url);
+ * the item).  The caller owns the result.  *width and *height (may be
+ * NULL) receive the size read from the media file's header, 0 when not
+ * known (a URL, an unreadable header). */
+json_t *lp_convert_image(lp_convert *c, const char *file_name, const char *url, int *width,
+                         int *height);
+/* The source's media file of that name (exact path, a path ending with it
+ * at a "/", or the only one of that last segment), or NULL. */
+const lp_src_media *lp_src_find_media(const lp_src *s, const char *file_name);
 void lp_convert_fini(lp_convert *c);
 
 typedef struct lp_converter {
