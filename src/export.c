@@ -75,8 +75,13 @@ void lp_export_image_name(const json_t *task, lp_buf *name, const char **url)
     }
     const char *u = json_string_value(json_object_get(att, "url"));
     const char *file = json_string_value(json_object_get(att, "file"));
+    const char *given = json_string_value(json_object_get(att, "name"));
     const char *uid = json_string_value(json_object_get(task, "unique_id"));
     *url = u && (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8)) ? u : NULL;
+    if (given && *given && !strchr(given, '/') && strcmp(given, ".") && strcmp(given, "..")) {
+        lp_buf_puts(name, given); /* the name it was uploaded or imported under */
+        return;
+    }
     if (u) {
         size_t end = strcspn(u, "?#"), start = end;
         while (start > 0 && u[start - 1] != '/') start--;

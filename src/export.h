@@ -68,8 +68,10 @@ extern const lp_export_format lp_export_trl, lp_export_trl_conversational,
     lp_export_openai_preference, lp_export_openai_chat, lp_export_ratings;
 
 /* Appends to name the file name of the task's first image attachment: the
- * last segment of its URL's path (without query or fragment), else its
- * file's sha256, else the task's unique_id, else its id.  *url is that
+ * name it carries (given at upload or import, when it is a plain file
+ * name), else the last segment of its URL's path (without query or
+ * fragment), else its file's sha256, else the task's unique_id, else its
+ * id.  *url is that
  * attachment's absolute http(s) URL, or NULL.  COCO's file_name, YOLO's
  * and VOC's file names. */
 void lp_export_image_name(const json_t *task, lp_buf *name, const char **url);
