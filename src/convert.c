@@ -524,7 +524,21 @@ void lp_convert_fini(lp_convert *c)
     c->ntasks = c->nwhere = c->nbad = c->cap = c->badcap = 0;
 }
 
+int lp_convert_has_label(const lp_convert *c, const char *name)
+{
+    size_t i;
+    const json_t *l;
+    json_array_foreach(json_object_get(c->project->params, "labels"), i, l)
+    {
+        const char *n = json_is_string(l) ? json_string_value(l)
+                                          : json_string_value(json_object_get(l, "name"));
+        if (n && !strcmp(n, name)) return 1;
+    }
+    return 0;
+}
+
 static const lp_converter *const converters[] = {
+    &lp_convert_coco,
     NULL,
 };
 

@@ -135,6 +135,9 @@ json_t *lp_convert_image(lp_convert *c, const char *file_name, const char *url, 
  * at a "/", or the only one of that last segment), or NULL. */
 const lp_src_media *lp_src_find_media(const lp_src *s, const char *file_name);
 void lp_convert_fini(lp_convert *c);
+/* 1 if the project's params.labels has a label called name (labels given
+ * as strings or as {"name": ...} objects). */
+int lp_convert_has_label(const lp_convert *c, const char *name);
 
 typedef struct lp_converter {
     const char *name;         /* "coco" */

@@ -98,3 +98,21 @@ export function readme(format, ids) {
     '  1 point (no form in this format)\n  1 line (no form in this format)\n\n' +
     `Images left out without a size:\n  nosize.jpg (task ${ids.nosize})\n`;
 }
+
+/* A zip of files ({name: Buffer|string}), written by python3's zipfile:
+ * what a user uploads to an import. */
+export function makeZip(files) {
+  const dir = tempDir('loupe-mkzip-');
+  const list = [];
+  for (const [name, data] of Object.entries(files)) {
+    const f = path.join(dir, 'f' + list.length);
+    fs.writeFileSync(f, data);
+    list.push([name, f]);
+  }
+  const out = path.join(dir, 'upload.zip');
+  const py = 'import json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1],"w",zipfile.ZIP_DEFLATED)\n' +
+    'for n,f in json.load(open(sys.argv[2])): z.write(f,n)\nz.close()';
+  fs.writeFileSync(path.join(dir, 'list.json'), JSON.stringify(list));
+  execFileSync('python3', ['-c', py, out, path.join(dir, 'list.json')]);
+  return fs.readFileSync(out);
+}

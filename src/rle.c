@@ -1,0 +1,233 @@
+/* rle.c -- see rle.h. */
+#include "rle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void push(lp_rle *r, size_t *cap, uint32_t v)
+{
+    if (r->n == *cap) r->counts = lp_realloc(r->counts, (*cap = *cap ? 2 * *cap : 16) * 4);
+    r->counts[r->n++] = v;
+}
+
+int lp_rle_decode_string(const char *s, lp_rle *out)
+{
+    size_t cap = 0;
+    out->counts = NULL;
+    out->n = 0;
+    for (size_t p = 0; s[p];) {
+        int64_t x = 0;
+        int k = 0, more = 1;
+        while (more) {
+            if (!s[p] || k > 12) return -1; /* cut short, or longer than any count */
+            int c = (unsigned char)s[p] - 48;
+            if (c < 0 || c > 63) return -1;
+            x |= (int64_t)(c & 0x1f) << (5 * k);
+            more = c & 0x20;
+            p++, k++;
+            if (!more && (c & 0x10)) x |= -((int64_t)1 << (5 * k)); /* negative */
+        }
+        if (out->n > 2) x += out->counts[out->n - 2];
+        if (x < 0 || x > UINT32_MAX) return -1;
+        push(out, &cap, (uint32_t)x);
+    }
+    return 0;
+}
+
+char *lp_rle_encode_string(const lp_rle *r)
+{
+    lp_buf b = {0};
+    lp_buf_reserve(&b, r->n * 2 + 1);
+    for (size_t i = 0; i < r->n; i++) {
+        int64_t x = r->counts[i];
+        if (i > 2) x -= r->counts[i - 2];
+        int more = 1;
+        while (more) {
+            int c = (int)(x & 0x1f);
+            x >>= 5; /* arithmetic: a negative x ends at -1 */
+            more = (c & 0x10) ? x != -1 : x != 0;
+            if (more) c |= 0x20;
+            char ch = (char)(c + 48);
+            lp_buf_append(&b, &ch, 1);
+        }
+    }
+    lp_buf_append(&b, "", 1);
+    return b.data;
+}
+
+int lp_rle_from_coco(const json_t *seg, lp_rle *out, char *why, size_t len)
+{
+    memset(out, 0, sizeof *out);
+    const json_t *size = json_object_get(seg, "size"), *counts = json_object_get(seg, "counts");
+    json_int_t h = json_integer_value(json_array_get(size, 0));
+    json_int_t w = json_integer_value(json_array_get(size, 1));
+    if (!json_is_array(size) || json_array_size(size) != 2 ||
+        !json_is_integer(json_array_get(size, 0)) || !json_is_integer(json_array_get(size, 1)) ||
+        h <= 0 || w <= 0) {
+        snprintf(why, len, "an RLE mask's size must be [height, width], two positive integers");
+        return -1;
+    }
+    if ((uint64_t)h * (uint64_t)w > LP_RLE_MAX_PIXELS) {
+        snprintf(why, len, "an RLE mask of %lld x %lld pixels is larger than Loupe reads",
+                 (long long)w, (long long)h);
+        return -1;
+    }
+    out->height = (uint32_t)h, out->width = (uint32_t)w;
+    if (json_is_string(counts)) {
+        if (lp_rle_decode_string(json_string_value(counts), out) < 0) {
+            lp_rle_fini(out);
+            snprintf(why, len, "an RLE mask's counts string is malformed");
+            return -1;
+        }
+    } else if (json_is_array(counts)) {
+        size_t i, cap = 0;
+        const json_t *v;
+        json_array_foreach(counts, i, v)
+        {
+            json_int_t c = json_integer_value(v);
+            if (!json_is_integer(v) || c < 0 || c > UINT32_MAX) {
+                lp_rle_fini(out);
+                snprintf(why, len, "an RLE mask's counts[%zu] is not a count", i);
+                return -1;
+            }
+            push(out, &cap, (uint32_t)c);
+        }
+    } else {
+        snprintf(why, len, "an RLE mask's counts must be a list of numbers or a string");
+        return -1;
+    }
+    uint64_t sum = 0;
+    for (size_t i = 0; i < out->n; i++) sum += out->counts[i];
+    if (sum != (uint64_t)h * (uint64_t)w) {
+        snprintf(why, len, "an RLE mask's counts add up to %llu pixels, not %lld x %lld",
+                 (unsigned long long)sum, (long long)h, (long long)w);
+        lp_rle_fini(out);
+        return -1;
+    }
+    return 0;
+}
+
+unsigned char *lp_rle_to_mask(const lp_rle *r)
+{
+    size_t w = r->width, h = r->height;
+    unsigned char *m = lp_calloc(w * h + 1, 1);
+    size_t pos = 0; /* column-major */
+    for (size_t i = 0; i < r->n; i++) {
+        size_t end = pos + r->counts[i];
+        if (i % 2)
+            for (size_t p = pos; p < end && p < w * h; p++) m[(p % h) * w + p / h] = 1;
+        pos = end;
+    }
+    return m;
+}
+
+void lp_rle_from_mask(const unsigned char *mask, uint32_t width, uint32_t height, lp_rle *out)
+{
+    size_t cap = 0, total = (size_t)width * height;
+    out->width = width, out->height = height;
+    out->counts = NULL, out->n = 0;
+    unsigned char cur = 0;
+    uint32_t run = 0;
+    for (size_t p = 0; p < total; p++) {
+        unsigned char v = mask[(p % height) * width + p / height] != 0;
+        if (v != cur) {
+            push(out, &cap, run);
+            run = 0, cur = v;
+        }
+        run++;
+    }
+    push(out, &cap, run);
+}
+
+/* Direction d: 0 right, 1 down, 2 left, 3 up (y grows downwards). */
+static const int dx[4] = {1, 0, -1, 0}, dy[4] = {0, 1, 0, -1};
+
+typedef struct grid {
+    const int32_t *label;
+    long w, h;
+    int32_t id;
+} grid;
+
+static int inside(const grid *g, long x, long y)
+{
+    return x >= 0 && y >= 0 && x < g->w && y < g->h && g->label[y * g->w + x] == g->id;
+}
+
+/* Walks the outer outline of region g->id from the top-left corner of its
+ * first pixel (x0, y0), keeping the region on the right, and returns its
+ * corners.  At each corner the pixel ahead on the right decides: outside,
+ * turn right; inside with the one ahead on the left inside too, turn left;
+ * else go on.  Diagonal neighbours are thus not joined (4-connectivity). */
+static json_t *trace(const grid *g, long x0, long y0)
+{
+    json_t *poly = json_array();
+    json_array_append_new(poly, json_pack("{s:I, s:I}", "x", (json_int_t)x0, "y", (json_int_t)y0));
+    long x = x0 + 1, y = y0, steps = 0, most = 2 * (g->w + 1) * (g->h + 1);
+    int d = 0;
+    while (!(x == x0 && y == y0) && steps++ < most) { /* (a bound it never reaches) */
+        long arx, ary, alx, aly; /* the pixels ahead on the right and on the left */
+        switch (d) {
+        case 0: arx = x, ary = y, alx = x, aly = y - 1; break;
+        case 1: arx = x - 1, ary = y, alx = x, aly = y; break;
+        case 2: arx = x - 1, ary = y - 1, alx = x - 1, aly = y; break;
+        default: arx = x, ary = y - 1, alx = x - 1, aly = y - 1; break;
+        }
+        int nd = d;
+        if (!inside(g, arx, ary))
+            nd = (d + 1) % 4;
+        else if (inside(g, alx, aly))
+            nd = (d + 3) % 4;
+        if (nd != d)
+            json_array_append_new(poly,
+                                  json_pack("{s:I, s:I}", "x", (json_int_t)x, "y", (json_int_t)y));
+        d = nd;
+        x += dx[d], y += dy[d];
+    }
+    return poly;
+}
+
+json_t *lp_rle_outlines(const lp_rle *r)
+{
+    long w = r->width, h = r->height;
+    unsigned char *m = lp_rle_to_mask(r);
+    int32_t *label = lp_calloc((size_t)(w * h) + 1, sizeof *label);
+    long *stack = lp_malloc(((size_t)(w * h) + 1) * sizeof *stack);
+    json_t *out = json_array();
+    int32_t next = 0;
+    for (long y = 0; y < h; y++)
+        for (long x = 0; x < w; x++) {
+            long p = y * w + x;
+            if (!m[p] || label[p]) continue;
+            /* Label the region (4-connected), then outline it. */
+            int32_t id = ++next;
+            size_t top = 0;
+            label[p] = id;
+            stack[top++] = p;
+            while (top) {
+                long q = stack[--top], qx = q % w, qy = q / w;
+                long nb[4] = {qx > 0 ? q - 1 : -1, qx + 1 < w ? q + 1 : -1, qy > 0 ? q - w : -1,
+                              qy + 1 < h ? q + w : -1};
+                for (int k = 0; k < 4; k++)
+                    if (nb[k] >= 0 && m[nb[k]] && !label[nb[k]]) {
+                        label[nb[k]] = id;
+                        stack[top++] = nb[k];
+                    }
+            }
+            grid g = {label, w, h, id};
+            json_array_append_new(out, trace(&g, x, y));
+        }
+    free(stack);
+    free(label);
+    free(m);
+    return out;
+}
+
+void lp_rle_fini(lp_rle *r)
+{
+    free(r->counts);
+    r->counts = NULL;
+    r->n = 0;
+}

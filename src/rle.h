@@ -1,0 +1,51 @@
+/* rle.h -- binary masks run-length encoded as COCO encodes them: the
+ * mask's pixels in column-major order (down each column, then the next
+ * column), counts alternating between runs of 0s and runs of 1s, starting
+ * with 0s (a mask starting with a 1 has a first count of 0).  COCO writes
+ * the counts either as a list of numbers or "compressed" as a string: each
+ * count after the second as the difference from the count two before it,
+ * in 5-bit groups, least significant first, each group a character
+ * 48 + group, with 0x20 set on every group but the last and the last's
+ * 0x10 bit the sign (pycocotools' rleToString).  Used by the COCO import
+ * (crowd annotations) and the segmentation kind. */
+#ifndef LP_RLE_H
+#define LP_RLE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A mask of width x height pixels as its runs. */
+typedef struct lp_rle {
+    uint32_t height, width;
+    uint32_t *counts;
+    size_t n;
+} lp_rle;
+
+/* The largest mask read, in pixels. */
+#define LP_RLE_MAX_PIXELS ((uint64_t)1 << 28)
+
+/* Reads a COCO RLE object {"size": [height, width], "counts": [...] or
+ * "..."}: 0, or -1 with why (a message of at most len bytes) filled: not
+ * that shape, a count that is not a number, counts that do not add up to
+ * height x width. */
+int lp_rle_from_coco(const json_t *seg, lp_rle *out, char *why, size_t len);
+/* Decodes COCO's compressed counts string s into out (height and width
+ * set by the caller): 0, or -1 when s is malformed (a negative count). */
+int lp_rle_decode_string(const char *s, lp_rle *out);
+/* The compressed string of r's counts (the caller frees it). */
+char *lp_rle_encode_string(const lp_rle *r);
+/* Expands r into height x width bytes, row-major (mask[y * width + x],
+ * 0 or 1); the caller frees it. */
+unsigned char *lp_rle_to_mask(const lp_rle *r);
+/* Encodes a row-major mask of width x height bytes (non-zero: set). */
+void lp_rle_from_mask(const unsigned char *mask, uint32_t width, uint32_t height, lp_rle *out);
+/* The outer outline of each 4-connected region of the mask, as a JSON
+ * list of polygons, each a list of {"x", "y"} vertices along the pixels'
+ * edges (pixel (x, y) covers [x, x + 1] x [y, y + 1]), clockwise on the
+ * screen, without collinear vertices, regions in the order of their first
+ * pixel row by row.  Holes are not outlined. */
+json_t *lp_rle_outlines(const lp_rle *r);
+void lp_rle_fini(lp_rle *r);
+
+#endif

@@ -1,0 +1,173 @@
+/* test_rle.c -- COCO's run-length encoding: the compressed string form
+ * worked out by hand from its definition (deltas, negative deltas, groups
+ * of 5 bits), the round trip mask -> runs -> string -> runs -> mask, and
+ * the outlines: a pixel, an L, two regions touching only at a corner, a
+ * ring (its hole not outlined), a region at the mask's far edges. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rle.h"
+#include "test.h"
+#include "test_kinds.h"
+
+static char *encode(const uint32_t *c, size_t n)
+{
+    lp_rle r = {.counts = (uint32_t *)c, .n = n};
+    return lp_rle_encode_string(&r);
+}
+
+TEST(rle_string_small_counts_are_one_character_each)
+{
+    uint32_t c[] = {3, 2, 1};
+    char *s = encode(c, 3);
+    CHECK_STR(s, "321");
+    free(s);
+}
+
+TEST(rle_string_deltas_from_the_count_two_before_and_negative_ones)
+{
+    /* 5 - 2 = 3 -> '3'; then 1 - 5 = -4: the group 0b11100 (sign bit set)
+     * is 28 -> 'L'. */
+    uint32_t a[] = {3, 2, 1, 5};
+    char *s = encode(a, 4);
+    CHECK_STR(s, "3213");
+    free(s);
+    uint32_t b[] = {10, 5, 2, 1};
+    s = encode(b, 4);
+    CHECK_STR(s, ":52L");
+    free(s);
+    lp_rle r;
+    CHECK_INT(lp_rle_decode_string(":52L", &r), 0);
+    CHECK_INT(r.n, 4);
+    CHECK_INT(r.counts[0], 10);
+    CHECK_INT(r.counts[3], 1);
+    lp_rle_fini(&r);
+}
+
+TEST(rle_string_large_counts_take_several_groups)
+{
+    /* 1000 = 0b1111101000: groups 01000 (8, more: 8|32 = 40 -> 'X') and
+     * 11111 (31, more: 63 -> 'o', since its 0x10 bit would read as the
+     * sign), then a last group 0 -> '0'. */
+    uint32_t c[] = {1000};
+    char *s = encode(c, 1);
+    CHECK_STR(s, "Xo0");
+    lp_rle r;
+    CHECK_INT(lp_rle_decode_string(s, &r), 0);
+    CHECK_INT(r.n, 1);
+    CHECK_INT(r.counts[0], 1000);
+    lp_rle_fini(&r);
+    free(s);
+}
+
+TEST(rle_string_malformed_is_refused)
+{
+    lp_rle r;
+    CHECK_INT(lp_rle_decode_string("X", &r), -1); /* a group promising more, then the end */
+    lp_rle_fini(&r);
+    CHECK_INT(lp_rle_decode_string("3L", &r), -1); /* a negative first count */
+    lp_rle_fini(&r);
+    CHECK_INT(lp_rle_decode_string("\x01", &r), -1);
+    lp_rle_fini(&r);
+}
+
+TEST(rle_mask_round_trip)
+{
+    enum { W = 7, H = 5 };
+    unsigned char m[W * H];
+    for (int i = 0; i < W * H; i++) m[i] = (unsigned char)((i * 7 + i / 3) % 3 == 0);
+    lp_rle r, back;
+    lp_rle_from_mask(m, W, H, &r);
+    char *s = lp_rle_encode_string(&r);
+    back.width = W, back.height = H;
+    CHECK_INT(lp_rle_decode_string(s, &back), 0);
+    unsigned char *m2 = lp_rle_to_mask(&back);
+    CHECK(memcmp(m, m2, sizeof m) == 0);
+    free(m2);
+    free(s);
+    lp_rle_fini(&r);
+    lp_rle_fini(&back);
+}
+
+TEST(rle_from_coco_checks_the_sum_and_the_shape)
+{
+    char why[160];
+    lp_rle r;
+    json_t *ok = kt_json("{'size': [2, 3], 'counts': [1, 2, 3]}");
+    CHECK_INT(lp_rle_from_coco(ok, &r, why, sizeof why), 0);
+    CHECK_INT(r.width, 3);
+    CHECK_INT(r.height, 2);
+    lp_rle_fini(&r);
+    json_decref(ok);
+    const char *bad[] = {
+        "{'size': [2, 3], 'counts': [1, 2]}",     "{'size': [2], 'counts': [6]}",
+        "{'size': [2, 3], 'counts': [1, -1, 6]}", "{'size': [2, 3]}",
+        "{'size': [0, 3], 'counts': []}",         "{'size': [2, 3], 'counts': 'X'}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *b = kt_json(bad[i]);
+        CHECK_INT(lp_rle_from_coco(b, &r, why, sizeof why), -1);
+        CHECK(why[0]);
+        json_decref(b);
+    }
+}
+
+/* The outlines of a mask drawn as rows of '#' and '.', as compact JSON. */
+static char *outlines(const char *const *rows, uint32_t h)
+{
+    uint32_t w = (uint32_t)strlen(rows[0]);
+    unsigned char *m = lp_calloc((size_t)w * h, 1);
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) m[y * w + x] = rows[y][x] == '#';
+    lp_rle r;
+    lp_rle_from_mask(m, w, h, &r);
+    json_t *o = lp_rle_outlines(&r);
+    /* [[x, y], ...] per polygon, to compare briefly */
+    json_t *flat = json_array();
+    size_t i, j;
+    json_t *poly, *v;
+    json_array_foreach(o, i, poly)
+    {
+        json_t *p = json_array();
+        json_array_foreach(poly, j, v) json_array_append_new(
+            p, json_pack("[O, O]", json_object_get(v, "x"), json_object_get(v, "y")));
+        json_array_append_new(flat, p);
+    }
+    char *s = json_dumps(flat, JSON_COMPACT);
+    json_decref(flat);
+    json_decref(o);
+    lp_rle_fini(&r);
+    free(m);
+    return s;
+}
+
+TEST(rle_outline_of_one_pixel_and_of_an_l)
+{
+    const char *one[] = {"...", ".#.", "..."};
+    char *s = outlines(one, 3);
+    CHECK_STR(s, "[[[1,1],[2,1],[2,2],[1,2]]]");
+    free(s);
+    const char *l[] = {"#..", "#..", "###"};
+    s = outlines(l, 3);
+    CHECK_STR(s, "[[[0,0],[1,0],[1,2],[3,2],[3,3],[0,3]]]");
+    free(s);
+}
+
+TEST(rle_outline_diagonal_neighbours_are_two_regions)
+{
+    const char *d[] = {"#.", ".#"};
+    char *s = outlines(d, 2);
+    CHECK_STR(s, "[[[0,0],[1,0],[1,1],[0,1]],[[1,1],[2,1],[2,2],[1,2]]]");
+    free(s);
+}
+
+TEST(rle_outline_of_a_ring_is_its_outside_and_edges_reach_the_border)
+{
+    const char *ring[] = {"###", "#.#", "###"};
+    char *s = outlines(ring, 3);
+    CHECK_STR(s, "[[[0,0],[3,0],[3,3],[0,3]]]");
+    free(s);
+    const char *u[] = {"#.#", "#.#", "###"};
+    s = outlines(u, 3);
+    CHECK_STR(s, "[[[0,0],[1,0],[1,2],[2,2],[2,0],[3,0],[3,3],[0,3]]]");
+    free(s);
+}
