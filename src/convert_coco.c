@@ -255,8 +255,11 @@ static int convert_doc(lp_convert *c, const lp_src_text *f, const json_t *doc, l
             json_is_integer(cid) ? find_cat(cat, ncat, json_integer_value(cid)) : NULL;
         char msg[160];
         if (!im) {
-            snprintf(msg, sizeof msg, "names no image of the file (image_id %s)",
-                     json_is_integer(iid) ? "unknown" : "missing or not an integer");
+            if (json_is_integer(iid))
+                snprintf(msg, sizeof msg, "%lld names no image of the file",
+                         (long long)json_integer_value(iid));
+            else
+                snprintf(msg, sizeof msg, "is missing or not an integer");
             lp_convert_bad(c, "image_id", msg, "%s: annotations[%zu]", f->name, i);
             continue;
         }

@@ -197,7 +197,7 @@ describe('loupe import --format coco', () => {
     assertNoSanitizerReport(r.stderr, 'loupe import');
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /3 created, 0 duplicates, 1 invalid, 1 media file stored, 1 file neither text nor media left out/);
-    assert.match(r.stderr, /instances\.json: annotations\[5\]: image_id: names no image/);
+    assert.match(r.stderr, /instances\.json: annotations\[5\]: image_id: 77 names no image/);
     const ts = await tasksOf(p.id);
     assert.equal(ts.length, 3);
     assert.ok(ts.every((t) => t.status === 'completed'));
