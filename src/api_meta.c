@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "convert.h"
 #include "export.h"
 #include "kind.h"
 #include "project.h"
@@ -75,9 +76,14 @@ int lp_api_kinds(lp_req *req)
             if (lp_export_fits(formats[f], all[i]->name))
                 json_array_append_new(exports, json_pack("{s:s, s:s}", "name", formats[f]->name,
                                                          "summary", formats[f]->summary));
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "name", all[i]->name, "summary",
-                                             all[i]->summary ? all[i]->summary : "", "exports",
-                                             exports));
+        json_t *imports = json_array();
+        for (const lp_converter *const *c = lp_converters(); *c; c++)
+            if (lp_converter_fits(*c, all[i]->name))
+                json_array_append_new(imports, json_pack("{s:s, s:s}", "name", (*c)->name,
+                                                         "summary", (*c)->summary));
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o}", "name", all[i]->name,
+                                             "summary", all[i]->summary ? all[i]->summary : "",
+                                             "exports", exports, "imports", imports));
     }
     return lp_reply_json(req, 200, json_pack("{s:o}", "items", arr));
 }

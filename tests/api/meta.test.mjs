@@ -140,6 +140,17 @@ describe('meta', () => {
     expectError(await srv.api('GET', `/v1/projects/${p.id}/export?format=coco`), 400, 'format');
   });
 
+  it('each kind lists the label formats it imports, and a project of another kind refuses them', async () => {
+    const b = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
+    const imports = Object.fromEntries(b.items.map((k) => [k.name, k.imports.map((f) => f.name)]));
+    for (const k of b.items) for (const f of k.imports) assert.ok(f.summary.length > 10, `${k.name}: ${f.name} has no summary`);
+    assert.ok(imports.imageannotation.includes('coco'));
+    const p = expectStatus(await srv.api('POST', '/v1/projects', { name: 'imports of a kind', kind: 'rating', params: { criteria: ['clarity'] } }), 201);
+    const all = new Set(Object.values(imports).flat());
+    for (const f of all)
+      if (!imports.rating.includes(f)) expectError(await srv.api('POST', `/v1/projects/${p.id}/tasks?format=${f}`, '{}', { headers: { 'content-type': 'application/json' } }), 422, 'format');
+  });
+
   it('every listed kind is accepted as a project kind', async () => {
     const b = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
     for (const { name } of b.items) {
