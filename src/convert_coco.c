@@ -62,16 +62,28 @@ static int by_image_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* By id, then by place in the file: the first of images sharing an id
+ * comes first. */
+static int by_image_id_index(const void *a, const void *b)
+{
+    const coco_image *x = a, *y = b;
+    int c = by_image_id(a, b);
+    return c ? c : x->index < y->index ? -1 : x->index > y->index;
+}
+
 static int by_cat_id(const void *a, const void *b)
 {
     json_int_t x = ((const coco_cat *)a)->id, y = ((const coco_cat *)b)->id;
     return x < y ? -1 : x > y;
 }
 
+/* The image of that id (the first in the file if several share it). */
 static coco_image *find_image(coco_image *v, size_t n, json_int_t id)
 {
     coco_image key = {.id = id};
-    return bsearch(&key, v, n, sizeof *v, by_image_id);
+    coco_image *im = bsearch(&key, v, n, sizeof *v, by_image_id);
+    while (im && im > v && im[-1].id == id) im--;
+    return im;
 }
 
 static const coco_cat *find_cat(const coco_cat *v, size_t n, json_int_t id)
@@ -239,7 +251,7 @@ static int convert_doc(lp_convert *c, const lp_src_text *f, const json_t *doc, l
         }
         img[n++] = (coco_image){.id = json_integer_value(id), .index = i, .shapes = json_array()};
     }
-    qsort(img, n, sizeof *img, by_image_id);
+    qsort(img, n, sizeof *img, by_image_id_index);
     for (size_t k = 1; k < n; k++)
         if (img[k].id == img[k - 1].id && !img[k].bad) {
             img[k].bad = lp_sprintf("image id %lld is also images[%zu]'s", (long long)img[k].id,

@@ -1,0 +1,177 @@
+/* test_convert_coco.c -- the COCO converter on sources built in memory:
+ * the task bodies it emits (NDJSON) field by field, shapes clipped at the
+ * border within a pixel and not beyond, keypoint labels falling back to
+ * the category, duplicate image ids, images found in the source's media
+ * with their size read from the header, and what is refused whole. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert.h"
+#include "test.h"
+#include "test_kinds.h"
+
+typedef struct run {
+    lp_project p;
+    lp_src src;
+    lp_convert c;
+    json_t *tasks; /* the emitted task bodies */
+    int rc;
+    lp_verr e;
+} run;
+
+/* Converts the COCO document doc (single-quoted JSON) with image_base
+ * set; media (may be NULL) is a media file name added to the source with
+ * the given size. */
+static void convert(run *r, const char *doc, const char *media, int w, int h, int results)
+{
+    memset(r, 0, sizeof *r);
+    lp_verr e;
+    kt_params(&lp_kind_imageannotation, "{'labels': ['car', 'person', 'nose', 'piéton']}",
+              &r->p.params, &e);
+    r->p.kind = &lp_kind_imageannotation;
+    json_t *d = kt_json(doc);
+    char *text = json_dumps(d, JSON_COMPACT);
+    json_decref(d);
+    lp_src_add_text(&r->src, "instances.json", text, strlen(text));
+    free(text);
+    if (media)
+        lp_src_add_media(&r->src, media, "image",
+                         "0000000000000000000000000000000000000000000000000000000000000000", w, h);
+    lp_src_done(&r->src);
+    r->c = (lp_convert){.project = &r->p,
+                        .src = &r->src,
+                        .results = results,
+                        .image_base = "https://img.example.com/x",
+                        .format = "coco"};
+    r->rc = lp_convert_coco.run(&r->c, &r->e);
+    r->tasks = json_array();
+    const char *s = r->c.out.data;
+    for (size_t i = 0; s && i < r->c.ntasks; i++) {
+        const char *nl = strchr(s, '\n');
+        json_array_append_new(r->tasks, json_loadb(s, (size_t)(nl - s), 0, NULL));
+        s = nl + 1;
+    }
+}
+
+static void done(run *r)
+{
+    json_decref(r->tasks);
+    lp_convert_fini(&r->c);
+    lp_src_fini(&r->src);
+    json_decref(r->p.params);
+}
+
+static char *dump(const json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+#define IMAGES "'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 100, 'height': 50}]"
+#define CATS                                                                                      \
+    "'categories': [{'id': 1, 'name': 'car'}, {'id': 2, 'name': 'person', 'keypoints': ['nose', " \
+    "'ear']}]"
+
+TEST(coco_box_clipped_within_a_pixel_and_left_beyond)
+{
+    run r;
+    convert(&r,
+            "{" IMAGES ", " CATS ", 'annotations': [{'id': 1, 'image_id': 1, 'category_id': 1, "
+                                 "'bbox': [-0.5, 40, 100.75, 10.5]},"
+            " {'id': 2, 'image_id': 1, 'category_id': 1, 'bbox': [90, 0, 15, 5]}]}",
+            NULL, 0, 0, 0);
+    CHECK_INT(r.rc, 0);
+    CHECK_INT(r.c.ntasks, 1);
+    const json_t *t = json_array_get(r.tasks, 0);
+    const json_t *shapes = json_object_get(
+        json_object_get(json_array_get(json_object_get(t, "predictions"), 0), "response"),
+        "annotations");
+    char *s = dump(json_array_get(shapes, 0));
+    CHECK_STR(s, "{\"height\":10.0,\"label\":\"car\",\"type\":\"box\",\"width\":100.0,\"x\":"
+                 "0.0,\"y\":40.0}");
+    free(s);
+    /* 5 px past the edge: kept, for the kind to refuse with the field */
+    CHECK_NEAR(json_real_value(json_object_get(json_array_get(shapes, 1), "width")), 15, 1e-9);
+    CHECK_STR(json_string_value(json_object_get(t, "unique_id")), "a.jpg");
+    s = dump(json_object_get(t, "attachments"));
+    CHECK_STR(
+        s, "[{\"name\":\"a.jpg\",\"type\":\"image\",\"url\":\"https://img.example.com/x/a.jpg\"}]");
+    free(s);
+    s = dump(json_object_get(t, "data"));
+    CHECK_STR(s, "{\"height\":50,\"width\":100}");
+    free(s);
+    done(&r);
+}
+
+TEST(coco_keypoints_take_their_name_when_the_project_has_it)
+{
+    run r;
+    convert(&r,
+            "{" IMAGES ", " CATS
+            ", 'annotations': [{'id': 1, 'image_id': 1, 'category_id': 2, 'bbox': [0, 0, 0, 0],"
+            " 'keypoints': [1, 2, 2, 3, 4, 1, 5, 6, 0]}]}",
+            NULL, 0, 0, 1);
+    CHECK_INT(r.rc, 0);
+    const json_t *t = json_array_get(r.tasks, 0);
+    CHECK(!json_object_get(t, "predictions"));
+    char *s = dump(json_object_get(t, "result"));
+    /* nose is a label; ear is not, so the category's; the third is not labelled */
+    CHECK_STR(s, "{\"annotations\":[{\"label\":\"nose\",\"type\":\"point\",\"x\":1.0,\"y\":2.0},"
+                 "{\"label\":\"person\",\"type\":\"point\",\"x\":3.0,\"y\":4.0}]}");
+    free(s);
+    done(&r);
+}
+
+TEST(coco_images_from_the_source_carry_their_header_size)
+{
+    run r;
+    convert(
+        &r,
+        "{'images': [{'id': 5, 'file_name': 'train/b.png'}], 'categories': [], 'annotations': []}",
+        "data/train/b.png", 64, 32, 0);
+    CHECK_INT(r.rc, 0);
+    const json_t *t = json_array_get(r.tasks, 0);
+    char *s = dump(json_object_get(t, "data"));
+    CHECK_STR(s, "{\"height\":32,\"width\":64}");
+    free(s);
+    CHECK_STR(json_string_value(
+                  json_object_get(json_array_get(json_object_get(t, "attachments"), 0), "file")),
+              "0000000000000000000000000000000000000000000000000000000000000000");
+    CHECK_STR(json_string_value(json_object_get(t, "unique_id")), "train/b.png");
+    done(&r);
+}
+
+TEST(coco_bad_items_name_their_place_and_duplicate_ids_leave_the_second_out)
+{
+    run r;
+    convert(&r,
+            "{'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 9, 'height': 9},"
+            " {'id': 1, 'file_name': 'b.jpg', 'width': 9, 'height': 9}, {'file_name': 'c.jpg'}],"
+            " 'categories': [{'id': 1, 'name': 'car'}],"
+            " 'annotations': [{'id': 1, 'image_id': 3, 'category_id': 1, 'bbox': [0, 0, 1, 1]},"
+            " {'id': 2, 'image_id': 1, 'category_id': 1, 'bbox': [0, 0, 1]}]}",
+            NULL, 0, 0, 0);
+    CHECK_INT(r.rc, 0);
+    CHECK_INT(r.c.ntasks, 0);
+    CHECK_INT(r.c.nbad, 4);
+    CHECK_STR(r.c.bad[0].where, "instances.json: images[2]");
+    CHECK_STR(r.c.bad[0].e.field, "id");
+    CHECK_STR(r.c.bad[1].where, "instances.json: annotations[0]");
+    CHECK_STR(r.c.bad[2].where, "instances.json: images[0] a.jpg");
+    CHECK(strstr(r.c.bad[2].e.message, "bbox must be"));
+    CHECK_STR(r.c.bad[3].where, "instances.json: images[1] b.jpg");
+    CHECK(strstr(r.c.bad[3].e.message, "also images[0]"));
+    done(&r);
+}
+
+TEST(coco_a_document_without_images_or_not_json_is_refused_whole)
+{
+    run r;
+    convert(&r, "{'annotations': []}", NULL, 0, 0, 0);
+    CHECK_INT(r.rc, LP_EINVAL);
+    CHECK_STR(r.e.field, "instances.json");
+    done(&r);
+    convert(&r, "{'images': [], 'categories': [{'name': 'car'}]}", NULL, 0, 0, 0);
+    CHECK_INT(r.rc, LP_EINVAL);
+    CHECK(strstr(r.e.message, "categories[0]"));
+    done(&r);
+}
