@@ -1105,6 +1105,7 @@ export function renderProjectForm(root, { projectId } = {}) {
     if (canManage) {
       importer = importPanel({
         project,
+        imports: kinds.find((k) => k.name === project.kind)?.imports,
         isAlive: () => alive,
         async onImported() {
           const [p, bs] = await Promise.all([api.get(`/v1/projects/${project.id}`).catch(() => null), getAll(`/v1/projects/${project.id}/batches?limit=1000`).catch(() => null)]);
