@@ -142,8 +142,11 @@ static int import_converted(lp_req *req, lp_project *p, const lp_converter *cv, 
     lp_verr e;
     int rc = 0;
     const char *body = req->body.data ? req->body.data : "";
-    if (ct && (!strncasecmp(ct, "application/zip", 15) ||
-               !strncasecmp(ct, "application/x-zip-compressed", 28))) {
+    /* A zip by its type or by its first bytes (curl sends files as a form
+     * body unless told otherwise). */
+    if ((ct && (!strncasecmp(ct, "application/zip", 15) ||
+                !strncasecmp(ct, "application/x-zip-compressed", 28))) ||
+        lp_src_is_zip(body, req->body.len)) {
         rc = lp_src_load_zip(&src, req->db, req->srv->files_dir, body, req->body.len, &e);
     } else {
         lp_src_add_text(&src, "body", body, req->body.len);

@@ -224,7 +224,7 @@ static int import_converted(lp_db *db, const lp_project *p, const lp_cli_import 
     int rc;
     if (dir)
         rc = lp_src_load_dir(&src, db, o->files_dir, o->path, &e);
-    else if (lp_src_has_suffix(o->path, ".zip"))
+    else if (lp_src_has_suffix(o->path, ".zip") || lp_src_is_zip(s, len))
         rc = lp_src_load_zip(&src, db, o->files_dir, s, len, &e);
     else {
         const char *slash = strrchr(o->path, '/');

@@ -335,6 +335,11 @@ int lp_src_load_dir(lp_src *s, lp_db *db, const char *files_dir, const char *pat
     return rc;
 }
 
+int lp_src_is_zip(const void *data, size_t len)
+{
+    return len >= 4 && (!memcmp(data, "PK\x03\x04", 4) || !memcmp(data, "PK\x05\x06", 4));
+}
+
 int lp_src_load_zip(lp_src *s, lp_db *db, const char *files_dir, const void *data, size_t len,
                     lp_verr *e)
 {

@@ -82,6 +82,9 @@ const char *lp_media_type(const char *name, size_t len);
  * xml, yaml, conll, names...), else 0. */
 int lp_src_is_text(const char *name);
 
+/* 1 if data starts as a zip file does (a local file header, or the end
+ * of an empty zip's central directory). */
+int lp_src_is_zip(const void *data, size_t len);
 /* Reads a folder (recursively, hidden files skipped) or a zip (from
  * memory) into s: text files kept, media files stored in files_dir and
  * recorded in db.  0, or LP_EINVAL with e naming "body" (a zip that is

@@ -266,7 +266,7 @@ export function importPanel({ project, imports, onImported, isAlive }) {
     baseField.hidden = !labels || !fmt.images;
     rowHelp.hidden = labels;
     syncLabels();
-    if (picked && !xhr) choose(picked);
+    if (picked && !xhr) choose(picked, { keepResult: true });
   }
 
   function asValue() {
@@ -338,14 +338,16 @@ export function importPanel({ project, imports, onImported, isAlive }) {
     if (mode() === 'new') newName.focus();
   }
 
-  async function choose(f) {
+  /* Checks file f for the current choice of source; keepResult: leave the
+   * last import's result on the page (the source changed, not the file). */
+  async function choose(f, { keepResult = false } = {}) {
     const me = ++checking;
     const src = source;
     picked = f;
     file = null;
     format = null;
     importBtn.disabled = true;
-    result.hidden = true;
+    if (!keepResult) result.hidden = true;
     fileInfo.hidden = false;
     fileInfo.classList.remove('error');
     fileInfo.textContent = `Reading ${f.name}…`;
