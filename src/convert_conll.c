@@ -89,7 +89,7 @@ typedef struct seen {
     size_t cap, used;
 } seen;
 
-/* How many times key was seen before this one, counting it. */
+/* Counts key: how many times it has been seen, this time included. */
 static size_t seen_add(seen *s, uint64_t key)
 {
     if (2 * (s->used + 1) > s->cap) {
