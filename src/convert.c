@@ -545,6 +545,7 @@ int lp_convert_has_label(const lp_convert *c, const char *name)
 static const lp_converter *const converters[] = {
     &lp_convert_coco,
     &lp_convert_conll,
+    &lp_convert_yolo,
     NULL,
 };
 
