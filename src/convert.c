@@ -546,6 +546,7 @@ static const lp_converter *const converters[] = {
     &lp_convert_coco,
     &lp_convert_conll,
     &lp_convert_yolo,
+    &lp_convert_voc,
     NULL,
 };
 
