@@ -39,10 +39,17 @@ int lp_api_export(lp_req *req)
         free(err);
         return 0;
     }
+    int workers;
+    if (lp_exporter_workers(lp_req_arg(req, "workers"), &workers, &err) < 0) {
+        lp_reply_error(req, 400, "invalid_request", "workers", "workers: %s", err);
+        free(err);
+        return 0;
+    }
     lp_task_filter f = {.project_id = pid};
     if (lp_api_task_filter(req, &f)) return 0;
     lp_exporter *x;
-    int rc = lp_exporter_new(req->db, lp_req_arg(req, "format"), annotations, &f, &x, &err);
+    int rc =
+        lp_exporter_new(req->db, lp_req_arg(req, "format"), annotations, workers, &f, &x, &err);
     if (rc == LP_EINVAL) {
         lp_reply_error(req, 400, "invalid_request", "format", "format: %s", err);
         free(err);

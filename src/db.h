@@ -9,8 +9,10 @@
  * SQLite 3.40 and PostgreSQL 15 share (INSERT ... RETURNING, ON CONFLICT DO
  * NOTHING, no AUTOINCREMENT); a driver rewrites placeholders if it must.
  * Migrations use a few tokens each driver defines: {id} (a generated 64-bit
- * primary key), {blob} (a byte string type) and {without_rowid} (a table
- * stored as its primary key, where the database can).
+ * primary key), {blob} (a byte string type), {without_rowid} (a table
+ * stored as its primary key, where the database can) and {random_key} (an
+ * expression worth 64 hex digits from the database's strong random source,
+ * new for each row: secrets for rows that exist when a migration adds them).
  *
  * Statements are cached per connection by their SQL text: lp_db_prepare()
  * hands out a cached statement when one is idle and lp_stmt_done() resets it

@@ -292,8 +292,15 @@ static int sq_checkpoint(lp_db *db)
     return map_rc(sqlite3_wal_checkpoint_v2(H(db), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL));
 }
 
-static const char *const ddl[] = {
-    "{id}", "INTEGER PRIMARY KEY", "{blob}", "BLOB", "{without_rowid}", " WITHOUT ROWID", NULL};
+static const char *const ddl[] = {"{id}",
+                                  "INTEGER PRIMARY KEY",
+                                  "{blob}",
+                                  "BLOB",
+                                  "{without_rowid}",
+                                  " WITHOUT ROWID",
+                                  "{random_key}",
+                                  "lower(hex(randomblob(32)))",
+                                  NULL};
 
 static const char *sq_errmsg(lp_db *db)
 {

@@ -102,14 +102,23 @@ static const char *cmd_help[][2] = {
      "yourself, with DATA_DIR/secret.key (or the same LOUPE_SECRET), which API keys and\n"
      "sessions are hashed under.\n"},
     {"export",
-     "usage: loupe export PROJECT_ID [--format NAME] [--include annotations] [--status S]\n"
-     "                    [--batch ID] [-o FILE]\n\n"
+     "usage: loupe export PROJECT_ID [--format NAME] [--include annotations]\n"
+     "                    [--workers ids|pseudonyms|none] [--status S] [--batch ID]\n"
+     "                    [--tag T] [--unique-id U] [--exclude-gold] [--reviewed]\n"
+     "                    [--created-after T] [--created-before T] [--updated-after T]\n"
+     "                    [--updated-before T] [-o FILE]\n\n"
      "Writes a project's tasks in an export format (default ndjson; the formats of\n"
      "GET /v1/projects/{id}/export, byte for byte the same download) to standard output,\n"
      "or to FILE: written to FILE.tmp and renamed when complete, so a failed export\n"
      "never leaves a file that looks whole.  --include annotations adds each task's\n"
-     "accepted annotations; --status and --batch keep only the tasks with that status\n"
-     "or in that batch.  Memory stays at one page of tasks whatever the project's size.\n"
+     "accepted annotations.  --workers pseudonyms writes each worker id (an annotation's\n"
+     "user_id, a review's by) as the worker's pseudonym in this project (\"w_\" and 12 hex\n"
+     "digits, the same in every export of the project), none leaves them out; ids (the\n"
+     "default) writes them as they are.  The filters keep only the tasks with that\n"
+     "status, in that batch, with that tag or unique_id, not gold, completed through a\n"
+     "review, or created or updated at or after (before) an RFC 3339 time T, as the\n"
+     "API's query parameters of the same names do.  Memory stays at one page of tasks\n"
+     "whatever the project's size.\n"
      "Exit 0 when complete, 1 on an error (nothing usable written), 2 on bad arguments.\n"},
 };
 
@@ -520,15 +529,33 @@ static int cmd_export(lp_config *cfg, int argc, char **argv, int i)
         fputs(help_of("export"), stderr);
         return 2;
     }
-    static const char *const opts[] = {"--format", "--include", "--status", "--batch", "-o", NULL};
-    const char *vals[5] = {NULL};
+    static const char *const opts[] = {"--format",
+                                       "--include",
+                                       "--status",
+                                       "--batch",
+                                       "-o",
+                                       "--workers",
+                                       "--tag",
+                                       "--unique-id",
+                                       "--created-after",
+                                       "--created-before",
+                                       "--updated-after",
+                                       "--updated-before",
+                                       NULL};
+    static const char *const flags[] = {"--exclude-gold", "--reviewed", NULL};
+    const char *vals[12] = {NULL};
     unsigned set = 0;
-    if (parse_opts("export", argc, argv, i + 1, opts, vals, NULL, &set)) return 2;
+    if (parse_opts("export", argc, argv, i + 1, opts, vals, flags, &set)) return 2;
     const char *format = vals[0], *status = vals[2], *batch = vals[3], *path = vals[4];
-    int annotations;
+    int annotations, workers;
     char *err = NULL;
     if (lp_exporter_include(vals[1], &annotations, &err) < 0) {
         fprintf(stderr, "loupe export: --include: %s\n", err);
+        free(err);
+        return 2;
+    }
+    if (lp_exporter_workers(vals[5], &workers, &err) < 0) {
+        fprintf(stderr, "loupe export: --workers: %s\n", err);
         free(err);
         return 2;
     }
@@ -544,6 +571,22 @@ static int cmd_export(lp_config *cfg, int argc, char **argv, int i)
         fprintf(stderr, "loupe export: --batch: \"%s\" is not a batch id\n", batch);
         return 2;
     }
+    f.tag = vals[6];
+    f.unique_id = vals[7];
+    f.no_gold = (set & 1u) != 0;
+    f.reviewed = (set & 2u) != 0;
+    for (int k = 0; k < LP_TIME_FILTERS;
+         k++) { /* --created-after... in lp_time_filter_names' order */
+        const char *v = vals[8 + k];
+        if (!v) continue;
+        if (lp_time_parse(v, &f.time[k]) < 0) {
+            fprintf(stderr,
+                    "loupe export: %s: \"%s\" is not an RFC 3339 time (2026-01-31T12:00:00Z)\n",
+                    opts[8 + k], v);
+            return 2;
+        }
+        f.time_set |= 1u << k;
+    }
     if (path && !*path) {
         fprintf(stderr, "loupe export: -o: needs a file name\n");
         return 2;
@@ -551,7 +594,7 @@ static int cmd_export(lp_config *cfg, int argc, char **argv, int i)
     lp_db *db;
     if (open_db(cfg, &db)) return 1;
     lp_exporter *x = NULL;
-    int rc = lp_exporter_new(db, format, annotations, &f, &x, &err);
+    int rc = lp_exporter_new(db, format, annotations, workers, &f, &x, &err);
     if (rc < 0) {
         if (rc == LP_EINVAL)
             fprintf(stderr, "loupe export: --format: %s\n", err);

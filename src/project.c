@@ -2,6 +2,7 @@
  * once, for create and update alike; the kind module validates params. */
 #include "project.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,14 +230,14 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
     rc = lp_db_begin(db, LP_TX_WRITE);
     lp_stmt *st = NULL;
     if (rc == 0)
-        rc =
-            lp_db_prepare(db,
-                          "INSERT INTO projects (name, params, overlap, review_levels, gold_rate, "
-                          "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
-                          "metadata, strategy, min_gold_count, calibration_count, kind, "
-                          "created_by, created_at, updated_at) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                          &st);
+        rc = lp_db_prepare(db,
+                           "INSERT INTO projects (name, params, overlap, review_levels, gold_rate, "
+                           "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
+                           "metadata, strategy, min_gold_count, calibration_count, kind, "
+                           "created_by, created_at, updated_at, export_secret) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                           "RETURNING id",
+                           &st);
     if (rc == 0) {
         bind_fields(st, &f, params, md);
         lp_stmt_bind_text(st, 14, f.kind->name);
@@ -246,6 +247,11 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
             lp_stmt_bind_null(st, 15);
         lp_stmt_bind_int64(st, 16, now);
         lp_stmt_bind_int64(st, 17, now);
+        /* the key of its worker pseudonyms in exports (exporter.h) */
+        unsigned char key[32];
+        char hex[2 * sizeof key + 1];
+        randombytes_buf(key, sizeof key);
+        lp_stmt_bind_text(st, 18, sodium_bin2hex(hex, sizeof hex, key, sizeof key));
         rc = lp_stmt_one_int64(st, id, LP_EDB);
     }
     if (rc == 0 && user_id) rc = lp_member_set(db, *id, user_id, LP_ROLE_MANAGER);

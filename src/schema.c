@@ -248,6 +248,13 @@ const lp_migration lp_migrations[] = {
       * throughput reads a window of them, the labels and times all of them
       * without a scan of every project's. */
      "CREATE INDEX annotations_project_time ON annotations(project_id, created_at);"},
+    {10,
+     /* The key of a project's worker pseudonyms in exports (exporter.h):
+      * 64 hex digits, made with the project and never shown by the API, so
+      * that the same worker has the same pseudonym in every export of the
+      * project and no one without the database can tell who it is. */
+     "ALTER TABLE projects ADD COLUMN export_secret TEXT;"
+     "UPDATE projects SET export_secret = {random_key};"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];
