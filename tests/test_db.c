@@ -57,6 +57,32 @@ TEST(db_migrate_is_idempotent){EACH_BACKEND({
     CHECK_INT(n, v);
 })}
 
+/* Migration 10 gives every project that exists when it runs its own
+ * export key ({random_key}: 64 hex digits, new for each row), as a
+ * database upgraded from before it needs for pseudonymous exports. */
+TEST(db_migration_gives_existing_projects_their_own_export_key){EACH_BACKEND({
+    CHECK_INT(lp_db_migrate(db), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(lp_db_run(db,
+                            "INSERT INTO projects (name, kind, params, created_at, updated_at) "
+                            "VALUES ('p', 'categorization', '{}', 0, 0)",
+                            NULL),
+                  0);
+    /* back to before migration 10 (while it is the last one) */
+    CHECK_INT(lp_db_exec(db, "ALTER TABLE projects DROP COLUMN export_secret;"
+                             "DELETE FROM schema_version WHERE version >= 10"),
+              0);
+    CHECK_INT(lp_db_migrate(db), 0);
+    int64_t n = -1;
+    CHECK_INT(lp_db_int64(db, &n,
+                          "SELECT COUNT(DISTINCT export_secret) FROM projects WHERE "
+                          "length(export_secret) = 64 AND export_secret = lower(export_secret) "
+                          "AND ltrim(export_secret, '0123456789abcdef') = ''",
+                          NULL),
+              0);
+    CHECK_INT(n, 3);
+})}
+
 TEST(db_bind_and_read_every_type){EACH_BACKEND({
     CHECK_INT(lp_db_exec(db, "CREATE TABLE t (i BIGINT, d DOUBLE PRECISION, s TEXT, n TEXT)"), 0);
     CHECK_INT(lp_db_run(db, "INSERT INTO t (i, d, s, n) VALUES (?, ?, ?, ?)", "idsn",

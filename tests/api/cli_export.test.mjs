@@ -95,6 +95,30 @@ describe('loupe export', () => {
     assert.equal(await same(p.id, ['--status', 'canceled', '--format', 'json'], '?status=canceled&format=json'), '[]\n');
   });
 
+  it('the task list\'s other filters: --tag, --unique-id, --exclude-gold, --reviewed and the time bounds', async () => {
+    const idsOf = (text) => text.trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l).id);
+    assert.deepEqual(idsOf(await same(p.id, ['--tag', 'x'], '?tag=x')), [ids.b]);
+    assert.deepEqual(idsOf(await same(p.id, ['--unique-id', 'c', '--include', 'annotations'], '?unique_id=c&include=annotations')), [ids.c]);
+    const gold = expectStatus(await srv.api('POST', '/v1/tasks', { project_id: p.id, unique_id: 'cli-gold', expected_response: { labels: ['cat'] } }), 201);
+    const all = idsOf(await same(p.id, [], ''));
+    assert.ok(all.includes(gold.id));
+    const noGold = idsOf(await same(p.id, ['--exclude-gold'], '?exclude_gold=true'));
+    assert.deepEqual(noGold, all.filter((id) => id !== gold.id));
+    assert.equal(await same(p.id, ['--reviewed'], '?reviewed=true'), '', 'nothing here went through a review');
+    const t = encodeURIComponent(gold.created_at);
+    assert.deepEqual(idsOf(await same(p.id, ['--created-after', gold.created_at], `?created_after=${t}`)), [gold.id]);
+    assert.equal(idsOf(await same(p.id, ['--created-before', gold.created_at, '--exclude-gold'], `?created_before=${t}&exclude_gold=true`)).length, 1203);
+    await same(p.id, ['--updated-after', gold.created_at, '--format', 'json'], `?updated_after=${t}&format=json`);
+    await same(p.id, ['--updated-before', gold.created_at, '--tag', 'x'], `?updated_before=${t}&tag=x`);
+    for (const opt of ['--created-after', '--created-before', '--updated-after', '--updated-before']) {
+      const r = cli([String(p.id), opt, 'yesterday']);
+      assert.equal(r.status, 2);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, new RegExp(`${opt}: "yesterday" is not an RFC 3339 time`));
+    }
+    expectStatus(await srv.api('POST', `/v1/tasks/${gold.id}/cancel`), 200);
+  });
+
   it('-o FILE writes the file whole, and a failed export leaves no file', async () => {
     const f = path.join(srv.dir, 'out.ndjson');
     const r = cli([String(p.id), '-o', f]);

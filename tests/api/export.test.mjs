@@ -4,7 +4,7 @@
 // streamed completely and in order while other requests still get served.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, it, expectError, expectStatus, makeProject, makeMember, listAll, SLOW } from './harness.mjs';
+import { startServer, it, expectError, expectStatus, makeProject, makeMember, listAll, sleep, SLOW } from './harness.mjs';
 
 let srv;
 
@@ -275,5 +275,35 @@ describe('export', () => {
     assert.equal(gold.status, 'gold');
     expectError(await exportOf(q.id, '?reviewed=yes'), 400, 'reviewed');
     expectError(await srv.api('GET', `/v1/projects/${q.id}/tasks?exclude_gold=1`), 400, 'exclude_gold');
+  });
+
+  it('a date range: created_after/before and updated_after/before keep the tasks made or changed in it', async () => {
+    const d = await makeProject(srv, { name: 'exp dates', overlap: 1 });
+    const make = async (u) => expectStatus(await srv.api('POST', '/v1/tasks', { project_id: d.id, unique_id: u, data: { text: u } }), 201);
+    const t1 = await make('d1');
+    await sleep(20);
+    const t2 = await make('d2');
+    await sleep(20);
+    const t3 = await make('d3');
+    assert.ok(t1.created_at < t2.created_at && t2.created_at < t3.created_at, 'the tasks were made in the same millisecond');
+    // d1 is annotated last: only its updated_at moves on.
+    await sleep(20);
+    const ann = await annotator(d, 'exp-dates@test.io');
+    await annotate(d, ann, t1.id, ['cat'], 'dt1');
+    const d1 = expectStatus(await srv.api('GET', `/v1/tasks/${t1.id}`), 200);
+    assert.ok(d1.updated_at > t3.updated_at);
+    const uids = async (q) => ndjson(await download(d.id, q)).map((t) => t.unique_id);
+    const at = (t) => encodeURIComponent(t);
+    assert.deepEqual(await uids(`?created_after=${at(t2.created_at)}`), ['d2', 'd3'], 'created_after is inclusive');
+    assert.deepEqual(await uids(`?created_before=${at(t2.created_at)}`), ['d1'], 'created_before is exclusive');
+    assert.deepEqual(await uids(`?created_after=${at(t2.created_at)}&created_before=${at(t3.created_at)}`), ['d2']);
+    assert.deepEqual(await uids(`?updated_after=${at(d1.updated_at)}`), ['d1']);
+    assert.deepEqual(await uids(`?updated_before=${at(d1.updated_at)}`), ['d2', 'd3']);
+    // with the other filters and with annotations
+    const got = ndjson(await download(d.id, `?updated_after=${at(d1.updated_at)}&status=completed&include=annotations`));
+    assert.deepEqual(got, await expected([t1.id], true));
+    assert.deepEqual(await uids(`?created_after=${at(t3.created_at)}&status=completed`), []);
+    for (const name of ['created_before', 'updated_after', 'updated_before'])
+      expectError(await exportOf(d.id, `?${name}=2026-13-01`), 400, name);
   });
 });
