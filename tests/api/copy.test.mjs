@@ -64,6 +64,13 @@ function newDataDir(from) {
   return d;
 }
 
+/* The project's export with its workers as pseudonyms. */
+async function pseudonymous(srv, pid) {
+  const r = await srv.api('GET', `/v1/projects/${pid}/export?include=annotations&workers=pseudonyms`);
+  expectStatus(r, 200);
+  return r.text;
+}
+
 /* Everything the API shows of the installation, to compare across copies. */
 async function snapshot(srv, ids) {
   const get = async (p) => expectStatus(await srv.api('GET', p), 200);
@@ -78,6 +85,8 @@ async function snapshot(srv, ids) {
     done: await get(`/v1/tasks/${ids.done}`),
     annotations: await get(`/v1/tasks/${ids.done}/annotations`),
     memberMe: expectStatus(await srv.api('GET', '/v1/me', undefined, { key: ids.memberKey }), 200),
+    // the project's export key goes with it: the same pseudonyms after a copy
+    pseudonymous: await pseudonymous(srv, ids.project),
   };
 }
 
@@ -140,6 +149,7 @@ describe('migrate --from --to', () => {
       before0 = await snapshot(srv, ids);
       assert.equal(before0.done.status, 'completed');
       assert.equal(before0.annotations.items.length, 1);
+      assert.match(before0.pseudonymous, /"user_id":"w_[0-9a-f]{12}"/);
     } finally {
       await srv.stop();
     }
