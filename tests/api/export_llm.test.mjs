@@ -247,6 +247,13 @@ describe('ratings of a rating project', () => {
       { annotation_id: byUser[b.id], user_id: b.id, ratings: { helpful: 4, safe: 1 } },
     ]);
     assert.equal(full.length, 1, 'task y has no result');
+    // workers=pseudonyms and none reach the format's annotations too
+    const pseud = lines(await download(p, 'ratings', '&include=annotations&workers=pseudonyms'))[0].annotations.map((x) => x.user_id);
+    assert.equal(pseud.length, 2);
+    pseud.forEach((u) => assert.match(u, /^w_[0-9a-f]{12}$/));
+    assert.notEqual(pseud[0], pseud[1]);
+    const none = lines(await download(p, 'ratings', '&include=annotations&workers=none'))[0].annotations;
+    assert.deepEqual(none, full[0].annotations.map(({ user_id, ...x }) => x));
   });
 });
 
