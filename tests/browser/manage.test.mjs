@@ -517,6 +517,17 @@ browserTest('export: the download holds the tasks with results and annotations, 
   assert.deepEqual(lines.map((t) => t.id), [a.task_id]);
   assert.equal(lines[0].annotations, undefined);
 
+  // Workers as pseudonyms: the download is the API's, with no user id in it.
+  await page.check('[data-testid=export-annotations]');
+  await page.selectOption('[data-testid=export-workers]', 'pseudonyms');
+  await waitText(page, '[data-testid=export-url]', /workers=pseudonyms/);
+  const [ps] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-link]')]);
+  const psText = fs.readFileSync(await ps.path(), 'utf8');
+  assert.equal(psText, (await srv.api('GET', `/v1/projects/${p.id}/export?format=ndjson&include=annotations&status=completed&workers=pseudonyms`)).text);
+  assert.match(JSON.parse(psText.trim()).annotations[0].user_id, /^w_[0-9a-f]{12}$/);
+  await page.selectOption('[data-testid=export-workers]', 'ids');
+  await page.uncheck('[data-testid=export-annotations]');
+
   // The kind's own formats are offered too (GET /v1/kinds): CSV here.
   const offered = await page.$$eval('input[data-export-format]', (rs) => rs.map((r) => r.value));
   assert.deepEqual(offered, ['ndjson', 'json', 'csv'], 'the formats offered for a categorization project');

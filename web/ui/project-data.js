@@ -662,6 +662,14 @@ export function exportPanel({ project, batches, formats }) {
   statusSel.addEventListener('change', update);
   const batchSel = h('select', { id: 'pf-export-batch', 'data-testid': 'export-batch' }, h('option', { value: '' }, 'Every batch'));
   batchSel.addEventListener('change', update);
+  const workersSel = h(
+    'select',
+    { id: 'pf-export-workers', 'data-testid': 'export-workers' },
+    h('option', { value: 'ids' }, 'User ids'),
+    h('option', { value: 'pseudonyms' }, 'Pseudonyms (the same in every export of this project)'),
+    h('option', { value: 'none' }, 'Left out'),
+  );
+  workersSel.addEventListener('change', update);
   const link = h('a', { class: 'button primary', download: '', 'data-testid': 'export-link' }, 'Download');
   const estimate = h('span', { class: 'muted', 'data-testid': 'export-estimate' });
   const apiLine = h('code', { class: 'pf-api-line', 'data-testid': 'export-url' });
@@ -670,7 +678,7 @@ export function exportPanel({ project, batches, formats }) {
     h('p', { class: 'muted' }, 'Every task with its result (response, confidence, method), in id order. The file is streamed: large projects download as fast as the network allows.'),
     h('fieldset', { class: 'pf-set' }, h('legend', null, 'Format'), h('div', { class: 'pf-set-options' }, fmtRadios.map((x) => x.el))),
     h('div', { class: 'pf-check' }, ann, h('label', { for: annId }, 'Include each task\'s accepted annotations (response, annotator id, time)')),
-    h('div', { class: 'pf-grid' }, h('div', { class: 'pf-field' }, h('label', { for: 'pf-export-status' }, 'Status'), statusSel), h('div', { class: 'pf-field' }, h('label', { for: 'pf-export-batch' }, 'Batch'), batchSel)),
+    h('div', { class: 'pf-grid' }, h('div', { class: 'pf-field' }, h('label', { for: 'pf-export-status' }, 'Status'), statusSel), h('div', { class: 'pf-field' }, h('label', { for: 'pf-export-batch' }, 'Batch'), batchSel), h('div', { class: 'pf-field' }, h('label', { for: 'pf-export-workers' }, 'Workers (who annotated and reviewed)'), workersSel)),
     h('div', { class: 'form-actions' }, link, estimate),
     h('p', { class: 'pf-help' }, 'The same file from the API (with an API key): ', apiLine),
   );
@@ -697,6 +705,7 @@ export function exportPanel({ project, batches, formats }) {
     if (ann.checked) q.set('include', 'annotations');
     if (statusSel.value) q.set('status', statusSel.value);
     if (batchSel.value) q.set('batch_id', batchSel.value);
+    if (workersSel.value !== 'ids') q.set('workers', workersSel.value);
     const href = `/v1/projects/${pid}/export?${q}`;
     link.href = href;
     link.textContent = `Download ${titleOf(fmt)}`;
