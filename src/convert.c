@@ -424,19 +424,26 @@ static void add_where(lp_convert *c, char *w)
     c->where[c->nwhere++] = w;
 }
 
+void lp_convert_predict(lp_convert *c, json_t *task, const char *model, json_t *response,
+                        double score)
+{
+    char dflt[64];
+    if (!model) model = c->model;
+    if (!model) snprintf(dflt, sizeof dflt, "import:%s", c->format ? c->format : "file");
+    json_t *pr = json_pack("{s:s, s:o}", "model", model ? model : dflt, "response", response);
+    if (score >= 0) json_object_set_new(pr, "score", json_real(score));
+    json_t *all = json_object_get(task, "predictions");
+    if (!json_is_array(all)) json_object_set_new(task, "predictions", all = json_array());
+    json_array_append_new(all, pr);
+}
+
 void lp_convert_task(lp_convert *c, json_t *task, json_t *response, double score, const char *where,
                      ...)
 {
-    if (response && c->results) {
+    if (response && c->results)
         json_object_set_new(task, "result", response);
-    } else if (response) {
-        char model[64];
-        if (!c->model) snprintf(model, sizeof model, "import:%s", c->format ? c->format : "file");
-        json_t *pr =
-            json_pack("{s:s, s:o}", "model", c->model ? c->model : model, "response", response);
-        if (score >= 0) json_object_set_new(pr, "score", json_real(score));
-        json_object_set_new(task, "predictions", json_pack("[o]", pr));
-    }
+    else if (response)
+        lp_convert_predict(c, task, NULL, response, score);
     char *s = json_dumps(task, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(task);
     lp_buf_puts(&c->out, s);
@@ -547,6 +554,7 @@ static const lp_converter *const converters[] = {
     &lp_convert_conll,
     &lp_convert_yolo,
     &lp_convert_voc,
+    &lp_convert_labelstudio,
     NULL,
 };
 

@@ -122,6 +122,12 @@ typedef struct lp_convert {
  * prediction, with score (in 0..1; negative: none).  where is printf-like. */
 void lp_convert_task(lp_convert *c, json_t *task, json_t *response, double score, const char *where,
                      ...) __attribute__((format(printf, 5, 6)));
+/* Appends a prediction of response (stolen) to task's "predictions" (made
+ * if missing), for items that carry several (Label Studio's): under model
+ * (NULL: c->model, else "import:FORMAT"), with score (negative: none).
+ * lp_convert_task's response goes through it too. */
+void lp_convert_predict(lp_convert *c, json_t *task, const char *model, json_t *response,
+                        double score);
 /* Reports an item that made no task: field and message as in lp_verr. */
 void lp_convert_bad(lp_convert *c, const char *field, const char *msg, const char *where, ...)
     __attribute__((format(printf, 4, 5)));
