@@ -579,9 +579,16 @@ int lp_converter_fits(const lp_converter *cv, const char *kind)
 
 int lp_convert_import(lp_db *db, const lp_converter *cv, lp_convert *c, lp_import *im, lp_verr *e)
 {
-    if (!lp_converter_fits(cv, c->project->kind->name))
-        return lp_verr_set(e, "format", "%s reads labels for %s projects, not %s", cv->name,
-                           cv->kinds[0], c->project->kind->name);
+    if (!lp_converter_fits(cv, c->project->kind->name)) {
+        /* Every kind it fills: a converter may fill several (labelstudio). */
+        lp_buf kinds = {0};
+        for (size_t k = 0; cv->kinds[k]; k++)
+            lp_buf_printf(&kinds, "%s%s", k ? ", " : "", cv->kinds[k]);
+        int rc = lp_verr_set(e, "format", "%s reads labels for %s projects, not %s", cv->name,
+                             kinds.data, c->project->kind->name);
+        lp_buf_fini(&kinds);
+        return rc;
+    }
     c->format = cv->name;
     int rc = cv->run(c, e);
     if (rc < 0) return rc;

@@ -196,7 +196,8 @@ describe('import format=labelstudio', () => {
     const min = expectError(await importLs(p.id, [{ id: 1, text: 'x', sentiment: 'a' }]), 400, 'body');
     assert.match(min.message, /JSON-MIN/);
     const cmp = await makeProject(srv, { kind: 'comparison', params: {} });
-    expectError(await importLs(cmp.id, [{ id: 1, data: {} }]), 422, 'format');
+    const fmt = expectError(await importLs(cmp.id, [{ id: 1, data: {} }]), 422, 'format');
+    assert.equal(fmt.message, 'format: labelstudio reads labels for imageannotation, categorization, namedentityrecognition, textcollection, rating projects, not comparison');
     // A region the kind cannot take: an invalid row naming it.
     const r = expectStatus(await importLs(p.id, [{ id: 3, data: { text: 'x' }, annotations: [{ result: [{ type: 'labels', value: { start: 0, end: 1, labels: ['a'] } }] }] }], '&as=results'), 200);
     assert.deepEqual(r.rows, [
