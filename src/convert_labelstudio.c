@@ -112,6 +112,13 @@ static double px(double pct, double size)
     return v;
 }
 
+/* A pixel value: an integer when it is one (320, not 320.0). */
+static json_t *pixels(double v)
+{
+    if (v == floor(v) && fabs(v) < 9007199254740992.0) return json_integer((json_int_t)v);
+    return json_real(v);
+}
+
 /* The labels of a region's value[key] (borrowed), or -1 with the error. */
 static int region_labels(ls_task *t, const json_t *value, const char *key, const char *at,
                          const json_t **out)
@@ -182,10 +189,10 @@ static int image_region(ls_task *t, const json_t *r, const char *type, const cha
                            rot);
             }
             double x0 = px(x, w), y0 = px(y, h);
-            json_object_set_new(a, "x", json_real(x0));
-            json_object_set_new(a, "y", json_real(y0));
-            json_object_set_new(a, "width", json_real(px(x + bw, w) - x0));
-            json_object_set_new(a, "height", json_real(px(y + bh, h) - y0));
+            json_object_set_new(a, "x", pixels(x0));
+            json_object_set_new(a, "y", pixels(y0));
+            json_object_set_new(a, "width", pixels(px(x + bw, w) - x0));
+            json_object_set_new(a, "height", pixels(px(y + bh, h) - y0));
         } else if (key[0] == 'p') {
             const json_t *pts = json_object_get(v, "points");
             json_t *vs = json_array();
@@ -199,8 +206,8 @@ static int image_region(ls_task *t, const json_t *r, const char *type, const cha
                     json_decref(a);
                     return bad(t, at, "value.points[%zu]: is not an [x, y] pair of numbers", k);
                 }
-                json_array_append_new(vs,
-                                      json_pack("{s:f, s:f}", "x", px(px_, w), "y", px(py_, h)));
+                json_array_append_new(
+                    vs, json_pack("{s:o, s:o}", "x", pixels(px(px_, w)), "y", pixels(px(py_, h))));
             }
             if (!json_is_array(pts)) {
                 json_decref(a);
@@ -212,8 +219,8 @@ static int image_region(ls_task *t, const json_t *r, const char *type, const cha
                 json_decref(a);
                 return bad(t, at, "value: needs numbers x and y");
             }
-            json_object_set_new(a, "x", json_real(px(x, w)));
-            json_object_set_new(a, "y", json_real(px(y, h)));
+            json_object_set_new(a, "x", pixels(px(x, w)));
+            json_object_set_new(a, "y", pixels(px(y, h)));
         }
         json_array_append_new(anns, a);
     }
@@ -562,8 +569,8 @@ static void one_task(lp_convert *c, const char *file, size_t i, const json_t *lt
     region_dims(lists, &t.width, &t.height);
     if (!(t.width > 0 && t.height > 0)) t.width = iw, t.height = ih;
     if (image && t.width > 0 && t.height > 0) {
-        json_object_set_new(data, "width", json_real(t.width));
-        json_object_set_new(data, "height", json_real(t.height));
+        json_object_set_new(data, "width", pixels(t.width));
+        json_object_set_new(data, "height", pixels(t.height));
     }
     t.text = json_string_value(json_object_get(data, "text"));
     t.text_len = t.text ? json_string_length(json_object_get(data, "text")) : 0;
