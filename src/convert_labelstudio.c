@@ -231,7 +231,8 @@ static int image_region(ls_task *t, const json_t *r, const char *type, const cha
  * past the end or splits a surrogate pair. */
 static long utf16_to_cp(const ls_task *t, double u16)
 {
-    if (!(u16 >= 0) || u16 != floor(u16)) return -1;
+    /* A text has no more UTF-16 units than UTF-8 bytes. */
+    if (!(u16 >= 0) || u16 != floor(u16) || u16 > (double)t->text_len) return -1;
     long want = (long)u16, u = 0, cp = 0;
     const unsigned char *s = (const unsigned char *)t->text;
     for (size_t i = 0; i < t->text_len; cp++) {

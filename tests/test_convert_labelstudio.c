@@ -302,7 +302,10 @@ TEST(labelstudio_ner_offsets_count_utf16_units_and_become_code_points)
                       "\"direction\": \"right\", \"labels\": [\"lives_in\"]}]}]},"
                       " {\"id\": 2, \"data\": {\"text\": \"\xF0\x9F\x98\x80x\"},"
                       " \"annotations\": [{\"result\": [{\"type\": \"labels\", \"value\": "
-                      "{\"start\": 1, \"end\": 3, \"labels\": [\"PER\"]}}]}]}]";
+                      "{\"start\": 1, \"end\": 3, \"labels\": [\"PER\"]}}]}]},"
+                      " {\"id\": 3, \"data\": {\"text\": \"x\"},"
+                      " \"annotations\": [{\"result\": [{\"type\": \"labels\", \"value\": "
+                      "{\"start\": 0, \"end\": 1e300, \"labels\": [\"PER\"]}}]}]}]";
     run_out o;
     CHECK_INT(run_ls(&o, "namedentityrecognition",
                      "{'labels': ['PER', 'LOC'], 'relations': ['lives_in']}", doc, 1, 1, NULL),
@@ -320,9 +323,10 @@ TEST(labelstudio_ner_offsets_count_utf16_units_and_become_code_points)
                                                               "result", &e); /* the slices match */
     REQUIRE(rc == 0);
     /* An offset inside the emoji's surrogate pair. */
-    CHECK_INT(o.c.nbad, 1);
+    CHECK_INT(o.c.nbad, 2);
     CHECK_STR(o.c.bad[0].e.field, "tasks[1].annotations[0].result[0]");
     REQUIRE(strstr(o.c.bad[0].e.message, "UTF-16"));
+    CHECK_STR(o.c.bad[1].e.field, "tasks[2].annotations[0].result[0]"); /* past the end */
 done:
     run_fini(&o);
 }
@@ -375,6 +379,50 @@ TEST(labelstudio_reads_ndjson_and_refuses_what_is_not_an_export)
               LP_EINVAL);
     CHECK_STR(o.e.field, "body");
     REQUIRE(strstr(o.e.message, "JSON-MIN"));
+done:
+    run_fini(&o);
+}
+
+TEST(labelstudio_survives_odd_shapes_with_bad_items_not_crashes)
+{
+    /* Each task is wrong in another way; none may crash or emit garbage. */
+    const char *doc =
+        "[{'id': 1, 'data': {'image': 'https://h.test/a.jpg'}, 'annotations': {'x': 1}, "
+        "'predictions': 'no', 'meta': [1]},"
+        " {'id': 'a', 'data': {'image': 'https://h.test/a.jpg'}, 'annotations': [{'result': "
+        "'x'}]},"
+        " {'id': 2, 'data': {'image': 'https://h.test/a.jpg'}, 'annotations': [7, {'result': [7, "
+        "{'type': 'rectanglelabels'}]}]},"
+        " {'id': 3, 'data': {'image': 'https://h.test/a.jpg'}, 'annotations': [{'result': "
+        "[{'type': "
+        "'polygonlabels', 'original_width': 10, 'original_height': 10, 'value': {'points': [[1], "
+        "'x'], 'polygonlabels': ['car']}}]}]},"
+        " {'id': 4, 'data': {'image': 'https://h.test/a.jpg'}, 'annotations': [{'result': "
+        "[{'type': "
+        "'rectanglelabels', 'value': {'x': 1, 'y': 1, 'width': 1, 'height': 1, "
+        "'rectanglelabels': [3]}}]}]},"
+        " {'id': 5, 'data': {'image': 'https://h.test/a.jpg'}, 'annotations': [{'result': "
+        "[{'type': "
+        "'keypointlabels', 'value': {'keypointlabels': ['car']}}]}]},"
+        " {'id': 6, 'data': 'text'}, 7, null]";
+    run_out o;
+    CHECK_INT(run_ls(&o, "imageannotation", IMG_PARAMS, doc, 0, 1, NULL), 0);
+    CHECK_INT(o.c.ntasks, 1); /* task 1: its annotations are not a list, so it has none */
+    CHECK_AT(json_array_get(o.tasks, 0), "unique_id", "'labelstudio:1'");
+    REQUIRE(!at(json_array_get(o.tasks, 0), "result"));
+    CHECK_INT(o.c.nbad, 8);
+    CHECK_STR(o.c.bad[0].e.field, "tasks[1].annotations[0]");
+    CHECK_STR(o.c.bad[0].where, "body: tasks[1] id a");
+    CHECK_STR(o.c.bad[1].e.field, "tasks[2].annotations[1].result[0]");
+    CHECK_STR(o.c.bad[2].e.field, "tasks[3].annotations[0].result[0]");
+    REQUIRE(strstr(o.c.bad[2].e.message, "value.points[0]"));
+    CHECK_STR(o.c.bad[3].e.field, "tasks[4].annotations[0].result[0]");
+    REQUIRE(strstr(o.c.bad[3].e.message, "value.rectanglelabels[0]: is not a string"));
+    CHECK_STR(o.c.bad[4].e.field, "tasks[5].annotations[0].result[0]");
+    REQUIRE(strstr(o.c.bad[4].e.message, "original_width"));
+    CHECK_STR(o.c.bad[5].e.field, "tasks[6]");
+    CHECK_STR(o.c.bad[6].e.field, "tasks[7]");
+    CHECK_STR(o.c.bad[7].e.field, "tasks[8]");
 done:
     run_fini(&o);
 }
