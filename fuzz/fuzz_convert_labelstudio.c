@@ -18,12 +18,15 @@ static const char *const projects[][2] = {
     {"namedentityrecognition", "{\"labels\": [\"PER\"], \"relations\": [\"r\"]}"},
     {"textcollection", "{\"fields\": [\"a\", \"b\"]}"},
     {"rating", "{\"criteria\": [\"q\"]}"},
+    {"transcription", "{\"segments\": true}"},
+    {"transcription", "{}"},
 };
-static lp_project p[5];
+#define NP (sizeof projects / sizeof projects[0])
+static lp_project p[NP];
 
 static void setup(void)
 {
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < NP; i++) {
         lp_verr e;
         json_t *params = json_loads(projects[i][1], 0, NULL);
         p[i].kind = lp_kind_find(projects[i][0]);
@@ -35,7 +38,7 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!p[0].kind) setup();
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < NP; i++)
         for (int results = 0; results < 2; results++) {
             lp_src src = {0};
             lp_src_add_text(&src, "body", (const char *)data, size);

@@ -13,8 +13,10 @@
  *
  * A task becomes one Loupe task:
  *  - data: Label Studio's data as it is (data.text stays data.text), except
- *    that data.image (or the first data value naming an image file) becomes
- *    the image attachment: a file of the source with that path or last
+ *    that data.image (or the first data value naming an image file; for a
+ *    transcription data.audio, data.video, data.image, or the first value
+ *    naming such a file) becomes the attachment: a file of the source with
+ *    that path or last
  *    segment (an upload "/data/upload/3/1a2b3c4d-cat.jpg" is also looked up
  *    without Label Studio's 8-hex prefix, as "cat.jpg"), else the URL when
  *    it is http(s), else image_base + the path.  Image projects get
@@ -50,6 +52,10 @@
  *    offset inside a surrogate pair is refused), one span per label, the
  *    region's text kept so the kind checks the slice; relation (from_id,
  *    to_id, labels; direction "left" swaps, "bi" gives both) -> relations.
+ *  - transcription: textarea -> the text (its lines joined by newlines);
+ *    with segments, per-region textareas (value.start/end in seconds) ->
+ *    segments sorted by start, the speaker from the labels region of the
+ *    same id.
  *  - textcollection: textarea -> the text (its lines joined by newlines),
  *    or with fields the field named like the region's from_name (the only
  *    field when there is one).
@@ -335,6 +341,30 @@ static json_t *textarea(ls_task *t, const json_t *v, const char *at)
     return out;
 }
 
+/* A per-region textarea of an audio or video (value.start/end in
+ * seconds) as a segment, inserted in segs by start; its speaker is the
+ * label of the labels region of the same id (in speakers). */
+static int segment(ls_task *t, const json_t *r, const char *at, const json_t *speakers,
+                   json_t *segs)
+{
+    const json_t *v = json_object_get(r, "value");
+    double start = num(v, "start", NAN), end = num(v, "end", NAN);
+    if (isnan(start) || isnan(end))
+        return bad(t, at,
+                   "value.start/end: missing; a project with segments reads per-region "
+                   "textareas (start and end in seconds)");
+    json_t *text = textarea(t, v, at);
+    if (!text) return -1;
+    json_t *sg = json_pack("{s:f, s:f, s:o}", "start", start, "end", end, "text", text);
+    const char *id = json_string_value(json_object_get(r, "id"));
+    const json_t *who = id ? json_object_get(speakers, id) : NULL;
+    if (who) json_object_set(sg, "speaker", (json_t *)who);
+    size_t k = json_array_size(segs);
+    while (k > 0 && num(json_array_get(segs, k - 1), "start", 0) > start) k--;
+    json_array_insert_new(segs, k, sg);
+    return 0;
+}
+
 /* Turns a Label Studio result (its regions) into the project kind's
  * response: 0 and *out (NULL for an empty result of a kind whose empty
  * response means nothing), or -1 with t->field/msg naming the region. */
@@ -343,7 +373,9 @@ static int convert_result(ls_task *t, const json_t *result, const char *path, js
     *out = NULL;
     if (!json_is_array(result)) return bad(t, path, "result: is not a list of regions");
     const char *kind = t->kind;
-    int image = !strcmp(kind, "imageannotation"), ner = !strcmp(kind, "namedentityrecognition");
+    int image = !strcmp(kind, "imageannotation"), ner = !strcmp(kind, "namedentityrecognition"),
+        tr = !strcmp(kind, "transcription"),
+        segs = tr && json_is_true(json_object_get(t->c->project->params, "segments"));
     if (json_array_size(result) == 0 && !image && !ner) return 0;
     json_t *items = json_array(), *rels = json_array(), *ids = json_array(), *obj = json_object();
     int rc = 0;
@@ -359,6 +391,10 @@ static int convert_result(ls_task *t, const json_t *result, const char *path, js
             }
             if (ner && !strcmp(type, "relation")) {
                 if (pass == 1) rc = ner_relation(t, r, at, ids, rels);
+                continue;
+            }
+            if (segs && !strcmp(type, "textarea")) { /* after the speakers */
+                if (pass == 1) rc = segment(t, r, at, obj, items);
                 continue;
             }
             if (pass == 1) continue;
@@ -382,6 +418,17 @@ static int convert_result(ls_task *t, const json_t *result, const char *path, js
                             json_equal(have, json_array_get(ch, i));
                         if (!dup) json_array_append(items, json_array_get(ch, i));
                     }
+            } else if (segs && !strcmp(type, "labels")) {
+                const json_t *who;
+                const char *id = json_string_value(json_object_get(r, "id"));
+                if ((rc = region_labels(t, v, "labels", at, &who)) == 0 && id)
+                    json_object_set(obj, id, json_array_get(who, 0));
+            } else if (tr && !strcmp(type, "textarea")) {
+                json_t *s = textarea(t, v, at);
+                if (s)
+                    json_array_append_new(items, s);
+                else
+                    rc = -1;
             } else if (!strcmp(kind, "textcollection") && !strcmp(type, "textarea")) {
                 json_t *s = textarea(t, v, at);
                 if (!s) {
@@ -407,6 +454,8 @@ static int convert_result(ls_task *t, const json_t *result, const char *path, js
                          : ner ? "it reads labels and relation"
                          : !strcmp(kind, "categorization") ? "it reads choices"
                          : !strcmp(kind, "textcollection") ? "it reads textarea"
+                         : segs                            ? "it reads textarea and labels"
+                         : tr                              ? "it reads textarea"
                                                            : "it reads rating");
             }
         }
@@ -419,9 +468,11 @@ static int convert_result(ls_task *t, const json_t *result, const char *path, js
             if (json_array_size(rels)) json_object_set(*out, "relations", rels);
         } else if (!strcmp(kind, "categorization")) {
             *out = json_pack("{s:O}", "labels", items);
+        } else if (segs) {
+            *out = json_pack("{s:O}", "segments", items);
         } else if (!strcmp(kind, "textcollection") && json_object_size(obj)) {
             *out = json_pack("{s:O}", "fields", obj);
-        } else if (!strcmp(kind, "textcollection")) {
+        } else if (!strcmp(kind, "textcollection") || tr) {
             lp_buf b = {0};
             for (size_t i = 0; i < json_array_size(items); i++)
                 lp_buf_printf(&b, "%s%s", i ? "\n" : "",
@@ -452,22 +503,26 @@ static int preferred(const json_t *a, const json_t *b)
     return num(a, "id", 0) > num(b, "id", 0);
 }
 
-/* The image a task's data names: data.image, else the first string value
- * naming an image file; *key receives its key. */
-static const char *image_of(const json_t *data, const char **key)
+/* The media a task's data names: data.image (for a transcription also
+ * data.audio, then data.video), else the first string value naming such a
+ * file by its extension; *key and *type receive its key and type. */
+static const char *media_of(const json_t *data, int any, const char **key, const char **type)
 {
+    static const char *const keys[] = {"audio", "video", "image"};
     const char *k;
     const json_t *v;
-    if (json_is_string(json_object_get(data, "image"))) {
-        *key = "image";
-        return json_string_value(json_object_get(data, "image"));
-    }
+    for (size_t i = any ? 0 : 2; i < 3; i++)
+        if (json_is_string(json_object_get(data, keys[i]))) {
+            *key = *type = keys[i];
+            return json_string_value(json_object_get(data, keys[i]));
+        }
     json_object_foreach((json_t *)data, k, v)
     {
         const char *s = json_string_value(v);
-        size_t n = s ? strcspn(s, "?#") : 0;
-        if (s && lp_media_type(s, n) && !strcmp(lp_media_type(s, n), "image")) {
-            *key = k;
+        const char *mt = s ? lp_media_type(s, strcspn(s, "?#")) : NULL;
+        if (mt &&
+            (!strcmp(mt, "image") || (any && (!strcmp(mt, "audio") || !strcmp(mt, "video"))))) {
+            *key = k, *type = mt;
             return s;
         }
     }
@@ -544,17 +599,20 @@ static void one_task(lp_convert *c, const char *file, size_t i, const json_t *lt
     if (!json_is_array(preds)) preds = NULL;
     const json_t *lists[2] = {anns, preds};
 
-    /* The image. */
-    const char *key = NULL, *img = image_of(ldata, &key);
-    int iw = 0, ih = 0, image = !strcmp(t.kind, "imageannotation");
+    /* The image (the audio, the video). */
+    int iw = 0, ih = 0, image = !strcmp(t.kind, "imageannotation"),
+        tr = !strcmp(t.kind, "transcription");
+    const char *key = NULL, *mtype = NULL, *img = media_of(ldata, tr, &key, &mtype);
     if (img) {
         json_t *att = attach_image(c, img, &iw, &ih);
-        if (!att && image) {
+        if (att && json_object_get(att, "url")) /* a URL's type is by its key or extension */
+            json_object_set_new(att, "type", json_string(mtype));
+        if (!att && (image || tr)) {
             char f[96], m[400];
             snprintf(f, sizeof f, "%s.data.%.40s", path, key);
             snprintf(m, sizeof m,
                      "\"%.200s\" is neither a file of the source nor an http(s) URL; send the "
-                     "images in a zip with the export, or give image_base",
+                     "files in a zip with the export, or give image_base",
                      img);
             lp_convert_bad(c, f, m, "%s", where);
             json_decref(task);
@@ -727,8 +785,13 @@ static int run(lp_convert *c, lp_verr *e)
     return 0;
 }
 
-static const char *const kinds[] = {"imageannotation", "categorization", "namedentityrecognition",
-                                    "textcollection",  "rating",         NULL};
+static const char *const kinds[] = {"imageannotation",
+                                    "categorization",
+                                    "namedentityrecognition",
+                                    "transcription",
+                                    "textcollection",
+                                    "rating",
+                                    NULL};
 
 const lp_converter lp_convert_labelstudio = {
     .name = "labelstudio",

@@ -426,3 +426,55 @@ TEST(labelstudio_survives_odd_shapes_with_bad_items_not_crashes)
 done:
     run_fini(&o);
 }
+
+TEST(labelstudio_transcriptions_as_text_or_timed_segments_with_speakers)
+{
+    run_out o;
+    CHECK_INT(run_ls(&o, "transcription", "{}",
+                     "[{'id': 1, 'data': {'audio': 'https://h.test/call.mp3'}, 'annotations': "
+                     "[{'result': [{'from_name': 'transcription', 'to_name': 'audio', 'type': "
+                     "'textarea', 'value': {'text': ['Hello', 'there']}}]}]},"
+                     " {'id': 2, 'data': {'audio': 'local/call.wav'}}]",
+                     0, 1, NULL),
+              0);
+    CHECK_INT(o.c.ntasks, 1);
+    const json_t *t = json_array_get(o.tasks, 0);
+    CHECK_AT(t, "attachments",
+             "[{'type': 'audio', 'url': 'https://h.test/call.mp3', 'name': "
+             "'call.mp3'}]");
+    CHECK_AT(t, "result", "{'text': 'Hello\\nthere'}");
+    REQUIRE(!at(t, "data.audio"));
+    CHECK_STR(o.c.bad[0].e.field, "tasks[1].data.audio");
+    run_fini(&o);
+
+    /* Per-region textareas, out of order, with the speakers' labels. */
+    CHECK_INT(run_ls(&o, "transcription", "{'segments': true}",
+                     "[{'id': 3, 'data': {'audio': 'https://h.test/c.wav'}, 'annotations': "
+                     "[{'result': ["
+                     "  {'id': 's2', 'type': 'textarea', 'value': {'start': 3.2, 'end': 7.9, "
+                     "'text': ['My parcel is late.']}},"
+                     "  {'id': 's1', 'type': 'labels', 'value': {'start': 0, 'end': 3.2, "
+                     "'labels': ['agent']}},"
+                     "  {'id': 's1', 'type': 'textarea', 'value': {'start': 0, 'end': 3.2, "
+                     "'text': ['How can I help?']}},"
+                     "  {'id': 's2', 'type': 'labels', 'value': {'start': 3.2, 'end': 7.9, "
+                     "'labels': ['caller']}}]}]},"
+                     " {'id': 4, 'data': {'audio': 'https://h.test/d.wav'}, 'annotations': "
+                     "[{'result': [{'type': 'textarea', 'value': {'text': ['x']}}]}]}]",
+                     0, 1, NULL),
+              0);
+    CHECK_INT(o.c.ntasks, 1);
+    t = json_array_get(o.tasks, 0);
+    CHECK_AT(t, "result.segments.0.text", "'How can I help?'");
+    CHECK_AT(t, "result.segments.0.speaker", "'agent'");
+    CHECK_NUM(t, "result.segments.0.end", 3.2);
+    CHECK_AT(t, "result.segments.1.speaker", "'caller'");
+    CHECK_NUM(t, "result.segments.1.start", 3.2);
+    lp_verr e;
+    REQUIRE(lp_kind_transcription.validate_response(o.p.params, t, at(t, "result"), "result", &e) ==
+            0);
+    CHECK_STR(o.c.bad[0].e.field, "tasks[1].annotations[0].result[0]");
+    REQUIRE(strstr(o.c.bad[0].e.message, "start and end in seconds"));
+done:
+    run_fini(&o);
+}

@@ -189,6 +189,39 @@ describe('import format=labelstudio', () => {
     );
   });
 
+  it('transcriptions: the audio URL attached, per-region textareas as timed segments with speakers', async () => {
+    const p = await makeProject(srv, { kind: 'transcription', params: { segments: true } });
+    const region = (id, start, end, type, value) => ({ id, from_name: type === 'labels' ? 'speaker' : 'transcript', to_name: 'audio', type, value: { start, end, ...value } });
+    const tasks = [
+      {
+        id: 51,
+        data: { audio: 'https://audio.example.com/call-17.mp3', customer: 'C-9' },
+        annotations: [
+          {
+            id: 1,
+            result: [
+              region('b', 3.2, 7.9, 'textarea', { text: ['Um, my parcel is late.'] }),
+              region('a', 0, 3.2, 'labels', { labels: ['agent'] }),
+              region('a', 0, 3.2, 'textarea', { text: ['Hello, how can I help?'] }),
+              region('b', 3.2, 7.9, 'labels', { labels: ['caller'] }),
+            ],
+          },
+        ],
+      },
+    ];
+    const r = expectStatus(await importLs(p.id, tasks, '&as=results'), 200);
+    assert.equal(r.created, 1, JSON.stringify(r));
+    const t = (await tasksOf(p.id))['labelstudio:51'];
+    assert.deepEqual(t.attachments, [{ type: 'audio', url: 'https://audio.example.com/call-17.mp3', name: 'call-17.mp3' }]);
+    assert.deepEqual(t.data, { customer: 'C-9' });
+    assert.deepEqual(t.result.response, {
+      segments: [
+        { start: 0, end: 3.2, text: 'Hello, how can I help?', speaker: 'agent' },
+        { start: 3.2, end: 7.9, text: 'Um, my parcel is late.', speaker: 'caller' },
+      ],
+    });
+  });
+
   it('what is not a Label Studio export: 400 naming body; a kind it cannot fill: 422 naming format', async () => {
     const p = await makeProject(srv, { kind: 'categorization', params: { labels: ['a'] } });
     expectError(await importLs(p.id, '[{"id": 1, "data": ', '', { 'content-type': 'application/json' }), 400, 'body');
@@ -197,7 +230,7 @@ describe('import format=labelstudio', () => {
     assert.match(min.message, /JSON-MIN/);
     const cmp = await makeProject(srv, { kind: 'comparison', params: {} });
     const fmt = expectError(await importLs(cmp.id, [{ id: 1, data: {} }]), 422, 'format');
-    assert.equal(fmt.message, 'format: labelstudio reads labels for imageannotation, categorization, namedentityrecognition, textcollection, rating projects, not comparison');
+    assert.equal(fmt.message, 'format: labelstudio reads labels for imageannotation, categorization, namedentityrecognition, transcription, textcollection, rating projects, not comparison');
     // A region the kind cannot take: an invalid row naming it.
     const r = expectStatus(await importLs(p.id, [{ id: 3, data: { text: 'x' }, annotations: [{ result: [{ type: 'labels', value: { start: 0, end: 1, labels: ['a'] } }] }] }], '&as=results'), 200);
     assert.deepEqual(r.rows, [
