@@ -647,7 +647,8 @@ static void one_task(lp_convert *c, const char *file, size_t i, const json_t *lt
         }
         order[k] = j;
     }
-    char *used = calloc(n ? n : 1, 1); /* 1: result, 2: prediction */
+    char *used = lp_malloc(n ? n : 1); /* 1: result, 2: prediction */
+    memset(used, 0, n ? n : 1);
     json_t *response = NULL;
     int rc = 0;
     char apath[96];
@@ -655,7 +656,7 @@ static void one_task(lp_convert *c, const char *file, size_t i, const json_t *lt
         snprintf(apath, sizeof apath, "%s.annotations[%zu]", path, order[0]);
         rc = convert_result(&t, json_object_get(json_array_get(anns, order[0]), "result"), apath,
                             &response);
-        if (rc == 0) used[order[0]] = 1;
+        if (rc == 0 && response) used[order[0]] = 1;
     }
     size_t npred = 0;
     for (size_t j = 0; rc == 0 && preds && j < json_array_size(preds); j++) {

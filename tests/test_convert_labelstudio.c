@@ -478,3 +478,17 @@ TEST(labelstudio_transcriptions_as_text_or_timed_segments_with_speakers)
 done:
     run_fini(&o);
 }
+
+TEST(labelstudio_an_empty_choice_is_no_result_and_stays_in_the_history)
+{
+    run_out o;
+    CHECK_INT(run_ls(&o, "categorization", "{'labels': ['a']}",
+                     "[{'id': 1, 'data': {'text': 'x'}, 'annotations': [{'id': 4, 'result': []}]}]",
+                     0, 1, NULL),
+              0);
+    const json_t *t = json_array_get(o.tasks, 0);
+    REQUIRE(!at(t, "result"));
+    CHECK_AT(t, "metadata.labelstudio_annotations", "[{'id': 4, 'result': []}]");
+done:
+    run_fini(&o);
+}
