@@ -18,7 +18,9 @@
  *    naming such a file) becomes the attachment: a file of the source with
  *    that path or last
  *    segment (an upload "/data/upload/3/1a2b3c4d-cat.jpg" is also looked up
- *    without Label Studio's 8-hex prefix, as "cat.jpg"), else the URL when
+ *    without Label Studio's 8-hex prefix, as "cat.jpg"; a local storage
+ *    file "/data/local-files/?d=imgs/cat.jpg" as "imgs/cat.jpg"), else the
+ *    URL when
  *    it is http(s), else image_base + the path.  Image projects get
  *    data.width/height from the regions' original_width/original_height
  *    (else the image file's header).  Label Studio's meta goes to metadata.
@@ -532,6 +534,9 @@ static const char *media_of(const json_t *data, int any, const char **key, const
 /* The image attachment of path (see the file comment), or NULL. */
 static json_t *attach_image(lp_convert *c, const char *path, int *w, int *h)
 {
+    /* Label Studio's local storage serves "/data/local-files/?d=DIR/NAME". */
+    const char *d = strstr(path, "/data/local-files/?d=");
+    if (d) path = d + strlen("/data/local-files/?d=");
     const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
     /* Label Studio stores an upload as "<8 hex>-<its name>". */
     if (!lp_src_find_media(c->src, path) && strlen(base) > 9 && base[8] == '-' &&

@@ -19,6 +19,9 @@ typedef struct run_out {
     lp_verr e;
 } run_out;
 
+/* The image_base of the next run_ls (NULL: none). */
+static const char *image_base;
+
 /* Converts doc (single-quoted JSON, see kt_json; raw when raw is set) for
  * a project of kind/params, the source also holding the media named in
  * media ("name=WxH", NULL-terminated). */
@@ -55,6 +58,7 @@ static int run_ls(run_out *o, const char *kind, const char *params, const char *
     o->c.src = &o->src;
     o->c.results = results;
     o->c.format = "labelstudio";
+    o->c.image_base = image_base;
     o->rc = lp_convert_labelstudio.run(&o->c, &o->e);
     o->tasks = json_array();
     for (const char *s = o->c.out.data, *nl; s && *s; s = nl + 1) {
@@ -489,6 +493,34 @@ TEST(labelstudio_an_empty_choice_is_no_result_and_stays_in_the_history)
     const json_t *t = json_array_get(o.tasks, 0);
     REQUIRE(!at(t, "result"));
     CHECK_AT(t, "metadata.labelstudio_annotations", "[{'id': 4, 'result': []}]");
+done:
+    run_fini(&o);
+}
+
+TEST(labelstudio_finds_uploads_and_local_storage_files_in_the_source_or_under_image_base)
+{
+    const char *doc = "[{'id': 1, 'data': {'image': '/data/local-files/?d=imgs/dog.png'}},"
+                      " {'id': 2, 'data': {'image': '/data/upload/9/0badcafe-cat.jpg'}},"
+                      " {'id': 3, 'data': {'image': '/data/local-files/?d=other/x.png'}}]";
+    const char *media[] = {"imgs/dog.png=10x20", "cat.jpg=30x40", NULL};
+    run_out o;
+    CHECK_INT(run_ls(&o, "imageannotation", IMG_PARAMS, doc, 0, 1, media), 0);
+    CHECK_INT(o.c.ntasks, 2);
+    CHECK_AT(json_array_get(o.tasks, 0), "attachments.0.name", "'dog.png'");
+    CHECK_AT(json_array_get(o.tasks, 0), "data", "{'width': 10, 'height': 20}");
+    CHECK_AT(json_array_get(o.tasks, 1), "attachments.0.name", "'cat.jpg'");
+    CHECK_AT(json_array_get(o.tasks, 1), "data", "{'width': 30, 'height': 40}");
+    CHECK_STR(o.c.bad[0].e.field, "tasks[2].data.image");
+    run_fini(&o);
+    /* With image_base every image not in the source has a URL. */
+    image_base = "https://files.test/ls/";
+    CHECK_INT(run_ls(&o, "imageannotation", IMG_PARAMS, doc, 0, 1, NULL), 0);
+    image_base = NULL;
+    CHECK_INT(o.c.ntasks, 3);
+    CHECK_AT(json_array_get(o.tasks, 0), "attachments.0.url",
+             "'https://files.test/ls/imgs/dog.png'");
+    CHECK_AT(json_array_get(o.tasks, 1), "attachments.0.url",
+             "'https://files.test/ls/data/upload/9/0badcafe-cat.jpg'");
 done:
     run_fini(&o);
 }
