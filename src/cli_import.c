@@ -29,6 +29,7 @@ typedef struct labels {
     const char *path; /* the file or folder named on the command line */
     char **names;     /* folder: the file of each row (NULL: "path:line") */
     long *lines;      /* URL list: the line of each row (NULL: the import's line) */
+    int bare;         /* converted labels of one file: a row's place names the file */
     size_t n;
 } labels;
 
@@ -37,7 +38,9 @@ static void report(lp_import *im, size_t index, size_t line, int rc, int64_t id,
     (void)id;
     const labels *l = im->arg;
     if (rc == 0 || rc == LP_EEXISTS) return;
-    if (im->where)
+    if (im->where && l->bare)
+        fprintf(stderr, "%s: ", im->where[index]); /* names the file already */
+    else if (im->where)
         fprintf(stderr, "%s: %s: ", l->path, im->where[index]);
     else if (l->names && index < l->n)
         fprintf(stderr, "%s/%s: ", l->path, l->names[index]);
@@ -227,8 +230,7 @@ static int import_converted(lp_db *db, const lp_project *p, const lp_cli_import 
     else if (lp_src_has_suffix(o->path, ".zip") || lp_src_is_zip(s, len))
         rc = lp_src_load_zip(&src, db, o->files_dir, s, len, &e);
     else {
-        const char *slash = strrchr(o->path, '/');
-        lp_src_add_text(&src, slash ? slash + 1 : o->path, s, len);
+        lp_src_add_text(&src, o->path, s, len);
         lp_src_done(&src);
         rc = 0;
     }
@@ -243,7 +245,7 @@ static int import_converted(lp_db *db, const lp_project *p, const lp_cli_import 
                     .results = o->as && !strcmp(o->as, "results"),
                     .model = o->model,
                     .image_base = o->image_base};
-    labels l = {.path = o->path};
+    labels l = {.path = o->path, .bare = src.ntexts == 1 && !src.nmedia && !dir};
     lp_import im = {.batch_id = batch_id, .row = report, .arg = &l};
     rc = lp_convert_import(db, cv, &c, &im, &e);
     int status;

@@ -197,7 +197,7 @@ describe('import format=conll', () => {
     const r = cli(['--as', 'results']);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /train\.conll: 1 created, 0 duplicates, 1 invalid/);
-    assert.match(r.stderr, /^train\.conll: train\.conll:8: tag: line 8 has one column, "bad"/m);
+    assert.match(r.stderr, /^train\.conll:8: tag: line 8 has one column, "bad"/m);
     const ts = await tasks(p.id);
     assert.equal(ts.length, 1);
     assert.equal(ts[0].status, 'completed');
