@@ -257,6 +257,21 @@ static int fail_file(lp_verr *e, const char *name, int rc, int err, lp_db *db)
     return rc;
 }
 
+/* Keeps the text file read into b (released) as name, unless reading it
+ * failed (failed says why) or it is too large: then LP_EINVAL naming it. */
+static int keep_text(lp_src *s, const char *name, lp_buf *b, const char *failed, lp_verr *e)
+{
+    int rc = 0;
+    if (failed)
+        rc = lp_verr_set(e, name, "cannot be read (%s)", failed);
+    else if (b->len >= TEXT_MAX)
+        rc = lp_verr_set(e, name, "is larger than 2 GiB");
+    else
+        lp_src_add_text(s, name, b->data ? b->data : "", b->len);
+    lp_buf_fini(b);
+    return rc;
+}
+
 /* One file of a folder: kept as text, stored as media or skipped. */
 static int load_file(lp_src *s, lp_db *db, const char *files_dir, const char *path, const char *rel,
                      lp_verr *e)
@@ -276,13 +291,7 @@ static int load_file(lp_src *s, lp_db *db, const char *files_dir, const char *pa
         ssize_t n;
         while ((n = read(fd, chunk, sizeof chunk)) > 0 && b.len < TEXT_MAX)
             lp_buf_append(&b, chunk, (size_t)n);
-        if (n < 0)
-            rc = lp_verr_set(e, rel, "cannot read: %s", strerror(errno));
-        else if (b.len >= TEXT_MAX)
-            rc = lp_verr_set(e, rel, "is larger than 2 GiB");
-        else
-            lp_src_add_text(s, rel, b.data ? b.data : "", b.len);
-        lp_buf_fini(&b);
+        rc = keep_text(s, rel, &b, n < 0 ? strerror(errno) : NULL, e);
     } else {
         store st;
         char chunk[65536];
@@ -369,14 +378,7 @@ int lp_src_load_zip(lp_src *s, lp_db *db, const char *files_dir, const void *dat
             lp_buf b = {0};
             while ((n = archive_read_data(a, buf, sizeof buf)) > 0 && b.len < TEXT_MAX)
                 lp_buf_append(&b, buf, (size_t)n);
-            if (n < 0)
-                rc = lp_verr_set(e, name, "cannot be read from the zip (%s)",
-                                 archive_error_string(a));
-            else if (b.len >= TEXT_MAX)
-                rc = lp_verr_set(e, name, "is larger than 2 GiB");
-            else
-                lp_src_add_text(s, name, b.data ? b.data : "", b.len);
-            lp_buf_fini(&b);
+            rc = keep_text(s, name, &b, n < 0 ? archive_error_string(a) : NULL, e);
         } else {
             store st;
             char *kept = lp_strdup(name); /* the entry's name does not outlive reads */
@@ -550,12 +552,8 @@ int lp_convert_has_label(const lp_convert *c, const char *name)
 }
 
 static const lp_converter *const converters[] = {
-    &lp_convert_coco,
-    &lp_convert_conll,
-    &lp_convert_yolo,
-    &lp_convert_voc,
-    &lp_convert_labelstudio,
-    NULL,
+    &lp_convert_coco, &lp_convert_conll,       &lp_convert_yolo,
+    &lp_convert_voc,  &lp_convert_labelstudio, NULL,
 };
 
 const lp_converter *const *lp_converters(void)

@@ -76,7 +76,7 @@ TEST(coco_box_clipped_within_a_pixel_and_left_beyond)
     run r;
     convert(&r,
             "{" IMAGES ", " CATS ", 'annotations': [{'id': 1, 'image_id': 1, 'category_id': 1, "
-                                 "'bbox': [-0.5, 40, 100.75, 10.5]},"
+            "'bbox': [-0.5, 40, 100.75, 10.5]},"
             " {'id': 2, 'image_id': 1, 'category_id': 1, 'bbox': [90, 0, 15, 5]}]}",
             NULL, 0, 0, 0);
     CHECK_INT(r.rc, 0);

@@ -46,3 +46,20 @@ double ct_num(const json_t *v, const char *key)
     const json_t *n = json_object_get(v, key);
     return json_is_number(n) ? json_number_value(n) : NAN;
 }
+
+const json_t *ct_task(const ct_out *o, const char *id)
+{
+    size_t i;
+    const json_t *t;
+    json_array_foreach(o->tasks, i, t)
+    {
+        const char *u = json_string_value(json_object_get(t, "unique_id"));
+        if (u && !strcmp(u, id)) return t;
+    }
+    return NULL;
+}
+
+const json_t *ct_shapes(const json_t *task)
+{
+    return json_object_get(json_object_get(task, "result"), "annotations");
+}

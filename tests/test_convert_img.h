@@ -22,5 +22,9 @@ void ct_run(const lp_converter *cv, const char *params, const lp_src *src, int r
 void ct_free(ct_out *o);
 /* The number at key of JSON object v, or NAN. */
 double ct_num(const json_t *v, const char *key);
+/* The emitted task whose unique_id is id, or NULL. */
+const json_t *ct_task(const ct_out *o, const char *id);
+/* An emitted task's shapes as a result (labels imported as results). */
+const json_t *ct_shapes(const json_t *task);
 
 #endif

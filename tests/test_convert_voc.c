@@ -26,23 +26,6 @@ static void text(lp_src *s, const char *name, const char *data)
     "</filename>\n<size><width>" #w "</width><height>" #h                               \
     "</height><depth>3</depth></size>\n" objs "\n</annotation>\n"
 
-static const json_t *task_of(const ct_out *o, const char *id)
-{
-    size_t i;
-    const json_t *t;
-    json_array_foreach(o->tasks, i, t)
-    {
-        const char *u = json_string_value(json_object_get(t, "unique_id"));
-        if (u && !strcmp(u, id)) return t;
-    }
-    return NULL;
-}
-
-static const json_t *shapes_of(const json_t *task)
-{
-    return json_object_get(json_object_get(task, "result"), "annotations");
-}
-
 TEST(voc_reads_boxes_as_the_inverse_of_the_export)
 {
     lp_src s = {0};
@@ -68,13 +51,13 @@ TEST(voc_reads_boxes_as_the_inverse_of_the_export)
     CHECK_INT(o.rc, 0);
     CHECK_INT(o.c.nbad, 0);
     CHECK_INT(json_array_size(o.tasks), 4);
-    const json_t *t = task_of(&o, "JPEGImages/street.png");
+    const json_t *t = ct_task(&o, "JPEGImages/street.png");
     CHECK(t);
     CHECK(kt_equal_at(t, "data", "{'width': 640, 'height': 480}"));
     CHECK(kt_equal_at(t, "attachments",
                       "[{'type': 'image', 'file': '" SHA "', 'name': 'street.png'}]"));
     const double want[][4] = {{0, 0, 100, 50}, {540, 430, 100, 50}, {0, 0, 640, 480}};
-    const json_t *a = shapes_of(t);
+    const json_t *a = ct_shapes(t);
     CHECK_INT(json_array_size(a), 3);
     for (size_t i = 0; i < 3; i++) {
         const json_t *b = json_array_get(a, i);
@@ -86,16 +69,16 @@ TEST(voc_reads_boxes_as_the_inverse_of_the_export)
         CHECK_NEAR(ct_num(b, "height"), want[i][3], 0);
         CHECK(!json_object_get(b, "attributes")); /* the project defines none */
     }
-    t = task_of(&o, "JPEGImages/wide.jpg");
+    t = ct_task(&o, "JPEGImages/wide.jpg");
     CHECK(t);
-    const json_t *b = json_array_get(shapes_of(t), 0);
+    const json_t *b = json_array_get(ct_shapes(t), 0);
     CHECK_STR(json_string_value(json_object_get(b, "label")), "行人");
     CHECK_NEAR(ct_num(b, "x"), 960, 0);
     CHECK_NEAR(ct_num(b, "width"), 960, 0);
-    t = task_of(&o, "JPEGImages/empty.png");
+    t = ct_task(&o, "JPEGImages/empty.png");
     CHECK(kt_equal_at(t, "result", "{'annotations': []}"));
     CHECK(kt_equal_at(t, "data", "{'width': 800, 'height': 600}"));
-    t = task_of(&o, "JPEGImages/unlabelled.png");
+    t = ct_task(&o, "JPEGImages/unlabelled.png");
     CHECK(t && !json_object_get(t, "result") && !json_object_get(t, "predictions"));
     CHECK_STR(o.c.where[0], "Annotations/empty.xml");
     ct_free(&o);
@@ -139,7 +122,7 @@ TEST(voc_polygons_and_attributes_the_project_defines)
     /* a project without polygons gets the box */
     ct_run(&lp_convert_voc, "{'labels': ['car'], 'geometries': ['box']}", &s, 1, &o);
     CHECK_INT(o.rc, 0);
-    const json_t *b = json_array_get(shapes_of(json_array_get(o.tasks, 0)), 0);
+    const json_t *b = json_array_get(ct_shapes(json_array_get(o.tasks, 0)), 0);
     CHECK_STR(json_string_value(json_object_get(b, "type")), "box");
     CHECK_NEAR(ct_num(b, "width"), 10, 0);
     CHECK(!json_object_get(b, "attributes"));

@@ -18,24 +18,6 @@ static void text(lp_src *s, const char *name, const char *data)
     lp_src_add_text(s, name, data, strlen(data));
 }
 
-/* The task whose unique_id is id, or NULL. */
-static const json_t *task_of(const ct_out *o, const char *id)
-{
-    size_t i;
-    const json_t *t;
-    json_array_foreach(o->tasks, i, t)
-    {
-        const char *u = json_string_value(json_object_get(t, "unique_id"));
-        if (u && !strcmp(u, id)) return t;
-    }
-    return NULL;
-}
-
-static const json_t *shapes_of(const json_t *task)
-{
-    return json_object_get(json_object_get(task, "result"), "annotations");
-}
-
 /* The bad item reported at where, or NULL. */
 static const struct lp_convert_bad *bad_at(const ct_out *o, const char *where)
 {
@@ -74,12 +56,12 @@ TEST(yolo_reads_boxes_polygons_and_empty_images_of_each_size)
     CHECK_INT(json_array_size(o.tasks), 4);
     CHECK_INT(o.c.nbad, 0);
 
-    const json_t *t = task_of(&o, "images/train/street.png");
+    const json_t *t = ct_task(&o, "images/train/street.png");
     CHECK(t);
     CHECK(kt_equal_at(t, "data", "{'width': 640, 'height': 480}"));
     CHECK(kt_equal_at(t, "attachments",
                       "[{'type': 'image', 'file': '" SHA "', 'name': 'street.png'}]"));
-    const json_t *a = shapes_of(t);
+    const json_t *a = ct_shapes(t);
     CHECK_INT(json_array_size(a), 4);
     const json_t *b = json_array_get(a, 0);
     CHECK_STR(json_string_value(json_object_get(b, "type")), "box");
@@ -108,18 +90,18 @@ TEST(yolo_reads_boxes_polygons_and_empty_images_of_each_size)
         CHECK_NEAR(ct_num(json_array_get(vs, i), "y"), xy[2 * i + 1], 1e-9);
     }
 
-    t = task_of(&o, "images/val/wide.jpg");
+    t = ct_task(&o, "images/val/wide.jpg");
     CHECK(t);
     CHECK(kt_equal_at(t, "data", "{'width': 1920, 'height': 1080}"));
-    b = json_array_get(shapes_of(t), 0);
+    b = json_array_get(ct_shapes(t), 0);
     CHECK_STR(json_string_value(json_object_get(b, "label")), "行人");
     CHECK_NEAR(ct_num(b, "x"), 960, 1e-9);
     CHECK_NEAR(ct_num(b, "y"), 540, 1e-9);
     CHECK_NEAR(ct_num(b, "width"), 960, 1e-9);
     CHECK_NEAR(ct_num(b, "height"), 540, 1e-9);
 
-    CHECK(kt_equal_at(task_of(&o, "images/train/empty.png"), "result", "{'annotations': []}"));
-    CHECK(kt_equal_at(task_of(&o, "images/train/background.png"), "result", "{'annotations': []}"));
+    CHECK(kt_equal_at(ct_task(&o, "images/train/empty.png"), "result", "{'annotations': []}"));
+    CHECK(kt_equal_at(ct_task(&o, "images/train/background.png"), "result", "{'annotations': []}"));
     /* places: the label file, else the image */
     for (size_t i = 0; i < o.c.nwhere; i++) {
         const char *u = json_string_value(json_object_get(json_array_get(o.tasks, i), "unique_id"));
@@ -218,7 +200,7 @@ static json_t *names_of(const char *yaml, lp_verr *e)
         names = json_array();
         json_array_append(
             names,
-            json_object_get(json_array_get(shapes_of(json_array_get(o.tasks, 0)), 0), "label"));
+            json_object_get(json_array_get(ct_shapes(json_array_get(o.tasks, 0)), 0), "label"));
     }
     *e = o.e;
     ct_free(&o);
