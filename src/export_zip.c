@@ -5,6 +5,8 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <ctype.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +96,40 @@ static void stem_of(lp_buf *b, const char *name, long long id)
     }
 }
 
+/* Adds the hash of stem (lower case) to z's set: 1 if it was new, 0 if
+ * a stem of the same letters was given before. */
+static int stem_new(lp_imgzip *z, const char *stem, size_t len)
+{
+    static const unsigned char key[crypto_shorthash_KEYBYTES]; /* names are not secret */
+    unsigned char low[512], h[crypto_shorthash_BYTES];
+    size_t n = len < sizeof low ? len : sizeof low;
+    for (size_t i = 0; i < n; i++) low[i] = (unsigned char)tolower((unsigned char)stem[i]);
+    crypto_shorthash(h, low, n, key);
+    uint64_t v;
+    memcpy(&v, h, sizeof v);
+    if (v == 0) v = 1; /* 0 marks an empty slot */
+    if (2 * (z->nstems + 1) > z->capstems) {
+        size_t cap = z->capstems ? 2 * z->capstems : 1024;
+        uint64_t *t = lp_calloc(cap, sizeof *t);
+        for (size_t i = 0; i < z->capstems; i++)
+            if (z->stems[i]) {
+                size_t j = z->stems[i] & (cap - 1);
+                while (t[j]) j = (j + 1) & (cap - 1);
+                t[j] = z->stems[i];
+            }
+        free(z->stems);
+        z->stems = t, z->capstems = cap;
+    }
+    size_t j = v & (z->capstems - 1);
+    while (z->stems[j]) {
+        if (z->stems[j] == v) return 0;
+        j = (j + 1) & (z->capstems - 1);
+    }
+    z->stems[j] = v;
+    z->nstems++;
+    return 1;
+}
+
 void lp_imgzip_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, size_t n)
 {
     (void)index;
@@ -122,7 +158,16 @@ void lp_imgzip_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *js
             lp_buf_printf(&z->unsized_names, "  %s (task %lld)\n", file_name,
                           (long long)json_integer_value(json_object_get(task, "id")));
     } else {
-        stem_of(&stem, file_name, (long long)json_integer_value(json_object_get(task, "id")));
+        long long id = (long long)json_integer_value(json_object_get(task, "id"));
+        stem_of(&stem, file_name, id);
+        if (!stem_new(z, stem.data, stem.len)) {
+            /* another image of this name came first */
+            lp_buf_printf(&stem, "-task-%lld", id);
+            stem_new(z, stem.data, stem.len);
+            if (z->renamed++ < LP_IMGZIP_LIST)
+                lp_buf_printf(&z->renamed_names, "  %s (task %lld): %s\n", file_name, id,
+                              stem.data);
+        }
         im.stem = stem.data;
         z->nimages++;
         z->entry.len = z->path.len = 0;
@@ -213,6 +258,16 @@ int lp_imgzip_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
         if (z->unsized > LP_IMGZIP_LIST)
             lp_buf_printf(&r, "  and %zu more\n", z->unsized - LP_IMGZIP_LIST);
     }
+    if (z->renamed) {
+        lp_buf_printf(&r,
+                      "\n%zu image%s had the name of an image before %s: %s files are named\n"
+                      "STEM-task-ID instead (save the image under that name too):\n",
+                      z->renamed, z->renamed == 1 ? "" : "s", z->renamed == 1 ? "it" : "them",
+                      z->renamed == 1 ? "its" : "their");
+        lp_buf_append(&r, z->renamed_names.data, z->renamed_names.len);
+        if (z->renamed > LP_IMGZIP_LIST)
+            lp_buf_printf(&r, "  and %zu more\n", z->renamed - LP_IMGZIP_LIST);
+    }
     lp_imgzip_add(z, out, "README.txt", r.data, r.len);
     lp_buf_fini(&r);
     lp_buf_fini(&why);
@@ -235,6 +290,8 @@ void lp_imgzip_free(lp_export_ctx *cx)
     if (z->a) archive_write_free(z->a);
     json_decref(z->class_ids);
     lp_buf_fini(&z->unsized_names);
+    lp_buf_fini(&z->renamed_names);
+    free(z->stems);
     lp_buf_fini(&z->entry);
     lp_buf_fini(&z->path);
     free(z);

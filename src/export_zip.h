@@ -13,10 +13,12 @@
  * files that deflate saves little on.  The central directory, written by
  * lp_imgzip_end in one part, is the one thing that grows with the
  * export: libarchive keeps about 70 bytes plus the name for each entry
- * until the end (87 MB for a million images named labels/NNNNNN.txt). */
+ * until the end (87 MB for a million images named labels/NNNNNN.txt),
+ * and so does the set of the stems given, 16 to 32 bytes an image. */
 #ifndef LP_EXPORT_ZIP_H
 #define LP_EXPORT_ZIP_H
 
+#include <stdint.h>
 #include <time.h>
 
 #include "export.h"
@@ -47,6 +49,14 @@ struct lp_imgzip {
     size_t points, lines;     /* shapes left out: no form in the format */
     size_t unknown;           /* shapes left out: a label not in params.labels */
     lp_buf unsized_names;     /* the first LP_IMGZIP_LIST of them, one a line */
+    /* The stems given so far, as 64-bit hashes of their lower-case form
+     * in an open-addressed set (0: empty), so that two images of one name
+     * (train/a.jpg, val/a.jpg) do not make two entries of one path, even
+     * on a file system that ignores case: 16 to 32 bytes an image. */
+    uint64_t *stems;
+    size_t nstems, capstems;
+    size_t renamed;           /* images whose stem was taken: STEM-task-ID */
+    lp_buf renamed_names;     /* the first LP_IMGZIP_LIST of them, one a line */
 };
 
 /* One image of the export, as lp_imgzip_task hands it to a format. */

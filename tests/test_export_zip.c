@@ -43,6 +43,8 @@ static const char *const tasks[] = {
     TASK(12, URL("https://h.test/街道.jpg"), "{'width': 1000, 'height': 500}",
          RESP("{'type': 'box', 'label': '行人', 'x': 250, 'y': 100, 'width': 500, 'height': "
               "300}")),
+    /* the name of task 7's image but for case, from another folder */
+    TASK(13, URL("https://h.test/val/B.JPG"), "{'width': 10, 'height': 10}", RESP("")),
 };
 
 /* Runs format name over tasks; returns the zip's files as {path: text}
@@ -110,7 +112,7 @@ TEST(yolo_zip_holds_data_yaml_a_label_file_per_image_and_a_readme)
     CHECK_INT(run("yolo", &files, &order), 0);
     char *o = json_dumps(order, JSON_COMPACT);
     CHECK_STR(o, "[\"data.yaml\",\"labels/b.txt\",\"labels/ab12.txt\",\"labels/.._x.txt\","
-                 "\"labels/街道.txt\",\"README.txt\"]");
+                 "\"labels/街道.txt\",\"labels/B-task-13.txt\",\"README.txt\"]");
     free(o);
     FILE_IS(files, "data.yaml",
             "# Loupe export (YOLO detection). Put each image in images/ beside labels/;\n"
@@ -126,14 +128,18 @@ TEST(yolo_zip_holds_data_yaml_a_label_file_per_image_and_a_readme)
     FILE_IS(files, "labels/.._x.txt", "0 0.025000 0.040000 0.030000 0.040000\n");
     FILE_IS(files, "labels/街道.txt", "2 0.500000 0.500000 0.500000 0.600000\n");
     FILE_IS(files, "README.txt",
-            "Loupe imageannotation export, format yolo: 4 images, 5 objects.\n\n"
+            "Loupe imageannotation export, format yolo: 5 images, 5 objects.\n\n"
             "Left out:\n"
             "  1 task without a result\n"
             "  1 image without data.width and data.height (coordinates cannot be placed)\n"
             "  1 point (no form in this format)\n"
             "  1 line (no form in this format)\n\n"
             "Images left out without a size:\n"
-            "  nosize.png (task 10)\n");
+            "  nosize.png (task 10)\n\n"
+            "1 image had the name of an image before it: its files are named\n"
+            "STEM-task-ID instead (save the image under that name too):\n"
+            "  B.JPG (task 13): B-task-13\n");
+    FILE_IS(files, "labels/B-task-13.txt", "");
     json_decref(files);
     json_decref(order);
 }
@@ -155,25 +161,30 @@ TEST(voc_zip_holds_an_xml_per_image_with_1_based_pixel_boxes)
     CHECK_INT(run("voc", &files, &order), 0);
     char *o = json_dumps(order, JSON_COMPACT);
     CHECK_STR(o, "[\"Annotations/b.xml\",\"Annotations/ab12.xml\",\"Annotations/.._x.xml\","
-                 "\"Annotations/街道.xml\",\"README.txt\"]");
+                 "\"Annotations/街道.xml\",\"Annotations/B-task-13.xml\",\"README.txt\"]");
     free(o);
     FILE_IS(files, "Annotations/b.xml",
             XML("b.jpg", 640, 480,
                 OBJ("car", 1, 1, 640, 480) OBJ("car", 541, 431, 640, 480)
                     OBJ("piéton", 1, 1, 4, 3)));
     FILE_IS(files, "Annotations/ab12.xml", XML("ab12", 1920, 1080, ""));
+    /* its own image's name inside, under a path of its own */
+    FILE_IS(files, "Annotations/B-task-13.xml", XML("B.JPG", 10, 10, ""));
     FILE_IS(files, "Annotations/.._x.xml", XML("../x.y", 10, 10, OBJ("car", 1, 1, 1, 1)));
     FILE_IS(files, "Annotations/街道.xml",
             XML("街道.jpg", 1000, 500, OBJ("行人", 251, 101, 750, 400)));
     FILE_IS(files, "README.txt",
-            "Loupe imageannotation export, format voc: 4 images, 5 objects.\n\n"
+            "Loupe imageannotation export, format voc: 5 images, 5 objects.\n\n"
             "Left out:\n"
             "  1 task without a result\n"
             "  1 image without data.width and data.height (coordinates cannot be placed)\n"
             "  1 point (no form in this format)\n"
             "  1 line (no form in this format)\n\n"
             "Images left out without a size:\n"
-            "  nosize.png (task 10)\n");
+            "  nosize.png (task 10)\n\n"
+            "1 image had the name of an image before it: its files are named\n"
+            "STEM-task-ID instead (save the image under that name too):\n"
+            "  B.JPG (task 13): B-task-13\n");
     json_decref(files);
     json_decref(order);
 }
