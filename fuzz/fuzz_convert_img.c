@@ -1,9 +1,9 @@
 /* fuzz_convert_img.c -- libFuzzer driver for the YOLO and Pascal VOC
- * converters (convert_yolo.c, convert_voc.c): the YAML reader of
- * data.yaml, the label rows and expat's callbacks.  The first byte picks
- * the converter; for YOLO the rest is data.yaml, a NUL, then
- * labels/a.txt; for VOC it is Annotations/a.xml.  Either way the source
- * also holds a 640x480 images/a.png.  Pure: no database. */
+ * converters (convert_yolo.c, convert_voc.c): how data.yaml's names are
+ * taken from libyaml's document, the label rows and expat's callbacks.
+ * The first byte picks the converter; for YOLO the rest is data.yaml, a
+ * NUL, then labels/a.txt; for VOC it is Annotations/a.xml.  Either way
+ * the source also holds a 640x480 images/a.png.  Pure: no database. */
 #include <stdint.h>
 #include <string.h>
 

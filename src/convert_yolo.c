@@ -2,16 +2,22 @@
  * segmentation dataset, and Darknet's layout) read into imageannotation
  * tasks.
  *
- * What it reads.  The class names come from data.yaml ("names:" as a
- * block list "- car", a flow list "[car, 'road sign']" that may span
- * lines, or a mapping "0: car" / "{0: car}", with nc checked against them
- * when given), else from classes.txt or obj.names (one name a line).  The
- * YAML reader knows those forms only, with plain, 'single' and "double"
- * quoted names (escapes included); anything else under names is refused
- * with its line, and the other keys are skipped.  A data.yaml with
- * kpt_shape (a pose dataset: keypoints after the box) is refused, since
- * its rows would be misread as polygons.  No class list at all refuses
- * the source: a row's class is only a number.
+ * What it reads.  The class names come from data.yaml, parsed by libyaml,
+ * so every form of YAML is read (anchors and aliases, comments, flow and
+ * block collections, quoted or block scalars, quoted keys, directives):
+ * "names" is a list of names or a mapping of class index (0, 1... in any
+ * order, quoted or not) to name, and "nc", when given, must be their
+ * count.  A name is a scalar's text as written (unquoted yes stays "yes",
+ * where Python's loader would give True); an empty or null one (~, null)
+ * is refused.  A file libyaml cannot parse is refused with libyaml's
+ * problem, line and column; names not in those forms, a class index named
+ * twice or missing, "names" given twice or a second document (refused by
+ * Ultralytics' yaml.safe_load too) are refused with their line; the other
+ * keys are skipped.  Without data.yaml the names come from classes.txt or
+ * obj.names (one name a line).  A data.yaml with kpt_shape (a pose
+ * dataset: keypoints after the box) is refused, since its rows would be
+ * misread as polygons.  No class list at all refuses the source: a row's
+ * class is only a number.
  *
  * Every image of the source is one task.  Its labels are the text file
  * Ultralytics reads for it (the path with its last "/images/" turned into
@@ -46,314 +52,188 @@
  * its stored file, data.width and data.height its size. */
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 #include "convert.h"
 
 /* How far past the border a normalised coordinate is put on it. */
 #define BORDER_EPS 1e-4
 
-/* A cursor over a YAML text. */
-typedef struct yaml {
-    const char *p, *end, *file;
-    size_t line;
-    lp_verr *e;
-} yaml;
-
-static int yaml_fail(yaml *y, const char *fmt, const char *what)
+/* Fails with the file and the line (from 1) where node n starts. */
+static int node_fail(const lp_src_text *t, lp_verr *e, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int node_fail(const lp_src_text *t, lp_verr *e, const yaml_node_t *n, const char *fmt, ...)
 {
     char msg[400];
-    snprintf(msg, sizeof msg, fmt, what);
-    return lp_verr_set(y->e, y->file, "line %zu: %s", y->line, msg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return lp_verr_set(e, t->name, "line %zu: %s", (size_t)n->start_mark.line + 1, msg);
 }
 
-/* Appends code point u to b as UTF-8. */
-static void put_utf8(lp_buf *b, unsigned long u)
+/* Fails with libyaml's account of why t is not YAML: the line and column
+ * of the problem, and what it was reading (a flow list from line 1...). */
+static int parse_fail(const lp_src_text *t, const yaml_parser_t *p, lp_verr *e)
 {
-    char s[4];
-    size_t n;
-    if (u < 0x80)
-        s[0] = (char)u, n = 1;
-    else if (u < 0x800)
-        s[0] = (char)(0xC0 | u >> 6), s[1] = (char)(0x80 | (u & 0x3F)), n = 2;
-    else if (u < 0x10000)
-        s[0] = (char)(0xE0 | u >> 12), s[1] = (char)(0x80 | ((u >> 6) & 0x3F)),
-        s[2] = (char)(0x80 | (u & 0x3F)), n = 3;
-    else
-        s[0] = (char)(0xF0 | u >> 18), s[1] = (char)(0x80 | ((u >> 12) & 0x3F)),
-        s[2] = (char)(0x80 | ((u >> 6) & 0x3F)), s[3] = (char)(0x80 | (u & 0x3F)), n = 4;
-    lp_buf_append(b, s, n);
-}
-
-/* A double-quoted scalar's escape after the backslash at y->p. */
-static int yaml_escape(yaml *y, lp_buf *b)
-{
-    static const char from[] = "\\\"/nrt0 abefv", to[] = "\\\"/\n\r\t\0 \a\b\x1b\f\v";
-    char c = y->p < y->end ? *y->p : '\0';
-    const char *k = c ? strchr(from, c) : NULL;
-    y->p++;
-    if (k) {
-        lp_buf_append(b, &to[k - from], 1);
-        return 0;
+    const char *problem = p->problem ? p->problem : "is not YAML";
+    if (p->error == YAML_MEMORY_ERROR) return lp_verr_set(e, t->name, "%s", "out of memory");
+    if (p->error == YAML_READER_ERROR) { /* bad bytes: only an offset is known */
+        size_t line = 1;
+        for (size_t i = 0; i < p->problem_offset && i < t->len; i++) line += t->data[i] == '\n';
+        return lp_verr_set(e, t->name, "line %zu: %s (byte %zu)", line, problem, p->problem_offset);
     }
-    int digits = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : 0;
-    unsigned long u = 0;
-    for (int i = 0; i < digits; i++, y->p++) {
-        if (y->p >= y->end || !isxdigit((unsigned char)*y->p))
-            return yaml_fail(y, "\\%s escape without its hex digits", c == 'x' ? "x" : "u");
-        u = u * 16 + (unsigned long)(isdigit((unsigned char)*y->p)
-                                         ? *y->p - '0'
-                                         : tolower((unsigned char)*y->p) - 'a' + 10);
-    }
-    if (!digits || u > 0x10FFFF || (u >= 0xD800 && u <= 0xDFFF))
-        return yaml_fail(y, "%s is not an escape YAML knows", "this backslash");
-    put_utf8(b, u);
-    return 0;
+    if (p->context)
+        return lp_verr_set(e, t->name, "line %zu, column %zu: %s (%s from line %zu, column %zu)",
+                           p->problem_mark.line + 1, p->problem_mark.column + 1, problem,
+                           p->context, p->context_mark.line + 1, p->context_mark.column + 1);
+    return lp_verr_set(e, t->name, "line %zu, column %zu: %s", p->problem_mark.line + 1,
+                       p->problem_mark.column + 1, problem);
 }
 
-/* Reads a scalar at y->p into b: "double" or 'single' quoted, or plain,
- * ending before a character of stops, a " #" comment or the line's end. */
-static int yaml_scalar(yaml *y, const char *stops, lp_buf *b)
+/* Scalar n's text, or NULL when n is a list or a mapping. */
+static const char *scalar_of(const yaml_node_t *n)
 {
-    b->len = 0;
-    char q = *y->p;
-    if (q == '"' || q == '\'') {
-        for (y->p++;; y->p++) {
-            if (y->p >= y->end)
-                return yaml_fail(y, "a %s-quoted name is not closed",
-                                 q == '"' ? "double" : "single");
-            char c = *y->p;
-            if (c == '\n') y->line++;
-            if (q == '"' && c == '\\') {
-                y->p++;
-                if (yaml_escape(y, b)) return LP_EINVAL;
-                y->p--;
-            } else if (c == q && q == '\'' && y->p + 1 < y->end && y->p[1] == '\'') {
-                lp_buf_append(b, "'", 1);
-                y->p++;
-            } else if (c == q) {
-                y->p++;
-                break;
-            } else {
-                lp_buf_append(b, &c, 1);
-            }
-        }
-    } else {
-        if (strchr("[]{}&*!|>%@`,#", q))
-            return yaml_fail(y, "a name starting with '%s' is not one this reader knows (quote it)",
-                             (char[]){q, 0});
-        const char *s = y->p;
-        while (y->p < y->end && *y->p != '\n' && *y->p != '\r' && !strchr(stops, *y->p) &&
-               !(*y->p == '#' && y->p > s && (y->p[-1] == ' ' || y->p[-1] == '\t')))
-            y->p++;
-        const char *t = y->p;
-        while (t > s && (t[-1] == ' ' || t[-1] == '\t')) t--;
-        for (const char *c = s; c + 1 < t; c++)
-            if (c[0] == ':' && (c[1] == ' ' || c[1] == '\t'))
-                return yaml_fail(y, "%s holds \": \", which YAML reads as a mapping (quote it)",
-                                 "a name");
-        lp_buf_append(b, s, (size_t)(t - s));
-    }
-    if (b->len == 0) return yaml_fail(y, "%s is empty", "a class name");
-    lp_buf_append(b, "", 1);
-    b->len--;
-    return 0;
+    return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-/* Skips spaces, tabs, line breaks (counted) and comments. */
-static void yaml_space(yaml *y)
+/* Reads scalar n as a whole number 0..max (digits only, quoted or not)
+ * into *out; -1 when n is not one. */
+static int read_count(const yaml_node_t *n, long long max, long long *out)
 {
-    while (y->p < y->end) {
-        char c = *y->p;
-        if (c == '\n')
-            y->line++;
-        else if (c == '#')
-            while (y->p + 1 < y->end && y->p[1] != '\n') y->p++;
-        else if (c != ' ' && c != '\t' && c != '\r')
-            break;
-        y->p++;
-    }
-}
-
-/* 1 when the rest of the line is blank or a comment (y->p then at its end). */
-static int yaml_line_done(yaml *y)
-{
-    while (y->p < y->end && (*y->p == ' ' || *y->p == '\t' || *y->p == '\r')) y->p++;
-    if (y->p < y->end && *y->p == '#')
-        while (y->p < y->end && *y->p != '\n') y->p++;
-    return y->p >= y->end || *y->p == '\n';
+    const char *s = scalar_of(n);
+    if (!s || !*s || strlen(s) > 9 || strspn(s, "0123456789") != strlen(s)) return -1;
+    *out = strtoll(s, NULL, 10);
+    return *out <= max ? 0 : -1;
 }
 
 /* Sets class idx of names (a JSON array, null where not yet named) to
- * the name in b. */
-static int set_name(yaml *y, json_t *names, long long idx, const lp_buf *b)
+ * scalar v; errors name the line of at (the item, or its index key). */
+static int set_name(const lp_src_text *t, lp_verr *e, json_t *names, long long idx,
+                    const yaml_node_t *at, const yaml_node_t *v)
 {
-    if (idx < 0 || idx > 100000) return yaml_fail(y, "class %s is not an index 0..100000", "key");
+    const char *s = scalar_of(v);
+    if (!s)
+        return node_fail(t, e, v,
+                         "names: class %lld is a %s, not a name (quote a name that holds "
+                         "\": \" or starts with '-')",
+                         idx, v->type == YAML_MAPPING_NODE ? "mapping" : "list");
+    size_t n = v->data.scalar.length;
+    if (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+        (n == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+         !strcmp(s, "NULL")))
+        return node_fail(t, e, v,
+                         "names: class %lld is empty or null (quote a name such as 'null')", idx);
+    if (n == 0) return node_fail(t, e, v, "names: class %lld is empty", idx);
     while ((long long)json_array_size(names) <= idx) json_array_append_new(names, json_null());
     if (!json_is_null(json_array_get(names, (size_t)idx)))
-        return yaml_fail(y, "a class index is named twice%s", "");
-    json_t *s = json_stringn(b->data, b->len);
-    if (!s) return yaml_fail(y, "a class name is not UTF-8%s", "");
-    json_array_set_new(names, (size_t)idx, s);
+        return node_fail(t, e, at, "a class index is named twice (class %lld)", idx);
+    json_t *j = json_stringn(s, n);
+    if (!j) return node_fail(t, e, v, "names: class %lld is not UTF-8", idx);
+    json_array_set_new(names, (size_t)idx, j);
     return 0;
 }
 
-/* An integer key at y->p ("3:" in a mapping of names). */
-static int yaml_index(yaml *y, long long *idx)
+/* Fills names (an empty JSON array) from v, data.yaml's names: a list of
+ * names, or a mapping of class index to name in any order. */
+static int read_names(const lp_src_text *t, yaml_document_t *d, const yaml_node_t *v, json_t *names,
+                      lp_verr *e)
 {
-    char *end;
-    if (y->p >= y->end || !isdigit((unsigned char)*y->p))
-        return yaml_fail(y, "names: %s", "a mapping's keys must be class indexes (0: car)");
-    *idx = strtoll(y->p, &end, 10);
-    y->p = end;
-    while (y->p < y->end && (*y->p == ' ' || *y->p == '\t')) y->p++;
-    if (y->p >= y->end || *y->p != ':')
-        return yaml_fail(y, "names: %s", "expected ':' after a class index");
-    y->p++;
-    while (y->p < y->end && (*y->p == ' ' || *y->p == '\t')) y->p++;
-    return 0;
+    if (v->type == YAML_SEQUENCE_NODE) {
+        const yaml_node_item_t *first = v->data.sequence.items.start;
+        for (const yaml_node_item_t *i = first; i < v->data.sequence.items.top; i++) {
+            const yaml_node_t *item = yaml_document_get_node(d, *i);
+            if (set_name(t, e, names, i - first, item, item)) return LP_EINVAL;
+        }
+        return 0;
+    }
+    if (v->type == YAML_MAPPING_NODE) {
+        for (const yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+             p++) {
+            const yaml_node_t *k = yaml_document_get_node(d, p->key);
+            long long idx;
+            if (read_count(k, 100000, &idx))
+                return node_fail(t, e, k, "names: %s",
+                                 "a mapping's keys must be class indexes 0..100000 (0: car)");
+            if (set_name(t, e, names, idx, k, yaml_document_get_node(d, p->value)))
+                return LP_EINVAL;
+        }
+        return 0;
+    }
+    return node_fail(t, e, v, "names: %s",
+                     "expected a list (- car, or [car, bus]) or a mapping (0: car)");
 }
 
-/* names: [a, b] or {0: a, 1: b}, from the bracket at y->p. */
-static int yaml_flow(yaml *y, json_t *names, lp_buf *b)
+/* Reads the class names of d, data.yaml's one document, into names. */
+static int doc_names(const lp_src_text *t, yaml_document_t *d, json_t *names, lp_verr *e)
 {
-    char close = *y->p == '[' ? ']' : '}';
-    long long i = 0;
-    y->p++;
-    for (;;) {
-        yaml_space(y);
-        if (y->p >= y->end)
-            return yaml_fail(y, "names: the list is not closed by '%s'", close == ']' ? "]" : "}");
-        if (*y->p == close) break;
-        long long idx = i;
-        if (close == '}' && yaml_index(y, &idx)) return LP_EINVAL;
-        if (yaml_scalar(y, ",]}", b) || set_name(y, names, idx, b)) return LP_EINVAL;
-        i++;
-        yaml_space(y);
-        if (y->p < y->end && *y->p == ',')
-            y->p++;
-        else if (y->p < y->end && *y->p != close)
-            return yaml_fail(y, "names: expected ',' or '%s'", close == ']' ? "]" : "}");
+    const yaml_node_t *root = yaml_document_get_root_node(d), *nv = NULL, *nc = NULL;
+    if (!root)
+        return lp_verr_set(e, t->name, "has no class names (names: a list or 0: name lines)");
+    if (root->type != YAML_MAPPING_NODE)
+        return node_fail(t, e, root, "the top level is not \"key: value\" lines");
+    for (const yaml_node_pair_t *p = root->data.mapping.pairs.start;
+         p < root->data.mapping.pairs.top; p++) {
+        const yaml_node_t *k = yaml_document_get_node(d, p->key);
+        const char *key = scalar_of(k);
+        const yaml_node_t **slot = !key                    ? NULL
+                                   : !strcmp(key, "names") ? &nv
+                                   : !strcmp(key, "nc")    ? &nc
+                                                           : NULL;
+        if (key && !strcmp(key, "kpt_shape"))
+            return node_fail(t, e, k, "%s: a pose dataset (keypoints after each box) is not read",
+                             key);
+        if (!slot) continue; /* a key Loupe has no use for */
+        if (*slot) return node_fail(t, e, k, "%s is given twice", key);
+        *slot = yaml_document_get_node(d, p->value);
     }
-    y->p++;
-    return yaml_line_done(y) ? 0 : yaml_fail(y, "names: %s", "text after the closing bracket");
-}
-
-/* The indented lines of a block list ("- a") or mapping ("0: a") after
- * "names:"; y->p at the start of the line after it. */
-static int yaml_block(yaml *y, json_t *names, lp_buf *b)
-{
-    long long i = 0;
-    int kind = 0; /* '-' or ':' once known */
-    while (y->p < y->end) {
-        const char *ls = y->p;
-        while (y->p < y->end && (*y->p == ' ' || *y->p == '\t')) y->p++;
-        int indent = (int)(y->p - ls);
-        if (yaml_line_done(y)) { /* blank or comment */
-            if (y->p < y->end) y->p++, y->line++;
-            continue;
-        }
-        int dash = *y->p == '-' && (y->p + 1 >= y->end || y->p[1] == ' ' || y->p[1] == '\t');
-        if (indent == 0 && !dash) {
-            y->p = ls; /* the next key */
-            return 0;
-        }
-        if (kind && kind != (dash ? '-' : ':'))
-            return yaml_fail(y, "names: %s", "mixes list items and class indexes");
-        kind = dash ? '-' : ':';
-        long long idx = i;
-        if (dash) {
-            y->p++;
-            while (y->p < y->end && (*y->p == ' ' || *y->p == '\t')) y->p++;
-        } else if (yaml_index(y, &idx)) {
-            return LP_EINVAL;
-        }
-        if (y->p >= y->end || *y->p == '\n' || *y->p == '\r')
-            return yaml_fail(y, "names: %s", "an item without a name");
-        if (yaml_scalar(y, "", b) || set_name(y, names, idx, b)) return LP_EINVAL;
-        if (!yaml_line_done(y)) return yaml_fail(y, "names: %s", "text after a name");
-        if (y->p < y->end) y->p++, y->line++;
-        i++;
-    }
-    return 0;
-}
-
-/* Reads data.yaml's class names into *out (a JSON array of strings).
- * LP_EINVAL, with e naming the file and the line, when names is missing
- * or not in a form this reader knows, nc disagrees or it is a pose set. */
-static int yaml_names(const lp_src_text *t, json_t **out, lp_verr *e)
-{
-    yaml y = {.p = t->data, .end = t->data + t->len, .file = t->name, .line = 1, .e = e};
-    if (t->len >= 3 && !memcmp(y.p, "\xEF\xBB\xBF", 3)) y.p += 3;
-    json_t *names = NULL;
-    long long nc = -1;
-    size_t nc_line = 0;
-    lp_buf b = {0};
-    int rc = 0;
-    while (rc == 0 && y.p < y.end) {
-        const char *ls = y.p;
-        if (yaml_line_done(&y) || *ls == ' ' || *ls == '\t' || *ls == '-' ||
-            !strncmp(ls, "---", 3) || !strncmp(ls, "...", 3)) {
-            /* blank, comment, or part of a key this reader skips */
-            y.p = ls;
-            while (y.p < y.end && *y.p != '\n') y.p++;
-            if (y.p < y.end) y.p++, y.line++;
-            continue;
-        }
-        y.p = ls;
-        const char *colon = y.p;
-        while (colon < y.end && *colon != '\n' && *colon != ':') colon++;
-        if (colon >= y.end || *colon != ':') {
-            rc = yaml_fail(&y, "%s is not \"key: value\"", "the line");
-            break;
-        }
-        size_t klen = (size_t)(colon - y.p);
-        while (klen && (y.p[klen - 1] == ' ' || y.p[klen - 1] == '\t')) klen--;
-        int is_names = klen == 5 && !memcmp(y.p, "names", 5);
-        int is_nc = klen == 2 && !memcmp(y.p, "nc", 2);
-        if (klen == 9 && !memcmp(y.p, "kpt_shape", 9)) {
-            rc = yaml_fail(&y, "%s: a pose dataset (keypoints after each box) is not read",
-                           "kpt_shape");
-            break;
-        }
-        y.p = colon + 1;
-        while (y.p < y.end && (*y.p == ' ' || *y.p == '\t')) y.p++;
-        if (is_nc) {
-            nc = strtoll(y.p, NULL, 10);
-            nc_line = y.line;
-        }
-        if (!is_names) {
-            while (y.p < y.end && *y.p != '\n') y.p++;
-            if (y.p < y.end) y.p++, y.line++;
-            continue;
-        }
-        if (names) {
-            rc = yaml_fail(&y, "%s is given twice", "names");
-            break;
-        }
-        names = json_array();
-        if (y.p < y.end && (*y.p == '[' || *y.p == '{')) {
-            rc = yaml_flow(&y, names, &b);
-        } else if (yaml_line_done(&y)) {
-            if (y.p < y.end) y.p++, y.line++;
-            rc = yaml_block(&y, names, &b);
-        } else {
-            rc = yaml_fail(&y, "names: %s",
-                           "expected a list (- car, or [car, bus]) or a mapping (0: car)");
-        }
-    }
-    lp_buf_fini(&b);
-    if (rc == 0 && (!names || json_array_size(names) == 0))
-        rc = lp_verr_set(e, t->name, "has no class names (names: a list or 0: name lines)");
-    for (size_t i = 0; rc == 0 && i < json_array_size(names); i++)
+    if (nv && read_names(t, d, nv, names, e)) return LP_EINVAL;
+    if (json_array_size(names) == 0)
+        return lp_verr_set(e, t->name, "has no class names (names: a list or 0: name lines)");
+    for (size_t i = 0; i < json_array_size(names); i++)
         if (json_is_null(json_array_get(names, i)))
-            rc = lp_verr_set(
+            return lp_verr_set(
                 e, t->name,
                 "names: class %zu has no name (the indexes must run from 0 without a gap)", i);
-    if (rc == 0 && nc >= 0 && (size_t)nc != json_array_size(names))
-        rc = lp_verr_set(e, t->name, "line %zu: nc is %lld but names has %zu", nc_line, nc,
-                         json_array_size(names));
+    long long n;
+    if (nc && read_count(nc, 999999999, &n))
+        return node_fail(t, e, nc, "nc is not a count of classes");
+    if (nc && (size_t)n != json_array_size(names))
+        return node_fail(t, e, nc, "nc is %lld but names has %zu", n, json_array_size(names));
+    return 0;
+}
+
+/* Reads data.yaml's class names into *out (a JSON array of strings)
+ * with libyaml.  LP_EINVAL, with e naming the file and the line, when it
+ * is not YAML, holds more than one document, names is missing or not a
+ * list or mapping of names, nc disagrees or it is a pose set. */
+static int yaml_names(const lp_src_text *t, json_t **out, lp_verr *e)
+{
+    yaml_parser_t p;
+    yaml_document_t d;
+    if (!yaml_parser_initialize(&p)) return lp_verr_set(e, t->name, "%s", "out of memory");
+    yaml_parser_set_input_string(&p, (const unsigned char *)t->data, t->len);
+    if (!yaml_parser_load(&p, &d)) {
+        int rc = parse_fail(t, &p, e);
+        yaml_parser_delete(&p);
+        return rc;
+    }
+    json_t *names = json_array();
+    int rc = doc_names(t, &d, names, e);
+    yaml_document_delete(&d);
+    if (rc == 0 && !yaml_parser_load(&p, &d)) {
+        rc = parse_fail(t, &p, e);
+    } else if (rc == 0) { /* Ultralytics' yaml.safe_load refuses a second document too */
+        const yaml_node_t *root = yaml_document_get_root_node(&d);
+        if (root)
+            rc = node_fail(t, e, root, "a second YAML document (after ---): %s",
+                           "data.yaml holds one");
+        yaml_document_delete(&d);
+    }
+    yaml_parser_delete(&p);
     if (rc) {
         json_decref(names);
         return rc;

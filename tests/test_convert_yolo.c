@@ -217,6 +217,15 @@ TEST(yolo_data_yaml_forms_and_the_lines_it_refuses)
         "names: {0: c d, 1: b}\n",
         "train: x\ndownload: |\n  import os\n  print(1)\nnames:\n  1: b\n  0: \"c d\"\nnc: 2\n",
         "\xEF\xBB\xBFnames:\r\n  0: c d\r\n",
+        /* forms a YAML parser reads and the old hand-written reader did not */
+        "x: &n [c d, b]\nnames: *n\nnc: 2\n",            /* an anchor and its alias */
+        "names: {0: c d, 1: 'traffic light'}  # flow\n", /* a comment after a flow mapping */
+        "names:\n  0: >-\n    c\n    d\n  1: b\n",       /* a folded block scalar */
+        "names:\n  '1': b\n  \"0\": c d\n",              /* quoted keys */
+        "\"names\": [c d]\n'nc': 1\n",                   /* quoted top-level keys */
+        "%YAML 1.1\n---\nnames: [!!str c d, b]\n...\n",  /* a directive, markers, a tag */
+        "names: [c\n  d, b]\n",                          /* a plain name folded over lines */
+        "names:\n  - c d\n  # - x (commented out)\n\n  - b\n",
     };
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         lp_verr e;
@@ -232,12 +241,24 @@ TEST(yolo_data_yaml_forms_and_the_lines_it_refuses)
         {"nc: 2\nnames: [a]\n", "line 1: nc is 2 but names has 1"},
         {"names:\n  0: a\n  2: b\n", "names: class 1 has no name"},
         {"names:\n  0: a\n  0: b\n", "line 3: a class index is named twice"},
-        {"names: &anchor [a]\n", "line 1: names: expected a list"},
-        {"names: [a, *b]\n", "line 1: a name starting with '*'"},
-        {"names: [a, b\n", "line 2: names: the list is not closed by ']'"},
-        {"names:\n  - a\n  1: b\n", "line 3: names: mixes list items"},
-        {"names:\n  - a: b\n", "line 2: a name holds \": \""},
-        {"just text\n", "line 1: the line is not \"key: value\""},
+        {"names: [a, *b]\n", "line 1, column 12: found undefined alias"},
+        {"names: [a, b\n", "line 2, column 1: did not find expected ',' or ']' (while parsing a "
+                           "flow sequence from line 1, column 8)"},
+        {"names:\n  - a\n  1: b\n", "line 3, column 3: did not find expected '-' indicator"},
+        {"names:\n  - a: b\n", "line 2: names: class 0 is a mapping, not a name"},
+        {"names: [a, [b]]\n", "line 1: names: class 1 is a list, not a name"},
+        {"names: [a, ~]\n", "line 1: names: class 1 is empty or null"},
+        {"names:\n  - a\n  -\n", "line 3: names: class 1 is empty or null"},
+        {"names: {0: a, x: b}\n", "line 1: names: a mapping's keys must be class indexes"},
+        {"names: car\n", "line 1: names: expected a list"},
+        {"names: [a]\nnames: [b]\n", "line 2: names is given twice"},
+        {"nc: two\nnames: [a]\n", "line 1: nc is not a count"},
+        {"names: \"a\\qb\"\n", "line 1, column 10: found unknown escape character"},
+        {"names:\n\t- a\n", "line 2, column 1: found character that cannot start any token"},
+        {"names:\n    - a\n  - b\n", "line 3, column 3: did not find expected key"},
+        {"names: [a]\n---\nnames: [b]\n", "line 3: a second YAML document"},
+        {"names: [a, \"b\xff\"]\n", "line 1: invalid"},
+        {"just text\n", "line 1: the top level is not \"key: value\" lines"},
         {"names: [a]\nkpt_shape: [17, 3]\n", "line 2: kpt_shape: a pose dataset"},
         {"train: x\n", "has no class names"},
     };

@@ -146,7 +146,7 @@ describe('import format=yolo', () => {
     let e = expectError(await importZip(p.id, 'yolo', zipOf(noNames)), 400, 'body');
     assert.match(e.message, /has no class names/);
     e = expectError(await importZip(p.id, 'yolo', zipOf({ ...yoloFiles, 'data.yaml': 'names: [car, piéton\n' })), 400, 'data.yaml');
-    assert.equal(e.message, "data.yaml: line 2: names: the list is not closed by ']'");
+    assert.equal(e.message, "data.yaml: line 2, column 1: did not find expected ',' or ']' (while parsing a flow sequence from line 1, column 8)");
     e = expectError(await srv.api('POST', `/v1/projects/${p.id}/tasks?format=yolo`, '0 0.5 0.5 0.1 0.1\n', { headers: { 'content-type': 'text/plain' } }), 400, 'body');
     assert.match(e.message, /holds no image/);
   });
