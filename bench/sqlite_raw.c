@@ -163,14 +163,23 @@ static double pct(double *v, size_t n, double p)
 /* What-if switches of the import, for the analysis in bench/analysis.md
  * (bench/run uses none): each names one change to Loupe's set-up. */
 typedef struct variant {
-    int fk_off;    /* PRAGMA foreign_keys=OFF */
-    int returning; /* INSERT ... RETURNING id instead of sqlite3_last_insert_rowid() */
+    int fk_off;        /* PRAGMA foreign_keys=OFF */
+    int returning;     /* INSERT ... RETURNING id instead of sqlite3_last_insert_rowid() */
+    long tx_rows;      /* tx=N: rows per transaction (else TX_ROWS) */
+    const char *extra; /* sql=...: run after the set-up (pragmas) and the schema */
+    long page_size;    /* page=N: PRAGMA page_size of a new database */
 } variant;
 
 static int cmd_import(const char *path, long count, int runs, const variant *v)
 {
     sqlite3 *db = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (v->fk_off) exec(db, "PRAGMA foreign_keys=OFF");
+    long tx_rows = v->tx_rows > 0 ? v->tx_rows : TX_ROWS;
+    if (v->page_size) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA page_size=%ld; VACUUM", v->page_size);
+        exec(db, sql);
+    }
     sqlite3_stmt *have = prepare(db, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks'");
     int fresh = sqlite3_step(have) == SQLITE_ROW && sqlite3_column_int(have, 0) == 0;
     sqlite3_finalize(have);
@@ -184,6 +193,7 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
             db,
             "INSERT INTO users (email, role, created_at) VALUES ('bench@example.com', 'admin', 0)");
     }
+    if (v->extra) exec(db, v->extra);
     sqlite3_stmt *proj =
         prepare(db, "INSERT INTO projects (name, kind, params, created_by, created_at, "
                     "updated_at) VALUES (?, 'categorization', "
@@ -258,7 +268,7 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
                 sqlite3_reset(tag);
             }
             pending++;
-            if (++in_tx == TX_ROWS || i == count - 1) {
+            if (++in_tx == tx_rows || i == count - 1) {
                 sqlite3_bind_int64(cnt, 1, pid);
                 sqlite3_bind_text(cnt, 2, "pending", -1, SQLITE_STATIC);
                 sqlite3_bind_int64(cnt, 3, pending);
@@ -496,6 +506,12 @@ int main(int argc, char **argv)
                 v.fk_off = 1;
             else if (!strcmp(argv[i], "returning"))
                 v.returning = 1;
+            else if (!strncmp(argv[i], "tx=", 3))
+                v.tx_rows = atol(argv[i] + 3);
+            else if (!strncmp(argv[i], "page=", 5))
+                v.page_size = atol(argv[i] + 5);
+            else if (!strncmp(argv[i], "sql=", 4))
+                v.extra = argv[i] + 4;
             else {
                 fprintf(stderr, "sqlite_raw: unknown variant \"%s\"\n", argv[i]);
                 return 2;
@@ -508,8 +524,10 @@ int main(int argc, char **argv)
                          argv + 5);
     if (argc == 4 && !strcmp(argv[1], "durable") && atof(argv[3]) > 0)
         return cmd_durable(argv[2], atof(argv[3]));
-    fprintf(stderr, "usage: sqlite_raw import DB COUNT RUNS [fk-off] [returning]\n"
-                    "       sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]\n"
-                    "       sqlite_raw durable DB SECONDS\n");
+    fprintf(
+        stderr,
+        "usage: sqlite_raw import DB COUNT RUNS [fk-off] [returning] [tx=N] [page=N] [sql=SQL]\n"
+        "       sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]\n"
+        "       sqlite_raw durable DB SECONDS\n");
     return 2;
 }
