@@ -78,6 +78,23 @@ int lp_api_task_create(lp_req *req)
     return reply_task(req, id, 201);
 }
 
+static char *put_text(char *o, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static char *put_uint(char *o, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do d[n++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (n) *o++ = d[--n];
+    return o;
+}
+
 /* Appends a row's outcome to the report (im->arg, an lp_buf). */
 static void report_row(lp_import *im, size_t index, size_t line, int rc, int64_t id,
                        const lp_verr *e)
@@ -89,9 +106,15 @@ static void report_row(lp_import *im, size_t index, size_t line, int rc, int64_t
     } else {
         lp_buf_puts(out, ",");
     }
-    if (rc == 0 || rc == LP_EEXISTS) {
-        lp_buf_printf(out, "{\"index\":%zu,\"status\":\"%s\",\"id\":%lld}", index,
-                      rc == 0 ? "created" : "duplicate", (long long)id);
+    if (rc == 0 || rc == LP_EEXISTS) { /* one per row: formatted without printf */
+        char r[96], *o = r;
+        o = put_text(o, "{\"index\":");
+        o = put_uint(o, index);
+        o = put_text(o, rc == 0 ? ",\"status\":\"created\",\"id\":"
+                                : ",\"status\":\"duplicate\",\"id\":");
+        o = put_uint(o, (uint64_t)id);
+        *o++ = '}';
+        lp_buf_append(out, r, (size_t)(o - r));
         return;
     }
     if (im->where) {
