@@ -88,7 +88,8 @@ static int next_chunk(pipeline *pl, int last)
 
 /* Adds one row to the current chunk: task prepared, or (task NULL) the
  * error e.  Non-zero when the consumer gave up. */
-static int produce(pipeline *pl, size_t index, size_t line, json_t *task, const lp_verr *e)
+static int produce(pipeline *pl, size_t index, size_t line, json_t *task, const char *src,
+                   size_t len, const lp_verr *e)
 {
     if (!pl->cur && next_chunk(pl, 0)) return 1;
     chunk *c = pl->cur;
@@ -101,7 +102,7 @@ static int produce(pipeline *pl, size_t index, size_t line, json_t *task, const 
         row->err = lp_malloc(sizeof *e);
         *row->err = *e;
     } else {
-        lp_task_prepare(pl->project, task, row);
+        lp_task_prepare_text(pl->project, task, src, len, row);
     }
     return c->n == CHUNK_ROWS ? next_chunk(pl, 0) : 0;
 }
@@ -121,8 +122,8 @@ static int produce_json(void *arg, size_t index, const char *s, size_t n)
     size_t line = line_at(pl, s);
     json_t *task;
     lp_verr e;
-    if (lp_json_parse(s, n, "", &task, &e) < 0) return produce(pl, index, line, NULL, &e);
-    int rc = produce(pl, index, line, task, NULL);
+    if (lp_json_parse(s, n, "", &task, &e) < 0) return produce(pl, index, line, NULL, NULL, 0, &e);
+    int rc = produce(pl, index, line, task, s, n, NULL); /* the body outlives the rows */
     json_decref(task);
     return rc;
 }
@@ -143,12 +144,12 @@ static void produce_csv(pipeline *pl)
                 lp_verr e;
                 lp_verr_set(&e, "", "has %zu field%s, the header has %zu", n, n == 1 ? "" : "s",
                             pl->ncols);
-                stop = produce(pl, index++, line, NULL, &e);
+                stop = produce(pl, index++, line, NULL, NULL, 0, &e);
             } else {
                 json_t *task;
                 lp_verr e;
                 lp_import_csv_task(pl->cols, f, n, &task, &e);
-                stop = produce(pl, index++, line, task, &e);
+                stop = produce(pl, index++, line, task, NULL, 0, &e);
                 json_decref(task);
             }
             if (stop) break;

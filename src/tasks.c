@@ -336,6 +336,25 @@ static char *dump_or(const json_t *v, const char *dflt)
 
 int lp_task_prepare(const lp_project *p, const json_t *task, lp_task_row *row)
 {
+    return lp_task_prepare_text(p, task, NULL, 0, row);
+}
+
+/* Whether norm_tags() kept the tags as they were: already sorted, no
+ * duplicates. */
+static int tags_unchanged(const json_t *given, const json_t *norm)
+{
+    size_t n = json_array_size(given);
+    if (json_array_size(norm) != n) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(json_string_value(json_array_get(given, i)),
+                   json_string_value(json_array_get(norm, i))) != 0)
+            return 0;
+    return 1;
+}
+
+int lp_task_prepare_text(const lp_project *p, const json_t *task, const char *src, size_t len,
+                         lp_task_row *row)
+{
     memset(row, 0, sizeof *row);
     const char *uid = json_string_value(json_object_get(task, "unique_id"));
     if (uid) row->unique_id = lp_strdup(uid);
@@ -357,13 +376,26 @@ int lp_task_prepare(const lp_project *p, const json_t *task, lp_task_row *row)
         *row->err = e;
         return row->rc;
     }
-    row->cols[0] = dump_or(json_object_get(task, "attachments"), "[]");
-    row->cols[1] = dump_or(json_object_get(task, "data"), "{}");
-    row->cols[2] = dump_or(json_object_get(task, "metadata"), "{}");
-    row->cols[3] = dump_or(row->tags, "[]");
-    row->cols[4] = dump_or(json_object_get(task, "expected_response"), NULL);
-    row->cols[5] = dump_or(json_object_get(task, "predictions"), NULL);
-    for (int c = 0; c < 6; c++) row->lens[c] = row->cols[c] ? strlen(row->cols[c]) : 0;
+    /* The stored columns: the source's text where it is already what
+     * json_dumps would write (the common case, and the bulk import's hot
+     * path), else encoded. */
+    static const char *const keys[6] = {"attachments",       "data",       "metadata", "tags",
+                                        "expected_response", "predictions"};
+    static const char *const dflt[6] = {"[]", "{}", "{}", "[]", NULL, NULL};
+    const char *span[6] = {NULL};
+    size_t slen[6];
+    if (src) lp_json_canonical_members(src, len, keys, 6, span, slen);
+    if (span[3] && !tags_unchanged(json_object_get(task, "tags"), row->tags)) span[3] = NULL;
+    for (int c = 0; c < 6; c++) {
+        if (span[c]) {
+            row->cols[c] = (char *)span[c];
+            row->lens[c] = slen[c];
+            row->borrowed |= 1u << c;
+        } else {
+            row->cols[c] = dump_or(c == 3 ? row->tags : json_object_get(task, keys[c]), dflt[c]);
+            row->lens[c] = row->cols[c] ? strlen(row->cols[c]) : 0;
+        }
+    }
     const json_t *res = json_object_get(task, "result");
     if (res && !json_is_null(res)) {
         /* An imported result: the team's final label, taken as it is. */
@@ -381,7 +413,8 @@ void lp_task_row_fini(lp_task_row *row)
     free(row->err);
     free(row->unique_id);
     free(row->batch_name);
-    for (size_t i = 0; i < LP_ARRAY_LEN(row->cols); i++) free(row->cols[i]);
+    for (size_t i = 0; i < LP_ARRAY_LEN(row->cols); i++)
+        if (!(row->borrowed & 1u << i)) free(row->cols[i]);
     free(row->result);
     free(row->result_version);
     json_decref(row->tags);

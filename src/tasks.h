@@ -59,6 +59,7 @@ typedef struct lp_task_row {
     char *cols[6];        /* attachments, data, metadata, tags, expected_response,
                              predictions as JSON text (NULL: SQL NULL) */
     size_t lens[6];       /* their lengths */
+    unsigned borrowed;    /* bit c: cols[c] is in the task's source text, not owned */
     json_t *tags;         /* normalised: sorted, no duplicates */
     json_t *files;        /* [[attachment index, sha256], ...] to look up */
     char *result;         /* an imported result as the task's result column, or NULL */
@@ -68,6 +69,12 @@ typedef struct lp_task_row {
 /* Fills row from a task body; pure (no database), so any thread may call
  * it.  Returns row->rc.  Release the row with lp_task_row_fini(). */
 int lp_task_prepare(const lp_project *p, const json_t *task, lp_task_row *row);
+/* The same for a task parsed (lp_json_parse) from the text src[0..len):
+ * the columns whose text there is already as Loupe writes it are taken
+ * from it, not encoded again (cols point into src, not NUL-terminated, so
+ * the row must not outlive it). */
+int lp_task_prepare_text(const lp_project *p, const json_t *task, const char *src, size_t len,
+                         lp_task_row *row);
 void lp_task_row_fini(lp_task_row *row);
 /* Inserts a prepared row (or reports its error), in the caller's
  * transaction.  Results as lp_task_writer_add. */

@@ -588,3 +588,102 @@ int lp_v_response_id(const json_t *task, const json_t *v, const char *field, siz
     return lp_verr_set(e, field, "%s is not one of the task's responses%s",
                        lp_quote(q, sizeof q, s), hint_end(&h));
 }
+
+/* The text of JSON values as json_dumps writes them (lp_json_canonical_members). */
+
+static size_t ws_end(const char *s, size_t i, size_t n)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) i++;
+    return i;
+}
+
+/* The end (exclusive) of the string whose opening quote is s[i]. */
+static size_t string_end(const char *s, size_t i, size_t n)
+{
+    for (i++; i < n; i++) {
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+/* The end (exclusive) of the valid JSON value starting at s[i]. */
+static size_t json_value_end(const char *s, size_t i, size_t n)
+{
+    if (i >= n) return n;
+    if (s[i] == '"') return string_end(s, i, n);
+    if (s[i] != '{' && s[i] != '[') {
+        while (i < n && !strchr(",}] \t\r\n", s[i])) i++;
+        return i;
+    }
+    int depth = 0;
+    while (i < n) {
+        char c = s[i];
+        if (c == '"') {
+            i = string_end(s, i, n);
+            continue;
+        }
+        if (c == '{' || c == '[') depth++;
+        if ((c == '}' || c == ']') && --depth == 0) return i + 1;
+        i++;
+    }
+    return n;
+}
+
+/* Whether the valid JSON value s[0..n) is written as jansson writes it
+ * with LP_JSON_DUMP: no white space, integers only (a fraction or an
+ * exponent makes a real, written with 15 digits; -0 is written 0), and no
+ * escapes in strings but the ones jansson writes the same (\u and \/ are
+ * written otherwise). */
+static int canonical(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        char c = s[i];
+        if (c == '"') {
+            for (i++; i < n && s[i] != '"'; i++) {
+                if (s[i] != '\\') continue;
+                if (++i >= n || !strchr("\"\\bfnrt", s[i])) return 0;
+            }
+            i++;
+        } else if (c == 't' || c == 'n') {
+            i += 4; /* true, null */
+        } else if (c == 'f') {
+            i += 5; /* false */
+        } else if (c == '-' && i + 1 < n && s[i + 1] == '0') {
+            return 0;
+        } else if (strchr("{}[],:-0123456789", c)) {
+            i++;
+        } else {
+            return 0; /* white space, . e E + */
+        }
+    }
+    return 1;
+}
+
+void lp_json_canonical_members(const char *s, size_t n, const char *const *keys, size_t nkeys,
+                               const char **spans, size_t *lens)
+{
+    for (size_t k = 0; k < nkeys; k++) spans[k] = NULL, lens[k] = 0;
+    size_t i = ws_end(s, 0, n);
+    if (i >= n || s[i] != '{') return;
+    i = ws_end(s, i + 1, n);
+    while (i < n && s[i] == '"') {
+        size_t kend = string_end(s, i, n);
+        const char *name = s + i + 1;
+        size_t nlen = kend - i - 2;
+        i = ws_end(s, kend, n);
+        if (i >= n || s[i] != ':') return;
+        size_t v = ws_end(s, i + 1, n), vend = json_value_end(s, v, n);
+        for (size_t k = 0; k < nkeys; k++) {
+            if (strlen(keys[k]) != nlen || memcmp(keys[k], name, nlen) != 0) continue;
+            if (!(vend - v == 4 && memcmp(s + v, "null", 4) == 0) && canonical(s + v, vend - v))
+                spans[k] = s + v, lens[k] = vend - v;
+            break;
+        }
+        i = ws_end(s, vend, n);
+        if (i >= n || s[i] != ',') return;
+        i = ws_end(s, i + 1, n);
+    }
+}

@@ -54,6 +54,18 @@ int lp_json_number(const json_t *v, double *out);
  * digits so that 0.05 comes back as 0.05, not 0.050000000000000003. */
 #define LP_JSON_DUMP (JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
 
+/* The members named in keys (nkeys of them) of a JSON object's text s[0..n),
+ * one lp_json_parse accepted (valid, no duplicate keys), as the text of
+ * their values, where that text is byte for byte what
+ * json_dumps(value, LP_JSON_DUMP) writes: compact, numbers that are
+ * integers (not -0), strings with no escapes but \" \\ \b \f \n \r \t.
+ * spans[k] is NULL (lens[k] 0) for a key that is missing, spelled with an
+ * escape, or whose value is not in that form (null is not: a caller treats
+ * it as missing).  A bulk import stores such values as they came, without
+ * encoding them again. */
+void lp_json_canonical_members(const char *s, size_t n, const char *const *keys, size_t nkeys,
+                               const char **spans, size_t *lens);
+
 /* Appends s as a JSON string (quoted and escaped by jansson). */
 void lp_buf_json_string(lp_buf *b, const char *s);
 

@@ -2,9 +2,11 @@
  * an explicit mapping overriding them, mappings refused before any row,
  * and the task body a row becomes (tags, attachments, numbers, UTF-8). */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "csvfile.h"
+#include "http.h"
 #include "import.h"
 #include "test.h"
 
@@ -132,4 +134,53 @@ TEST(csv_from_memory_keeps_hash_lines_as_data)
     CHECK_INT(lp_csv_line(c), 4);
     CHECK_INT(lp_csv_next(c, &f, &n), 0);
     lp_csv_close(c);
+}
+
+/* lp_json_canonical_members: a value is taken as it came only where its
+ * text is what json_dumps writes; the others are found NULL (and encoded). */
+TEST(import_canonical_members_match_json_dumps)
+{
+    static const struct {
+        const char *doc;
+        int taken;
+    } cases[] = {
+        {"{\"v\":{\"a\":1,\"b\":[true,false,null],\"c\":\"x\"}}", 1},
+        {"{\"v\": {\"a\":-12} , \"w\":1}", 1},
+        {"  {\"w\":{\"v\":[1]},\"v\":[2]}\r\n", 1},
+        {"{\"v\":[{\"x\":\"}]\\\"[{\"}],\"z\":0}", 1},
+        {"{\"v\":\"caf\xc3\xa9\"}", 1},
+        {"{\"v\":\"q\\\"\\\\\\n\\t\\b\\f\\r\"}", 1},
+        {"{\"v\":9223372036854775807}", 1},
+        {"{\"v\":[],\"x\":{}}", 1},
+        {"{\"v\":{\"a\": 1}}", 0},
+        {"{\"v\":[1, 2]}", 0},
+        {"{\"v\":1.5}", 0},
+        {"{\"v\":{\"k\":1.0}}", 0},
+        {"{\"v\":1e3}", 0},
+        {"{\"v\":[-0]}", 0},
+        {"{\"v\":\"caf\\u00e9\"}", 0},
+        {"{\"v\":\"\\u001F\"}", 0},
+        {"{\"v\":\"a\\/b\"}", 0},
+        {"{\"v\":null}", 0},
+        {"{\"\\u0076\":[1]}", 0},
+        {"{\"w\":1}", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *doc = cases[i].doc;
+        json_t *obj;
+        lp_verr e;
+        CHECK_INT(lp_json_parse(doc, strlen(doc), "", &obj, &e), 0);
+        static const char *const keys[] = {"x", "v"};
+        const char *span[2];
+        size_t len[2];
+        lp_json_canonical_members(doc, strlen(doc), keys, 2, span, len);
+        CHECK_INT(span[1] != NULL, cases[i].taken);
+        if (span[1]) {
+            char *dumped = json_dumps(json_object_get(obj, "v"), LP_JSON_DUMP);
+            CHECK_INT(len[1], strlen(dumped));
+            CHECK(memcmp(span[1], dumped, len[1]) == 0);
+            free(dumped);
+        }
+        json_decref(obj);
+    }
 }
