@@ -3,7 +3,8 @@
  * Bulk creation is the hot path: one prepared INSERT ... ON CONFLICT DO
  * NOTHING RETURNING id per task (a taken unique_id returns no row, and the
  * existing id is looked up), counters kept in memory and written once per
- * flush, and a batch's status checked once per run of tasks in that batch. */
+ * flush, the task_tags rows written LP_TAG_BATCH to a statement, and a
+ * batch's status checked once per run of tasks in that batch. */
 #include "tasks.h"
 
 #include <stdlib.h>
@@ -56,7 +57,51 @@ void lp_task_writer_fini(lp_task_writer *w)
 {
     lp_stmt_done(w->ins_task);
     lp_stmt_done(w->ins_tag);
-    w->ins_task = w->ins_tag = NULL;
+    lp_stmt_done(w->ins_tags);
+    w->ins_task = w->ins_tag = w->ins_tags = NULL;
+    w->ntags = 0; /* not flushed: their transaction rolls back */
+}
+
+/* Writes the waiting task_tags rows: a full batch with one statement of
+ * LP_TAG_BATCH rows (a statement's own cost, paid once for many rows, is
+ * much of a small row's), fewer one by one. */
+static int write_tags(lp_task_writer *w)
+{
+    int rc = 0, n = w->ntags;
+    w->ntags = 0;
+    if (n == LP_TAG_BATCH) {
+        if (!w->ins_tags) {
+            lp_buf sql = {0};
+            lp_buf_puts(&sql, "INSERT INTO task_tags (task_id, project_id, tag) VALUES ");
+            for (int i = 0; i < LP_TAG_BATCH; i++)
+                lp_buf_puts(&sql, i ? ", (?, ?, ?)" : "(?, ?, ?)");
+            rc = lp_db_prepare(w->db, sql.data, &w->ins_tags);
+            lp_buf_fini(&sql);
+            if (rc < 0) return rc;
+        }
+        for (int i = 0; i < n; i++) {
+            lp_stmt_bind_int64(w->ins_tags, 3 * i + 1, w->tag_task[i]);
+            lp_stmt_bind_int64(w->ins_tags, 3 * i + 2, w->project->id);
+            lp_stmt_bind_text(w->ins_tags, 3 * i + 3, w->tag_text[i]);
+        }
+        rc = lp_stmt_step(w->ins_tags);
+        lp_stmt_reset(w->ins_tags);
+        return rc == LP_DB_DONE ? 0 : rc < 0 ? rc : LP_EDB;
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (!w->ins_tag &&
+            (rc = lp_db_prepare(w->db,
+                                "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)",
+                                &w->ins_tag)) < 0)
+            break;
+        lp_stmt_bind_int64(w->ins_tag, 1, w->tag_task[i]);
+        lp_stmt_bind_int64(w->ins_tag, 2, w->project->id);
+        lp_stmt_bind_text(w->ins_tag, 3, w->tag_text[i]);
+        rc = lp_stmt_step(w->ins_tag);
+        lp_stmt_reset(w->ins_tag);
+        rc = rc == LP_DB_DONE ? 0 : rc < 0 ? rc : LP_EDB;
+    }
+    return rc;
 }
 
 /* The status of a new task: plain, gold (an expected_response) or
@@ -66,7 +111,7 @@ static const char *const new_status[NEW_STATUSES] = {"pending", "gold", "complet
 
 int lp_task_writer_flush(lp_task_writer *w)
 {
-    int rc = 0;
+    int rc = write_tags(w);
     for (int g = 0; g < NEW_STATUSES; g++) {
         if (rc == 0) rc = lp_counts_add(w->db, w->project->id, 0, new_status[g], w->project_new[g]);
         w->project_new[g] = 0;
@@ -495,19 +540,13 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
         size_t i;
         json_t *t;
         json_array_foreach(row->tags, i, t)
-        {
-            if (!w->ins_tag &&
-                (rc = lp_db_prepare(
-                     w->db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)",
-                     &w->ins_tag)) < 0)
-                break;
-            lp_stmt_bind_int64(w->ins_tag, 1, *id);
-            lp_stmt_bind_int64(w->ins_tag, 2, w->project->id);
-            lp_stmt_bind_text(w->ins_tag, 3, json_string_value(t));
-            rc = lp_stmt_step(w->ins_tag);
-            lp_stmt_reset(w->ins_tag);
-            rc = rc == LP_DB_DONE ? 0 : rc < 0 ? rc : LP_EDB;
-            if (rc < 0) break;
+        { /* written with the next batch, or by lp_task_writer_flush() */
+            if (w->ntags == LP_TAG_BATCH && (rc = write_tags(w)) < 0) break;
+            size_t n = json_string_length(t); /* at most 64: norm_tags() checked */
+            if (n >= sizeof w->tag_text[0]) n = sizeof w->tag_text[0] - 1;
+            memcpy(w->tag_text[w->ntags], json_string_value(t), n);
+            w->tag_text[w->ntags][n] = '\0';
+            w->tag_task[w->ntags++] = *id;
         }
         if (rc == 0 && row->result)
             rc = lp_db_run(w->db,

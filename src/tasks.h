@@ -27,6 +27,7 @@ int lp_counts_add(lp_db *db, int64_t project_id, int64_t batch_id, const char *s
 
 /* A task writer creates tasks of one project, in the caller's transaction,
  * and keeps counter changes until lp_task_writer_flush(). */
+#define LP_TAG_BATCH 64
 typedef struct lp_task_writer {
     lp_db *db;
     const lp_project *project;
@@ -39,6 +40,12 @@ typedef struct lp_task_writer {
     int64_t last_batch;          /* last batch checked: it is staging */
     int64_t batch_default;       /* the batch of a row that names none (0: none) */
     lp_stmt *ins_task, *ins_tag; /* held for the writer's life: no lookup per row */
+    /* The task_tags rows of inserted tasks, written LP_TAG_BATCH at a time
+     * by one statement (ins_tags), the rest by lp_task_writer_flush(). */
+    lp_stmt *ins_tags;
+    int ntags;
+    int64_t tag_task[LP_TAG_BATCH];
+    char tag_text[LP_TAG_BATCH][65]; /* a tag is 1 to 64 bytes */
 } lp_task_writer;
 
 void lp_task_writer_init(lp_task_writer *w, lp_db *db, const lp_project *p);
