@@ -12,10 +12,11 @@
  *       times inserts COUNT tasks of taskgen.h into a fresh project:
  *       Loupe's INSERT ... ON CONFLICT DO NOTHING prepared once (the id
  *       from sqlite3_last_insert_rowid(), as the SQLite driver does it),
- *       one task_tags row per tag, transactions of 5000 rows (BEGIN
+ *       the task_tags rows 64 to an INSERT as src/tasks.c writes them
+ *       (the rest of a transaction one by one), transactions of 5000 rows (BEGIN
  *       IMMEDIATE), the project_counts upsert once per transaction.  Prints
  *       tasks/s and CPU time per task of each run and the median tasks/s.
- *       Optional what-if switches after RUNS (fk-off, returning; see
+ *       Optional what-if switches after RUNS (fk-off, returning, tx=N, page=N, tags-single, sql=SQL; see
  *       struct variant) measure a change to that set-up;
  *       bench/run uses none of them.
  *
@@ -54,7 +55,8 @@
 #include "schema.h"
 #include "taskgen.h"
 
-#define TX_ROWS 5000
+#define TX_ROWS   5000
+#define TAG_BATCH 64 /* LP_TAG_BATCH of src/tasks.h */
 
 #define TASK_COLS                                                                \
     "id, project_id, batch_id, unique_id, status, priority, attachments, data, " \
@@ -168,6 +170,7 @@ typedef struct variant {
     long tx_rows;      /* tx=N: rows per transaction (else TX_ROWS) */
     const char *extra; /* sql=...: run after the set-up (pragmas) and the schema */
     long page_size;    /* page=N: PRAGMA page_size of a new database */
+    int tags_single;   /* tags-single: one INSERT per task_tags row (before LP_TAG_BATCH) */
 } variant;
 
 static int cmd_import(const char *path, long count, int runs, const variant *v)
@@ -213,6 +216,14 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
                             "ON CONFLICT (project_id, unique_id) DO NOTHING RETURNING id");
     sqlite3_stmt *tag =
         prepare(db, "INSERT INTO task_tags (task_id, project_id, tag) VALUES (?, ?, ?)");
+    /* As src/tasks.c writes them: TAG_BATCH rows to a statement, the rest
+     * of a transaction one by one before its COMMIT. */
+    char tags_sql[64 + TAG_BATCH * 12] = "INSERT INTO task_tags (task_id, project_id, tag) VALUES ";
+    for (int k = 0; k < TAG_BATCH; k++) strcat(tags_sql, k ? ", (?, ?, ?)" : "(?, ?, ?)");
+    sqlite3_stmt *tags = prepare(db, tags_sql);
+    static long long tag_id[TAG_BATCH];
+    static char tag_text[TAG_BATCH][65];
+    int ntags_wait = 0;
     sqlite3_stmt *cnt = prepare(
         db, "INSERT INTO project_counts (project_id, status, n) VALUES (?, ?, ?) "
             "ON CONFLICT (project_id, status) DO UPDATE SET n = project_counts.n + excluded.n");
@@ -261,14 +272,37 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
             for (int k = 0; k < ntags; k++) {
                 char t[32];
                 taskgen_tag(r, k, t, sizeof t);
-                sqlite3_bind_int64(tag, 1, id);
-                sqlite3_bind_int64(tag, 2, pid);
-                sqlite3_bind_text(tag, 3, t, -1, SQLITE_TRANSIENT);
-                if (sqlite3_step(tag) != SQLITE_DONE) die(db, "insert tag");
-                sqlite3_reset(tag);
+                if (v->tags_single) {
+                    sqlite3_bind_int64(tag, 1, id);
+                    sqlite3_bind_int64(tag, 2, pid);
+                    sqlite3_bind_text(tag, 3, t, -1, SQLITE_TRANSIENT);
+                    if (sqlite3_step(tag) != SQLITE_DONE) die(db, "insert tag");
+                    sqlite3_reset(tag);
+                    continue;
+                }
+                if (ntags_wait == TAG_BATCH) {
+                    for (int j = 0; j < TAG_BATCH; j++) {
+                        sqlite3_bind_int64(tags, 3 * j + 1, tag_id[j]);
+                        sqlite3_bind_int64(tags, 3 * j + 2, pid);
+                        sqlite3_bind_text(tags, 3 * j + 3, tag_text[j], -1, SQLITE_STATIC);
+                    }
+                    if (sqlite3_step(tags) != SQLITE_DONE) die(db, "insert tags");
+                    sqlite3_reset(tags);
+                    ntags_wait = 0;
+                }
+                tag_id[ntags_wait] = id;
+                snprintf(tag_text[ntags_wait++], sizeof tag_text[0], "%s", t);
             }
             pending++;
             if (++in_tx == tx_rows || i == count - 1) {
+                for (int j = 0; j < ntags_wait; j++) {
+                    sqlite3_bind_int64(tag, 1, tag_id[j]);
+                    sqlite3_bind_int64(tag, 2, pid);
+                    sqlite3_bind_text(tag, 3, tag_text[j], -1, SQLITE_STATIC);
+                    if (sqlite3_step(tag) != SQLITE_DONE) die(db, "insert tag");
+                    sqlite3_reset(tag);
+                }
+                ntags_wait = 0;
                 sqlite3_bind_int64(cnt, 1, pid);
                 sqlite3_bind_text(cnt, 2, "pending", -1, SQLITE_STATIC);
                 sqlite3_bind_int64(cnt, 3, pending);
@@ -291,6 +325,7 @@ static int cmd_import(const char *path, long count, int runs, const variant *v)
     sqlite3_finalize(proj);
     sqlite3_finalize(ins);
     sqlite3_finalize(tag);
+    sqlite3_finalize(tags);
     sqlite3_finalize(cnt);
     sqlite3_close(db);
     return 0;
@@ -508,6 +543,8 @@ int main(int argc, char **argv)
                 v.returning = 1;
             else if (!strncmp(argv[i], "tx=", 3))
                 v.tx_rows = atol(argv[i] + 3);
+            else if (!strcmp(argv[i], "tags-single"))
+                v.tags_single = 1;
             else if (!strncmp(argv[i], "page=", 5))
                 v.page_size = atol(argv[i] + 5);
             else if (!strncmp(argv[i], "sql=", 4))
@@ -524,10 +561,9 @@ int main(int argc, char **argv)
                          argv + 5);
     if (argc == 4 && !strcmp(argv[1], "durable") && atof(argv[3]) > 0)
         return cmd_durable(argv[2], atof(argv[3]));
-    fprintf(
-        stderr,
-        "usage: sqlite_raw import DB COUNT RUNS [fk-off] [returning] [tx=N] [page=N] [sql=SQL]\n"
-        "       sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]\n"
-        "       sqlite_raw durable DB SECONDS\n");
+    fprintf(stderr, "usage: sqlite_raw import DB COUNT RUNS [fk-off] [returning] [tx=N] [page=N] "
+                    "[tags-single] [sql=SQL]\n"
+                    "       sqlite_raw pages DB PROJECT ROUNDS NAME=AFTER,AFTER,... [NAME=...]\n"
+                    "       sqlite_raw durable DB SECONDS\n");
     return 2;
 }
