@@ -644,7 +644,7 @@ static int canonical(const char *s, size_t n)
         if (c == '"') {
             for (i++; i < n && s[i] != '"'; i++) {
                 if (s[i] != '\\') continue;
-                if (++i >= n || !strchr("\"\\bfnrt", s[i])) return 0;
+                if (++i >= n || !s[i] || !strchr("\"\\bfnrt", s[i])) return 0;
             }
             i++;
         } else if (c == 't' || c == 'n') {
@@ -653,7 +653,7 @@ static int canonical(const char *s, size_t n)
             i += 5; /* false */
         } else if (c == '-' && i + 1 < n && s[i + 1] == '0') {
             return 0;
-        } else if (strchr("{}[],:-0123456789", c)) {
+        } else if (c && strchr("{}[],:-0123456789", c)) {
             i++;
         } else {
             return 0; /* white space, . e E + */
