@@ -111,17 +111,18 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
  * driver (its ddl table in src/db_sqlite.c). */
 static char *expand_ddl(const char *sql)
 {
-    size_t n = strlen(sql), cap = 2 * n + 1, o = 0;
+    static const char *const ddl[][2] = {{"{id}", "INTEGER PRIMARY KEY"},
+                                         {"{blob}", "BLOB"},
+                                         {"{without_rowid}", " WITHOUT ROWID"},
+                                         {"{random_key}", "lower(hex(randomblob(32)))"}};
+    size_t n = strlen(sql), cap = 3 * n + 1, o = 0; /* no token grows more than 3 times */
     char *out = malloc(cap);
     for (size_t i = 0; i < n;) {
         const char *rep = NULL;
         size_t skip = 0;
-        if (!strncmp(sql + i, "{id}", 4))
-            rep = "INTEGER PRIMARY KEY", skip = 4;
-        else if (!strncmp(sql + i, "{blob}", 6))
-            rep = "BLOB", skip = 6;
-        else if (!strncmp(sql + i, "{without_rowid}", 15))
-            rep = " WITHOUT ROWID", skip = 15;
+        for (size_t k = 0; k < sizeof ddl / sizeof ddl[0] && !rep; k++)
+            if (!strncmp(sql + i, ddl[k][0], strlen(ddl[k][0])))
+                rep = ddl[k][1], skip = strlen(ddl[k][0]);
         if (rep) {
             size_t r = strlen(rep);
             memcpy(out + o, rep, r);
