@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "outbound.h"
 #include "outbox.h"
 
 static const char *const known_events[] = {"task.completed", "task.audited", "batch.completed",
@@ -36,12 +37,15 @@ int lp_api_webhooks_create(lp_req *req)
     long long pid = 0;
     const json_t *events = NULL;
     int rc = 0;
+    char why[400];
     if (lp_v_only_keys(b, "", keys, &e) || lp_v_string(b, "url", "", 1, 1, 2048, &url, &e) ||
         lp_v_int(b, "project_id", "", 0, 1, INT64_MAX, &pid, &e) ||
         lp_v_array(b, "events", "", 0, 1, 10, &events, &e))
         rc = LP_EINVAL;
     else if (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))
         rc = lp_verr_set(&e, "url", "must be an http:// or https:// URL");
+    else if (lp_outbound_check_url(url, why, sizeof why) < 0)
+        rc = lp_verr_set(&e, "url", "%s", why);
     lp_buf ev = {0};
     size_t i;
     const json_t *x;

@@ -44,6 +44,9 @@ static const setting settings[] = {
      OFF(callback_retry_ms), 1, 3600000},
     {"--callback-poll-ms", "LOUPE_CALLBACK_POLL_MS", "250", "MS",
      "how often callbacks due are looked for", INT, OFF(callback_poll_ms), 10, 60000},
+    {"--allow-private-outbound", "LOUPE_ALLOW_PRIVATE_OUTBOUND", "0", NULL,
+     "let callbacks and webhooks reach loopback, private and link-local addresses", FLAG,
+     OFF(allow_private_outbound), 0, 1},
     {"--demo", "LOUPE_DEMO", "0", NULL, "create a demo project and admin login on a new database",
      FLAG, OFF(demo), 0, 1},
 };

@@ -16,9 +16,10 @@ typedef struct lp_config {
     long long body_limit_mb;
     long long bulk_limit_mb;
     long long file_limit_mb;
-    long long demo;              /* --demo: create a demo project if the database is new */
-    long long callback_retry_ms; /* first retry of a failed callback, doubling */
-    long long callback_poll_ms;  /* how often the outbox is looked at */
+    long long demo;                   /* --demo: create a demo project if the database is new */
+    long long callback_retry_ms;      /* first retry of a failed callback, doubling */
+    long long callback_poll_ms;       /* how often the outbox is looked at */
+    long long allow_private_outbound; /* callbacks may reach private addresses */
 } lp_config;
 
 /* Reads the environment, then the settings among argv[first..*argc),

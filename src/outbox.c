@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
+#include "outbound.h"
 #include "util.h"
 
 void lp_webhook_secret_new(char out[LP_SECRET_TEXT])
@@ -192,8 +194,27 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
     return size * n;
 }
 
+/* The last guard against reaching an address that is not public: curl
+ * calls this with the very address it is about to connect to, whatever
+ * resolved it.  why (the callback's argument) gets the reason. */
+static curl_socket_t open_checked(void *why, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)purpose;
+    const char *w = lp_addr_special(&a->addr);
+    if (w) {
+        snprintf(why, 256, "refused to connect to %s", w);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 /* Posts one delivery; returns the HTTP status (0 on a transport error,
- * with err filled). */
+ * with err filled).  Unless private outbound is allowed, the host is
+ * resolved here once, every address checked, and curl pinned to the
+ * checked address (CURLOPT_RESOLVE), so a name that resolves differently
+ * a moment later (DNS rebinding) cannot send it elsewhere; open_checked
+ * checks the address actually connected to as well.  Redirects are not
+ * followed: a 3xx is an answer like any other non-2xx. */
 static long post(const due *d, char *err, size_t errn)
 {
     int64_t ts = lp_now_ms() / 1000;
@@ -203,8 +224,20 @@ static long post(const due *d, char *err, size_t errn)
     snprintf(h1, sizeof h1, "webhook-id: %s", d->message_id);
     snprintf(h2, sizeof h2, "webhook-timestamp: %s", tsbuf);
     snprintf(h3, sizeof h3, "webhook-signature: %s", sig);
+    char addr[64], host[512], pin[700], refused[256] = "";
+    int port, guard = !lp_outbound_private_allowed();
+    struct curl_slist *resolve = NULL;
+    if (guard) {
+        if (lp_outbound_resolve(d->url, addr, sizeof addr, err, errn) < 0 ||
+            lp_url_host_port(d->url, host, sizeof host, &port, err, errn) < 0)
+            return 0;
+        snprintf(pin, sizeof pin, "%s:%d:%s", host, port, addr);
+        if (!strchr(host, ':') && strcmp(host, addr)) /* a name, not a literal address */
+            resolve = curl_slist_append(NULL, pin);
+    }
     CURL *c = curl_easy_init();
     if (!c) {
+        curl_slist_free_all(resolve);
         snprintf(err, errn, "cannot start an HTTP client");
         return 0;
     }
@@ -224,12 +257,23 @@ static long post(const due *d, char *err, size_t errn)
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    if (guard) {
+        /* A proxy would resolve and connect on our behalf, unchecked. */
+        curl_easy_setopt(c, CURLOPT_PROXY, "");
+        curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, (void *)refused);
+    }
     long status = 0;
     CURLcode rc = curl_easy_perform(c);
     if (rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    else if (refused[0])
+        snprintf(err, errn, "%s", refused);
     else
         snprintf(err, errn, "%s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
+    curl_slist_free_all(resolve);
     curl_slist_free_all(hs);
     curl_easy_cleanup(c);
     return status;

@@ -8,6 +8,7 @@
 
 #include "agg.h"
 #include "auth.h"
+#include "outbound.h"
 #include "tasks.h"
 #include "util.h"
 
@@ -175,8 +176,11 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
         if (!json_is_null(cb)) {
             if (lp_v_string(b, "callback_url", "", 0, 1, 2048, &f->callback_url, e))
                 return LP_EINVAL;
+            char why[400];
             if (!valid_url(f->callback_url))
                 return lp_verr_set(e, "callback_url", "must be an http:// or https:// URL");
+            if (lp_outbound_check_url(f->callback_url, why, sizeof why) < 0)
+                return lp_verr_set(e, "callback_url", "%s", why);
         }
     }
     json_t *md = json_object_get(b, "metadata");

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "api.h"
+#include "outbound.h"
 #include "outbox.h"
 #include "auth.h"
 #include "project.h"
@@ -63,6 +64,7 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
         .authenticate = lp_api_authenticate,
         .completed = on_completed,
     };
+    lp_outbound_set_allow_private(cfg->allow_private_outbound != 0);
     rc = lp_deliverer_start(s->pool, cfg->callback_retry_ms, cfg->callback_poll_ms, &s->deliverer);
     if (rc < 0) {
         *errmsg = lp_strdup("cannot start the callback delivery thread");

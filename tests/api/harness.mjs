@@ -191,6 +191,9 @@ async function launch({ dir, key, port, ownsDir, listenViaEnv, dbUrl, args = [],
   const dbEnv = args.includes('--db') ? {} : dbUrl ? { LOUPE_DB: dbUrl } : dbEnvFor(dir);
   const proc = spawn(LOUPE_BIN, argv, {
     env: loupeEnv({
+      // The tests' callback receivers listen on 127.0.0.1: allowed unless a
+      // test says otherwise (security_net.test.mjs).
+      LOUPE_ALLOW_PRIVATE_OUTBOUND: '1',
       ...dbEnv,
       ...(listenViaEnv ? { LOUPE_LISTEN: listen } : {}),
       ...env,
