@@ -4,7 +4,9 @@
  * hashing it, so memory stays constant whatever the size: the same bytes
  * uploaded twice are stored once.  GET serves the bytes back to
  * signed-in users, in a sandbox (CSP) so an uploaded HTML file cannot run
- * script on the UI's origin. */
+ * script on the UI's origin, and as an attachment (downloaded, not shown)
+ * unless it is an image, audio or video type a browser only displays
+ * (SVG, a document that can hold script, is an attachment too). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -99,22 +101,59 @@ int lp_api_file_upload(lp_req *req)
     return lp_reply_json(req, created ? 201 : 200, out);
 }
 
+/* Types a browser shows as media, never as a page that could run script
+ * on our origin (SVG is a document: not among them). */
+static int inline_safe(const char *ctype)
+{
+    static const char *const safe[] = {"image/png",  "image/jpeg", "image/gif", "image/webp",
+                                       "image/avif", "image/bmp",  "audio/",    "video/"};
+    for (size_t i = 0; i < LP_ARRAY_LEN(safe); i++) {
+        size_t n = strlen(safe[i]);
+        if (strncasecmp(ctype, safe[i], n) == 0 &&
+            (safe[i][n - 1] == '/' || ctype[n] == '\0' || ctype[n] == ';'))
+            return 1;
+    }
+    return 0;
+}
+
+/* "attachment" (or "inline" for media) with the stored file name,
+ * percent-encoded (RFC 6266, RFC 8187). */
+static const char *disposition(lp_req *req, const char *ctype, const char *name)
+{
+    lp_buf b = {0};
+    lp_buf_printf(&b, "%s", inline_safe(ctype) ? "inline" : "attachment");
+    if (*name) {
+        lp_buf_printf(&b, "; filename*=UTF-8''");
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+            if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", *p))
+                lp_buf_printf(&b, "%c", *p);
+            else
+                lp_buf_printf(&b, "%%%02X", *p);
+    }
+    const char *out = lp_arena_sprintf(&req->arena, "%s", b.data);
+    lp_buf_fini(&b);
+    return out;
+}
+
 int lp_api_file_get(lp_req *req)
 {
     const char *sha = req->params[0];
+    if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
+        return lp_reply_error(req, 404, "not_found", NULL, "no file %s", sha);
     lp_stmt *st;
-    int rc = lp_db_prepare(req->db, "SELECT size, content_type FROM files WHERE sha256 = ?", &st);
+    int rc = lp_db_prepare(req->db,
+                           "SELECT size, content_type, filename FROM files WHERE sha256 = ?", &st);
     if (rc < 0) return lp_reply_rc(req, rc, "file");
     lp_stmt_bind_text(st, 1, sha);
-    char ctype[256] = "";
+    char ctype[256] = "", name[256] = "";
     int64_t size = -1;
     if (lp_stmt_step(st) == LP_DB_ROW) {
         size = lp_stmt_int64(st, 0);
         snprintf(ctype, sizeof ctype, "%s", lp_stmt_text(st, 1));
+        snprintf(name, sizeof name, "%s", lp_stmt_is_null(st, 2) ? "" : lp_stmt_text(st, 2));
     }
     lp_stmt_done(st);
-    if (size < 0 || strlen(sha) != 64 || strchr(sha, '/') || strchr(sha, '.'))
-        return lp_reply_error(req, 404, "not_found", NULL, "no file %s", sha);
+    if (size < 0) return lp_reply_error(req, 404, "not_found", NULL, "no file %s", sha);
     char etag[70];
     snprintf(etag, sizeof etag, "\"%s\"", sha);
     const char *inm = lp_req_header(req, "If-None-Match");
@@ -154,7 +193,9 @@ int lp_api_file_get(lp_req *req)
         lp_reply_header(req, "Content-Range", cr);
     }
     lp_reply_header(req, "Accept-Ranges", "bytes");
-    lp_reply_header(req, "Content-Security-Policy", "sandbox; default-src 'none'");
+    lp_reply_header(req, "Content-Disposition", disposition(req, ctype, name));
+    lp_reply_header(req, "Content-Security-Policy",
+                    "sandbox; default-src 'none'; frame-ancestors 'none'");
     lp_reply_header(req, "Cache-Control", "private, max-age=31536000, immutable");
     lp_reply_header(req, "ETag", etag);
     return 0;

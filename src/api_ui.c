@@ -74,10 +74,22 @@ static const char *content_type(const char *name)
     return "application/octet-stream";
 }
 
+/* Whether path, all symbolic links followed, is still inside dir: a link
+ * in web/ that leads out of it is not served. */
+static int inside(const char *dir, const char *path)
+{
+    char *d = realpath(dir, NULL), *p = realpath(path, NULL);
+    size_t n = d ? strlen(d) : 0;
+    int ok = d && p && strncmp(p, d, n) == 0 && p[n] == '/';
+    free(d);
+    free(p);
+    return ok;
+}
+
 /* Answers the file at path (name for its type), or 404. */
 static int serve(lp_req *req, const char *path, const char *name)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = inside(req->srv->web_dir, path) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         if (fd >= 0) close(fd);
@@ -96,11 +108,9 @@ static int serve(lp_req *req, const char *path, const char *name)
     }
     lp_reply_header(req, "ETag", etag);
     lp_reply_header(req, "Cache-Control", "no-cache");
-    lp_reply_header(req, "Referrer-Policy", "same-origin");
-    if (strstr(content_type(name), "text/html")) {
+    /* Other files get the default policy of every reply (http.c). */
+    if (strstr(content_type(name), "text/html"))
         lp_reply_header(req, "Content-Security-Policy", UI_CSP);
-        lp_reply_header(req, "X-Frame-Options", "DENY");
-    }
     return 0;
 }
 

@@ -546,6 +546,20 @@ static void req_free(lp_req *req)
 static enum MHD_Result queue(lp_http *h, lp_req *req)
 {
     if (!req->resp) lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
+    /* Security headers on every reply.  A reply that sets its own policy
+     * (the UI's pages, uploaded files) keeps it; any other is no page to
+     * render: nothing loads from it and no site may frame it.  Loupe
+     * itself speaks plain HTTP, so Strict-Transport-Security is left to
+     * the TLS proxy in front of it (docs/ARCHITECTURE.md). */
+    static const char *const secure[][2] = {
+        {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+        {"X-Content-Type-Options", "nosniff"},
+        {"X-Frame-Options", "DENY"},
+        {"Referrer-Policy", "same-origin"},
+    };
+    for (size_t i = 0; i < LP_ARRAY_LEN(secure); i++)
+        if (!MHD_get_response_header(req->resp, secure[i][0]))
+            MHD_add_response_header(req->resp, secure[i][0], secure[i][1]);
     if (h->cfg.completed) h->cfg.completed(req, lp_mono_ns() - req->t0);
     return MHD_queue_response(req->conn, req->status, req->resp);
 }
