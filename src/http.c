@@ -794,6 +794,19 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6
 }
 
 /* Stops the writer thread once its queue is empty. */
+/* Decodes %XX in a path or query value as MHD would, except that an
+ * encoded NUL does not end the string there (a C string would silently
+ * drop the rest, "/ui/app.js%00.html" naming app.js): it becomes a DEL,
+ * which no route, name or number accepts. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls, (void)conn;
+    size_t n = MHD_http_unescape(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0') s[i] = '\x7f';
+    return n;
+}
+
 static void stop_writer(lp_http *h)
 {
     if (h->use_writer) {
@@ -828,7 +841,7 @@ int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg)
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 0 ? cfg->threads : 2),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_END);
+        (unsigned)1024, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!h->d) {
         *errmsg = lp_sprintf("cannot listen on %s (address in use or not allowed)", cfg->listen);
         stop_writer(h);

@@ -176,6 +176,8 @@ describe('files', () => {
       '/ui/%2e%2e%2fsecret.key',
       '/ui/out.js',
       '/ui/app.js%2f..%2f..%2findex.html',
+      '/ui/app.js%00.html',
+      '/ui/app.js%00',
       '/../secret.key',
     ];
     for (const p of paths) {
@@ -184,6 +186,10 @@ describe('files', () => {
       assert.doesNotMatch(r.text, /outside web/);
       assert.match(r.headers['content-type'] ?? '', /application\/json/, p);
     }
+    // A file's hash followed by an encoded NUL is not that file.
+    const f = expectStatus(await guarded.api('POST', '/v1/files', 'nul', { headers: { 'content-type': 'text/plain' } }), 201);
+    expectError(await guarded.api('GET', `${f.url}%00.html`), 404);
+    expectStatus(await guarded.api('GET', f.url, undefined, { raw: true }), 200);
     // A link inside web/ still works; the one leading out of it (above) does not.
     assert.equal((await fetch(`${guarded.base}/ui/in.js`)).status, 200);
   });
