@@ -118,6 +118,22 @@ static int basic_key(const char *b64, char *out, size_t n)
     return 0;
 }
 
+/* A cookie-authenticated write must carry the session's CSRF token (given
+ * by POST /v1/sessions and GET /v1/me) in X-CSRF-Token: another site can
+ * make a browser send the cookie, but cannot read the token. */
+static int check_csrf(lp_req *req, const char *session_token)
+{
+    char want[LP_TOKEN_MAX];
+    lp_auth_csrf(session_token, want);
+    const char *got = lp_req_header(req, "X-CSRF-Token");
+    if (got && strlen(got) == strlen(want) && sodium_memcmp(got, want, strlen(want)) == 0) return 0;
+    lp_reply_error(req, 403, "forbidden", "X-CSRF-Token",
+                   got ? "X-CSRF-Token: is not this session's token; get it again from GET /v1/me"
+                       : "X-CSRF-Token: a request made with the session cookie needs this header "
+                         "(the csrf_token of POST /v1/sessions or GET /v1/me)");
+    return LP_EPERM;
+}
+
 int lp_api_authenticate(lp_req *req)
 {
     lp_user u;
@@ -154,6 +170,8 @@ int lp_api_authenticate(lp_req *req)
                 return LP_EPERM;
             }
         }
+        if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD") && check_csrf(req, tok))
+            return LP_EPERM;
         req->who.via_session = 1;
     }
     req->who.user_id = u.id;

@@ -7,8 +7,9 @@
 #include "api.h"
 #include "auth.h"
 
-#define LOGIN_WINDOW_MS (15 * 60 * 1000)
-#define LOGIN_MAX_FAILS 10
+#define LOGIN_WINDOW_MS      (15 * 60 * 1000)
+#define LOGIN_MAX_FAILS      10 /* per account */
+#define LOGIN_MAX_FAILS_ADDR 50 /* per client address */
 
 static json_t *user_json(const lp_user *u)
 {
@@ -17,22 +18,24 @@ static json_t *user_json(const lp_user *u)
                      u->disabled, "created_at", lp_json_time(u->created_at));
 }
 
-/* The login throttle: at most LOGIN_MAX_FAILS failures per email (compared
- * in lower case, as the user lookup does) in LOGIN_WINDOW_MS.  Expired
- * entries are reused first; only when every slot holds a live entry is the
- * oldest one given up. */
-static struct login_fail *fail_slot(lp_server *s, const char *email, int create)
+/* The login throttle: at most LOGIN_MAX_FAILS failures per account (its
+ * email, compared in lower case as the user lookup does) and
+ * LOGIN_MAX_FAILS_ADDR per client address in LOGIN_WINDOW_MS from the
+ * first.  Accounts and addresses share one table, told apart by
+ * by_address.  Expired entries are reused first; only when every slot
+ * holds a live entry is the oldest one given up. */
+static struct login_fail *fail_slot(lp_server *s, int by_address, const char *name, int create)
 {
     char key[256];
     size_t k = 0;
-    for (; email[k] && k + 1 < sizeof key; k++) key[k] = (char)tolower((unsigned char)email[k]);
+    for (; name[k] && k + 1 < sizeof key; k++) key[k] = (char)tolower((unsigned char)name[k]);
     key[k] = '\0';
     struct login_fail *spare = NULL;
     int64_t now = lp_now_ms();
     for (size_t i = 0; i < LP_ARRAY_LEN(s->login_fails); i++) {
         struct login_fail *f = &s->login_fails[i];
         if (f->count && now - f->first_ms > LOGIN_WINDOW_MS) f->count = 0;
-        if (f->count && strcmp(f->email, key) == 0) return f;
+        if (f->count && f->by_address == by_address && strcmp(f->email, key) == 0) return f;
         if (!f->count) {
             if (!spare || spare->count) spare = f; /* a free slot beats any live one */
         } else if (!spare || (spare->count && f->first_ms < spare->first_ms)) {
@@ -41,35 +44,62 @@ static struct login_fail *fail_slot(lp_server *s, const char *email, int create)
     }
     if (!create) return NULL;
     snprintf(spare->email, sizeof spare->email, "%s", key);
+    spare->by_address = by_address;
     spare->first_ms = now;
     spare->count = 0;
     return spare;
 }
 
+/* Why a login was throttled: by account or address, and for how long. */
+typedef struct throttle {
+    int by_address;
+    int64_t retry_s;
+} throttle;
+
+/* Whether f (or NULL) has reached max failures: if so fills t. */
+static int over(const struct login_fail *f, int max, int by_address, throttle *t)
+{
+    if (!f || f->count < max) return 0;
+    t->by_address = by_address;
+    t->retry_s = (f->first_ms + LOGIN_WINDOW_MS - lp_now_ms() + 999) / 1000;
+    if (t->retry_s < 1) t->retry_s = 1;
+    return 1;
+}
+
 /* Checks a password guess for the account with this email, under the
- * throttle: 0 if right; LP_EBUSY when the email has had too many failures
- * lately; LP_EAUTH when wrong (and counted).  u is NULL for an unknown
- * email, which counts like a wrong password. */
-static int guess_password(lp_req *req, const char *email, const lp_user *u, const char *password)
+ * throttle: 0 if right; LP_EBUSY (t filled) when the account or the
+ * caller's address has had too many failures lately; LP_EAUTH when wrong
+ * (and counted for both).  u is NULL for an unknown email, which counts
+ * like a wrong password. */
+static int guess_password(lp_req *req, const char *email, const lp_user *u, const char *password,
+                          throttle *t)
 {
     lp_server *s = req->srv;
+    char addr[64];
+    lp_req_peer(req, (int)s->cfg->behind_proxy, addr, sizeof addr);
     pthread_mutex_lock(&s->login_mu);
-    struct login_fail *f = fail_slot(s, email, 0);
-    int throttled = f && f->count >= LOGIN_MAX_FAILS;
+    int throttled = over(fail_slot(s, 0, email, 0), LOGIN_MAX_FAILS, 0, t) ||
+                    (addr[0] && over(fail_slot(s, 1, addr, 0), LOGIN_MAX_FAILS_ADDR, 1, t));
     pthread_mutex_unlock(&s->login_mu);
     if (throttled) return LP_EBUSY;
     if (u && !u->disabled && lp_user_check_password(req->db, u->id, password) == 0) return 0;
     pthread_mutex_lock(&s->login_mu);
-    fail_slot(s, email, 1)->count++;
+    fail_slot(s, 0, email, 1)->count++;
+    if (addr[0]) fail_slot(s, 1, addr, 1)->count++;
     pthread_mutex_unlock(&s->login_mu);
     return LP_EAUTH;
 }
 
-static int too_many(lp_req *req)
+static int too_many(lp_req *req, const throttle *t)
 {
+    int64_t min = (t->retry_s + 59) / 60;
     lp_reply_error(req, 429, "too_many_requests", NULL,
-                   "too many wrong passwords for this account; try again in 15 minutes");
-    lp_reply_header(req, "Retry-After", "900");
+                   "too many failed logins %s; try again in %lld minute%s",
+                   t->by_address ? "from this address" : "for this account", (long long)min,
+                   min == 1 ? "" : "s");
+    char ra[24];
+    snprintf(ra, sizeof ra, "%lld", (long long)t->retry_s);
+    lp_reply_header(req, "Retry-After", ra);
     return 0;
 }
 
@@ -86,20 +116,26 @@ int lp_api_session_create(lp_req *req)
     }
     lp_user u;
     int rc = lp_user_by_email(req->db, email, &u);
-    rc = guess_password(req, email, rc == 0 ? &u : NULL, password);
+    throttle t;
+    rc = guess_password(req, email, rc == 0 ? &u : NULL, password, &t);
     json_decref(b);
-    if (rc == LP_EBUSY) return too_many(req);
+    if (rc == LP_EBUSY) return too_many(req, &t);
     if (rc < 0) return lp_reply_error(req, 401, "unauthorized", NULL, "wrong email or password");
     char token[LP_TOKEN_MAX];
-    rc = lp_session_create(req->db, u.id, token);
+    int64_t ttl_s = req->srv->cfg->session_seconds;
+    rc = lp_session_create(req->db, u.id, ttl_s * 1000, token);
     if (rc < 0) return lp_reply_rc(req, rc, "session");
-    lp_reply_json(req, 201, json_pack("{s:o}", "user", user_json(&u)));
+    char csrf[LP_TOKEN_MAX];
+    lp_auth_csrf(token, csrf);
+    lp_reply_json(req, 201,
+                  json_pack("{s:o, s:s, s:o}", "user", user_json(&u), "csrf_token", csrf,
+                            "expires_at", lp_json_time(lp_now_ms() + ttl_s * 1000)));
     /* Behind a TLS-terminating proxy the cookie must not travel in clear. */
     const char *proto = lp_req_header(req, "X-Forwarded-Proto");
     char cookie[256];
     snprintf(cookie, sizeof cookie,
              "loupe_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", token,
-             LP_SESSION_MS / 1000, proto && !strcasecmp(proto, "https") ? "; Secure" : "");
+             (long long)ttl_s, proto && !strcasecmp(proto, "https") ? "; Secure" : "");
     lp_reply_header(req, "Set-Cookie", cookie);
     return 0;
 }
@@ -121,6 +157,11 @@ int lp_api_me(lp_req *req)
     if (rc < 0) return lp_reply_rc(req, rc, "user");
     json_t *o = user_json(&u);
     json_object_set_new(o, "auth", json_string(req->who.via_session ? "session" : "api_key"));
+    if (req->who.via_session) { /* the UI's CSRF token again, after a reload */
+        char csrf[LP_TOKEN_MAX];
+        lp_auth_csrf(lp_req_cookie(req, "loupe_session"), csrf);
+        json_object_set_new(o, "csrf_token", json_string(csrf));
+    }
     return lp_reply_json(req, 200, o);
 }
 
@@ -150,16 +191,19 @@ int lp_api_users_create(lp_req *req)
     static const char *const keys[] = {"email", "name", "role", "password", NULL};
     lp_verr e;
     const char *email = NULL, *name = "", *role = "member", *password = NULL;
+    char why[128];
     int rc = 0;
     if (lp_v_only_keys(b, "", keys, &e) || lp_v_string(b, "email", "", 1, 3, 254, &email, &e) ||
         lp_v_string(b, "name", "", 0, 0, 200, &name, &e) ||
         lp_v_string(b, "role", "", 0, 1, 16, &role, &e) ||
-        lp_v_string(b, "password", "", 0, 8, 1024, &password, &e))
+        lp_v_string(b, "password", "", 0, 1, 1024, &password, &e))
         rc = LP_EINVAL;
     else if (!strchr(email, '@'))
         rc = lp_verr_set(&e, "email", "\"%s\" is not an email address", email);
     else if (strcmp(role, "admin") && strcmp(role, "member"))
         rc = lp_verr_set(&e, "role", "\"%s\" is not a role (admin or member)", role);
+    else if (password && lp_password_check(password, email, why, sizeof why) < 0)
+        rc = lp_verr_set(&e, "password", "%s", why);
     if (rc < 0) {
         json_decref(b);
         return lp_reply_verr(req, 422, &e);
@@ -210,9 +254,11 @@ int lp_api_user_update(lp_req *req)
     int disabled = -1, rc = 0;
     unsigned status = 422;
     int self = u.id == req->who.user_id;
+    char why[128];
+    throttle t;
     if (lp_v_only_keys(b, "", keys, &e) || lp_v_string(b, "name", "", 0, 0, 200, &name, &e) ||
         lp_v_string(b, "role", "", 0, 1, 16, &role, &e) ||
-        lp_v_string(b, "password", "", 0, 8, 1024, &password, &e) ||
+        lp_v_string(b, "password", "", 0, 1, 1024, &password, &e) ||
         lp_v_string(b, "current_password", "", 0, 1, 1024, &current, &e) ||
         lp_v_bool(b, "disabled", "", 0, &disabled, &e)) {
         rc = LP_EINVAL;
@@ -226,10 +272,12 @@ int lp_api_user_update(lp_req *req)
     } else if (self && password && !current) {
         /* A stolen session or key must not be enough to take the account over. */
         rc = lp_verr_set(&e, "current_password", "is required to change your password");
-    } else if (self && password && (rc = guess_password(req, u.email, &u, current)) < 0) {
+    } else if (password && lp_password_check(password, u.email, why, sizeof why) < 0) {
+        rc = lp_verr_set(&e, "password", "%s", why);
+    } else if (self && password && (rc = guess_password(req, u.email, &u, current, &t)) < 0) {
         if (rc == LP_EBUSY) {
             json_decref(b);
-            return too_many(req);
+            return too_many(req, &t);
         }
         rc = lp_verr_set(&e, "current_password", "is not your password");
         status = 403;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,6 +68,54 @@ void lp_auth_token_hash(const char *token, char out[LP_HASH_HEX])
     crypto_generichash(h, sizeof h, (const unsigned char *)token, strlen(token), secret,
                        sizeof secret);
     sodium_bin2hex(out, LP_HASH_HEX, h, sizeof h);
+}
+
+void lp_auth_csrf(const char *session_token, char out[LP_TOKEN_MAX])
+{
+    static const char domain[] = "loupe csrf token\n";
+    unsigned char h[32];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, secret, sizeof secret, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)domain, sizeof domain - 1);
+    crypto_generichash_update(&st, (const unsigned char *)session_token, strlen(session_token));
+    crypto_generichash_final(&st, h, sizeof h);
+    sodium_bin2base64(out, LP_TOKEN_MAX, h, sizeof h, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* The next UTF-8 code point's length at s (a lone continuation byte counts
+ * as one character of its own). */
+static size_t utf8_len(const unsigned char *s)
+{
+    size_t n = 1;
+    while (s[n] && (s[n] & 0xC0) == 0x80 && n < 4) n++;
+    return n;
+}
+
+int lp_password_check(const char *password, const char *email, char *why, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)password;
+    size_t chars = 0, distinct = 0;
+    for (size_t i = 0; p[i]; i += utf8_len(p + i)) {
+        size_t len = utf8_len(p + i), j = 0;
+        while (j < i && !(utf8_len(p + j) == len && memcmp(p + j, p + i, len) == 0))
+            j += utf8_len(p + j);
+        if (j == i) distinct++; /* its first occurrence */
+        chars++;
+    }
+    const char *at = email ? strchr(email, '@') : NULL;
+    size_t local = at ? (size_t)(at - email) : 0;
+    if (chars < LP_PASSWORD_MIN) {
+        snprintf(why, n, "must have at least %d characters (it has %zu)", LP_PASSWORD_MIN, chars);
+    } else if (distinct < 5) {
+        snprintf(why, n, "must have at least 5 different characters (it has %zu)", distinct);
+    } else if (email && *email && strcasestr(password, email)) {
+        snprintf(why, n, "must not be or contain the email address");
+    } else if (local && strlen(password) == local && strncasecmp(password, email, local) == 0) {
+        snprintf(why, n, "must not be the email address's name before the @");
+    } else {
+        return 0;
+    }
+    return LP_EINVAL;
 }
 
 void lp_auth_token_new(const char *prefix, char out[LP_TOKEN_MAX])
@@ -278,7 +327,7 @@ int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id)
     return rc;
 }
 
-int lp_session_create(lp_db *db, int64_t user_id, char token[LP_TOKEN_MAX])
+int lp_session_create(lp_db *db, int64_t user_id, int64_t ttl_ms, char token[LP_TOKEN_MAX])
 {
     char hash[LP_HASH_HEX];
     lp_auth_token_new("lps_", token);
@@ -290,7 +339,7 @@ int lp_session_create(lp_db *db, int64_t user_id, char token[LP_TOKEN_MAX])
         rc = lp_db_run(db,
                        "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) "
                        "VALUES (?, ?, ?, ?)",
-                       "isii", user_id, hash, now, now + LP_SESSION_MS);
+                       "isii", user_id, hash, now, now + ttl_ms);
     return rc;
 }
 

@@ -39,8 +39,21 @@ int lp_auth_init(const char *data_dir, char **errmsg);
 
 /* Keyed hash of a token, as hex, into out[LP_HASH_HEX]. */
 void lp_auth_token_hash(const char *token, char out[LP_HASH_HEX]);
+/* The CSRF token of a session: base64url of a keyed BLAKE2b hash of the
+ * session token under the secret (a hash of its own, never the stored
+ * one), so nothing more is stored and it lives as long as the session. */
+void lp_auth_csrf(const char *session_token, char out[LP_TOKEN_MAX]);
 /* A new random token "PREFIX" + base64url(32 bytes) into out[LP_TOKEN_MAX]. */
 void lp_auth_token_new(const char *prefix, char out[LP_TOKEN_MAX]);
+
+/* The password rules, for every way a password is set (API and CLI): at
+ * least LP_PASSWORD_MIN characters (UTF-8 code points), at least 5
+ * different characters, and neither the email address (or containing it)
+ * nor its part before the '@', compared case-insensitively.  0 if the
+ * password passes; else LP_EINVAL with the rule it breaks in why (a
+ * sentence starting in lower case, for "password: ..."). */
+#define LP_PASSWORD_MIN 12
+int lp_password_check(const char *password, const char *email, char *why, size_t n);
 
 int lp_password_hash(const char *password, char **out);         /* caller frees */
 int lp_password_verify(const char *hash, const char *password); /* 0 if it matches */
@@ -67,9 +80,8 @@ int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKE
 int lp_key_resolve(lp_db *db, const char *key, lp_user *out);
 int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id);
 
-/* Sessions last LP_SESSION_MS from creation. */
-#define LP_SESSION_MS (7LL * 24 * 3600 * 1000)
-int lp_session_create(lp_db *db, int64_t user_id, char token[LP_TOKEN_MAX]);
+/* Sessions last ttl_ms from creation (--session-seconds). */
+int lp_session_create(lp_db *db, int64_t user_id, int64_t ttl_ms, char token[LP_TOKEN_MAX]);
 int lp_session_resolve(lp_db *db, const char *token, lp_user *out);
 int lp_session_delete(lp_db *db, const char *token);
 

@@ -47,6 +47,12 @@ static const setting settings[] = {
     {"--allow-private-outbound", "LOUPE_ALLOW_PRIVATE_OUTBOUND", "0", NULL,
      "let callbacks and webhooks reach loopback, private and link-local addresses", FLAG,
      OFF(allow_private_outbound), 0, 1},
+    {"--session-seconds", "LOUPE_SESSION_SECONDS", "604800", "S",
+     "how long a login session lasts from the login (default 7 days)", INT, OFF(session_seconds), 1,
+     31536000},
+    {"--behind-proxy", "LOUPE_BEHIND_PROXY", "0", NULL,
+     "a reverse proxy is in front: the client's address is the last one in X-Forwarded-For", FLAG,
+     OFF(behind_proxy), 0, 1},
     {"--demo", "LOUPE_DEMO", "0", NULL, "create a demo project and admin login on a new database",
      FLAG, OFF(demo), 0, 1},
 };

@@ -20,6 +20,8 @@ typedef struct lp_config {
     long long callback_retry_ms;      /* first retry of a failed callback, doubling */
     long long callback_poll_ms;       /* how often the outbox is looked at */
     long long allow_private_outbound; /* callbacks may reach private addresses */
+    long long session_seconds;        /* how long a login session lasts */
+    long long behind_proxy;           /* trust X-Forwarded-For for the client's address */
 } lp_config;
 
 /* Reads the environment, then the settings among argv[first..*argc),

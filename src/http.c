@@ -63,6 +63,26 @@ const char *lp_req_cookie(lp_req *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
+void lp_req_peer(lp_req *req, int behind_proxy, char *out, size_t n)
+{
+    out[0] = '\0';
+    const char *xff = behind_proxy ? lp_req_header(req, "X-Forwarded-For") : NULL;
+    if (xff) {
+        const char *last = strrchr(xff, ',');
+        last = last ? last + 1 : xff;
+        last += strspn(last, " \t");
+        snprintf(out, n, "%.*s", (int)strcspn(last, " \t"), last);
+        if (out[0]) return;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
 int lp_req_id(lp_req *req, int i, int64_t *out)
 {
     int64_t v;

@@ -92,6 +92,10 @@ const char *lp_req_arg(lp_req *req, const char *name);
 const char *lp_req_header(lp_req *req, const char *name);
 /* Cookie value, or NULL. */
 const char *lp_req_cookie(lp_req *req, const char *name);
+/* The client's address as text ("127.0.0.1", "::1") into out; with
+ * behind_proxy, the last address of X-Forwarded-For (the one the proxy
+ * added) when there is one.  "" if unknown. */
+void lp_req_peer(lp_req *req, int behind_proxy, char *out, size_t n);
 /* Path parameter i as an id; on a malformed id answers 404 and returns
  * LP_ENOTFOUND. */
 int lp_req_id(lp_req *req, int i, int64_t *out);

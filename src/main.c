@@ -268,8 +268,9 @@ static int cmd_user(lp_config *cfg, int argc, char **argv, int i)
     if (set & 1u) {
         if (!fgets(password, sizeof password, stdin)) password[0] = '\0';
         password[strcspn(password, "\r\n")] = '\0';
-        if (strlen(password) < 8) {
-            fprintf(stderr, "loupe user add: the password must have at least 8 characters\n");
+        char why[128];
+        if (lp_password_check(password, email, why, sizeof why) < 0) {
+            fprintf(stderr, "loupe user add: password: %s\n", why);
             return 2;
         }
     }

@@ -22,7 +22,8 @@ struct lp_server {
     char *web_dir;            /* the browser UI's files (api_ui.c), or NULL if none found */
     pthread_mutex_t login_mu; /* guards the login throttle */
     struct login_fail {
-        char email[256]; /* lower-case, as users.email */
+        int by_address;  /* counts an address, else an account */
+        char email[256]; /* lower-case, as users.email; or the address */
         int64_t first_ms;
         int count;
     } login_fails[1024];

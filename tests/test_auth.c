@@ -1,5 +1,6 @@
 /* test_auth.c -- passwords, keys, sessions and project roles. */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "auth.h"
@@ -112,18 +113,61 @@ TEST(auth_sessions_expire_and_end)
     int64_t uid;
     CHECK_INT(lp_user_create(db, "s@x.io", "", 1, NULL, &uid), 0);
     char tok[LP_TOKEN_MAX];
-    CHECK_INT(lp_session_create(db, uid, tok), 0);
+    CHECK_INT(lp_session_create(db, uid, 3600000, tok), 0);
     lp_user u;
     CHECK_INT(lp_session_resolve(db, tok, &u), 0);
     CHECK(u.is_admin);
     lp_db_run(db, "UPDATE sessions SET expires_at = 1", NULL);
     CHECK_INT(lp_session_resolve(db, tok, &u), LP_EAUTH);
-    CHECK_INT(lp_session_create(db, uid, tok), 0); /* sweeps the expired one */
+    CHECK_INT(lp_session_create(db, uid, 3600000, tok), 0); /* sweeps the expired one */
     int64_t n;
     lp_db_int64(db, &n, "SELECT COUNT(*) FROM sessions", NULL);
     CHECK_INT(n, 1);
     CHECK_INT(lp_session_delete(db, tok), 0);
     CHECK_INT(lp_session_resolve(db, tok, &u), LP_EAUTH);
+    lp_db_close(db);
+}
+
+TEST(auth_password_rules)
+{
+    char why[128];
+    CHECK_INT(lp_password_check("a-long-password-1", "ann@x.io", why, sizeof why), 0);
+    CHECK_INT(lp_password_check("short-pass1", "ann@x.io", why, sizeof why), LP_EINVAL);
+    CHECK(strstr(why, "at least 12 characters") != NULL);
+    /* characters, not bytes: 11 two-byte letters are too short */
+    CHECK_INT(lp_password_check("\xc3\xa9\xc3\xa0\xc3\xa8\xc3\xb9\xc3\xa2\xc3\xaa"
+                                "\xc3\xae\xc3\xb4\xc3\xbb\xc3\xa7\xc3\xab",
+                                "ann@x.io", why, sizeof why),
+              LP_EINVAL);
+    CHECK_INT(lp_password_check("\xc3\xa9\xc3\xa0\xc3\xa8\xc3\xb9\xc3\xa2\xc3\xaa"
+                                "\xc3\xae\xc3\xb4\xc3\xbb\xc3\xa7\xc3\xab\xc3\xaf",
+                                "ann@x.io", why, sizeof why),
+              0);
+    CHECK_INT(lp_password_check("aaaaaaaaaaaaaaaa", "ann@x.io", why, sizeof why), LP_EINVAL);
+    CHECK(strstr(why, "5 different characters") != NULL);
+    CHECK_INT(lp_password_check("abcdabcdabcdabcd", "ann@x.io", why, sizeof why), LP_EINVAL);
+    CHECK_INT(lp_password_check("abcdeabcdeab", "ann@x.io", why, sizeof why), 0);
+    CHECK_INT(lp_password_check("my ANN@X.IO pass", "ann@x.io", why, sizeof why), LP_EINVAL);
+    CHECK(strstr(why, "email") != NULL);
+    CHECK_INT(lp_password_check("Anne.Marie.Smith", "anne.marie.smith@x.io", why, sizeof why),
+              LP_EINVAL);
+    CHECK_INT(lp_password_check("anne.marie.smith!", "anne.marie.smith@x.io", why, sizeof why), 0);
+}
+
+TEST(auth_csrf_token_is_per_session_and_stable)
+{
+    lp_db *db = auth_db();
+    CHECK(db != NULL);
+    char a[LP_TOKEN_MAX], a2[LP_TOKEN_MAX], b[LP_TOKEN_MAX];
+    lp_auth_csrf("lps_one", a);
+    lp_auth_csrf("lps_one", a2);
+    lp_auth_csrf("lps_two", b);
+    CHECK_INT((int)strlen(a), 43);
+    CHECK(strcmp(a, a2) == 0);
+    CHECK(strcmp(a, b) != 0);
+    char h[LP_HASH_HEX];
+    lp_auth_token_hash("lps_one", h); /* not the stored hash, in any form */
+    CHECK(strstr(h, a) == NULL);
     lp_db_close(db);
 }
 

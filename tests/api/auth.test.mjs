@@ -10,16 +10,20 @@ import {
 
 let srv;
 
-/* Logs in; returns the Set-Cookie header value and the "name=value" pair. */
+/* Logs in; returns the Set-Cookie header value, the "name=value" pair and
+ * the session's CSRF token. */
 async function login(email, password) {
   const r = await srv.api('POST', '/v1/sessions', { email, password }, { key: null });
   const setCookies = r.headers.getSetCookie();
   const sc = setCookies.find((c) => c.startsWith('loupe_session=')) ?? '';
-  return { r, setCookie: sc, cookie: sc.split(';')[0] };
+  return { r, setCookie: sc, cookie: sc.split(';')[0], csrf: r.body?.csrf_token };
 }
 
-function withCookie(cookie, headers = {}) {
-  return { key: null, headers: { cookie, ...headers } };
+/* Request options for a session: the cookie, and its CSRF token when s is
+ * a login (a bare cookie string sends none). */
+function withCookie(s, headers = {}) {
+  if (typeof s === 'string') return { key: null, headers: { cookie: s, ...headers } };
+  return { key: null, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, ...headers } };
 }
 
 describe('auth', () => {
@@ -174,7 +178,7 @@ describe('auth', () => {
       const before = (await listAll(srv, '/v1/projects')).items.length;
       const body = JSON.stringify({ name: 'csrf', kind: 'categorization', params: { labels: ['a'] } });
       const r = await srv.api('POST', '/v1/projects', body,
-        withCookie(session.cookie, { origin: 'https://evil.example', 'content-type': 'application/json' }));
+        withCookie(session, { origin: 'https://evil.example', 'content-type': 'application/json' }));
       expectError(r, 403);
       assert.equal((await listAll(srv, '/v1/projects')).items.length, before, 'the cross-site POST created a project');
     });
@@ -182,7 +186,7 @@ describe('auth', () => {
     it('a cookie-authenticated POST from the same origin is allowed', async () => {
       const body = JSON.stringify({ name: 'same-origin', kind: 'categorization', params: { labels: ['a'] } });
       const r = await srv.api('POST', '/v1/projects', body,
-        withCookie(session.cookie, { origin: srv.base, 'content-type': 'application/json' }));
+        withCookie(session, { origin: srv.base, 'content-type': 'application/json' }));
       expectStatus(r, 201);
     });
 
@@ -232,7 +236,7 @@ describe('auth', () => {
       const s = await login(email, password);
       expectStatus(s.r, 201);
       const k = await srv.api('POST', '/v1/keys', { name: 'laptop' },
-        withCookie(s.cookie, { origin: srv.base }));
+        withCookie(s, { origin: srv.base }));
       const created = expectStatus(k, 201);
       const me = expectStatus(await srv.api('GET', '/v1/me', undefined, { key: created.key }), 200);
       assert.equal(me.id, u.id);
@@ -246,7 +250,7 @@ describe('auth', () => {
       const u = expectStatus(await srv.api('POST', '/v1/users', { email, role: 'member', password }), 201);
       const s = await login(email, password);
       expectStatus(s.r, 201);
-      const m = { key: (await srv.api('POST', '/v1/keys', {}, withCookie(s.cookie))).body.key };
+      const m = { key: (await srv.api('POST', '/v1/keys', {}, withCookie(s))).body.key };
       assert.match(m.key ?? '', /^lpk_/);
       expectStatus(await srv.api('GET', '/v1/me', undefined, { key: m.key }), 200);
       const patched = expectStatus(await srv.api('PATCH', `/v1/users/${u.id}`, { disabled: true }), 200);
@@ -289,6 +293,7 @@ describe('auth', () => {
       expectError(await srv.api('POST', '/v1/users', { email: 'not-an-email', role: 'member' }), 422, 'email');
       expectError(await srv.api('POST', '/v1/users', { role: 'member' }), 422, 'email');
       expectError(await srv.api('POST', '/v1/users', { email: 'short@test.io', password: 'short' }), 422, 'password');
+      expectError(await srv.api('POST', '/v1/users', { email: 'short@test.io', password: 'eleven-char' }), 422, 'password');
       expectError(await srv.api('POST', '/v1/users', { email: 'PLAIN@test.io', role: 'member' }), 409, 'email');
     });
 
@@ -306,16 +311,16 @@ describe('auth', () => {
 
     it('changing your own password needs the current one', async () => {
       const email = 'pwchange@test.io';
-      const u = expectStatus(await srv.api('POST', '/v1/users', { email, role: 'member', password: 'old-password-1' }), 201);
-      const s = await login(email, 'old-password-1');
+      const u = expectStatus(await srv.api('POST', '/v1/users', { email, role: 'member', password: 'old-password-12' }), 201);
+      const s = await login(email, 'old-password-12');
       expectStatus(s.r, 201);
-      const as = withCookie(s.cookie);
-      expectError(await srv.api('PATCH', `/v1/users/${u.id}`, { password: 'new-password-2' }, as), 422, 'current_password');
-      expectError(await srv.api('PATCH', `/v1/users/${u.id}`, { password: 'new-password-2', current_password: 'guess-guess' }, as), 403, 'current_password');
-      expectError((await login(email, 'new-password-2')).r, 401);
-      expectStatus(await srv.api('PATCH', `/v1/users/${u.id}`, { password: 'new-password-2', current_password: 'old-password-1' }, as), 200);
-      expectStatus((await login(email, 'new-password-2')).r, 201);
-      expectError((await login(email, 'old-password-1')).r, 401);
+      const as = withCookie(s);
+      expectError(await srv.api('PATCH', `/v1/users/${u.id}`, { password: 'new-password-23' }, as), 422, 'current_password');
+      expectError(await srv.api('PATCH', `/v1/users/${u.id}`, { password: 'new-password-23', current_password: 'guess-guess' }, as), 403, 'current_password');
+      expectError((await login(email, 'new-password-23')).r, 401);
+      expectStatus(await srv.api('PATCH', `/v1/users/${u.id}`, { password: 'new-password-23', current_password: 'old-password-12' }, as), 200);
+      expectStatus((await login(email, 'new-password-23')).r, 201);
+      expectError((await login(email, 'old-password-12')).r, 401);
     });
 
     it('an admin cannot demote or disable themselves', async () => {

@@ -6,6 +6,14 @@
 // got an answer becomes an ApiError with status 0 (code 'network').  A 401
 // anywhere tells the app (onUnauthorized), which goes to #/login, unless
 // the caller expects one (the login form: {allow401: true}).
+//
+// CSRF: a request made with the session cookie that is not a GET must
+// carry the session's token in X-CSRF-Token.  The server hands it out with
+// the login (POST /v1/sessions) and with GET /v1/me, which the app asks on
+// every load; request() keeps it from those answers and sends it with
+// every other method.  A 403 naming X-CSRF-Token (the session changed in
+// another tab) gets the token again from /v1/me and sends the request once
+// more.
 
 export class ApiError extends Error {
   constructor(status, code, message, { field = null, body = null, retryAfter = null } = {}) {
@@ -49,8 +57,35 @@ function noteDate(header) {
   skewMs = Math.abs(d) > 2000 ? d : 0;
 }
 
+let csrf = null;
+
+/* The session's CSRF token, for requests not made with request() (an
+ * upload's XMLHttpRequest): set it as the X-CSRF-Token header. */
+export function csrfToken() {
+  return csrf;
+}
+
+/* Keeps the token of a login or of GET /v1/me; forgets it on logout. */
+function noteCsrf(method, path, data) {
+  const p = path.split('?')[0];
+  if (p === '/v1/sessions' && method === 'DELETE') csrf = null;
+  else if ((p === '/v1/sessions' && method === 'POST') || (p === '/v1/me' && method === 'GET')) {
+    if (data && typeof data.csrf_token === 'string') csrf = data.csrf_token;
+  }
+}
+
 /* Sends one request and answers {status, data, headers}; throws ApiError. */
 export async function request(method, path, body, opts = {}) {
+  try {
+    return await send(method, path, body, opts);
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 403 || e.field !== 'X-CSRF-Token' || opts.csrfRetried) throw e;
+    await send('GET', '/v1/me', undefined, {});
+    return send(method, path, body, { ...opts, csrfRetried: true });
+  }
+}
+
+async function send(method, path, body, opts) {
   const init = {
     method,
     credentials: 'same-origin',
@@ -59,6 +94,7 @@ export async function request(method, path, body, opts = {}) {
     // 401, which would make Firefox ask for a password in a dialog.
     headers: { Accept: 'application/json', 'X-Requested-With': 'fetch' },
   };
+  if (method !== 'GET' && method !== 'HEAD' && csrf) init.headers['X-CSRF-Token'] = csrf;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -83,6 +119,7 @@ export async function request(method, path, body, opts = {}) {
       data = null;
     }
   }
+  if (res.ok) noteCsrf(method, path, data);
   if (!res.ok) {
     const err = (data && typeof data === 'object' && data.error) || {};
     const message = typeof err.message === 'string' && err.message ? err.message : `The server answered ${res.status} ${res.statusText || ''}`.trim();

@@ -9,7 +9,7 @@
 // lists for the project's kind.
 
 import { h, append } from './dom.js';
-import { api, getAll } from './api.js';
+import { api, getAll, csrfToken } from './api.js';
 import { setStatus } from './status.js';
 
 const STATUSES = ['pending', 'in_progress', 'review', 'completed', 'canceled', 'gold'];
@@ -474,6 +474,7 @@ export function importPanel({ project, imports, onImported, isAlive }) {
     req.open('POST', `/v1/projects/${pid}/tasks${qs ? `?${qs}` : ''}`);
     req.setRequestHeader('Content-Type', r.type);
     req.setRequestHeader('Accept', 'application/json');
+    if (csrfToken()) req.setRequestHeader('X-CSRF-Token', csrfToken());
     req.upload.addEventListener('progress', (ev) => {
       if (!ev.lengthComputable) return;
       progress.max = ev.total;
