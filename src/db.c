@@ -566,7 +566,7 @@ static int pool_tx_end(lp_db *db, int commit, int *handled)
         int rc = commit ? 0 : savepoint(db, "ROLLBACK TO", 1);
         int rc2 = savepoint(db, "RELEASE", 1);
         if (rc == 0) rc = rc2;
-        if (rc < 0) p->batch_failed = 1; /* the batch's transaction is in doubt */
+        if (rc < 0 && !p->batch_failed) p->batch_failed = rc; /* the batch is in doubt */
         return rc;
     }
     if (!db->gated) return 0;
@@ -857,7 +857,7 @@ static void commit_batch(lp_db_pool *p)
 {
     uint64_t t0 = lp_mono_ns();
     lp_db *db = p->writer;
-    int rc = p->batch_failed ? LP_EIO : db->drv->commit(db);
+    int rc = p->batch_failed ? p->batch_failed : db->drv->commit(db);
     if (rc < 0) {
         lp_log(LP_LOG_ERROR,
                "a batch of %d writes could not commit (%s): they are answered with errors",

@@ -76,6 +76,7 @@ static int map_state(const char *s)
         !strcmp(s, "53300"))
         return LP_EUNAVAIL;
     if (!strcmp(s, "54000")) return LP_ETOOBIG;
+    if (!strcmp(s, "53100")) return LP_ENOSPC; /* disk_full */
     if (!strncmp(s, "53", 2)) return LP_ENOMEM;
     return LP_EDB;
 }

@@ -57,8 +57,8 @@ static int map_rc(int rc)
         return LP_ECONFLICT;
     case SQLITE_TOOBIG: return LP_ETOOBIG;
     case SQLITE_NOMEM: return LP_ENOMEM;
+    case SQLITE_FULL: return LP_ENOSPC;
     case SQLITE_IOERR:
-    case SQLITE_FULL:
     case SQLITE_CANTOPEN: return LP_EIO;
     default: return LP_EDB;
     }
@@ -73,9 +73,18 @@ static void sq_close(lp_db *db)
     free(db);
 }
 
+/* An I/O error whose cause was a full disk (a write or a sync that met
+ * ENOSPC, which SQLite does not always report as SQLITE_FULL) is one. */
+static int map_err(sqlite3 *h, int rc)
+{
+    int lp = map_rc(rc);
+    if (lp == LP_EIO && sqlite3_system_errno(h) == ENOSPC) return LP_ENOSPC;
+    return lp;
+}
+
 static int sq_exec(lp_db *db, const char *sql)
 {
-    return map_rc(sqlite3_exec(H(db), sql, NULL, NULL, NULL));
+    return map_err(H(db), sqlite3_exec(H(db), sql, NULL, NULL, NULL));
 }
 
 /* SQLite keeps memory statistics under a global mutex taken on every
@@ -197,7 +206,7 @@ static int sq_step(lp_stmt *st)
     if (rc == SQLITE_ROW) return LP_DB_ROW;
     if (rc == SQLITE_DONE) return LP_DB_DONE;
     rc = sqlite3_extended_errcode(H(st->db));
-    int lp = map_rc(rc);
+    int lp = map_err(H(st->db), rc);
     return lp ? lp : LP_EDB;
 }
 
@@ -275,7 +284,7 @@ static int sq_sync(lp_db *base)
         if (db->wal_fd < 0) return errno == ENOENT ? 0 : LP_EIO; /* nothing written yet */
         sync_dir(path);
     }
-    if (fdatasync(db->wal_fd) != 0) return LP_EIO;
+    if (fdatasync(db->wal_fd) != 0) return errno == ENOSPC ? LP_ENOSPC : LP_EIO;
     struct stat st;
     return fstat(db->wal_fd, &st) == 0 && st.st_size > LP_CHECKPOINT_BYTES;
 }
@@ -289,7 +298,8 @@ static int sq_sync(lp_db *base)
  * beginning once every reader has moved past it. */
 static int sq_checkpoint(lp_db *db)
 {
-    return map_rc(sqlite3_wal_checkpoint_v2(H(db), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL));
+    return map_err(H(db),
+                   sqlite3_wal_checkpoint_v2(H(db), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL));
 }
 
 static const char *const ddl[] = {"{id}",

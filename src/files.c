@@ -46,7 +46,7 @@ int lp_upload_write(lp_upload *u, const void *data, size_t n)
     for (size_t off = 0; off < n;) {
         ssize_t w = write(u->fd, (const char *)data + off, n - off);
         if (w < 0 && errno == EINTR) continue;
-        if (w < 0) return LP_EIO;
+        if (w < 0) return errno == ENOSPC ? LP_ENOSPC : LP_EIO;
         off += (size_t)w;
     }
     u->size += n;
@@ -64,7 +64,8 @@ int lp_upload_finish(lp_upload *u, lp_db *db, const char *files_dir, const char 
     snprintf(path, sizeof path, "%s/%s", dir, sha);
     struct stat sb;
     if (stat(path, &sb) != 0) {
-        if (fsync(u->fd) != 0 || mkdirs(dir) < 0 || rename(u->tmp, path) != 0) return LP_EIO;
+        if (fsync(u->fd) != 0 || mkdirs(dir) < 0 || rename(u->tmp, path) != 0)
+            return errno == ENOSPC ? LP_ENOSPC : LP_EIO;
         u->tmp[0] = '\0';
     }
     static const char sql[] =

@@ -484,6 +484,10 @@ int lp_reply_rc(lp_req *req, int rc, const char *what)
     case LP_ECONFLICT: return lp_reply_error(req, 409, "conflict", NULL, "%s: conflict", what);
     case LP_EPERM: return lp_reply_error(req, 403, "forbidden", NULL, "not allowed");
     case LP_ETOOBIG: return lp_reply_error(req, 413, "too_large", NULL, "%s is too large", what);
+    case LP_ENOSPC:
+        return lp_reply_error(req, 507, "insufficient_storage", NULL,
+                              "the server's disk is full: nothing was saved; send it again once "
+                              "space is freed");
     case LP_EBUSY:
     case LP_EUNAVAIL:
         lp_reply_error(req, 503, "unavailable", NULL, "the database is busy, retry");
@@ -758,7 +762,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->db = lp_db_pool_get(h->cfg.pool);
         if (run_handler(h, req)) return MHD_YES; /* suspended until its writes are durable */
     }
-    if (req->waiting && req->synced.result < 0)
+    if (req->waiting && req->synced.result == LP_ENOSPC)
+        lp_reply_rc(req, LP_ENOSPC, "database");
+    else if (req->waiting && req->synced.result < 0)
         lp_reply_error(req, 503, "unavailable", NULL,
                        "the database could not commit this change (%s): nothing was saved; "
                        "send it again",

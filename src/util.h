@@ -24,7 +24,8 @@
     X(TOOBIG, -10, "too large")                \
     X(NOTSUP, -11, "not supported")            \
     X(UNAVAIL, -12, "temporarily unavailable") \
-    X(NOMEM, -13, "out of memory")
+    X(NOMEM, -13, "out of memory")             \
+    X(NOSPC, -14, "no space left on the device")
 
 enum {
 #define LP_ERR_ENUM(name, value, text) LP_E##name = (value),
