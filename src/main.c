@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "backup.h"
 #include "cli_import.h"
 #include "cli_quality.h"
 #include "config.h"
@@ -41,6 +42,10 @@ static void usage(FILE *f)
             "  migrate --from URL --to URL   copy a whole installation to another database\n"
             "  export PROJECT_ID [--format NAME] [-o FILE]   a project's tasks, as the API's\n"
             "                             export (see loupe export --help)\n"
+            "  backup PATH                a consistent copy of the SQLite database while it is\n"
+            "                             served, checked (see loupe backup --help)\n"
+            "  restore PATH               replace the SQLite database with a backup (no server\n"
+            "                             may run on it)\n"
             "  aggregate ANSWERS.csv [--method M] [--truth FILE]   one label per item from\n"
             "                             crowd answers (item,worker,label), no server needed\n"
             "  agreement FILE             inter-annotator agreement of item,worker,label rows\n"
@@ -120,6 +125,35 @@ static const char *cmd_help[][2] = {
      "API's query parameters of the same names do.  Memory stays at one page of tasks\n"
      "whatever the project's size.\n"
      "Exit 0 when complete, 1 on an error (nothing usable written), 2 on bad arguments.\n"},
+    {"backup", "usage: loupe backup PATH [--db URL] [--data-dir DIR]\n\n"
+               "Copies the SQLite database to the new file PATH while servers keep serving it:\n"
+               "SQLite's online backup API copies the pages of one snapshot (every write\n"
+               "acknowledged before the command started is in it; writes go on meanwhile), in\n"
+               "steps of 1024 pages, to PATH.tmp; the copy is checked with PRAGMA\n"
+               "integrity_check, flushed, and only then named PATH, so a file called PATH is\n"
+               "always a whole, checked backup.  PATH must not exist.  The copy is one file (no\n"
+               "-wal beside it).\n\n"
+               "Not in it: uploaded files (DATA_DIR/files) and DATA_DIR/secret.key (or\n"
+               "LOUPE_SECRET), under which API keys and sessions are hashed.  The files store is\n"
+               "append-only (each file named by its SHA-256, written whole and renamed, never\n"
+               "changed), so copying it after the backup, with rsync -a DATA_DIR/files/ DEST/,\n"
+               "copies every file the backup refers to.\n\n"
+               "PostgreSQL: use pg_dump -Fc URL -f FILE (and pg_restore to restore); this\n"
+               "command says so and exits 2.  Exit 0 when PATH is written and checked, 1 on an\n"
+               "error (nothing named PATH is left), 2 on bad arguments.\n"},
+    {"restore", "usage: loupe restore PATH [--db URL] [--data-dir DIR]\n\n"
+                "Replaces the SQLite database with the backup PATH (made by loupe backup, or\n"
+                "any SQLite copy of a Loupe database).  PATH is checked with PRAGMA\n"
+                "integrity_check and copied next to the database, which is then replaced in one\n"
+                "rename (with its -wal and -shm files, which belong to the old one).  Refused,\n"
+                "with nothing changed, while a loupe serve has the database open (every server\n"
+                "holds a shared lock on the file; restore takes it exclusively, so no server can\n"
+                "start on the database until it is replaced).  Restore DATA_DIR/files and\n"
+                "secret.key alongside (see loupe backup --help).  A backup of an older schema is\n"
+                "migrated by the next loupe serve.\n\n"
+                "PostgreSQL: use pg_restore -d URL FILE; this command says so and exits 2.\n"
+                "Exit 0 when restored, 1 on an error (the database is left as it was), 2 on bad\n"
+                "arguments.\n"},
 };
 
 /* The help text of a command, by name. */
@@ -640,6 +674,51 @@ static int cmd_export(lp_config *cfg, int argc, char **argv, int i)
     return status_out;
 }
 
+/* loupe backup PATH and loupe restore PATH: a SQLite database only. */
+static int cmd_backup(lp_config *cfg, int argc, char **argv, int i, int restore)
+{
+    const char *cmd = restore ? "restore" : "backup";
+    if (i + 1 != argc || argv[i][0] == '-') {
+        if (i < argc && argv[i][0] == '-')
+            fprintf(stderr, "loupe %s: unknown argument \"%s\"\n", cmd, argv[i]);
+        fputs(help_of(cmd), stderr);
+        return 2;
+    }
+    if (!lp_backup_sqlite_path(cfg->db)) {
+        char db[512];
+        lp_url_redact(cfg->db, db, sizeof db);
+        fprintf(stderr,
+                "loupe %s: the database %s is PostgreSQL: %s with its own tools:\n"
+                "    pg_dump -Fc 'URL' -f FILE           (a consistent copy while Loupe runs)\n"
+                "    pg_restore --clean -d 'URL' FILE    (with the servers stopped)\n"
+                "and copy DATA_DIR/files and DATA_DIR/secret.key alongside\n",
+                cmd, db, restore ? "restore it" : "back it up");
+        return 2;
+    }
+    const char *path = argv[i];
+    char *err = NULL;
+    int64_t t0 = lp_now_ms();
+    if (restore) mkdir(cfg->data_dir, 0755); /* a new installation's */
+    int rc =
+        restore ? lp_restore(path, cfg->db, stderr, &err) : lp_backup(cfg->db, path, stderr, &err);
+    if (rc < 0) {
+        fprintf(stderr, "loupe %s: %s\n", cmd, err ? err : lp_strerror(rc));
+        free(err);
+        return 1;
+    }
+    struct stat sb;
+    const char *out = restore ? lp_backup_sqlite_path(cfg->db) : path;
+    long long size = stat(out, &sb) == 0 ? (long long)sb.st_size : -1;
+    if (restore)
+        printf("restored %s from %s (%lld bytes, integrity ok) in %lld ms\n", out, path, size,
+               (long long)(lp_now_ms() - t0));
+    else
+        printf("backed up to %s (%lld bytes, integrity ok) in %lld ms; copy %s/files and "
+               "%s/secret.key with it\n",
+               path, size, (long long)(lp_now_ms() - t0), cfg->data_dir, cfg->data_dir);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -689,6 +768,8 @@ int main(int argc, char **argv)
         status = cmd_migrate(&cfg, argc, argv, i);
     } else if (!strcmp(cmd, "export")) {
         status = cmd_export(&cfg, argc, argv, i);
+    } else if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) {
+        status = cmd_backup(&cfg, argc, argv, i, !strcmp(cmd, "restore"));
     } else {
         fprintf(stderr, "loupe: unknown command \"%s\" (see loupe --help)\n", cmd);
         status = 2;

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "api.h"
+#include "backup.h"
 #include "outbound.h"
 #include "outbox.h"
 #include "auth.h"
@@ -26,6 +28,7 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
 {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
+    s->db_lock = -1;
     s->metrics.started_ms = lp_now_ms();
     pthread_mutex_init(&s->login_mu, NULL);
     s->files_dir = lp_sprintf("%s/files", cfg->data_dir);
@@ -40,8 +43,13 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
         lp_log(LP_LOG_WARN, "no browser UI found (set --web-dir): serving the API only");
     int rc = lp_auth_init(cfg->data_dir, errmsg);
     if (rc < 0) return rc;
+    /* Locked before it is opened (after, for a new file), so that a restore
+     * never renames a file over the database between the two. */
+    rc = lp_backup_lock_shared(cfg->db, &s->db_lock, errmsg);
+    if (rc < 0) return rc;
     rc = lp_db_pool_new(cfg->db, (int)cfg->threads + 1, &s->pool, errmsg);
     if (rc < 0) return rc;
+    if (s->db_lock < 0 && (rc = lp_backup_lock_shared(cfg->db, &s->db_lock, errmsg)) < 0) return rc;
     lp_db *db = lp_db_pool_get(s->pool);
     rc = lp_db_migrate(db);
     if (rc < 0) *errmsg = lp_sprintf("database migration failed: %s", lp_db_errmsg(db));
@@ -81,6 +89,8 @@ void lp_server_stop(lp_server *s, int timeout_ms)
     s->deliverer = NULL;
     lp_db_pool_free(s->pool);
     s->pool = NULL;
+    if (s->db_lock >= 0) close(s->db_lock);
+    s->db_lock = -1;
     free(s->files_dir);
     free(s->web_dir);
     pthread_mutex_destroy(&s->login_mu);

@@ -19,6 +19,7 @@ struct lp_server {
     struct lp_deliverer *deliverer; /* posts callbacks (outbox.h) */
     lp_metrics metrics;
     char *files_dir;          /* DATA_DIR/files */
+    int db_lock;              /* shared flock() on a SQLite database file (backup.h), or -1 */
     char *web_dir;            /* the browser UI's files (api_ui.c), or NULL if none found */
     pthread_mutex_t login_mu; /* guards the login throttle */
     struct login_fail {
