@@ -4,8 +4,8 @@
 
 #include <stdio.h>
 
-static const unsigned codes[LP_METRIC_CODES] = {200, 201, 204, 206, 304, 400, 401, 403, 404,
-                                                405, 409, 413, 415, 422, 429, 500, 503, 0};
+static const unsigned codes[LP_METRIC_CODES] = {200, 201, 204, 206, 304, 400, 401, 403, 404, 405,
+                                                409, 413, 415, 422, 429, 500, 503, 507, 0};
 static const double bounds_ms[LP_METRIC_BUCKETS] = {0.25, 0.5, 1,   2.5, 5,    10,
                                                     25,   50,  100, 250, 1000, 5000};
 

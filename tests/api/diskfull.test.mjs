@@ -137,6 +137,9 @@ describe('disk full', { skip: mnt.reason || false }, () => {
     const up2 = await srv.api('POST', '/v1/files?filename=x.bin', Buffer.alloc(256 << 10, 7), { headers: { 'content-type': 'application/octet-stream' } });
     assert.equal(up2.status, 201, up2.text);
     console.log(`# disk full: ${acked.length} submits acknowledged then ${refused.length} refused with 507; the import kept ${whole.length} whole rows of ${IMPORT_ROWS}; all accepted again after`);
+    // The refusals are counted apart, for an alert on a full disk.
+    const m = await srv.api('GET', '/metrics');
+    assert.match(m.text, /route="\/v1\/assignments\/\{\}\/submit",status="507"\} [1-9]/);
     await srv.stop();
     checkDatabase(db, 'after the disk was full');
   });
