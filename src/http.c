@@ -486,8 +486,8 @@ int lp_reply_rc(lp_req *req, int rc, const char *what)
     case LP_ETOOBIG: return lp_reply_error(req, 413, "too_large", NULL, "%s is too large", what);
     case LP_ENOSPC:
         return lp_reply_error(req, 507, "insufficient_storage", NULL,
-                              "the server's disk is full: nothing was saved; send it again once "
-                              "space is freed");
+                              "the server's disk is full: the change was not saved; send it "
+                              "again once space is freed");
     case LP_EBUSY:
     case LP_EUNAVAIL:
         lp_reply_error(req, 503, "unavailable", NULL, "the database is busy, retry");

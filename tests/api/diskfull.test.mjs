@@ -106,7 +106,7 @@ describe('disk full', { skip: mnt.reason || false }, () => {
       } else {
         const e = expectError(r, 507);
         assert.equal(e.code, 'insufficient_storage');
-        assert.match(e.message, /disk is full: nothing was saved/);
+        assert.match(e.message, /disk is full: the change was not saved/);
         refused.push(aid);
       }
     }
