@@ -11,10 +11,12 @@ import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, it, TEST_DB_URL, SLOW, sleep } from './harness.mjs';
+import { startServer, it, TEST_DB_URL, SANITIZED, SLOW, sleep } from './harness.mjs';
 import { setupProject, startClients, checkDatabase } from './load.mjs';
 
-const ROUNDS = Number(process.env.LOUPE_CRASH_ROUNDS || 20);
+// Twenty rounds; under the sanitizers (which look for memory errors, not lost
+// writes, and run this ten times slower) five.
+const ROUNDS = Number(process.env.LOUPE_CRASH_ROUNDS || (SANITIZED ? 5 : 20));
 const CLIENTS = 64;
 
 /* mulberry32: a small seeded generator, so that a failing run can be replayed. */
