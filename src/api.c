@@ -22,14 +22,15 @@ const lp_route lp_api_routes[] = {
     {"POST", "/v1/sessions", lp_api_session_create, LP_ROUTE_PUBLIC, NULL},
     {"DELETE", "/v1/sessions", lp_api_session_delete, LP_ROUTE_PUBLIC, NULL},
     {"GET", "/v1/me", lp_api_me, LP_ROUTE_READ, NULL},
-    {"GET", "/v1/users", lp_api_users_list, LP_ROUTE_ADMIN | LP_ROUTE_READ, NULL},
-    {"POST", "/v1/users", lp_api_users_create, LP_ROUTE_ADMIN, NULL},
-    {"GET", "/v1/users/{}", lp_api_user_get, LP_ROUTE_READ, NULL},
-    {"PATCH", "/v1/users/{}", lp_api_user_update, 0, NULL},
-    {"GET", "/v1/keys", lp_api_keys_list, LP_ROUTE_READ, NULL},
-    {"POST", "/v1/keys", lp_api_keys_create, 0, NULL},
-    {"DELETE", "/v1/keys/{}", lp_api_key_revoke, 0, NULL},
-    {"POST", "/v1/projects", lp_api_projects_create, 0, NULL},
+    {"GET", "/v1/users", lp_api_users_list, LP_ROUTE_ADMIN | LP_ROUTE_READ | LP_ROUTE_ACCOUNT,
+     NULL},
+    {"POST", "/v1/users", lp_api_users_create, LP_ROUTE_ADMIN | LP_ROUTE_ACCOUNT, NULL},
+    {"GET", "/v1/users/{}", lp_api_user_get, LP_ROUTE_READ | LP_ROUTE_ACCOUNT, NULL},
+    {"PATCH", "/v1/users/{}", lp_api_user_update, LP_ROUTE_ACCOUNT, NULL},
+    {"GET", "/v1/keys", lp_api_keys_list, LP_ROUTE_READ | LP_ROUTE_ACCOUNT, NULL},
+    {"POST", "/v1/keys", lp_api_keys_create, LP_ROUTE_ACCOUNT, NULL},
+    {"DELETE", "/v1/keys/{}", lp_api_key_revoke, LP_ROUTE_ACCOUNT, NULL},
+    {"POST", "/v1/projects", lp_api_projects_create, LP_ROUTE_ACCOUNT, NULL},
     {"GET", "/v1/projects", lp_api_projects_list, LP_ROUTE_READ, NULL},
     {"GET", "/v1/projects/{}", lp_api_project_get, LP_ROUTE_READ, NULL},
     {"PATCH", "/v1/projects/{}", lp_api_project_update, 0, NULL},
@@ -70,9 +71,9 @@ const lp_route lp_api_routes[] = {
     {"POST", "/v1/projects/{}/workers/{}/reinstate", lp_api_worker_reinstate, 0, NULL},
     {"GET", "/v1/projects/{}/quality", lp_api_quality, LP_ROUTE_READ, NULL},
     {"POST", "/v1/projects/{}/aggregate", lp_api_aggregate, 0, NULL},
-    {"POST", "/v1/webhooks", lp_api_webhooks_create, 0, NULL},
-    {"GET", "/v1/webhooks", lp_api_webhooks_list, LP_ROUTE_READ, NULL},
-    {"DELETE", "/v1/webhooks/{}", lp_api_webhook_delete, 0, NULL},
+    {"POST", "/v1/webhooks", lp_api_webhooks_create, LP_ROUTE_ACCOUNT, NULL},
+    {"GET", "/v1/webhooks", lp_api_webhooks_list, LP_ROUTE_READ | LP_ROUTE_ACCOUNT, NULL},
+    {"DELETE", "/v1/webhooks/{}", lp_api_webhook_delete, LP_ROUTE_ACCOUNT, NULL},
     {"GET", "/v1/projects/{}/callback_secret", lp_api_callback_secret, 0, NULL},
     {"GET", "/v1/projects/{}/deliveries", lp_api_deliveries_list, LP_ROUTE_READ, NULL},
     {"GET", "/v1/deliveries/{}", lp_api_delivery_get, LP_ROUTE_READ, NULL},
@@ -134,6 +135,30 @@ static int check_csrf(lp_req *req, const char *session_token)
     return LP_EPERM;
 }
 
+/* Refuses (403) a route the caller's API key is not scoped for: a change
+ * with a read-only key, an account or organisation route with a
+ * project-scoped one.  Projects other than a key's answer 404, as for a
+ * non-member, in require() and the handlers that load their own project. */
+static int out_of_scope(lp_req *req)
+{
+    unsigned f = req->route->flags;
+    if (req->who.read_only && !(f & LP_ROUTE_READ)) {
+        lp_reply_error(req, 403, "forbidden", "scope",
+                       "this API key has the read scope: %s %s changes something (make a key "
+                       "with the full scope for it)",
+                       req->method, req->route->pattern);
+        return LP_EPERM;
+    }
+    if (req->who.project && (f & (LP_ROUTE_ACCOUNT | LP_ROUTE_ADMIN))) {
+        lp_reply_error(req, 403, "forbidden", "project_id",
+                       "this API key is scoped to project %lld: %s %s is not a route of a "
+                       "project",
+                       (long long)req->who.project, req->method, req->route->pattern);
+        return LP_EPERM;
+    }
+    return 0;
+}
+
 int lp_api_authenticate(lp_req *req)
 {
     lp_user u;
@@ -149,10 +174,13 @@ int lp_api_authenticate(lp_req *req)
         } else {
             return unauthorized(req, "the Authorization header must be \"Bearer KEY\" or Basic");
         }
-        rc = lp_key_resolve(req->db, key, &u);
+        lp_key_scope scope;
+        rc = lp_key_resolve(req->db, key, &u, &scope);
         if (rc == LP_EAUTH) return unauthorized(req, "the API key is not valid or was revoked");
         if (rc == LP_EPERM) return disabled(req);
         if (rc < 0) return lp_reply_rc(req, rc, "key"), rc;
+        req->who.read_only = scope.read_only;
+        req->who.project = scope.project_id;
     } else {
         const char *tok = lp_req_cookie(req, "loupe_session");
         if (!tok) return unauthorized(req, "send an API key (Authorization: Bearer KEY) or log in");
@@ -181,7 +209,12 @@ int lp_api_authenticate(lp_req *req)
         lp_reply_error(req, 403, "forbidden", NULL, "only organisation admins may do this");
         return LP_EPERM;
     }
-    return 0;
+    return out_of_scope(req);
+}
+
+int lp_api_in_scope(const lp_req *req, int64_t project_id)
+{
+    return !req->who.project || req->who.project == project_id;
 }
 
 static int require(lp_req *req, int64_t project_id, int min_role, int *role, const char *what,
@@ -189,6 +222,7 @@ static int require(lp_req *req, int64_t project_id, int min_role, int *role, con
 {
     int r = LP_ROLE_NONE;
     int rc = lp_project_role(req->db, project_id, req->who.user_id, req->who.is_admin, &r);
+    if (rc == 0 && !lp_api_in_scope(req, project_id)) r = LP_ROLE_NONE;
     if (rc == LP_ENOTFOUND || (rc == 0 && r == LP_ROLE_NONE)) {
         lp_reply_error(req, 404, "not_found", NULL, "%s %lld not found", what, (long long)what_id);
         return LP_ENOTFOUND;

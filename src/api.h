@@ -16,6 +16,10 @@ extern const size_t lp_api_nroutes;
  * non-zero when there is none. */
 int lp_api_authenticate(lp_req *req);
 
+/* 1 if the caller may act in the project: always, but for an API key
+ * scoped to another project (0 then). */
+int lp_api_in_scope(const lp_req *req, int64_t project_id);
+
 /* Checks that the caller has at least min_role in the project.  Answers 404
  * when the project does not exist or the caller has no role in it, 403 when
  * the role is too low, and returns non-zero; *role (if not NULL) receives

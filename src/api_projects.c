@@ -79,14 +79,17 @@ int lp_api_projects_list(lp_req *req)
     int rc = lp_db_prepare(
         req->db,
         req->who.is_admin
-            ? "SELECT id FROM projects WHERE id > ? AND ? > 0 ORDER BY id LIMIT ?"
+            ? "SELECT id FROM projects WHERE id > ? AND ? > 0 AND (? = 0 OR id = ?) ORDER BY id "
+              "LIMIT ?"
             : "SELECT p.id FROM projects p JOIN project_members m ON m.project_id = p.id "
-              "WHERE p.id > ? AND m.user_id = ? ORDER BY p.id LIMIT ?",
+              "WHERE p.id > ? AND m.user_id = ? AND (? = 0 OR p.id = ?) ORDER BY p.id LIMIT ?",
         &st);
     if (rc < 0) return lp_reply_rc(req, rc, "projects");
     lp_stmt_bind_int64(st, 1, after);
     lp_stmt_bind_int64(st, 2, req->who.user_id);
-    lp_stmt_bind_int64(st, 3, limit + 1);
+    lp_stmt_bind_int64(st, 3, req->who.project); /* a project-scoped key sees its project */
+    lp_stmt_bind_int64(st, 4, req->who.project);
+    lp_stmt_bind_int64(st, 5, limit + 1);
     return lp_api_reply_ids(req, st, limit, project_item);
 }
 

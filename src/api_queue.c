@@ -68,6 +68,7 @@ static int reply_assignment(lp_req *req, int64_t id, unsigned status)
     lp_buf out = {0};
     int64_t uid, pid;
     int rc = lp_assignment_text(req->db, id, &uid, &pid, &out);
+    if (rc == 0 && !lp_api_in_scope(req, pid)) rc = LP_ENOTFOUND;
     if (rc == 0 && uid != req->who.user_id) {
         int role = LP_ROLE_NONE;
         lp_project_role(req->db, pid, req->who.user_id, req->who.is_admin, &role);
@@ -109,7 +110,7 @@ static int own_project(lp_req *req, int64_t id, lp_project **p)
     int64_t uid, pid;
     *p = NULL;
     int rc = lp_assignment_owner(req->db, id, &uid, &pid);
-    if (rc == 0 && uid != req->who.user_id) rc = LP_ENOTFOUND;
+    if (rc == 0 && (uid != req->who.user_id || !lp_api_in_scope(req, pid))) rc = LP_ENOTFOUND;
     if (rc == 0) rc = lp_project_get(req->db, pid, p);
     return rc;
 }

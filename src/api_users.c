@@ -314,45 +314,72 @@ int lp_api_user_update(lp_req *req)
     return lp_reply_json(req, 200, user_json(&u));
 }
 
+/* A key as GET /v1/keys lists it: its scope and project (null: any). */
+static json_t *key_json(int64_t id, const char *prefix, const char *name, int64_t created_at,
+                        const char *scope, int64_t project_id)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)id, "prefix", prefix,
+                     "name", name, "scope", scope, "project_id",
+                     project_id ? json_integer(project_id) : json_null(), "created_at",
+                     lp_json_time(created_at));
+}
+
 int lp_api_keys_list(lp_req *req)
 {
     lp_stmt *st;
     int rc = lp_db_prepare(req->db,
-                           "SELECT id, prefix, name, created_at FROM api_keys "
-                           "WHERE user_id = ? AND revoked_at IS NULL ORDER BY id",
+                           "SELECT id, prefix, name, created_at, scope, COALESCE(project_id, 0) "
+                           "FROM api_keys WHERE user_id = ? AND revoked_at IS NULL ORDER BY id",
                            &st);
     if (rc < 0) return lp_reply_rc(req, rc, "keys");
     lp_stmt_bind_int64(st, 1, req->who.user_id);
     json_t *items = json_array();
     while (lp_stmt_step(st) == LP_DB_ROW)
-        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:o}", "id",
-                                               (json_int_t)lp_stmt_int64(st, 0), "prefix",
-                                               lp_stmt_text(st, 1), "name", lp_stmt_text(st, 2),
-                                               "created_at", lp_json_time(lp_stmt_int64(st, 3))));
+        json_array_append_new(items, key_json(lp_stmt_int64(st, 0), lp_stmt_text(st, 1),
+                                              lp_stmt_text(st, 2), lp_stmt_int64(st, 3),
+                                              lp_stmt_text(st, 4), lp_stmt_int64(st, 5)));
     lp_stmt_done(st);
     return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
 }
 
+/* POST /v1/keys {"name", "scope": "read"|"full", "project_id"}: a project
+ * key needs a role in the project (404 as for a non-member). */
 int lp_api_keys_create(lp_req *req)
 {
-    const char *name = "";
+    const char *name = "", *scope_name = "full";
+    lp_key_scope scope = {0};
+    long long pid = 0;
     json_t *b = NULL;
     if (req->body.len) {
         if (lp_req_json(req, 1, &b)) return 0;
-        static const char *const keys[] = {"name", NULL};
+        static const char *const keys[] = {"name", "scope", "project_id", NULL};
         lp_verr e;
-        if (lp_v_only_keys(b, "", keys, &e) || lp_v_string(b, "name", "", 0, 0, 200, &name, &e)) {
+        if (lp_v_only_keys(b, "", keys, &e) || lp_v_string(b, "name", "", 0, 0, 200, &name, &e) ||
+            lp_v_string(b, "scope", "", 0, 1, 16, &scope_name, &e) ||
+            lp_v_int(b, "project_id", "", 0, 1, INT64_MAX, &pid, &e) ||
+            (strcmp(scope_name, "read") && strcmp(scope_name, "full") &&
+             lp_verr_set(&e, "scope", "must be \"read\" or \"full\""))) {
             json_decref(b);
             return lp_reply_verr(req, 422, &e);
         }
     }
+    scope.read_only = strcmp(scope_name, "read") == 0;
+    scope.project_id = pid;
+    if (scope.project_id && lp_api_require(req, scope.project_id, LP_ROLE_ANNOTATOR, NULL)) {
+        json_decref(b);
+        return 0;
+    }
     char key[LP_TOKEN_MAX];
     int64_t id;
-    int rc = lp_key_create(req->db, req->who.user_id, name, key, &id);
-    json_t *out = rc == 0
-                      ? json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "name", name, "key",
-                                  key, "note", "store this key now: it is not shown again")
-                      : NULL;
+    int rc = lp_key_create(req->db, req->who.user_id, name, &scope, key, &id);
+    json_t *out = NULL;
+    if (rc == 0) {
+        out = key_json(id, "", name, 0, scope.read_only ? "read" : "full", scope.project_id);
+        json_object_del(out, "prefix");
+        json_object_del(out, "created_at");
+        json_object_set_new(out, "key", json_string(key));
+        json_object_set_new(out, "note", json_string("store this key now: it is not shown again"));
+    }
     json_decref(b);
     if (rc < 0) return lp_reply_rc(req, rc, "key");
     return lp_reply_json(req, 201, out);

@@ -263,25 +263,34 @@ int lp_user_check_password(lp_db *db, int64_t id, const char *password)
     return rc;
 }
 
-int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKEN_MAX],
-                  int64_t *key_id)
+int lp_key_create(lp_db *db, int64_t user_id, const char *name, const lp_key_scope *scope,
+                  char key[LP_TOKEN_MAX], int64_t *key_id)
 {
+    int64_t pid = scope ? scope->project_id : 0;
+    int rc = 0;
+    if (pid) rc = lp_db_int64(db, &pid, "SELECT id FROM projects WHERE id = ?", "i", pid);
+    if (rc < 0) return rc;
     char hash[LP_HASH_HEX];
     lp_auth_token_new("lpk_", key);
     lp_auth_token_hash(key, hash);
     char prefix[12];
     snprintf(prefix, sizeof prefix, "%.10s", key);
     lp_stmt *st;
-    int rc = lp_db_prepare(db,
-                           "INSERT INTO api_keys (user_id, key_hash, prefix, name, created_at) "
-                           "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                           &st);
+    rc = lp_db_prepare(db,
+                       "INSERT INTO api_keys (user_id, key_hash, prefix, name, created_at, scope, "
+                       "project_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                       &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, user_id);
     lp_stmt_bind_text(st, 2, hash);
     lp_stmt_bind_text(st, 3, prefix);
     lp_stmt_bind_text(st, 4, name ? name : "");
     lp_stmt_bind_int64(st, 5, lp_now_ms());
+    lp_stmt_bind_text(st, 6, scope && scope->read_only ? "read" : "full");
+    if (pid)
+        lp_stmt_bind_int64(st, 7, pid);
+    else
+        lp_stmt_bind_null(st, 7);
     int64_t kid;
     rc = lp_stmt_one_int64(st, &kid, LP_EDB);
     if (rc == 0 && key_id) *key_id = kid;
@@ -289,8 +298,10 @@ int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKE
 }
 
 /* Resolves a secret (a key or a session token) by its keyed hash with
- * sql; with_now binds the time now as its second parameter. */
-static int resolve(lp_db *db, const char *secret, const char *sql, int with_now, lp_user *out)
+ * sql; with_now binds the time now as its second parameter.  With scope,
+ * sql's columns 7 and 8 are the key's scope and project. */
+static int resolve(lp_db *db, const char *secret, const char *sql, int with_now, lp_user *out,
+                   lp_key_scope *scope)
 {
     if (strlen(secret) >= LP_TOKEN_MAX) return LP_EAUTH;
     char hash[LP_HASH_HEX];
@@ -300,8 +311,18 @@ static int resolve(lp_db *db, const char *secret, const char *sql, int with_now,
     if (rc < 0) return rc;
     lp_stmt_bind_text(st, 1, hash);
     if (with_now) lp_stmt_bind_int64(st, 2, lp_now_ms());
-    rc = one_user(st, out);
-    if (rc == LP_ENOTFOUND) return LP_EAUTH;
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        read_user(st, out);
+        if (scope) {
+            scope->read_only = strcmp(lp_stmt_text(st, 7), "read") == 0;
+            scope->project_id = lp_stmt_is_null(st, 8) ? 0 : lp_stmt_int64(st, 8);
+        }
+        rc = 0;
+    } else if (rc == LP_DB_DONE) {
+        rc = LP_EAUTH;
+    }
+    lp_stmt_done(st);
     if (rc == 0 && out->disabled) return LP_EPERM;
     return rc;
 }
@@ -309,12 +330,13 @@ static int resolve(lp_db *db, const char *secret, const char *sql, int with_now,
 #define RESOLVE_COLS \
     "SELECT u.id, u.email, u.name, u.role, u.disabled, u.password_hash IS NOT NULL, u.created_at "
 
-int lp_key_resolve(lp_db *db, const char *key, lp_user *out)
+int lp_key_resolve(lp_db *db, const char *key, lp_user *out, lp_key_scope *scope)
 {
     return resolve(db, key,
-                   RESOLVE_COLS "FROM api_keys k JOIN users u ON u.id = k.user_id "
+                   RESOLVE_COLS ", k.scope, k.project_id FROM api_keys k "
+                                "JOIN users u ON u.id = k.user_id "
                                 "WHERE k.key_hash = ? AND k.revoked_at IS NULL",
-                   0, out);
+                   0, out, scope);
 }
 
 int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id)
@@ -348,7 +370,7 @@ int lp_session_resolve(lp_db *db, const char *token, lp_user *out)
     return resolve(db, token,
                    RESOLVE_COLS "FROM sessions s JOIN users u ON u.id = s.user_id "
                                 "WHERE s.token_hash = ? AND s.expires_at > ?",
-                   1, out);
+                   1, out, NULL);
 }
 
 int lp_session_delete(lp_db *db, const char *token)

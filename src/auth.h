@@ -72,12 +72,20 @@ int lp_user_set_password(lp_db *db, int64_t id, const char *password);
 /* 0 if password is the user's; LP_EAUTH if not (or the user has none). */
 int lp_user_check_password(lp_db *db, int64_t id, const char *password);
 
-/* API keys.  key receives the plain key (shown once). */
-int lp_key_create(lp_db *db, int64_t user_id, const char *name, char key[LP_TOKEN_MAX],
-                  int64_t *key_id);
-/* Resolves a plain key to its user; LP_EAUTH if unknown or revoked,
- * LP_EPERM if the user is disabled. */
-int lp_key_resolve(lp_db *db, const char *key, lp_user *out);
+/* What an API key may do: read_only refuses every route that changes
+ * something; project_id (0: any) limits it to one project. */
+typedef struct lp_key_scope {
+    int read_only;
+    int64_t project_id;
+} lp_key_scope;
+
+/* API keys.  key receives the plain key (shown once); scope NULL is a full
+ * key.  LP_ENOTFOUND if scope names a project that does not exist. */
+int lp_key_create(lp_db *db, int64_t user_id, const char *name, const lp_key_scope *scope,
+                  char key[LP_TOKEN_MAX], int64_t *key_id);
+/* Resolves a plain key to its user and (if scope is not NULL) its scope;
+ * LP_EAUTH if unknown or revoked, LP_EPERM if the user is disabled. */
+int lp_key_resolve(lp_db *db, const char *key, lp_user *out, lp_key_scope *scope);
 int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id);
 
 /* Sessions last ttl_ms from creation (--session-seconds). */

@@ -33,9 +33,9 @@
  * schema is missing, or is listed before a table it references. */
 const lp_copy_table lp_copy_tables[] = {
     {"users", "id"},
-    {"api_keys", "id"},
     {"sessions", "id"},
     {"projects", "id"},
+    {"api_keys", "id"},
     {"project_members", "project_id,user_id"},
     {"batches", "id"},
     {"tasks", "id"},

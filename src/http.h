@@ -25,16 +25,18 @@ typedef struct lp_server lp_server;
 typedef int (*lp_handler)(lp_req *req);
 
 enum {
-    LP_ROUTE_PUBLIC = 1 << 0, /* no authentication */
-    LP_ROUTE_STREAM = 1 << 1, /* body goes to body_chunk, not req->body */
-    LP_ROUTE_BULK = 1 << 2,   /* large body limit (bulk imports) */
-    LP_ROUTE_ADMIN = 1 << 3,  /* organisation admins only */
-    LP_ROUTE_READ = 1 << 4,   /* only reads: authentication and the handler share one read
-                                 transaction (one WAL lock instead of one per query) */
-    LP_ROUTE_TX = 1 << 5,     /* the handler runs in one write transaction (its own
-                                 transactions nest in it): one lock and one snapshot for
-                                 all its reads and writes; the reply becomes an error if
-                                 the commit fails */
+    LP_ROUTE_PUBLIC = 1 << 0,  /* no authentication */
+    LP_ROUTE_STREAM = 1 << 1,  /* body goes to body_chunk, not req->body */
+    LP_ROUTE_BULK = 1 << 2,    /* large body limit (bulk imports) */
+    LP_ROUTE_ADMIN = 1 << 3,   /* organisation admins only */
+    LP_ROUTE_READ = 1 << 4,    /* only reads: authentication and the handler share one read
+                                  transaction (one WAL lock instead of one per query) */
+    LP_ROUTE_TX = 1 << 5,      /* the handler runs in one write transaction (its own
+                                  transactions nest in it): one lock and one snapshot for
+                                  all its reads and writes; the reply becomes an error if
+                                  the commit fails */
+    LP_ROUTE_ACCOUNT = 1 << 6, /* acts on the account or the organisation, not one project:
+                                  refused to project-scoped keys */
 };
 
 #define LP_MAX_PARAMS 4
@@ -55,6 +57,8 @@ typedef struct lp_principal {
     int64_t user_id; /* 0: anonymous */
     int is_admin;
     int via_session;   /* cookie login rather than API key */
+    int read_only;     /* a key with the read scope */
+    int64_t project;   /* a project-scoped key's project (0: any) */
     const char *email; /* arena copy */
 } lp_principal;
 

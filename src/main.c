@@ -72,9 +72,10 @@ static const char *cmd_help[][2] = {
     {"user", "usage: loupe user add EMAIL --role admin|member [--name NAME] [--password-stdin]\n"
              "       loupe user list\n\n"
              "Adds a user.  Without --password-stdin a random password is made and printed.\n"},
-    {"key", "usage: loupe key create EMAIL [--name NAME]\n\n"
+    {"key", "usage: loupe key create EMAIL [--name NAME] [--read-only] [--project ID]\n\n"
             "Makes an API key for the user and prints it.  It is stored only as a keyed hash\n"
-            "and cannot be shown again.\n"},
+            "and cannot be shown again.  --read-only: the key may only read (every route that\n"
+            "changes something answers 403); --project ID: it acts in that project only.\n"},
     {"import",
      "usage: loupe import PROJECT_ID FILE|DIR|ZIP [--format FORMAT] [--columns MAP]\n"
      "                    [--batch NAME] [--as predictions|results] [--model NAME]\n"
@@ -339,10 +340,17 @@ static int cmd_key(lp_config *cfg, int argc, char **argv, int i)
         fputs(help_of("key"), stderr);
         return 2;
     }
-    static const char *const opts[] = {"--name", NULL};
-    const char *name = NULL;
+    static const char *const opts[] = {"--name", "--project", NULL};
+    static const char *const flags[] = {"--read-only", NULL};
+    const char *vals[2] = {NULL, NULL};
     unsigned set = 0;
-    if (parse_opts("key create", argc, argv, i + 2, opts, &name, NULL, &set)) return 2;
+    if (parse_opts("key create", argc, argv, i + 2, opts, vals, flags, &set)) return 2;
+    const char *name = vals[0];
+    lp_key_scope scope = {.read_only = (set & 1) != 0};
+    if (vals[1] && (lp_parse_int64(vals[1], &scope.project_id) < 0 || scope.project_id <= 0)) {
+        fprintf(stderr, "loupe key create: --project needs a project id, not \"%s\"\n", vals[1]);
+        return 2;
+    }
     lp_db *db;
     if (open_db(cfg, &db)) return 1;
     lp_user u;
@@ -354,8 +362,12 @@ static int cmd_key(lp_config *cfg, int argc, char **argv, int i)
         return 1;
     }
     char key[LP_TOKEN_MAX];
-    if (rc == 0) rc = lp_key_create(db, u.id, name, key, NULL);
+    if (rc == 0) rc = lp_key_create(db, u.id, name, &scope, key, NULL);
     lp_db_close(db);
+    if (rc == LP_ENOTFOUND) {
+        fprintf(stderr, "loupe key create: no project has id %lld\n", (long long)scope.project_id);
+        return 1;
+    }
     if (rc < 0) {
         fprintf(stderr, "loupe key create: %s\n", lp_strerror(rc));
         return 1;

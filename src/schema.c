@@ -255,6 +255,12 @@ const lp_migration lp_migrations[] = {
       * project and no one without the database can tell who it is. */
      "ALTER TABLE projects ADD COLUMN export_secret TEXT;"
      "UPDATE projects SET export_secret = {random_key};"},
+    {11,
+     /* Scoped API keys: scope 'read' refuses every route that changes
+      * something, 'full' (every key made before) does not; a key with a
+      * project_id acts in that project only (api.c). */
+     "ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'full';"
+     "ALTER TABLE api_keys ADD COLUMN project_id BIGINT REFERENCES projects(id);"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

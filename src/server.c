@@ -217,7 +217,7 @@ int lp_server_seed_demo(lp_db *db, const char *listen)
     password[16] = '\0';
     int64_t uid;
     rc = lp_user_create(db, "admin@example.com", "Admin", 1, password, &uid);
-    if (rc == 0) rc = lp_key_create(db, uid, "demo", key, NULL);
+    if (rc == 0) rc = lp_key_create(db, uid, "demo", NULL, key, NULL);
     for (size_t d = 0; rc == 0 && d < LP_ARRAY_LEN(demo); d++)
         rc = seed_demo_project(db, uid, demo[d].project, demo[d].tasks);
     if (rc < 0) return rc;

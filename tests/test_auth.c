@@ -69,7 +69,7 @@ TEST(auth_keys_are_stored_hashed_and_revocable)
     CHECK_INT(lp_user_create(db, "Ann@Example.com", "Ann", 0, NULL, &uid), 0);
     CHECK_INT(lp_user_create(db, "ann@example.com", "", 0, NULL, &kid), LP_EEXISTS);
     char key[LP_TOKEN_MAX];
-    CHECK_INT(lp_key_create(db, uid, "ci", key, &kid), 0);
+    CHECK_INT(lp_key_create(db, uid, "ci", NULL, key, &kid), 0);
     CHECK(strncmp(key, "lpk_", 4) == 0 && strlen(key) == 47);
     /* The plain key appears nowhere in the database. */
     int64_t n = -1;
@@ -77,17 +77,17 @@ TEST(auth_keys_are_stored_hashed_and_revocable)
                 key);
     CHECK_INT(n, 0);
     lp_user u;
-    CHECK_INT(lp_key_resolve(db, key, &u), 0);
+    CHECK_INT(lp_key_resolve(db, key, &u, NULL), 0);
     CHECK_INT(u.id, uid);
     CHECK_STR(u.email, "ann@example.com");
-    CHECK_INT(lp_key_resolve(db, "lpk_wrong", &u), LP_EAUTH);
+    CHECK_INT(lp_key_resolve(db, "lpk_wrong", &u, NULL), LP_EAUTH);
     CHECK_INT(lp_key_revoke(db, uid + 1, kid), LP_ENOTFOUND); /* not the owner */
     CHECK_INT(lp_key_revoke(db, uid, kid), 0);
-    CHECK_INT(lp_key_resolve(db, key, &u), LP_EAUTH);
+    CHECK_INT(lp_key_resolve(db, key, &u, NULL), LP_EAUTH);
     /* A disabled user's other keys stop working. */
-    CHECK_INT(lp_key_create(db, uid, "", key, &kid), 0);
+    CHECK_INT(lp_key_create(db, uid, "", NULL, key, &kid), 0);
     lp_db_run(db, "UPDATE users SET disabled = 1 WHERE id = ?", "i", uid);
-    CHECK_INT(lp_key_resolve(db, key, &u), LP_EPERM);
+    CHECK_INT(lp_key_resolve(db, key, &u, NULL), LP_EPERM);
     lp_db_close(db);
 }
 
