@@ -589,6 +589,25 @@ static void put_raw(lp_buf *b, lp_stmt *st, int col)
         lp_buf_append(b, s, n);
 }
 
+/* Appends the review decision in column col without "by": an annotator
+ * sees what was decided about their work, never which reviewer did it. */
+static void put_review_anonymous(lp_buf *b, lp_stmt *st, int col)
+{
+    size_t n;
+    const char *s = lp_stmt_textn(st, col, &n);
+    json_t *r = json_loadb(s, n, 0, NULL);
+    if (!json_is_object(r)) {
+        json_decref(r);
+        lp_buf_puts(b, "null");
+        return;
+    }
+    json_object_del(r, "by");
+    char *text = json_dumps(r, LP_JSON_DUMP);
+    lp_buf_puts(b, text);
+    free(text);
+    json_decref(r);
+}
+
 static void put_time(lp_buf *b, const char *key, int64_t ms)
 {
     char t[40];
@@ -641,7 +660,10 @@ static void task_write(lp_buf *b, lp_stmt *st, int view)
     }
     if (!lp_stmt_is_null(st, 15)) { /* the last review or audit decision */
         lp_buf_puts(b, ",\"review\":");
-        put_raw(b, st, 15);
+        if (view == LP_VIEW_ANNOTATOR)
+            put_review_anonymous(b, st, 15);
+        else
+            put_raw(b, st, 15);
     }
     if (lp_stmt_int64(st, 16))
         lp_buf_printf(b, ",\"review_level\":%lld", (long long)lp_stmt_int64(st, 16));
