@@ -17,13 +17,18 @@
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startServer, it, expectStatus, expectError, makeProject, makeMember, runCli } from './harness.mjs';
+
+/* The source tree this test belongs to. */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const ROLES = ['anon', 'revoked', 'other', 'projkey', 'readkey', 'ann', 'rev', 'mgr', 'admin'];
 
 /* The route table, as "METHOD PATTERN" strings, read from src/api.c. */
 function routeTable() {
-  const src = fs.readFileSync('src/api.c', 'utf8');
+  const src = fs.readFileSync(path.join(ROOT, 'src/api.c'), 'utf8');
   const table = src.slice(src.indexOf('lp_api_routes[] = {'), src.indexOf('};', src.indexOf('lp_api_routes[] = {')));
   return [...table.matchAll(/\{"([A-Z]+)",\s*"([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`);
 }
@@ -139,7 +144,8 @@ function credsOf(role) {
 }
 
 before(async () => {
-  srv = await startServer();
+  // The UI from this tree, wherever the binary is (a sanitizer build's has none beside it).
+  srv = await startServer({ args: ['--web-dir', path.join(ROOT, 'web')] });
   // A gold task comes first to a new annotator (calibration_count 1).
   f.A = await makeProject(srv, { overlap: 1, calibration_count: 1 });
   f.B = await makeProject(srv);
