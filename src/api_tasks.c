@@ -181,15 +181,19 @@ static int import_converted(lp_req *req, lp_project *p, const lp_converter *cv, 
                     .model = lp_req_arg(req, "model"),
                     .image_base = lp_req_arg(req, "image_base")};
     lp_buf out = {0};
-    lp_import im = {.batch_id = batch_id, .row = report_row, .arg = &out};
+    lp_import im = {.batch_id = batch_id,
+                    .row = report_row,
+                    .arg = &out,
+                    .max_rows = (size_t)req->srv->cfg->max_tasks};
     if (rc == 0) rc = lp_convert_import(req->db, cv, &c, &im, &e);
     lp_project_free(p);
-    if (rc == LP_EINVAL) {
+    if (rc == LP_EINVAL || rc == LP_ETOOBIG) {
         lp_buf_fini(&out);
         lp_convert_fini(&c);
         lp_src_fini(&src);
-        return lp_reply_error(req, !strcmp(e.field, "format") ? 422 : 400, "invalid_request",
-                              e.field, "%s: %s", e.field, e.message);
+        return lp_reply_error(req, rc == LP_ETOOBIG || !strcmp(e.field, "format") ? 422 : 400,
+                              rc == LP_ETOOBIG ? "limit_exceeded" : "invalid_request", e.field,
+                              "%s: %s", e.field, e.message);
     }
     if (rc < 0) {
         lp_buf_fini(&out);
@@ -240,7 +244,8 @@ int lp_api_tasks_bulk(lp_req *req)
                     .len = req->body.len,
                     .columns = lp_req_arg(req, "columns"),
                     .row = report_row,
-                    .arg = &out};
+                    .arg = &out,
+                    .max_rows = (size_t)req->srv->cfg->max_tasks};
     const char *b = lp_req_arg(req, "batch_id"), *bad = NULL;
     if (b && (lp_parse_int64(b, &im.batch_id) < 0 || im.batch_id <= 0))
         bad = "batch_id: must be a batch id";
@@ -254,6 +259,10 @@ int lp_api_tasks_bulk(lp_req *req)
     lp_verr e;
     int rc = lp_import_run(req->db, p, &im, &e);
     lp_project_free(p);
+    if (rc == LP_ETOOBIG) {
+        lp_buf_fini(&out);
+        return lp_reply_error(req, 422, "limit_exceeded", e.field, "%s: %s", e.field, e.message);
+    }
     if (rc == LP_EINVAL) {
         lp_buf_fini(&out);
         const char *code = strcmp(e.field, "body") ? "invalid_request"

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "limit.h"
 #include "util.h"
 
 enum { STR, INT, FLAG };
@@ -17,7 +18,9 @@ typedef struct setting {
     long long min, max;
 } setting;
 
-#define OFF(f) offsetof(lp_config, f)
+#define OFF(f)     offsetof(lp_config, f)
+#define NUMBER_(x) #x
+#define NUMBER(x)  NUMBER_(x) /* a macro's value as a string */
 static const setting settings[] = {
     {"--listen", "LOUPE_LISTEN", "127.0.0.1:8080", "ADDR:PORT", "address to serve HTTP on", STR,
      OFF(listen), 0, 0},
@@ -39,6 +42,8 @@ static const setting settings[] = {
      OFF(bulk_limit_mb), 1, 65536},
     {"--file-limit-mb", "LOUPE_FILE_LIMIT_MB", "1024", "MB", "largest uploaded file", INT,
      OFF(file_limit_mb), 1, 1048576},
+    {"--max-tasks", "LOUPE_MAX_TASKS", NUMBER(LP_LIMIT_TASKS_DEFAULT), "N",
+     "most tasks one import request may carry", INT, OFF(max_tasks), 1, 1000000000},
     {"--callback-retry-ms", "LOUPE_CALLBACK_RETRY_MS", "5000", "MS",
      "first retry of a failed callback (doubling, up to an hour, for 24 hours)", INT,
      OFF(callback_retry_ms), 1, 3600000},

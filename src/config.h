@@ -16,6 +16,7 @@ typedef struct lp_config {
     long long body_limit_mb;
     long long bulk_limit_mb;
     long long file_limit_mb;
+    long long max_tasks;              /* --max-tasks: most tasks one bulk import may carry */
     long long demo;                   /* --demo: create a demo project if the database is new */
     long long callback_retry_ms;      /* first retry of a failed callback, doubling */
     long long callback_poll_ms;       /* how often the outbox is looked at */

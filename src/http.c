@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "limit.h"
+
 /* How much of a refused request's body is read and dropped so that the
  * client sees the answer (see on_request). */
 #define LP_DRAIN_MAX ((size_t)16 << 20)
@@ -96,7 +98,7 @@ int lp_req_id(lp_req *req, int i, int64_t *out)
 
 /* Scans s for brackets outside strings: *deepest receives the deepest
  * nesting; returns whether s closes every bracket and string it opens.
- * Used to reject documents nested deeper than LP_JSON_MAX_DEPTH before
+ * Used to reject documents nested deeper than LP_LIMIT_JSON_DEPTH before
  * jansson recurses into them, and to spot a cut-short NDJSON line. */
 static int scan(const char *s, size_t n, int *deepest)
 {
@@ -120,18 +122,58 @@ static int scan(const char *s, size_t n, int *deepest)
     return depth <= 0 && !in_str;
 }
 
+/* Finds the first string (value or key) in v longer than
+ * LP_LIMIT_STRING_BYTES, depth first; fills e naming where it is (path)
+ * and returns LP_ETOOBIG, or returns 0.  Recursion is bounded by
+ * LP_LIMIT_JSON_DEPTH, checked before parsing. */
+static int long_string(const json_t *v, const char *path, lp_verr *e)
+{
+    char at[256];
+    const char *key;
+    const json_t *x;
+    size_t i, n = 0;
+    if (json_is_string(v)) n = json_string_length(v);
+    if (n > LP_LIMIT_STRING_BYTES) goto over;
+    if (json_is_array(v)) json_array_foreach((json_t *)v, i, x)
+        {
+            if (long_string(x, lp_path_index(at, sizeof at, path, i), e)) return LP_ETOOBIG;
+        }
+    if (json_is_object(v)) json_object_foreach((json_t *)v, key, x)
+        {
+            if ((n = strlen(key)) > LP_LIMIT_STRING_BYTES) {
+                path = lp_path_key(at, sizeof at, path, "(a key)");
+                goto over;
+            }
+            if (long_string(x, lp_path_key(at, sizeof at, path, key), e)) return LP_ETOOBIG;
+        }
+    return 0;
+over:
+    lp_verr_set(e, *path ? path : "body",
+                "the string is %zu bytes; the limit (max_string_bytes) is %d", n,
+                LP_LIMIT_STRING_BYTES);
+    return LP_ETOOBIG;
+}
+
 int lp_json_parse(const char *s, size_t n, const char *field, json_t **out, lp_verr *e)
 {
     *out = NULL;
     int deepest;
     scan(s, n, &deepest);
-    if (deepest > LP_JSON_MAX_DEPTH)
-        return lp_verr_set(e, field, "JSON is nested deeper than %d levels", LP_JSON_MAX_DEPTH);
+    if (deepest > LP_LIMIT_JSON_DEPTH) {
+        lp_verr_set(e, *field ? field : "body",
+                    "JSON is nested %d levels deep; the limit (max_json_depth) is %d", deepest,
+                    LP_LIMIT_JSON_DEPTH);
+        return LP_ETOOBIG;
+    }
     json_error_t err;
     json_t *v = json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
     if (!v)
         return lp_verr_set(e, field, "invalid JSON at line %d, column %d: %s", err.line, err.column,
                            err.text);
+    if (long_string(v, "", e)) {
+        json_decref(v);
+        return LP_ETOOBIG;
+    }
     *out = v;
     return 0;
 }
@@ -251,7 +293,12 @@ int lp_req_json(lp_req *req, int want_object, json_t **out)
         lp_reply_error(req, 400, "invalid_json", "body", "a JSON body is required");
         return LP_EINVAL;
     }
-    if (lp_json_parse(req->body.data, req->body.len, "body", out, &e) < 0) {
+    int rc = lp_json_parse(req->body.data, req->body.len, "body", out, &e);
+    if (rc == LP_ETOOBIG) {
+        lp_reply_error(req, 422, "limit_exceeded", e.field, "%s: %s", e.field, e.message);
+        return LP_EINVAL;
+    }
+    if (rc < 0) {
         lp_reply_error(req, 400, "invalid_json", e.field, "%s: %s", e.field, e.message);
         return LP_EINVAL;
     }

@@ -159,9 +159,10 @@ int lp_reply_rc(lp_req *req, int rc, const char *what);
 /* Adds a header to the reply already made. */
 void lp_reply_header(lp_req *req, const char *name, const char *value);
 
-/* JSON parsing with a nesting limit; on error fills e (field "body" or
- * prefix) and returns LP_EINVAL.  The caller owns *out. */
-#define LP_JSON_MAX_DEPTH 64
+/* JSON parsing within the limits of limits.h: on a syntax error fills e
+ * (field, the prefix) and returns LP_EINVAL; over a limit (nesting, a
+ * string's bytes) fills e naming the limit and where, and returns
+ * LP_ETOOBIG.  The caller owns *out. */
 int lp_json_parse(const char *s, size_t n, const char *field, json_t **out, lp_verr *e);
 
 /* Splits a JSON array or an NDJSON document into its elements without

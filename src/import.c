@@ -267,6 +267,11 @@ int lp_import_run(lp_db *db, const lp_project *p, lp_import *im, lp_verr *e)
     int rc = im->format == LP_IMPORT_CSV
                  ? frame_csv(im, &cols, &ncols, e)
                  : lp_json_split(im->body, im->len, count_row, &im->rows, e);
+    if (rc == 0 && im->max_rows && im->rows > im->max_rows) {
+        lp_verr_set(e, "body", "carries %zu tasks; the limit (max_tasks) is %zu", im->rows,
+                    im->max_rows);
+        rc = LP_ETOOBIG;
+    }
     if (rc < 0) {
         free(cols);
         return rc;

@@ -38,14 +38,16 @@ struct lp_import {
     /* A converted source (convert.h): each row's place in it, which
      * reports give instead of the line (NULL: rows are lines). */
     const char *const *where;
-    void *arg; /* for row */
+    void *arg;       /* for row */
+    size_t max_rows; /* more rows refuse the document (0: no limit) */
     /* results */
     size_t rows; /* rows in the document, known before the first call of row */
     size_t created, duplicates, invalid;
 };
 
 /* Imports im->body into project p on db, committing every few thousand
- * rows.  0 once every row was tried; LP_EINVAL with e filled when the
+ * rows.  A document of more than im->max_rows rows is refused whole:
+ * LP_ETOOBIG, e naming "body".  0 once every row was tried; LP_EINVAL with e filled when the
  * document is refused before any row (field "body", "columns" or
  * "batch_id"); another LP_E* code when the database fails part way (rows
  * committed so far stay). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kind.h"
+#include "limit.h"
 #include "util.h"
 
 /* Checks params {labels, multiple, instructions} and fills multiple (false)
@@ -38,7 +39,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     (void)task;
     if ((rc = lp_v_object(response, path, e))) return rc;
     if ((rc = lp_v_only_keys(response, path, keys, e))) return rc;
-    if ((rc = lp_v_array(response, "labels", path, 1, 1, 0, &given, e))) return rc;
+    if ((rc = lp_v_array(response, "labels", path, 1, 1, LP_LIMIT_RESPONSE_ITEMS, &given, e)))
+        return rc;
     lp_path_key(field, sizeof field, path, "labels");
     if (!multiple && json_array_size(given) > 1)
         return lp_verr_set(e, field,

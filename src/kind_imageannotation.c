@@ -19,6 +19,7 @@
 
 #include "agg_geom.h"
 #include "kind.h"
+#include "limit.h"
 #include "util.h"
 
 /* Rounding slack when comparing a shape's far edge with the image size. */
@@ -225,7 +226,7 @@ static int check_vertices(const json_t *a, const char *at, size_t min, image_siz
     size_t i;
     double x, y;
     int rc;
-    if ((rc = lp_v_array(a, "vertices", at, 1, min, 0, &list, e))) return rc;
+    if ((rc = lp_v_array(a, "vertices", at, 1, min, LP_LIMIT_RESPONSE_ITEMS, &list, e))) return rc;
     lp_path_key(field, sizeof field, at, "vertices");
     json_array_foreach(list, i, v)
     {
@@ -333,7 +334,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     int rc;
     if ((rc = lp_v_object(response, path, e))) return rc;
     if ((rc = lp_v_only_keys(response, path, keys, e))) return rc;
-    if ((rc = lp_v_array(response, "annotations", path, 1, 0, 0, &list, e))) return rc;
+    if ((rc = lp_v_array(response, "annotations", path, 1, 0, LP_LIMIT_RESPONSE_ITEMS, &list, e)))
+        return rc;
     lp_path_key(field, sizeof field, path, "annotations");
 
     json_t *ids = json_object(); /* id -> index, to find repeats */

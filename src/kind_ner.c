@@ -17,6 +17,7 @@
 
 #include "agg_span.h"
 #include "kind.h"
+#include "limit.h"
 #include "util.h"
 
 int lp_ner_task_text(const json_t *task, const char **s, size_t *n)
@@ -146,7 +147,9 @@ static int check_relations(const json_t *params, const json_t *response, const c
     char field[256];
     size_t i;
     int rc;
-    if ((rc = lp_v_array(response, "relations", path, 0, 0, 0, &list, e)) || !list) return rc;
+    if ((rc = lp_v_array(response, "relations", path, 0, 0, LP_LIMIT_RESPONSE_ITEMS, &list, e)) ||
+        !list)
+        return rc;
     lp_path_key(field, sizeof field, path, "relations");
     if (json_array_size(list) && !json_array_size(labels))
         return lp_verr_set(e, field, "must be empty, since the project has no relation labels");
@@ -184,7 +187,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     if ((rc = lp_v_only_keys(response, path, keys, e))) return rc;
     if (lp_ner_task_text(task, &s, &n))
         return lp_verr_set(e, path, "cannot be checked: the task has no text (data.text)");
-    if ((rc = lp_v_array(response, "spans", path, 1, 0, 0, &spans, e))) return rc;
+    if ((rc = lp_v_array(response, "spans", path, 1, 0, LP_LIMIT_RESPONSE_ITEMS, &spans, e)))
+        return rc;
     size_t len = lp_utf8_len(s, n);
     lp_path_key(field, sizeof field, path, "spans");
     json_array_foreach(spans, i, span)

@@ -11,6 +11,7 @@
 
 #include "agg_rank.h"
 #include "kind.h"
+#include "limit.h"
 #include "util.h"
 
 /* Checks params {allow_ties, instructions}; fills allow_ties (false). */
@@ -63,7 +64,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     int rc;
     if ((rc = lp_v_object(response, path, e))) return rc;
     if ((rc = lp_v_only_keys(response, path, keys, e))) return rc;
-    if ((rc = lp_v_array(response, "ranking", path, 1, 1, 0, &ranking, e))) return rc;
+    if ((rc = lp_v_array(response, "ranking", path, 1, 1, LP_LIMIT_RESPONSE_ITEMS, &ranking, e)))
+        return rc;
     lp_path_key(field, sizeof field, path, "ranking");
 
     size_t *seen = lp_calloc(n + 1, sizeof *seen);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "kind.h"
+#include "limit.h"
 #include "util.h"
 
 /* Rounding slack when comparing a segment's end with the media duration. */
@@ -100,7 +101,8 @@ static int validate_response(const json_t *params, const json_t *task, const jso
 
     if (!lp_json_number(json_object_get(json_object_get(task, "data"), "duration"), &d) && d > 0)
         duration = d;
-    if ((rc = lp_v_array(response, "segments", path, 1, 0, 0, &list, e))) return rc;
+    if ((rc = lp_v_array(response, "segments", path, 1, 0, LP_LIMIT_RESPONSE_ITEMS, &list, e)))
+        return rc;
     lp_path_key(field, sizeof field, path, "segments");
     json_array_foreach(list, i, seg)
     {
