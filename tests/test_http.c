@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "http.h"
+#include "limit.h"
 #include "test.h"
 #include "util.h"
 
@@ -121,10 +122,15 @@ TEST(http_json_parse_limits_depth_and_names_position)
     memset(deep, '[', 100);
     memset(deep + 100, ']', 100);
     deep[200] = '\0';
-    CHECK_INT(lp_json_parse(deep, 200, "body", &v, &e), LP_EINVAL);
+    CHECK_INT(lp_json_parse(deep, 200, "body", &v, &e), LP_ETOOBIG);
     CHECK(v == NULL);
     CHECK_STR(e.field, "body");
-    CHECK(strstr(e.message, "nested deeper"));
+    CHECK(strstr(e.message, "nested 100 levels deep; the limit (max_json_depth) is 64"));
+    /* Exactly at the limit parses. */
+    CHECK_INT(
+        lp_json_parse(deep + 100 - LP_LIMIT_JSON_DEPTH, 2 * LP_LIMIT_JSON_DEPTH, "body", &v, &e),
+        0);
+    json_decref(v);
     /* Brackets inside strings do not count. */
     const char *s =
         "{\"k\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}";
@@ -134,6 +140,32 @@ TEST(http_json_parse_limits_depth_and_names_position)
               LP_EINVAL); /* duplicate key */
     CHECK(strstr(e.message, "line 2"));
     CHECK_INT(lp_json_parse("nul", 3, "x", &v, &e), LP_EINVAL);
+}
+
+TEST(http_json_parse_limits_strings_and_names_where)
+{
+    lp_verr e;
+    json_t *v;
+    size_t n = LP_LIMIT_STRING_BYTES + 1;
+    char *s = lp_malloc(n + 64);
+    /* {"a":[1,"xxx..."]}: one byte over, then exactly at the limit. */
+    memcpy(s, "{\"a\":[1,\"", 9);
+    memset(s + 9, 'x', n);
+    memcpy(s + 9 + n, "\"]}", 3);
+    CHECK_INT(lp_json_parse(s, n + 12, "body", &v, &e), LP_ETOOBIG);
+    CHECK(v == NULL);
+    CHECK_STR(e.field, "a[1]");
+    CHECK(strstr(e.message, "1048577 bytes; the limit (max_string_bytes) is 1048576"));
+    memcpy(s + 9 + n - 1, "\"]}", 3);
+    CHECK_INT(lp_json_parse(s, n + 11, "body", &v, &e), 0);
+    json_decref(v);
+    /* A key counts too. */
+    s[0] = '{', s[1] = '"';
+    memset(s + 2, 'k', n);
+    memcpy(s + 2 + n, "\":1}", 4);
+    CHECK_INT(lp_json_parse(s, n + 6, "body", &v, &e), LP_ETOOBIG);
+    CHECK_STR(e.field, "(a key)");
+    free(s);
 }
 
 /* ---- streamed replies --------------------------------------------------- */
