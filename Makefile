@@ -77,7 +77,7 @@ clean:
 	rm -rf build loupe
 
 # libFuzzer drivers (clang): `make fuzz` fuzzes each for FUZZ_SECONDS;
-# `make test` replays the checked-in corpora as a regression.
+# `make test` fuzzes each for 30 s, two at a time (scripts/fuzz-run).
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
 FUZZ_LIB   := $(filter-out src/main.c,$(SRC))

@@ -38,8 +38,8 @@ static size_t nroutes;
 
 /* Sends one request; returns the status (0: no answer) and the answer's
  * start in ans. */
-static int request(const char *method, const char *path, const uint8_t *body, size_t n,
-                   char *ans, size_t size)
+static int request(const char *method, const char *path, const uint8_t *body, size_t n, char *ans,
+                   size_t size)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -69,24 +69,28 @@ static int request(const char *method, const char *path, const uint8_t *body, si
     return status;
 }
 
-static char dir[] = "/dev/shm/loupe-fuzz-XXXXXX";
+static char dir[256];
 
-/* Removes the data directory when the fuzzer exits (it leaves it on a
- * crash, with the database the crash happened on). */
+/* Removes the data directory when the fuzzer exits normally (it is left
+ * on a crash, with the database the crash happened on: under
+ * LOUPE_FUZZ_DIR, which scripts/fuzz-run removes, else under /dev/shm). */
 static void cleanup(void)
 {
-    char cmd[64];
+    char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) return;
 }
 
 static void setup(void)
 {
+    const char *base = getenv("LOUPE_FUZZ_DIR");
+    snprintf(dir, sizeof dir, "%s/loupe-fuzz-XXXXXX", base ? base : "/dev/shm");
     if (!mkdtemp(dir)) abort();
     atexit(cleanup);
-    char *argv[] = {"fuzz", "--data-dir", dir, "--listen", "127.0.0.1:0", "--threads", "2",
-                    "--log-level", "error", "--body-limit-mb", "1", "--bulk-limit-mb", "1",
-                    "--file-limit-mb", "1", "--callback-poll-ms", "60000", NULL};
+    char *argv[] = {
+        "fuzz", "--data-dir",      dir,     "--listen",           "127.0.0.1:0", "--threads",
+        "2",    "--log-level",     "error", "--body-limit-mb",    "1",           "--bulk-limit-mb",
+        "1",    "--file-limit-mb", "1",     "--callback-poll-ms", "60000",       NULL};
     int argc = (int)(sizeof argv / sizeof *argv) - 1;
     char *err = NULL;
     signal(SIGPIPE, SIG_IGN);
@@ -109,7 +113,8 @@ static void setup(void)
          "{\"name\":\"p\",\"kind\":\"categorization\",\"params\":{\"labels\":[\"a\",\"b\"]}}"},
         {"PUT", "/v1/projects/1/members/2", "{\"role\":\"annotator\"}"},
         {"POST", "/v1/projects/1/batches", "{\"name\":\"b\"}"},
-        {"POST", "/v1/projects/1/tasks", "[{\"data\":{\"text\":\"t\"}},{\"data\":{\"text\":\"u\"}}]"},
+        {"POST", "/v1/projects/1/tasks",
+         "[{\"data\":{\"text\":\"t\"}},{\"data\":{\"text\":\"u\"}}]"},
         {"GET", "/v1/projects/1/queue/next", ""},
         {"POST", "/v1/webhooks", "{\"url\":\"http://127.0.0.1:9/\"}"},
     };
@@ -127,8 +132,10 @@ static void setup(void)
         char *p = paths[nroutes];
         size_t k = 0;
         for (const char *s = r->pattern; *s && k + 2 < sizeof paths[0]; s++)
-            if (s[0] == '{' && s[1] == '}') p[k++] = id[0], s++;
-            else p[k++] = *s;
+            if (s[0] == '{' && s[1] == '}')
+                p[k++] = id[0], s++;
+            else
+                p[k++] = *s;
         p[k] = 0;
         methods[nroutes++] = r->method;
     }
