@@ -45,18 +45,6 @@ int lp_backup_lock_shared(const char *url, int *fd, char **errmsg)
     return LP_EBUSY;
 }
 
-/* Makes a renamed or created directory entry durable. */
-static void sync_parent(const char *file)
-{
-    char *copy = lp_strdup(file);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(copy);
-}
-
 static int fail(int rc, char **errmsg, char *msg)
 {
     *errmsg = msg;
@@ -165,7 +153,7 @@ int lp_backup(const char *url, const char *dst, FILE *log, char **errmsg)
         *errmsg = lp_sprintf("cannot name the copy %s: %s", dst, strerror(errno));
     }
     unlink(tmp);
-    if (rc == 0) sync_parent(dst);
+    if (rc == 0) lp_sync_parent(dst);
     free(tmp);
     return rc;
 }
@@ -203,7 +191,7 @@ int lp_restore(const char *src_file, const char *url, FILE *log, char **errmsg)
             rc = LP_EIO;
             *errmsg = lp_sprintf("cannot rename %s to %s: %s", tmp, path, strerror(errno));
         } else {
-            sync_parent(path);
+            lp_sync_parent(path);
         }
     }
     if (fd >= 0) close(fd);

@@ -247,18 +247,6 @@ static int64_t sq_writes(lp_db *db)
     return ((lp_sqlite *)db)->commits;
 }
 
-/* Makes the directory entry of a new file durable. */
-static void sync_dir(const char *file)
-{
-    char *copy = lp_strdup(file);
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(copy);
-}
-
 /* Flushes the WAL: every transaction committed so far, by any connection
  * to the database, is then on disk.  The WAL file is opened once and kept;
  * it is reopened if SQLite replaced it (when the last connection to the
@@ -282,7 +270,7 @@ static int sq_sync(lp_db *base)
     if (db->wal_fd < 0) {
         db->wal_fd = open(path, O_RDONLY | O_CLOEXEC);
         if (db->wal_fd < 0) return errno == ENOENT ? 0 : LP_EIO; /* nothing written yet */
-        sync_dir(path);
+        lp_sync_parent(path);
     }
     if (fdatasync(db->wal_fd) != 0) return errno == ENOSPC ? LP_ENOSPC : LP_EIO;
     struct stat st;

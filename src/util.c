@@ -3,12 +3,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *lp_strerror(int rc)
 {
@@ -380,4 +383,15 @@ double lp_quantile(const int64_t *sorted, size_t n, double q)
     size_t i = lp_quantile_rank(n, q, &w);
     if (i + 1 >= n || w == 0) return (double)sorted[i];
     return (double)sorted[i] + w * (double)(sorted[i + 1] - sorted[i]);
+}
+
+void lp_sync_parent(const char *file)
+{
+    char *copy = lp_strdup(file);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(copy);
 }

@@ -86,6 +86,9 @@ void lp_url_redact(const char *url, char *out, size_t n);
 
 /* Wall-clock milliseconds since the Unix epoch, and a monotonic clock in ns. */
 int64_t lp_now_ms(void);
+/* Makes the directory entry of a new or renamed file durable (fsync of
+ * its parent directory; errors ignored: the file itself was synced). */
+void lp_sync_parent(const char *file);
 uint64_t lp_mono_ns(void);
 /* Formats ms-since-epoch as RFC 3339 UTC ("2026-11-22T05:33:41.123Z") into
  * out (at least 32 bytes). */
