@@ -87,10 +87,11 @@ static void setup(void)
     snprintf(dir, sizeof dir, "%s/loupe-fuzz-XXXXXX", base ? base : "/dev/shm");
     if (!mkdtemp(dir)) abort();
     atexit(cleanup);
-    char *argv[] = {
-        "fuzz", "--data-dir",      dir,     "--listen",           "127.0.0.1:0", "--threads",
-        "2",    "--log-level",     "error", "--body-limit-mb",    "1",           "--bulk-limit-mb",
-        "1",    "--file-limit-mb", "1",     "--callback-poll-ms", "60000",       NULL};
+    char *argv[] = {"fuzz", "--data-dir", dir, "--listen", "127.0.0.1:0", "--threads", "2",
+                    "--log-level", "error", "--body-limit-mb", "1", "--bulk-limit-mb", "1",
+                    "--file-limit-mb", "1", "--callback-poll-ms", "60000",
+                    /* the seeded webhook points at this machine */
+                    "--allow-private-outbound", NULL};
     int argc = (int)(sizeof argv / sizeof *argv) - 1;
     char *err = NULL;
     signal(SIGPIPE, SIG_IGN);
@@ -103,7 +104,7 @@ static void setup(void)
     int64_t admin, other, kid;
     if (lp_user_create(db, "fuzz@x.io", "fuzz", 1, NULL, &admin) < 0 ||
         lp_user_create(db, "other@x.io", "other", 0, "password-123", &other) < 0 ||
-        lp_key_create(db, admin, "fuzz", key, &kid) < 0)
+        lp_key_create(db, admin, "fuzz", NULL, key, &kid) < 0)
         abort();
     lp_db_pool_put(srv.pool, db);
     /* Rows for the routes' ids: project 1 (with user 2 as a member), batch
