@@ -446,7 +446,9 @@ void lp_convert_task(lp_convert *c, json_t *task, json_t *response, double score
         json_object_set_new(task, "result", response);
     else if (response)
         lp_convert_predict(c, task, NULL, response, score);
-    char *s = json_dumps(task, JSON_COMPACT | JSON_ENSURE_ASCII);
+    /* UTF-8 as it is, not \u-escaped: text json_dumps would write again is
+     * stored by the import without being parsed back and encoded. */
+    char *s = json_dumps(task, JSON_COMPACT);
     json_decref(task);
     lp_buf_puts(&c->out, s);
     lp_buf_puts(&c->out, "\n");
