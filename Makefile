@@ -20,7 +20,7 @@ SAN_OBJ  := $(SRC:src/%.c=build/san/%.o)
 UNIT_OBJ := $(UNIT_SRC:tests/%.c=build/tests/%.o)
 SAN_UNIT_OBJ := $(UNIT_SRC:tests/%.c=build/san/tests/%.o)
 
-.PHONY: all run test deps test-deps unit san clean format bench bench-export fuzz fuzzers
+.PHONY: all run test deps test-deps unit san clean format bench bench-export fuzz fuzzers soak
 
 all: loupe
 
@@ -69,6 +69,14 @@ bench: loupe
 # Export and import of a 1,000,000-task project (writes bench/export.md).
 bench-export: loupe
 	@bench/export-run
+
+# The soak test (tests/api/soak.test.mjs) for SOAK_SECONDS (`make test`
+# runs it for 120 s): its figures (RSS and open descriptors every 2 s,
+# the load, the deliveries) are printed.  LOUPE_TEST_DB_URL=postgres://...
+# runs it on PostgreSQL.
+SOAK_SECONDS ?= 1800
+soak: loupe
+	SOAK_SECONDS=$(SOAK_SECONDS) LOUPE_BIN=./loupe node --test --test-reporter=spec tests/api/soak.test.mjs
 
 format:
 	clang-format -i src/*.c src/*.h tests/*.c tests/*.h

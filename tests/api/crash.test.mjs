@@ -12,24 +12,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, it, TEST_DB_URL, SANITIZED, SLOW, sleep } from './harness.mjs';
-import { setupProject, startClients, checkDatabase } from './load.mjs';
+import { setupProject, startClients, checkDatabase, rng } from './load.mjs';
 
 // Twenty rounds; under the sanitizers (which look for memory errors, not lost
 // writes, and run this ten times slower) five.
 const ROUNDS = Number(process.env.LOUPE_CRASH_ROUNDS || (SANITIZED ? 5 : 20));
 const CLIENTS = 64;
-
-/* mulberry32: a small seeded generator, so that a failing run can be replayed. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('crash: SIGKILL under load, twenty times', { skip: TEST_DB_URL ? 'PostgreSQL recovers its own database: SQLite only' : false }, () => {
   let srv, setup;

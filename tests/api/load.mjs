@@ -164,3 +164,15 @@ export function checkDatabase(db, what) {
   );
   return new Set(sqlite(db, "SELECT user_id || ' ' || annotation_id FROM annotations"));
 }
+
+/* mulberry32: a small seeded generator, so that a failing run can be replayed. */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
