@@ -847,8 +847,14 @@ int lp_review_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *ass
     "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT 1"
     static const char *const sql[2] = {FIND_REVIEW, FIND_REVIEW " FOR UPDATE OF t SKIP LOCKED"};
 #undef FIND_REVIEW
-    if (rc == LP_ENOTFOUND) rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
-    if (rc == 0) {
+    /* Leasing a review changes no column of the task, so where transactions
+     * run side by side a row lock taken after another reviewer's commit does
+     * not make PostgreSQL look again at NOT EXISTS (its snapshot is older):
+     * with the row locked, a new statement checks that no review lease was
+     * committed on it meanwhile, and the search starts over if one was. */
+    for (int tries = 0; rc == LP_ENOTFOUND && tries < 16; tries++) {
+        rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
+        if (rc < 0) break;
         lp_stmt_bind_int64(st, 1, p->id);
         lp_stmt_bind_int64(st, 2, user_id);
         rc = lp_stmt_step(st);
@@ -860,6 +866,17 @@ int lp_review_next(lp_db *db, const lp_project *p, int64_t user_id, int64_t *ass
             rc = LP_ENOTFOUND;
         }
         lp_stmt_done(st);
+        if (rc != 0 || !lp_db_row_locks(db)) break;
+        int64_t taken = 0;
+        rc = lp_db_int64(db, &taken,
+                         "SELECT 1 FROM assignments WHERE task_id = ? AND kind = 'review' AND "
+                         "status = 'active'",
+                         "i", task_id);
+        if (rc == 0)
+            rc = LP_ENOTFOUND; /* taken meanwhile: look again */
+        else if (rc == LP_ENOTFOUND)
+            rc = 0;
+        if (rc != LP_ENOTFOUND) break;
     }
     if (rc == 0)
         rc = lp_db_int64(
