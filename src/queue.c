@@ -40,10 +40,15 @@ static int reap(lp_db *db, int64_t project_id, int64_t now)
     }
     lp_stmt_done(st);
     if (rc < 0) return rc;
+    /* Where transactions run side by side another one may have ended the
+     * lease since it was read (reaped it too, or taken its submit): only
+     * the transaction that moves it from active frees its slot. */
     for (int i = 0; i < n && rc >= 0; i++) {
-        rc = lp_db_run(db, "UPDATE assignments SET status = 'expired', updated_at = ? WHERE id = ?",
+        rc = lp_db_run(db,
+                       "UPDATE assignments SET status = 'expired', updated_at = ? WHERE id = ? "
+                       "AND status = 'active'",
                        "ii", now, ids[i][0]);
-        if (rc == 0 && ids[i][2])
+        if (rc == 0 && ids[i][2] && lp_db_changes(db) == 1)
             rc = lp_db_run(db, "UPDATE tasks SET leased = leased - 1 WHERE id = ?", "i", ids[i][1]);
     }
     return rc < 0 ? rc : 0;
@@ -296,12 +301,14 @@ int lp_assignment_text(lp_db *db, int64_t id, int64_t *user_id, int64_t *project
 static int owned(lp_db *db, int64_t id, int64_t user_id, int64_t *task_id, char status[16],
                  int *review)
 {
+    /* Locked where transactions run side by side, so that the status read
+     * here is the one this transaction changes (a reap or a pause elsewhere
+     * waits for it, then finds the lease no longer active). */
+#define OWNED "SELECT user_id, task_id, status, kind = 'review', level FROM assignments WHERE id = ?"
+    static const char *const sql[2] = {OWNED, OWNED " FOR UPDATE"};
+#undef OWNED
     lp_stmt *st;
-    int rc =
-        lp_db_prepare(db,
-                      "SELECT user_id, task_id, status, kind = 'review', level FROM assignments "
-                      "WHERE id = ?",
-                      &st);
+    int rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, id);
     rc = lp_stmt_step(st);
@@ -604,6 +611,14 @@ static int pause_worker(lp_db *db, int64_t project_id, int64_t user_id, const ch
                        "UPDATE project_members SET paused_at = ?, pause_reason = ? WHERE "
                        "project_id = ? AND user_id = ? AND paused_at IS NULL",
                        "isii", now, reason, project_id, user_id);
+    /* The leases are locked first where transactions run side by side: a
+     * reap or submit of one of them elsewhere then either ended it before
+     * (it is no longer active here) or waits and finds it released. */
+    if (rc == 0 && lp_db_row_locks(db))
+        rc = lp_db_run(db,
+                       "SELECT id FROM assignments WHERE project_id = ? AND user_id = ? AND "
+                       "status = 'active' FOR UPDATE",
+                       "ii", project_id, user_id);
     if (rc == 0)
         rc = lp_db_run(db,
                        "UPDATE tasks SET leased = leased - 1 WHERE id IN (SELECT task_id FROM "
