@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "auth.h"
 
 const lp_route lp_api_routes[] = {
@@ -78,6 +79,8 @@ const lp_route lp_api_routes[] = {
     {"GET", "/v1/projects/{}/deliveries", lp_api_deliveries_list, LP_ROUTE_READ, NULL},
     {"GET", "/v1/deliveries/{}", lp_api_delivery_get, LP_ROUTE_READ, NULL},
     {"POST", "/v1/deliveries/{}/redeliver", lp_api_delivery_redeliver, 0, NULL},
+    {"GET", "/v1/audit", lp_api_audit, LP_ROUTE_ADMIN | LP_ROUTE_READ | LP_ROUTE_ACCOUNT, NULL},
+    {"GET", "/v1/projects/{}/audit", lp_api_project_audit, LP_ROUTE_READ, NULL},
     {"POST", "/v1/files", lp_api_file_upload, LP_ROUTE_STREAM, lp_api_file_chunk},
     {"GET", "/v1/files/{}", lp_api_file_get, LP_ROUTE_READ, NULL},
 };
@@ -181,6 +184,7 @@ int lp_api_authenticate(lp_req *req)
         if (rc < 0) return lp_reply_rc(req, rc, "key"), rc;
         req->who.read_only = scope.read_only;
         req->who.project = scope.project_id;
+        req->who.key_id = scope.key_id;
     } else {
         const char *tok = lp_req_cookie(req, "loupe_session");
         if (!tok) return unauthorized(req, "send an API key (Authorization: Bearer KEY) or log in");
@@ -228,6 +232,7 @@ static int require(lp_req *req, int64_t project_id, int min_role, int *role, con
         return LP_ENOTFOUND;
     }
     if (rc < 0) return lp_reply_rc(req, rc, "project"), rc;
+    req->project_id = project_id; /* for the audit log */
     if (role) *role = r;
     if (r < min_role) {
         lp_reply_error(req, 403, "forbidden", NULL,

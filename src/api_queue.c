@@ -112,6 +112,7 @@ static int own_project(lp_req *req, int64_t id, lp_project **p)
     int rc = lp_assignment_owner(req->db, id, &uid, &pid);
     if (rc == 0 && (uid != req->who.user_id || !lp_api_in_scope(req, pid))) rc = LP_ENOTFOUND;
     if (rc == 0) rc = lp_project_get(req->db, pid, p);
+    if (rc == 0) req->project_id = pid; /* for the audit log */
     return rc;
 }
 

@@ -1,6 +1,7 @@
 /* api_users.c -- login sessions, users, API keys and project members. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -118,9 +119,17 @@ int lp_api_session_create(lp_req *req)
     int rc = lp_user_by_email(req->db, email, &u);
     throttle t;
     rc = guess_password(req, email, rc == 0 ? &u : NULL, password, &t);
+    if (rc < 0) { /* the audit log says who tried */
+        json_t *d = json_pack("{s:s}", "email", email);
+        char *s = json_dumps(d, LP_JSON_DUMP);
+        req->audit_detail = lp_arena_strdup(&req->arena, s);
+        free(s);
+        json_decref(d);
+    }
     json_decref(b);
     if (rc == LP_EBUSY) return too_many(req, &t);
     if (rc < 0) return lp_reply_error(req, 401, "unauthorized", NULL, "wrong email or password");
+    req->who.user_id = u.id;
     char token[LP_TOKEN_MAX];
     int64_t ttl_s = req->srv->cfg->session_seconds;
     rc = lp_session_create(req->db, u.id, ttl_s * 1000, token);
@@ -143,6 +152,8 @@ int lp_api_session_create(lp_req *req)
 int lp_api_session_delete(lp_req *req)
 {
     const char *tok = lp_req_cookie(req, "loupe_session");
+    lp_user u;
+    if (tok && lp_session_resolve(req->db, tok, &u) == 0) req->who.user_id = u.id; /* (audit) */
     if (tok) lp_session_delete(req->db, tok);
     lp_reply_empty(req, 204);
     lp_reply_header(req, "Set-Cookie",

@@ -299,7 +299,7 @@ int lp_key_create(lp_db *db, int64_t user_id, const char *name, const lp_key_sco
 
 /* Resolves a secret (a key or a session token) by its keyed hash with
  * sql; with_now binds the time now as its second parameter.  With scope,
- * sql's columns 7 and 8 are the key's scope and project. */
+ * sql's columns 7, 8 and 9 are the key's scope, project and id. */
 static int resolve(lp_db *db, const char *secret, const char *sql, int with_now, lp_user *out,
                    lp_key_scope *scope)
 {
@@ -317,6 +317,7 @@ static int resolve(lp_db *db, const char *secret, const char *sql, int with_now,
         if (scope) {
             scope->read_only = strcmp(lp_stmt_text(st, 7), "read") == 0;
             scope->project_id = lp_stmt_is_null(st, 8) ? 0 : lp_stmt_int64(st, 8);
+            scope->key_id = lp_stmt_int64(st, 9);
         }
         rc = 0;
     } else if (rc == LP_DB_DONE) {
@@ -333,7 +334,7 @@ static int resolve(lp_db *db, const char *secret, const char *sql, int with_now,
 int lp_key_resolve(lp_db *db, const char *key, lp_user *out, lp_key_scope *scope)
 {
     return resolve(db, key,
-                   RESOLVE_COLS ", k.scope, k.project_id FROM api_keys k "
+                   RESOLVE_COLS ", k.scope, k.project_id, k.id FROM api_keys k "
                                 "JOIN users u ON u.id = k.user_id "
                                 "WHERE k.key_hash = ? AND k.revoked_at IS NULL",
                    0, out, scope);

@@ -77,6 +77,7 @@ int lp_user_check_password(lp_db *db, int64_t id, const char *password);
 typedef struct lp_key_scope {
     int read_only;
     int64_t project_id;
+    int64_t key_id; /* set by lp_key_resolve */
 } lp_key_scope;
 
 /* API keys.  key receives the plain key (shown once); scope NULL is a full

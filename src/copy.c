@@ -49,6 +49,7 @@ const lp_copy_table lp_copy_tables[] = {
     {"webhooks", "id"},
     {"deliveries", "id"},
     {"delivery_attempts", "id"},
+    {"audit_log", "id"},
 };
 const size_t lp_copy_table_count = LP_ARRAY_LEN(lp_copy_tables);
 const char *const lp_copy_skipped[] = {"schema_version", NULL};

@@ -324,6 +324,8 @@ static void set_reply(lp_req *req, unsigned status, struct MHD_Response *r, cons
 
 int lp_reply_json(lp_req *req, unsigned status, json_t *body)
 {
+    json_t *id = json_object_get(body, "id");
+    if (json_is_integer(id)) req->reply_id = json_integer_value(id);
     char *s = json_dumps(body, LP_JSON_DUMP);
     json_decref(body);
     size_t n = strlen(s);
@@ -698,9 +700,31 @@ static int run_handler(lp_http *h, lp_req *req)
         lp_reply_rc(req, rc, "database");
     else if (!read || !h->cfg.authenticate || h->cfg.authenticate(req) == 0)
         req->route->handler(req);
+    if (!req->resp) lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
+    /* A change is recorded with it, in its transaction (LP_ROUTE_TX) or
+     * right after it: either way before the reply, and durable with it. */
+    int audit = h->cfg.audit && strcmp(req->method, "GET") && strcmp(req->method, "HEAD");
+    int arc;
+    if (audit && rc == 0 && tx && (arc = h->cfg.audit(req)) < 0) {
+        lp_db_rollback(req->db); /* no change goes unrecorded */
+        lp_reply_rc(req, arc, "audit log");
+        rc = arc;
+    }
     if (rc == 0 && (read || tx) && (rc = lp_db_commit(req->db)) < 0 && tx)
         lp_reply_rc(req, rc, "database");
-    if (!req->resp) lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
+    /* (The change is committed: a failure here cannot undo it, and the
+     * reply stays true; it is logged.) */
+    if (audit && !tx && !read) {
+        arc = lp_db_begin(req->db, LP_TX_WRITE);
+        if (arc == 0) arc = h->cfg.audit(req);
+        if (arc == 0)
+            arc = lp_db_commit(req->db);
+        else
+            lp_db_rollback(req->db);
+        if (arc < 0)
+            lp_log(LP_LOG_ERROR, "%s %s: the audit log could not record it: %s", req->method,
+                   req->path, lp_strerror(arc));
+    }
     lp_db *db = req->db;
     req->db = NULL;
     if (!lp_db_wrote(db)) {

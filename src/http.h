@@ -59,6 +59,7 @@ typedef struct lp_principal {
     int via_session;   /* cookie login rather than API key */
     int read_only;     /* a key with the read scope */
     int64_t project;   /* a project-scoped key's project (0: any) */
+    int64_t key_id;    /* the API key used (0: a session, or none) */
     const char *email; /* arena copy */
 } lp_principal;
 
@@ -79,6 +80,10 @@ struct lp_req {
     lp_db_pool *pool; /* the pool req->db comes from */
     void *ctx;        /* handler state for streamed bodies */
     void (*ctx_free)(void *ctx);
+    /* for the audit log (audit.h) */
+    int64_t project_id; /* the project the handler checked the caller's role in */
+    int64_t reply_id;   /* the "id" of a JSON object reply (what a POST made) */
+    const char *audit_detail; /* arena JSON text the handler adds, or NULL */
     /* the reply */
     unsigned status;
     struct MHD_Response *resp;
@@ -186,6 +191,12 @@ typedef struct lp_http_config {
     /* Called for each request before the body is read when the route is
      * not public; answers 401/403 itself and returns non-zero to refuse. */
     int (*authenticate)(lp_req *req);
+    /* Called after the handler of a request that may change something (any
+     * method but GET and HEAD), in the handler's transaction for
+     * LP_ROUTE_TX routes and in one of its own for the others: records it
+     * (the audit log).  A failure turns a successful reply into an error
+     * and rolls the request's transaction back. */
+    int (*audit)(lp_req *req);
     /* Called as each reply is queued, with the time it took (metrics). */
     void (*completed)(lp_req *req, uint64_t ns);
 } lp_http_config;

@@ -263,6 +263,30 @@ const lp_migration lp_migrations[] = {
       * REFERENCES, so that SQLite can drop the column again (test_db.c). */
      "ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'full';"
      "ALTER TABLE api_keys ADD COLUMN project_id BIGINT;"},
+    {12,
+     /* The audit log (audit.c): a row for each request that may change
+      * something (every method but GET and HEAD), written in its
+      * transaction or right after it.  Who (the user, and the key when one
+      * was used), from where (address), what (the route, the path, the
+      * project, the id a POST made, the body's top-level field names --
+      * never their values), when, and how it ended (the status).  No
+      * REFERENCES: rows outlive what they name.  Read newest first, by
+      * project or by user. */
+     "CREATE TABLE audit_log ("
+     " id {id},"
+     " at BIGINT NOT NULL,"
+     " user_id BIGINT,"
+     " key_id BIGINT,"
+     " address TEXT NOT NULL,"
+     " method TEXT NOT NULL,"
+     " route TEXT NOT NULL,"
+     " path TEXT NOT NULL,"
+     " project_id BIGINT,"
+     " object_id BIGINT,"
+     " status INTEGER NOT NULL,"
+     " detail TEXT);"
+     "CREATE INDEX audit_log_project ON audit_log(project_id, id) WHERE project_id IS NOT NULL;"
+     "CREATE INDEX audit_log_user ON audit_log(user_id, id) WHERE user_id IS NOT NULL;"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "audit.h"
 #include "backup.h"
 #include "outbound.h"
 #include "outbox.h"
@@ -70,6 +71,7 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
         .srv = s,
         .pool = s->pool,
         .authenticate = lp_api_authenticate,
+        .audit = lp_audit_record,
         .completed = on_completed,
     };
     lp_outbound_set_allow_private(cfg->allow_private_outbound != 0);

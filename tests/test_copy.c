@@ -118,7 +118,12 @@ static int fill(lp_db *db)
             " payload, status, next_at, created_at) VALUES (1, 'msg_1', 'task.completed', 5, 1,"
             " 'http://hook.test', 'whsec_x', '{\"a\":1}', 'pending', 1000, 1000);"
             "INSERT INTO delivery_attempts (id, delivery_id, at, http_status, error, duration_ms)"
-            " VALUES (1, 1, 1000, 500, 'Internal\nError', 12), (2, 1, 2000, NULL, NULL, 0);");
+            " VALUES (1, 1, 1000, 500, 'Internal\nError', 12), (2, 1, 2000, NULL, NULL, 0);"
+            "INSERT INTO audit_log (id, at, user_id, key_id, address, method, route, path,"
+            " project_id, object_id, status, detail) VALUES (1, 1000, 1, 3, '127.0.0.1', 'POST',"
+            " '/v1/projects', '/v1/projects', 5, 5, 201, '{\"fields\":[\"name\"]}'),"
+            " (2, 1001, NULL, NULL, '::1', 'POST', '/v1/sessions', '/v1/sessions', NULL, NULL,"
+            " 401, '{\"email\":\"z\u00eb@x.io\"}');");
     if (rc == 0)
         rc = lp_db_commit(db);
     else

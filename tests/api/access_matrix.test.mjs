@@ -134,6 +134,8 @@ const MATRIX = [
   ['GET /v1/projects/{}/deliveries', () => ({ path: `/v1/projects/${A()}/deliveries` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['GET /v1/deliveries/{}', () => ({ path: `/v1/deliveries/${f.delivery}` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['POST /v1/deliveries/{}/redeliver', () => ({ path: `/v1/deliveries/${f.delivery}/redeliver` }), [401, 401, 404, 404, 403, 403, 403, 202, 202]],
+  ['GET /v1/audit', () => ({ path: '/v1/audit' }), [401, 401, 403, 403, 403, 403, 403, 403, 200]],
+  ['GET /v1/projects/{}/audit', () => ({ path: `/v1/projects/${A()}/audit` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['POST /v1/files', () => ({ path: '/v1/files', body: Buffer.from(`matrix ${uniq('f')}`), headers: { 'Content-Type': 'text/plain' } }), [401, 401, 201, 201, 403, 201, 201, 201, 201]],
   ['GET /v1/files/{}', () => ({ path: `/v1/files/${f.file}` }), [401, 401, 200, 200, 200, 200, 200, 200, 200]],
 ];
