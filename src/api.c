@@ -13,12 +13,14 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "config.h"
+#include "server.h"
 
 const lp_route lp_api_routes[] = {
     {"GET", "/", lp_api_ui_index, LP_ROUTE_PUBLIC, NULL},
     {"GET", "/ui/{}", lp_api_ui_file, LP_ROUTE_PUBLIC, NULL},
     {"GET", "/healthz", lp_api_healthz, LP_ROUTE_PUBLIC, NULL},
-    {"GET", "/metrics", lp_api_metrics, LP_ROUTE_PUBLIC, NULL},
+    {"GET", "/metrics", lp_api_metrics, LP_ROUTE_ADMIN | LP_ROUTE_READ | LP_ROUTE_ACCOUNT, NULL},
     {"GET", "/v1/kinds", lp_api_kinds, LP_ROUTE_READ, NULL},
     {"POST", "/v1/sessions", lp_api_session_create, LP_ROUTE_PUBLIC, NULL},
     {"DELETE", "/v1/sessions", lp_api_session_delete, LP_ROUTE_PUBLIC, NULL},
@@ -166,6 +168,9 @@ int lp_api_authenticate(lp_req *req)
 {
     lp_user u;
     int rc;
+    /* The counters say how busy the server is and how many logins fail:
+     * an admin's, unless the admin chose to publish them. */
+    if (req->route->handler == lp_api_metrics && req->srv->cfg->public_metrics) return 0;
     const char *h = lp_req_header(req, "Authorization");
     if (h) {
         char key[LP_TOKEN_MAX] = "";

@@ -58,6 +58,9 @@ static const setting settings[] = {
     {"--behind-proxy", "LOUPE_BEHIND_PROXY", "0", NULL,
      "a reverse proxy is in front: the client's address is the last one in X-Forwarded-For", FLAG,
      OFF(behind_proxy), 0, 1},
+    {"--public-metrics", "LOUPE_PUBLIC_METRICS", "0", NULL,
+     "serve /metrics to anyone (by default it needs an admin's key, which may be read-only)",
+     FLAG, OFF(public_metrics), 0, 1},
     {"--demo", "LOUPE_DEMO", "0", NULL, "create a demo project and admin login on a new database",
      FLAG, OFF(demo), 0, 1},
 };

@@ -23,6 +23,7 @@ typedef struct lp_config {
     long long allow_private_outbound; /* callbacks may reach private addresses */
     long long session_seconds;        /* how long a login session lasts */
     long long behind_proxy;           /* trust X-Forwarded-For for the client's address */
+    long long public_metrics;         /* /metrics without an admin's key */
 } lp_config;
 
 /* Reads the environment, then the settings among argv[first..*argc),

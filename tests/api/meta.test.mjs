@@ -1,7 +1,7 @@
 // meta.test.mjs -- /healthz, /metrics (Prometheus text) and /v1/kinds.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, it, expectError, expectStatus, makeProject } from './harness.mjs';
+import { startServer, it, expectError, expectStatus, makeProject, runCli, cliKey, ADMIN_EMAIL } from './harness.mjs';
 
 let srv;
 const KINDS = ['categorization', 'imageannotation', 'namedentityrecognition', 'transcription', 'comparison', 'ranking', 'rating', 'textcollection'];
@@ -28,7 +28,7 @@ function parseMetrics(text) {
 }
 
 async function metrics() {
-  const r = await srv.api('GET', '/metrics', undefined, { key: null });
+  const r = await srv.api('GET', '/metrics');
   assert.equal(r.status, 200, r.text);
   assert.match(r.headers.get('content-type') ?? '', /^text\/plain/);
   return { text: r.text, samples: parseMetrics(r.text) };
@@ -51,6 +51,24 @@ describe('meta', () => {
     const r = await srv.api('GET', '/healthz', undefined, { key: null });
     const b = expectStatus(r, 200);
     assert.equal(b.status, 'ok');
+  });
+
+  it('/metrics needs an admin\'s key (a read-only one will do) unless the server runs --public-metrics', async () => {
+    expectError(await srv.api('GET', '/metrics', undefined, { key: null }), 401);
+    const m = expectStatus(await srv.api('POST', '/v1/users', { email: 'm@meta.io', role: 'member' }), 201);
+    expectError(await srv.api('GET', '/metrics', undefined, { key: cliKey(srv.dir, 'm@meta.io') }), 403);
+    const ro = runCli(['key', 'create', ADMIN_EMAIL, '--read-only', '--data-dir', srv.dir], { env: { LOUPE_DATA_DIR: srv.dir } });
+    assert.equal(ro.status, 0, ro.stderr);
+    const roKey = ro.stdout.trim();
+    expectStatus(await srv.api('GET', '/metrics', undefined, { key: roKey }), 200);
+    assert.ok(m.id);
+    const pub = await startServer({ args: ['--public-metrics'] });
+    try {
+      expectStatus(await pub.api('GET', '/metrics', undefined, { key: null }), 200);
+      expectError(await pub.api('GET', '/v1/users', undefined, { key: null }), 401);
+    } finally {
+      await pub.stop();
+    }
   });
 
   it('/metrics is Prometheus text with request counts by route and status', async () => {
