@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "auth.h"
 #include "files.h"
 
 static void upload_free(void *p)
@@ -78,10 +79,25 @@ int lp_api_file_upload(lp_req *req)
     if (strlen(name) > 255)
         return lp_reply_error(req, 400, "invalid_request", "filename",
                               "filename: at most 255 characters");
+    /* ?project_id (a project-scoped key's own by default) lets the
+     * project's members read the file before a task names it. */
+    int64_t pid = req->who.project;
+    const char *pa = lp_req_arg(req, "project_id");
+    if (pa && (lp_parse_int64(pa, &pid) < 0 || pid < 1))
+        return lp_reply_error(req, 400, "invalid_request", "project_id",
+                              "project_id: must be a project id");
+    if (pid && lp_api_require(req, pid, LP_ROLE_MANAGER, NULL)) return 0;
     char sha[2 * crypto_hash_sha256_BYTES + 1];
     int created = 0;
-    int rc = lp_upload_finish(u, req->db, req->srv->files_dir, ctype, name, req->who.user_id, sha,
+    int rc = lp_db_begin(req->db, LP_TX_WRITE);
+    if (rc == 0)
+        rc = lp_upload_finish(u, req->db, req->srv->files_dir, ctype, name, req->who.user_id, sha,
                               &created);
+    if (rc == 0 && pid) rc = lp_file_link(req->db, sha, pid, 0);
+    if (rc == 0)
+        rc = lp_db_commit(req->db);
+    else
+        lp_db_rollback(req->db);
     if (rc == LP_EIO) {
         lp_log(LP_LOG_ERROR, "cannot store %s: %s", sha, strerror(errno));
         return lp_reply_error(req, 500, "internal", NULL, "cannot store the upload");
@@ -140,8 +156,12 @@ int lp_api_file_get(lp_req *req)
     const char *sha = req->params[0];
     if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
         return lp_reply_error(req, 404, "not_found", NULL, "no file %s", sha);
+    /* Someone else's file answers as a file that does not exist. */
+    int rc = lp_file_readable(req->db, sha, req->who.user_id, req->who.is_admin, req->who.project);
+    if (rc == LP_ENOTFOUND) return lp_reply_error(req, 404, "not_found", NULL, "no file %s", sha);
+    if (rc < 0) return lp_reply_rc(req, rc, "file");
     lp_stmt *st;
-    int rc = lp_db_prepare(req->db,
+    rc = lp_db_prepare(req->db,
                            "SELECT size, content_type, filename FROM files WHERE sha256 = ?", &st);
     if (rc < 0) return lp_reply_rc(req, rc, "file");
     lp_stmt_bind_text(st, 1, sha);

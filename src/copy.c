@@ -43,6 +43,7 @@ const lp_copy_table lp_copy_tables[] = {
     {"project_counts", "project_id,status"},
     {"batch_counts", "batch_id,status"},
     {"files", "sha256"},
+    {"file_projects", "sha256,project_id"},
     {"assignments", "id"},
     {"annotations", "id"},
     {"result_versions", "id"},

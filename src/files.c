@@ -1,6 +1,7 @@
 /* files.c -- see files.h. */
 #include "files.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,60 @@ int lp_upload_finish(lp_upload *u, lp_db *db, const char *files_dir, const char 
                  : lp_db_run(db, sql, "sissni", sha, size, content_type, filename, now);
     if (rc < 0) return rc;
     *created = lp_db_changes(db) > 0;
+    return 0;
+}
+
+int lp_file_readable(lp_db *db, const char *sha, int64_t user_id, int is_admin, int64_t project)
+{
+    int64_t one;
+    if (project) /* a project-scoped key: that project's files only */
+        return lp_db_int64(db, &one,
+                           "SELECT 1 FROM file_projects fp JOIN files f ON f.sha256 = fp.sha256 "
+                           "WHERE fp.sha256 = ? AND fp.project_id = ? AND (? OR EXISTS (SELECT 1 "
+                           "FROM project_members m WHERE m.project_id = fp.project_id AND "
+                           "m.user_id = ?))",
+                           "siii", sha, project, (int64_t)(is_admin != 0), user_id);
+    return lp_db_int64(db, &one,
+                       "SELECT 1 FROM files f WHERE f.sha256 = ? AND (? OR f.uploaded_by = ? OR "
+                       "EXISTS (SELECT 1 FROM file_projects fp JOIN project_members m ON "
+                       "m.project_id = fp.project_id WHERE fp.sha256 = f.sha256 AND "
+                       "m.user_id = ?))",
+                       "siii", sha, (int64_t)(is_admin != 0), user_id, user_id);
+}
+
+int lp_file_link(lp_db *db, const char *sha, int64_t project_id, int64_t reader)
+{
+    if (reader) {
+        int64_t one;
+        int rc = lp_db_int64(db, &one, "SELECT 1 FROM files WHERE sha256 = ?", "s", sha);
+        if (rc == 0 && (rc = lp_file_readable(db, sha, reader, 0, 0)) == LP_ENOTFOUND) return 0;
+        if (rc < 0 && rc != LP_ENOTFOUND) return rc;
+    }
+    return lp_db_run(db,
+                     "INSERT INTO file_projects (sha256, project_id) VALUES (?, ?) "
+                     "ON CONFLICT (sha256, project_id) DO NOTHING",
+                     "si", sha, project_id);
+}
+
+int lp_file_link_urls(lp_db *db, const char *text, size_t len, int64_t project_id,
+                      int64_t reader)
+{
+    static const char pre[] = "/v1/files/";
+    const size_t np = sizeof pre - 1;
+    const char *p = text, *end = text + len;
+    while (p && (size_t)(end - p) >= np + 64 && (p = memmem(p, (size_t)(end - p), pre, np))) {
+        p += np;
+        if ((size_t)(end - p) < 64) break;
+        size_t k = 0;
+        while (k < 64 && ((p[k] >= '0' && p[k] <= '9') || (p[k] >= 'a' && p[k] <= 'f'))) k++;
+        if (k < 64 || (k < (size_t)(end - p) && isxdigit((unsigned char)p[64]))) continue;
+        char sha[65];
+        memcpy(sha, p, 64);
+        sha[64] = '\0';
+        int rc = lp_file_link(db, sha, project_id, reader);
+        if (rc < 0) return rc;
+        p += 64;
+    }
     return 0;
 }
 

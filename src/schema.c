@@ -287,6 +287,19 @@ const lp_migration lp_migrations[] = {
      " detail TEXT);"
      "CREATE INDEX audit_log_project ON audit_log(project_id, id) WHERE project_id IS NOT NULL;"
      "CREATE INDEX audit_log_user ON audit_log(user_id, id) WHERE user_id IS NOT NULL;"},
+    {13,
+     /* Files belong to projects (files.h): a file is served to its uploader,
+      * to admins, and to the members of a project linked to it -- by a task
+      * of the project that names it (an attachment's file, or a
+      * /v1/files/SHA256 URL in its attachments or data) or by an upload
+      * with ?project_id.  Files named by the tasks of before are linked. */
+     "CREATE TABLE file_projects ("
+     " sha256 TEXT NOT NULL,"
+     " project_id BIGINT NOT NULL REFERENCES projects(id),"
+     " PRIMARY KEY (sha256, project_id));"
+     "INSERT INTO file_projects (sha256, project_id)"
+     " SELECT DISTINCT f.sha256, t.project_id FROM files f JOIN tasks t ON"
+     " t.attachments LIKE '%' || f.sha256 || '%' OR t.data LIKE '%/v1/files/' || f.sha256 || '%';"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

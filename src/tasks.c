@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "util.h"
 
 static const char *const statuses[] = {LP_TASK_STATUSES, NULL};
@@ -467,6 +468,26 @@ void lp_task_row_fini(lp_task_row *row)
     memset(row, 0, sizeof *row);
 }
 
+/* Links the files a new task names to its project (files.h): its
+ * attachments' files, and /v1/files/SHA256 URLs in its attachments and
+ * data. */
+static int link_files(lp_task_writer *w, const lp_task_row *row)
+{
+    size_t i;
+    const json_t *f;
+    int rc = 0;
+    json_array_foreach(row->files, i, f)
+    {
+        rc = lp_file_link(w->db, json_string_value(json_array_get(f, 1)), w->project->id,
+                          w->reader);
+        if (rc < 0) return rc;
+    }
+    for (int c = 0; c < 2 && rc == 0; c++) /* attachments, data */
+        if (row->cols[c])
+            rc = lp_file_link_urls(w->db, row->cols[c], row->lens[c], w->project->id, w->reader);
+    return rc;
+}
+
 int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id, lp_verr *e)
 {
     *id = 0;
@@ -548,6 +569,7 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
             w->tag_text[w->ntags][n] = '\0';
             w->tag_task[w->ntags++] = *id;
         }
+        if (rc == 0) rc = link_files(w, row);
         if (rc == 0 && row->result)
             rc = lp_db_run(w->db,
                            "INSERT INTO result_versions (task_id, response, source, user_id, "

@@ -60,7 +60,8 @@ static int fill(lp_db *db)
             " VALUES (2, 5, 'b1', 'open', 1000, 1000);"
             "INSERT INTO files (sha256, size, content_type, filename, uploaded_by, created_at)"
             " VALUES ('ab12', 10, 'image/png', 'x.png', 1, 1000),"
-            " ('ff00', 0, 'text/plain', '', NULL, 1001);");
+            " ('ff00', 0, 'text/plain', '', NULL, 1001);"
+            "INSERT INTO file_projects (sha256, project_id) VALUES ('ab12', 5), ('ab12', 6);");
     lp_stmt *st = NULL, *tag = NULL;
     if (rc == 0)
         rc =

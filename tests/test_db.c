@@ -73,6 +73,7 @@ TEST(db_migration_gives_existing_projects_their_own_export_key){EACH_BACKEND({
                              "ALTER TABLE api_keys DROP COLUMN scope;"
                              "ALTER TABLE api_keys DROP COLUMN project_id;"
                              "DROP TABLE audit_log;"
+                             "DROP TABLE file_projects;"
                              "DELETE FROM schema_version WHERE version >= 10"),
               0);
     CHECK_INT(lp_db_migrate(db), 0);

@@ -137,7 +137,7 @@ const MATRIX = [
   ['GET /v1/audit', () => ({ path: '/v1/audit' }), [401, 401, 403, 403, 403, 403, 403, 403, 200]],
   ['GET /v1/projects/{}/audit', () => ({ path: `/v1/projects/${A()}/audit` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['POST /v1/files', () => ({ path: '/v1/files', body: Buffer.from(`matrix ${uniq('f')}`), headers: { 'Content-Type': 'text/plain' } }), [401, 401, 201, 201, 403, 201, 201, 201, 201]],
-  ['GET /v1/files/{}', () => ({ path: `/v1/files/${f.file}` }), [401, 401, 200, 200, 200, 200, 200, 200, 200]],
+  ['GET /v1/files/{}', () => ({ path: `/v1/files/${f.file}` }), [401, 401, 404, 404, 200, 200, 200, 200, 200]],
 ];
 
 /* The credentials of a caller: {key} or {noAuth}. */
@@ -173,7 +173,7 @@ before(async () => {
   const dl = await adminOk('GET', `/v1/projects/${f.A.id}/deliveries`, undefined, 200);
   assert.ok(dl.items.length > 0, 'no delivery to test with');
   f.delivery = dl.items[0].id;
-  f.file = (await srv.api('POST', '/v1/files', Buffer.from('matrix file'), { headers: { 'Content-Type': 'text/plain' } })).body.sha256;
+  f.file = (await srv.api('POST', `/v1/files?project_id=${f.A.id}`, Buffer.from('matrix file'), { headers: { 'Content-Type': 'text/plain' } })).body.sha256;
   assert.ok(f.file, 'no file to test with');
 });
 after(async () => {

@@ -3,7 +3,7 @@
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { startServer, it, expectError, expectStatus, makeMember, rawRequest, SLOW } from './harness.mjs';
+import { startServer, it, expectError, expectStatus, makeMember, makeProject, rawRequest, SLOW } from './harness.mjs';
 
 let srv;
 const sha256 = (b) => crypto.createHash('sha256').update(b).digest('hex');
@@ -95,11 +95,47 @@ describe('files', () => {
     expectError(await srv.api('GET', `/v1/files/${sha256(Buffer.from('anonymous'))}`), 404);
   });
 
-  it('any signed-in user can read a file by its sha256', async () => {
+  it('a file is read by its uploader, admins and the members of a project whose tasks name it; to anyone else it does not exist', async () => {
     const m = await makeMember(srv, 'reader@test.io');
-    const r = await srv.api('GET', `/v1/files/${pngSha}`, undefined, { key: m.key, raw: true });
-    assert.equal(r.status, 200);
-    assert.ok(r.buf.equals(png));
+    const up = await makeMember(srv, 'uploader@test.io');
+    const get = (sha, key) => srv.api('GET', `/v1/files/${sha}`, undefined, { key, raw: true });
+    const ask = (sha, key) => srv.api('GET', `/v1/files/${sha}`, undefined, { key });
+    expectError(await ask(pngSha, m.key), 404);
+    // A member's own upload: theirs, not another member's.
+    const mine = Buffer.from(`mine ${Date.now()}`);
+    const mineSha = expectStatus(await srv.api('POST', '/v1/files', mine, { key: up.key, headers: { 'content-type': 'text/plain' } }), 201).sha256;
+    assert.equal((await get(mineSha, up.key)).status, 200);
+    expectError(await ask(mineSha, m.key), 404);
+    assert.equal((await get(mineSha, srv.key)).status, 200, 'an admin reads every file');
+    // Named by a task of a project (an attachment's file, or a URL in its
+    // data or attachments): the project's members read it, others do not.
+    const p = await makeProject(srv);
+    const q = await makeProject(srv);
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${m.id}`, { role: 'annotator' }), 200);
+    const viaUrl = Buffer.from(`url ${Date.now()}`);
+    const urlSha = expectStatus(await srv.api('POST', '/v1/files', viaUrl, { headers: { 'content-type': 'text/plain' } }), 201).sha256;
+    expectError(await ask(urlSha, m.key), 404);
+    expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, [
+      { data: { text: 'a' }, attachments: [{ type: 'image', file: pngSha }] },
+      { data: { image: `/v1/files/${urlSha}`, text: 'b' } },
+    ]), 200);
+    assert.ok((await get(pngSha, m.key)).buf.equals(png));
+    assert.ok((await get(urlSha, m.key)).buf.equals(viaUrl));
+    const other = await makeMember(srv, 'other-reader@test.io');
+    expectStatus(await srv.api('PUT', `/v1/projects/${q.id}/members/${other.id}`, { role: 'manager' }), 200);
+    expectError(await ask(urlSha, other.key), 404);
+    // A manager cannot open someone else's file to their project by naming
+    // its hash in a task: the task is stored, the file stays closed.
+    expectStatus(await srv.api('POST', `/v1/projects/${q.id}/tasks`, [{ data: { image: `/v1/files/${mineSha}`, text: 'c' } }], { key: other.key }), 200);
+    expectError(await ask(mineSha, other.key), 404);
+    // ?project_id on upload: the project's members read it at once; only
+    // its managers may upload to it.
+    const pre = Buffer.from(`pre ${Date.now()}`);
+    const preSha = expectStatus(await srv.api('POST', `/v1/files?project_id=${p.id}`, pre, { headers: { 'content-type': 'text/plain' } }), 201).sha256;
+    assert.ok((await get(preSha, m.key)).buf.equals(pre));
+    expectError(await srv.api('POST', `/v1/files?project_id=${p.id}`, Buffer.from('x1'), { key: m.key, headers: { 'content-type': 'text/plain' } }), 403);
+    expectError(await srv.api('POST', `/v1/files?project_id=${p.id}`, Buffer.from('x2'), { key: other.key, headers: { 'content-type': 'text/plain' } }), 404);
+    expectError(await srv.api('POST', '/v1/files?project_id=abc', Buffer.from('x3'), { headers: { 'content-type': 'text/plain' } }), 400, 'project_id');
   });
 
   it('an unknown or malformed sha256 gets 404', async () => {

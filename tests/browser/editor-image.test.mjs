@@ -29,8 +29,8 @@ function streetPixel(w, h) {
   };
 }
 
-async function upload(bytes, filename) {
-  return (await uploadFile(srv, bytes, 'image/png', filename)).sha256;
+async function upload(bytes, filename, projectId = null) {
+  return (await uploadFile(srv, bytes, 'image/png', filename, projectId)).sha256;
 }
 
 const PARAMS = {
@@ -537,8 +537,9 @@ browserTest('a draft with shapes survives a reload, ids and all, and is what get
 });
 
 browserTest('read-only instances share a page and change nothing; an image that does not load still lets a task with a size be annotated', async ({ page }) => {
-  const sha = await upload(png(320, 240, streetPixel(320, 240)), 'street.png');
-  const ann = await makeAnnotator(srv, 'ann-image-ro@test.io', PASSWORD, []);
+  const ro = expectStatus(await srv.api('POST', '/v1/projects', { name: 'image read-only', kind: 'imageannotation', params: PARAMS }), 201);
+  const sha = await upload(png(320, 240, streetPixel(320, 240)), 'street.png', ro.id);
+  const ann = await makeAnnotator(srv, 'ann-image-ro@test.io', PASSWORD, [ro.id]);
   await login(page, srv, ann.email, ann.password);
   const value = {
     annotations: [

@@ -51,8 +51,8 @@ const SVG = Buffer.from(
     '<rect width="480" height="160" fill="#fffdf5"/><text x="30" y="95" font-family="serif" font-size="44" fill="#222">Zoë drinks tea</text></svg>',
 );
 
-function upload(bytes, type, filename) {
-  return uploadFile(srv, bytes, type, filename);
+function upload(bytes, type, filename, projectId = null) {
+  return uploadFile(srv, bytes, type, filename, projectId);
 }
 
 async function makeProject(params) {
@@ -480,7 +480,7 @@ browserTest("a model's segments pre-fill the answer; an audio on another site ge
   assert.deepEqual(items.map((a) => a.response), [predicted], 'the accepted prediction is submitted as it was');
 
   // Read-only: three instances on one page (as a review shows them), then unmounted.
-  const wav = await upload(makeWav(), 'audio/wav', 'review.wav');
+  const wav = await upload(makeWav(), 'audio/wav', 'review.wav', project.id);
   await page.goto(`${srv.base}/#/projects`);
   await waitVisible(page, `a[data-project-id="${project.id}"]`, 'the project list');
   await page.evaluate(

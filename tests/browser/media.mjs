@@ -74,8 +74,11 @@ export function wav({ seconds = 3, rate = 8000, bursts = [[0, 3]], freq = 440 } 
 
 /* Uploads bytes to the server's file store (POST /v1/files); returns the
  * stored record {sha256, url, ...}. */
-export async function upload(srv, bytes, type, filename = 'file') {
-  const r = await srv.api('POST', `/v1/files?filename=${encodeURIComponent(filename)}`, bytes, { headers: { 'content-type': type } });
+/* Uploads bytes as the admin; with projectId, linked to that project (its
+ * members may read the file before a task names it). */
+export async function upload(srv, bytes, type, filename = 'file', projectId = null) {
+  const q = projectId ? `&project_id=${projectId}` : '';
+  const r = await srv.api('POST', `/v1/files?filename=${encodeURIComponent(filename)}${q}`, bytes, { headers: { 'content-type': type } });
   assert.ok(r.status === 201 || r.status === 200, `POST /v1/files answered ${r.status}: ${r.text}`);
   return r.body;
 }
