@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "files.h"
 #include "test.h"
 #include "util.h"
 
@@ -619,3 +620,63 @@ TEST(db_pg_pool_answers_writes_without_group_commit)
     CHECK_INT(syncs + tickets + batches + batched, 0);
     lp_db_pool_free(pool);
 }
+
+/* Files belong to projects (files.h): the URL scan links exact 64-digit
+ * lowercase hashes only, a reader who cannot read an existing file links
+ * nothing, and migration 13 links the files that tasks named before it. */
+TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
+    CHECK_INT(lp_db_migrate(db), 0);
+    const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const char *b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    CHECK_INT(lp_db_exec(db,
+                         "INSERT INTO users (id, email, name, role, disabled, created_at) VALUES "
+                         "(1, 'u@x.io', '', 'member', 0, 0), (2, 'v@x.io', '', 'member', 0, 0);"
+                         "INSERT INTO projects (id, name, kind, params, created_at, updated_at) "
+                         "VALUES (1, 'p', 'categorization', '{}', 0, 0), "
+                         "(2, 'q', 'categorization', '{}', 0, 0);"
+                         "INSERT INTO project_members (project_id, user_id, role) VALUES "
+                         "(1, 2, 'annotator');"),
+              0);
+    CHECK_INT(lp_db_run(db,
+                        "INSERT INTO files (sha256, size, content_type, uploaded_by, created_at) "
+                        "VALUES (?, 1, 'text/plain', 1, 0), (?, 1, 'text/plain', 1, 0)",
+                        "ss", a, b),
+              0);
+    CHECK_INT(lp_file_readable(db, a, 1, 0, 0), 0);           /* the uploader */
+    CHECK_INT(lp_file_readable(db, a, 2, 0, 0), LP_ENOTFOUND); /* not yet */
+    CHECK_INT(lp_file_readable(db, a, 2, 1, 0), 0);           /* an admin */
+    char text[400];
+    snprintf(text, sizeof text,
+             "{\"x\":\"/v1/files/%s\",\"y\":\"/v1/files/%sA\",\"z\":\"/v1/files/%.63s\"}", a, b,
+             b);
+    CHECK_INT(lp_file_link_urls(db, text, strlen(text), 1, 0), 0);
+    int64_t n = -1;
+    CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM file_projects", NULL), 0);
+    CHECK_INT(n, 1); /* b's URLs are not a hash: a longer run, a shorter one */
+    CHECK_INT(lp_file_readable(db, a, 2, 0, 0), 0);  /* a member of project 1 */
+    CHECK_INT(lp_file_readable(db, a, 2, 0, 2), LP_ENOTFOUND); /* a key of project 2 */
+    CHECK_INT(lp_file_readable(db, a, 2, 0, 1), 0);
+    /* user 2 names b (user 1's): not linked; a hash not stored yet is */
+    CHECK_INT(lp_file_link(db, b, 2, 2), 0);
+    CHECK_INT(lp_file_link(db, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", 2, 2),
+              0);
+    CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM file_projects WHERE project_id = 2", NULL),
+              0);
+    CHECK_INT(n, 1);
+    /* the upgrade: back to before migration 13 with a task naming b */
+    CHECK_INT(lp_db_exec(db, "DROP TABLE file_projects;"
+                             "DELETE FROM schema_version WHERE version >= 13"),
+              0);
+    char ins[300];
+    snprintf(ins, sizeof ins,
+             "INSERT INTO tasks (project_id, status, attachments, created_at, updated_at) VALUES "
+             "(2, 'pending', '[{\"type\":\"image\",\"file\":\"%s\"}]', 0, 0)",
+             b);
+    CHECK_INT(lp_db_exec(db, ins), 0);
+    CHECK_INT(lp_db_migrate(db), 0);
+    CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM file_projects WHERE project_id = 2 AND "
+                                  "sha256 = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'",
+                          NULL),
+              0);
+    CHECK_INT(n, 1);
+})}
