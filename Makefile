@@ -45,6 +45,9 @@ build/san/unit: $(SAN_UNIT_OBJ) $(filter-out build/san/main.o,$(SAN_OBJ))
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 build/san/loupe: $(SAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+# A fault injector for the API tests (LD_PRELOAD): failing flushes.
+build/failsync.so: tests/faults/failsync.c | build
+	$(CC) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 deps:
 	@scripts/install-deps run
@@ -60,7 +63,7 @@ unit: build/unit
 	./build/unit
 
 test: test-deps
-	@$(MAKE) --no-print-directory loupe build/unit build/san/unit build/san/loupe fuzzers
+	@$(MAKE) --no-print-directory loupe build/unit build/san/unit build/san/loupe build/failsync.so fuzzers
 	@scripts/run-tests
 
 bench: loupe

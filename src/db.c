@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "schema.h"
 #include "util.h"
@@ -505,6 +507,7 @@ struct lp_db_pool {
     int ckpt_due;
     pthread_cond_t work_cv, done_cv;
     int stop, syncing;
+    int sync_failed; /* a flush failed (its error): nothing is flushed, or acknowledged, again */
     atomic_int commit_asap;  /* the syncer is idle: the open batch should commit now */
     atomic_int batch_opened; /* a batch is open: the idle syncer checks on it */
     int64_t issued, synced;
@@ -637,11 +640,35 @@ static void *syncer_main(void *arg)
             rc = 0;
         }
         if (rc < 0) {
-            lp_log(LP_LOG_ERROR, "database sync failed (%s): retrying", lp_strerror(rc));
-            struct timespec ts = {0, 100 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+            /* After a failed fsync the kernel may have dropped the pages it
+             * could not write and marked them clean, so a second fsync can
+             * succeed over lost data ("fsyncgate"; PostgreSQL stops on it
+             * since 2018).  Nothing written since the last flush may be
+             * acknowledged: every waiting request gets the error, and so
+             * does every later one; the process stops (SIGTERM to itself,
+             * exit status 1), and a restart recovers the database from what
+             * the disk holds. */
+            lp_log(LP_LOG_ERROR,
+                   "flushing the database to disk failed (%s): the writes since the last flush "
+                   "may not be on disk; they are answered with errors and loupe stops, so that a "
+                   "restart recovers the database from what the disk holds",
+                   lp_strerror(rc));
             pthread_mutex_lock(&p->mu);
-            continue;
+            p->sync_failed = rc;
+            p->syncing = 0;
+            lp_db_waiter *failed = p->waiters;
+            p->waiters = NULL;
+            pthread_cond_broadcast(&p->done_cv);
+            pthread_mutex_unlock(&p->mu);
+            for (lp_db_waiter *w = failed, *next; w; w = next) {
+                next = w->next; /* read before fn: fn may free w */
+                w->result = rc;
+                w->fn(w->arg);
+            }
+            kill(getpid(), SIGTERM);
+            pthread_mutex_lock(&p->mu);
+            while (!p->stop) pthread_cond_wait(&p->work_cv, &p->mu);
+            break;
         }
         pthread_mutex_lock(&p->mu);
         p->syncing = 0;
@@ -828,6 +855,7 @@ static int64_t issue(lp_db_pool *p, lp_db_waiter *list, int rc)
 {
     pthread_mutex_lock(&p->mu);
     int64_t t = ++p->issued;
+    if (p->sync_failed && rc == 0) rc = p->sync_failed; /* can never be flushed now */
     lp_db_waiter *failed = NULL;
     while (list) {
         lp_db_waiter *w = list;
@@ -885,6 +913,14 @@ static void mark_done(void *arg)
     w->done = 1;
     pthread_cond_broadcast(&p->done_cv);
     pthread_mutex_unlock(&p->mu);
+}
+
+int lp_db_pool_failed(lp_db_pool *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    int rc = pool->sync_failed;
+    pthread_mutex_unlock(&pool->mu);
+    return rc;
 }
 
 int lp_db_pool_release(lp_db_pool *pool, lp_db *db, lp_db_waiter *w)

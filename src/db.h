@@ -246,6 +246,10 @@ typedef struct lp_db_waiter {
  * then and returns 1. */
 int lp_db_pool_release(lp_db_pool *pool, lp_db *db, lp_db_waiter *w);
 
+/* The error of a failed flush, after which the pool acknowledges no write
+ * (and the process is sent SIGTERM), or 0. */
+int lp_db_pool_failed(lp_db_pool *pool);
+
 /* How many syncs the pool did, tickets it issued, and writer batches it
  * committed holding how many requests in all (tests and metrics). */
 void lp_db_pool_sync_stats(lp_db_pool *pool, uint64_t *syncs, uint64_t *tickets, uint64_t *batches,
