@@ -74,9 +74,10 @@ const lp_route lp_api_routes[] = {
     {"POST", "/v1/projects/{}/workers/{}/reinstate", lp_api_worker_reinstate, 0, NULL},
     {"GET", "/v1/projects/{}/quality", lp_api_quality, LP_ROUTE_READ, NULL},
     {"POST", "/v1/projects/{}/aggregate", lp_api_aggregate, 0, NULL},
-    {"POST", "/v1/webhooks", lp_api_webhooks_create, LP_ROUTE_ACCOUNT, NULL},
-    {"GET", "/v1/webhooks", lp_api_webhooks_list, LP_ROUTE_READ | LP_ROUTE_ACCOUNT, NULL},
-    {"DELETE", "/v1/webhooks/{}", lp_api_webhook_delete, LP_ROUTE_ACCOUNT, NULL},
+    /* (a project-scoped key: its project's subscriptions only, api_hooks.c) */
+    {"POST", "/v1/webhooks", lp_api_webhooks_create, 0, NULL},
+    {"GET", "/v1/webhooks", lp_api_webhooks_list, LP_ROUTE_READ, NULL},
+    {"DELETE", "/v1/webhooks/{}", lp_api_webhook_delete, 0, NULL},
     {"GET", "/v1/projects/{}/callback_secret", lp_api_callback_secret, 0, NULL},
     {"GET", "/v1/projects/{}/deliveries", lp_api_deliveries_list, LP_ROUTE_READ, NULL},
     {"GET", "/v1/deliveries/{}", lp_api_delivery_get, LP_ROUTE_READ, NULL},

@@ -69,10 +69,13 @@ int lp_api_webhooks_create(lp_req *req)
         json_decref(b);
         return lp_reply_verr(req, 422, &e);
     }
-    if (pid ? lp_api_require(req, pid, LP_ROLE_MANAGER, NULL) != 0 : !req->who.is_admin) {
+    /* (a project-scoped key acts in its project only, even an admin's) */
+    if (pid ? lp_api_require(req, pid, LP_ROLE_MANAGER, NULL) != 0
+            : !req->who.is_admin || req->who.project) {
         if (!pid)
             lp_reply_error(req, 403, "forbidden", "project_id",
-                           "only admins may subscribe to every project; give a project_id");
+                           "only admins may subscribe to every project (with a key of every "
+                           "project); give a project_id");
         lp_buf_fini(&ev);
         json_decref(b);
         return 0;
@@ -112,15 +115,23 @@ int lp_api_webhooks_create(lp_req *req)
 int lp_api_webhooks_list(lp_req *req)
 {
     lp_stmt *st;
-    int rc = lp_db_prepare(req->db,
-                           req->who.is_admin
-                               ? "SELECT " HOOK_COLS " FROM webhooks WHERE ? > 0 ORDER BY id"
-                               : "SELECT " HOOK_COLS " FROM webhooks WHERE project_id IN (SELECT "
-                                 "project_id FROM project_members WHERE user_id = ? AND role = "
-                                 "'manager') ORDER BY id",
-                           &st);
+    /* An admin's every subscription, a manager's their projects', a
+     * project-scoped key's its project's. */
+#define MANAGED "project_id IN (SELECT project_id FROM project_members WHERE user_id = ? AND role = 'manager')"
+    static const char *const sql[] = {
+        "SELECT " HOOK_COLS " FROM webhooks WHERE " MANAGED " ORDER BY id",
+        "SELECT " HOOK_COLS " FROM webhooks WHERE ? > 0 ORDER BY id",
+        "SELECT " HOOK_COLS " FROM webhooks WHERE (" MANAGED " OR ? = 1) AND project_id = ? "
+        "ORDER BY id"};
+#undef MANAGED
+    int which = req->who.project ? 2 : req->who.is_admin ? 1 : 0;
+    int rc = lp_db_prepare(req->db, sql[which], &st);
     if (rc < 0) return lp_reply_rc(req, rc, "webhooks");
     lp_stmt_bind_int64(st, 1, req->who.user_id);
+    if (which == 2) {
+        lp_stmt_bind_int64(st, 2, req->who.is_admin);
+        lp_stmt_bind_int64(st, 3, req->who.project);
+    }
     json_t *items = json_array();
     while (lp_stmt_step(st) == LP_DB_ROW) json_array_append_new(items, hook_json(st));
     lp_stmt_done(st);
@@ -136,7 +147,7 @@ int lp_api_webhook_delete(lp_req *req)
     if (rc < 0)
         return lp_reply_rc(req, rc, lp_arena_sprintf(&req->arena, "webhook %lld", (long long)id));
     if (pid ? lp_api_require_for(req, pid, LP_ROLE_MANAGER, "webhook", id) != 0
-            : !req->who.is_admin) {
+            : !req->who.is_admin || req->who.project) {
         if (!pid)
             lp_reply_error(req, 404, "not_found", NULL, "webhook %lld not found", (long long)id);
         return 0;

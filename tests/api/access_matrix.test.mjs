@@ -127,9 +127,9 @@ const MATRIX = [
   ['POST /v1/projects/{}/workers/{}/reinstate', () => ({ path: `/v1/projects/${A()}/workers/${f.users.worker.id}/reinstate` }), [401, 401, 404, 404, 403, 403, 403, 200, 200]],
   ['GET /v1/projects/{}/quality', () => ({ path: `/v1/projects/${A()}/quality` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['POST /v1/projects/{}/aggregate', () => ({ path: `/v1/projects/${A()}/aggregate` }), [401, 401, 404, 404, 403, 403, 403, 200, 200]],
-  ['POST /v1/webhooks', () => ({ path: '/v1/webhooks', body: { url: 'http://127.0.0.1:9/hook', project_id: A() } }), [401, 401, 404, 403, 403, 403, 403, 201, 201]],
-  ['GET /v1/webhooks', () => ({ path: '/v1/webhooks' }), [401, 401, 200, 403, 200, 200, 200, 200, 200]],
-  ['DELETE /v1/webhooks/{}', async () => ({ path: `/v1/webhooks/${(await adminOk('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', project_id: A() }, 201)).id}` }), [401, 401, 404, 403, 403, 403, 403, 204, 204]],
+  ['POST /v1/webhooks', () => ({ path: '/v1/webhooks', body: { url: 'http://127.0.0.1:9/hook', project_id: A() } }), [401, 401, 404, 404, 403, 403, 403, 201, 201]],
+  ['GET /v1/webhooks', () => ({ path: '/v1/webhooks' }), [401, 401, 200, 200, 200, 200, 200, 200, 200]],
+  ['DELETE /v1/webhooks/{}', async () => ({ path: `/v1/webhooks/${(await adminOk('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', project_id: A() }, 201)).id}` }), [401, 401, 404, 404, 403, 403, 403, 204, 204]],
   ['GET /v1/projects/{}/callback_secret', () => ({ path: `/v1/projects/${A()}/callback_secret` }), [401, 401, 404, 404, 403, 403, 403, 200, 200]],
   ['GET /v1/projects/{}/deliveries', () => ({ path: `/v1/projects/${A()}/deliveries` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['GET /v1/deliveries/{}', () => ({ path: `/v1/deliveries/${f.delivery}` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
@@ -306,6 +306,19 @@ describe('scoped API keys', () => {
     // The new key works, within its scope.
     expectStatus(await srv.api('GET', `/v1/projects/${f.A.id}`, undefined, { key: k.key }), 200);
     expectError(await srv.api('PUT', `/v1/assignments/${f.lease.id}/draft`, { labels: ['cat'] }, { key: k.key }), 403, 'scope');
+  });
+
+  it('a project-scoped key manages its own project\'s webhooks, and no other subscription', async () => {
+    const pk = { key: f.keys.projkey }; // an admin's key, scoped to project B
+    const mine = expectStatus(await srv.api('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/b', project_id: f.B.id }, pk), 201);
+    expectError(await srv.api('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/all' }, pk), 403, 'project_id');
+    const global = expectStatus(await srv.api('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/all' }), 201);
+    const listed = expectStatus(await srv.api('GET', '/v1/webhooks', undefined, pk), 200).items;
+    assert.ok(listed.length > 0 && listed.every((h) => h.project_id === f.B.id), JSON.stringify(listed));
+    assert.ok(listed.some((h) => h.id === mine.id));
+    expectError(await srv.api('DELETE', `/v1/webhooks/${global.id}`, undefined, pk), 404);
+    expectStatus(await srv.api('DELETE', `/v1/webhooks/${mine.id}`, undefined, pk), 204);
+    expectStatus(await srv.api('DELETE', `/v1/webhooks/${global.id}`), 204);
   });
 
   it('loupe key create --read-only --project ID makes a scoped key', async () => {
