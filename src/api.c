@@ -45,6 +45,7 @@ const lp_route lp_api_routes[] = {
     {"GET", "/v1/projects/{}/batches", lp_api_batches_list, LP_ROUTE_READ, NULL},
     {"POST", "/v1/projects/{}/tasks", lp_api_tasks_bulk, LP_ROUTE_BULK, NULL},
     {"GET", "/v1/projects/{}/tasks", lp_api_tasks_list, LP_ROUTE_READ, NULL},
+    {"GET", "/v1/projects/{}/predictions/stats", lp_api_predictions_stats, LP_ROUTE_READ, NULL},
     {"GET", "/v1/projects/{}/export", lp_api_export, LP_ROUTE_READ, NULL},
     {"GET", "/v1/batches/{}", lp_api_batch_get, LP_ROUTE_READ, NULL},
     {"POST", "/v1/batches/{}/finalize", lp_api_batch_finalize, 0, NULL},
@@ -86,6 +87,7 @@ const lp_route lp_api_routes[] = {
     {"GET", "/v1/projects/{}/audit", lp_api_project_audit, LP_ROUTE_READ, NULL},
     {"POST", "/v1/files", lp_api_file_upload, LP_ROUTE_STREAM, lp_api_file_chunk},
     {"GET", "/v1/files/{}", lp_api_file_get, LP_ROUTE_READ, NULL},
+    {"POST", "/v1/projects/{}/predictions", lp_api_predictions_add, 0, NULL},
 };
 const size_t lp_api_nroutes = LP_ARRAY_LEN(lp_api_routes);
 

@@ -112,6 +112,8 @@ int lp_api_workers(lp_req *req);
 /* GET /v1/projects/{id}/quality and POST /v1/projects/{id}/aggregate
  * (api_queue.c): the quality report and the refit of the aggregation. */
 int lp_api_quality(lp_req *req);
+int lp_api_predictions_add(lp_req *req);
+int lp_api_predictions_stats(lp_req *req);
 int lp_api_aggregate(lp_req *req);
 int lp_api_worker_pause(lp_req *req);
 int lp_api_worker_reinstate(lp_req *req);

@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #include "api.h"
+#include "limit.h"
+#include "predictions.h"
 #include "auth.h"
 #include "convert.h"
 #include "import.h"
@@ -433,4 +435,48 @@ int lp_api_task_tag_delete(lp_req *req)
     if (rc == LP_EINVAL) return lp_reply_verr(req, 422, &e);
     if (rc < 0) return lp_reply_rc(req, rc, "task");
     return reply_task(req, id, 200);
+}
+
+/* POST /v1/projects/{id}/predictions: pre-labels for tasks that exist
+ * (predictions.h), as a JSON array of {task_id | unique_id, model,
+ * response, score}. */
+int lp_api_predictions_add(lp_req *req)
+{
+    int64_t pid;
+    lp_project *p;
+    if (lp_req_id(req, 0, &pid) || managed_project(req, pid, &p)) return 0;
+    json_t *b;
+    if (lp_req_json(req, 0, &b)) {
+        lp_project_free(p);
+        return 0;
+    }
+    if (!json_is_array(b) || json_array_size(b) == 0 ||
+        json_array_size(b) > LP_LIMIT_RESPONSE_ITEMS) {
+        json_decref(b);
+        lp_project_free(p);
+        return lp_reply_error(req, 422, "invalid_value", "body",
+                              "body: must be an array of 1 to %d predictions "
+                              "({task_id or unique_id, model, response, score})",
+                              LP_LIMIT_RESPONSE_ITEMS);
+    }
+    json_t *report;
+    int rc = lp_predictions_add(req->db, p, b, &report);
+    json_decref(b);
+    lp_project_free(p);
+    if (rc < 0) return lp_reply_rc(req, rc, "predictions");
+    return lp_reply_json(req, 200, report);
+}
+
+/* GET /v1/projects/{id}/predictions/stats: how each model's pre-labels
+ * fared with the annotators. */
+int lp_api_predictions_stats(lp_req *req)
+{
+    int64_t pid;
+    lp_project *p;
+    if (lp_req_id(req, 0, &pid) || managed_project(req, pid, &p)) return 0;
+    json_t *out;
+    int rc = lp_predictions_stats(req->db, p, &out);
+    lp_project_free(p);
+    if (rc < 0) return lp_reply_rc(req, rc, "predictions");
+    return lp_reply_json(req, 200, out);
 }

@@ -358,19 +358,27 @@ static int check_task(const lp_project *p, const json_t *task, lp_task_row *row,
     const json_t *pr;
     json_array_foreach(preds, i, pr)
     {
-        static const char *const keys[] = {"model", "response", "score", NULL};
-        char path[256], rpath[256];
+        char path[256];
         lp_path_index(path, sizeof path, "predictions", i);
-        if (lp_v_object(pr, path, e) || lp_v_only_keys(pr, path, keys, e) ||
-            lp_v_string(pr, "model", path, 0, 1, 200, NULL, e) ||
-            lp_v_number(pr, "score", path, 0, 0, 1, NULL, e))
-            return LP_EINVAL;
-        lp_path_key(rpath, sizeof rpath, path, "response");
-        const json_t *r = json_object_get(pr, "response");
-        if (!r) return lp_verr_set(e, rpath, "is required");
-        if (p->kind->validate_response && p->kind->validate_response(p->params, task, r, rpath, e))
-            return LP_EINVAL;
+        if (lp_task_check_prediction(p, task, pr, path, 0, e)) return LP_EINVAL;
     }
+    return 0;
+}
+
+int lp_task_check_prediction(const lp_project *p, const json_t *task, const json_t *pr,
+                             const char *path, int model_required, lp_verr *e)
+{
+    static const char *const keys[] = {"model", "response", "score", NULL};
+    char rpath[256];
+    if (lp_v_object(pr, path, e) || lp_v_only_keys(pr, path, keys, e) ||
+        lp_v_string(pr, "model", path, model_required, 1, 200, NULL, e) ||
+        lp_v_number(pr, "score", path, 0, 0, 1, NULL, e))
+        return LP_EINVAL;
+    lp_path_key(rpath, sizeof rpath, path, "response");
+    const json_t *r = json_object_get(pr, "response");
+    if (!r) return lp_verr_set(e, rpath, "is required");
+    if (p->kind->validate_response && p->kind->validate_response(p->params, task, r, rpath, e))
+        return LP_EINVAL;
     return 0;
 }
 

@@ -101,6 +101,12 @@ int lp_task_writer_flush(lp_task_writer *w);
 /* Releases the writer's statements (after its commit or rollback). */
 void lp_task_writer_fini(lp_task_writer *w);
 
+/* Checks one prediction {model, response, score} of task (its input, for
+ * the kind's checks) at path; with model_required, "model" must be given.
+ * 0 or LP_EINVAL with e filled. */
+int lp_task_check_prediction(const lp_project *p, const json_t *task, const json_t *pr,
+                             const char *path, int model_required, lp_verr *e);
+
 /* Appends the task as JSON text to out; LP_ENOTFOUND if missing.
  * *project_id receives its project (for permission checks). */
 int lp_task_text(lp_db *db, int64_t id, int64_t *project_id, lp_buf *out);
