@@ -87,12 +87,12 @@ int lp_file_readable(lp_db *db, const char *sha, int64_t user_id, int is_admin, 
     if (project) /* a project-scoped key: that project's files only */
         return lp_db_int64(db, &one,
                            "SELECT 1 FROM file_projects fp JOIN files f ON f.sha256 = fp.sha256 "
-                           "WHERE fp.sha256 = ? AND fp.project_id = ? AND (? OR EXISTS (SELECT 1 "
+                           "WHERE fp.sha256 = ? AND fp.project_id = ? AND (? = 1 OR EXISTS (SELECT 1 "
                            "FROM project_members m WHERE m.project_id = fp.project_id AND "
                            "m.user_id = ?))",
                            "siii", sha, project, (int64_t)(is_admin != 0), user_id);
     return lp_db_int64(db, &one,
-                       "SELECT 1 FROM files f WHERE f.sha256 = ? AND (? OR f.uploaded_by = ? OR "
+                       "SELECT 1 FROM files f WHERE f.sha256 = ? AND (? = 1 OR f.uploaded_by = ? OR "
                        "EXISTS (SELECT 1 FROM file_projects fp JOIN project_members m ON "
                        "m.project_id = fp.project_id WHERE fp.sha256 = f.sha256 AND "
                        "m.user_id = ?))",
