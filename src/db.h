@@ -12,7 +12,9 @@
  * primary key), {blob} (a byte string type), {without_rowid} (a table
  * stored as its primary key, where the database can) and {random_key} (an
  * expression worth 64 hex digits from the database's strong random source,
- * new for each row: secrets for rows that exist when a migration adds them).
+ * new for each row: secrets for rows that exist when a migration adds them)
+ * and {best_prediction_score} (the highest "score" in the JSON array of
+ * tasks.predictions, or NULL: the databases' JSON functions differ).
  *
  * Statements are cached per connection by their SQL text: lp_db_prepare()
  * hands out a cached statement when one is idle and lp_stmt_done() resets it

@@ -85,10 +85,13 @@ static int store(lp_db *db, int64_t task_id, const json_t *item)
     else
         json_array_append_new(preds, pr);
     char *text = rc == 0 ? json_dumps(preds, LP_JSON_DUMP) : NULL;
+    double unsure = lp_task_uncertainty(preds);
     json_decref(preds);
     if (text)
-        rc = lp_db_run(db, "UPDATE tasks SET predictions = ?, updated_at = ? WHERE id = ?", "sii",
-                       text, lp_now_ms(), task_id);
+        rc = lp_db_run(db,
+                       "UPDATE tasks SET predictions = ?, uncertainty = ?, updated_at = ? "
+                       "WHERE id = ?",
+                       "sdii", text, unsure, lp_now_ms(), task_id);
     free(text);
     return rc;
 }

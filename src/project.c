@@ -157,8 +157,10 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
         lp_v_int(b, "calibration_count", "", 0, 0, 1000, &f->calibration_count, e) ||
         lp_v_string(b, "aggregation", "", 0, 1, 64, &f->aggregation, e))
         return LP_EINVAL;
-    if (strcmp(f->strategy, "fifo") && strcmp(f->strategy, "random"))
-        return lp_verr_set(e, "strategy", "\"%s\" is not a queue strategy (fifo or random)",
+    if (strcmp(f->strategy, "fifo") && strcmp(f->strategy, "random") &&
+        strcmp(f->strategy, "uncertainty"))
+        return lp_verr_set(e, "strategy",
+                           "\"%s\" is not a queue strategy (fifo, random or uncertainty)",
                            f->strategy);
     lp_agg_method m;
     if (lp_agg_method_parse(f->aggregation, &m) < 0) {

@@ -119,12 +119,13 @@ static int want_gold(lp_db *db, const lp_project *p, int64_t user_id, int *calib
 
 /* The next open task of the project with a free slot that the user has
  * never been assigned, in queue order: priority, then batch, then the
- * project's strategy -- the oldest first (fifo), or one drawn at random
- * among the first 64 of the same priority and batch (random).
+ * project's strategy -- the oldest first (fifo), one drawn at random
+ * among the first 64 of the same priority and batch (random), or the one
+ * its models are least sure of (uncertainty).
  * LP_ENOTFOUND if none. */
 static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *task_id)
 {
-    int random = !strcmp(p->strategy, "random");
+    int random = !strcmp(p->strategy, "random"), unsure = !strcmp(p->strategy, "uncertainty");
     /* Where transactions run side by side, the rows returned are locked, and
      * rows another lease holds are skipped: two workers never take the
      * same free slot, and neither waits for the other. */
@@ -134,11 +135,15 @@ static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *t
     "'in_progress') AND t.done + t.leased < ? AND (b.id IS NULL OR b.status "  \
     "<> 'staging') AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "         \
     "a.task_id = t.id AND a.user_id = ? AND a.status <> 'returned') "          \
-    "ORDER BY t.priority DESC, t.queue_order, t.id LIMIT ?"
-    static const char *const sql[2] = {FIND_TASK, FIND_TASK " FOR UPDATE OF t SKIP LOCKED"};
+    "ORDER BY t.priority DESC, t.queue_order, "
+    /* (uncertainty: the models' least sure first, on tasks_uncertain) */
+    static const char *const sql[2][2] = {
+        {FIND_TASK "t.id LIMIT ?", FIND_TASK "t.id LIMIT ? FOR UPDATE OF t SKIP LOCKED"},
+        {FIND_TASK "t.uncertainty DESC, t.id LIMIT ?",
+         FIND_TASK "t.uncertainty DESC, t.id LIMIT ? FOR UPDATE OF t SKIP LOCKED"}};
 #undef FIND_TASK
     lp_stmt *st;
-    int rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
+    int rc = lp_db_prepare(db, sql[unsure][lp_db_row_locks(db)], &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, p->id);
     lp_stmt_bind_int64(st, 2, p->overlap);

@@ -300,6 +300,17 @@ const lp_migration lp_migrations[] = {
      "INSERT INTO file_projects (sha256, project_id)"
      " SELECT DISTINCT f.sha256, t.project_id FROM files f JOIN tasks t ON"
      " t.attachments LIKE '%' || f.sha256 || '%' OR t.data LIKE '%/v1/files/' || f.sha256 || '%';"},
+    {14,
+     /* Active learning (strategy 'uncertainty', queue.c): how unsure the
+      * models are of a task, 1 minus the best score among its predictions
+      * (1 with none: a task no model has seen is as uncertain as can be),
+      * kept as predictions arrive; the queue of such a project walks its
+      * open tasks most uncertain first. */
+     "ALTER TABLE tasks ADD COLUMN uncertainty DOUBLE PRECISION NOT NULL DEFAULT 1;"
+     "UPDATE tasks SET uncertainty = 1 - {best_prediction_score} WHERE predictions IS NOT NULL"
+     " AND predictions <> '[]' AND {best_prediction_score} IS NOT NULL;"
+     "CREATE INDEX tasks_uncertain ON tasks(project_id, priority DESC, queue_order,"
+     " uncertainty DESC, id) WHERE status IN ('pending', 'in_progress');"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

@@ -362,7 +362,21 @@ static int check_task(const lp_project *p, const json_t *task, lp_task_row *row,
         lp_path_index(path, sizeof path, "predictions", i);
         if (lp_task_check_prediction(p, task, pr, path, 0, e)) return LP_EINVAL;
     }
+    row->uncertainty = lp_task_uncertainty(preds);
     return 0;
+}
+
+double lp_task_uncertainty(const json_t *predictions)
+{
+    double best = -1;
+    size_t i;
+    const json_t *pr;
+    json_array_foreach(predictions, i, pr)
+    {
+        const json_t *s = json_object_get(pr, "score");
+        if (json_is_number(s) && json_number_value(s) > best) best = json_number_value(s);
+    }
+    return best < 0 ? 1 : 1 - best;
 }
 
 int lp_task_check_prediction(const lp_project *p, const json_t *task, const json_t *pr,
@@ -527,8 +541,8 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
             w->db,
             "INSERT INTO tasks (project_id, batch_id, unique_id, status, priority, "
             "attachments, data, metadata, tags, expected_response, predictions, "
-            "created_at, updated_at, queue_order, result) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "created_at, updated_at, queue_order, result, uncertainty) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (project_id, unique_id) DO NOTHING",
             &w->ins_task);
     if (rc == 0) {
@@ -554,6 +568,7 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
             lp_stmt_bind_text(st, 15, row->result);
         else
             lp_stmt_bind_null(st, 15);
+        lp_stmt_bind_double(st, 16, row->uncertainty);
         rc = lp_stmt_insert_id(st, id, LP_EEXISTS); /* nothing inserted: unique_id taken */
     }
     if (rc == LP_EEXISTS) {

@@ -67,6 +67,7 @@ typedef struct lp_task_row {
     int64_t batch_id; /* as given (0: none) */
     char *batch_name; /* as given (NULL: none) */
     int64_t priority;
+    double uncertainty; /* 1 - the best prediction score (1: none) */
     char *cols[6];        /* attachments, data, metadata, tags, expected_response,
                              predictions as JSON text (NULL: SQL NULL) */
     size_t lens[6];       /* their lengths */
@@ -106,6 +107,10 @@ void lp_task_writer_fini(lp_task_writer *w);
  * 0 or LP_EINVAL with e filled. */
 int lp_task_check_prediction(const lp_project *p, const json_t *task, const json_t *pr,
                              const char *path, int model_required, lp_verr *e);
+
+/* 1 minus the highest score among predictions (an array of {model,
+ * response, score}); 1 when none has a score (tasks.uncertainty). */
+double lp_task_uncertainty(const json_t *predictions);
 
 /* Appends the task as JSON text to out; LP_ENOTFOUND if missing.
  * *project_id receives its project (for permission checks). */

@@ -75,6 +75,8 @@ TEST(db_migration_gives_existing_projects_their_own_export_key){EACH_BACKEND({
                              "ALTER TABLE api_keys DROP COLUMN project_id;"
                              "DROP TABLE audit_log;"
                              "DROP TABLE file_projects;"
+                             "DROP INDEX tasks_uncertain;"
+                             "ALTER TABLE tasks DROP COLUMN uncertainty;"
                              "DELETE FROM schema_version WHERE version >= 10"),
               0);
     CHECK_INT(lp_db_migrate(db), 0);
@@ -665,6 +667,8 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
     CHECK_INT(n, 1);
     /* the upgrade: back to before migration 13 with a task naming b */
     CHECK_INT(lp_db_exec(db, "DROP TABLE file_projects;"
+                             "DROP INDEX tasks_uncertain;"
+                             "ALTER TABLE tasks DROP COLUMN uncertainty;"
                              "DELETE FROM schema_version WHERE version >= 13"),
               0);
     char ins[300];
@@ -679,4 +683,35 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
                           NULL),
               0);
     CHECK_INT(n, 1);
+})}
+
+/* Migration 14 sets each task's uncertainty from the best score of the
+ * predictions it already has ({best_prediction_score} on each backend). */
+TEST(db_migration_sets_uncertainty_from_existing_predictions){EACH_BACKEND({
+    CHECK_INT(lp_db_migrate(db), 0);
+    CHECK_INT(lp_db_exec(db,
+                         "INSERT INTO projects (id, name, kind, params, created_at, updated_at) "
+                         "VALUES (1, 'p', 'categorization', '{}', 0, 0);"
+                         "DROP INDEX tasks_uncertain;"
+                         "ALTER TABLE tasks DROP COLUMN uncertainty;"
+                         "DELETE FROM schema_version WHERE version >= 14;"
+                         "INSERT INTO tasks (id, project_id, status, predictions, created_at, "
+                         "updated_at) VALUES "
+                         "(1, 1, 'pending', '[{\"model\":\"a\",\"response\":{},\"score\":0.25},"
+                         "{\"model\":\"b\",\"response\":{},\"score\":0.75}]', 0, 0),"
+                         "(2, 1, 'pending', '[{\"model\":\"a\",\"response\":{}}]', 0, 0),"
+                         "(3, 1, 'pending', '[]', 0, 0), (4, 1, 'pending', NULL, 0, 0);"),
+              0);
+    CHECK_INT(lp_db_migrate(db), 0);
+    double u[4];
+    for (int i = 0; i < 4; i++) {
+        lp_stmt *st;
+        CHECK_INT(lp_db_prepare(db, "SELECT uncertainty FROM tasks WHERE id = ?", &st), 0);
+        lp_stmt_bind_int64(st, 1, i + 1);
+        CHECK_INT(lp_stmt_step(st), LP_DB_ROW);
+        u[i] = lp_stmt_double(st, 0);
+        lp_stmt_done(st);
+    }
+    CHECK(u[0] > 0.2499 && u[0] < 0.2501);
+    CHECK(u[1] == 1 && u[2] == 1 && u[3] == 1);
 })}

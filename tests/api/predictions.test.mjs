@@ -69,6 +69,34 @@ describe('predictions', () => {
     expectError(await srv.api('GET', `/v1/projects/${p.id}/predictions/stats`, undefined, { key: ann1.key }), 403);
   });
 
+  it('strategy uncertainty: the queue serves the tasks the models are least sure of first (no score counts as unsure), and follows new predictions', async () => {
+    const u = await makeProject(srv, { strategy: 'uncertainty', overlap: 1 });
+    const pred = (score) => [{ model: 'm', response: { labels: ['cat'] }, ...(score === undefined ? {} : { score }) }];
+    expectStatus(await srv.api('POST', `/v1/projects/${u.id}/tasks`, [
+      { unique_id: 'sure', data: { text: 'a' }, predictions: pred(0.99) },
+      { unique_id: 'mid', data: { text: 'b' }, predictions: pred(0.7) },
+      { unique_id: 'none', data: { text: 'c' } },
+      { unique_id: 'noscore', data: { text: 'd' }, predictions: pred() },
+      { unique_id: 'unsure', data: { text: 'e' }, predictions: pred(0.51) },
+      { unique_id: 'later', data: { text: 'f' }, predictions: pred(0.95) },
+    ]), 200);
+    // A second model grows sure of one task: its best score counts.
+    expectStatus(await srv.api('POST', `/v1/projects/${u.id}/predictions`, [{ unique_id: 'later', model: 'm2', response: { labels: ['dog'] }, score: 0.6 }, { unique_id: 'mid', model: 'm2', response: { labels: ['dog'] }, score: 0.98 }]), 200);
+    const a = await makeMember(srv, 'u1@pred.io');
+    expectStatus(await srv.api('PUT', `/v1/projects/${u.id}/members/${a.id}`, { role: 'annotator' }), 200);
+    const order = [];
+    for (;;) {
+      const as = expectStatus(await srv.api('GET', `/v1/projects/${u.id}/queue/next`, undefined, { key: a.key }), 200).assignment;
+      if (!as) break;
+      const t = expectStatus(await srv.api('GET', `/v1/assignments/${as.id}`, undefined, { key: a.key }), 200);
+      order.push(t.task.unique_id);
+      expectStatus(await srv.api('POST', `/v1/assignments/${as.id}/submit`, { annotation_id: `u-${as.id}`, response: { labels: ['cat'] } }, { key: a.key }), 201);
+    }
+    // none and noscore (1), unsure (0.49), later (0.05: its best is 0.95), mid (0.02), sure (0.01)
+    assert.deepEqual(order, ['none', 'noscore', 'unsure', 'later', 'mid', 'sure']);
+    expectError(await srv.api('PATCH', `/v1/projects/${u.id}`, { strategy: 'confused' }), 422, 'strategy');
+  });
+
   it('reports per model the share of pre-labels accepted unchanged and the agreement with annotations and results', async () => {
     // t0: m-v1 says cat, m-v2 dog; t1: m-v1 dog; t2: m-v1 cat.  Both
     // annotators answer cat everywhere.

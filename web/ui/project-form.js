@@ -178,8 +178,9 @@ const WORKFLOW = [
     options: [
       ['fifo', 'Oldest first'],
       ['random', 'Random among the next 64'],
+      ['uncertainty', 'Least sure model first (active learning)'],
     ],
-    help: 'Among tasks of the same priority and batch.',
+    help: 'Among tasks of the same priority and batch. Active learning serves first the tasks whose best prediction score is lowest (no score counts as least sure).',
   },
 ];
 
