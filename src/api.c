@@ -224,6 +224,11 @@ int lp_api_authenticate(lp_req *req)
     return out_of_scope(req);
 }
 
+int64_t lp_api_file_reader(const lp_req *req)
+{
+    return req->who.is_admin && !req->who.project ? 0 : req->who.user_id;
+}
+
 int lp_api_in_scope(const lp_req *req, int64_t project_id)
 {
     return !req->who.project || req->who.project == project_id;

@@ -113,6 +113,9 @@ int lp_api_workers(lp_req *req);
  * (api_queue.c): the quality report and the refit of the aggregation. */
 int lp_api_quality(lp_req *req);
 int lp_api_predictions_add(lp_req *req);
+/* Whose right to read files the tasks a caller adds are checked against
+ * (lp_task_writer.reader): 0 for an admin's key of every project. */
+int64_t lp_api_file_reader(const lp_req *req);
 int lp_api_predictions_stats(lp_req *req);
 int lp_api_aggregate(lp_req *req);
 int lp_api_worker_pause(lp_req *req);

@@ -81,23 +81,24 @@ int lp_api_file_upload(lp_req *req)
                               "filename: at most 255 characters");
     /* ?project_id (a project-scoped key's own by default) lets the
      * project's members read the file before a task names it. */
-    int64_t pid = req->who.project;
+    int64_t pid = 0;
     const char *pa = lp_req_arg(req, "project_id");
     if (pa && (lp_parse_int64(pa, &pid) < 0 || pid < 1))
         return lp_reply_error(req, 400, "invalid_request", "project_id",
                               "project_id: must be a project id");
     if (pid && lp_api_require(req, pid, LP_ROLE_MANAGER, NULL)) return 0;
+    int role = LP_ROLE_NONE;
+    if (!pid && req->who.project && /* a manager's project key: linked to its project */
+        lp_project_role(req->db, req->who.project, req->who.user_id, req->who.is_admin, &role) ==
+            0 &&
+        role >= LP_ROLE_MANAGER)
+        pid = req->who.project;
     char sha[2 * crypto_hash_sha256_BYTES + 1];
     int created = 0;
-    int rc = lp_db_begin(req->db, LP_TX_WRITE);
-    if (rc == 0)
-        rc = lp_upload_finish(u, req->db, req->srv->files_dir, ctype, name, req->who.user_id, sha,
+    /* (the file's fsync and rename happen before any write lock is taken) */
+    int rc = lp_upload_finish(u, req->db, req->srv->files_dir, ctype, name, req->who.user_id, sha,
                               &created);
-    if (rc == 0 && pid) rc = lp_file_link(req->db, sha, pid, 0);
-    if (rc == 0)
-        rc = lp_db_commit(req->db);
-    else
-        lp_db_rollback(req->db);
+    if (rc == 0 && pid) rc = lp_file_link(req->db, sha, pid, 0, 0);
     if (rc == LP_EIO) {
         lp_log(LP_LOG_ERROR, "cannot store %s: %s", sha, strerror(errno));
         return lp_reply_error(req, 500, "internal", NULL, "cannot store the upload");

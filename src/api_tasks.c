@@ -55,7 +55,8 @@ int lp_api_task_create(lp_req *req)
     }
     lp_task_writer w;
     lp_task_writer_init(&w, req->db, p);
-    w.reader = req->who.is_admin ? 0 : req->who.user_id;
+    w.reader = lp_api_file_reader(req);
+    w.reader_project = req->who.project;
     int64_t id = 0;
     int rc = lp_db_begin(req->db, LP_TX_WRITE);
     if (rc == 0) rc = lp_task_writer_add(&w, b, &id, &e);
@@ -185,7 +186,8 @@ static int import_converted(lp_req *req, lp_project *p, const lp_converter *cv, 
                     .image_base = lp_req_arg(req, "image_base")};
     lp_buf out = {0};
     lp_import im = {.batch_id = batch_id,
-                    .reader = req->who.is_admin ? 0 : req->who.user_id,
+                    .reader = lp_api_file_reader(req),
+                    .reader_project = req->who.project,
                     .row = report_row,
                     .arg = &out,
                     .max_rows = (size_t)req->srv->cfg->max_tasks};
@@ -247,7 +249,8 @@ int lp_api_tasks_bulk(lp_req *req)
                     .body = req->body.data ? req->body.data : "",
                     .len = req->body.len,
                     .columns = lp_req_arg(req, "columns"),
-                    .reader = req->who.is_admin ? 0 : req->who.user_id,
+                    .reader = lp_api_file_reader(req),
+                    .reader_project = req->who.project,
                     .row = report_row,
                     .arg = &out,
                     .max_rows = (size_t)req->srv->cfg->max_tasks};

@@ -10,12 +10,25 @@
 #include "config.h"
 #include "server.h"
 
+/* s as valid UTF-8 of at most max bytes, in the arena (lp_utf8_clean):
+ * the database refuses invalid UTF-8 (PostgreSQL), and JSON cannot carry
+ * it. */
+static const char *utf8_cut(lp_req *req, const char *s, size_t max)
+{
+    lp_buf b = {0};
+    lp_utf8_clean(s, max, &b);
+    const char *out = lp_arena_strdup(&req->arena, b.data ? b.data : "");
+    lp_buf_fini(&b);
+    return out;
+}
+
 /* The names of a small JSON object body's top-level fields, as a JSON
  * array text in the arena, or NULL: what a PATCH touched, without a value
  * (a password, a key) that must not reach the log. */
 static const char *field_names(lp_req *req)
 {
     if (!req->body.len || req->body.len > 65536) return NULL;
+    size_t n = 0;
     json_t *b = json_loadb(req->body.data, req->body.len, JSON_DISABLE_EOF_CHECK, NULL);
     if (!json_is_object(b)) {
         json_decref(b);
@@ -27,7 +40,11 @@ static const char *field_names(lp_req *req)
     json_object_foreach(b, k, v)
     {
         (void)v;
-        json_array_append_new(names, json_string(k));
+        if (n++ == 32) { /* a body's names, not a place to store data */
+            json_array_append_new(names, json_string("..."));
+            break;
+        }
+        json_array_append_new(names, json_string(utf8_cut(req, k, 64)));
     }
     json_decref(b);
     json_t *d = json_pack("{s:o}", "fields", names);
@@ -38,8 +55,27 @@ static const char *field_names(lp_req *req)
     return out;
 }
 
-int lp_audit_record(lp_req *req)
+/* Whether the request is worth a row: anything a known caller did; of an
+ * anonymous caller (who reached a public route: sessions) only what its
+ * handler wants said (a failed login), and not a refusal of the login
+ * throttle -- so that no one can grow the log without an account at more
+ * than the throttle's pace. */
+static int wanted(const lp_req *req)
 {
+    if (req->status == 429) return 0;
+    return req->who.user_id || req->audit_detail;
+}
+
+int lp_audit_record(lp_req *req, int in_tx)
+{
+    if (!wanted(req)) return 0;
+    if (!in_tx) {
+        int rc = lp_db_begin(req->db, LP_TX_WRITE);
+        if (rc == 0) rc = lp_audit_record(req, 1);
+        if (rc == 0) return lp_db_commit(req->db);
+        lp_db_rollback(req->db);
+        return rc;
+    }
     char addr[64];
     lp_req_peer(req, (int)req->srv->cfg->behind_proxy, addr, sizeof addr);
     const char *detail = req->audit_detail;
@@ -65,10 +101,10 @@ int lp_audit_record(lp_req *req)
         else
             lp_stmt_bind_null(st, 2 + i);
     }
-    lp_stmt_bind_text(st, 4, addr);
+    lp_stmt_bind_text(st, 4, utf8_cut(req, addr, sizeof addr));
     lp_stmt_bind_text(st, 5, req->method);
     lp_stmt_bind_text(st, 6, req->route ? req->route->pattern : "");
-    lp_stmt_bind_text(st, 7, req->path);
+    lp_stmt_bind_text(st, 7, utf8_cut(req, req->path, 2048));
     for (int i = 2; i < 4; i++) {
         if (ids[i])
             lp_stmt_bind_int64(st, 6 + i, ids[i]);

@@ -21,8 +21,9 @@
 
 #include "http.h"
 
-/* The lp_http_config.audit hook: inserts the request's row on req->db. */
-int lp_audit_record(lp_req *req);
+/* The lp_http_config.audit hook: inserts the request's row on req->db, in
+ * the transaction open there (in_tx) or in one of its own. */
+int lp_audit_record(lp_req *req, int in_tx);
 
 /* GET /v1/audit and GET /v1/projects/{id}/audit. */
 int lp_api_audit(lp_req *req);

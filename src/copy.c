@@ -44,6 +44,7 @@ const lp_copy_table lp_copy_tables[] = {
     {"batch_counts", "batch_id,status"},
     {"files", "sha256"},
     {"file_projects", "sha256,project_id"},
+    {"file_uploaders", "sha256,user_id"},
     {"assignments", "id"},
     {"annotations", "id"},
     {"result_versions", "id"},

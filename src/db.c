@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -452,6 +451,8 @@ int lp_db_migrate(lp_db *db)
         char *sql = expand_ddl(db->drv, m->sql);
         rc = lp_db_begin(db, LP_TX_WRITE);
         if (rc == 0) rc = lp_db_exec(db, sql);
+        for (size_t k = 0; rc == 0 && k < lp_migration_step_count; k++)
+            if (lp_migration_steps[k].version == m->version) rc = lp_migration_steps[k].fn(db);
         if (rc == 0)
             rc = lp_db_run(db, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                            "ii", (int64_t)m->version, lp_now_ms());
@@ -645,13 +646,14 @@ static void *syncer_main(void *arg)
              * succeed over lost data ("fsyncgate"; PostgreSQL stops on it
              * since 2018).  Nothing written since the last flush may be
              * acknowledged: every waiting request gets the error, and so
-             * does every later one; the process stops (SIGTERM to itself,
-             * exit status 1), and a restart recovers the database from what
-             * the disk holds. */
+             * does every later one.  Then the process ends at once (status
+             * 1) -- not a clean stop, whose last checkpoint would copy the
+             * suspect WAL into the database -- and a restart recovers the
+             * database from what the disk holds. */
             lp_log(LP_LOG_ERROR,
                    "flushing the database to disk failed (%s): the writes since the last flush "
-                   "may not be on disk; they are answered with errors and loupe stops, so that a "
-                   "restart recovers the database from what the disk holds",
+                   "may not be on disk; they are answered with errors and loupe exits (status "
+                   "1), so that a restart recovers the database from what the disk holds",
                    lp_strerror(rc));
             pthread_mutex_lock(&p->mu);
             p->sync_failed = rc;
@@ -665,10 +667,9 @@ static void *syncer_main(void *arg)
                 w->result = rc;
                 w->fn(w->arg);
             }
-            kill(getpid(), SIGTERM);
-            pthread_mutex_lock(&p->mu);
-            while (!p->stop) pthread_cond_wait(&p->work_cv, &p->mu);
-            break;
+            struct timespec ts = {0, 200 * 1000 * 1000}; /* the error replies go out */
+            nanosleep(&ts, NULL);
+            _exit(1);
         }
         pthread_mutex_lock(&p->mu);
         p->syncing = 0;
@@ -913,14 +914,6 @@ static void mark_done(void *arg)
     w->done = 1;
     pthread_cond_broadcast(&p->done_cv);
     pthread_mutex_unlock(&p->mu);
-}
-
-int lp_db_pool_failed(lp_db_pool *pool)
-{
-    pthread_mutex_lock(&pool->mu);
-    int rc = pool->sync_failed;
-    pthread_mutex_unlock(&pool->mu);
-    return rc;
 }
 
 int lp_db_pool_release(lp_db_pool *pool, lp_db *db, lp_db_waiter *w)

@@ -12,9 +12,9 @@
  * primary key), {blob} (a byte string type), {without_rowid} (a table
  * stored as its primary key, where the database can) and {random_key} (an
  * expression worth 64 hex digits from the database's strong random source,
- * new for each row: secrets for rows that exist when a migration adds them)
- * and {best_prediction_score} (the highest "score" in the JSON array of
- * tasks.predictions, or NULL: the databases' JSON functions differ).
+ * new for each row: secrets for rows that exist when a migration adds them).
+ * A migration may also have a step in C (migrate.c), run after its SQL in
+ * the same transaction, for what SQL cannot say on both databases.
  *
  * Statements are cached per connection by their SQL text: lp_db_prepare()
  * hands out a cached statement when one is idle and lp_stmt_done() resets it
@@ -247,10 +247,6 @@ typedef struct lp_db_waiter {
  * < 0: the caller must not acknowledge them).  With w NULL, blocks until
  * then and returns 1. */
 int lp_db_pool_release(lp_db_pool *pool, lp_db *db, lp_db_waiter *w);
-
-/* The error of a failed flush, after which the pool acknowledges no write
- * (and the process is sent SIGTERM), or 0. */
-int lp_db_pool_failed(lp_db_pool *pool);
 
 /* How many syncs the pool did, tickets it issued, and writer batches it
  * committed holding how many requests in all (tests and metrics). */

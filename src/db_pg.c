@@ -574,8 +574,6 @@ static const char *const ddl[] = {
     "",
     "{random_key}",
     "encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text, 'UTF8')), 'hex')",
-    "{best_prediction_score}",
-    "(SELECT MAX((e->>'score')::float8) FROM jsonb_array_elements(tasks.predictions::jsonb) e)",
     NULL};
 
 const lp_db_driver lp_db_pg_driver = {

@@ -298,9 +298,6 @@ static const char *const ddl[] = {"{id}",
                                   " WITHOUT ROWID",
                                   "{random_key}",
                                   "lower(hex(randomblob(32)))",
-                                  "{best_prediction_score}",
-                                  "(SELECT MAX(json_extract(value, '$.score')) FROM "
-                                  "json_each(tasks.predictions))",
                                   NULL};
 
 static const char *sq_errmsg(lp_db *db)

@@ -78,7 +78,13 @@ int lp_upload_finish(lp_upload *u, lp_db *db, const char *files_dir, const char 
                  : lp_db_run(db, sql, "sissni", sha, size, content_type, filename, now);
     if (rc < 0) return rc;
     *created = lp_db_changes(db) > 0;
-    return 0;
+    /* Whoever has the bytes may read them back. */
+    if (uploaded_by)
+        rc = lp_db_run(db,
+                       "INSERT INTO file_uploaders (sha256, user_id) VALUES (?, ?) "
+                       "ON CONFLICT (sha256, user_id) DO NOTHING",
+                       "si", sha, uploaded_by);
+    return rc < 0 ? rc : 0;
 }
 
 int lp_file_readable(lp_db *db, const char *sha, int64_t user_id, int is_admin, int64_t project)
@@ -92,19 +98,23 @@ int lp_file_readable(lp_db *db, const char *sha, int64_t user_id, int is_admin, 
                            "m.user_id = ?))",
                            "siii", sha, project, (int64_t)(is_admin != 0), user_id);
     return lp_db_int64(db, &one,
-                       "SELECT 1 FROM files f WHERE f.sha256 = ? AND (? = 1 OR f.uploaded_by = ? OR "
+                       "SELECT 1 FROM files f WHERE f.sha256 = ? AND (? = 1 OR EXISTS (SELECT 1 "
+                       "FROM file_uploaders u WHERE u.sha256 = f.sha256 AND u.user_id = ?) OR "
                        "EXISTS (SELECT 1 FROM file_projects fp JOIN project_members m ON "
                        "m.project_id = fp.project_id WHERE fp.sha256 = f.sha256 AND "
                        "m.user_id = ?))",
                        "siii", sha, (int64_t)(is_admin != 0), user_id, user_id);
 }
 
-int lp_file_link(lp_db *db, const char *sha, int64_t project_id, int64_t reader)
+int lp_file_link(lp_db *db, const char *sha, int64_t project_id, int64_t reader,
+                 int64_t reader_project)
 {
     if (reader) {
         int64_t one;
         int rc = lp_db_int64(db, &one, "SELECT 1 FROM files WHERE sha256 = ?", "s", sha);
-        if (rc == 0 && (rc = lp_file_readable(db, sha, reader, 0, 0)) == LP_ENOTFOUND) return 0;
+        if (rc == 0 &&
+            (rc = lp_file_readable(db, sha, reader, 0, reader_project)) == LP_ENOTFOUND)
+            return 0;
         if (rc < 0 && rc != LP_ENOTFOUND) return rc;
     }
     return lp_db_run(db,
@@ -114,7 +124,7 @@ int lp_file_link(lp_db *db, const char *sha, int64_t project_id, int64_t reader)
 }
 
 int lp_file_link_urls(lp_db *db, const char *text, size_t len, int64_t project_id,
-                      int64_t reader)
+                      int64_t reader, int64_t reader_project)
 {
     static const char pre[] = "/v1/files/";
     const size_t np = sizeof pre - 1;
@@ -128,7 +138,7 @@ int lp_file_link_urls(lp_db *db, const char *text, size_t len, int64_t project_i
         char sha[65];
         memcpy(sha, p, 64);
         sha[64] = '\0';
-        int rc = lp_file_link(db, sha, project_id, reader);
+        int rc = lp_file_link(db, sha, project_id, reader, reader_project);
         if (rc < 0) return rc;
         p += 64;
     }

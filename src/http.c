@@ -326,8 +326,14 @@ int lp_reply_json(lp_req *req, unsigned status, json_t *body)
 {
     json_t *id = json_object_get(body, "id");
     if (json_is_integer(id)) req->reply_id = json_integer_value(id);
-    char *s = json_dumps(body, LP_JSON_DUMP);
+    char *s = body ? json_dumps(body, LP_JSON_DUMP) : NULL;
     json_decref(body);
+    if (!s) { /* a value jansson could not make (text that is not UTF-8): a bug, not a crash */
+        lp_log(LP_LOG_ERROR, "%s %s: a reply could not be encoded", req->method, req->path);
+        s = lp_strdup("{\"error\":{\"code\":\"internal\",\"message\":\"the reply could not be "
+                      "encoded\"}}");
+        status = 500;
+    }
     size_t n = strlen(s);
     s[n] = '\0';
     struct MHD_Response *r = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
@@ -511,8 +517,16 @@ int lp_reply_error(lp_req *req, unsigned status, const char *code, const char *f
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
-    if (field && *field) json_object_set_new(err, "field", json_string(field));
+    /* A message may quote the request (a path segment): JSON needs UTF-8. */
+    lp_buf m = {0}, f = {0};
+    lp_utf8_clean(msg, sizeof msg, &m);
+    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", m.data);
+    if (field && *field) {
+        lp_utf8_clean(field, 1024, &f);
+        json_object_set_new(err, "field", json_string(f.data));
+    }
+    lp_buf_fini(&m);
+    lp_buf_fini(&f);
     return lp_reply_json(req, status, json_pack("{s:o}", "error", err));
 }
 
@@ -703,9 +717,12 @@ static int run_handler(lp_http *h, lp_req *req)
     if (!req->resp) lp_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
     /* A change is recorded with it, in its transaction (LP_ROUTE_TX) or
      * right after it: either way before the reply, and durable with it. */
-    int audit = h->cfg.audit && strcmp(req->method, "GET") && strcmp(req->method, "HEAD");
+    int audit = h->cfg.audit && strcmp(req->method, "GET") && strcmp(req->method, "HEAD") && !read;
+    /* A server error may have left the transaction unusable (PostgreSQL
+     * refuses every statement after a failed one): recorded after it. */
+    int in_tx = audit && rc == 0 && tx && req->status < 500;
     int arc;
-    if (audit && rc == 0 && tx && (arc = h->cfg.audit(req)) < 0) {
+    if (in_tx && (arc = h->cfg.audit(req, 1)) < 0) {
         lp_db_rollback(req->db); /* no change goes unrecorded */
         lp_reply_rc(req, arc, "audit log");
         rc = arc;
@@ -714,17 +731,9 @@ static int run_handler(lp_http *h, lp_req *req)
         lp_reply_rc(req, rc, "database");
     /* (The change is committed: a failure here cannot undo it, and the
      * reply stays true; it is logged.) */
-    if (audit && !tx && !read) {
-        arc = lp_db_begin(req->db, LP_TX_WRITE);
-        if (arc == 0) arc = h->cfg.audit(req);
-        if (arc == 0)
-            arc = lp_db_commit(req->db);
-        else
-            lp_db_rollback(req->db);
-        if (arc < 0)
-            lp_log(LP_LOG_ERROR, "%s %s: the audit log could not record it: %s", req->method,
-                   req->path, lp_strerror(arc));
-    }
+    if (audit && !in_tx && (arc = h->cfg.audit(req, 0)) < 0)
+        lp_log(LP_LOG_ERROR, "%s %s: the audit log could not record it: %s", req->method,
+               req->path, lp_strerror(arc));
     lp_db *db = req->db;
     req->db = NULL;
     if (!lp_db_wrote(db)) {

@@ -192,11 +192,11 @@ typedef struct lp_http_config {
      * not public; answers 401/403 itself and returns non-zero to refuse. */
     int (*authenticate)(lp_req *req);
     /* Called after the handler of a request that may change something (any
-     * method but GET and HEAD), in the handler's transaction for
-     * LP_ROUTE_TX routes and in one of its own for the others: records it
-     * (the audit log).  A failure turns a successful reply into an error
-     * and rolls the request's transaction back. */
-    int (*audit)(lp_req *req);
+     * method but GET and HEAD): records it (the audit log), in the
+     * handler's transaction (in_tx: LP_ROUTE_TX routes that did not fail
+     * with a 5xx) or in one of its own.  A failure in the transaction
+     * turns the reply into an error and rolls the request back. */
+    int (*audit)(lp_req *req, int in_tx);
     /* Called as each reply is queued, with the time it took (metrics). */
     void (*completed)(lp_req *req, uint64_t ns);
 } lp_http_config;

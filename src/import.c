@@ -279,6 +279,7 @@ int lp_import_run(lp_db *db, const lp_project *p, lp_import *im, lp_verr *e)
     lp_task_writer w;
     lp_task_writer_init(&w, db, p);
     w.reader = im->reader;
+    w.reader_project = im->reader_project;
     if (im->batch_id && (rc = lp_task_writer_default_batch(&w, im->batch_id, e)) < 0) {
         lp_task_writer_fini(&w);
         free(cols);

@@ -34,7 +34,7 @@ struct lp_import {
     size_t len;           /* its length */
     const char *columns;  /* CSV: the mapping "COLUMN:TARGET,..." (NULL: by header names) */
     int64_t batch_id;     /* the batch of rows that name none (0: none) */
-    int64_t reader;       /* the importing user, for the files tasks name (lp_task_writer) */
+    int64_t reader, reader_project; /* who imports, for the files tasks name (lp_task_writer) */
     lp_import_row_fn row; /* may be NULL */
     /* A converted source (convert.h): each row's place in it, which
      * reports give instead of the line (NULL: rows are lines). */

@@ -80,8 +80,10 @@ static int store(lp_db *db, int64_t task_id, const json_t *item)
     }
     if (at < json_array_size(preds))
         json_array_set_new(preds, at, pr);
-    else if (json_array_size(preds) >= 100)
+    else if (json_array_size(preds) >= 100) {
+        json_decref(pr);
         rc = LP_ETOOBIG;
+    }
     else
         json_array_append_new(preds, pr);
     char *text = rc == 0 ? json_dumps(preds, LP_JSON_DUMP) : NULL;
@@ -147,7 +149,7 @@ int lp_predictions_add(lp_db *db, const lp_project *p, const json_t *items, json
 
 /* A model's running figures. */
 typedef struct model_stats {
-    char name[201];
+    char name[801]; /* 200 characters of up to 4 bytes */
     int64_t tasks, annotated, annotations, unchanged, results, scored;
     double agreement, result_agreement, score_sum;
 } model_stats;

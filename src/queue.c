@@ -616,25 +616,37 @@ static int pause_worker(lp_db *db, int64_t project_id, int64_t user_id, const ch
                        "UPDATE project_members SET paused_at = ?, pause_reason = ? WHERE "
                        "project_id = ? AND user_id = ? AND paused_at IS NULL",
                        "isii", now, reason, project_id, user_id);
-    /* The leases are locked first where transactions run side by side: a
-     * reap or submit of one of them elsewhere then either ended it before
-     * (it is no longer active here) or waits and finds it released. */
-    if (rc == 0 && lp_db_row_locks(db))
-        rc = lp_db_run(db,
-                       "SELECT id FROM assignments WHERE project_id = ? AND user_id = ? AND "
-                       "status = 'active' FOR UPDATE",
-                       "ii", project_id, user_id);
-    if (rc == 0)
-        rc = lp_db_run(db,
-                       "UPDATE tasks SET leased = leased - 1 WHERE id IN (SELECT task_id FROM "
-                       "assignments WHERE project_id = ? AND user_id = ? AND status = 'active' "
-                       "AND kind = 'annotate')",
-                       "ii", project_id, user_id);
-    if (rc == 0)
-        rc = lp_db_run(db,
-                       "UPDATE assignments SET status = 'released', reason = 'paused', "
-                       "updated_at = ? WHERE project_id = ? AND user_id = ? AND status = 'active'",
-                       "iii", now, project_id, user_id);
+    /* One statement ends the leases and says which it ended, so that a
+     * slot is freed exactly for each lease moved from active here (a reap
+     * or submit elsewhere ends the others, and frees theirs). */
+    lp_stmt *st;
+    int64_t tasks[256];
+    int n;
+    do {
+        n = 0;
+        if (rc == 0)
+            rc = lp_db_prepare(db,
+                               "UPDATE assignments SET status = 'released', reason = 'paused', "
+                               "updated_at = ? WHERE id IN (SELECT id FROM assignments WHERE "
+                               "project_id = ? AND user_id = ? AND status = 'active' LIMIT 256) "
+                               "RETURNING task_id, kind = 'annotate'",
+                               &st);
+        if (rc < 0) break;
+        lp_stmt_bind_int64(st, 1, now);
+        lp_stmt_bind_int64(st, 2, project_id);
+        lp_stmt_bind_int64(st, 3, user_id);
+        int more = 0;
+        while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
+            more = 1;
+            if (lp_stmt_int64(st, 1) && n < 256) tasks[n++] = lp_stmt_int64(st, 0);
+        }
+        lp_stmt_done(st);
+        if (rc < 0) break;
+        rc = 0;
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = lp_db_run(db, "UPDATE tasks SET leased = leased - 1 WHERE id = ?", "i", tasks[i]);
+        if (!more) break;
+    } while (rc == 0);
     return rc;
 }
 

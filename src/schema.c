@@ -288,27 +288,31 @@ const lp_migration lp_migrations[] = {
      "CREATE INDEX audit_log_project ON audit_log(project_id, id) WHERE project_id IS NOT NULL;"
      "CREATE INDEX audit_log_user ON audit_log(user_id, id) WHERE user_id IS NOT NULL;"},
     {13,
-     /* Files belong to projects (files.h): a file is served to its uploader,
-      * to admins, and to the members of a project linked to it -- by a task
-      * of the project that names it (an attachment's file, or a
-      * /v1/files/SHA256 URL in its attachments or data) or by an upload
-      * with ?project_id.  Files named by the tasks of before are linked. */
+     /* Files belong to projects (files.h): a file is served to admins, to
+      * everyone who uploaded its bytes (file_uploaders), and to the members
+      * of a project linked to it -- by a task of the project that names it
+      * (an attachment's file, or a /v1/files/SHA256 URL in its attachments
+      * or data) or by an upload with ?project_id.  The files that tasks of
+      * before named are linked by lp_file_link_existing (migrate.c), one
+      * pass over the tasks. */
      "CREATE TABLE file_projects ("
      " sha256 TEXT NOT NULL,"
      " project_id BIGINT NOT NULL REFERENCES projects(id),"
      " PRIMARY KEY (sha256, project_id));"
-     "INSERT INTO file_projects (sha256, project_id)"
-     " SELECT DISTINCT f.sha256, t.project_id FROM files f JOIN tasks t ON"
-     " t.attachments LIKE '%' || f.sha256 || '%' OR t.data LIKE '%/v1/files/' || f.sha256 || '%';"},
+     "CREATE TABLE file_uploaders ("
+     " sha256 TEXT NOT NULL,"
+     " user_id BIGINT NOT NULL,"
+     " PRIMARY KEY (sha256, user_id));"
+     "INSERT INTO file_uploaders (sha256, user_id)"
+     " SELECT sha256, uploaded_by FROM files WHERE uploaded_by IS NOT NULL;"},
     {14,
      /* Active learning (strategy 'uncertainty', queue.c): how unsure the
       * models are of a task, 1 minus the best score among its predictions
       * (1 with none: a task no model has seen is as uncertain as can be),
       * kept as predictions arrive; the queue of such a project walks its
-      * open tasks most uncertain first. */
+      * open tasks most uncertain first.  Tasks of before are given theirs
+      * by lp_task_set_uncertainties (migrate.c). */
      "ALTER TABLE tasks ADD COLUMN uncertainty DOUBLE PRECISION NOT NULL DEFAULT 1;"
-     "UPDATE tasks SET uncertainty = 1 - {best_prediction_score} WHERE predictions IS NOT NULL"
-     " AND predictions <> '[]' AND {best_prediction_score} IS NOT NULL;"
      "CREATE INDEX tasks_uncertain ON tasks(project_id, priority DESC, queue_order,"
      " uncertainty DESC, id) WHERE status IN ('pending', 'in_progress');"},
 };

@@ -501,12 +501,13 @@ static int link_files(lp_task_writer *w, const lp_task_row *row)
     json_array_foreach(row->files, i, f)
     {
         rc = lp_file_link(w->db, json_string_value(json_array_get(f, 1)), w->project->id,
-                          w->reader);
+                          w->reader, w->reader_project);
         if (rc < 0) return rc;
     }
     for (int c = 0; c < 2 && rc == 0; c++) /* attachments, data */
         if (row->cols[c])
-            rc = lp_file_link_urls(w->db, row->cols[c], row->lens[c], w->project->id, w->reader);
+            rc = lp_file_link_urls(w->db, row->cols[c], row->lens[c], w->project->id, w->reader,
+                                   w->reader_project);
     return rc;
 }
 

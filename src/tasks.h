@@ -31,10 +31,11 @@ int lp_counts_add(lp_db *db, int64_t project_id, int64_t batch_id, const char *s
 typedef struct lp_task_writer {
     lp_db *db;
     const lp_project *project;
-    /* The user who adds the tasks: a file their tasks name is linked to
-     * the project only if they may read it (lp_file_link); 0 (an admin, the
-     * CLI) links every one. */
-    int64_t reader;
+    /* The user who adds the tasks (and the project of their key, 0: any):
+     * a file their tasks name is linked to the project only if they may
+     * read it (lp_file_link); 0 (an admin's unscoped key, the CLI) links
+     * every one. */
+    int64_t reader, reader_project;
     /* New tasks not yet counted, [0] pending, [1] gold and [2]
      * completed, for the project and for a small cache of the batches
      * seen. */

@@ -395,3 +395,39 @@ void lp_sync_parent(const char *file)
     }
     free(copy);
 }
+
+/* The length of the well-formed UTF-8 character at p (no overlong form, no
+ * surrogate, nothing above U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80) return 1;
+    size_t n = (p[0] >> 5) == 6 ? 2 : (p[0] >> 4) == 14 ? 3 : (p[0] >> 3) == 30 ? 4 : 0;
+    if (!n) return 0;
+    uint32_t c = p[0] & (0x7f >> n);
+    for (size_t k = 1; k < n; k++) {
+        if ((p[k] & 0xc0) != 0x80) return 0;
+        c = c << 6 | (p[k] & 0x3f);
+    }
+    static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (c < least[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
+    return n;
+}
+
+void lp_utf8_clean(const char *s, size_t max, lp_buf *out)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t used = 0;
+    while (*p) {
+        size_t n = utf8_len(p);
+        if (used + (n ? n : 3) > max) break;
+        if (n) {
+            lp_buf_append(out, (const char *)p, n);
+            p += n;
+            used += n;
+        } else {
+            lp_buf_printf(out, "%%%02X", *p++);
+            used += 3;
+        }
+    }
+    if (!out->data) lp_buf_append(out, "", 0);
+}

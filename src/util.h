@@ -97,6 +97,11 @@ void lp_time_format(int64_t ms, char *out, size_t n);
  * Returns LP_EINVAL if s is not such a time. */
 int lp_time_parse(const char *s, int64_t *out);
 
+/* Appends s to out as valid UTF-8 (RFC 3629) of at most max bytes: a byte
+ * that does not begin a well-formed character (a percent-decoded path may
+ * hold any) becomes "%XX", and the text stops at a character's boundary. */
+void lp_utf8_clean(const char *s, size_t max, lp_buf *out);
+
 /* Parses a whole decimal int64; LP_EINVAL unless all of s is a number. */
 int lp_parse_int64(const char *s, int64_t *out);
 

@@ -61,7 +61,8 @@ static int fill(lp_db *db)
             "INSERT INTO files (sha256, size, content_type, filename, uploaded_by, created_at)"
             " VALUES ('ab12', 10, 'image/png', 'x.png', 1, 1000),"
             " ('ff00', 0, 'text/plain', '', NULL, 1001);"
-            "INSERT INTO file_projects (sha256, project_id) VALUES ('ab12', 5), ('ab12', 6);");
+            "INSERT INTO file_projects (sha256, project_id) VALUES ('ab12', 5), ('ab12', 6);"
+            "INSERT INTO file_uploaders (sha256, user_id) VALUES ('ab12', 1), ('ab12', 7);");
     lp_stmt *st = NULL, *tag = NULL;
     if (rc == 0)
         rc =

@@ -75,6 +75,7 @@ TEST(db_migration_gives_existing_projects_their_own_export_key){EACH_BACKEND({
                              "ALTER TABLE api_keys DROP COLUMN project_id;"
                              "DROP TABLE audit_log;"
                              "DROP TABLE file_projects;"
+                             "DROP TABLE file_uploaders;"
                              "DROP INDEX tasks_uncertain;"
                              "ALTER TABLE tasks DROP COLUMN uncertainty;"
                              "DELETE FROM schema_version WHERE version >= 10"),
@@ -644,6 +645,9 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
                         "VALUES (?, 1, 'text/plain', 1, 0), (?, 1, 'text/plain', 1, 0)",
                         "ss", a, b),
               0);
+    CHECK_INT(lp_db_run(db, "INSERT INTO file_uploaders (sha256, user_id) VALUES (?, 1), (?, 1)",
+                        "ss", a, b),
+              0);
     CHECK_INT(lp_file_readable(db, a, 1, 0, 0), 0);           /* the uploader */
     CHECK_INT(lp_file_readable(db, a, 2, 0, 0), LP_ENOTFOUND); /* not yet */
     CHECK_INT(lp_file_readable(db, a, 2, 1, 0), 0);           /* an admin */
@@ -651,7 +655,7 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
     snprintf(text, sizeof text,
              "{\"x\":\"/v1/files/%s\",\"y\":\"/v1/files/%sA\",\"z\":\"/v1/files/%.63s\"}", a, b,
              b);
-    CHECK_INT(lp_file_link_urls(db, text, strlen(text), 1, 0), 0);
+    CHECK_INT(lp_file_link_urls(db, text, strlen(text), 1, 0, 0), 0);
     int64_t n = -1;
     CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM file_projects", NULL), 0);
     CHECK_INT(n, 1); /* b's URLs are not a hash: a longer run, a shorter one */
@@ -659,14 +663,15 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
     CHECK_INT(lp_file_readable(db, a, 2, 0, 2), LP_ENOTFOUND); /* a key of project 2 */
     CHECK_INT(lp_file_readable(db, a, 2, 0, 1), 0);
     /* user 2 names b (user 1's): not linked; a hash not stored yet is */
-    CHECK_INT(lp_file_link(db, b, 2, 2), 0);
-    CHECK_INT(lp_file_link(db, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", 2, 2),
+    CHECK_INT(lp_file_link(db, b, 2, 2, 0), 0);
+    CHECK_INT(lp_file_link(db, "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", 2, 2, 0),
               0);
     CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM file_projects WHERE project_id = 2", NULL),
               0);
     CHECK_INT(n, 1);
     /* the upgrade: back to before migration 13 with a task naming b */
     CHECK_INT(lp_db_exec(db, "DROP TABLE file_projects;"
+                             "DROP TABLE file_uploaders;"
                              "DROP INDEX tasks_uncertain;"
                              "ALTER TABLE tasks DROP COLUMN uncertainty;"
                              "DELETE FROM schema_version WHERE version >= 13"),

@@ -106,6 +106,24 @@ describe('audit log', () => {
     assert.ok(!text.includes(pw) && !text.includes(wrong) && !text.includes(ADMIN_PASSWORD), 'a password reached the log');
   });
 
+  it('a path that is not UTF-8 is recorded escaped, not refused; anonymous requests that say nothing and many field names do not grow the log', async () => {
+    const r = await srv.api('POST', '/v1/assignments/%FF%C3/submit', { annotation_id: 'x', response: {} }, { key: ann.key });
+    assert.equal(r.status, 404, r.text);
+    let e = await newest();
+    assert.equal(e.path, '/v1/assignments/%FF%C3/submit');
+    assert.equal(e.status, 404);
+    const before = e.id;
+    expectError(await srv.api('POST', '/v1/sessions', { nothing: 1 }, { key: null }), 422);
+    expectStatus(await srv.api('DELETE', '/v1/sessions', undefined, { key: null }), 204);
+    assert.equal((await newest()).id, before, 'an anonymous request that names no one was recorded');
+    const wide = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`${'k'.repeat(200)}${i}`, i]));
+    expectError(await srv.api('PATCH', `/v1/projects/${p.id}`, wide), 422);
+    e = await newest();
+    assert.equal(e.detail.fields.length, 33);
+    assert.equal(e.detail.fields.at(-1), '...');
+    assert.ok(e.detail.fields.slice(0, 32).every((f) => f.length <= 64), 'a field name was not cut');
+  });
+
   it('X-Forwarded-For is not believed unless the server runs --behind-proxy', async () => {
     expectStatus(await srv.api('POST', '/v1/tasks', { project_id: p.id, data: { text: 'y' } }, { headers: { 'x-forwarded-for': '203.0.113.9' } }), 201);
     assert.equal((await newest()).address, '127.0.0.1');

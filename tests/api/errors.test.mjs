@@ -69,6 +69,18 @@ describe('errors', () => {
     }
   });
 
+  it('a path segment that is not UTF-8 (any route, any byte) gets a JSON 404 with the bytes escaped, and the server lives', async () => {
+    for (const bad of ['%FF', '%C3%28', '%ED%A0%80', '%F4%90%80%80', '%C0%AF', 'a%E2%82']) {
+      for (const [method, p] of [['GET', `/v1/tasks/${bad}`], ['POST', `/v1/assignments/${bad}/submit`], ['GET', `/v1/projects/${bad}/tasks`], ['GET', `/v1/files/${bad}`], ['DELETE', `/v1/keys/${bad}`], ['GET', `/v1/${bad}`]]) {
+        const r = await srv.api(method, p, method === 'POST' ? { annotation_id: 'x', response: {} } : undefined);
+        assert.ok(r.status === 404 || r.status === 405, `${method} ${p}: ${r.status} ${r.text}`);
+        assert.equal(typeof r.body?.error?.message, 'string', `${method} ${p}: ${r.text}`);
+        assert.doesNotMatch(r.text, /\ufffd/, 'bytes were replaced instead of escaped');
+      }
+    }
+    expectStatus(await srv.api('GET', '/healthz', undefined, { key: null }), 200);
+  });
+
   it('a body that is not valid JSON gets 400 naming "body"', async () => {
     for (const body of ['{"name": "x",}', '{"name": "x"', 'name=x', '\u00ff\u00fe', '{"a":1}{"b":2}']) {
       const r = await srv.api('POST', '/v1/projects', body, { headers: { 'content-type': 'application/json' } });

@@ -107,6 +107,11 @@ describe('files', () => {
     assert.equal((await get(mineSha, up.key)).status, 200);
     expectError(await ask(mineSha, m.key), 404);
     assert.equal((await get(mineSha, srv.key)).status, 200, 'an admin reads every file');
+    // Whoever uploads the same bytes may read them too (having them is proof enough).
+    const twin = makeMember(srv, 'twin@test.io');
+    const tw = await twin;
+    expectStatus(await srv.api('POST', '/v1/files', mine, { key: tw.key, headers: { 'content-type': 'text/plain' } }), 200);
+    assert.equal((await get(mineSha, tw.key)).status, 200);
     // Named by a task of a project (an attachment's file, or a URL in its
     // data or attachments): the project's members read it, others do not.
     const p = await makeProject(srv);
@@ -128,6 +133,12 @@ describe('files', () => {
     // its hash in a task: the task is stored, the file stays closed.
     expectStatus(await srv.api('POST', `/v1/projects/${q.id}/tasks`, [{ data: { image: `/v1/files/${mineSha}`, text: 'c' } }], { key: other.key }), 200);
     expectError(await ask(mineSha, other.key), 404);
+    // An admin's key scoped to project q cannot link a file it cannot read
+    // there either (it is linked to p, not q).
+    const scoped = expectStatus(await srv.api('POST', '/v1/keys', { name: 'q only', project_id: q.id }), 201).key;
+    expectStatus(await srv.api('POST', `/v1/projects/${q.id}/tasks`, [{ data: { image: `/v1/files/${urlSha}`, text: 'd' } }], { key: scoped }), 200);
+    expectError(await ask(urlSha, scoped), 404);
+    expectError(await ask(urlSha, other.key), 404);
     // ?project_id on upload: the project's members read it at once; only
     // its managers may upload to it.
     const pre = Buffer.from(`pre ${Date.now()}`);
