@@ -3,9 +3,11 @@
  * Features.  The text is read byte by byte with ASCII letters lower-cased
  * (other bytes, UTF-8 included, are kept as they are).  A token is a
  * maximal run of word bytes -- ASCII letters and digits, the apostrophe,
- * and every byte >= 0x80, so that "lástima" is one word -- or one of the
- * punctuation marks in PUNCT, which stand alone ("!" and "?" say something
- * about a sentence; the other bytes only separate).  The features are each
+ * and every byte >= 0x80, so that "lástima" is one word -- or one ASCII
+ * punctuation mark, which stands alone ("!", "?", "--" and "..." say
+ * something about a sentence: on the polarity data they were worth 0.2
+ * points of accuracy over separating only); blanks and control bytes only
+ * separate.  The features are each
  * token, each pair of adjacent tokens, and, for words, the character
  * n-grams of 3 to 5 bytes of "<word>" (the markers make prefixes and
  * suffixes features of their own).  Each is hashed (FNV-1a, then a
@@ -42,18 +44,8 @@
 /* Features held on the stack before a heap buffer is needed. */
 #define LOCAL_FEATURES 2048
 
-#ifndef TEXTCLF_PUNCT
-#define TEXTCLF_PUNCT "!?"
-#endif
-#ifndef TEXTCLF_NGRAM_MIN
-#define TEXTCLF_NGRAM_MIN 3
-#endif
-#ifndef TEXTCLF_NGRAM_MAX
-#define TEXTCLF_NGRAM_MAX 5
-#endif
-#ifndef TEXTCLF_BIGRAMS
-#define TEXTCLF_BIGRAMS 1
-#endif
+#define GRAM_MIN     3 /* character n-grams: 3 to 5 bytes */
+#define GRAM_MAX     5
 
 struct lp_textclf {
     int nlabels, bits, char_grams;
@@ -131,9 +123,11 @@ static inline int is_word_byte(unsigned char ch)
     return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '\'' || ch >= 0x80;
 }
 
+/* ASCII punctuation other than the apostrophe (a word byte). */
 static inline int is_punct(unsigned char ch)
 {
-    return ch && strchr(TEXTCLF_PUNCT, ch) != NULL;
+    return (ch >= '!' && ch <= '/') || (ch >= ':' && ch <= '@') || (ch >= '[' && ch <= '`') ||
+           (ch >= '{' && ch <= '~');
 }
 
 /* A growable array of bucket numbers, on the stack while it is small. */
@@ -158,13 +152,32 @@ static void feats_push(feats *f, uint32_t x)
     f->v[f->n++] = x;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* Drops the repeated buckets of f (keeping the first of each) with an
+ * open-addressing set of at least twice as many slots.  EMPTY is no bucket:
+ * there are at most 2^26. */
+#define EMPTY 0xffffffffu
+static void feats_unique(feats *f)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
+    size_t size = 64;
+    while (size < 2 * f->n) size *= 2;
+    uint32_t local[2 * LOCAL_FEATURES], *set = size <= 2 * LOCAL_FEATURES ? local
+                                                : lp_malloc(size * sizeof *set);
+    memset(set, 0xff, size * sizeof *set);
+    size_t k = 0;
+    for (size_t j = 0; j < f->n; j++) {
+        uint32_t x = f->v[j];
+        size_t h = (x * 0x9e3779b1u) & (size - 1);
+        while (set[h] != EMPTY && set[h] != x) h = (h + 1) & (size - 1);
+        if (set[h] == EMPTY) {
+            set[h] = x;
+            f->v[k++] = x;
+        }
+    }
+    f->n = k;
+    if (set != local) free(set);
 }
 
-/* Fills f with the distinct buckets of the text's features (sorted). */
+/* Fills f with the distinct buckets of the text's features. */
 static void featurize(const lp_textclf *c, const char *text, size_t n, feats *f)
 {
     f->v = f->local;
@@ -192,9 +205,9 @@ static void featurize(const lp_textclf *c, const char *text, size_t n, feats *f)
             buf[1 + len] = '>';
             if (c->char_grams) {
                 size_t m = len + 2;
-                for (size_t s = 0; s + TEXTCLF_NGRAM_MIN <= m; s++) {
-                    uint64_t h = fnv(BASIS_GRAM, buf + s, TEXTCLF_NGRAM_MIN - 1);
-                    for (size_t k = TEXTCLF_NGRAM_MIN; k <= TEXTCLF_NGRAM_MAX && s + k <= m; k++) {
+                for (size_t s = 0; s + GRAM_MIN <= m; s++) {
+                    uint64_t h = fnv(BASIS_GRAM, buf + s, GRAM_MIN - 1);
+                    for (size_t k = GRAM_MIN; k <= GRAM_MAX && s + k <= m; k++) {
                         h = (h ^ buf[s + k - 1]) * FNV_PRIME;
                         feats_push(f, (uint32_t)mix(h) & c->mask);
                     }
@@ -210,17 +223,11 @@ static void featurize(const lp_textclf *c, const char *text, size_t n, feats *f)
         }
         uint64_t h = fnv(BASIS_WORD, buf + 1, len);
         feats_push(f, (uint32_t)mix(h) & c->mask);
-        if (TEXTCLF_BIGRAMS && prev)
+        if (prev)
             feats_push(f, (uint32_t)mix(fnv(BASIS_BIGRAM ^ prev, buf + 1, len)) & c->mask);
         prev = h | 1;
     }
-    if (f->n > 1) {
-        qsort(f->v, f->n, sizeof *f->v, cmp_u32);
-        size_t k = 1;
-        for (size_t j = 1; j < f->n; j++)
-            if (f->v[j] != f->v[k - 1]) f->v[k++] = f->v[j];
-        f->n = k;
-    }
+    feats_unique(f);
 }
 
 static void feats_fini(feats *f)
