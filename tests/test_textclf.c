@@ -48,13 +48,13 @@ TEST(textclf_learns_separable_words)
     static const char *pos[] = {"good great fine", "great film", "a fine good day", "good"};
     static const char *neg[] = {"bad awful poor", "awful film", "a poor bad day", "bad"};
     lp_textclf *c = lp_textclf_new(2, NULL);
-    for (int epoch = 0; epoch < 20; epoch++) {
+    for (int epoch = 0; epoch < 100; epoch++) {
         for (int i = 0; i < 4; i++) {
             learn(c, pos[i], 0);
             learn(c, neg[i], 1);
         }
     }
-    CHECK_INT(lp_textclf_seen(c), 160);
+    CHECK_INT(lp_textclf_seen(c), 800);
     double p[2];
     for (int i = 0; i < 4; i++) {
         CHECK(predict(c, pos[i], p) > 0.95);
