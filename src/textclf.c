@@ -49,16 +49,16 @@
 /* Features held on the stack before a heap buffer is needed. */
 #define LOCAL_FEATURES 2048
 
-#define GRAM_MIN     3 /* character n-grams: 3 to 5 bytes */
-#define GRAM_MAX     5
+#define GRAM_MIN 3 /* character n-grams: 3 to 5 bytes */
+#define GRAM_MAX 5
 
 struct lp_textclf {
     int nlabels, bits, char_grams;
     uint32_t mask;
     float rate, l2;
     int64_t seen;
-    float *w, *g;       /* [2^bits][nlabels]: weights, AdaGrad sums */
-    float *bw, *bg;     /* [nlabels]: the bias */
+    float *w, *g;   /* [2^bits][nlabels]: weights, AdaGrad sums */
+    float *bw, *bg; /* [nlabels]: the bias */
 };
 
 lp_textclf *lp_textclf_new(int nlabels, const lp_textclf_opts *opts)
@@ -165,8 +165,8 @@ static void feats_unique(feats *f)
 {
     size_t size = 64;
     while (size < 2 * f->n) size *= 2;
-    uint32_t local[2 * LOCAL_FEATURES], *set = size <= 2 * LOCAL_FEATURES ? local
-                                                : lp_malloc(size * sizeof *set);
+    uint32_t local[2 * LOCAL_FEATURES],
+        *set = size <= 2 * LOCAL_FEATURES ? local : lp_malloc(size * sizeof *set);
     memset(set, 0xff, size * sizeof *set);
     size_t k = 0;
     for (size_t j = 0; j < f->n; j++) {
@@ -228,8 +228,7 @@ static void featurize(const lp_textclf *c, const char *text, size_t n, feats *f)
         }
         uint64_t h = fnv(BASIS_WORD, buf + 1, len);
         feats_push(f, (uint32_t)mix(h) & c->mask);
-        if (prev)
-            feats_push(f, (uint32_t)mix(fnv(BASIS_BIGRAM ^ prev, buf + 1, len)) & c->mask);
+        if (prev) feats_push(f, (uint32_t)mix(fnv(BASIS_BIGRAM ^ prev, buf + 1, len)) & c->mask);
         prev = h | 1;
     }
     feats_unique(f);

@@ -90,8 +90,9 @@ TEST(textclf_weight_and_bad_labels)
 TEST(textclf_odd_text)
 {
     lp_textclf *c = lp_textclf_new(2, NULL);
-    static const char *odd[] = {"", "   ", "!!!???", "😀😀 🎬", "lástima por schwarzenegger",
-                                "\xff\xfe\x80 broken utf-8 \xc3", "a"};
+    static const char *odd[] = {
+        "", "   ", "!!!???", "😀😀 🎬", "lástima por schwarzenegger", "\xff\xfe\x80 broken utf-8 \xc3",
+        "a"};
     double p[2];
     for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
         learn(c, odd[i], (int)(i % 2));
