@@ -41,11 +41,16 @@
  * and between 1e-4 and 3e-3 (more L2: a little more accuracy, less
  * confident and so worse calibrated probabilities). */
 #define DEFAULT_BITS 18
-#define DEFAULT_RATE 0.1
-#define DEFAULT_L2   1e-3
-#define MAX_BYTES    65536
-#define MAX_WORD     64 /* bytes of a word kept (a longer one is cut) */
-#define ADA_EPS      1e-8f
+/* Weights (buckets x labels) at most: 2^24 with the default bits (64 MiB
+ * of weights and as much of AdaGrad sums; the default bits shrink for more
+ * than 64 labels), 2^27 with bits given. */
+#define DEFAULT_CELLS_LOG2 24
+#define MAX_CELLS_LOG2     27
+#define DEFAULT_RATE       0.1
+#define DEFAULT_L2         1e-3
+#define MAX_BYTES          65536
+#define MAX_WORD           64 /* bytes of a word kept (a longer one is cut) */
+#define ADA_EPS            1e-8f
 /* Features held on the stack before a heap buffer is needed. */
 #define LOCAL_FEATURES 2048
 
@@ -65,8 +70,13 @@ lp_textclf *lp_textclf_new(int nlabels, const lp_textclf_opts *opts)
 {
     lp_textclf_opts o = opts ? *opts : (lp_textclf_opts){0};
     if (nlabels < 2 || nlabels > 1000) return NULL;
-    if (o.bits == 0) o.bits = DEFAULT_BITS;
-    if (o.bits < 4 || o.bits > 26) return NULL;
+    if (o.bits == 0) {
+        o.bits = DEFAULT_BITS;
+        while (o.bits > 10 && ((size_t)nlabels << o.bits) > (size_t)1 << DEFAULT_CELLS_LOG2)
+            o.bits--;
+    }
+    if (o.bits < 4 || o.bits > 26 || ((size_t)nlabels << o.bits) > (size_t)1 << MAX_CELLS_LOG2)
+        return NULL;
     if (!(o.rate >= 0) || !(o.l2 >= 0)) return NULL; /* also NaN */
     lp_textclf *c = lp_calloc(1, sizeof *c);
     c->nlabels = nlabels;

@@ -30,6 +30,14 @@ TEST(textclf_bad_label_counts)
     lp_textclf *c = lp_textclf_new(1000, &(lp_textclf_opts){.bits = 10});
     CHECK(c != NULL);
     lp_textclf_free(c);
+    /* 1,000 labels with the default bits fit (fewer buckets); given bits
+     * that would need 2^18 x 1,000 x 8 bytes (2 GiB) do not. */
+    c = lp_textclf_new(1000, NULL);
+    CHECK(c != NULL);
+    lp_textclf_free(c);
+    CHECK(lp_textclf_new(1000, &(lp_textclf_opts){.bits = 18}) == NULL);
+    CHECK(lp_textclf_new(2, &(lp_textclf_opts){.bits = 27}) == NULL);
+    CHECK(lp_textclf_new(2, &(lp_textclf_opts){.rate = -1}) == NULL);
     lp_textclf_free(NULL);
 }
 
