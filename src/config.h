@@ -24,6 +24,7 @@ typedef struct lp_config {
     long long session_seconds;        /* how long a login session lasts */
     long long behind_proxy;           /* trust X-Forwarded-For for the client's address */
     long long public_metrics;         /* /metrics without an admin's key */
+    long long learn_ms;               /* how often the built-in model learns and predicts */
 } lp_config;
 
 /* Reads the environment, then the settings among argv[first..*argc),

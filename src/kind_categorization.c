@@ -15,13 +15,15 @@
  * and the label objects. */
 static int validate_params(json_t *params, lp_verr *e)
 {
-    static const char *const keys[] = {"labels", "multiple", "instructions", NULL};
+    static const char *const keys[] = {"labels", "multiple", "instructions", "builtin_model", NULL};
     int rc;
     if ((rc = lp_v_object(params, "params", e))) return rc;
     if ((rc = lp_v_only_keys(params, "params", keys, e))) return rc;
     if ((rc = lp_v_names(params, "labels", "params", 1, 1, NULL, e))) return rc;
     lp_json_default(params, "multiple", json_false());
     if ((rc = lp_v_bool(params, "multiple", "params", 1, NULL, e))) return rc;
+    /* the built-in text classifier predicts the open tasks (learner.h) */
+    if ((rc = lp_v_bool(params, "builtin_model", "params", 0, NULL, e))) return rc;
     return lp_v_string(params, "instructions", "params", 0, 0, 0, NULL, e);
 }
 

@@ -42,9 +42,7 @@ static int item_task(lp_db *db, const lp_project *p, const json_t *item, const c
     return rc;
 }
 
-/* Puts pr (without task_id/unique_id) in place of the task's prediction
- * by the same model, or after the others. */
-static int store(lp_db *db, int64_t task_id, const json_t *item)
+int lp_prediction_put(lp_db *db, int64_t task_id, const json_t *item)
 {
     lp_stmt *st;
     int rc = lp_db_prepare(db, "SELECT predictions FROM tasks WHERE id = ?", &st);
@@ -123,7 +121,7 @@ int lp_predictions_add(lp_db *db, const lp_project *p, const json_t *items, json
             r = lp_task_check_prediction(p, task, pr, path, 1, &e);
         }
         if (r == 0) {
-            r = store(db, task_id, pr);
+            r = lp_prediction_put(db, task_id, pr);
             if (r == LP_ETOOBIG)
                 r = lp_verr_set(&e, path, "task %lld has predictions of 100 models already",
                                 (long long)task_id);

@@ -21,6 +21,11 @@
  * "errors": [{"index", "field", "message"}]} (the caller owns it). */
 int lp_predictions_add(lp_db *db, const lp_project *p, const json_t *items, json_t **report);
 
+/* Puts item's {model, response, score} in place of the task's prediction
+ * by the same model, or after the others, and updates its uncertainty;
+ * LP_ETOOBIG when the task has 100 other models' predictions. */
+int lp_prediction_put(lp_db *db, int64_t task_id, const json_t *item);
+
 /* {"models": [{"model", "tasks", "annotated", "annotations", "unchanged",
  * "unchanged_share", "agreement", "result_agreement", "mean_score"}]},
  * most predicted tasks first (the caller owns it). */

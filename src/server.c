@@ -11,6 +11,7 @@
 #include "api.h"
 #include "audit.h"
 #include "backup.h"
+#include "learner.h"
 #include "outbound.h"
 #include "outbox.h"
 #include "auth.h"
@@ -75,6 +76,11 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
         .completed = on_completed,
     };
     lp_outbound_set_allow_private(cfg->allow_private_outbound != 0);
+    rc = lp_learner_start(s->pool, cfg->learn_ms, &s->learner);
+    if (rc < 0) {
+        *errmsg = lp_strdup("cannot start the built-in model's thread");
+        return rc;
+    }
     rc = lp_deliverer_start(s->pool, cfg->callback_retry_ms, cfg->callback_poll_ms, &s->deliverer);
     if (rc < 0) {
         *errmsg = lp_strdup("cannot start the callback delivery thread");
@@ -89,6 +95,8 @@ void lp_server_stop(lp_server *s, int timeout_ms)
     s->http = NULL;
     lp_deliverer_stop(s->deliverer); /* an attempt in flight finishes first */
     s->deliverer = NULL;
+    lp_learner_stop(s->learner);
+    s->learner = NULL;
     lp_db_pool_free(s->pool);
     s->pool = NULL;
     if (s->db_lock >= 0) close(s->db_lock);

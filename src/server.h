@@ -17,6 +17,7 @@ struct lp_server {
     lp_db_pool *pool;
     lp_http *http;
     struct lp_deliverer *deliverer; /* posts callbacks (outbox.h) */
+    struct lp_learner *learner;     /* the built-in model (learner.h) */
     lp_metrics metrics;
     char *files_dir;          /* DATA_DIR/files */
     int db_lock;              /* shared flock() on a SQLite database file (backup.h), or -1 */

@@ -68,6 +68,7 @@ const SCHEMAS = {
   categorization: [
     named('labels', 'Labels', 'label', { min: 1, help: 'What annotators choose from. Keys 1 to 9 pick the first nine labels.' }),
     { type: 'bool', key: 'multiple', title: 'Annotators may pick several labels', dflt: false },
+    { type: 'bool', key: 'builtin_model', title: 'Pre-label text with the built-in model', dflt: false, help: "A text classifier learns every accepted answer and predicts the open tasks (model loupe:builtin); annotators start from its label, and the queue's active-learning order follows its doubts." },
   ],
   imageannotation: [
     named('labels', 'Labels', 'label', { min: 1, help: 'Each shape gets one of these.' }),

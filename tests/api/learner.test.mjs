@@ -1,0 +1,86 @@
+// learner.test.mjs -- the built-in model (issue 9): a categorization
+// project with params.builtin_model learns its accepted annotations as
+// they arrive and predicts its open tasks (model "loupe:builtin", the
+// label's probability as the score), which the queue of a project with
+// strategy uncertainty then follows; nothing happens to other projects.
+import { describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, it, expectError, expectStatus, makeMember, sleep } from './harness.mjs';
+
+// Each sentence has three of its class's four words, so that twelve
+// answers see every word whichever twelve the queue serves.
+const GOOD = ['good', 'great', 'wonderful', 'lovely'];
+const BAD = ['bad', 'awful', 'terrible', 'poor'];
+const sentence = (words, i) => `the film was ${words[i % 4]}, ${words[(i + 1) % 4]} and ${words[(i + 2) % 4]} overall`;
+
+describe('built-in model', () => {
+  let srv, p, plain, ann, truth;
+  before(async () => {
+    srv = await startServer({ args: ['--learn-ms', '100'] });
+    const body = (extra) => ({ name: `m-${Math.random()}`, kind: 'categorization', params: { labels: ['pos', 'neg'], ...extra }, overlap: 1 });
+    p = expectStatus(await srv.api('POST', '/v1/projects', { ...body({ builtin_model: true }), strategy: 'uncertainty' }), 201);
+    plain = expectStatus(await srv.api('POST', '/v1/projects', body({})), 201);
+    truth = {};
+    const tasks = [];
+    for (let i = 0; i < 60; i++) {
+      const pos = i % 2 === 0;
+      const uid = `s${i}`;
+      truth[uid] = pos ? 'pos' : 'neg';
+      tasks.push({ unique_id: uid, data: { text: sentence(pos ? GOOD : BAD, i) } });
+    }
+    for (const proj of [p, plain]) expectStatus(await srv.api('POST', `/v1/projects/${proj.id}/tasks`, tasks), 200);
+    ann = await makeMember(srv, 'learn@test.io');
+    for (const proj of [p, plain]) expectStatus(await srv.api('PUT', `/v1/projects/${proj.id}/members/${ann.id}`, { role: 'annotator' }), 200);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  const openTasks = async (proj) => (await srv.api('GET', `/v1/projects/${proj.id}/tasks?status=pending&limit=1000`)).body.items;
+
+  it('learns the annotations and predicts every open task, with the right label for nearly all', async () => {
+    // No annotation yet: nothing learned, nothing predicted.
+    await sleep(400);
+    assert.ok((await openTasks(p)).every((t) => !t.predictions?.length), 'predicted before learning anything');
+    // The annotator answers twelve tasks truthfully.
+    for (let n = 0; n < 12; n++) {
+      const as = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+      const t = expectStatus(await srv.api('GET', `/v1/assignments/${as.id}`, undefined, { key: ann.key }), 200).task;
+      expectStatus(await srv.api('POST', `/v1/assignments/${as.id}/submit`, { annotation_id: `l${n}`, response: { labels: [truth[t.unique_id]] } }, { key: ann.key }), 201);
+    }
+    let open = [];
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      open = await openTasks(p);
+      if (open.length && open.every((t) => t.predictions?.some((x) => x.model === 'loupe:builtin'))) break;
+      assert.ok(Date.now() < deadline, 'the open tasks were not all predicted within 20 s');
+      await sleep(100);
+    }
+    assert.equal(open.length, 48);
+    let right = 0;
+    for (const t of open) {
+      const pr = t.predictions.find((x) => x.model === 'loupe:builtin');
+      assert.ok(pr.score >= 0.5 && pr.score <= 1, `score ${pr.score}`);
+      assert.equal(pr.response.labels.length, 1);
+      if (pr.response.labels[0] === truth[t.unique_id]) right++;
+    }
+    assert.ok(right >= 43, `only ${right} of 48 predicted right`);
+    // The project without the model has no predictions.
+    assert.ok((await openTasks(plain)).every((t) => !t.predictions?.length));
+  });
+
+  it('the uncertainty queue then serves the least sure prediction first', async () => {
+    const open = await openTasks(p);
+    const scores = open.map((t) => t.predictions.find((x) => x.model === 'loupe:builtin').score);
+    const least = Math.min(...scores);
+    const as = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+    const t = expectStatus(await srv.api('GET', `/v1/assignments/${as.id}`, undefined, { key: ann.key }), 200).task;
+    const mine = (await srv.api('GET', `/v1/tasks/${t.id}`)).body.predictions.find((x) => x.model === 'loupe:builtin').score;
+    assert.ok(mine <= least + 0.02, `served a task scored ${mine}; the least sure was ${least}`);
+  });
+
+  it('builtin_model is a categorization setting: a boolean there, unknown elsewhere', async () => {
+    expectError(await srv.api('POST', '/v1/projects', { name: 'x', kind: 'categorization', params: { labels: ['a', 'b'], builtin_model: 'yes' } }), 422, 'params.builtin_model');
+    expectError(await srv.api('POST', '/v1/projects', { name: 'y', kind: 'rating', params: { criteria: [{ name: 'q', min: 1, max: 5 }], builtin_model: true } }), 422, 'params.builtin_model');
+  });
+});
