@@ -22,7 +22,10 @@
 
 #define MAX_PROJECTS 64
 #define PAGE 500
-#define MAX_EXAMPLES 200000
+/* Examples kept for replays: at most this many, each its first bytes
+ * (memory stays under 100 MiB a project whatever the texts). */
+#define MAX_EXAMPLES 50000
+#define EXAMPLE_BYTES 2048
 
 /* A labelled example kept for replays. */
 typedef struct example {
@@ -163,7 +166,11 @@ static int learn(lp_db *db, const lp_project *p, model *m)
                         m->capex = m->capex ? 2 * m->capex : 256;
                         m->ex = lp_realloc(m->ex, m->capex * sizeof *m->ex);
                     }
-                    m->ex[m->nex++] = (example){lp_strdup(text.data), k};
+                    size_t len = text.len < EXAMPLE_BYTES ? text.len : EXAMPLE_BYTES;
+                    char *copy = lp_malloc(len + 1);
+                    memcpy(copy, text.data, len);
+                    copy[len] = '\0';
+                    m->ex[m->nex++] = (example){copy, k};
                 }
             }
         }
