@@ -42,6 +42,8 @@
  * the same; they differ from 3 labels on.
  *
  * Knobs for tuning (environment): ACTIVE_EPOCHS, ACTIVE_FULL_EPOCHS,
+ * ACTIVE_RETRAIN=1 (a new model each round), ACTIVE_BATCH (labels picked
+ * between two updates, a divisor of 100),
  * ACTIVE_RATE, ACTIVE_L2, ACTIVE_BITS, ACTIVE_NO_CHAR_GRAMS=1,
  * ACTIVE_STRATEGIES (a comma list: random,margin,...).  How the defaults
  * were chosen is in BENCHMARKS.md (section 8). */
@@ -65,6 +67,10 @@
 /* Replay epochs after each round, and passes of the model trained on the
  * whole pool (chosen by 10-fold cross-validation accuracy). */
 static int epochs = 1, full_epochs = 4;
+/* ACTIVE_RETRAIN=1: each round trains a new model on the labelled set
+ * (full_epochs passes) instead of replaying into the running one. */
+static int retrain = 0;
+static size_t batch = ROUND; /* ACTIVE_BATCH: labels picked between two updates of the model */
 static lp_textclf_opts opts;
 
 typedef struct {
@@ -216,7 +222,9 @@ static void run(const dataset *d, const size_t *pool, size_t npool, const size_t
     size_t nunl = npool, nlab = 0;
     cv->n = 0;
     while (nunl > 0) {
-        size_t want = nlab == 0 ? SEED_SET : nlab < ROUND ? ROUND - nlab : ROUND;
+        /* picks come in batches of `batch` (ACTIVE_BATCH, default a round),
+         * the model learning after each; accuracy is measured every round */
+        size_t want = nlab == 0 ? SEED_SET : batch - nlab % batch;
         if (want > nunl) want = nunl;
         if (nlab > 0 && method != S_RANDOM) {
             /* Score every unlabelled task; the most uncertain go first. */
@@ -235,7 +243,14 @@ static void run(const dataset *d, const size_t *pool, size_t npool, const size_t
         }
         memmove(unl, unl + want, (nunl - want) * sizeof *unl);
         nunl -= want;
-        train(c, d, lab, nlab, epochs);
+        if (retrain) { /* a fresh model on the labelled set, each round */
+            lp_textclf_free(c);
+            c = lp_textclf_new(2, &opts);
+            train(c, d, lab, nlab, full_epochs);
+        } else {
+            train(c, d, lab, nlab, epochs);
+        }
+        if (nlab % ROUND != 0 && nlab != SEED_SET && nunl > 0) continue;
         if (cv->n < MAX_POINTS) {
             cv->labels[cv->n] = nlab;
             cv->acc[cv->n++] = accuracy(c, d, test, ntest, NULL, NULL);
@@ -351,6 +366,10 @@ int main(int argc, char **argv)
     if (getenv("ACTIVE_L2")) opts.l2 = atof(getenv("ACTIVE_L2"));
     if (getenv("ACTIVE_BITS")) opts.bits = atoi(getenv("ACTIVE_BITS"));
     if (getenv("ACTIVE_NO_CHAR_GRAMS")) opts.no_char_grams = 1;
+    if (getenv("ACTIVE_RETRAIN")) retrain = atoi(getenv("ACTIVE_RETRAIN"));
+    if (getenv("ACTIVE_BATCH") && atoi(getenv("ACTIVE_BATCH")) > 0 &&
+        ROUND % atoi(getenv("ACTIVE_BATCH")) == 0)
+        batch = (size_t)atoi(getenv("ACTIVE_BATCH"));
 
     dataset d;
     if (load(dir, &d)) return 1;
