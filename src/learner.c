@@ -22,6 +22,7 @@
 
 #define MAX_PROJECTS 64
 #define PAGE 500
+#define TX_TASKS 50 /* tasks a write transaction: row locks held briefly */
 /* Examples kept for replays: at most this many, each its first bytes
  * (memory stays under 100 MiB a project whatever the texts). */
 #define MAX_EXAMPLES 50000
@@ -235,18 +236,20 @@ static int predict(lp_db *db, model *m)
                                      "score", probs[best]);
         }
         lp_stmt_done(st);
-        if (rc >= 0) rc = lp_db_begin(db, LP_TX_WRITE);
-        for (int i = 0; i < got; i++) {
-            if (rc >= 0) {
-                int r = lp_prediction_put(db, ids[i], items[i]);
-                if (r < 0 && r != LP_ETOOBIG && r != LP_ENOTFOUND) rc = r;
+        for (int i = 0; i < got; i += TX_TASKS) {
+            int began = rc >= 0 && (rc = lp_db_begin(db, LP_TX_WRITE)) == 0;
+            for (int j = i; j < got && j < i + TX_TASKS; j++) {
+                if (began && rc >= 0) {
+                    int r = lp_prediction_put(db, ids[j], items[j]);
+                    if (r < 0 && r != LP_ETOOBIG && r != LP_ENOTFOUND) rc = r;
+                }
+                json_decref(items[j]);
             }
-            json_decref(items[i]);
+            if (began && rc >= 0)
+                rc = lp_db_commit(db);
+            else if (began)
+                lp_db_rollback(db);
         }
-        if (rc >= 0)
-            rc = lp_db_commit(db);
-        else
-            lp_db_rollback(db);
         if (rc < 0 || got < PAGE) break;
     }
     lp_buf_fini(&text);

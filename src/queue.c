@@ -137,19 +137,31 @@ static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *t
     "a.task_id = t.id AND a.user_id = ? AND a.status <> 'returned') "          \
     "ORDER BY t.priority DESC, t.queue_order, "
     /* (uncertainty: the models' least sure first, on tasks_uncertain) */
-    static const char *const sql[2][2] = {
-        {FIND_TASK "t.id LIMIT ?", FIND_TASK "t.id LIMIT ? FOR UPDATE OF t SKIP LOCKED"},
+    /* [order][0: no row locks, 1: skip locked rows, 2: wait for them] */
+    static const char *const sql[2][3] = {
+        {FIND_TASK "t.id LIMIT ?", FIND_TASK "t.id LIMIT ? FOR UPDATE OF t SKIP LOCKED",
+         FIND_TASK "t.id LIMIT ? FOR UPDATE OF t"},
         {FIND_TASK "t.uncertainty DESC, t.id LIMIT ?",
-         FIND_TASK "t.uncertainty DESC, t.id LIMIT ? FOR UPDATE OF t SKIP LOCKED"}};
+         FIND_TASK "t.uncertainty DESC, t.id LIMIT ? FOR UPDATE OF t SKIP LOCKED",
+         FIND_TASK "t.uncertainty DESC, t.id LIMIT ? FOR UPDATE OF t"}};
 #undef FIND_TASK
-    lp_stmt *st;
-    int rc = lp_db_prepare(db, sql[unsure][lp_db_row_locks(db)], &st);
-    if (rc < 0) return rc;
-    lp_stmt_bind_int64(st, 1, p->id);
-    lp_stmt_bind_int64(st, 2, p->overlap);
-    lp_stmt_bind_int64(st, 3, user_id);
-    lp_stmt_bind_int64(st, 4, random ? 64 : 1);
-    return pick(st, random, task_id);
+    /* Skipping finds nothing when every task left is locked for a moment
+     * by another transaction (a worker's lease, the built-in model writing
+     * predictions): then look again, waiting for those locks, so that a
+     * task with a free slot is not missed. */
+    int rc = LP_ENOTFOUND;
+    for (int mode = lp_db_row_locks(db) ? 1 : 0; rc == LP_ENOTFOUND && mode <= 2; mode++) {
+        lp_stmt *st;
+        rc = lp_db_prepare(db, sql[unsure][mode], &st);
+        if (rc < 0) return rc;
+        lp_stmt_bind_int64(st, 1, p->id);
+        lp_stmt_bind_int64(st, 2, p->overlap);
+        lp_stmt_bind_int64(st, 3, user_id);
+        lp_stmt_bind_int64(st, 4, random ? 64 : 1);
+        rc = pick(st, random, task_id);
+        if (mode == 0) break; /* writers take turns: nothing is locked */
+    }
+    return rc;
 }
 
 /* LP_EPERM when the user is paused on the project, else 0. */

@@ -48,12 +48,20 @@ describe('built-in model', () => {
       const t = expectStatus(await srv.api('GET', `/v1/assignments/${as.id}`, undefined, { key: ann.key }), 200).task;
       expectStatus(await srv.api('POST', `/v1/assignments/${as.id}/submit`, { annotation_id: `l${n}`, response: { labels: [truth[t.unique_id]] } }, { key: ann.key }), 201);
     }
+    // Wait until every open task is predicted and the predictions stay the
+    // same for a while (the model has learned all twelve answers).
     let open = [];
-    const deadline = Date.now() + 20000;
+    let last = '';
+    let stableSince = 0;
+    const deadline = Date.now() + 30000;
     for (;;) {
       open = await openTasks(p);
-      if (open.length && open.every((t) => t.predictions?.some((x) => x.model === 'loupe:builtin'))) break;
-      assert.ok(Date.now() < deadline, 'the open tasks were not all predicted within 20 s');
+      const all = open.length && open.every((t) => t.predictions?.some((x) => x.model === 'loupe:builtin'));
+      const now = JSON.stringify(open.map((t) => t.predictions));
+      if (!all || now !== last) stableSince = Date.now();
+      last = now;
+      if (all && Date.now() - stableSince >= 1000) break;
+      assert.ok(Date.now() < deadline, 'the open tasks were not all predicted, stably, within 30 s');
       await sleep(100);
     }
     assert.equal(open.length, 48);
