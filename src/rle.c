@@ -22,13 +22,14 @@ int lp_rle_decode_string(const char *s, lp_rle *out)
         int64_t x = 0;
         int k = 0, more = 1;
         while (more) {
-            if (!s[p] || k > 12) return -1; /* cut short, or longer than any count */
+            /* A count or a difference of counts fits 33 signed bits: 7 groups of 5. */
+            if (!s[p] || k >= 7) return -1; /* cut short, or longer than any count */
             int c = (unsigned char)s[p] - 48;
             if (c < 0 || c > 63) return -1;
             x |= (int64_t)(c & 0x1f) << (5 * k);
             more = c & 0x20;
             p++, k++;
-            if (!more && (c & 0x10)) x |= -((int64_t)1 << (5 * k)); /* negative */
+            if (!more && (c & 0x10)) x -= (int64_t)1 << (5 * k); /* negative */
         }
         if (out->n > 2) x += out->counts[out->n - 2];
         if (x < 0 || x > UINT32_MAX) return -1;

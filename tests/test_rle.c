@@ -69,6 +69,24 @@ TEST(rle_string_malformed_is_refused)
     lp_rle_fini(&r);
     CHECK_INT(lp_rle_decode_string("\x01", &r), -1);
     lp_rle_fini(&r);
+    /* Found by fuzz_convert: thirteen groups shifted a value 60 bits (undefined behaviour). */
+    CHECK_INT(lp_rle_decode_string("PPPPPPPPPPPP;", &r), -1);
+    lp_rle_fini(&r);
+    CHECK_INT(lp_rle_decode_string("PPPPPPP0", &r), -1); /* eight groups: more than a count needs */
+    lp_rle_fini(&r);
+}
+
+TEST(rle_string_largest_count_round_trips)
+{
+    uint32_t counts[] = {0, 4294967295u, 1, 4294967295u, 0};
+    lp_rle r = {.counts = counts, .n = 5};
+    char *s = lp_rle_encode_string(&r);
+    lp_rle back;
+    CHECK_INT(lp_rle_decode_string(s, &back), 0);
+    CHECK_INT((long long)back.n, 5);
+    for (size_t i = 0; i < 5; i++) CHECK_INT((long long)back.counts[i], (long long)counts[i]);
+    lp_rle_fini(&back);
+    free(s);
 }
 
 TEST(rle_mask_round_trip)
