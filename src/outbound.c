@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -182,4 +183,123 @@ int lp_outbound_resolve(const char *url, char *addr, size_t addrn, char *why, si
     }
     freeaddrinfo(res);
     return rc;
+}
+
+static void curl_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void lp_outbound_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, curl_init);
+}
+
+/* The last guard against reaching an address that is not public: curl
+ * calls this with the very address it is about to connect to, whatever
+ * resolved it.  why (the callback's argument) gets the reason. */
+static curl_socket_t open_checked(void *why, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)purpose;
+    const char *w = lp_addr_special(&a->addr);
+    if (w) {
+        snprintf(why, 256, "refused to connect to %s", w);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+typedef struct reply_sink {
+    lp_buf *buf;
+    size_t max;
+    int overflow;
+} reply_sink;
+
+static size_t keep(char *p, size_t size, size_t n, void *arg)
+{
+    reply_sink *s = arg;
+    if (!s->buf) return size * n; /* discarded */
+    if (s->buf->len + size * n > s->max) {
+        s->overflow = 1;
+        return 0; /* curl stops with a write error */
+    }
+    lp_buf_append(s->buf, p, size * n);
+    return size * n;
+}
+
+static int progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    volatile int *cancel = arg;
+    return cancel && *cancel; /* non-zero abandons the transfer */
+}
+
+long lp_outbound_request(const lp_http_req *r, lp_buf *reply, char *err, size_t errn)
+{
+    char addr[64], host[512], pin[700], refused[256] = "";
+    int port, guard = !lp_outbound_private_allowed();
+    struct curl_slist *resolve = NULL, *hs = NULL;
+    err[0] = 0;
+    if (guard) {
+        if (lp_outbound_resolve(r->url, addr, sizeof addr, err, errn) < 0 ||
+            lp_url_host_port(r->url, host, sizeof host, &port, err, errn) < 0)
+            return 0;
+        snprintf(pin, sizeof pin, "%s:%d:%s", host, port, addr);
+        if (!strchr(host, ':') && strcmp(host, addr)) /* a name, not a literal address */
+            resolve = curl_slist_append(NULL, pin);
+    }
+    CURL *c = curl_easy_init();
+    if (!c) {
+        curl_slist_free_all(resolve);
+        snprintf(err, errn, "cannot start an HTTP client");
+        return 0;
+    }
+    for (size_t i = 0; r->headers && r->headers[i]; i++) hs = curl_slist_append(hs, r->headers[i]);
+    reply_sink sink = {.buf = r->reply_max ? reply : NULL, .max = r->reply_max};
+    char ebuf[CURL_ERROR_SIZE] = "";
+    long timeout = r->timeout_ms > 0 ? r->timeout_ms : 15000;
+    curl_easy_setopt(c, CURLOPT_URL, r->url);
+    if (hs) curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+    if (!strcmp(r->method, "POST")) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(r->body ? r->body_len : 0));
+    }
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout < 5000 ? timeout : 5000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    if (r->cancel) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)r->cancel);
+    }
+    if (guard) {
+        /* A proxy would resolve and connect on our behalf, unchecked. */
+        curl_easy_setopt(c, CURLOPT_PROXY, "");
+        curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, (void *)refused);
+    }
+    long status = 0;
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    else if (refused[0])
+        snprintf(err, errn, "%s", refused);
+    else if (sink.overflow)
+        snprintf(err, errn, "the reply is longer than %zu bytes", r->reply_max);
+    else if (rc == CURLE_OPERATION_TIMEDOUT)
+        snprintf(err, errn, "no complete reply within %ld ms", timeout);
+    else
+        snprintf(err, errn, "%s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
+    if (reply && sink.buf) lp_buf_append(reply, "", 1), reply->len--;
+    curl_slist_free_all(resolve);
+    curl_slist_free_all(hs);
+    curl_easy_cleanup(c);
+    return status;
 }

@@ -15,6 +15,12 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "util.h"
+
+/* Starts the HTTP client library, once (any thread that sends requests
+ * calls it before its first). */
+void lp_outbound_init(void);
+
 /* Set once at start-up, before any request (server.c). */
 void lp_outbound_set_allow_private(int on);
 int lp_outbound_private_allowed(void);
@@ -36,5 +42,27 @@ int lp_outbound_check_url(const char *url, char *why, size_t whyn);
  * fills addr (numeric, for CURLOPT_RESOLVE) and returns 0; else LP_EPERM
  * (or LP_EINVAL/LP_ENOTFOUND) with why filled. */
 int lp_outbound_resolve(const char *url, char *addr, size_t addrn, char *why, size_t whyn);
+
+/* One outbound HTTP request (callbacks, webhooks, ML backends). */
+typedef struct lp_http_req {
+    const char *method; /* "GET" or "POST" (body sent with POST) */
+    const char *url;
+    const char *const *headers; /* "Name: value" lines, NULL-terminated, or NULL */
+    const char *body;
+    size_t body_len;
+    long timeout_ms;   /* the whole request (0: 15 s) */
+    size_t reply_max;  /* bytes of reply kept (0: the reply is discarded) */
+    volatile int *cancel; /* when set and non-zero, the request is abandoned */
+} lp_http_req;
+
+/* Sends r and returns the HTTP status, or 0 on a transport error (a
+ * refused address, a time-out, a reply longer than reply_max...) with err
+ * filled.  Unless private outbound is allowed, the host is resolved here
+ * once, every address checked, and curl pinned to the checked address, so
+ * a name that resolves differently a moment later (DNS rebinding) cannot
+ * send it elsewhere; the address actually connected to is checked too.
+ * Redirects are not followed and no proxy is used.  The reply (when kept)
+ * is appended to *reply, NUL-terminated. */
+long lp_outbound_request(const lp_http_req *r, lp_buf *reply, char *err, size_t errn);
 
 #endif

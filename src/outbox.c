@@ -1,7 +1,6 @@
 /* outbox.c -- see outbox.h. */
 #include "outbox.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -188,95 +187,22 @@ static void due_free(due *d)
     free(d->message_id);
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *arg)
-{
-    (void)p, (void)arg;
-    return size * n;
-}
-
-/* The last guard against reaching an address that is not public: curl
- * calls this with the very address it is about to connect to, whatever
- * resolved it.  why (the callback's argument) gets the reason. */
-static curl_socket_t open_checked(void *why, curlsocktype purpose, struct curl_sockaddr *a)
-{
-    (void)purpose;
-    const char *w = lp_addr_special(&a->addr);
-    if (w) {
-        snprintf(why, 256, "refused to connect to %s", w);
-        return CURL_SOCKET_BAD;
-    }
-    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-}
-
-/* Posts one delivery; returns the HTTP status (0 on a transport error,
- * with err filled).  Unless private outbound is allowed, the host is
- * resolved here once, every address checked, and curl pinned to the
- * checked address (CURLOPT_RESOLVE), so a name that resolves differently
- * a moment later (DNS rebinding) cannot send it elsewhere; open_checked
- * checks the address actually connected to as well.  Redirects are not
- * followed: a 3xx is an answer like any other non-2xx. */
+/* Posts one delivery, signed (lp_outbound_request: checked addresses, no
+ * redirects -- a 3xx is an answer like any other non-2xx); returns the
+ * HTTP status, 0 on a transport error with err filled. */
 static long post(const due *d, char *err, size_t errn)
 {
     int64_t ts = lp_now_ms() / 1000;
-    char sig[128], tsbuf[32], h1[160], h2[64], h3[160];
+    char sig[128], h1[160], h2[64], h3[160];
     lp_webhook_sign(d->secret, d->message_id, ts, d->payload, strlen(d->payload), sig, sizeof sig);
-    snprintf(tsbuf, sizeof tsbuf, "%lld", (long long)ts);
     snprintf(h1, sizeof h1, "webhook-id: %s", d->message_id);
-    snprintf(h2, sizeof h2, "webhook-timestamp: %s", tsbuf);
+    snprintf(h2, sizeof h2, "webhook-timestamp: %lld", (long long)ts);
     snprintf(h3, sizeof h3, "webhook-signature: %s", sig);
-    char addr[64], host[512], pin[700], refused[256] = "";
-    int port, guard = !lp_outbound_private_allowed();
-    struct curl_slist *resolve = NULL;
-    if (guard) {
-        if (lp_outbound_resolve(d->url, addr, sizeof addr, err, errn) < 0 ||
-            lp_url_host_port(d->url, host, sizeof host, &port, err, errn) < 0)
-            return 0;
-        snprintf(pin, sizeof pin, "%s:%d:%s", host, port, addr);
-        if (!strchr(host, ':') && strcmp(host, addr)) /* a name, not a literal address */
-            resolve = curl_slist_append(NULL, pin);
-    }
-    CURL *c = curl_easy_init();
-    if (!c) {
-        curl_slist_free_all(resolve);
-        snprintf(err, errn, "cannot start an HTTP client");
-        return 0;
-    }
-    struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: application/json");
-    hs = curl_slist_append(hs, h1);
-    hs = curl_slist_append(hs, h2);
-    hs = curl_slist_append(hs, h3);
-    hs = curl_slist_append(hs, "User-Agent: loupe-webhooks");
-    char ebuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(c, CURLOPT_URL, d->url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, d->payload);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(d->payload));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 15000L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    if (guard) {
-        /* A proxy would resolve and connect on our behalf, unchecked. */
-        curl_easy_setopt(c, CURLOPT_PROXY, "");
-        curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
-        curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_checked);
-        curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, (void *)refused);
-    }
-    long status = 0;
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    else if (refused[0])
-        snprintf(err, errn, "%s", refused);
-    else
-        snprintf(err, errn, "%s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
-    curl_slist_free_all(resolve);
-    curl_slist_free_all(hs);
-    curl_easy_cleanup(c);
-    return status;
+    const char *hs[] = {"Content-Type: application/json", h1, h2, h3,
+                        "User-Agent: loupe-webhooks", NULL};
+    lp_http_req r = {.method = "POST", .url = d->url, .headers = hs, .body = d->payload,
+                     .body_len = strlen(d->payload), .timeout_ms = 15000};
+    return lp_outbound_request(&r, NULL, err, errn);
 }
 
 /* Claims up to 16 due deliveries for this process. */
@@ -387,7 +313,7 @@ static void *run(void *arg)
         int n = claim(db, batch, 16);
         lp_db_pool_put(dl->pool, db);
         for (int i = 0; i < n; i++) {
-            char err[CURL_ERROR_SIZE + 8] = "";
+            char err[256 + 8] = "";
             uint64_t t0 = lp_mono_ns();
             long status = post(&batch[i], err, sizeof err);
             int64_t ms = (int64_t)((lp_mono_ns() - t0) / 1000000);
@@ -400,15 +326,9 @@ static void *run(void *arg)
     return NULL;
 }
 
-static void curl_init(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int lp_deliverer_start(lp_db_pool *pool, int64_t retry_ms, int64_t poll_ms, lp_deliverer **out)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, curl_init);
+    lp_outbound_init();
     lp_deliverer *dl = lp_calloc(1, sizeof *dl);
     dl->pool = pool;
     dl->retry_ms = retry_ms > 0 ? retry_ms : 5000;
