@@ -88,6 +88,10 @@ const lp_route lp_api_routes[] = {
     {"POST", "/v1/files", lp_api_file_upload, LP_ROUTE_STREAM, lp_api_file_chunk},
     {"GET", "/v1/files/{}", lp_api_file_get, LP_ROUTE_READ, NULL},
     {"POST", "/v1/projects/{}/predictions", lp_api_predictions_add, 0, NULL},
+    {"GET", "/v1/projects/{}/ml-backend", lp_api_ml_get, LP_ROUTE_READ, NULL},
+    {"PUT", "/v1/projects/{}/ml-backend", lp_api_ml_put, 0, NULL},
+    {"DELETE", "/v1/projects/{}/ml-backend", lp_api_ml_delete, 0, NULL},
+    {"POST", "/v1/projects/{}/ml-backend/predict", lp_api_ml_predict, 0, NULL},
 };
 const size_t lp_api_nroutes = LP_ARRAY_LEN(lp_api_routes);
 
@@ -265,6 +269,14 @@ int lp_api_require_for(lp_req *req, int64_t project_id, int min_role, const char
                        int64_t what_id)
 {
     return require(req, project_id, min_role, NULL, what, what_id);
+}
+
+int lp_api_managed_project(lp_req *req, int64_t project_id, lp_project **p)
+{
+    if (lp_api_require(req, project_id, LP_ROLE_MANAGER, NULL)) return LP_EPERM;
+    int rc = lp_project_get(req->db, project_id, p);
+    if (rc < 0) return lp_reply_rc(req, rc, "project"), rc;
+    return 0;
 }
 
 int lp_api_require_task(lp_req *req, int min_role, int64_t *id, int64_t *project_id)

@@ -6,6 +6,7 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "project.h"
 #include "server.h"
 
 extern const lp_route lp_api_routes[];
@@ -29,6 +30,10 @@ int lp_api_require(lp_req *req, int64_t project_id, int min_role, int *role);
  * the object, so a caller outside the project cannot tell it exists. */
 int lp_api_require_for(lp_req *req, int64_t project_id, int min_role, const char *what,
                        int64_t what_id);
+
+/* lp_api_require with the manager role, then loads the project into *p
+ * (the caller frees it); answers and returns non-zero on failure. */
+int lp_api_managed_project(lp_req *req, int64_t project_id, lp_project **p);
 
 /* Reads task {0}'s id and project and checks the caller's role there
  * (404 "task N not found" for a missing task or no role, 403 for too low a
@@ -117,6 +122,11 @@ int lp_api_predictions_add(lp_req *req);
  * (lp_task_writer.reader): 0 for an admin's key of every project. */
 int64_t lp_api_file_reader(const lp_req *req);
 int lp_api_predictions_stats(lp_req *req);
+/* api_ml.c: a project's ML backend */
+int lp_api_ml_get(lp_req *req);
+int lp_api_ml_put(lp_req *req);
+int lp_api_ml_delete(lp_req *req);
+int lp_api_ml_predict(lp_req *req);
 int lp_api_aggregate(lp_req *req);
 int lp_api_worker_pause(lp_req *req);
 int lp_api_worker_reinstate(lp_req *req);

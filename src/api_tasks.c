@@ -29,15 +29,6 @@ static int reply_task(lp_req *req, int64_t id, unsigned status)
     return lp_reply_json(req, status, t);
 }
 
-/* Loads the project and checks the caller may manage it. */
-static int managed_project(lp_req *req, int64_t pid, lp_project **p)
-{
-    if (lp_api_require(req, pid, LP_ROLE_MANAGER, NULL)) return LP_EPERM;
-    int rc = lp_project_get(req->db, pid, p);
-    if (rc < 0) return lp_reply_rc(req, rc, "project"), rc;
-    return 0;
-}
-
 int lp_api_task_create(lp_req *req)
 {
     json_t *b;
@@ -49,7 +40,7 @@ int lp_api_task_create(lp_req *req)
         return lp_reply_verr(req, 422, &e);
     }
     lp_project *p;
-    if (managed_project(req, pid, &p)) {
+    if (lp_api_managed_project(req, pid, &p)) {
         json_decref(b);
         return 0;
     }
@@ -237,12 +228,12 @@ int lp_api_tasks_bulk(lp_req *req)
         if (b && (lp_parse_int64(b, &batch_id) < 0 || batch_id <= 0))
             return lp_reply_error(req, 400, "invalid_request", "batch_id",
                                   "batch_id: must be a batch id");
-        if (managed_project(req, pid, &p)) return 0;
+        if (lp_api_managed_project(req, pid, &p)) return 0;
         return import_converted(req, p, cv, batch_id);
     }
     const char *ct = lp_req_header(req, "Content-Type");
     int csv = ct && strncasecmp(ct, "text/csv", 8) == 0;
-    if (lp_req_id(req, 0, &pid) || (!csv && lp_req_json_type(req)) || managed_project(req, pid, &p))
+    if (lp_req_id(req, 0, &pid) || (!csv && lp_req_json_type(req)) || lp_api_managed_project(req, pid, &p))
         return 0;
     lp_buf out = {0};
     lp_import im = {.format = csv ? LP_IMPORT_CSV : LP_IMPORT_JSON,
@@ -447,7 +438,7 @@ int lp_api_predictions_add(lp_req *req)
 {
     int64_t pid;
     lp_project *p;
-    if (lp_req_id(req, 0, &pid) || managed_project(req, pid, &p)) return 0;
+    if (lp_req_id(req, 0, &pid) || lp_api_managed_project(req, pid, &p)) return 0;
     json_t *b;
     if (lp_req_json(req, 0, &b)) {
         lp_project_free(p);
@@ -476,7 +467,7 @@ int lp_api_predictions_stats(lp_req *req)
 {
     int64_t pid;
     lp_project *p;
-    if (lp_req_id(req, 0, &pid) || managed_project(req, pid, &p)) return 0;
+    if (lp_req_id(req, 0, &pid) || lp_api_managed_project(req, pid, &p)) return 0;
     json_t *out;
     int rc = lp_predictions_stats(req->db, p, &out);
     lp_project_free(p);

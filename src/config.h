@@ -25,6 +25,8 @@ typedef struct lp_config {
     long long behind_proxy;           /* trust X-Forwarded-For for the client's address */
     long long public_metrics;         /* /metrics without an admin's key */
     long long learn_ms;               /* how often the built-in model learns and predicts */
+    long long ml_poll_ms;             /* how often ML backends' work is looked for */
+    long long ml_retry_ms;            /* first pause after an ML backend's failure */
 } lp_config;
 
 /* Reads the environment, then the settings among argv[first..*argc),

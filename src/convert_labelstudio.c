@@ -77,6 +77,7 @@
 #include <string.h>
 
 #include "convert.h"
+#include "labelstudio.h"
 
 #define MAX_PREDICTIONS 100 /* the task import's limit */
 
@@ -565,6 +566,29 @@ static void region_dims(const json_t *lists[2], double *w, double *h)
             }
         }
     }
+}
+
+/* (labelstudio.h) The data's size wins for an image: it is the one the
+ * kind checks shapes against; the regions' original size otherwise. */
+int lp_ls_response(const lp_project *p, const json_t *data, const json_t *result,
+                   json_t **response, char *why, size_t whyn)
+{
+    lp_convert c = {.project = p};
+    ls_task t = {.c = &c, .kind = p->kind->name};
+    t.width = num(data, "width", 0), t.height = num(data, "height", 0);
+    if (!(t.width > 0 && t.height > 0)) {
+        json_t *ann = json_pack("[{s:O}]", "result", result);
+        const json_t *lists[2] = {ann, NULL};
+        region_dims(lists, &t.width, &t.height);
+        json_decref(ann);
+    }
+    t.text = json_string_value(json_object_get(data, "text"));
+    t.text_len = t.text ? json_string_length(json_object_get(data, "text")) : 0;
+    if (convert_result(&t, result, "prediction", response) < 0) {
+        snprintf(why, whyn, "%s: %s", t.field, t.msg);
+        return -1;
+    }
+    return 0;
 }
 
 static const char *const history_keys[] = {

@@ -315,6 +315,51 @@ const lp_migration lp_migrations[] = {
      "ALTER TABLE tasks ADD COLUMN uncertainty DOUBLE PRECISION NOT NULL DEFAULT 1;"
      "CREATE INDEX tasks_uncertain ON tasks(project_id, priority DESC, queue_order,"
      " uncertainty DESC, id) WHERE status IN ('pending', 'in_progress');"},
+    {17,
+     /* ML backends (mlbackend.c): a project's backend, its settings and
+      * how it is doing, shared by every Loupe process on the database;
+      * and its queue of tasks to predict, one row a task of the project
+      * (kept when done, so a task is sent again only when asked).
+      * task_cursor: the tasks up to it are in the queue; annotation_cursor:
+      * the annotations up to it were sent to /webhook.  The *_until
+      * columns are claims, so that one process does each call. */
+     "CREATE TABLE ml_backends ("
+     " project_id BIGINT PRIMARY KEY REFERENCES projects(id),"
+     " config TEXT NOT NULL,"
+     " generation BIGINT NOT NULL DEFAULT 1,"
+     " setup_generation BIGINT NOT NULL DEFAULT 0,"
+     " setup_claimed_until BIGINT NOT NULL DEFAULT 0,"
+     " model_version TEXT,"
+     " task_cursor BIGINT NOT NULL DEFAULT 0,"
+     " annotation_cursor BIGINT NOT NULL DEFAULT 0,"
+     " train_claimed_until BIGINT NOT NULL DEFAULT 0,"
+     " train_attempts BIGINT NOT NULL DEFAULT 0,"
+     " fail_streak BIGINT NOT NULL DEFAULT 0,"
+     " paused_until BIGINT NOT NULL DEFAULT 0,"
+     " health TEXT NOT NULL DEFAULT 'unknown',"
+     " health_error TEXT,"
+     " health_at BIGINT NOT NULL DEFAULT 0,"
+     " last_ok_at BIGINT,"
+     " last_error TEXT,"
+     " last_error_at BIGINT,"
+     " calls BIGINT NOT NULL DEFAULT 0,"
+     " failures BIGINT NOT NULL DEFAULT 0,"
+     " predicted BIGINT NOT NULL DEFAULT 0,"
+     " trained BIGINT NOT NULL DEFAULT 0,"
+     " train_failures BIGINT NOT NULL DEFAULT 0,"
+     " created_at BIGINT NOT NULL,"
+     " updated_at BIGINT NOT NULL);"
+     "CREATE TABLE ml_queue ("
+     " project_id BIGINT NOT NULL,"
+     " task_id BIGINT NOT NULL,"
+     " state TEXT NOT NULL DEFAULT 'waiting',"
+     " attempts BIGINT NOT NULL DEFAULT 0,"
+     " next_at BIGINT NOT NULL DEFAULT 0,"
+     " claimed_until BIGINT NOT NULL DEFAULT 0,"
+     " error TEXT,"
+     " updated_at BIGINT NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (project_id, task_id));"
+     "CREATE INDEX ml_queue_due ON ml_queue(project_id, state, next_at);"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

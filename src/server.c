@@ -12,6 +12,7 @@
 #include "audit.h"
 #include "backup.h"
 #include "learner.h"
+#include "mlbackend.h"
 #include "outbound.h"
 #include "outbox.h"
 #include "auth.h"
@@ -81,6 +82,11 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
         *errmsg = lp_strdup("cannot start the built-in model's thread");
         return rc;
     }
+    rc = lp_mlb_start(s->pool, cfg->ml_poll_ms, cfg->ml_retry_ms, &s->mlb);
+    if (rc < 0) {
+        *errmsg = lp_strdup("cannot start the ML backends' thread");
+        return rc;
+    }
     rc = lp_deliverer_start(s->pool, cfg->callback_retry_ms, cfg->callback_poll_ms, &s->deliverer);
     if (rc < 0) {
         *errmsg = lp_strdup("cannot start the callback delivery thread");
@@ -95,6 +101,8 @@ void lp_server_stop(lp_server *s, int timeout_ms)
     s->http = NULL;
     lp_deliverer_stop(s->deliverer); /* an attempt in flight finishes first */
     s->deliverer = NULL;
+    lp_mlb_stop(s->mlb); /* calls in flight are abandoned */
+    s->mlb = NULL;
     lp_learner_stop(s->learner);
     s->learner = NULL;
     lp_db_pool_free(s->pool);

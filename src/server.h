@@ -18,6 +18,7 @@ struct lp_server {
     lp_http *http;
     struct lp_deliverer *deliverer; /* posts callbacks (outbox.h) */
     struct lp_learner *learner;     /* the built-in model (learner.h) */
+    struct lp_mlb *mlb;             /* the projects' ML backends (mlbackend.h) */
     lp_metrics metrics;
     char *files_dir;          /* DATA_DIR/files */
     int db_lock;              /* shared flock() on a SQLite database file (backup.h), or -1 */

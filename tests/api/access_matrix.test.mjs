@@ -136,6 +136,19 @@ const MATRIX = [
   ['POST /v1/deliveries/{}/redeliver', () => ({ path: `/v1/deliveries/${f.delivery}/redeliver` }), [401, 401, 404, 404, 403, 403, 403, 202, 202]],
   ['POST /v1/projects/{}/predictions', () => ({ path: `/v1/projects/${A()}/predictions`, body: [{ task_id: f.done.task, model: 'matrix', response: { labels: ['cat'] } }] }), [401, 401, 404, 404, 403, 403, 403, 200, 200]],
   ['GET /v1/projects/{}/predictions/stats', () => ({ path: `/v1/projects/${A()}/predictions/stats` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
+  ['PUT /v1/projects/{}/ml-backend', () => ({ path: `/v1/projects/${A()}/ml-backend`, body: { url: 'http://ml.invalid:9090', timeout_ms: 500 } }), [401, 401, 404, 404, 403, 403, 403, 200, 200]],
+  ['GET /v1/projects/{}/ml-backend', async () => {
+    await adminOk('PUT', `/v1/projects/${A()}/ml-backend`, { url: 'http://ml.invalid:9090', timeout_ms: 500 }, 200);
+    return { path: `/v1/projects/${A()}/ml-backend` };
+  }, [401, 401, 404, 404, 200, 403, 403, 200, 200]],
+  ['POST /v1/projects/{}/ml-backend/predict', async () => {
+    await adminOk('PUT', `/v1/projects/${A()}/ml-backend`, { url: 'http://ml.invalid:9090', timeout_ms: 500 }, 200);
+    return { path: `/v1/projects/${A()}/ml-backend/predict`, body: { tasks: 'failed' } };
+  }, [401, 401, 404, 404, 403, 403, 403, 200, 200]],
+  ['DELETE /v1/projects/{}/ml-backend', async () => {
+    await adminOk('PUT', `/v1/projects/${A()}/ml-backend`, { url: 'http://ml.invalid:9090', timeout_ms: 500 }, 200);
+    return { path: `/v1/projects/${A()}/ml-backend` };
+  }, [401, 401, 404, 404, 403, 403, 403, 200, 200]],
   ['GET /v1/audit', () => ({ path: '/v1/audit' }), [401, 401, 403, 403, 403, 403, 403, 403, 200]],
   ['GET /v1/projects/{}/audit', () => ({ path: `/v1/projects/${A()}/audit` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['POST /v1/files', () => ({ path: '/v1/files', body: Buffer.from(`matrix ${uniq('f')}`), headers: { 'Content-Type': 'text/plain' } }), [401, 401, 201, 201, 403, 201, 201, 201, 201]],
