@@ -52,6 +52,8 @@ const lp_copy_table lp_copy_tables[] = {
     {"deliveries", "id"},
     {"delivery_attempts", "id"},
     {"audit_log", "id"},
+    {"ml_backends", "project_id"},
+    {"ml_queue", "project_id,task_id"},
 };
 const size_t lp_copy_table_count = LP_ARRAY_LEN(lp_copy_tables);
 const char *const lp_copy_skipped[] = {"schema_version", NULL};

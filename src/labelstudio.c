@@ -199,8 +199,12 @@ static void image_regions(const json_t *data, const json_t *response, json_t *ou
     {
         const char *type = json_string_value(json_object_get(a, "type"));
         json_t *label = json_pack("[O]", json_object_get(a, "label"));
-        char id[32];
-        snprintf(id, sizeof id, "r%zu", i + 1);
+        char id[80]; /* the shape's own id, else one made up */
+        const char *own = json_string_value(json_object_get(a, "id"));
+        if (own && strlen(own) < sizeof id)
+            snprintf(id, sizeof id, "%s", own);
+        else
+            snprintf(id, sizeof id, "r%zu", i + 1);
         json_t *v = NULL, *r;
         if (type && !strcmp(type, "box")) {
             v = json_pack("{s:f, s:f, s:f, s:f, s:i, s:o}", "x", num(a, "x") * 100 / w, "y",

@@ -315,7 +315,7 @@ const lp_migration lp_migrations[] = {
      "ALTER TABLE tasks ADD COLUMN uncertainty DOUBLE PRECISION NOT NULL DEFAULT 1;"
      "CREATE INDEX tasks_uncertain ON tasks(project_id, priority DESC, queue_order,"
      " uncertainty DESC, id) WHERE status IN ('pending', 'in_progress');"},
-    {17,
+    {15,
      /* ML backends (mlbackend.c): a project's backend, its settings and
       * how it is doing, shared by every Loupe process on the database;
       * and its queue of tasks to predict, one row a task of the project

@@ -125,7 +125,11 @@ static int fill(lp_db *db)
             " project_id, object_id, status, detail) VALUES (1, 1000, 1, 3, '127.0.0.1', 'POST',"
             " '/v1/projects', '/v1/projects', 5, 5, 201, '{\"fields\":[\"name\"]}'),"
             " (2, 1001, NULL, NULL, '::1', 'POST', '/v1/sessions', '/v1/sessions', NULL, NULL,"
-            " 401, '{\"email\":\"z\u00eb@x.io\"}');");
+            " 401, '{\"email\":\"z\u00eb@x.io\"}');"
+            "INSERT INTO ml_backends (project_id, config, model_version, last_error, created_at,"
+            " updated_at) VALUES (5, '{\"url\":\"http://ml.test\"}', 'v1', NULL, 1000, 1000);"
+            "INSERT INTO ml_queue (project_id, task_id, state, attempts, error) VALUES"
+            " (5, 1, 'failed', 3, 'HTTP 500');");
     if (rc == 0)
         rc = lp_db_commit(db);
     else

@@ -78,6 +78,8 @@ TEST(db_migration_gives_existing_projects_their_own_export_key){EACH_BACKEND({
                              "DROP TABLE file_uploaders;"
                              "DROP INDEX tasks_uncertain;"
                              "ALTER TABLE tasks DROP COLUMN uncertainty;"
+                             "DROP TABLE ml_queue;"
+                             "DROP TABLE ml_backends;"
                              "DELETE FROM schema_version WHERE version >= 10"),
               0);
     CHECK_INT(lp_db_migrate(db), 0);
@@ -674,6 +676,8 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
                              "DROP TABLE file_uploaders;"
                              "DROP INDEX tasks_uncertain;"
                              "ALTER TABLE tasks DROP COLUMN uncertainty;"
+                             "DROP TABLE ml_queue;"
+                             "DROP TABLE ml_backends;"
                              "DELETE FROM schema_version WHERE version >= 13"),
               0);
     char ins[300];
@@ -699,6 +703,8 @@ TEST(db_migration_sets_uncertainty_from_existing_predictions){EACH_BACKEND({
                          "VALUES (1, 'p', 'categorization', '{}', 0, 0);"
                          "DROP INDEX tasks_uncertain;"
                          "ALTER TABLE tasks DROP COLUMN uncertainty;"
+                             "DROP TABLE ml_queue;"
+                             "DROP TABLE ml_backends;"
                          "DELETE FROM schema_version WHERE version >= 14;"
                          "INSERT INTO tasks (id, project_id, status, predictions, created_at, "
                          "updated_at) VALUES "
