@@ -6,7 +6,8 @@
 //                            (PATCH sends only what changed; the kind is
 //                            fixed), and tabs for members
 //                            (project-members.js), importing tasks from a
-//                            file and exporting them (project-data.js)
+//                            file and exporting them (project-data.js), and
+//                            the project's models (project-model.js)
 //
 // The params editor is driven by a small schema per kind (SCHEMAS below,
 // from docs/KINDS.md): named lists (labels, relations, aspects, criteria,
@@ -19,6 +20,7 @@
 
 import { h, append, capitalize as cap } from './dom.js';
 import { membersPanel } from './project-members.js';
+import { modelPanel } from './project-model.js';
 import { importPanel, exportPanel } from './project-data.js';
 import { api, request, getAll } from './api.js';
 import { renderMarkdown } from './markdown.js';
@@ -1076,6 +1078,7 @@ export function renderProjectForm(root, { projectId } = {}) {
       ['members', 'Members'],
       canManage ? ['import', 'Import tasks'] : null,
       canExport ? ['export', 'Export'] : null,
+      canManage ? ['models', 'Models'] : null,
     ].filter(Boolean);
     const tabList = h('div', { class: 'pf-tabs', role: 'tablist', 'aria-label': 'Project pages' });
     const tabs = {};
@@ -1100,6 +1103,8 @@ export function renderProjectForm(root, { projectId } = {}) {
     });
     makeForm(project);
     panels.members.append(membersPanel({ project, me, canManage }));
+    const models = canManage ? modelPanel({ project }) : null;
+    if (models) panels.models.append(models.el);
     if (canExport) {
       exporter = exportPanel({ project, batches, formats: kinds.find((k) => k.name === project.kind)?.exports });
       panels.export.append(exporter.el);
@@ -1133,6 +1138,8 @@ export function renderProjectForm(root, { projectId } = {}) {
         tabs[k].tabIndex = k === key ? 0 : -1;
         panels[k].hidden = k !== key;
       }
+      if (models && key === 'models') models.show();
+      else if (models) models.hide();
     }
   }
 }
