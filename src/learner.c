@@ -231,9 +231,17 @@ static int predict(lp_db *db, model *m)
             int best = 0;
             for (int k = 1; k < n; k++)
                 if (probs[k] > probs[best]) best = k;
-            items[got++] = json_pack("{s:s, s:{s:[O]}, s:f}", "model", LP_LEARNER_MODEL,
+            /* with every label's probability, for the margin and entropy
+             * measures (a label named twice keeps its first) */
+            json_t *dist = json_object();
+            for (int k = 0; k < n; k++) {
+                const char *name = json_string_value(json_array_get(m->labels, (size_t)k));
+                if (name && !json_object_get(dist, name))
+                    json_object_set_new(dist, name, json_real(probs[k]));
+            }
+            items[got++] = json_pack("{s:s, s:{s:[O]}, s:f, s:o}", "model", LP_LEARNER_MODEL,
                                      "response", "labels", json_array_get(m->labels, (size_t)best),
-                                     "score", probs[best]);
+                                     "score", probs[best], "probabilities", dist);
         }
         lp_stmt_done(st);
         for (int i = 0; i < got; i += TX_TASKS) {

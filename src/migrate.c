@@ -10,6 +10,8 @@
 
 #include "db.h"
 #include "files.h"
+#include "kind.h"
+#include "queue.h"
 #include "tasks.h"
 #include "util.h"
 
@@ -88,7 +90,7 @@ static int task_uncertainty(lp_db *db, int64_t id, int64_t project_id, const cha
 {
     (void)project_id, (void)unused;
     json_t *preds = json_loads(predictions, 0, NULL);
-    double u = lp_task_uncertainty(preds);
+    double u = lp_task_uncertainty(preds, LP_MEASURE_LEAST_CONFIDENCE); /* (every project's) */
     json_decref(preds);
     if (u >= 1) return 0; /* the column's default */
     return lp_db_run(db, "UPDATE tasks SET uncertainty = ? WHERE id = ?", "di", u, id);
@@ -102,8 +104,53 @@ static int set_uncertainties(lp_db *db)
                      task_uncertainty);
 }
 
+/* 15: each task's disagreement from the annotations it has (tasks with
+ * two or more; the project's kind and params read as of this version,
+ * not through lp_project_get, which reads the columns of later ones). */
+static int64_t dis_project;
+static const lp_kind *dis_kind;
+static json_t *dis_params;
+
+static int task_disagreement(lp_db *db, int64_t id, int64_t project_id, const char *unused1,
+                             const char *unused2)
+{
+    (void)unused1, (void)unused2;
+    if (project_id != dis_project) {
+        lp_stmt *st;
+        int rc = lp_db_prepare(db, "SELECT kind, params FROM projects WHERE id = ?", &st);
+        if (rc < 0) return rc;
+        lp_stmt_bind_int64(st, 1, project_id);
+        json_decref(dis_params);
+        dis_params = NULL;
+        dis_kind = NULL;
+        if (lp_stmt_step(st) == LP_DB_ROW) {
+            dis_kind = lp_kind_find(lp_stmt_text(st, 0));
+            dis_params = json_loads(lp_stmt_text(st, 1), 0, NULL);
+        }
+        lp_stmt_done(st);
+        dis_project = project_id;
+    }
+    if (!dis_kind) return 0; /* a kind unknown to this binary: left at 0 */
+    return lp_queue_set_disagreement(db, dis_kind, dis_params, id);
+}
+
+static int set_disagreements(lp_db *db)
+{
+    dis_project = 0;
+    int rc = each_task(db,
+                       "SELECT id, project_id, NULL, NULL FROM tasks WHERE id > ? AND done >= 2 "
+                       "AND status <> 'gold' ORDER BY id LIMIT ?",
+                       task_disagreement);
+    json_decref(dis_params);
+    dis_params = NULL;
+    dis_kind = NULL;
+    dis_project = 0;
+    return rc;
+}
+
 const lp_migration_step lp_migration_steps[] = {
     {13, link_existing},
     {14, set_uncertainties},
+    {16, set_disagreements},
 };
 const size_t lp_migration_step_count = LP_ARRAY_LEN(lp_migration_steps);

@@ -44,26 +44,39 @@ static int item_task(lp_db *db, const lp_project *p, const json_t *item, const c
 
 int lp_prediction_put(lp_db *db, int64_t task_id, const json_t *item)
 {
+    /* The row is locked where transactions run side by side: two writers
+     * of predictions to one task take turns (neither loses the other's),
+     * and so do they and a rescoring (lp_predictions_rescore). */
+    static const char *const sql[2] = {
+        "SELECT predictions, project_id FROM tasks WHERE id = ?",
+        "SELECT predictions, project_id FROM tasks WHERE id = ? FOR UPDATE"};
     lp_stmt *st;
-    int rc = lp_db_prepare(db, "SELECT predictions FROM tasks WHERE id = ?", &st);
+    int rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, task_id);
     json_t *preds = NULL;
+    int64_t project_id = 0;
     rc = lp_stmt_step(st);
     if (rc == LP_DB_ROW) {
         preds = lp_stmt_is_null(st, 0) ? NULL : json_loads(lp_stmt_text(st, 0), 0, NULL);
+        project_id = lp_stmt_int64(st, 1);
         rc = 0;
     } else if (rc == LP_DB_DONE) {
         rc = LP_ENOTFOUND;
     }
     lp_stmt_done(st);
-    if (rc < 0) return rc;
+    lp_measure measure = LP_MEASURE_LEAST_CONFIDENCE;
+    if (rc == 0) rc = lp_project_measure(db, project_id, &measure);
+    if (rc < 0) {
+        json_decref(preds);
+        return rc;
+    }
     if (!json_is_array(preds)) {
         json_decref(preds);
         preds = json_array();
     }
     json_t *pr = json_object();
-    static const char *const keep[] = {"model", "response", "score"};
+    static const char *const keep[] = {"model", "response", "score", "probabilities"};
     for (size_t i = 0; i < LP_ARRAY_LEN(keep); i++) {
         json_t *v = json_object_get(item, keep[i]);
         if (v) json_object_set(pr, keep[i], v);
@@ -85,7 +98,7 @@ int lp_prediction_put(lp_db *db, int64_t task_id, const json_t *item)
     else
         json_array_append_new(preds, pr);
     char *text = rc == 0 ? json_dumps(preds, LP_JSON_DUMP) : NULL;
-    double unsure = lp_task_uncertainty(preds);
+    double unsure = lp_task_uncertainty(preds, measure);
     json_decref(preds);
     if (text)
         rc = lp_db_run(db,
@@ -143,6 +156,50 @@ int lp_predictions_add(lp_db *db, const lp_project *p, const json_t *items, json
     }
     *report = json_pack("{s:I, s:o}", "updated", (json_int_t)updated, "errors", errors);
     return 0;
+}
+
+#define RESCORE_TX 50 /* tasks a write transaction: row locks held briefly */
+
+int lp_predictions_rescore(lp_db *db, int64_t project_id)
+{
+    /* Every task with predictions, open or not: a task sent back to
+     * annotation is queued by the value it has. */
+#define RESCORE                                                                 \
+    "SELECT id, predictions FROM tasks WHERE project_id = ? AND id > ? AND "    \
+    "predictions IS NOT NULL AND predictions <> '[]' ORDER BY id LIMIT ?"
+    static const char *const sql[2] = {RESCORE, RESCORE " FOR UPDATE"};
+#undef RESCORE
+    int64_t after = 0;
+    for (;;) {
+        int64_t ids[RESCORE_TX];
+        double u[RESCORE_TX];
+        int n = 0;
+        int rc = lp_db_begin(db, LP_TX_WRITE);
+        if (rc < 0) return rc;
+        lp_measure m = LP_MEASURE_LEAST_CONFIDENCE;
+        lp_stmt *st;
+        rc = lp_project_measure(db, project_id, &m);
+        if (rc == 0) rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
+        if (rc == 0) {
+            lp_stmt_bind_int64(st, 1, project_id);
+            lp_stmt_bind_int64(st, 2, after);
+            lp_stmt_bind_int64(st, 3, RESCORE_TX);
+            while (n < RESCORE_TX && (rc = lp_stmt_step(st)) == LP_DB_ROW) {
+                json_t *preds = json_loads(lp_stmt_text(st, 1), 0, NULL);
+                ids[n] = after = lp_stmt_int64(st, 0);
+                u[n++] = lp_task_uncertainty(preds, m);
+                json_decref(preds);
+            }
+            lp_stmt_done(st);
+            rc = rc < 0 ? rc : 0;
+        }
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = lp_db_run(db, "UPDATE tasks SET uncertainty = ? WHERE id = ?", "di", u[i],
+                           ids[i]);
+        if (rc == 0) rc = lp_db_commit(db);
+        else lp_db_rollback(db);
+        if (rc < 0 || n < RESCORE_TX) return rc;
+    }
 }
 
 /* A model's running figures. */

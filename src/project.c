@@ -9,6 +9,7 @@
 #include "agg.h"
 #include "auth.h"
 #include "outbound.h"
+#include "predictions.h"
 #include "tasks.h"
 #include "util.h"
 
@@ -33,7 +34,7 @@ int lp_project_get(lp_db *db, int64_t id, lp_project **out)
                       "SELECT id, name, kind, params, overlap, review_levels, gold_rate, "
                       "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
                       "metadata, created_by, created_at, updated_at, strategy, min_gold_count, "
-                      "calibration_count "
+                      "calibration_count, uncertainty_measure "
                       "FROM projects WHERE id = ?",
                       &st);
     if (rc < 0) return rc;
@@ -59,6 +60,8 @@ int lp_project_get(lp_db *db, int64_t id, lp_project **out)
         p->strategy = lp_strdup(lp_stmt_text(st, 15));
         p->min_gold_count = lp_stmt_int64(st, 16);
         p->calibration_count = lp_stmt_int64(st, 17);
+        int m = lp_measure_parse(lp_stmt_text(st, 18));
+        p->measure = m < 0 ? LP_MEASURE_LEAST_CONFIDENCE : (lp_measure)m;
         if (!p->params) p->params = json_object();
         if (!p->metadata) p->metadata = json_object();
         *out = p;
@@ -89,6 +92,7 @@ typedef struct fields {
     double gold_rate, min_gold_accuracy;
     const char *aggregation;
     const char *strategy;
+    const char *measure; /* uncertainty_measure */
     const char *callback_url;
     int callback_set;
     json_t *metadata; /* borrowed */
@@ -106,6 +110,7 @@ static const char *const project_keys[] = {"name",
                                            "aggregation",
                                            "lease_seconds",
                                            "strategy",
+                                           "uncertainty_measure",
                                            "callback_url",
                                            "metadata",
                                            NULL};
@@ -151,6 +156,7 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
         lp_v_int(b, "review_levels", "", 0, 0, 5, &f->review_levels, e) ||
         lp_v_int(b, "lease_seconds", "", 0, 30, 86400, &f->lease_seconds, e) ||
         lp_v_string(b, "strategy", "", 0, 1, 16, &f->strategy, e) ||
+        lp_v_string(b, "uncertainty_measure", "", 0, 1, 32, &f->measure, e) ||
         lp_v_number(b, "gold_rate", "", 0, 0, 1, &f->gold_rate, e) ||
         lp_v_number(b, "min_gold_accuracy", "", 0, 0, 1, &f->min_gold_accuracy, e) ||
         lp_v_int(b, "min_gold_count", "", 0, 1, 10000, &f->min_gold_count, e) ||
@@ -158,10 +164,16 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
         lp_v_string(b, "aggregation", "", 0, 1, 64, &f->aggregation, e))
         return LP_EINVAL;
     if (strcmp(f->strategy, "fifo") && strcmp(f->strategy, "random") &&
-        strcmp(f->strategy, "uncertainty"))
+        strcmp(f->strategy, "uncertainty") && strcmp(f->strategy, "disagreement"))
         return lp_verr_set(e, "strategy",
-                           "\"%s\" is not a queue strategy (fifo, random or uncertainty)",
+                           "\"%s\" is not a queue strategy (fifo, random, uncertainty or "
+                           "disagreement)",
                            f->strategy);
+    if (lp_measure_parse(f->measure) < 0)
+        return lp_verr_set(e, "uncertainty_measure",
+                           "\"%s\" is not an uncertainty measure (least_confidence, margin or "
+                           "entropy)",
+                           f->measure);
     lp_agg_method m;
     if (lp_agg_method_parse(f->aggregation, &m) < 0) {
         char names[256] = "";
@@ -195,8 +207,8 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
 
 /* Binds name, params, overlap, review_levels, gold_rate,
  * min_gold_accuracy, aggregation, lease_seconds, callback_url, metadata,
- * strategy, min_gold_count and calibration_count as parameters 1 to 13:
- * the INSERT and the UPDATE list them in this order. */
+ * strategy, min_gold_count, calibration_count and uncertainty_measure as
+ * parameters 1 to 14: the INSERT and the UPDATE list them in this order. */
 static void bind_fields(lp_stmt *st, const fields *f, const char *params, const char *md)
 {
     lp_stmt_bind_text(st, 1, f->name);
@@ -212,6 +224,7 @@ static void bind_fields(lp_stmt *st, const fields *f, const char *params, const 
     lp_stmt_bind_text(st, 11, f->strategy);
     lp_stmt_bind_int64(st, 12, f->min_gold_count);
     lp_stmt_bind_int64(st, 13, f->calibration_count);
+    lp_stmt_bind_text(st, 14, f->measure);
 }
 
 static char *dump(const json_t *v)
@@ -225,7 +238,8 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
                 .lease_seconds = 600,
                 .min_gold_count = 5,
                 .aggregation = "auto",
-                .strategy = "fifo"};
+                .strategy = "fifo",
+                .measure = "least_confidence"};
     int rc = read_fields(body, &f, 0, e);
     if (rc < 0) {
         json_decref(f.params);
@@ -239,25 +253,26 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
         rc = lp_db_prepare(db,
                            "INSERT INTO projects (name, params, overlap, review_levels, gold_rate, "
                            "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
-                           "metadata, strategy, min_gold_count, calibration_count, kind, "
-                           "created_by, created_at, updated_at, export_secret) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                           "metadata, strategy, min_gold_count, calibration_count, "
+                           "uncertainty_measure, kind, created_by, created_at, updated_at, "
+                           "export_secret) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                            "RETURNING id",
                            &st);
     if (rc == 0) {
         bind_fields(st, &f, params, md);
-        lp_stmt_bind_text(st, 14, f.kind->name);
+        lp_stmt_bind_text(st, 15, f.kind->name);
         if (user_id)
-            lp_stmt_bind_int64(st, 15, user_id);
+            lp_stmt_bind_int64(st, 16, user_id);
         else
-            lp_stmt_bind_null(st, 15);
-        lp_stmt_bind_int64(st, 16, now);
+            lp_stmt_bind_null(st, 16);
         lp_stmt_bind_int64(st, 17, now);
+        lp_stmt_bind_int64(st, 18, now);
         /* the key of its worker pseudonyms in exports (exporter.h) */
         unsigned char key[32];
         char hex[2 * sizeof key + 1];
         randombytes_buf(key, sizeof key);
-        lp_stmt_bind_text(st, 18, sodium_bin2hex(hex, sizeof hex, key, sizeof key));
+        lp_stmt_bind_text(st, 19, sodium_bin2hex(hex, sizeof hex, key, sizeof key));
         rc = lp_stmt_one_int64(st, id, LP_EDB);
     }
     if (rc == 0 && user_id) rc = lp_member_set(db, *id, user_id, LP_ROLE_MANAGER);
@@ -283,6 +298,7 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
                 .review_levels = p->review_levels,
                 .lease_seconds = p->lease_seconds,
                 .strategy = p->strategy,
+                .measure = lp_measure_name(p->measure),
                 .gold_rate = p->gold_rate,
                 .min_gold_accuracy = p->min_gold_accuracy,
                 .min_gold_count = p->min_gold_count,
@@ -299,12 +315,13 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
                            "review_levels = ?, gold_rate = ?, min_gold_accuracy = ?, "
                            "aggregation = ?, lease_seconds = ?, callback_url = ?, "
                            "metadata = ?, strategy = ?, min_gold_count = ?, "
-                           "calibration_count = ?, updated_at = ? WHERE id = ?",
+                           "calibration_count = ?, uncertainty_measure = ?, updated_at = ? "
+                           "WHERE id = ?",
                            &st);
         if (rc == 0) {
             bind_fields(st, &f, params, md);
-            lp_stmt_bind_int64(st, 14, lp_now_ms());
-            lp_stmt_bind_int64(st, 15, id);
+            lp_stmt_bind_int64(st, 15, lp_now_ms());
+            lp_stmt_bind_int64(st, 16, id);
             rc = lp_stmt_step(st);
             rc = rc == LP_DB_DONE ? 0 : rc;
             lp_stmt_done(st);
@@ -312,8 +329,33 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
         free(params);
         free(md);
     }
+    /* The tasks' uncertainties under the new measure, once it is committed
+     * (every writer of one after that reads the new measure). */
+    if (rc == 0 && lp_measure_parse(f.measure) != (int)p->measure)
+        rc = lp_predictions_rescore(db, id);
     json_decref(f.params);
     lp_project_free(p);
+    return rc;
+}
+
+int lp_project_measure(lp_db *db, int64_t project_id, lp_measure *out)
+{
+    static const char *const sql[2] = {
+        "SELECT uncertainty_measure FROM projects WHERE id = ?",
+        "SELECT uncertainty_measure FROM projects WHERE id = ? FOR SHARE"};
+    lp_stmt *st;
+    int rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, project_id);
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        int m = lp_measure_parse(lp_stmt_text(st, 0));
+        *out = m < 0 ? LP_MEASURE_LEAST_CONFIDENCE : (lp_measure)m;
+        rc = 0;
+    } else if (rc == LP_DB_DONE) {
+        rc = LP_ENOTFOUND;
+    }
+    lp_stmt_done(st);
     return rc;
 }
 
@@ -341,14 +383,15 @@ json_t *lp_counts_json(lp_db *db, int64_t project_id, int64_t batch_id)
 
 json_t *lp_project_json(lp_db *db, const lp_project *p)
 {
-    return json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:f, s:f, s:I, s:I, s:s, s:s, s:I, s:s?, s:O, "
-                     "s:o, s:o, s:o}",
+    return json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:f, s:f, s:I, s:I, s:s, s:s, s:s, s:I, s:s?, "
+                     "s:O, s:o, s:o, s:o}",
                      "id", (json_int_t)p->id, "name", p->name, "kind", p->kind->name, "params",
                      p->params, "overlap", (json_int_t)p->overlap, "review_levels",
                      (json_int_t)p->review_levels, "gold_rate", p->gold_rate, "min_gold_accuracy",
                      p->min_gold_accuracy, "min_gold_count", (json_int_t)p->min_gold_count,
                      "calibration_count", (json_int_t)p->calibration_count, "aggregation",
-                     p->aggregation, "strategy", p->strategy, "lease_seconds",
+                     p->aggregation, "strategy", p->strategy, "uncertainty_measure",
+                     lp_measure_name(p->measure), "lease_seconds",
                      (json_int_t)p->lease_seconds, "callback_url", p->callback_url, "metadata",
                      p->metadata, "counts", lp_counts_json(db, p->id, 0), "created_at",
                      lp_json_time(p->created_at), "updated_at", lp_json_time(p->updated_at));

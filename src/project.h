@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "active.h"
 #include "db.h"
 #include "kind.h"
 #include "valid.h"
@@ -24,7 +25,9 @@ typedef struct lp_project {
     int64_t min_gold_count;    /* gold answers before accuracy can pause a worker */
     int64_t calibration_count; /* a new worker's first tasks that are gold */
     char *aggregation;
-    char *strategy;     /* queue order within a priority and batch: fifo, random */
+    char *strategy; /* queue order within a priority and batch: fifo, random, uncertainty,
+                       disagreement */
+    lp_measure measure; /* uncertainty_measure: how strategy uncertainty reads predictions */
     char *callback_url; /* NULL if none */
     json_t *metadata;
     int64_t created_by, created_at, updated_at;
@@ -38,7 +41,16 @@ void lp_project_free(lp_project *p);
  * validation failure returns LP_EINVAL with e filled.  *id receives the id
  * of a new project; the creator becomes its manager. */
 int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id, lp_verr *e);
+/* A change of uncertainty_measure then rescores the project's tasks
+ * (lp_predictions_rescore), in transactions of their own. */
 int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e);
+
+/* The project's uncertainty measure, read in the caller's transaction.
+ * Where transactions run side by side the project's row is held (FOR
+ * SHARE) until it ends, so that a change of the measure waits for the
+ * uncertainties the caller writes under the old one, and the rescoring
+ * that follows the change sees them. */
+int lp_project_measure(lp_db *db, int64_t project_id, lp_measure *out);
 
 /* {"id":..., "name":..., "counts": {...}, ...}; the caller owns it. */
 json_t *lp_project_json(lp_db *db, const lp_project *p);

@@ -5,7 +5,10 @@
  * PostgreSQL driver will take row locks for the same guarantee.  The next
  * task is found by walking tasks_queue (project, priority DESC, batch
  * order, id) -- open tasks only -- to the first task with a free slot
- * that this worker has never been assigned. */
+ * that this worker has never been assigned; tasks_uncertain and
+ * tasks_disputed put the strategy's column before id.  A task's
+ * disagreement is rewritten by every change of its accepted annotations
+ * (a submit, a return to annotation), with its row held. */
 #include "queue.h"
 
 #include <math.h>
@@ -15,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "active.h"
 #include "outbox.h"
 #include "tasks.h"
 
@@ -120,12 +124,15 @@ static int want_gold(lp_db *db, const lp_project *p, int64_t user_id, int *calib
 /* The next open task of the project with a free slot that the user has
  * never been assigned, in queue order: priority, then batch, then the
  * project's strategy -- the oldest first (fifo), one drawn at random
- * among the first 64 of the same priority and batch (random), or the one
- * its models are least sure of (uncertainty).
+ * among the first 64 of the same priority and batch (random), the one its
+ * models are least sure of (uncertainty), or the one whose annotators
+ * disagree most (disagreement; a task with fewer than two annotations has
+ * nothing to disagree on and ties with untouched ones at 0, oldest first).
  * LP_ENOTFOUND if none. */
 static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *task_id)
 {
-    int random = !strcmp(p->strategy, "random"), unsure = !strcmp(p->strategy, "uncertainty");
+    int random = !strcmp(p->strategy, "random");
+    int order = !strcmp(p->strategy, "uncertainty") ? 1 : !strcmp(p->strategy, "disagreement") ? 2 : 0;
     /* Where transactions run side by side, the rows returned are locked, and
      * rows another lease holds are skipped: two workers never take the
      * same free slot, and neither waits for the other. */
@@ -136,14 +143,15 @@ static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *t
     "<> 'staging') AND NOT EXISTS (SELECT 1 FROM assignments a WHERE "         \
     "a.task_id = t.id AND a.user_id = ? AND a.status <> 'returned') "          \
     "ORDER BY t.priority DESC, t.queue_order, "
-    /* (uncertainty: the models' least sure first, on tasks_uncertain) */
-    /* [order][0: no row locks, 1: skip locked rows, 2: wait for them] */
-    static const char *const sql[2][3] = {
-        {FIND_TASK "t.id LIMIT ?", FIND_TASK "t.id LIMIT ? FOR UPDATE OF t SKIP LOCKED",
-         FIND_TASK "t.id LIMIT ? FOR UPDATE OF t"},
-        {FIND_TASK "t.uncertainty DESC, t.id LIMIT ?",
-         FIND_TASK "t.uncertainty DESC, t.id LIMIT ? FOR UPDATE OF t SKIP LOCKED",
-         FIND_TASK "t.uncertainty DESC, t.id LIMIT ? FOR UPDATE OF t"}};
+#define MODES(by) \
+    {FIND_TASK by "t.id LIMIT ?", FIND_TASK by "t.id LIMIT ? FOR UPDATE OF t SKIP LOCKED", \
+     FIND_TASK by "t.id LIMIT ? FOR UPDATE OF t"}
+    /* [order: fifo/random on tasks_queue, uncertainty on tasks_uncertain,
+     *  disagreement on tasks_disputed]
+     * [0: no row locks, 1: skip locked rows, 2: wait for them] */
+    static const char *const sql[3][3] = {MODES(""), MODES("t.uncertainty DESC, "),
+                                          MODES("t.disagreement DESC, ")};
+#undef MODES
 #undef FIND_TASK
     /* Skipping finds nothing when every task left is locked for a moment
      * by another transaction (a worker's lease, the built-in model writing
@@ -152,7 +160,7 @@ static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *t
     int rc = LP_ENOTFOUND;
     for (int mode = lp_db_row_locks(db) ? 1 : 0; rc == LP_ENOTFOUND && mode <= 2; mode++) {
         lp_stmt *st;
-        rc = lp_db_prepare(db, sql[unsure][mode], &st);
+        rc = lp_db_prepare(db, sql[order][mode], &st);
         if (rc < 0) return rc;
         lp_stmt_bind_int64(st, 1, p->id);
         lp_stmt_bind_int64(st, 2, p->overlap);
@@ -523,6 +531,48 @@ int lp_queue_store_result(lp_db *db, const lp_project *p, int64_t task_id, int *
     return rc < 0 ? rc : 0;
 }
 
+int lp_queue_set_disagreement(lp_db *db, const lp_kind *k, const json_t *params, int64_t task_id)
+{
+    lp_stmt *st;
+    int rc = lp_db_prepare(db,
+                           "SELECT response FROM annotations WHERE task_id = ? AND "
+                           "status = 'accepted' ORDER BY id LIMIT 200",
+                           &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, task_id);
+    const json_t *r[200];
+    size_t n = 0;
+    while (n < 200 && (rc = lp_stmt_step(st)) == LP_DB_ROW) {
+        json_t *v = json_loads(lp_stmt_text(st, 0), JSON_DECODE_ANY, NULL);
+        if (v) r[n++] = v;
+    }
+    lp_stmt_done(st);
+    json_t *task = json_object();
+    if (rc >= 0 && n >= 2 && !k->task_free) {
+        /* what a kind reads of a task: its data and attachments */
+        rc = lp_db_prepare(db, "SELECT data, attachments FROM tasks WHERE id = ?", &st);
+        if (rc == 0) {
+            lp_stmt_bind_int64(st, 1, task_id);
+            if ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
+                static const char *const cols[] = {"data", "attachments"};
+                for (int c = 0; c < 2; c++) {
+                    json_t *v = lp_stmt_is_null(st, c)
+                                    ? NULL
+                                    : json_loads(lp_stmt_text(st, c), JSON_DECODE_ANY, NULL);
+                    if (v) json_object_set_new(task, cols[c], v);
+                }
+            }
+            lp_stmt_done(st);
+        }
+    }
+    double d = rc >= 0 ? lp_disagreement(k, params, task, r, n) : 0;
+    if (rc >= 0)
+        rc = lp_db_run(db, "UPDATE tasks SET disagreement = ? WHERE id = ?", "di", d, task_id);
+    json_decref(task);
+    for (size_t i = 0; i < n; i++) json_decref((json_t *)r[i]);
+    return rc < 0 ? rc : 0;
+}
+
 /* Queues task.completed, and batch.completed when this was the last open
  * task of its batch, in the submit's transaction (outbox.h). */
 static int completed_events(lp_db *db, int64_t project_id, int64_t task_id)
@@ -841,6 +891,9 @@ static int submit(lp_db *db, const lp_project *p, int64_t id, int64_t user_id,
         int64_t done = 0;
         if (rc == 0)
             rc = lp_db_int64(db, &done, "SELECT done FROM tasks WHERE id = ?", "i", task_id);
+        /* (the row is held since refusal(): no other submit changes the set) */
+        if (rc == 0 && !gold && done >= 2)
+            rc = lp_queue_set_disagreement(db, p->kind, p->params, task_id);
         snprintf(tst, sizeof tst, "in_progress"); /* (as a gold task looks to its worker) */
         if (rc == 0 && !gold && done >= p->overlap) {
             /* The result is made now, so reviewers see what they review. */
@@ -969,7 +1022,9 @@ static int return_to_annotation(lp_db *db, int64_t task_id)
             "ii", now, task_id);
     if (rc == 0)
         rc =
-            lp_db_run(db, "UPDATE tasks SET done = 0, review_level = 0, result = NULL WHERE id = ?",
+            lp_db_run(db,
+                      "UPDATE tasks SET done = 0, review_level = 0, result = NULL, "
+                      "disagreement = 0 WHERE id = ?",
                       "i", task_id);
     if (rc == 0) rc = lp_task_set_status(db, task_id, "pending", NULL, NULL);
     return rc;

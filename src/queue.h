@@ -108,6 +108,13 @@ int lp_worker_set_paused(lp_db *db, int64_t project_id, int64_t user_id, int pau
  * NULL) is set as by lp_queue_set_result. */
 int lp_queue_store_result(lp_db *db, const lp_project *p, int64_t task_id, int *versioned);
 
+/* Recomputes tasks.disagreement (lp_disagreement of its accepted
+ * annotations, the first 200) of a task of a project of kind k, inside the
+ * caller's transaction, which should hold the task's row where
+ * transactions run side by side.  Reads only the task's data and
+ * attachments, so a migration may call it. */
+int lp_queue_set_disagreement(lp_db *db, const lp_kind *k, const json_t *params, int64_t task_id);
+
 /* Stores result ({"response", "confidence", ...}) as the task's result
  * and, unless the last version by the same source has the same response,
  * keeps it as a new version by source ("aggregate", "fix") and user_id (0:

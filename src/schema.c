@@ -360,6 +360,19 @@ const lp_migration lp_migrations[] = {
      " updated_at BIGINT NOT NULL DEFAULT 0,"
      " PRIMARY KEY (project_id, task_id));"
      "CREATE INDEX ml_queue_due ON ml_queue(project_id, state, next_at);"},
+    {16,
+     /* Queue strategies (active.h): how a project's uncertainty reads its
+      * models' predictions (least_confidence, margin, entropy), and how
+      * much a task's accepted annotations disagree (1 minus their mean
+      * pairwise agreement under the kind's score, 0 with fewer than two),
+      * kept by every change of them (queue.c); strategy 'disagreement'
+      * walks tasks_disputed, most disputed first.  Tasks of before are
+      * given theirs by set_disagreements (migrate.c). */
+     "ALTER TABLE projects ADD COLUMN uncertainty_measure TEXT NOT NULL"
+     " DEFAULT 'least_confidence';"
+     "ALTER TABLE tasks ADD COLUMN disagreement DOUBLE PRECISION NOT NULL DEFAULT 0;"
+     "CREATE INDEX tasks_disputed ON tasks(project_id, priority DESC, queue_order,"
+     " disagreement DESC, id) WHERE status IN ('pending', 'in_progress');"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

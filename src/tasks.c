@@ -52,6 +52,7 @@ void lp_task_writer_init(lp_task_writer *w, lp_db *db, const lp_project *p)
     memset(w, 0, sizeof *w);
     w->db = db;
     w->project = p;
+    w->measure = -1;
 }
 
 void lp_task_writer_fini(lp_task_writer *w)
@@ -112,6 +113,7 @@ static const char *const new_status[NEW_STATUSES] = {"pending", "gold", "complet
 
 int lp_task_writer_flush(lp_task_writer *w)
 {
+    w->measure = -1; /* read again in the next transaction */
     int rc = write_tags(w);
     for (int g = 0; g < NEW_STATUSES; g++) {
         if (rc == 0) rc = lp_counts_add(w->db, w->project->id, 0, new_status[g], w->project_new[g]);
@@ -362,32 +364,22 @@ static int check_task(const lp_project *p, const json_t *task, lp_task_row *row,
         lp_path_index(path, sizeof path, "predictions", i);
         if (lp_task_check_prediction(p, task, pr, path, 0, e)) return LP_EINVAL;
     }
-    row->uncertainty = lp_task_uncertainty(preds);
+    /* under every measure: the one in force is read when it is written */
+    for (int m = 0; m < LP_MEASURES; m++) row->uncertainty[m] = lp_task_uncertainty(preds, m);
     return 0;
-}
-
-double lp_task_uncertainty(const json_t *predictions)
-{
-    double best = -1;
-    size_t i;
-    const json_t *pr;
-    json_array_foreach(predictions, i, pr)
-    {
-        const json_t *s = json_object_get(pr, "score");
-        if (json_is_number(s) && json_number_value(s) > best) best = json_number_value(s);
-    }
-    return best < 0 ? 1 : 1 - best;
 }
 
 int lp_task_check_prediction(const lp_project *p, const json_t *task, const json_t *pr,
                              const char *path, int model_required, lp_verr *e)
 {
-    static const char *const keys[] = {"model", "response", "score", NULL};
+    static const char *const keys[] = {"model", "response", "score", "probabilities", NULL};
     char rpath[256];
     if (lp_v_object(pr, path, e) || lp_v_only_keys(pr, path, keys, e) ||
         lp_v_string(pr, "model", path, model_required, 1, 200, NULL, e) ||
         lp_v_number(pr, "score", path, 0, 0, 1, NULL, e))
         return LP_EINVAL;
+    const json_t *probs = json_object_get(pr, "probabilities");
+    if (probs && lp_check_probabilities(probs, path, e)) return LP_EINVAL;
     lp_path_key(rpath, sizeof rpath, path, "response");
     const json_t *r = json_object_get(pr, "response");
     if (!r) return lp_verr_set(e, rpath, "is required");
@@ -533,6 +525,14 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
                     unique_id, (long long)*id);
         return LP_EEXISTS;
     }
+    /* The measure in force, read once a transaction (and held: see
+     * lp_project_measure), so that a change of it, which rescores the
+     * project's tasks, never misses the tasks written here. */
+    if (rc == 0 && w->measure < 0) {
+        lp_measure m;
+        rc = lp_project_measure(w->db, w->project->id, &m);
+        if (rc == 0) w->measure = (int)m;
+    }
     if (rc < 0) return rc;
     int64_t now = lp_now_ms();
     /* an expected_response makes a gold task, an imported result a completed one */
@@ -569,7 +569,7 @@ int lp_task_writer_insert(lp_task_writer *w, const lp_task_row *row, int64_t *id
             lp_stmt_bind_text(st, 15, row->result);
         else
             lp_stmt_bind_null(st, 15);
-        lp_stmt_bind_double(st, 16, row->uncertainty);
+        lp_stmt_bind_double(st, 16, row->uncertainty[w->measure]);
         rc = lp_stmt_insert_id(st, id, LP_EEXISTS); /* nothing inserted: unique_id taken */
     }
     if (rc == LP_EEXISTS) {

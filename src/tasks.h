@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "active.h"
 #include "db.h"
 #include "project.h"
 #include "valid.h"
@@ -43,6 +44,7 @@ typedef struct lp_task_writer {
     int64_t batch_ids[8], batch_new[8][3];
     int nbatch;
     int64_t last_batch;          /* last batch checked: it is staging */
+    int measure;                 /* the project's lp_measure (-1: to read in this transaction) */
     int64_t batch_default;       /* the batch of a row that names none (0: none) */
     lp_stmt *ins_task, *ins_tag; /* held for the writer's life: no lookup per row */
     /* The task_tags rows of inserted tasks, written LP_TAG_BATCH at a time
@@ -68,7 +70,7 @@ typedef struct lp_task_row {
     int64_t batch_id; /* as given (0: none) */
     char *batch_name; /* as given (NULL: none) */
     int64_t priority;
-    double uncertainty; /* 1 - the best prediction score (1: none) */
+    double uncertainty[LP_MEASURES]; /* under each measure (active.h) */
     char *cols[6];        /* attachments, data, metadata, tags, expected_response,
                              predictions as JSON text (NULL: SQL NULL) */
     size_t lens[6];       /* their lengths */
@@ -103,15 +105,11 @@ int lp_task_writer_flush(lp_task_writer *w);
 /* Releases the writer's statements (after its commit or rollback). */
 void lp_task_writer_fini(lp_task_writer *w);
 
-/* Checks one prediction {model, response, score} of task (its input, for
+/* Checks one prediction {model, response, score, probabilities} of task (its input, for
  * the kind's checks) at path; with model_required, "model" must be given.
  * 0 or LP_EINVAL with e filled. */
 int lp_task_check_prediction(const lp_project *p, const json_t *task, const json_t *pr,
                              const char *path, int model_required, lp_verr *e);
-
-/* 1 minus the highest score among predictions (an array of {model,
- * response, score}); 1 when none has a score (tasks.uncertainty). */
-double lp_task_uncertainty(const json_t *predictions);
 
 /* Appends the task as JSON text to out; LP_ENOTFOUND if missing.
  * *project_id receives its project (for permission checks). */

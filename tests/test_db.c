@@ -76,6 +76,9 @@ TEST(db_migration_gives_existing_projects_their_own_export_key){EACH_BACKEND({
                              "DROP TABLE audit_log;"
                              "DROP TABLE file_projects;"
                              "DROP TABLE file_uploaders;"
+                             "DROP INDEX tasks_disputed;"
+                             "ALTER TABLE tasks DROP COLUMN disagreement;"
+                             "ALTER TABLE projects DROP COLUMN uncertainty_measure;"
                              "DROP INDEX tasks_uncertain;"
                              "ALTER TABLE tasks DROP COLUMN uncertainty;"
                              "DROP TABLE ml_queue;"
@@ -674,6 +677,9 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
     /* the upgrade: back to before migration 13 with a task naming b */
     CHECK_INT(lp_db_exec(db, "DROP TABLE file_projects;"
                              "DROP TABLE file_uploaders;"
+                             "DROP INDEX tasks_disputed;"
+                             "ALTER TABLE tasks DROP COLUMN disagreement;"
+                             "ALTER TABLE projects DROP COLUMN uncertainty_measure;"
                              "DROP INDEX tasks_uncertain;"
                              "ALTER TABLE tasks DROP COLUMN uncertainty;"
                              "DROP TABLE ml_queue;"
@@ -701,6 +707,9 @@ TEST(db_migration_sets_uncertainty_from_existing_predictions){EACH_BACKEND({
     CHECK_INT(lp_db_exec(db,
                          "INSERT INTO projects (id, name, kind, params, created_at, updated_at) "
                          "VALUES (1, 'p', 'categorization', '{}', 0, 0);"
+                         "DROP INDEX tasks_disputed;"
+                         "ALTER TABLE tasks DROP COLUMN disagreement;"
+                         "ALTER TABLE projects DROP COLUMN uncertainty_measure;"
                          "DROP INDEX tasks_uncertain;"
                          "ALTER TABLE tasks DROP COLUMN uncertainty;"
                              "DROP TABLE ml_queue;"
@@ -725,4 +734,59 @@ TEST(db_migration_sets_uncertainty_from_existing_predictions){EACH_BACKEND({
     }
     CHECK(u[0] > 0.2499 && u[0] < 0.2501);
     CHECK(u[1] == 1 && u[2] == 1 && u[3] == 1);
+})}
+
+/* Migration 16 gives each task with two or more accepted annotations its
+ * disagreement (active.h): 1 - 1/3 for answers a, a, b. */
+TEST(db_migration_sets_disagreement_from_existing_annotations){EACH_BACKEND({
+    CHECK_INT(lp_db_migrate(db), 0);
+    CHECK_INT(lp_db_exec(db,
+                         "INSERT INTO projects (id, name, kind, params, created_at, updated_at) "
+                         "VALUES (1, 'p', 'categorization', '{\"labels\":[{\"name\":\"a\"},"
+                         "{\"name\":\"b\"}]}', 0, 0);"
+                         "DROP INDEX tasks_disputed;"
+                         "ALTER TABLE tasks DROP COLUMN disagreement;"
+                         "ALTER TABLE projects DROP COLUMN uncertainty_measure;"
+                         "DELETE FROM schema_version WHERE version >= 16;"
+                         "INSERT INTO tasks (id, project_id, status, done, created_at, "
+                         "updated_at) VALUES (1, 1, 'in_progress', 3, 0, 0), "
+                         "(2, 1, 'in_progress', 1, 0, 0);"
+                         "INSERT INTO users (id, email, role, created_at) VALUES "
+                         "(1, 'u1@x', 'user', 0), (2, 'u2@x', 'user', 0), (3, 'u3@x', 'user', 0);"),
+              0);
+    /* task 1: users 1, 2, 3 answer a, a, b; task 2: user 1 answers a */
+    static const struct {
+        int task, user;
+        const char *label;
+    } an[] = {{1, 1, "a"}, {1, 2, "a"}, {1, 3, "b"}, {2, 1, "a"}};
+    for (int i = 0; i < 4; i++) {
+        char sql[600];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO assignments (id, task_id, project_id, user_id, status, "
+                 "expires_at, created_at, updated_at) VALUES (%d, %d, 1, %d, 'submitted', 0, 0, "
+                 "0); INSERT INTO annotations (annotation_id, assignment_id, task_id, project_id, "
+                 "user_id, response, status, created_at) VALUES ('x%d', %d, %d, 1, %d, "
+                 "'{\"labels\":[\"%s\"]}', 'accepted', 0)",
+                 i + 1, an[i].task, an[i].user, i + 1, i + 1, an[i].task, an[i].user, an[i].label);
+        CHECK_INT(lp_db_exec(db, sql), 0);
+    }
+    CHECK_INT(lp_db_migrate(db), 0);
+    double d[2];
+    for (int i = 0; i < 2; i++) {
+        lp_stmt *st;
+        CHECK_INT(lp_db_prepare(db, "SELECT disagreement FROM tasks WHERE id = ?", &st), 0);
+        lp_stmt_bind_int64(st, 1, i + 1);
+        CHECK_INT(lp_stmt_step(st), LP_DB_ROW);
+        d[i] = lp_stmt_double(st, 0);
+        lp_stmt_done(st);
+    }
+    CHECK_NEAR(d[0], 2.0 / 3, 1e-9);
+    CHECK_NEAR(d[1], 0, 0); /* one annotation: nothing to disagree on */
+    int64_t n = 0;
+    CHECK_INT(lp_db_int64(db, &n,
+                          "SELECT COUNT(*) FROM projects WHERE uncertainty_measure = "
+                          "'least_confidence'",
+                          NULL),
+              0);
+    CHECK_INT(n, 1);
 })}
