@@ -70,6 +70,11 @@ describe('built-in model', () => {
       const pr = t.predictions.find((x) => x.model === 'loupe:builtin');
       assert.ok(pr.score >= 0.5 && pr.score <= 1, `score ${pr.score}`);
       assert.equal(pr.response.labels.length, 1);
+      // every label's probability, for the margin and entropy measures
+      const probs = Object.values(pr.probabilities ?? {});
+      assert.equal(probs.length, 2, `probabilities ${JSON.stringify(pr.probabilities)}`);
+      assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-9);
+      assert.ok(Math.abs(pr.probabilities[pr.response.labels[0]] - pr.score) < 1e-9);
       if (pr.response.labels[0] === truth[t.unique_id]) right++;
     }
     assert.ok(right >= 43, `only ${right} of 48 predicted right`);

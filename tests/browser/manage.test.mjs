@@ -24,6 +24,7 @@ const DEFAULT_POLICY = {
   aggregation: 'auto',
   lease_seconds: 600,
   strategy: 'fifo',
+  uncertainty_measure: 'least_confidence',
   callback_url: null,
   metadata: {},
 };
@@ -292,11 +293,31 @@ browserTest('settings: the form is filled from the project, a save PATCHes only 
   assert.deepEqual(got.params, { labels: [{ name: 'cat' }, { name: 'puppy', description: 'woof' }], multiple: true });
   assert.equal(got.callback_url, 'https://hooks.example.com/x');
 
+  // The uncertainty measure shows with the uncertainty strategy only.
+  assert.equal(await page.isVisible('[data-field=uncertainty_measure] select'), false, 'no measure for fifo');
+  await page.selectOption('[data-field=strategy] select', 'uncertainty');
+  await waitVisible(page, '[data-field=uncertainty_measure] select', 'the measure, for active learning');
+  await page.selectOption('[data-field=uncertainty_measure] select', 'margin');
+  await waitText(page, '[data-field=uncertainty_measure] .pf-help', /closest call/);
+  await clearStatusLog(page);
+  await page.click('[data-action=save]');
+  await waitStatus(page, /Saved/);
+  assert.deepEqual(JSON.parse(requests.filter((r) => r.method === 'PATCH').at(-1).body), { strategy: 'uncertainty', uncertainty_measure: 'margin' });
+  got = await getProject(p.id);
+  assert.equal(got.strategy, 'uncertainty');
+  assert.equal(got.uncertainty_measure, 'margin');
+  await page.selectOption('[data-field=strategy] select', 'disagreement');
+  assert.equal(await page.isVisible('[data-field=uncertainty_measure] select'), false, 'no measure for disagreement');
+  await clearStatusLog(page);
+  await page.click('[data-action=save]');
+  await waitStatus(page, /Saved/);
+  assert.equal((await getProject(p.id)).strategy, 'disagreement');
+
   // Nothing changed: nothing is sent.
   await clearStatusLog(page);
   await page.click('[data-action=save]');
   await waitStatus(page, /Nothing to save/);
-  assert.equal(requests.filter((r) => r.method === 'PATCH').length, 1);
+  assert.equal(requests.filter((r) => r.method === 'PATCH').length, 3);
 
   // Edit as JSON: what the form holds, and back.
   await page.click('[data-action=toggle-json]');

@@ -182,8 +182,31 @@ const WORKFLOW = [
       ['fifo', 'Oldest first'],
       ['random', 'Random among the next 64'],
       ['uncertainty', 'Least sure model first (active learning)'],
+      ['disagreement', 'Most disputed first'],
     ],
-    help: 'Among tasks of the same priority and batch. Active learning serves first the tasks whose best prediction score is lowest (no score counts as least sure).',
+    describe: {
+      fifo: 'Among tasks of the same priority and batch, the oldest first.',
+      random: 'Among tasks of the same priority and batch, one drawn at random among the next 64.',
+      uncertainty: "The tasks the models' predictions are least sure of first (a task with none counts as least sure).",
+      disagreement: 'The tasks whose annotators disagree most get their next annotator first (with 3 or more annotators per task).',
+    },
+  },
+  {
+    type: 'select',
+    key: 'uncertainty_measure',
+    title: 'How sure a model is',
+    dflt: 'least_confidence',
+    onlyIf: (policy) => policy.strategy === 'uncertainty',
+    options: [
+      ['least_confidence', 'Least confidence'],
+      ['margin', 'Margin'],
+      ['entropy', 'Entropy'],
+    ],
+    describe: {
+      least_confidence: 'Least sure: the lowest probability of the likeliest answer.',
+      margin: 'Least sure: the closest call between the two likeliest answers.',
+      entropy: 'Least sure: the probability spread most evenly over all answers.',
+    },
   },
 ];
 
@@ -685,6 +708,16 @@ function projectForm({ project, kinds, canEdit, onSaved }) {
     h('h2', { class: 'pf-subhead' }, 'Gold and quality'),
     grid(QUALITY),
   );
+  /* A field that means something only with another's value (the measure,
+   * with the uncertainty strategy) is hidden otherwise; it is still sent. */
+  const showPolicy = () => {
+    for (const spec of POLICY.filter((x) => x.onlyIf)) {
+      const f = policySection.querySelector(`[data-field="${spec.key}"]`);
+      if (f) f.hidden = !spec.onlyIf(state.policy);
+    }
+  };
+  policySection.addEventListener('change', showPolicy);
+  showPolicy();
 
   /* integration */
   const cb = textControl({ key: 'callback_url', title: 'Callback URL', inputType: 'url', placeholder: 'https://… (empty: none)' }, state, 'callback_url', ctx);
