@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 static const char *const measure_names[LP_MEASURES] = {"least_confidence", "margin", "entropy"};
 
 int lp_measure_parse(const char *name)
@@ -46,8 +48,7 @@ double lp_prediction_uncertainty(const json_t *pr, lp_measure m)
     const json_t *probs = json_object_get(pr, "probabilities");
     if (json_is_object(probs) && json_object_size(probs) > 0) {
         size_t n = 0, cap = json_object_size(probs) + 1;
-        double buf[64], *p = cap <= 64 ? buf : malloc(cap * sizeof *p), sum = 0;
-        if (!p) return -1;
+        double buf[64], *p = cap <= 64 ? buf : lp_malloc(cap * sizeof *p), sum = 0;
         const char *k;
         const json_t *v;
         json_object_foreach((json_t *)probs, k, v)

@@ -8,9 +8,9 @@
  * (a softmax over the labels).  Pure computation: no I/O, no globals; a
  * classifier is used by one thread at a time.
  *
- * The uncertainty scores an active-learning queue orders tasks by are
- * here too: least confidence, margin and entropy of a probability vector,
- * each larger for a task the model is less sure of. */
+ * Uncertainty scores of a probability vector are here too (least
+ * confidence rescaled to [0, 1], margin, entropy), for bench/active; the
+ * queue's, per project and over stored predictions, are in active.h. */
 #ifndef LP_TEXTCLF_H
 #define LP_TEXTCLF_H
 
