@@ -101,8 +101,7 @@ int lp_check_probabilities(const json_t *probs, const char *path, lp_verr *e)
         double x;
         if (lp_json_number(v, &x) || x < 0 || x > 1) {
             char g[300];
-            return lp_verr_set(e, lp_path_key(g, sizeof g, f, k),
-                               "must be a number from 0 to 1");
+            return lp_verr_set(e, lp_path_key(g, sizeof g, f, k), "must be a number from 0 to 1");
         }
         sum += x;
     }

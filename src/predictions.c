@@ -164,8 +164,8 @@ int lp_predictions_rescore(lp_db *db, int64_t project_id)
 {
     /* Every task with predictions, open or not: a task sent back to
      * annotation is queued by the value it has. */
-#define RESCORE                                                                 \
-    "SELECT id, predictions FROM tasks WHERE project_id = ? AND id > ? AND "    \
+#define RESCORE                                                              \
+    "SELECT id, predictions FROM tasks WHERE project_id = ? AND id > ? AND " \
     "predictions IS NOT NULL AND predictions <> '[]' ORDER BY id LIMIT ?"
     static const char *const sql[2] = {RESCORE, RESCORE " FOR UPDATE"};
 #undef RESCORE
@@ -194,10 +194,11 @@ int lp_predictions_rescore(lp_db *db, int64_t project_id)
             rc = rc < 0 ? rc : 0;
         }
         for (int i = 0; i < n && rc == 0; i++)
-            rc = lp_db_run(db, "UPDATE tasks SET uncertainty = ? WHERE id = ?", "di", u[i],
-                           ids[i]);
-        if (rc == 0) rc = lp_db_commit(db);
-        else lp_db_rollback(db);
+            rc = lp_db_run(db, "UPDATE tasks SET uncertainty = ? WHERE id = ?", "di", u[i], ids[i]);
+        if (rc == 0)
+            rc = lp_db_commit(db);
+        else
+            lp_db_rollback(db);
         if (rc < 0 || n < RESCORE_TX) return rc;
     }
 }

@@ -25,8 +25,8 @@ typedef struct lp_project {
     int64_t min_gold_count;    /* gold answers before accuracy can pause a worker */
     int64_t calibration_count; /* a new worker's first tasks that are gold */
     char *aggregation;
-    char *strategy; /* queue order within a priority and batch: fifo, random, uncertainty,
-                       disagreement */
+    char *strategy;     /* queue order within a priority and batch: fifo, random, uncertainty,
+                           disagreement */
     lp_measure measure; /* uncertainty_measure: how strategy uncertainty reads predictions */
     char *callback_url; /* NULL if none */
     json_t *metadata;

@@ -132,7 +132,9 @@ static int want_gold(lp_db *db, const lp_project *p, int64_t user_id, int *calib
 static int find_task(lp_db *db, const lp_project *p, int64_t user_id, int64_t *task_id)
 {
     int random = !strcmp(p->strategy, "random");
-    int order = !strcmp(p->strategy, "uncertainty") ? 1 : !strcmp(p->strategy, "disagreement") ? 2 : 0;
+    int order = !strcmp(p->strategy, "uncertainty")    ? 1
+                : !strcmp(p->strategy, "disagreement") ? 2
+                                                       : 0;
     /* Where transactions run side by side, the rows returned are locked, and
      * rows another lease holds are skipped: two workers never take the
      * same free slot, and neither waits for the other. */
@@ -1021,11 +1023,10 @@ static int return_to_annotation(lp_db *db, int64_t task_id)
             "AND kind = 'annotate' AND status = 'submitted'",
             "ii", now, task_id);
     if (rc == 0)
-        rc =
-            lp_db_run(db,
-                      "UPDATE tasks SET done = 0, review_level = 0, result = NULL, "
-                      "disagreement = 0 WHERE id = ?",
-                      "i", task_id);
+        rc = lp_db_run(db,
+                       "UPDATE tasks SET done = 0, review_level = 0, result = NULL, "
+                       "disagreement = 0 WHERE id = ?",
+                       "i", task_id);
     if (rc == 0) rc = lp_task_set_status(db, task_id, "pending", NULL, NULL);
     return rc;
 }
