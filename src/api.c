@@ -183,11 +183,15 @@ int lp_api_authenticate(lp_req *req)
         char key[LP_TOKEN_MAX] = "";
         if (strncasecmp(h, "Bearer ", 7) == 0) {
             snprintf(key, sizeof key, "%s", h + 7);
+        } else if (strncasecmp(h, "Token ", 6) == 0) {
+            /* Label Studio's scheme: an ML backend written for it fetches
+             * a task's media with "Token KEY" (LABEL_STUDIO_API_KEY). */
+            snprintf(key, sizeof key, "%s", h + 6);
         } else if (strncasecmp(h, "Basic ", 6) == 0) {
             if (basic_key(h + 6, key, sizeof key) < 0)
                 return unauthorized(req, "the Basic credentials are malformed");
         } else {
-            return unauthorized(req, "the Authorization header must be \"Bearer KEY\" or Basic");
+            return unauthorized(req, "the Authorization header must be \"Bearer KEY\", \"Token KEY\" or Basic");
         }
         lp_key_scope scope;
         rc = lp_key_resolve(req->db, key, &u, &scope);

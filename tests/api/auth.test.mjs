@@ -81,7 +81,7 @@ describe('auth', () => {
     });
 
     it('an unknown Authorization scheme gets 401', async () => {
-      const r = await srv.api('GET', '/v1/me', undefined, { key: null, headers: { authorization: `Token ${srv.key}` } });
+      const r = await srv.api('GET', '/v1/me', undefined, { key: null, headers: { authorization: `Digest ${srv.key}` } });
       expectError(r, 401);
     });
 

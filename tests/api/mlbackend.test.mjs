@@ -242,6 +242,16 @@ describe('ML backends', () => {
     await until('all six predicted', async () => (await tasksOf(p)).every((t) => predicted(t)));
   });
 
+  it("a backend may read Loupe with Label Studio's Token scheme (LABEL_STUDIO_API_KEY)", async () => {
+    const ok = await fetch(`${srv.base}/v1/me`, { headers: { Authorization: `Token ${srv.key}` } });
+    assert.equal(ok.status, 200);
+    const bad = await fetch(`${srv.base}/v1/me`, { headers: { Authorization: 'Token nope' } });
+    assert.equal(bad.status, 401);
+    const odd = await fetch(`${srv.base}/v1/me`, { headers: { Authorization: `Digest ${srv.key}` } });
+    assert.equal(odd.status, 401);
+    assert.match((await odd.json()).error.message, /Bearer KEY.*Token KEY/);
+  });
+
   it('disconnecting keeps the predictions', async () => {
     const p = await project(3);
     expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/ml-backend`, { url: ml.url }), 200);
