@@ -122,6 +122,7 @@ export function modelPanel({ project }) {
     try {
       const r = await api.post(`${base}/predict`, { tasks });
       setStatus(`${r.queued} task${r.queued === 1 ? '' : 's'} queued for prediction`, 'ok');
+      rounds = 0;
       refresh();
     } catch (e) {
       showErrors(e);
@@ -203,9 +204,20 @@ export function modelPanel({ project }) {
     );
   }
 
+  // The status is cheap and read every 3 s; how the models fared reads
+  // every predicted task, so it is read when the tab opens, then when the
+  // backend has predicted more (at most every 5 s), else every 30 s.
+  let rounds = 0;
+  let statsAt = 0;
+  let statsPredicted = -1;
   async function refresh() {
+    const since = Date.now() - statsAt;
+    const withStats = rounds++ === 0 || since > 30000 || (since > 5000 && backend && backend.predicted !== statsPredicted);
     try {
-      const [s, stats] = await Promise.all([api.get(base).catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e))), api.get(`/v1/projects/${pid}/predictions/stats`).catch(() => null)]);
+      const [s, stats] = await Promise.all([
+        api.get(base).catch((e) => (e instanceof ApiError && e.status === 404 ? null : Promise.reject(e))),
+        withStats ? api.get(`/v1/projects/${pid}/predictions/stats`).catch(() => null) : undefined,
+      ]);
       const first = backend === null && s !== null && !form.dataset.filled;
       backend = s;
       if (first) {
@@ -213,7 +225,11 @@ export function modelPanel({ project }) {
         form.dataset.filled = '1';
       }
       render();
-      renderStats(stats);
+      if (withStats) {
+        statsAt = Date.now();
+        statsPredicted = s?.predicted ?? -1;
+        renderStats(stats);
+      }
     } catch (e) {
       statusBox.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Could not read the ML backend's status: ${e.message}`));
     }
@@ -222,6 +238,7 @@ export function modelPanel({ project }) {
   return {
     el,
     show() {
+      rounds = 0;
       refresh();
       clearInterval(timer);
       timer = setInterval(() => (el.isConnected ? refresh() : clearInterval(timer)), 3000);
