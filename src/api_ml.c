@@ -16,6 +16,16 @@ static int with_project(lp_req *req, lp_project **p)
 
 static const char *const no_backend = "ml-backend";
 
+/* The answer to an error rc of the backend's routes. */
+static int reply_rc(lp_req *req, int rc)
+{
+    if (rc == LP_ENOTFOUND)
+        return lp_reply_error(req, 404, "not_found", NULL,
+                              "this project has no ML backend; connect one with PUT "
+                              "/v1/projects/{id}/ml-backend");
+    return lp_reply_rc(req, rc, no_backend);
+}
+
 int lp_api_ml_get(lp_req *req)
 {
     lp_project *p;
@@ -23,7 +33,7 @@ int lp_api_ml_get(lp_req *req)
     json_t *out;
     int rc = lp_mlb_status(req->db, p, &out);
     lp_project_free(p);
-    if (rc < 0) return lp_reply_rc(req, rc, no_backend);
+    if (rc < 0) return reply_rc(req, rc);
     return lp_reply_json(req, 200, out);
 }
 
@@ -41,7 +51,7 @@ int lp_api_ml_put(lp_req *req)
     json_decref(b);
     lp_project_free(p);
     if (rc == LP_EINVAL) return lp_reply_verr(req, 422, &e);
-    if (rc < 0) return lp_reply_rc(req, rc, no_backend);
+    if (rc < 0) return reply_rc(req, rc);
     return lp_reply_json(req, 200, out);
 }
 
@@ -51,7 +61,7 @@ int lp_api_ml_delete(lp_req *req)
     if (with_project(req, &p)) return 0;
     int rc = lp_mlb_delete(req->db, p);
     lp_project_free(p);
-    if (rc < 0) return lp_reply_rc(req, rc, no_backend);
+    if (rc < 0) return reply_rc(req, rc);
     return lp_reply_json(req, 200, json_pack("{s:b}", "deleted", 1));
 }
 
@@ -70,6 +80,6 @@ int lp_api_ml_predict(lp_req *req)
     json_decref(b);
     lp_project_free(p);
     if (rc == LP_EINVAL) return lp_reply_verr(req, 422, &e);
-    if (rc < 0) return lp_reply_rc(req, rc, no_backend);
+    if (rc < 0) return reply_rc(req, rc);
     return lp_reply_json(req, 200, json_pack("{s:I}", "queued", (json_int_t)n));
 }

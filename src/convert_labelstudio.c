@@ -88,6 +88,7 @@ typedef struct ls_task {
     const char *text; /* NER: data.text */
     size_t text_len;
     double width, height; /* the image's size (0: unknown) */
+    int size_known;       /* width and height are the task's own: they win over a region's */
     char field[256];      /* the bad region */
     char msg[512];
 } ls_task;
@@ -146,8 +147,10 @@ static int region_labels(ls_task *t, const json_t *value, const char *key, const
  * else the task's. */
 static int region_size(ls_task *t, const json_t *r, const char *at, double *w, double *h)
 {
-    *w = num(r, "original_width", t->width);
-    *h = num(r, "original_height", t->height);
+    /* Percents are of the image whatever its size: a backend that looked at
+     * a smaller copy still means the same place on the task's image. */
+    *w = t->size_known ? t->width : num(r, "original_width", t->width);
+    *h = t->size_known ? t->height : num(r, "original_height", t->height);
     if (*w > 0 && *h > 0) return 0;
     return bad(t, at,
                "has no original_width/original_height and the image's size is not known (not "
@@ -568,7 +571,7 @@ static void region_dims(const json_t *lists[2], double *w, double *h)
     }
 }
 
-/* (labelstudio.h) The data's size wins for an image: it is the one the
+/* (labelstudio.h) The task's size wins for an image: it is the one the
  * kind checks shapes against; the regions' original size otherwise. */
 int lp_ls_response(const lp_project *p, const json_t *data, const json_t *result,
                    json_t **response, char *why, size_t whyn)
@@ -576,7 +579,8 @@ int lp_ls_response(const lp_project *p, const json_t *data, const json_t *result
     lp_convert c = {.project = p};
     ls_task t = {.c = &c, .kind = p->kind->name};
     t.width = num(data, "width", 0), t.height = num(data, "height", 0);
-    if (!(t.width > 0 && t.height > 0)) {
+    t.size_known = t.width > 0 && t.height > 0;
+    if (!t.size_known) {
         json_t *ann = json_pack("[{s:O}]", "result", result);
         const json_t *lists[2] = {ann, NULL};
         region_dims(lists, &t.width, &t.height);

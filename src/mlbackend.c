@@ -32,7 +32,7 @@
 #define FILL_PAGE 1000           /* tasks queued a round */
 #define TX_TASKS 50              /* predictions written a transaction */
 #define TRAIN_BATCH 10           /* annotations a training job sends, one call each */
-#define REPLY_MAX (64u << 20)    /* the largest reply read */
+#define REPLY_MAX (16u << 20)    /* the largest reply read */
 #define MAX_PAUSE_MS 300000      /* longest pause after failures */
 #define CLAIM_SLACK_MS 60000     /* a claim outlives the call's time-out by this */
 
@@ -74,6 +74,7 @@ typedef struct job {
     backend b;
     int64_t *tasks;
     int ntasks;
+    int image; /* the project's tasks are images (its labeling config) */
 } job;
 
 static const char *const config_keys[] = {"url",     "batch_size", "timeout_ms", "max_concurrency",
@@ -112,6 +113,14 @@ static json_t *check_settings(const lp_project *p, const json_t *body, lp_verr *
         lp_verr_set(e, "url", "must be an http:// or https:// URL");
         return NULL;
     }
+    if (strchr(url, '?') || strchr(url, '#')) {
+        lp_verr_set(e, "url", "must have no query or fragment: Loupe appends /predict, /setup...");
+        return NULL;
+    }
+    if (strlen(url) > 2048) {
+        lp_verr_set(e, "url", "must be at most 2048 bytes");
+        return NULL;
+    }
     if (lp_outbound_check_url(url, why, sizeof why) < 0) {
         lp_verr_set(e, "url", "%s", why);
         return NULL;
@@ -134,21 +143,44 @@ int lp_mlb_put(lp_db *db, const lp_project *p, const json_t *body, json_t **out,
     if (!cfg) return LP_EINVAL;
     char *text = json_dumps(cfg, LP_JSON_DUMP);
     json_decref(cfg);
-    int64_t now = lp_now_ms(), one;
-    int rc = lp_db_begin(db, LP_TX_WRITE);
-    if (rc == 0)
-        rc = lp_db_int64(db, &one, "SELECT 1 FROM ml_backends WHERE project_id = ?", "i", p->id);
-    if (rc == 0) /* new settings: set up again, and a fresh start after failures */
+    int64_t now = lp_now_ms(), last = 0;
+    const char *url = json_string_value(json_object_get(body, "url"));
+    lp_stmt *st;
+    int rc = lp_db_begin(db, LP_TX_WRITE), had = 0, same_url = 0;
+    if (rc == 0) rc = lp_db_prepare(db, "SELECT config FROM ml_backends WHERE project_id = ?", &st);
+    if (rc == 0) {
+        lp_stmt_bind_int64(st, 1, p->id);
+        if ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
+            json_t *old = json_loads(lp_stmt_text(st, 0), 0, NULL);
+            had = 1;
+            same_url = !strcmp(json_string_value(json_object_get(old, "url")) ?: "", url);
+            json_decref(old);
+        }
+        lp_stmt_done(st);
+        rc = rc < 0 ? rc : 0;
+    }
+    if (rc == 0 && had) /* new settings: set up again, and a fresh start after failures */
         rc = lp_db_run(db,
-                       "UPDATE ml_backends SET config = ?, generation = generation + 1, "
-                       "fail_streak = 0, paused_until = 0, health_at = 0, updated_at = ? "
-                       "WHERE project_id = ?",
+                       same_url ? "UPDATE ml_backends SET config = ?, generation = generation + 1, "
+                                  "fail_streak = 0, paused_until = 0, health_at = 0, "
+                                  "updated_at = ? WHERE project_id = ?"
+                                : "UPDATE ml_backends SET config = ?, generation = generation + 1, "
+                                  "fail_streak = 0, paused_until = 0, health_at = 0, "
+                                  "health = 'unknown', health_error = NULL, last_ok_at = NULL, "
+                                  "last_error = NULL, last_error_at = NULL, model_version = NULL, "
+                                  "updated_at = ? WHERE project_id = ?",
                        "sii", text, now, p->id);
-    else if (rc == LP_ENOTFOUND)
+    /* A new backend is sent the annotations made from now on, as Label
+     * Studio sends its webhooks, not the project's whole history. */
+    if (rc == 0 && !had)
+        rc = lp_db_int64(db, &last,
+                         "SELECT COALESCE(MAX(id), 0) FROM annotations WHERE project_id = ?", "i",
+                         p->id);
+    if (rc == 0 && !had)
         rc = lp_db_run(db,
-                       "INSERT INTO ml_backends (project_id, config, created_at, updated_at) "
-                       "VALUES (?, ?, ?, ?)",
-                       "isii", p->id, text, now, now);
+                       "INSERT INTO ml_backends (project_id, config, annotation_cursor, "
+                       "created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                       "isiii", p->id, text, last, now, now);
     free(text);
     if (rc == 0) rc = lp_db_commit(db);
     else lp_db_rollback(db);
@@ -197,6 +229,17 @@ int lp_mlb_requeue(lp_db *db, const lp_project *p, const json_t *body, int64_t *
                              "'waiting'",
                        "ii", now, p->id);
         if (rc == 0) *queued = lp_db_changes(db);
+        /* (all: the open tasks without a row too, such as a task reopened
+         * after the cursor passed it completed) */
+        if (rc == 0 && strcmp(tasks, "failed")) {
+            rc = lp_db_run(db,
+                           "INSERT INTO ml_queue (project_id, task_id, updated_at) SELECT "
+                           "t.project_id, t.id, ? FROM tasks t WHERE t.project_id = ? AND "
+                           "t.status IN ('pending', 'in_progress') AND NOT EXISTS (SELECT 1 FROM "
+                           "ml_queue q WHERE q.project_id = t.project_id AND q.task_id = t.id)",
+                           "ii", now, p->id);
+            if (rc == 0) *queued += lp_db_changes(db);
+        }
     }
     size_t i;
     const json_t *v;
@@ -260,6 +303,7 @@ int lp_mlb_status(lp_db *db, const lp_project *p, json_t **out)
     int set_up = lp_stmt_int64(st, 3) == lp_stmt_int64(st, 2);
     const char *state = paused > now                ? "paused"
                         : lp_stmt_int64(st, 4) > 0  ? "failing"
+                        : !set_up && !lp_stmt_is_null(st, 10) ? "failing" /* its /setup */
                         : lp_stmt_is_null(st, 9)    ? (set_up ? "ready" : "connecting")
                                                     : "ok";
     json_object_set_new(o, "project_id", json_integer(p->id));
@@ -387,15 +431,17 @@ static void backend_failed(lp_mlb *m, lp_db *db, int64_t project_id, const char 
 {
     int64_t streak = 0, now = lp_now_ms();
     if (lp_db_begin(db, LP_TX_WRITE) < 0) return;
-    int rc = lp_db_int64(db, &streak, "SELECT fail_streak FROM ml_backends WHERE project_id = ?",
+    int rc = lp_db_run(db,
+                       "UPDATE ml_backends SET calls = calls + 1, failures = failures + 1, "
+                       "fail_streak = fail_streak + 1, last_error = ?, last_error_at = ?, "
+                       "train_attempts = train_attempts + ? WHERE project_id = ?",
+                       "siii", err, now, (int64_t)train, project_id);
+    if (rc == 0)
+        rc = lp_db_int64(db, &streak, "SELECT fail_streak FROM ml_backends WHERE project_id = ?",
                          "i", project_id);
     if (rc == 0)
-        rc = lp_db_run(db,
-                       "UPDATE ml_backends SET calls = calls + 1, failures = failures + 1, "
-                       "fail_streak = ?, paused_until = ?, last_error = ?, last_error_at = ?, "
-                       "train_attempts = train_attempts + ? WHERE project_id = ?",
-                       "iisiii", streak + 1, now + backoff(m, streak + 1), err, now,
-                       (int64_t)train, project_id);
+        rc = lp_db_run(db, "UPDATE ml_backends SET paused_until = ? WHERE project_id = ?", "ii",
+                       now + backoff(m, streak), project_id);
     if (rc == 0) rc = lp_db_commit(db);
     else lp_db_rollback(db);
     lp_log(LP_LOG_WARN, "ML backend of project %lld: %s", (long long)project_id, err);
@@ -409,25 +455,47 @@ static void backend_ok(lp_db *db, int64_t project_id, int64_t predicted)
               "iii", predicted, lp_now_ms(), project_id);
 }
 
-static char *label_config(const lp_project *p, const json_t *tasks)
+/* 1 when the project's tasks are images (its first task has an image and
+ * no text): categorization then labels an Image, not a Text.  Decided once
+ * per call from the project, so /setup, /predict and /webhook agree. */
+static int project_images(lp_db *db, int64_t project_id)
 {
+    lp_stmt *st;
     int image = 0;
-    size_t i;
-    const json_t *t;
-    json_array_foreach(tasks, i, t)
-    {
-        const json_t *d = json_object_get(t, "data");
-        image |= !json_is_string(json_object_get(d, "text")) &&
-                 json_is_string(json_object_get(d, "image"));
+    if (lp_db_prepare(db,
+                      "SELECT data, attachments FROM tasks WHERE project_id = ? ORDER BY id "
+                      "LIMIT 1",
+                      &st) < 0)
+        return 0;
+    lp_stmt_bind_int64(st, 1, project_id);
+    if (lp_stmt_step(st) == LP_DB_ROW) {
+        json_t *d = lp_stmt_is_null(st, 0) ? NULL : json_loads(lp_stmt_text(st, 0), 0, NULL);
+        json_t *a = lp_stmt_is_null(st, 1) ? NULL : json_loads(lp_stmt_text(st, 1), 0, NULL);
+        size_t i;
+        const json_t *x;
+        json_array_foreach(a, i, x)
+        {
+            const char *type = json_string_value(json_object_get(x, "type"));
+            image |= type && !strcmp(type, "image");
+        }
+        image &= !json_is_string(json_object_get(d, "text"));
+        json_decref(d);
+        json_decref(a);
     }
+    lp_stmt_done(st);
+    return image;
+}
+
+static char *label_config(const lp_project *p, int image)
+{
     char why[400];
     char *cfg = lp_ls_label_config(p, image, why, sizeof why);
     return cfg ? cfg : lp_strdup("<View></View>");
 }
 
-static void job_setup(job *j, lp_db *db, const lp_project *p)
+static void job_setup(job *j, const lp_project *p)
 {
-    char *cfg = label_config(p, NULL), err[600] = "";
+    char *cfg = label_config(p, j->image), err[600] = "";
     char key[64];
     snprintf(key, sizeof key, "%lld.%lld", (long long)p->id, (long long)j->b.generation);
     json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s*}", "project", key, "schema", cfg,
@@ -442,6 +510,12 @@ static void job_setup(job *j, lp_db *db, const lp_project *p)
     int ok = status >= 200 && status <= 299;
     json_t *v = ok ? reply_json(&reply, "/setup", err, sizeof err) : NULL;
     const char *version = json_string_value(json_object_get(v, "model_version"));
+    lp_buf_fini(&reply);
+    if (j->m->cancel) { /* stopping: the claim expires, another try sets it up */
+        json_decref(v);
+        return;
+    }
+    lp_db *db = lp_db_pool_get(j->m->pool);
     if (ok && v) {
         lp_db_run(db,
                   "UPDATE ml_backends SET setup_generation = ?, model_version = COALESCE(?, "
@@ -451,18 +525,18 @@ static void job_setup(job *j, lp_db *db, const lp_project *p)
                   j->b.generation);
     } else {
         lp_db_run(db,
-                  "UPDATE ml_backends SET last_error = ?, last_error_at = ?, "
-                  "setup_claimed_until = 0 WHERE project_id = ?",
+                  "UPDATE ml_backends SET failures = failures + 1, last_error = ?, "
+                  "last_error_at = ?, setup_claimed_until = 0 WHERE project_id = ?",
                   "sii", err, lp_now_ms(), p->id);
         pthread_mutex_lock(&j->m->mu);
         j->s->setup_next = lp_now_ms() + backoff(j->m, 3);
         pthread_mutex_unlock(&j->m->mu);
     }
+    lp_db_pool_put(j->m->pool, db);
     json_decref(v);
-    lp_buf_fini(&reply);
 }
 
-static void job_health(job *j, lp_db *db)
+static void job_health(job *j)
 {
     char err[600] = "";
     lp_buf reply = {0};
@@ -475,8 +549,12 @@ static void job_health(job *j, lp_db *db)
         snprintf(err, sizeof err, "/health says status \"%.100s\"", s);
         up = 0;
     }
-    lp_db_run(db, "UPDATE ml_backends SET health = ?, health_error = ? WHERE project_id = ?",
-              "ssi", up ? "up" : "down", up ? NULL : err, j->b.project_id);
+    if (!j->m->cancel) {
+        lp_db *db = lp_db_pool_get(j->m->pool);
+        lp_db_run(db, "UPDATE ml_backends SET health = ?, health_error = ? WHERE project_id = ?",
+                  "ssi", up ? "up" : "down", up ? NULL : err, j->b.project_id);
+        lp_db_pool_put(j->m->pool, db);
+    }
     json_decref(v);
     lp_buf_fini(&reply);
 }
@@ -591,7 +669,7 @@ static void job_predict(job *j, lp_db *db, const lp_project *p)
     json_t *results = NULL, *v = NULL;
     long status = 0;
     if (json_array_size(ls)) {
-        char *cfg = label_config(p, ls), key[64];
+        char *cfg = label_config(p, j->image), key[64];
         snprintf(key, sizeof key, "%lld.%lld", (long long)p->id, (long long)j->b.generation);
         json_t *body = json_pack("{s:O, s:s, s:s, s:{s:n, s:n, s:n}}", "tasks", ls, "project",
                                  key, "label_config", cfg, "params", "login", "password",
@@ -648,17 +726,23 @@ static void job_predict(job *j, lp_db *db, const lp_project *p)
                 int none;
                 json_t *pr = prediction_of(p, task, json_array_get(results, r++), dflt, &none,
                                            why, sizeof why);
+                int failed = !pr && !none;
                 if (pr) {
                     int w = lp_prediction_put(db, j->tasks[x], pr);
-                    if (w == LP_ETOOBIG) snprintf(why, sizeof why, "the task has 100 models' predictions");
-                    else if (w < 0 && w != LP_ENOTFOUND) rc = w;
-                    else got++;
+                    if (w == 0) {
+                        got++;
+                    } else if (w == LP_ETOOBIG) {
+                        snprintf(why, sizeof why, "the task has 100 other models' predictions");
+                        failed = 1;
+                    } else if (w != LP_ENOTFOUND) { /* (a task gone meanwhile is done) */
+                        rc = w;
+                    }
                     json_decref(pr);
                 }
                 if (rc == 0) {
                     char full[600];
                     snprintf(full, sizeof full, "/predict: %s", why);
-                    rc = mark(j->m, db, &j->b, j->tasks[x], pr || none ? NULL : full);
+                    rc = mark(j->m, db, &j->b, j->tasks[x], failed ? full : NULL);
                 }
             }
             if (rc == 0) {
@@ -686,12 +770,24 @@ static void job_train(job *j, lp_db *db, const lp_project *p)
     json_t *resp[TRAIN_BATCH];
     int n = 0;
     lp_stmt *st;
+    /* The cursor as it is now, under this job's claim (the round's copy may
+     * be older than a train job that ended since). */
+    int64_t cursor = 0, attempts = 0;
+    lp_db_int64(db, &cursor, "SELECT annotation_cursor FROM ml_backends WHERE project_id = ?", "i",
+                p->id);
+    lp_db_int64(db, &attempts, "SELECT train_attempts FROM ml_backends WHERE project_id = ?", "i",
+                p->id);
+    /* Where transactions commit out of id order (PostgreSQL), an
+     * annotation is sent once it is 2 s old, so that one committed late
+     * behind a later id is not passed by the cursor. */
     if (lp_db_prepare(db,
                       "SELECT id, task_id, user_id, response, created_at FROM annotations WHERE "
-                      "project_id = ? AND status = 'accepted' AND id > ? ORDER BY id LIMIT 10",
+                      "project_id = ? AND status = 'accepted' AND id > ? AND created_at <= ? "
+                      "ORDER BY id LIMIT 10",
                       &st) == 0) {
         lp_stmt_bind_int64(st, 1, p->id);
-        lp_stmt_bind_int64(st, 2, j->b.annotation_cursor);
+        lp_stmt_bind_int64(st, 2, cursor);
+        lp_stmt_bind_int64(st, 3, lp_db_row_locks(db) ? lp_now_ms() - 2000 : INT64_MAX);
         while (n < TRAIN_BATCH && lp_stmt_step(st) == LP_DB_ROW) {
             ids[n] = lp_stmt_int64(st, 0), tids[n] = lp_stmt_int64(st, 1);
             users[n] = lp_stmt_int64(st, 2), at[n] = lp_stmt_int64(st, 4);
@@ -707,18 +803,19 @@ static void job_train(job *j, lp_db *db, const lp_project *p)
         json_array_append_new(tasks, t ? t : json_null());
     }
     lp_db_pool_put(j->m->pool, db);
-    char *cfg = label_config(p, NULL);
-    int64_t attempts = j->b.train_attempts;
+    char *cfg = label_config(p, j->image);
     for (int i = 0; i < n; i++) {
         const json_t *t = json_array_get(tasks, (size_t)i);
         json_t *lt = json_is_null(t) ? json_pack("{s:I, s:{}}", "id", (json_int_t)tids[i], "data")
                                      : lp_ls_task(t);
+        char when[40];
+        lp_time_format(at[i], when, sizeof when); /* ISO 8601, as Label Studio sends */
         json_t *body = json_pack(
-            "{s:s, s:{s:I, s:o, s:I, s:I, s:I}, s:o, s:{s:I, s:s, s:s}}", "action",
+            "{s:s, s:{s:I, s:o, s:I, s:I, s:s}, s:o, s:{s:I, s:s, s:s}}", "action",
             "ANNOTATION_CREATED", "annotation", "id", (json_int_t)ids[i], "result",
             lp_ls_result(p, json_object_get(lt, "data"), resp[i]), "task", (json_int_t)tids[i],
-            "completed_by", (json_int_t)users[i], "created_at", (json_int_t)at[i], "task", lt,
-            "project", "id", (json_int_t)p->id, "title", p->name, "label_config", cfg);
+            "completed_by", (json_int_t)users[i], "created_at", when, "task", lt, "project",
+            "id", (json_int_t)p->id, "title", p->name, "label_config", cfg);
         char *text = json_dumps(body, LP_JSON_DUMP), err[600] = "";
         json_decref(body);
         lp_buf reply = {0};
@@ -729,6 +826,7 @@ static void job_train(job *j, lp_db *db, const lp_project *p)
         /* A backend without /webhook does not train: the event is dropped,
          * not retried. */
         int unheard = status == 404 || status == 405;
+        if (j->m->cancel) break; /* stopping: sent again by the next process */
         db = lp_db_pool_get(j->m->pool);
         if (ok || unheard || attempts >= j->b.retries) {
             lp_db_run(db,
@@ -738,7 +836,7 @@ static void job_train(job *j, lp_db *db, const lp_project *p)
                          : "UPDATE ml_backends SET annotation_cursor = ?, train_failures = "
                            "train_failures + 1, train_attempts = 0 WHERE project_id = ?",
                       "ii", ids[i], p->id);
-            if (!ok) {
+            if (!ok && !unheard) {
                 lp_db_run(db,
                           "UPDATE ml_backends SET last_error = ?, last_error_at = ? WHERE "
                           "project_id = ?",
@@ -768,14 +866,22 @@ static void *job_main(void *arg)
     lp_db *db = lp_db_pool_get(j->m->pool);
     lp_project *p = NULL;
     if (lp_project_get(db, j->b.project_id, &p) == 0) {
-        switch (j->kind) {
-        case JOB_SETUP: job_setup(j, db, p); break;
-        case JOB_HEALTH: job_health(j, db); break;
-        case JOB_PREDICT: job_predict(j, db, p); db = NULL; break;
-        case JOB_TRAIN: job_train(j, db, p); db = NULL; break;
+        j->image = project_images(db, p->id);
+        switch (j->kind) { /* each holds no connection while it waits for the backend */
+        case JOB_SETUP:
+            lp_db_pool_put(j->m->pool, db);
+            job_setup(j, p);
+            break;
+        case JOB_HEALTH:
+            lp_db_pool_put(j->m->pool, db);
+            job_health(j);
+            break;
+        case JOB_PREDICT: job_predict(j, db, p); break;
+        case JOB_TRAIN: job_train(j, db, p); break;
         }
+    } else {
+        lp_db_pool_put(j->m->pool, db);
     }
-    if (db) lp_db_pool_put(j->m->pool, db);
     lp_project_free(p);
     pthread_mutex_lock(&j->m->mu);
     if (j->kind == JOB_SETUP) j->s->setup_busy = 0;
@@ -829,13 +935,15 @@ static int spawn(lp_mlb *m, bstate *s, enum job_kind kind, const backend *b, int
 
 /* ---- the dispatcher ---- */
 
-/* 1 if this process claimed column col of the backend until until. */
-static int claim_column(lp_db *db, int64_t project_id, const char *col, int64_t until)
+/* 1 if this process claimed column col of the backend (set it to until),
+ * which it may when the column is below free_below. */
+static int claim_column(lp_db *db, int64_t project_id, const char *col, int64_t until,
+                        int64_t free_below)
 {
     char sql[200];
     snprintf(sql, sizeof sql, "UPDATE ml_backends SET %s = ? WHERE project_id = ? AND %s < ?",
              col, col);
-    return lp_db_run(db, sql, "iii", until, project_id, lp_now_ms()) == 0 &&
+    return lp_db_run(db, sql, "iii", until, project_id, free_below) == 0 &&
            lp_db_changes(db) == 1;
 }
 
@@ -843,8 +951,12 @@ static int claim_column(lp_db *db, int64_t project_id, const char *col, int64_t 
  * commit out of id order, open tasks behind it that no row names). */
 static void fill(lp_db *db, backend *b, bstate *s)
 {
-    int64_t now = lp_now_ms(), last = b->task_cursor, ids[FILL_PAGE];
-    int n = 0, scanned = 0;
+    int64_t now = lp_now_ms(), last = b->task_cursor, ids[FILL_PAGE], more = 0;
+    int n = 0, scanned = 0, sweep = now >= s->sweep_at;
+    /* (read first: most rounds find nothing, and take no write lock) */
+    if (!sweep && lp_db_int64(db, &more, "SELECT 1 FROM tasks WHERE project_id = ? AND id > ? LIMIT 1",
+                              "ii", b->project_id, b->task_cursor) != 0)
+        return;
     if (lp_db_begin(db, LP_TX_WRITE) < 0) return;
     lp_stmt *st;
     int rc = lp_db_prepare(db,
@@ -862,7 +974,10 @@ static void fill(lp_db *db, backend *b, bstate *s)
         }
         lp_stmt_done(st);
     }
-    if (rc >= 0 && lp_db_row_locks(db) && now >= s->sweep_at) {
+    /* Once a minute, open tasks behind the cursor that no row names: a
+     * task completed when the cursor passed it and reopened since, or
+     * (PostgreSQL) one committed after a later id. */
+    if (rc >= 0 && sweep) {
         s->sweep_at = now + SWEEP_EVERY_MS;
         rc = lp_db_prepare(db,
                            "SELECT t.id FROM tasks t WHERE t.project_id = ? AND t.id <= ? AND "
@@ -899,8 +1014,13 @@ static void fill(lp_db *db, backend *b, bstate *s)
 /* Claims up to b->batch due tasks; their ids (new) or NULL. */
 static int64_t *claim_batch(lp_db *db, const backend *b, int *n)
 {
-    int64_t now = lp_now_ms();
+    int64_t now = lp_now_ms(), due = 0;
     *n = 0;
+    if (lp_db_int64(db, &due,
+                    "SELECT 1 FROM ml_queue WHERE project_id = ? AND state = 'waiting' AND "
+                    "next_at <= ? AND claimed_until < ? LIMIT 1",
+                    "iii", b->project_id, now, now) != 0)
+        return NULL; /* (nothing due: no write lock taken) */
     if (lp_db_begin(db, LP_TX_WRITE) < 0) return NULL;
 #define DUE                                                                          \
     "SELECT task_id FROM ml_queue WHERE project_id = ? AND state = 'waiting' AND " \
@@ -935,13 +1055,32 @@ static int64_t *claim_batch(lp_db *db, const backend *b, int *n)
     return NULL;
 }
 
+/* The slot of a backend (under mu); a free one (project 0) is reused. */
 static bstate *state_for(lp_mlb *m, int64_t project_id)
 {
-    for (int i = 0; i < m->nst; i++)
+    bstate *free_slot = NULL;
+    for (int i = 0; i < m->nst; i++) {
         if (m->st[i].project_id == project_id) return &m->st[i];
-    if (m->nst == MAX_BACKENDS) return NULL;
-    m->st[m->nst] = (bstate){.project_id = project_id};
-    return &m->st[m->nst++];
+        if (!m->st[i].project_id && !free_slot) free_slot = &m->st[i];
+    }
+    if (!free_slot && m->nst < MAX_BACKENDS) free_slot = &m->st[m->nst++];
+    if (free_slot) *free_slot = (bstate){.project_id = project_id};
+    return free_slot;
+}
+
+/* Frees the slots of backends gone (disconnected) with nothing in flight:
+ * a job holds its slot's address, so a busy slot stays. */
+static void forget_gone(lp_mlb *m, const backend *bs, int n)
+{
+    pthread_mutex_lock(&m->mu);
+    for (int i = 0; i < m->nst; i++) {
+        bstate *s = &m->st[i];
+        int present = 0;
+        for (int k = 0; k < n && !present; k++) present = bs[k].project_id == s->project_id;
+        if (!present && !s->inflight && !s->setup_busy && !s->health_busy && !s->train_busy)
+            s->project_id = 0;
+    }
+    pthread_mutex_unlock(&m->mu);
 }
 
 static int load_backends(lp_db *db, backend *bs, int max)
@@ -989,10 +1128,11 @@ static void round_once(lp_mlb *m)
         pthread_mutex_unlock(&m->mu);
         if (!s) continue;
         if (b->setup_generation != b->generation && setup_free &&
-            claim_column(db, b->project_id, "setup_claimed_until", now + b->timeout + CLAIM_SLACK_MS))
+            claim_column(db, b->project_id, "setup_claimed_until", now + b->timeout + CLAIM_SLACK_MS,
+                         now))
             spawn(m, s, JOB_SETUP, b, NULL, 0);
         if (b->health_at + HEALTH_EVERY_MS <= now && health_free &&
-            claim_column(db, b->project_id, "health_at", now))
+            claim_column(db, b->project_id, "health_at", now, now - HEALTH_EVERY_MS))
             spawn(m, s, JOB_HEALTH, b, NULL, 0);
         fill(db, b, s);
         if (now < b->paused_until) continue;
@@ -1012,9 +1152,10 @@ static void round_once(lp_mlb *m)
                         "AND id > ? LIMIT 1",
                         "ii", b->project_id, b->annotation_cursor) == 0 &&
             claim_column(db, b->project_id, "train_claimed_until",
-                         now + (b->timeout + 1000) * TRAIN_BATCH + CLAIM_SLACK_MS))
+                         now + (b->timeout + 1000) * TRAIN_BATCH + CLAIM_SLACK_MS, now))
             spawn(m, s, JOB_TRAIN, b, NULL, 0);
     }
+    if (n < MAX_BACKENDS) forget_gone(m, bs, n);
     for (int i = 0; i < n; i++) free(bs[i].model_version);
     lp_db_pool_put(m->pool, db);
 }

@@ -100,8 +100,8 @@ describe('ML backends', () => {
       assert.equal(pr.score, 0.9);
     }
     assert.ok(ml.state.batches.every((n) => n >= 1 && n <= 4), `batch sizes ${ml.state.batches}`);
-    assert.ok(ml.state.maxInflight <= 2, `${ml.state.maxInflight} calls at once`);
-    assert.ok(ml.state.maxInflight >= 1);
+    // Eight batches of 100 ms each: two at a time, never more.
+    assert.equal(ml.state.maxInflight, 2, `${ml.state.maxInflight} calls at once`);
     const setup = ml.state.setups.find((x) => x.project?.startsWith(`${p.id}.`));
     assert.ok(setup, 'no /setup for the project');
     assert.match(setup.schema, /<Choices name="label" toName="text"/);
@@ -132,21 +132,30 @@ describe('ML backends', () => {
     expectError(await srv.api('POST', `/v1/projects/${p.id}/ml-backend/predict`, { task_ids: [999999] }), 422, 'task_ids[0]');
   });
 
-  it('sends each accepted annotation to /webhook for training, in Label Studio form', async () => {
+  it('sends each accepted annotation made after connecting to /webhook for training, once, in Label Studio form', async () => {
     const p = await project(4);
+    const submit = async (n) => {
+      const as = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+      expectStatus(await srv.api('POST', `/v1/assignments/${as.id}/submit`, { annotation_id: `w${p.id}-${n}`, response: { labels: ['neg'] } }, { key: ann.key }), 201);
+    };
+    await submit('before'); // made before the backend: not sent, as Label Studio would not
     expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/ml-backend`, { url: ml.url }), 200);
     const mine = () => ml.state.webhooks.filter((w) => w.project?.id === p.id);
     for (let n = 0; n < 2; n++) {
       const as = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
       expectStatus(await srv.api('POST', `/v1/assignments/${as.id}/submit`, { annotation_id: `w${p.id}-${n}`, response: { labels: ['neg'] } }, { key: ann.key }), 201);
     }
-    const events = await until('two training events', async () => mine().length >= 2 && mine());
+    await until('two training events', async () => mine().length >= 2);
+    await sleep(500); // (a duplicate would arrive meanwhile)
+    const events = mine();
+    assert.equal(events.length, 2, `events for annotations ${events.map((e) => e.annotation.id)}`);
     for (const ev of events) {
       assert.equal(ev.action, 'ANNOTATION_CREATED');
       assert.deepEqual(ev.annotation.result.map((r) => [r.type, r.from_name, r.to_name, r.value.choices]), [['choices', 'label', 'text', ['neg']]]);
       assert.equal(typeof ev.task.data.text, 'string');
       assert.equal(ev.annotation.task, ev.task.id);
-      assert.match(ev.project.label_config, /<View>/);
+      assert.match(ev.project.label_config, /<Choices name="label" toName="text"/);
+      assert.match(ev.annotation.created_at, /^\d{4}-\d\d-\d\dT/);
     }
     assert.equal(new Set(events.map((e) => e.annotation.id)).size, events.length, 'an annotation sent twice');
     await until('the status to count them', async () => (await status(p)).trained === 2);
@@ -240,6 +249,29 @@ describe('ML backends', () => {
     const q = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/ml-backend/predict`, { tasks: 'failed' }), 200);
     assert.equal(q.queued, 2);
     await until('all six predicted', async () => (await tasksOf(p)).every((t) => predicted(t)));
+  });
+
+  it('image tasks get one labeling config with an Image in /setup, /predict and /webhook', async () => {
+    const p = expectStatus(await srv.api('POST', '/v1/projects', { name: `ml-img-${++seq}`, kind: 'categorization', params: { labels: ['pos', 'neg'] }, overlap: 1 }), 201);
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${ann.id}`, { role: 'annotator' }), 200);
+    const tasks = [0, 1].map((i) => ({ unique_id: `img${i}`, attachments: [{ type: 'image', url: `https://img.example/${i}.png` }] }));
+    expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, tasks), 200);
+    const before = ml.state.batches.length;
+    ml.state.lastPredict = null;
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/ml-backend`, { url: ml.url }), 200);
+    await until('predicted', async () => (await tasksOf(p)).every((t) => predicted(t)));
+    assert.ok(ml.state.batches.length > before);
+    const setup = ml.state.setups.find((x) => x.project?.startsWith(`${p.id}.`));
+    assert.match(setup.schema, /<Image name="image" value="\$image"\/>/);
+    assert.match(setup.schema, /<Choices name="label" toName="image"/);
+    const req = ml.state.predictRequests.find((r) => r.project.startsWith(`${p.id}.`));
+    assert.equal(req.label_config, setup.schema);
+    assert.ok(req.tasks.every((t) => /^https:\/\/img\.example\/\d\.png$/.test(t.data.image)), JSON.stringify(req.tasks));
+    const as = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+    expectStatus(await srv.api('POST', `/v1/assignments/${as.id}/submit`, { annotation_id: `img-${p.id}`, response: { labels: ['pos'] } }, { key: ann.key }), 201);
+    const ev = await until('the training event', async () => ml.state.webhooks.find((w) => w.project?.id === p.id));
+    assert.equal(ev.project.label_config, setup.schema);
+    assert.equal(ev.annotation.result[0].to_name, 'image');
   });
 
   it("a backend may read Loupe with Label Studio's Token scheme (LABEL_STUDIO_API_KEY)", async () => {

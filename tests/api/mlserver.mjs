@@ -22,6 +22,7 @@ export async function startMlBackend({ version = 'fake-v1' } = {}) {
     calls: { health: 0, setup: 0, predict: 0, webhook: 0 },
     predictTimes: [],
     batches: [],
+    predictRequests: [],
     inflight: 0,
     maxInflight: 0,
     setups: [],
@@ -64,6 +65,7 @@ export async function startMlBackend({ version = 'fake-v1' } = {}) {
       state.calls.predict++;
       state.predictTimes.push(Date.now());
       state.batches.push(json.tasks.length);
+      state.predictRequests.push(json);
       state.inflight++;
       state.maxInflight = Math.max(state.maxInflight, state.inflight);
       const done = () => state.inflight--;
