@@ -92,6 +92,7 @@ const lp_route lp_api_routes[] = {
     {"PUT", "/v1/projects/{}/ml-backend", lp_api_ml_put, 0, NULL},
     {"DELETE", "/v1/projects/{}/ml-backend", lp_api_ml_delete, 0, NULL},
     {"POST", "/v1/projects/{}/ml-backend/predict", lp_api_ml_predict, 0, NULL},
+    {"GET", "/v1/projects/{}/autolabel", lp_api_autolabel, LP_ROUTE_READ, NULL},
 };
 const size_t lp_api_nroutes = LP_ARRAY_LEN(lp_api_routes);
 

@@ -127,6 +127,7 @@ int lp_api_ml_get(lp_req *req);
 int lp_api_ml_put(lp_req *req);
 int lp_api_ml_delete(lp_req *req);
 int lp_api_ml_predict(lp_req *req);
+int lp_api_autolabel(lp_req *req);
 int lp_api_aggregate(lp_req *req);
 int lp_api_worker_pause(lp_req *req);
 int lp_api_worker_reinstate(lp_req *req);

@@ -324,6 +324,13 @@ int lp_api_task_filter(lp_req *req, lp_task_filter *f)
     f->tag = lp_req_arg(req, "tag");
     if (bool_arg(req, "exclude_gold", &f->no_gold) || bool_arg(req, "reviewed", &f->reviewed))
         return LP_EINVAL;
+    f->auto_label = lp_req_arg(req, "auto_label");
+    if (f->auto_label && strcmp(f->auto_label, "model") && strcmp(f->auto_label, "spot_check") &&
+        strcmp(f->auto_label, "returned")) {
+        lp_reply_error(req, 400, "invalid_request", "auto_label",
+                       "auto_label: \"%s\" is not model, spot_check or returned", f->auto_label);
+        return LP_EINVAL;
+    }
     return time_args(req, f);
 }
 
@@ -472,5 +479,20 @@ int lp_api_predictions_stats(lp_req *req)
     int rc = lp_predictions_stats(req->db, p, &out);
     lp_project_free(p);
     if (rc < 0) return lp_reply_rc(req, rc, "predictions");
+    return lp_reply_json(req, 200, out);
+}
+
+/* GET /v1/projects/{id}/autolabel: how auto-labeling stands (autolabel.h):
+ * the threshold, the held-out precision behind it, what is eligible, done
+ * and spot-checked.  Managers only, like the predictions' stats. */
+int lp_api_autolabel(lp_req *req)
+{
+    int64_t pid;
+    lp_project *p;
+    if (lp_req_id(req, 0, &pid) || lp_api_managed_project(req, pid, &p)) return 0;
+    json_t *out;
+    int rc = lp_autolabel_report(req->db, p, &out);
+    lp_project_free(p);
+    if (rc < 0) return lp_reply_rc(req, rc, "autolabel");
     return lp_reply_json(req, 200, out);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "autolabel.h"
 #include "predictions.h"
 #include "project.h"
 #include "textclf.h"
@@ -200,7 +201,9 @@ static int learn(lp_db *db, const lp_project *p, model *m)
     return 0;
 }
 
-/* Predicts the project's open tasks, a page per transaction. */
+/* Predicts the project's open tasks that no human has labelled yet (none
+ * of their annotations learned: every prediction is a held-out measure of
+ * the model, autolabel.h), a page per transaction. */
 static int predict(lp_db *db, model *m)
 {
     int n = (int)json_array_size(m->labels);
@@ -214,8 +217,10 @@ static int predict(lp_db *db, model *m)
         int got = 0;
         lp_stmt *st;
         rc = lp_db_prepare(db,
-                           "SELECT id, data FROM tasks WHERE project_id = ? AND status IN "
-                           "('pending', 'in_progress') AND id > ? ORDER BY id LIMIT ?",
+                           "SELECT id, data FROM tasks t WHERE project_id = ? AND status IN "
+                           "('pending', 'in_progress') AND done = 0 AND id > ? AND NOT EXISTS "
+                           "(SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.status "
+                           "<> 'rejected') ORDER BY id LIMIT ?",
                            &st);
         if (rc < 0) break;
         lp_stmt_bind_int64(st, 1, m->project_id);
@@ -265,7 +270,9 @@ static int predict(lp_db *db, model *m)
     return rc < 0 ? rc : 0;
 }
 
-/* One round over the projects with the built-in model. */
+/* One round over the projects with the built-in model or auto-labeling
+ * enabled (autolabel.h: after the model has predicted, its labels above
+ * the threshold complete their tasks). */
 static void round_once(lp_learner *L)
 {
     lp_db *db = lp_db_pool_get(L->pool);
@@ -273,8 +280,9 @@ static void round_once(lp_learner *L)
     int n = 0;
     lp_stmt *st;
     if (lp_db_prepare(db,
-                      "SELECT id FROM projects WHERE kind = 'categorization' AND params LIKE "
-                      "'%\"builtin_model\":true%' ORDER BY id LIMIT 64",
+                      "SELECT id FROM projects WHERE (kind = 'categorization' AND params LIKE "
+                      "'%\"builtin_model\":true%') OR auto_label LIKE '%\"enabled\":true%' "
+                      "ORDER BY id LIMIT 64",
                       &st) == 0) {
         while (n < MAX_PROJECTS && lp_stmt_step(st) == LP_DB_ROW) ids[n++] = lp_stmt_int64(st, 0);
         lp_stmt_done(st);
@@ -292,6 +300,16 @@ static void round_once(lp_learner *L)
                 lp_log(LP_LOG_WARN, "built-in model of project %lld: predicting failed (%s)",
                        (long long)p->id, lp_db_errmsg(db));
             }
+        }
+        int64_t labeled = 0, spot = 0;
+        if (p->auto_label.enabled) {
+            int rc = lp_autolabel_round(db, p, &labeled, &spot);
+            if (rc < 0)
+                lp_log(LP_LOG_WARN, "auto-labeling of project %lld failed (%s)", (long long)p->id,
+                       lp_db_errmsg(db));
+            else if (labeled || spot)
+                lp_log(LP_LOG_INFO, "auto-labeling of project %lld: %lld tasks labeled, %lld "
+                       "spot checks", (long long)p->id, (long long)labeled, (long long)spot);
         }
         lp_project_free(p);
     }

@@ -47,19 +47,27 @@ int lp_prediction_put(lp_db *db, int64_t task_id, const json_t *item)
     /* The row is locked where transactions run side by side: two writers
      * of predictions to one task take turns (neither loses the other's),
      * and so do they and a rescoring (lp_predictions_rescore). */
-    static const char *const sql[2] = {
-        "SELECT predictions, project_id FROM tasks WHERE id = ?",
-        "SELECT predictions, project_id FROM tasks WHERE id = ? FOR UPDATE"};
+#define PUT_SQL                                                                   \
+    "SELECT predictions, project_id, result IS NOT NULL OR EXISTS (SELECT 1 FROM " \
+    "annotations a WHERE a.task_id = tasks.id AND a.status <> 'rejected') FROM "  \
+    "tasks WHERE id = ?"
+    static const char *const sql[2] = {PUT_SQL, PUT_SQL " FOR UPDATE"};
+#undef PUT_SQL
     lp_stmt *st;
+    /* And whether humans have labelled the task: a prediction made after
+     * that may have learned its label, so it is no held-out measure of its
+     * model (autolabel.h) and says so. */
     int rc = lp_db_prepare(db, sql[lp_db_row_locks(db)], &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, task_id);
     json_t *preds = NULL;
     int64_t project_id = 0;
+    int labelled = 0;
     rc = lp_stmt_step(st);
     if (rc == LP_DB_ROW) {
         preds = lp_stmt_is_null(st, 0) ? NULL : json_loads(lp_stmt_text(st, 0), 0, NULL);
         project_id = lp_stmt_int64(st, 1);
+        labelled = lp_stmt_int64(st, 2) != 0;
         rc = 0;
     } else if (rc == LP_DB_DONE) {
         rc = LP_ENOTFOUND;
@@ -81,6 +89,7 @@ int lp_prediction_put(lp_db *db, int64_t task_id, const json_t *item)
         json_t *v = json_object_get(item, keep[i]);
         if (v) json_object_set(pr, keep[i], v);
     }
+    if (labelled) json_object_set_new(pr, "after_labels", json_true());
     const char *model = json_string_value(json_object_get(item, "model"));
     size_t i, at = json_array_size(preds);
     json_t *old;

@@ -34,7 +34,7 @@ int lp_project_get(lp_db *db, int64_t id, lp_project **out)
                       "SELECT id, name, kind, params, overlap, review_levels, gold_rate, "
                       "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
                       "metadata, created_by, created_at, updated_at, strategy, min_gold_count, "
-                      "calibration_count, uncertainty_measure "
+                      "calibration_count, uncertainty_measure, auto_label "
                       "FROM projects WHERE id = ?",
                       &st);
     if (rc < 0) return rc;
@@ -62,6 +62,13 @@ int lp_project_get(lp_db *db, int64_t id, lp_project **out)
         p->calibration_count = lp_stmt_int64(st, 17);
         int m = lp_measure_parse(lp_stmt_text(st, 18));
         p->measure = m < 0 ? LP_MEASURE_LEAST_CONFIDENCE : (lp_measure)m;
+        lp_autolabel_defaults(&p->auto_label);
+        if (!lp_stmt_is_null(st, 19)) { /* (stored valid: parsed again for the defaults) */
+            json_t *al = json_loads(lp_stmt_text(st, 19), 0, NULL);
+            lp_verr e;
+            if (al) lp_autolabel_parse(al, &p->auto_label, &e);
+            json_decref(al);
+        }
         if (!p->params) p->params = json_object();
         if (!p->metadata) p->metadata = json_object();
         *out = p;
@@ -96,6 +103,7 @@ typedef struct fields {
     const char *callback_url;
     int callback_set;
     json_t *metadata; /* borrowed */
+    lp_autolabel auto_label;
 } fields;
 
 static const char *const project_keys[] = {"name",
@@ -113,6 +121,7 @@ static const char *const project_keys[] = {"name",
                                            "uncertainty_measure",
                                            "callback_url",
                                            "metadata",
+                                           "auto_label",
                                            NULL};
 
 static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
@@ -202,14 +211,18 @@ static int read_fields(const json_t *b, fields *f, int is_update, lp_verr *e)
         if (!json_is_object(md)) return lp_verr_set(e, "metadata", "must be an object");
         f->metadata = md;
     }
+    json_t *al = json_object_get(b, "auto_label");
+    if (al && lp_autolabel_parse(al, &f->auto_label, e)) return LP_EINVAL;
     return 0;
 }
 
 /* Binds name, params, overlap, review_levels, gold_rate,
  * min_gold_accuracy, aggregation, lease_seconds, callback_url, metadata,
- * strategy, min_gold_count, calibration_count and uncertainty_measure as
- * parameters 1 to 14: the INSERT and the UPDATE list them in this order. */
-static void bind_fields(lp_stmt *st, const fields *f, const char *params, const char *md)
+ * strategy, min_gold_count, calibration_count, uncertainty_measure and
+ * auto_label as parameters 1 to 15: the INSERT and the UPDATE list them in
+ * this order. */
+static void bind_fields(lp_stmt *st, const fields *f, const char *params, const char *md,
+                        const char *al)
 {
     lp_stmt_bind_text(st, 1, f->name);
     lp_stmt_bind_text(st, 2, params);
@@ -225,11 +238,20 @@ static void bind_fields(lp_stmt *st, const fields *f, const char *params, const 
     lp_stmt_bind_int64(st, 12, f->min_gold_count);
     lp_stmt_bind_int64(st, 13, f->calibration_count);
     lp_stmt_bind_text(st, 14, f->measure);
+    lp_stmt_bind_text(st, 15, al);
 }
 
 static char *dump(const json_t *v)
 {
     return json_dumps(v, LP_JSON_DUMP);
+}
+
+static char *dump_auto_label(const lp_autolabel *s)
+{
+    json_t *v = lp_autolabel_json(s);
+    char *text = dump(v);
+    json_decref(v);
+    return text;
 }
 
 int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id, lp_verr *e)
@@ -240,12 +262,14 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
                 .aggregation = "auto",
                 .strategy = "fifo",
                 .measure = "least_confidence"};
+    lp_autolabel_defaults(&f.auto_label);
     int rc = read_fields(body, &f, 0, e);
     if (rc < 0) {
         json_decref(f.params);
         return rc;
     }
     char *params = dump(f.params), *md = f.metadata ? dump(f.metadata) : lp_strdup("{}");
+    char *al = dump_auto_label(&f.auto_label);
     int64_t now = lp_now_ms();
     rc = lp_db_begin(db, LP_TX_WRITE);
     lp_stmt *st = NULL;
@@ -254,25 +278,25 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
                            "INSERT INTO projects (name, params, overlap, review_levels, gold_rate, "
                            "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
                            "metadata, strategy, min_gold_count, calibration_count, "
-                           "uncertainty_measure, kind, created_by, created_at, updated_at, "
-                           "export_secret) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                           "uncertainty_measure, auto_label, kind, created_by, created_at, "
+                           "updated_at, export_secret) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                            "RETURNING id",
                            &st);
     if (rc == 0) {
-        bind_fields(st, &f, params, md);
-        lp_stmt_bind_text(st, 15, f.kind->name);
+        bind_fields(st, &f, params, md, al);
+        lp_stmt_bind_text(st, 16, f.kind->name);
         if (user_id)
-            lp_stmt_bind_int64(st, 16, user_id);
+            lp_stmt_bind_int64(st, 17, user_id);
         else
-            lp_stmt_bind_null(st, 16);
-        lp_stmt_bind_int64(st, 17, now);
+            lp_stmt_bind_null(st, 17);
         lp_stmt_bind_int64(st, 18, now);
+        lp_stmt_bind_int64(st, 19, now);
         /* the key of its worker pseudonyms in exports (exporter.h) */
         unsigned char key[32];
         char hex[2 * sizeof key + 1];
         randombytes_buf(key, sizeof key);
-        lp_stmt_bind_text(st, 19, sodium_bin2hex(hex, sizeof hex, key, sizeof key));
+        lp_stmt_bind_text(st, 20, sodium_bin2hex(hex, sizeof hex, key, sizeof key));
         rc = lp_stmt_one_int64(st, id, LP_EDB);
     }
     if (rc == 0 && user_id) rc = lp_member_set(db, *id, user_id, LP_ROLE_MANAGER);
@@ -282,6 +306,7 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
         lp_db_rollback(db);
     free(params);
     free(md);
+    free(al);
     json_decref(f.params);
     return rc;
 }
@@ -305,29 +330,32 @@ int lp_project_update(lp_db *db, int64_t id, const json_t *body, lp_verr *e)
                 .calibration_count = p->calibration_count,
                 .aggregation = p->aggregation,
                 .callback_url = p->callback_url,
-                .metadata = p->metadata};
+                .metadata = p->metadata,
+                .auto_label = p->auto_label};
     rc = read_fields(body, &f, 1, e);
     if (rc == 0) {
-        char *params = dump(f.params), *md = dump(f.metadata);
+        char *params = dump(f.params), *md = dump(f.metadata),
+             *al = dump_auto_label(&f.auto_label);
         lp_stmt *st;
         rc = lp_db_prepare(db,
                            "UPDATE projects SET name = ?, params = ?, overlap = ?, "
                            "review_levels = ?, gold_rate = ?, min_gold_accuracy = ?, "
                            "aggregation = ?, lease_seconds = ?, callback_url = ?, "
                            "metadata = ?, strategy = ?, min_gold_count = ?, "
-                           "calibration_count = ?, uncertainty_measure = ?, updated_at = ? "
-                           "WHERE id = ?",
+                           "calibration_count = ?, uncertainty_measure = ?, auto_label = ?, "
+                           "updated_at = ? WHERE id = ?",
                            &st);
         if (rc == 0) {
-            bind_fields(st, &f, params, md);
-            lp_stmt_bind_int64(st, 15, lp_now_ms());
-            lp_stmt_bind_int64(st, 16, id);
+            bind_fields(st, &f, params, md, al);
+            lp_stmt_bind_int64(st, 16, lp_now_ms());
+            lp_stmt_bind_int64(st, 17, id);
             rc = lp_stmt_step(st);
             rc = rc == LP_DB_DONE ? 0 : rc;
             lp_stmt_done(st);
         }
         free(params);
         free(md);
+        free(al);
     }
     /* The tasks' uncertainties under the new measure, once it is committed
      * (every writer of one after that reads the new measure). */
@@ -383,8 +411,8 @@ json_t *lp_counts_json(lp_db *db, int64_t project_id, int64_t batch_id)
 
 json_t *lp_project_json(lp_db *db, const lp_project *p)
 {
-    return json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:f, s:f, s:I, s:I, s:s, s:s, s:s, s:I, s:s?, "
-                     "s:O, s:o, s:o, s:o}",
+    json_t *o = json_pack("{s:I, s:s, s:s, s:O, s:I, s:I, s:f, s:f, s:I, s:I, s:s, s:s, s:s, s:I, "
+                          "s:s?, s:O, s:o, s:o, s:o}",
                      "id", (json_int_t)p->id, "name", p->name, "kind", p->kind->name, "params",
                      p->params, "overlap", (json_int_t)p->overlap, "review_levels",
                      (json_int_t)p->review_levels, "gold_rate", p->gold_rate, "min_gold_accuracy",
@@ -395,6 +423,8 @@ json_t *lp_project_json(lp_db *db, const lp_project *p)
                      (json_int_t)p->lease_seconds, "callback_url", p->callback_url, "metadata",
                      p->metadata, "counts", lp_counts_json(db, p->id, 0), "created_at",
                      lp_json_time(p->created_at), "updated_at", lp_json_time(p->updated_at));
+    json_object_set_new(o, "auto_label", lp_autolabel_json(&p->auto_label));
+    return o;
 }
 
 int lp_batch_create(lp_db *db, int64_t project_id, const json_t *body, int64_t *id, lp_verr *e)

@@ -12,6 +12,7 @@
 
 #include "active.h"
 #include "db.h"
+#include "autolabel.h"
 #include "kind.h"
 #include "valid.h"
 
@@ -30,6 +31,7 @@ typedef struct lp_project {
     lp_measure measure; /* uncertainty_measure: how strategy uncertainty reads predictions */
     char *callback_url; /* NULL if none */
     json_t *metadata;
+    lp_autolabel auto_label; /* auto-labeling (autolabel.h) */
     int64_t created_by, created_at, updated_at;
 } lp_project;
 

@@ -1008,7 +1008,8 @@ static int note_decision(lp_db *db, int64_t task_id, const char *action, const c
 /* Sends a task in review or completed back to annotation: its accepted
  * annotations and their assignments become 'returned' (kept, and their
  * annotators may take the task again), and its result is cleared (the
- * versions keep it). */
+ * versions keep it); a model's label becomes 'returned' (autolabel.h), so
+ * that humans, not the model again, label it. */
 static int return_to_annotation(lp_db *db, int64_t task_id)
 {
     int64_t now = lp_now_ms();
@@ -1025,7 +1026,8 @@ static int return_to_annotation(lp_db *db, int64_t task_id)
     if (rc == 0)
         rc = lp_db_run(db,
                        "UPDATE tasks SET done = 0, review_level = 0, result = NULL, "
-                       "disagreement = 0 WHERE id = ?",
+                       "disagreement = 0, auto_label = CASE WHEN auto_label = 'model' THEN "
+                       "'returned' ELSE auto_label END WHERE id = ?",
                        "i", task_id);
     if (rc == 0) rc = lp_task_set_status(db, task_id, "pending", NULL, NULL);
     return rc;
@@ -1141,4 +1143,9 @@ int lp_task_audit(lp_db *db, const lp_project *p, int64_t task_id, int64_t user_
         return rc;
     }
     return lp_db_commit(db);
+}
+
+int lp_queue_completed_events(lp_db *db, int64_t project_id, int64_t task_id)
+{
+    return completed_events(db, project_id, task_id);
 }

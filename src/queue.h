@@ -124,4 +124,10 @@ int lp_queue_set_disagreement(lp_db *db, const lp_kind *k, const json_t *params,
 int lp_queue_set_result(lp_db *db, int64_t task_id, const json_t *result, const char *source,
                         int64_t user_id, int *versioned);
 
+/* Queues the events of a task just completed (task.completed, and
+ * batch.completed when it was its batch's last open task) in the caller's
+ * transaction, as a submit does: for tasks completed elsewhere (an
+ * auto-label, autolabel.h). */
+int lp_queue_completed_events(lp_db *db, int64_t project_id, int64_t task_id);
+
 #endif

@@ -373,6 +373,14 @@ const lp_migration lp_migrations[] = {
      "ALTER TABLE tasks ADD COLUMN disagreement DOUBLE PRECISION NOT NULL DEFAULT 0;"
      "CREATE INDEX tasks_disputed ON tasks(project_id, priority DESC, queue_order,"
      " disagreement DESC, id) WHERE status IN ('pending', 'in_progress');"},
+    {17,
+     /* Auto-labeling (autolabel.h): the project's setting, a JSON object
+      * (NULL: the defaults, disabled), and what the model did with a task:
+      * NULL (nothing yet), 'model' (completed by it), 'spot_check' (drawn
+      * to stay with humans) or 'returned' (its label sent back by an
+      * audit). */
+     "ALTER TABLE projects ADD COLUMN auto_label TEXT;"
+     "ALTER TABLE tasks ADD COLUMN auto_label TEXT;"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

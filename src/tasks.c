@@ -620,7 +620,8 @@ int lp_task_writer_add(lp_task_writer *w, json_t *task, int64_t *id, lp_verr *e)
 #define TASK_COLS_OF(t)                                                                    \
     t "id, " t "project_id, " t "batch_id, " t "unique_id, " t "status, " t "priority, " t \
       "attachments, " t "data, " t "metadata, " t "tags, " t "expected_response, " t       \
-      "predictions, " t "created_at, " t "updated_at, " t "result, " t "review, " t "review_level"
+      "predictions, " t "created_at, " t "updated_at, " t "result, " t "review, " t "review_level, " \
+      t "auto_label"
 #define TASK_COLS TASK_COLS_OF("")
 
 /* Appends a stored JSON column as it is: it was written by jansson, so it
@@ -713,6 +714,12 @@ static void task_write(lp_buf *b, lp_stmt *st, int view)
     }
     if (lp_stmt_int64(st, 16))
         lp_buf_printf(b, ",\"review_level\":%lld", (long long)lp_stmt_int64(st, 16));
+    /* What auto-labeling did with it (autolabel.h); an annotator is not
+     * told that the task is a spot check of the model. */
+    if (!lp_stmt_is_null(st, 17) && view != LP_VIEW_ANNOTATOR) {
+        lp_buf_puts(b, ",\"auto_label\":");
+        lp_buf_json_string(b, lp_stmt_text(st, 17));
+    }
     lp_buf_puts(b, "}");
 }
 
@@ -777,6 +784,7 @@ int lp_task_each(lp_db *db, const lp_task_filter *f, lp_task_fn fn, void *arg, i
     if (f->unique_id) lp_buf_puts(&sql, " AND unique_id = ?");
     if (f->no_gold) lp_buf_puts(&sql, " AND status <> 'gold'");
     if (f->reviewed) lp_buf_puts(&sql, " AND status = 'completed' AND review IS NOT NULL");
+    if (f->auto_label) lp_buf_puts(&sql, " AND auto_label = ?");
     for (int k = 0; k < LP_TIME_FILTERS; k++)
         if (f->time_set & (1u << k)) lp_buf_puts(&sql, time_sql[k]);
     lp_buf_puts(&sql, f->tag ? " ORDER BY g.task_id LIMIT ?" : " ORDER BY id LIMIT ?");
@@ -797,6 +805,7 @@ int lp_task_each(lp_db *db, const lp_task_filter *f, lp_task_fn fn, void *arg, i
     if (f->batch_id) lp_stmt_bind_int64(st, i++, f->batch_id);
     if (f->status) lp_stmt_bind_text(st, i++, f->status);
     if (f->unique_id) lp_stmt_bind_text(st, i++, f->unique_id);
+    if (f->auto_label) lp_stmt_bind_text(st, i++, f->auto_label);
     for (int k = 0; k < LP_TIME_FILTERS; k++)
         if (f->time_set & (1u << k)) lp_stmt_bind_int64(st, i++, f->time[k]);
     lp_stmt_bind_int64(st, i++, f->limit + 1);

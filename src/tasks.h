@@ -134,6 +134,7 @@ typedef struct lp_task_filter {
     const char *tag;
     int no_gold;  /* leave out gold tasks */
     int reviewed; /* only tasks completed through a review (or an accepted audit) */
+    const char *auto_label; /* NULL: any; else only tasks.auto_label = this (autolabel.h) */
     int64_t time[LP_TIME_FILTERS]; /* bounds in ms, indexed by LP_CREATED_AFTER... */
     unsigned time_set;             /* bit i set: time[i] applies */
     int64_t after_id;              /* the cursor: ids greater than this */

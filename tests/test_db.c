@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "files.h"
+#include "schema.h"
 #include "test.h"
 #include "util.h"
 
@@ -55,7 +56,7 @@ TEST(db_migrate_is_idempotent){EACH_BACKEND({
     CHECK_INT(v2, v);
     int64_t n = -1;
     CHECK_INT(lp_db_int64(db, &n, "SELECT COUNT(*) FROM schema_version", NULL), 0);
-    CHECK_INT(n, v);
+    CHECK_INT(n, (int64_t)lp_migration_count); /* (versions may skip a number) */
 })}
 
 /* Migration 10 gives every project that exists when it runs its own
@@ -83,6 +84,8 @@ TEST(db_migration_gives_existing_projects_their_own_export_key){EACH_BACKEND({
                              "ALTER TABLE tasks DROP COLUMN uncertainty;"
                              "DROP TABLE ml_queue;"
                              "DROP TABLE ml_backends;"
+                             "ALTER TABLE projects DROP COLUMN auto_label;"
+                             "ALTER TABLE tasks DROP COLUMN auto_label;"
                              "DELETE FROM schema_version WHERE version >= 10"),
               0);
     CHECK_INT(lp_db_migrate(db), 0);
@@ -684,6 +687,8 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
                              "ALTER TABLE tasks DROP COLUMN uncertainty;"
                              "DROP TABLE ml_queue;"
                              "DROP TABLE ml_backends;"
+                             "ALTER TABLE projects DROP COLUMN auto_label;"
+                             "ALTER TABLE tasks DROP COLUMN auto_label;"
                              "DELETE FROM schema_version WHERE version >= 13"),
               0);
     char ins[300];
@@ -714,6 +719,8 @@ TEST(db_migration_sets_uncertainty_from_existing_predictions){EACH_BACKEND({
                          "ALTER TABLE tasks DROP COLUMN uncertainty;"
                              "DROP TABLE ml_queue;"
                              "DROP TABLE ml_backends;"
+                         "ALTER TABLE projects DROP COLUMN auto_label;"
+                         "ALTER TABLE tasks DROP COLUMN auto_label;"
                          "DELETE FROM schema_version WHERE version >= 14;"
                          "INSERT INTO tasks (id, project_id, status, predictions, created_at, "
                          "updated_at) VALUES "
@@ -747,6 +754,8 @@ TEST(db_migration_sets_disagreement_from_existing_annotations){EACH_BACKEND({
                          "DROP INDEX tasks_disputed;"
                          "ALTER TABLE tasks DROP COLUMN disagreement;"
                          "ALTER TABLE projects DROP COLUMN uncertainty_measure;"
+                         "ALTER TABLE projects DROP COLUMN auto_label;"
+                         "ALTER TABLE tasks DROP COLUMN auto_label;"
                          "DELETE FROM schema_version WHERE version >= 16;"
                          "INSERT INTO tasks (id, project_id, status, done, created_at, "
                          "updated_at) VALUES (1, 1, 'in_progress', 3, 0, 0), "
