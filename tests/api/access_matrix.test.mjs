@@ -149,6 +149,7 @@ const MATRIX = [
     await adminOk('PUT', `/v1/projects/${A()}/ml-backend`, { url: 'http://ml.invalid:9090', timeout_ms: 500 }, 200);
     return { path: `/v1/projects/${A()}/ml-backend` };
   }, [401, 401, 404, 404, 403, 403, 403, 200, 200]],
+  ['GET /v1/projects/{}/autolabel', () => ({ path: `/v1/projects/${A()}/autolabel` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['GET /v1/audit', () => ({ path: '/v1/audit' }), [401, 401, 403, 403, 403, 403, 403, 403, 200]],
   ['GET /v1/projects/{}/audit', () => ({ path: `/v1/projects/${A()}/audit` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['POST /v1/files', () => ({ path: '/v1/files', body: Buffer.from(`matrix ${uniq('f')}`), headers: { 'Content-Type': 'text/plain' } }), [401, 401, 201, 201, 403, 201, 201, 201, 201]],
