@@ -220,6 +220,27 @@ const QUALITY = [
 
 const POLICY = [...WORKFLOW, ...QUALITY];
 
+/* Auto-labeling (the project's auto_label): a model completes the open
+ * tasks it predicts at or above a threshold chosen, on held-out human
+ * labels, for the target precision. */
+const AUTO_LABEL = [
+  { type: 'bool', key: 'enabled', title: 'Let the model label the tasks it is sure of', dflt: false, help: 'Tasks its prediction scores at or above the threshold are completed by the model and marked so; the rest go to annotators.' },
+  { type: 'number', key: 'target_precision', title: 'Target precision', min: 0.5, max: 1, step: 0.01, dflt: 0.95, help: 'The share of its labels that must be right on held-out human labels at or above the threshold.' },
+  { type: 'number', key: 'spot_check_rate', title: 'Spot-check share', min: 0, max: 1, step: 0.01, dflt: 0.05, help: 'Of the tasks the model is sure of, the share kept for annotators, which measures its labels as they go.' },
+  { type: 'int', key: 'min_holdout', title: 'Human labels before it starts', min: 20, max: 1000000, dflt: 100, help: 'Tasks labelled by annotators that the model predicted beforehand.' },
+];
+const AUTO_LABEL_MODEL = { key: 'model', title: 'Model', maxlength: 200, placeholder: 'loupe:builtin', help: 'The predictions of which model (loupe:builtin: the built-in text model).' };
+const AUTO_LABEL_DEFAULTS = { enabled: false, model: 'loupe:builtin', target_precision: 0.95, spot_check_rate: 0.05, min_holdout: 100 };
+
+/* The figures of GET /v1/projects/{id}/autolabel, in a sentence. */
+function autoLabelSummary(r) {
+  const pct = (x) => `${Math.round(x * 1000) / 10}%`;
+  if (r.threshold === null || r.threshold === undefined)
+    return `No threshold yet: ${r.holdout} held-out human labels (${r.min_holdout} needed), and none that meets the target precision.`;
+  const spot = r.spot_checks_labeled ? `, of which ${r.spot_checks_labeled} checked by annotators: ${pct(r.spot_check_precision)} right` : '';
+  return `Threshold ${r.threshold}: ${pct(r.holdout_precision)} right (95% interval ${pct(r.holdout_precision_low)}–${pct(r.holdout_precision_high)}) on the ${r.holdout_above} held-out labels at or above it. ${r.eligible} open tasks eligible, ${r.auto_labeled} labeled by the model, ${r.spot_checks} spot checks${spot}.`;
+}
+
 /* The project created last, so that its settings open on the import tab. */
 let justCreated = null;
 
@@ -629,6 +650,7 @@ function projectForm({ project, kinds, canEdit, onSaved }) {
     policy: {},
     callback_url: project?.callback_url ?? '',
     metadata: JSON.stringify(project?.metadata ?? {}, null, 2),
+    autoLabel: clone(project?.auto_label) ?? { ...AUTO_LABEL_DEFAULTS },
   };
   for (const s of POLICY) if (project && project[s.key] !== undefined) state.policy[s.key] = project[s.key];
   if (isNew) for (const s of POLICY) state.policy[s.key] = s.dflt;
@@ -699,6 +721,7 @@ function projectForm({ project, kinds, canEdit, onSaved }) {
   const instrSection = h('section', { class: 'card pf-section', 'aria-labelledby': 'pf-instr-h' }, h('h2', { id: 'pf-instr-h' }, 'Instructions'), instrWrap, jsonInstrNote);
 
   /* policy */
+  const autoFigures = h('p', { class: 'pf-help', 'data-testid': 'auto-label-figures', 'aria-live': 'polite' });
   const grid = (specs) => h('div', { class: 'pf-grid' }, specs.map((s) => control(s, state.policy, '', ctx)));
   const policySection = h(
     'section',
@@ -707,6 +730,9 @@ function projectForm({ project, kinds, canEdit, onSaved }) {
     grid(WORKFLOW),
     h('h2', { class: 'pf-subhead' }, 'Gold and quality'),
     grid(QUALITY),
+    h('h2', { class: 'pf-subhead' }, 'Auto-labeling'),
+    h('div', { class: 'pf-grid', 'data-testid': 'auto-label' }, AUTO_LABEL.map((s) => control(s, state.autoLabel, 'auto_label', ctx)), textControl(AUTO_LABEL_MODEL, state.autoLabel, 'auto_label.model', ctx)),
+    autoFigures,
   );
   /* A field that means something only with another's value (the measure,
    * with the uncertainty strategy) is hidden otherwise; it is still sent. */
@@ -718,6 +744,11 @@ function projectForm({ project, kinds, canEdit, onSaved }) {
   };
   policySection.addEventListener('change', showPolicy);
   showPolicy();
+  if (!isNew && canEdit)
+    api
+      .get(`/v1/projects/${project.id}/autolabel`)
+      .then((r) => (autoFigures.textContent = autoLabelSummary(r)))
+      .catch(() => {});
 
   /* integration */
   const cb = textControl({ key: 'callback_url', title: 'Callback URL', inputType: 'url', placeholder: 'https://… (empty: none)' }, state, 'callback_url', ctx);
@@ -903,6 +934,7 @@ function projectForm({ project, kinds, canEdit, onSaved }) {
     if (state.name !== original.name) out.name = state.name;
     if (!same(state.params, original.params)) out.params = state.params;
     for (const s of POLICY) if (!same(policyValue(s), original[s.key])) out[s.key] = policyValue(s);
+    if (!same(state.autoLabel, original.auto_label ?? AUTO_LABEL_DEFAULTS)) out.auto_label = state.autoLabel;
     const url = state.callback_url.trim() || null;
     if (url !== (original.callback_url ?? null)) out.callback_url = url;
     const md = metadataValue();
@@ -946,6 +978,7 @@ function projectForm({ project, kinds, canEdit, onSaved }) {
     if (isNew) {
       body = { name: state.name, kind: state.kind, params: state.params };
       for (const s of POLICY) body[s.key] = policyValue(s);
+      body.auto_label = state.autoLabel;
       const url = state.callback_url.trim();
       if (url) body.callback_url = url;
       const md = metadataValue();

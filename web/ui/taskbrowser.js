@@ -53,6 +53,21 @@ export function statusBadge(status, extra = {}) {
   return h('span', { class: `badge status status-${s.replace(/[^a-z_]/g, '')}`, 'data-status': s, ...extra }, STATUS_WORDS[s] || s);
 }
 
+/* What auto-labeling did with a task (its auto_label), as a badge, or
+ * null: labelled by the model, kept for humans as a spot check of the
+ * model, or a model's label sent back by an audit. */
+export function autoLabelBadge(t) {
+  const model = t?.result?.model;
+  const words = { model: 'labeled by model', spot_check: 'spot check', returned: 'model label returned' };
+  if (!t || !words[t.auto_label]) return null;
+  const title = {
+    model: `Completed by the model${model ? ` ${model}` : ''}, not by annotators (auto-labeling)`,
+    spot_check: 'The model was sure of this task; it was kept for annotators to check the model',
+    returned: "An audit sent the model's label back to annotators",
+  }[t.auto_label];
+  return h('span', { class: `badge ${t.auto_label === 'model' ? 'badge-ok' : ''}`.trim(), 'data-testid': 'auto-label', 'data-auto-label': t.auto_label, title }, words[t.auto_label]);
+}
+
 /* A <time> with the local date and time, the exact time as its title. */
 export function when(iso) {
   if (!iso) return h('span', { class: 'muted' }, '—');
@@ -492,7 +507,7 @@ export function renderTaskBrowser(root, { projectId }) {
       { class: 'tb-row', 'data-task-id': t.id, 'data-status': t.status },
       h('td', { class: 'num' }, h('a', { class: 'task-link', href, 'aria-label': `Task ${t.id}` }, String(t.id))),
       h('td', { class: 'tb-uid', 'data-field': 'unique_id' }, t.unique_id ?? h('span', { class: 'muted' }, '—')),
-      h('td', { 'data-field': 'status' }, statusBadge(t.status)),
+      h('td', { 'data-field': 'status' }, statusBadge(t.status), autoLabelBadge(t)),
       h('td', { 'data-field': 'batch' }, t.batch_id ? (batch ? batch.name : `#${t.batch_id}`) : h('span', { class: 'muted' }, '—')),
       h('td', { 'data-field': 'tags' }, (Array.isArray(t.tags) ? t.tags : []).map((g) => h('span', { class: 'tag' }, g))),
       h('td', { 'data-field': 'updated_at', class: 'tb-when' }, when(t.updated_at)),
@@ -744,7 +759,7 @@ export function renderTaskView(root, { taskId }) {
     back.textContent = `← Tasks of ${project.name}`;
     title.textContent = `Task ${task.id}`;
     document.title = `Task ${task.id} · ${project.name} · Loupe`;
-    fill(badges, statusBadge(task.status, { 'data-testid': 'task-status' }), task.is_gold && task.status !== 'gold' ? h('span', { class: 'badge badge-warn' }, 'gold task') : null);
+    fill(badges, statusBadge(task.status, { 'data-testid': 'task-status' }), task.is_gold && task.status !== 'gold' ? h('span', { class: 'badge badge-warn' }, 'gold task') : null, autoLabelBadge(task));
 
     const meta = h(
       'dl',
@@ -794,8 +809,8 @@ export function renderTaskView(root, { taskId }) {
           'dl',
           { class: 'tv-meta tv-result-meta' },
           h('div', null, h('dt', null, 'Confidence'), h('dd', { 'data-field': 'confidence' }, conf)),
-          h('div', null, h('dt', null, 'Method'), h('dd', { 'data-field': 'method' }, r.method === 'review_fix' ? 'fixed in review (review_fix)' : String(r.method ?? '—'))),
-          h('div', null, h('dt', null, 'From'), h('dd', null, `${r.annotations ?? 0} ${r.annotations === 1 ? 'answer' : 'answers'}`)),
+          h('div', null, h('dt', null, 'Method'), h('dd', { 'data-field': 'method' }, r.method === 'review_fix' ? 'fixed in review (review_fix)' : r.method === 'auto_label' ? 'labeled by a model (auto_label)' : String(r.method ?? '—'))),
+          h('div', null, h('dt', null, 'From'), h('dd', { 'data-field': 'from' }, r.method === 'auto_label' ? `the model ${r.model ?? ''}, its score as confidence` : `${r.annotations ?? 0} ${r.annotations === 1 ? 'answer' : 'answers'}`)),
         ),
       );
       mountResponse(res, { project, editor, task, value: r.response, mounts, testid: 'result' });
