@@ -57,8 +57,8 @@ int lp_autolabel_parse(const json_t *v, lp_autolabel *s, lp_verr *e)
 json_t *lp_autolabel_json(const lp_autolabel *s)
 {
     return json_pack("{s:b, s:s, s:f, s:f, s:I}", "enabled", s->enabled, "model", s->model,
-                     "target_precision", s->target_precision, "spot_check_rate",
-                     s->spot_check_rate, "min_holdout", (json_int_t)s->min_holdout);
+                     "target_precision", s->target_precision, "spot_check_rate", s->spot_check_rate,
+                     "min_holdout", (json_int_t)s->min_holdout);
 }
 
 void lp_wilson(size_t k, size_t n, double z, double *low, double *high)

@@ -39,8 +39,7 @@ static int prediction_of(const json_t *preds, const char *model, const json_t **
         const char *m = json_string_value(json_object_get(pr, "model"));
         if (!m || strcmp(m, model)) continue;
         const json_t *r = json_object_get(pr, "response"), *s = json_object_get(pr, "score");
-        if (!r || !json_is_number(s) || json_is_true(json_object_get(pr, "after_labels")))
-            return 0;
+        if (!r || !json_is_number(s) || json_is_true(json_object_get(pr, "after_labels"))) return 0;
         *response = r;
         *score = json_number_value(s);
         return 1;
@@ -85,7 +84,8 @@ static int holdout(lp_db *db, const lp_project *p, pairs *out)
             const json_t *truth = json_object_get(result, "response"), *pred;
             double score;
             if (truth && method && strcmp(method, LP_AUTOLABEL_METHOD) &&
-                strcmp(method, "import") && prediction_of(preds, p->auto_label.model, &pred, &score)) {
+                strcmp(method, "import") &&
+                prediction_of(preds, p->auto_label.model, &pred, &score)) {
                 json_t *data = json_loads(lp_stmt_text(st, 1), 0, NULL);
                 json_t *task = json_pack("{s:o}", "data", data ? data : json_object());
                 int right = lp_kind_score(p->kind, p->params, task, pred, truth) >= 1 - 1e-9;
@@ -164,7 +164,7 @@ static int eligible_page(lp_db *db, const lp_project *p, double threshold, int64
  * model.  *decided: 0 (left alone), 1 (labeled), 2 (spot check). */
 static int decide(lp_db *db, const lp_project *p, double threshold, int64_t id, int *decided)
 {
-#define STILL_OPEN                                                                      \
+#define STILL_OPEN                                                                        \
     "SELECT predictions FROM tasks WHERE id = ? AND status = 'pending' AND done = 0 AND " \
     "leased = 0 AND auto_label IS NULL"
     static const char *const sql[2] = {STILL_OPEN, STILL_OPEN " FOR UPDATE SKIP LOCKED"};
@@ -225,8 +225,10 @@ int lp_autolabel_round(lp_db *db, const lp_project *p, int64_t *labeled, int64_t
                 l += d == 1;
                 s += d == 2;
             }
-            if (rc == 0) rc = lp_db_commit(db);
-            else lp_db_rollback(db);
+            if (rc == 0)
+                rc = lp_db_commit(db);
+            else
+                lp_db_rollback(db);
             if (rc == 0) {
                 *labeled += l;
                 *spot += s;
@@ -283,9 +285,10 @@ int lp_autolabel_report(lp_db *db, const lp_project *p, json_t **out)
     json_object_set_new(o, "auto_labeled", json_integer(labeled));
     json_object_set_new(o, "spot_checks", json_integer(spots));
     json_object_set_new(o, "spot_checks_labeled", json_integer(ps.spot_labeled));
-    json_object_set_new(o, "spot_check_precision",
-                        real_or_null(ps.spot_labeled > 0,
-                                     (double)ps.spot_right / (double)(ps.spot_labeled ? ps.spot_labeled : 1)));
+    json_object_set_new(
+        o, "spot_check_precision",
+        real_or_null(ps.spot_labeled > 0,
+                     (double)ps.spot_right / (double)(ps.spot_labeled ? ps.spot_labeled : 1)));
     json_object_set_new(o, "spot_check_precision_low", real_or_null(ps.spot_labeled > 0, slow));
     json_object_set_new(o, "spot_check_precision_high", real_or_null(ps.spot_labeled > 0, shigh));
     *out = o;

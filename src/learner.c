@@ -28,6 +28,11 @@
  * (memory stays under 100 MiB a project whatever the texts). */
 #define MAX_EXAMPLES 50000
 #define EXAMPLE_BYTES 2048
+/* An auto-labeling round of a project where nothing seems to have changed
+ * (no new annotation, no setting, no new prediction of the built-in model)
+ * is skipped, but not for longer than this: imported predictions and
+ * audits are not watched. */
+#define AUTO_STALE_MS 30000
 
 /* A labelled example kept for replays. */
 typedef struct example {
@@ -46,6 +51,11 @@ typedef struct model {
     int predicted_once; /* open tasks predicted at least once */
 } model;
 
+/* When a project's auto-labeling round last ran, and on what. */
+typedef struct auto_state {
+    int64_t project_id, last_annotation, updated_at, at_ms;
+} auto_state;
+
 struct lp_learner {
     lp_db_pool *pool;
     int64_t every_ms;
@@ -55,6 +65,8 @@ struct lp_learner {
     int stop;
     model models[MAX_PROJECTS];
     int n;
+    auto_state autos[MAX_PROJECTS];
+    int nauto;
 };
 
 void lp_learner_text(const json_t *data, lp_buf *out)
@@ -270,6 +282,36 @@ static int predict(lp_db *db, model *m)
     return rc < 0 ? rc : 0;
 }
 
+/* Runs the project's auto-labeling round (autolabel.h) unless nothing it
+ * reads seems to have changed since the last one, less than
+ * AUTO_STALE_MS ago; predicted says the built-in model just predicted. */
+static void auto_label(lp_learner *L, lp_db *db, const lp_project *p, int predicted)
+{
+    int64_t last = 0, now = lp_now_ms();
+    lp_db_int64(db, &last,
+                "SELECT COALESCE(MAX(created_at), 0) FROM annotations WHERE project_id = ?", "i",
+                p->id);
+    auto_state *a = NULL;
+    for (int i = 0; i < L->nauto && !a; i++)
+        if (L->autos[i].project_id == p->id) a = &L->autos[i];
+    if (a && !predicted && a->last_annotation == last && a->updated_at == p->updated_at &&
+        now - a->at_ms < AUTO_STALE_MS)
+        return;
+    if (!a && L->nauto == MAX_PROJECTS) L->nauto = 0; /* (forget them all: rare) */
+    if (!a) a = &L->autos[L->nauto++];
+    int64_t labeled = 0, spot = 0;
+    int rc = lp_autolabel_round(db, p, &labeled, &spot);
+    *a = (auto_state){p->id, last, p->updated_at, now};
+    if (rc < 0) {
+        a->at_ms = 0; /* again next round */
+        lp_log(LP_LOG_WARN, "auto-labeling of project %lld failed (%s)", (long long)p->id,
+               lp_db_errmsg(db));
+    } else if (labeled || spot) {
+        lp_log(LP_LOG_INFO, "auto-labeling of project %lld: %lld tasks labeled, %lld spot checks",
+               (long long)p->id, (long long)labeled, (long long)spot);
+    }
+}
+
 /* One round over the projects with the built-in model or auto-labeling
  * enabled (autolabel.h: after the model has predicted, its labels above
  * the threshold complete their tasks). */
@@ -291,8 +333,10 @@ static void round_once(lp_learner *L)
         lp_project *p = NULL;
         if (lp_project_get(db, ids[i], &p) < 0) continue;
         model *m = json_is_true(json_object_get(p->params, "builtin_model")) ? model_for(L, p) : NULL;
+        int predicted = 0;
         if (m && learn(db, p, m) == 0 && lp_textclf_seen(m->clf) > 0 &&
             (m->unapplied || !m->predicted_once)) {
+            predicted = 1;
             if (predict(db, m) == 0) {
                 m->unapplied = 0;
                 m->predicted_once = 1;
@@ -301,16 +345,7 @@ static void round_once(lp_learner *L)
                        (long long)p->id, lp_db_errmsg(db));
             }
         }
-        int64_t labeled = 0, spot = 0;
-        if (p->auto_label.enabled) {
-            int rc = lp_autolabel_round(db, p, &labeled, &spot);
-            if (rc < 0)
-                lp_log(LP_LOG_WARN, "auto-labeling of project %lld failed (%s)", (long long)p->id,
-                       lp_db_errmsg(db));
-            else if (labeled || spot)
-                lp_log(LP_LOG_INFO, "auto-labeling of project %lld: %lld tasks labeled, %lld "
-                       "spot checks", (long long)p->id, (long long)labeled, (long long)spot);
-        }
+        if (p->auto_label.enabled) auto_label(L, db, p, predicted);
         lp_project_free(p);
     }
     lp_db_pool_release(L->pool, db, NULL); /* (waits until its writes are durable) */
