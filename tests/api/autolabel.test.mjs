@@ -205,3 +205,79 @@ describe('auto-labeling', () => {
     assert.equal((await report()).holdout, before - 1);
   });
 });
+
+// The built-in model end to end: it learns the first answers, predicts the
+// open tasks, the next answers are its held-out sample, and then it labels
+// the tasks it is sure of by itself.
+const GOOD = ['good', 'great', 'wonderful', 'lovely'];
+const BAD = ['bad', 'awful', 'terrible', 'poor'];
+const sentence = (words, i) => `the film was ${words[i % 4]}, ${words[(i + 1) % 4]} and ${words[(i + 2) % 4]} overall`;
+
+describe('auto-labeling with the built-in model', () => {
+  let srv, p, ann;
+  const truth = {};
+  before(async () => {
+    srv = await startServer({ args: ['--learn-ms', '100'] });
+    p = await makeProject(srv, {
+      params: { labels: ['pos', 'neg'], builtin_model: true },
+      overlap: 1,
+      auto_label: { enabled: true, target_precision: 0.9, spot_check_rate: 0, min_holdout: 20 },
+    });
+    const tasks = [];
+    for (let i = 0; i < 120; i++) {
+      const pos = i % 2 === 0;
+      truth[`s${i}`] = pos ? 'pos' : 'neg';
+      tasks.push({ unique_id: `s${i}`, data: { text: sentence(pos ? GOOD : BAD, i) } });
+    }
+    expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, tasks), 200);
+    ann = await makeMember(srv, 'builtin-auto@test.io');
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${ann.id}`, { role: 'annotator' }), 200);
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  const report = async () => expectStatus(await srv.api('GET', `/v1/projects/${p.id}/autolabel`), 200);
+  const answer = async () => {
+    const as = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+    if (!as) return null;
+    const t = expectStatus(await srv.api('GET', `/v1/assignments/${as.id}`, undefined, { key: ann.key }), 200).task;
+    expectStatus(await srv.api('POST', `/v1/assignments/${as.id}/submit`, { annotation_id: `b${as.id}`, response: { labels: [truth[t.unique_id]] } }, { key: ann.key }), 201);
+    return t;
+  };
+
+  it('labels the tasks it is sure of once its held-out precision is known, and right', async () => {
+    for (let n = 0; n < 8; n++) await answer();
+    // Wait for its predictions on the open tasks.
+    const deadline = Date.now() + 20000 * SLOW;
+    for (;;) {
+      const open = (await listAll(srv, `/v1/projects/${p.id}/tasks?status=pending`)).items;
+      if (open.length && open.every((t) => t.predictions?.some((x) => x.model === 'loupe:builtin'))) break;
+      assert.ok(Date.now() < deadline, 'the open tasks were not predicted');
+      await sleep(100);
+    }
+    // Before min_holdout answers on predicted tasks, nothing is labelled by the model.
+    assert.equal((await report()).auto_labeled, 0);
+    // The next answers are held out: each was predicted before it was answered.
+    for (let n = 0; n < 30; n++) {
+      const t = await answer();
+      if (!t) break;
+      assert.ok(t.predictions?.some((x) => x.model === 'loupe:builtin'), `task ${t.unique_id} served without a prediction`);
+    }
+    let r;
+    const deadline2 = Date.now() + 20000 * SLOW;
+    do {
+      await sleep(150);
+      r = await report();
+      assert.ok(Date.now() < deadline2, `nothing was auto-labeled: ${JSON.stringify(r)}`);
+    } while (r.auto_labeled === 0 || r.eligible > 0);
+    assert.ok(r.holdout >= 20, `holdout ${r.holdout}`);
+    assert.ok(r.threshold >= 0.5 && r.threshold <= 1);
+    assert.ok(r.holdout_precision >= 0.9);
+    const done = (await listAll(srv, `/v1/projects/${p.id}/tasks?auto_label=model`)).items;
+    assert.equal(done.length, r.auto_labeled);
+    const right = done.filter((t) => t.result.response.labels[0] === truth[t.unique_id]).length;
+    assert.ok(right >= 0.9 * done.length, `${right} of ${done.length} auto-labels right`);
+    assert.ok(done.every((t) => t.result.model === 'loupe:builtin' && t.result.confidence >= r.threshold));
+  });
+});
