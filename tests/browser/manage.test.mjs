@@ -356,6 +356,54 @@ browserTest('settings: the form is filled from the project, a save PATCHes only 
   assert.equal((await getProject(p.id)).callback_url, null);
 });
 
+browserTest('auto-labeling: a manager sees the figures, a bad value is shown at its field, turning it on lets the model label; its tasks say so', async ({ page, requests }) => {
+  // 20 tasks labelled by the admin after model m predicted them right
+  // (0.95), five more it is surer of (0.97): the threshold is 0.95.
+  const tasks = [];
+  for (let i = 0; i < 25; i++) tasks.push({ unique_id: `a${i}`, data: { text: `task ${i}` }, predictions: [{ model: 'm', response: { labels: ['cat'] }, score: i < 20 ? 0.95 : 0.97 }] });
+  const p = await openSettings(page, { params: { labels: ['cat', 'dog'] }, auto_label: { model: 'm', min_holdout: 20, target_precision: 0.9 } });
+  expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, tasks), 200);
+  for (let n = 0; n < 20; n++) {
+    const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`), 200).assignment;
+    expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: `au-${a.id}`, response: { labels: ['cat'] } }), 201);
+  }
+  await page.reload();
+  await waitVisible(page, '[data-testid=project-form]', 'the settings form');
+  assert.equal(await page.isChecked('[data-field="auto_label.enabled"] input'), false);
+  assert.equal(await page.inputValue('[data-field="auto_label.target_precision"] input'), '0.9');
+  assert.equal(await page.inputValue('[data-field="auto_label.model"] input'), 'm');
+  await waitText(page, '[data-testid=auto-label-figures]', /Threshold 0\.95: 100% right .* on the 20 held-out labels .* 5 open tasks eligible, 0 labeled by the model/, 'the figures of GET .../autolabel');
+  await screenshot(page, 'manage-auto-label');
+  // Out of range: the server's 422 at the field.
+  await page.fill('[data-field="auto_label.target_precision"] input', '1.5');
+  await page.click('[data-action=save]');
+  await waitText(page, '[data-field="auto_label.target_precision"] [data-testid=field-error]', /between 0.5 and 1/, 'the error next to the target precision');
+  // On, with no spot checks.
+  await page.fill('[data-field="auto_label.target_precision"] input', '0.9');
+  await page.fill('[data-field="auto_label.spot_check_rate"] input', '0');
+  await page.check('[data-field="auto_label.enabled"] input');
+  await clearStatusLog(page);
+  await page.click('[data-action=save]');
+  await waitStatus(page, /Saved/);
+  const last = requests.filter((r) => r.method === 'PATCH').at(-1);
+  assert.deepEqual(Object.keys(JSON.parse(last.body)), ['auto_label']);
+  const got = await getProject(p.id);
+  assert.deepEqual(got.auto_label, { enabled: true, model: 'm', target_precision: 0.9, spot_check_rate: 0, min_holdout: 20 });
+  // The model labels the five (the learner's round, every 3 s by default).
+  await until(
+    async () => expectStatus(await srv.api('GET', `/v1/projects/${p.id}/autolabel`), 200).auto_labeled === 5,
+    'the model to label the five tasks it is sure of',
+    20000,
+  );
+  await page.goto(`${srv.base}/#/projects/${p.id}/tasks?status=completed`);
+  await until(async () => (await page.$$('[data-testid=auto-label][data-auto-label=model]')).length === 5, async () => `five rows labeled by the model; the page shows ${await pageText(page)}`);
+  const t = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/tasks?auto_label=model&limit=1`), 200).items[0];
+  await page.goto(`${srv.base}/#/tasks/${t.id}`);
+  await waitText(page, '[data-testid=auto-label]', /labeled by model/, 'the badge on the task');
+  await waitText(page, '[data-field=method]', /labeled by a model/, "the result's method");
+  await screenshot(page, 'task-auto-labeled');
+});
+
 browserTest('members: add a user by email, change their role, remove them; the last manager stays', async ({ page }) => {
   const p = await openSettings(page, { params: { labels: ['a', 'b'] } });
   const rita = await makeAnnotator(srv, 'rita-members@test.io', PASSWORD);
