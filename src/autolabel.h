@@ -87,8 +87,9 @@ struct lp_project;
 int lp_autolabel_report(lp_db *db, const struct lp_project *p, json_t **out);
 
 /* One round for a project with auto_label.enabled: chooses the threshold
- * from the held-out pairs, then completes the eligible open tasks (pending,
- * not leased, no annotation, not gold nor in a staging batch, predicted
+ * from the held-out pairs, then completes the eligible open tasks (pending
+ * or in_progress, not leased, no annotation, not gold nor in a staging
+ * batch, predicted
  * by the model at or above it), LP_AUTOLABEL_TX tasks a transaction,
  * leaving the spot checks to humans.  *labeled and *spot receive the
  * numbers of tasks completed and kept for humans this round. */

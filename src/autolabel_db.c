@@ -6,10 +6,11 @@
  * 'model' (completed by the model: its result is the prediction, method
  * "auto_label") or 'spot_check' (drawn to stay with humans; never drawn
  * again), or 'returned' (a model's label an audit sent back to humans).
- * A task is decided only while pending, with no lease and no annotation,
- * under its row lock (skipped if another transaction holds it), in a
- * write transaction of at most LP_AUTOLABEL_TX tasks: an annotator's
- * lease never waits for more than that.  The task.completed event of an
+ * A task is decided only while open (pending, or in_progress with every
+ * lease given back) with no lease and no annotation, under its row lock
+ * (skipped if another transaction holds it), in a write transaction of at
+ * most LP_AUTOLABEL_TX tasks: an annotator's lease never waits for more
+ * than that.  The task.completed event of an
  * auto-label goes out through the outbox in the same transaction, as a
  * human completion's does. */
 #include "autolabel.h"
@@ -131,7 +132,8 @@ static int eligible_page(lp_db *db, const lp_project *p, double threshold, int64
     *more = 0;
     int rc = lp_db_prepare(db,
                            "SELECT t.id, t.predictions FROM tasks t LEFT JOIN batches b ON "
-                           "b.id = t.batch_id WHERE t.project_id = ? AND t.status = 'pending' AND "
+                           "b.id = t.batch_id WHERE t.project_id = ? AND t.status IN ('pending', "
+                           "'in_progress') AND "
                            "t.done = 0 AND t.leased = 0 AND t.auto_label IS NULL AND "
                            "t.predictions IS NOT NULL AND (b.id IS NULL OR b.status <> "
                            "'staging') AND NOT EXISTS (SELECT 1 FROM annotations a WHERE "
@@ -164,9 +166,9 @@ static int eligible_page(lp_db *db, const lp_project *p, double threshold, int64
  * model.  *decided: 0 (left alone), 1 (labeled), 2 (spot check). */
 static int decide(lp_db *db, const lp_project *p, double threshold, int64_t id, int *decided)
 {
-#define STILL_OPEN                                                                        \
-    "SELECT predictions FROM tasks WHERE id = ? AND status = 'pending' AND done = 0 AND " \
-    "leased = 0 AND auto_label IS NULL"
+#define STILL_OPEN                                                                         \
+    "SELECT predictions FROM tasks WHERE id = ? AND status IN ('pending', 'in_progress') " \
+    "AND done = 0 AND leased = 0 AND auto_label IS NULL"
     static const char *const sql[2] = {STILL_OPEN, STILL_OPEN " FOR UPDATE SKIP LOCKED"};
 #undef STILL_OPEN
     *decided = 0;

@@ -125,6 +125,15 @@ describe('auto-labeling', () => {
     assert.equal(r.auto_labeled, 0); // not enabled: nothing done
     await sleep(600);
     assert.equal((await report()).auto_labeled, 0);
+    // A task leased and given back (in_progress, no lease) is still open.
+    const ann2 = await makeMember(srv, 'auto2@test.io');
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${ann2.id}`, { role: 'annotator' }), 200);
+    const as = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann2.key }), 200).assignment;
+    expectStatus(await srv.api('POST', `/v1/assignments/${as.id}/release`, undefined, { key: ann2.key }), 200);
+    const t0 = expectStatus(await srv.api('GET', `/v1/tasks/${as.task_id}`), 200);
+    assert.equal(t0.unique_id, 't0');
+    assert.equal(t0.status, 'in_progress');
+    assert.equal((await report()).eligible, 20);
   });
 
   it('enabled, the model completes the eligible tasks but the spot checks, once; humans get the rest', async () => {
@@ -152,7 +161,8 @@ describe('auto-labeling', () => {
       assert.equal(t.result.confidence, 0.9);
       assert.deepEqual(t.result.response, { labels: [predicted[t.unique_id].label] });
     }
-    for (const t of spots) assert.equal(t.status, 'pending');
+    for (const t of spots) assert.ok(['pending', 'in_progress'].includes(t.status));
+    assert.ok(['model', 'spot_check'].includes(ts.t0.auto_label), 'the task given back was decided too');
     // The low-scored tasks are untouched.
     for (let i = 20; i < 40; i++) assert.equal(ts[`t${i}`].auto_label, undefined);
     // The list filters by it.
