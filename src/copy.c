@@ -56,7 +56,7 @@ const lp_copy_table lp_copy_tables[] = {
     {"ml_queue", "project_id,task_id"},
 };
 const size_t lp_copy_table_count = LP_ARRAY_LEN(lp_copy_tables);
-const char *const lp_copy_skipped[] = {"schema_version", NULL};
+const char *const lp_copy_skipped[] = {"schema_version", "worker_leases", NULL};
 
 #define PAGE_ROWS  1000  /* rows per keyset page */
 #define TX_ROWS    5000  /* rows per target transaction (at least) */

@@ -49,6 +49,7 @@ typedef struct model {
     int64_t last;       /* the last annotation learned */
     int64_t unapplied;  /* examples learned since the open tasks were predicted */
     int predicted_once; /* open tasks predicted at least once */
+    int64_t newest;     /* the newest task when the open tasks were last predicted */
 } model;
 
 /* When a project's auto-labeling round last ran, and on what. */
@@ -57,6 +58,7 @@ typedef struct auto_state {
 } auto_state;
 
 struct lp_learner {
+    char owner[33]; /* this process's name in worker_leases */
     lp_db_pool *pool;
     int64_t every_ms;
     pthread_t thread;
@@ -216,11 +218,11 @@ static int learn(lp_db *db, const lp_project *p, model *m)
 /* Predicts the project's open tasks that no human has labelled yet (none
  * of their annotations learned: every prediction is a held-out measure of
  * the model, autolabel.h), a page per transaction. */
-static int predict(lp_db *db, model *m)
+/* Predicts the project's open tasks after task id after (0: all). */
+static int predict(lp_db *db, model *m, int64_t after)
 {
     int n = (int)json_array_size(m->labels);
     double *probs = lp_malloc(sizeof *probs * (size_t)n);
-    int64_t after = 0;
     int rc = 0;
     lp_buf text = {0};
     for (;;) {
@@ -312,6 +314,24 @@ static void auto_label(lp_learner *L, lp_db *db, const lp_project *p, int predic
     }
 }
 
+/* 1 when this process holds (or now takes, or renews) the lease on the
+ * project's background work: where several processes share a database,
+ * one of them learns, predicts and auto-labels a project, not each (their
+ * writes would contend with the annotators' for nothing).  The lease lasts
+ * ten rounds (at least 30 s): when its holder stops or dies, another
+ * process takes the project over and learns it again from the database. */
+static int leased(lp_learner *L, lp_db *db, int64_t project_id)
+{
+    int64_t now = lp_now_ms(), ttl = L->every_ms * 10 > 30000 ? L->every_ms * 10 : 30000;
+    int rc = lp_db_run(db,
+                       "INSERT INTO worker_leases (name, project_id, owner, until) VALUES "
+                       "('learner', ?, ?, ?) ON CONFLICT (name, project_id) DO UPDATE SET "
+                       "owner = excluded.owner, until = excluded.until WHERE "
+                       "worker_leases.owner = excluded.owner OR worker_leases.until < ?",
+                       "isii", project_id, L->owner, now + ttl, now);
+    return rc == 0 && lp_db_changes(db) == 1;
+}
+
 /* One round over the projects with the built-in model or auto-labeling
  * enabled (autolabel.h: after the model has predicted, its labels above
  * the threshold complete their tasks). */
@@ -331,15 +351,23 @@ static void round_once(lp_learner *L)
     }
     for (int i = 0; i < n; i++) {
         lp_project *p = NULL;
-        if (lp_project_get(db, ids[i], &p) < 0) continue;
+        if (!leased(L, db, ids[i]) || lp_project_get(db, ids[i], &p) < 0) continue;
         model *m = json_is_true(json_object_get(p->params, "builtin_model")) ? model_for(L, p) : NULL;
         int predicted = 0;
+        int64_t newest = 0;
+        if (m) lp_db_int64(db, &newest, "SELECT COALESCE(MAX(id), 0) FROM tasks WHERE project_id = ?",
+                           "i", p->id);
+        /* After learning something, every open task again; else only the
+         * tasks imported since the last time. */
+        int all = m && (m->unapplied || !m->predicted_once);
         if (m && learn(db, p, m) == 0 && lp_textclf_seen(m->clf) > 0 &&
-            (m->unapplied || !m->predicted_once)) {
+            (all || m->unapplied || newest > m->newest)) {
+            all |= m->unapplied > 0;
             predicted = 1;
-            if (predict(db, m) == 0) {
+            if (predict(db, m, all ? 0 : m->newest) == 0) {
                 m->unapplied = 0;
                 m->predicted_once = 1;
+                m->newest = newest;
             } else {
                 lp_log(LP_LOG_WARN, "built-in model of project %lld: predicting failed (%s)",
                        (long long)p->id, lp_db_errmsg(db));
@@ -375,6 +403,9 @@ int lp_learner_start(lp_db_pool *pool, int64_t every_ms, lp_learner **out)
     lp_learner *L = lp_calloc(1, sizeof *L);
     L->pool = pool;
     L->every_ms = every_ms > 0 ? every_ms : 3000;
+    unsigned char id[16];
+    randombytes_buf(id, sizeof id);
+    sodium_bin2hex(L->owner, sizeof L->owner, id, sizeof id);
     pthread_mutex_init(&L->mu, NULL);
     pthread_cond_init(&L->cv, NULL);
     if (pthread_create(&L->thread, NULL, learner_main, L) != 0) {
@@ -393,6 +424,10 @@ void lp_learner_stop(lp_learner *L)
     pthread_cond_signal(&L->cv);
     pthread_mutex_unlock(&L->mu);
     pthread_join(L->thread, NULL);
+    /* Its projects are free at once for another process. */
+    lp_db *db = lp_db_pool_get(L->pool);
+    lp_db_run(db, "DELETE FROM worker_leases WHERE name = 'learner' AND owner = ?", "s", L->owner);
+    lp_db_pool_put(L->pool, db);
     for (int i = 0; i < L->n; i++) model_fini(&L->models[i]);
     pthread_mutex_destroy(&L->mu);
     pthread_cond_destroy(&L->cv);

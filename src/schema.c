@@ -381,6 +381,17 @@ const lp_migration lp_migrations[] = {
       * audit). */
      "ALTER TABLE projects ADD COLUMN auto_label TEXT;"
      "ALTER TABLE tasks ADD COLUMN auto_label TEXT;"},
+    {18,
+     /* Which process does a project's background work (learner.c: the
+      * built-in model and auto-labeling) when several share the database:
+      * the owner holds it until `until`, renewing it each round; another
+      * takes it once it has lapsed.  Not copied by loupe copy (copy.c). */
+     "CREATE TABLE worker_leases ("
+     " name TEXT NOT NULL,"
+     " project_id BIGINT NOT NULL,"
+     " owner TEXT NOT NULL,"
+     " until BIGINT NOT NULL,"
+     " PRIMARY KEY (name, project_id));"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

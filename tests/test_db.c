@@ -86,6 +86,7 @@ TEST(db_migration_gives_existing_projects_their_own_export_key){EACH_BACKEND({
                              "DROP TABLE ml_backends;"
                              "ALTER TABLE projects DROP COLUMN auto_label;"
                              "ALTER TABLE tasks DROP COLUMN auto_label;"
+                             "DROP TABLE worker_leases;"
                              "DELETE FROM schema_version WHERE version >= 10"),
               0);
     CHECK_INT(lp_db_migrate(db), 0);
@@ -689,6 +690,7 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
                              "DROP TABLE ml_backends;"
                              "ALTER TABLE projects DROP COLUMN auto_label;"
                              "ALTER TABLE tasks DROP COLUMN auto_label;"
+                             "DROP TABLE worker_leases;"
                              "DELETE FROM schema_version WHERE version >= 13"),
               0);
     char ins[300];
@@ -721,6 +723,7 @@ TEST(db_migration_sets_uncertainty_from_existing_predictions){EACH_BACKEND({
                              "DROP TABLE ml_backends;"
                          "ALTER TABLE projects DROP COLUMN auto_label;"
                          "ALTER TABLE tasks DROP COLUMN auto_label;"
+                             "DROP TABLE worker_leases;"
                          "DELETE FROM schema_version WHERE version >= 14;"
                          "INSERT INTO tasks (id, project_id, status, predictions, created_at, "
                          "updated_at) VALUES "
@@ -756,6 +759,7 @@ TEST(db_migration_sets_disagreement_from_existing_annotations){EACH_BACKEND({
                          "ALTER TABLE projects DROP COLUMN uncertainty_measure;"
                          "ALTER TABLE projects DROP COLUMN auto_label;"
                          "ALTER TABLE tasks DROP COLUMN auto_label;"
+                             "DROP TABLE worker_leases;"
                          "DELETE FROM schema_version WHERE version >= 16;"
                          "INSERT INTO tasks (id, project_id, status, done, created_at, "
                          "updated_at) VALUES (1, 1, 'in_progress', 3, 0, 0), "

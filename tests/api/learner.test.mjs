@@ -5,7 +5,7 @@
 // strategy uncertainty then follows; nothing happens to other projects.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, it, expectError, expectStatus, makeMember, sleep } from './harness.mjs';
+import { startServer, it, expectError, expectStatus, makeMember, sleep, psql, TEST_DB_URL } from './harness.mjs';
 
 // Each sentence has three of its class's four words, so that twelve
 // answers see every word whichever twelve the queue serves.
@@ -92,8 +92,85 @@ describe('built-in model', () => {
     assert.ok(mine <= least + 0.02, `served a task scored ${mine}; the least sure was ${least}`);
   });
 
+  it('a task imported later is predicted without waiting for another annotation', async () => {
+    expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, [{ unique_id: 'later', data: { text: sentence(GOOD, 2) } }]), 200);
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      const t = (await openTasks(p)).find((x) => x.unique_id === 'later');
+      const pr = t?.predictions?.find((x) => x.model === 'loupe:builtin');
+      if (pr) {
+        assert.deepEqual(pr.response, { labels: ['pos'] });
+        break;
+      }
+      assert.ok(Date.now() < deadline, 'the new task was not predicted');
+      await sleep(100);
+    }
+  });
+
   it('builtin_model is a categorization setting: a boolean there, unknown elsewhere', async () => {
     expectError(await srv.api('POST', '/v1/projects', { name: 'x', kind: 'categorization', params: { labels: ['a', 'b'], builtin_model: 'yes' } }), 422, 'params.builtin_model');
     expectError(await srv.api('POST', '/v1/projects', { name: 'y', kind: 'rating', params: { criteria: [{ name: 'q', min: 1, max: 5 }], builtin_model: true } }), 422, 'params.builtin_model');
+  });
+});
+
+// Several processes on one PostgreSQL database: one of them learns and
+// predicts a project (the lease in worker_leases), and when it stops
+// another takes the project over.
+describe('built-in model with two processes on one database', { skip: !TEST_DB_URL && 'needs LOUPE_TEST_DB_URL (PostgreSQL)' }, () => {
+  let a, b;
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+  });
+
+  it('one process holds the project; when it stops, the other takes it over and predicts', async () => {
+    a = await startServer({ args: ['--learn-ms', '100'] });
+    b = await startServer({ shareWith: a, args: ['--learn-ms', '100'] });
+    const p = expectStatus(await a.api('POST', '/v1/projects', { name: 'two', kind: 'categorization', params: { labels: ['pos', 'neg'], builtin_model: true }, overlap: 1 }), 201);
+    const tasks = [];
+    for (let i = 0; i < 20; i++) tasks.push({ unique_id: `d${i}`, data: { text: sentence(i % 2 ? GOOD : BAD, i) } });
+    expectStatus(await a.api('POST', `/v1/projects/${p.id}/tasks`, tasks), 200);
+    const who = await makeMember(a, 'two@test.io');
+    expectStatus(await a.api('PUT', `/v1/projects/${p.id}/members/${who.id}`, { role: 'annotator' }), 200);
+    const answer = async (srv, n) => {
+      const as = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: who.key }), 200).assignment;
+      const t = expectStatus(await srv.api('GET', `/v1/assignments/${as.id}`, undefined, { key: who.key }), 200).task;
+      const label = t.data.text.includes('good') || t.data.text.includes('great') || t.data.text.includes('wonderful') || t.data.text.includes('lovely') ? 'pos' : 'neg';
+      expectStatus(await srv.api('POST', `/v1/assignments/${as.id}/submit`, { annotation_id: `two-${n}`, response: { labels: [label] } }, { key: who.key }), 201);
+    };
+    for (let n = 0; n < 4; n++) await answer(n % 2 ? a : b, n);
+    const leases = async () => {
+      for (;;) {
+        const rows = psql(a.dbUrl, `SELECT owner FROM worker_leases WHERE name = 'learner' AND project_id = ${p.id}`);
+        if (rows.length) return rows;
+        await sleep(50);
+      }
+    };
+    const first = await leases();
+    assert.equal(first.length, 1);
+    await sleep(500); // many rounds of both: the lease stays with its holder
+    assert.deepEqual(await leases(), first);
+    const open = async () => (await a.api('GET', `/v1/projects/${p.id}/tasks?status=pending&limit=100`)).body.items;
+    const deadline = Date.now() + 20000;
+    while (!(await open()).every((t) => t.predictions?.some((x) => x.model === 'loupe:builtin'))) {
+      assert.ok(Date.now() < deadline, 'the open tasks were not predicted');
+      await sleep(100);
+    }
+    // Stop whichever holds it (its lease is given back at once); the other
+    // takes over, learns from the database, and predicts a new task.
+    // (which process holds it is not visible from outside: stop a, then see)
+    await a.stop();
+    a = null;
+    const rest = b;
+    expectStatus(await rest.api('POST', `/v1/projects/${p.id}/tasks`, [{ unique_id: 'late', data: { text: sentence(GOOD, 1) } }]), 200);
+    const deadline2 = Date.now() + 20000;
+    for (;;) {
+      const late = (await rest.api('GET', `/v1/projects/${p.id}/tasks?limit=100`)).body.items.find((t) => t.unique_id === 'late');
+      if (late.predictions?.some((x) => x.model === 'loupe:builtin')) break;
+      assert.ok(Date.now() < deadline2, 'no process predicted the new task after one stopped');
+      await sleep(100);
+    }
+    const now = psql(rest.dbUrl, `SELECT owner FROM worker_leases WHERE name = 'learner' AND project_id = ${p.id}`);
+    assert.equal(now.length, 1);
   });
 });
