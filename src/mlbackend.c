@@ -511,7 +511,11 @@ static void job_setup(job *j, const lp_project *p)
     json_t *v = ok ? reply_json(&reply, "/setup", err, sizeof err) : NULL;
     const char *version = json_string_value(json_object_get(v, "model_version"));
     lp_buf_fini(&reply);
-    if (j->m->cancel) { /* stopping: the claim expires, another try sets it up */
+    if (j->m->cancel) { /* stopping: the claim is given back for the next process */
+        lp_db *db = lp_db_pool_get(j->m->pool);
+        lp_db_run(db, "UPDATE ml_backends SET setup_claimed_until = 0 WHERE project_id = ?", "i",
+                  p->id);
+        lp_db_pool_put(j->m->pool, db);
         json_decref(v);
         return;
     }
@@ -693,8 +697,18 @@ static void job_predict(job *j, lp_db *db, const lp_project *p)
     }
     db = lp_db_pool_get(j->m->pool);
     if (j->m->cancel) {
-        /* stopping: nothing is recorded; the claims expire and the tasks
-         * are sent again */
+        /* stopping: nothing is recorded, and the tasks' claims are given
+         * back, so that the next process to run sends them at once */
+        if (lp_db_begin(db, LP_TX_WRITE) == 0) {
+            int rc = 0;
+            for (int k = 0; k < j->ntasks && rc == 0; k++)
+                rc = lp_db_run(db,
+                               "UPDATE ml_queue SET claimed_until = 0 WHERE project_id = ? AND "
+                               "task_id = ?",
+                               "ii", p->id, j->tasks[k]);
+            if (rc == 0) lp_db_commit(db);
+            else lp_db_rollback(db);
+        }
     } else if (json_array_size(ls) && !results) {
         backend_failed(j->m, db, p->id, err, 0);
         for (int k = 0; k < j->ntasks; k += TX_TASKS) {
@@ -826,7 +840,7 @@ static void job_train(job *j, lp_db *db, const lp_project *p)
         /* A backend without /webhook does not train: the event is dropped,
          * not retried. */
         int unheard = status == 404 || status == 405;
-        if (j->m->cancel) break; /* stopping: sent again by the next process */
+        if (j->m->cancel) break; /* stopping: sent again by the next process (the claim is given back below) */
         db = lp_db_pool_get(j->m->pool);
         if (ok || unheard || attempts >= j->b.retries) {
             lp_db_run(db,

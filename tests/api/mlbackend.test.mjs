@@ -284,6 +284,32 @@ describe('ML backends', () => {
     assert.match((await odd.json()).error.message, /Bearer KEY.*Token KEY/);
   });
 
+  it('a server stopped while a call hangs stops at once, records nothing of the cut-off call, and predicts after its restart', async () => {
+    const own = await startServer({ args: ['--allow-private-outbound', '--ml-poll-ms', '50', '--ml-retry-ms', '100'] });
+    let again = null;
+    try {
+      const p = expectStatus(await own.api('POST', '/v1/projects', { name: 'ml-stop', kind: 'categorization', params: { labels: ['pos', 'neg'] } }), 201);
+      expectStatus(await own.api('POST', `/v1/projects/${p.id}/tasks`, [{ data: { text: 'good' } }, { data: { text: 'bad' } }]), 200);
+      ml.state.mode = 'hang';
+      const hungBefore = ml.state.calls.predict;
+      expectStatus(await own.api('PUT', `/v1/projects/${p.id}/ml-backend`, { url: ml.url, timeout_ms: 600000, retries: 0, train: false }), 200);
+      await until('the call to hang', async () => ml.state.calls.predict > hungBefore);
+      const t0 = Date.now();
+      await own.stop({ keepDir: true });
+      assert.ok(Date.now() - t0 < 5000 * SLOW, `the stop took ${Date.now() - t0} ms with a call in flight`);
+      ml.state.mode = 'ok';
+      again = await startServer({ dir: own.dir, key: own.key, args: ['--allow-private-outbound', '--ml-poll-ms', '50', '--ml-retry-ms', '100'] });
+      const s0 = expectStatus(await again.api('GET', `/v1/projects/${p.id}/ml-backend`), 200);
+      assert.equal(s0.failures, 0, `the cut-off call was recorded: ${s0.last_error}`);
+      assert.equal(s0.queue.failed, 0);
+      // The stopping server gave its claims back (else they would lapse only
+      // after the time-out, 10 minutes): the tasks are sent at once.
+      await until('predicted after the restart', async () => (await again.api('GET', `/v1/projects/${p.id}/tasks?limit=10`)).body.items.every((t) => t.predictions?.length));
+    } finally {
+      await again?.stop();
+    }
+  });
+
   it('disconnecting keeps the predictions', async () => {
     const p = await project(3);
     expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/ml-backend`, { url: ml.url }), 200);
