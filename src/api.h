@@ -63,6 +63,23 @@ int lp_api_task_filter(lp_req *req, struct lp_task_filter *f);
 int lp_api_reply_page(lp_req *req, json_t *items, int64_t next_after);
 
 /* Handlers, one module each. */
+int lp_api_endpoints_create(lp_req *req);
+int lp_api_endpoints_list(lp_req *req);
+int lp_api_endpoint_get(lp_req *req);
+int lp_api_endpoint_update(lp_req *req);
+int lp_api_endpoint_delete(lp_req *req);
+int lp_api_psets_create(lp_req *req);
+int lp_api_psets_list(lp_req *req);
+int lp_api_pset_get(lp_req *req);
+int lp_api_pset_add(lp_req *req);
+int lp_api_pset_prompts(lp_req *req);
+int lp_api_gens_create(lp_req *req);
+int lp_api_gens_list(lp_req *req);
+int lp_api_gen_get(lp_req *req);
+int lp_api_gen_outputs(lp_req *req);
+int lp_api_gen_cancel(lp_req *req);
+int lp_api_gen_retry(lp_req *req);
+int lp_api_gen_tasks(lp_req *req);
 int lp_api_healthz(lp_req *req);
 int lp_api_metrics(lp_req *req);
 int lp_api_kinds(lp_req *req);

@@ -454,3 +454,65 @@ int lp_member_remove(lp_db *db, int64_t project_id, int64_t user_id)
     }
     return lp_db_commit(db);
 }
+
+/* The sealing key: a subkey of the secret, so that hashes and ciphertexts
+ * never share a key. */
+static void seal_key(unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES])
+{
+    crypto_kdf_derive_from_key(key, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, 1, "lpsealv1",
+                               secret);
+}
+
+char *lp_auth_seal(const char *plain, const char *purpose)
+{
+    unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+    size_t n = strlen(plain);
+    size_t raw_len = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + n +
+                     crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    unsigned char *raw = lp_malloc(raw_len);
+    unsigned long long clen;
+    seal_key(key);
+    randombytes_buf(raw, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(
+        raw + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &clen, (const unsigned char *)plain, n,
+        (const unsigned char *)purpose, strlen(purpose), NULL, raw, key);
+    size_t b64n = sodium_base64_ENCODED_LEN(raw_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *out = lp_malloc(3 + b64n);
+    memcpy(out, "v1.", 3);
+    sodium_bin2base64(out + 3, b64n, raw, raw_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(key, sizeof key);
+    free(raw);
+    return out;
+}
+
+int lp_auth_unseal(const char *sealed, const char *purpose, char **plain)
+{
+    *plain = NULL;
+    if (!sealed || strncmp(sealed, "v1.", 3) != 0) return LP_EINVAL;
+    size_t b64 = strlen(sealed + 3), raw_len = 0;
+    unsigned char *raw = lp_malloc(b64 + 1);
+    if (sodium_base642bin(raw, b64 + 1, sealed + 3, b64, NULL, &raw_len, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        raw_len < crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+                      crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+        free(raw);
+        return LP_EINVAL;
+    }
+    unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+    size_t clen = raw_len - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+    unsigned char *out = lp_malloc(clen + 1);
+    unsigned long long mlen = 0;
+    seal_key(key);
+    int bad = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        out, &mlen, NULL, raw + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, clen,
+        (const unsigned char *)purpose, strlen(purpose), raw, key);
+    sodium_memzero(key, sizeof key);
+    free(raw);
+    if (bad) {
+        free(out);
+        return LP_EINVAL;
+    }
+    out[mlen] = '\0';
+    *plain = (char *)out;
+    return 0;
+}

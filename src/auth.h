@@ -43,6 +43,16 @@ void lp_auth_token_hash(const char *token, char out[LP_HASH_HEX]);
  * session token under the secret (a hash of its own, never the stored
  * one), so nothing more is stored and it lives as long as the session. */
 void lp_auth_csrf(const char *session_token, char out[LP_TOKEN_MAX]);
+/* Secrets Loupe must use again (a model endpoint's API key) are stored
+ * sealed: XChaCha20-Poly1305 under a key derived from the installation's
+ * secret (crypto_kdf, its own context), bound to `purpose` (for example
+ * "model_endpoint"), as "v1." + base64url(nonce || ciphertext).  A sealed
+ * value opens only with the same secret and purpose.  lp_auth_seal returns
+ * a heap string; lp_auth_unseal 0 and *plain (heap), or LP_EINVAL when the
+ * value was not sealed under this secret (another installation's, or
+ * altered). */
+char *lp_auth_seal(const char *plain, const char *purpose);
+int lp_auth_unseal(const char *sealed, const char *purpose, char **plain);
 /* A new random token "PREFIX" + base64url(32 bytes) into out[LP_TOKEN_MAX]. */
 void lp_auth_token_new(const char *prefix, char out[LP_TOKEN_MAX]);
 

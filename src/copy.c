@@ -54,6 +54,12 @@ const lp_copy_table lp_copy_tables[] = {
     {"audit_log", "id"},
     {"ml_backends", "project_id"},
     {"ml_queue", "project_id,task_id"},
+    {"model_endpoints", "id"},
+    {"prompt_sets", "id"},
+    {"prompts", "id"},
+    {"generations", "id"},
+    {"gen_outputs", "id"},
+    {"task_outputs", "task_id,response_id"},
 };
 const size_t lp_copy_table_count = LP_ARRAY_LEN(lp_copy_tables);
 const char *const lp_copy_skipped[] = {"schema_version", "worker_leases", NULL};

@@ -10,7 +10,7 @@
 
 #include "util.h"
 
-#define LP_METRIC_ROUTES  96 /* route table entries, plus one for "unmatched" */
+#define LP_METRIC_ROUTES  128 /* route table entries, plus one for "unmatched" */
 #define LP_METRIC_CODES   19
 #define LP_METRIC_BUCKETS 12
 

@@ -214,11 +214,19 @@ typedef struct reply_sink {
     lp_buf *buf;
     size_t max;
     int overflow;
+    const lp_http_req *req;
+    CURL *curl;
 } reply_sink;
 
 static size_t keep(char *p, size_t size, size_t n, void *arg)
 {
     reply_sink *s = arg;
+    if (s->req->on_data) {
+        long status = 0;
+        curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && status <= 299)
+            return s->req->on_data(s->req->data_ctx, p, size * n) ? 0 : size * n;
+    }
     if (!s->buf) return size * n; /* discarded */
     if (s->buf->len + size * n > s->max) {
         s->overflow = 1;
@@ -256,7 +264,7 @@ long lp_outbound_request(const lp_http_req *r, lp_buf *reply, char *err, size_t 
         return 0;
     }
     for (size_t i = 0; r->headers && r->headers[i]; i++) hs = curl_slist_append(hs, r->headers[i]);
-    reply_sink sink = {.buf = r->reply_max ? reply : NULL, .max = r->reply_max};
+    reply_sink sink = {.buf = r->reply_max ? reply : NULL, .max = r->reply_max, .req = r, .curl = c};
     char ebuf[CURL_ERROR_SIZE] = "";
     long timeout = r->timeout_ms > 0 ? r->timeout_ms : 15000;
     curl_easy_setopt(c, CURLOPT_URL, r->url);

@@ -53,6 +53,11 @@ typedef struct lp_http_req {
     long timeout_ms;   /* the whole request (0: 15 s) */
     size_t reply_max;  /* bytes of reply kept (0: the reply is discarded) */
     volatile int *cancel; /* when set and non-zero, the request is abandoned */
+    /* When set, a 2xx reply's body goes to on_data as it arrives instead of
+     * into *reply (a non-2xx reply is still kept, up to reply_max);
+     * returning non-zero abandons the request. */
+    int (*on_data)(void *ctx, const char *p, size_t n);
+    void *data_ctx;
 } lp_http_req;
 
 /* Sends r and returns the HTTP status, or 0 on a transport error (a

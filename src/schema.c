@@ -392,6 +392,87 @@ const lp_migration lp_migrations[] = {
      " owner TEXT NOT NULL,"
      " until BIGINT NOT NULL,"
      " PRIMARY KEY (name, project_id));"},
+    {19,
+     /* LLM data (endpoint.h, generate.h).  model_endpoints: the
+      * OpenAI-compatible servers an admin registered, the API key sealed
+      * (lp_auth_seal).  prompt_sets and prompts: conversations to send,
+      * with reference answers for an evaluation set.  generations: a job
+      * sending a set's prompts to endpoints; gen_outputs: one row per
+      * prompt, endpoint and sample, its state, claim, attempts and, once
+      * done, the reply with its model, parameters, latency, token usage
+      * and (with references) exact match and F1.  task_outputs: which
+      * output each response of a task made from a generation is, and at
+      * which position it was shown, so the leaderboard can name the
+      * models the annotators never see. */
+     "CREATE TABLE model_endpoints ("
+     " id {id},"
+     " name TEXT NOT NULL UNIQUE,"
+     " base_url TEXT NOT NULL,"
+     " model TEXT NOT NULL,"
+     " api_key TEXT,"
+     " params TEXT NOT NULL DEFAULT '{}',"
+     " max_concurrency BIGINT NOT NULL DEFAULT 4,"
+     " timeout_ms BIGINT NOT NULL DEFAULT 60000,"
+     " retries BIGINT NOT NULL DEFAULT 3,"
+     " created_by BIGINT,"
+     " created_at BIGINT NOT NULL,"
+     " updated_at BIGINT NOT NULL);"
+     "CREATE TABLE prompt_sets ("
+     " id {id},"
+     " name TEXT NOT NULL,"
+     " created_by BIGINT,"
+     " created_at BIGINT NOT NULL);"
+     "CREATE TABLE prompts ("
+     " id {id},"
+     " set_id BIGINT NOT NULL REFERENCES prompt_sets(id),"
+     " unique_id TEXT,"
+     " messages TEXT NOT NULL,"
+     " reference TEXT,"
+     " metadata TEXT NOT NULL DEFAULT '{}',"
+     " created_at BIGINT NOT NULL,"
+     " UNIQUE (set_id, unique_id));"
+     "CREATE INDEX prompts_set ON prompts(set_id, id);"
+     "CREATE TABLE generations ("
+     " id {id},"
+     " set_id BIGINT NOT NULL REFERENCES prompt_sets(id),"
+     " name TEXT,"
+     " endpoints TEXT NOT NULL,"
+     " params TEXT NOT NULL DEFAULT '{}',"
+     " samples BIGINT NOT NULL DEFAULT 1,"
+     " state TEXT NOT NULL DEFAULT 'running',"
+     " created_by BIGINT,"
+     " created_at BIGINT NOT NULL,"
+     " updated_at BIGINT NOT NULL);"
+     "CREATE TABLE gen_outputs ("
+     " id {id},"
+     " generation_id BIGINT NOT NULL REFERENCES generations(id),"
+     " prompt_id BIGINT NOT NULL,"
+     " endpoint_id BIGINT NOT NULL,"
+     " sample BIGINT NOT NULL DEFAULT 0,"
+     " state TEXT NOT NULL DEFAULT 'waiting',"
+     " attempts BIGINT NOT NULL DEFAULT 0,"
+     " next_at BIGINT NOT NULL DEFAULT 0,"
+     " claimed_until BIGINT NOT NULL DEFAULT 0,"
+     " error TEXT,"
+     " model TEXT,"
+     " params TEXT,"
+     " content TEXT,"
+     " finish_reason TEXT,"
+     " latency_ms BIGINT,"
+     " prompt_tokens BIGINT,"
+     " completion_tokens BIGINT,"
+     " exact_match DOUBLE PRECISION,"
+     " f1 DOUBLE PRECISION,"
+     " updated_at BIGINT NOT NULL DEFAULT 0,"
+     " UNIQUE (generation_id, prompt_id, endpoint_id, sample));"
+     "CREATE INDEX gen_outputs_due ON gen_outputs(state, endpoint_id, next_at);"
+     "CREATE TABLE task_outputs ("
+     " task_id BIGINT NOT NULL,"
+     " response_id TEXT NOT NULL,"
+     " output_id BIGINT NOT NULL,"
+     " model TEXT NOT NULL,"
+     " position BIGINT NOT NULL,"
+     " PRIMARY KEY (task_id, response_id));"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

@@ -11,6 +11,7 @@
 #include "api.h"
 #include "audit.h"
 #include "backup.h"
+#include "generate.h"
 #include "learner.h"
 #include "mlbackend.h"
 #include "outbound.h"
@@ -87,6 +88,11 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
         *errmsg = lp_strdup("cannot start the ML backends' thread");
         return rc;
     }
+    rc = lp_gen_start(s->pool, cfg->ml_poll_ms, cfg->ml_retry_ms, &s->gen);
+    if (rc < 0) {
+        *errmsg = lp_strdup("cannot start the generation thread");
+        return rc;
+    }
     rc = lp_deliverer_start(s->pool, cfg->callback_retry_ms, cfg->callback_poll_ms, &s->deliverer);
     if (rc < 0) {
         *errmsg = lp_strdup("cannot start the callback delivery thread");
@@ -103,6 +109,8 @@ void lp_server_stop(lp_server *s, int timeout_ms)
     s->deliverer = NULL;
     lp_mlb_stop(s->mlb); /* calls in flight are abandoned */
     s->mlb = NULL;
+    lp_gen_stop(s->gen); /* likewise */
+    s->gen = NULL;
     lp_learner_stop(s->learner);
     s->learner = NULL;
     lp_db_pool_free(s->pool);

@@ -19,6 +19,7 @@ struct lp_server {
     struct lp_deliverer *deliverer; /* posts callbacks (outbox.h) */
     struct lp_learner *learner;     /* the built-in model (learner.h) */
     struct lp_mlb *mlb;             /* the projects' ML backends (mlbackend.h) */
+    struct lp_gen *gen;             /* generation jobs' model calls (generate.h) */
     lp_metrics metrics;
     char *files_dir;          /* DATA_DIR/files */
     int db_lock;              /* shared flock() on a SQLite database file (backup.h), or -1 */

@@ -129,7 +129,19 @@ static int fill(lp_db *db)
             "INSERT INTO ml_backends (project_id, config, model_version, last_error, created_at,"
             " updated_at) VALUES (5, '{\"url\":\"http://ml.test\"}', 'v1', NULL, 1000, 1000);"
             "INSERT INTO ml_queue (project_id, task_id, state, attempts, error) VALUES"
-            " (5, 1, 'failed', 3, 'HTTP 500');");
+            " (5, 1, 'failed', 3, 'HTTP 500');"
+            "INSERT INTO model_endpoints (id, name, base_url, model, api_key, params, created_at,"
+            " updated_at) VALUES (2, 'gpt', 'http://llm.test/v1', 'm-1', 'v1.abc',"
+            " '{\"temperature\":0.5}', 1000, 1000);"
+            "INSERT INTO prompt_sets (id, name, created_by, created_at) VALUES (3, 'ps', 1, 1000);"
+            "INSERT INTO prompts (id, set_id, unique_id, messages, reference, created_at) VALUES"
+            " (4, 3, 'q1', '[{\"role\":\"user\",\"content\":\"hi\"}]', '[\"yo\"]', 1000);"
+            "INSERT INTO generations (id, set_id, endpoints, created_at, updated_at) VALUES"
+            " (5, 3, '[2]', 1000, 1000);"
+            "INSERT INTO gen_outputs (id, generation_id, prompt_id, endpoint_id, state, content,"
+            " latency_ms, f1) VALUES (6, 5, 4, 2, 'done', 'yo', 12, 0.5);"
+            "INSERT INTO task_outputs (task_id, response_id, output_id, model, position) VALUES"
+            " (10, 'o6', 6, 'm-1', 0);");
     if (rc == 0)
         rc = lp_db_commit(db);
     else

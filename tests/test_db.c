@@ -87,6 +87,12 @@ TEST(db_migration_gives_existing_projects_their_own_export_key){EACH_BACKEND({
                              "ALTER TABLE projects DROP COLUMN auto_label;"
                              "ALTER TABLE tasks DROP COLUMN auto_label;"
                              "DROP TABLE worker_leases;"
+                             "DROP TABLE task_outputs;"
+                             "DROP TABLE gen_outputs;"
+                             "DROP TABLE generations;"
+                             "DROP TABLE prompts;"
+                             "DROP TABLE prompt_sets;"
+                             "DROP TABLE model_endpoints;"
                              "DELETE FROM schema_version WHERE version >= 10"),
               0);
     CHECK_INT(lp_db_migrate(db), 0);
@@ -691,6 +697,12 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
                              "ALTER TABLE projects DROP COLUMN auto_label;"
                              "ALTER TABLE tasks DROP COLUMN auto_label;"
                              "DROP TABLE worker_leases;"
+                             "DROP TABLE task_outputs;"
+                             "DROP TABLE gen_outputs;"
+                             "DROP TABLE generations;"
+                             "DROP TABLE prompts;"
+                             "DROP TABLE prompt_sets;"
+                             "DROP TABLE model_endpoints;"
                              "DELETE FROM schema_version WHERE version >= 13"),
               0);
     char ins[300];
@@ -724,6 +736,12 @@ TEST(db_migration_sets_uncertainty_from_existing_predictions){EACH_BACKEND({
                          "ALTER TABLE projects DROP COLUMN auto_label;"
                          "ALTER TABLE tasks DROP COLUMN auto_label;"
                              "DROP TABLE worker_leases;"
+                             "DROP TABLE task_outputs;"
+                             "DROP TABLE gen_outputs;"
+                             "DROP TABLE generations;"
+                             "DROP TABLE prompts;"
+                             "DROP TABLE prompt_sets;"
+                             "DROP TABLE model_endpoints;"
                          "DELETE FROM schema_version WHERE version >= 14;"
                          "INSERT INTO tasks (id, project_id, status, predictions, created_at, "
                          "updated_at) VALUES "
@@ -760,6 +778,12 @@ TEST(db_migration_sets_disagreement_from_existing_annotations){EACH_BACKEND({
                          "ALTER TABLE projects DROP COLUMN auto_label;"
                          "ALTER TABLE tasks DROP COLUMN auto_label;"
                              "DROP TABLE worker_leases;"
+                             "DROP TABLE task_outputs;"
+                             "DROP TABLE gen_outputs;"
+                             "DROP TABLE generations;"
+                             "DROP TABLE prompts;"
+                             "DROP TABLE prompt_sets;"
+                             "DROP TABLE model_endpoints;"
                          "DELETE FROM schema_version WHERE version >= 16;"
                          "INSERT INTO tasks (id, project_id, status, done, created_at, "
                          "updated_at) VALUES (1, 1, 'in_progress', 3, 0, 0), "

@@ -154,6 +154,26 @@ const MATRIX = [
   ['GET /v1/projects/{}/audit', () => ({ path: `/v1/projects/${A()}/audit` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['POST /v1/files', () => ({ path: '/v1/files', body: Buffer.from(`matrix ${uniq('f')}`), headers: { 'Content-Type': 'text/plain' } }), [401, 401, 201, 201, 403, 201, 201, 201, 201]],
   ['GET /v1/files/{}', () => ({ path: `/v1/files/${f.file}` }), [401, 401, 404, 404, 200, 200, 200, 200, 200]],
+  // model endpoints: admins register them, every account may list them (never their keys)
+  ['POST /v1/model-endpoints', () => ({ path: '/v1/model-endpoints', body: { name: uniq('ep'), base_url: 'http://llm.invalid:9090/v1', model: 'm' } }), [401, 401, 403, 403, 403, 403, 403, 403, 201]],
+  ['GET /v1/model-endpoints', () => ({ path: '/v1/model-endpoints' }), [401, 401, 200, 403, 200, 200, 200, 200, 200]],
+  ['GET /v1/model-endpoints/{}', () => ({ path: `/v1/model-endpoints/${f.endpoint}` }), [401, 401, 200, 403, 200, 200, 200, 200, 200]],
+  ['PATCH /v1/model-endpoints/{}', () => ({ path: `/v1/model-endpoints/${f.endpoint}`, body: { timeout_ms: 500 } }), [401, 401, 403, 403, 403, 403, 403, 403, 200]],
+  ['DELETE /v1/model-endpoints/{}', async () => ({ path: `/v1/model-endpoints/${(await adminOk('POST', '/v1/model-endpoints', { name: uniq('ep'), base_url: 'http://llm.invalid:9090/v1', model: 'm' }, 201)).id}` }), [401, 401, 403, 403, 403, 403, 403, 403, 200]],
+  // prompt sets and generations: any account's, each its maker's (here A's manager's)
+  ['POST /v1/prompt-sets', () => ({ path: '/v1/prompt-sets', body: { name: uniq('ps'), prompts: [{ prompt: 'hi' }] } }), [401, 401, 201, 403, 403, 201, 201, 201, 201]],
+  ['GET /v1/prompt-sets', () => ({ path: '/v1/prompt-sets' }), [401, 401, 200, 403, 200, 200, 200, 200, 200]],
+  ['GET /v1/prompt-sets/{}', () => ({ path: `/v1/prompt-sets/${f.pset}` }), [401, 401, 404, 403, 200, 404, 404, 200, 200]],
+  ['POST /v1/prompt-sets/{}/prompts', () => ({ path: `/v1/prompt-sets/${f.pset}/prompts`, body: [{ prompt: uniq('q') }] }), [401, 401, 404, 403, 403, 404, 404, 200, 200]],
+  ['GET /v1/prompt-sets/{}/prompts', () => ({ path: `/v1/prompt-sets/${f.pset}/prompts` }), [401, 401, 404, 403, 200, 404, 404, 200, 200]],
+  ['POST /v1/generations', () => ({ path: '/v1/generations', body: { prompt_set_id: f.pset, endpoints: [f.endpoint] } }), [401, 401, 422, 403, 403, 422, 422, 201, 201]],
+  ['GET /v1/generations', () => ({ path: '/v1/generations' }), [401, 401, 200, 403, 200, 200, 200, 200, 200]],
+  ['GET /v1/generations/{}', () => ({ path: `/v1/generations/${f.gen}` }), [401, 401, 404, 403, 200, 404, 404, 200, 200]],
+  ['GET /v1/generations/{}/outputs', () => ({ path: `/v1/generations/${f.gen}/outputs` }), [401, 401, 404, 403, 200, 404, 404, 200, 200]],
+  ['POST /v1/generations/{}/cancel', () => ({ path: `/v1/generations/${f.gen}/cancel` }), [401, 401, 404, 403, 403, 404, 404, 200, 200]],
+  ['POST /v1/generations/{}/retry', () => ({ path: `/v1/generations/${f.gen}/retry` }), [401, 401, 404, 403, 403, 404, 404, 200, 200]],
+  // (A is a categorization project: a 422 naming "project" means the caller got through)
+  ['POST /v1/projects/{}/generation-tasks', () => ({ path: `/v1/projects/${A()}/generation-tasks`, body: { generation_id: f.gen } }), [401, 401, 404, 404, 403, 403, 403, 422, 422]],
 ];
 
 /* The credentials of a caller: {key} or {noAuth}. */
@@ -174,6 +194,9 @@ before(async () => {
   await adminOk('PUT', `/v1/projects/${f.B.id}/members/${f.users.other.id}`, { role: 'manager' }, 200);
   f.keys = { admin: srv.key, ann: f.users.ann.key, rev: f.users.rev.key, mgr: f.users.mgr.key, other: f.users.other.key };
   f.keys.readkey = expectStatus(await srv.api('POST', '/v1/keys', { name: 'ro', scope: 'read' }, { key: f.keys.mgr }), 201).key;
+  f.endpoint = (await adminOk('POST', '/v1/model-endpoints', { name: 'matrix', base_url: 'http://llm.invalid:9090/v1', model: 'm', timeout_ms: 500 }, 201)).id;
+  f.pset = expectStatus(await srv.api('POST', '/v1/prompt-sets', { name: 'matrix', prompts: [{ prompt: 'hello' }] }, { key: f.keys.mgr }), 201).id;
+  f.gen = expectStatus(await srv.api('POST', '/v1/generations', { prompt_set_id: f.pset, endpoints: [f.endpoint] }, { key: f.keys.mgr }), 201).id;
   f.keys.projkey = (await adminOk('POST', '/v1/keys', { name: 'pk', project_id: f.B.id }, 201)).key;
   const dead = await adminOk('POST', '/v1/keys', { name: 'dead' }, 201);
   await adminOk('DELETE', `/v1/keys/${dead.id}`, undefined, 204);
