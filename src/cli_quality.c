@@ -51,7 +51,7 @@ static int load_truth(const char *cmd, const char *path, lp_answers *a, int32_t 
 }
 
 /* Writes s as one CSV field (quoted when it needs to be). */
-static void put_field(FILE *f, const char *s)
+void lp_cli_put_field(FILE *f, const char *s)
 {
     if (!s[strcspn(s, ",\"\r\n")]) {
         fputs(s, f);
@@ -68,7 +68,7 @@ static void put_field(FILE *f, const char *s)
 /* Reads a command's arguments: "--name VALUE" for each of names (the value
  * lands in vals[k]) and one file path.  0 when they are whole, 1 after
  * printing the help (--help), 2 after a usage error. */
-static int parse_args(const char *cmd, const char *usage, int argc, char **argv,
+int lp_cli_parse_args(const char *cmd, const char *usage, int argc, char **argv,
                       const char *const *names, const char **vals, const char **path)
 {
     for (int i = 0; i < argc; i++) {
@@ -243,9 +243,9 @@ static int aggregate_categorical(lp_agg_method m, lp_answers *a, const char *tru
     } else if (status == 0) {
         printf("item,label,confidence\n");
         for (size_t i = 0; i < a->items.n; i++) {
-            put_field(stdout, a->items.v[i]);
+            lp_cli_put_field(stdout, a->items.v[i]);
             fputc(',', stdout);
-            if (r.label[i] >= 0) put_field(stdout, a->labels.v[r.label[i]]);
+            if (r.label[i] >= 0) lp_cli_put_field(stdout, a->labels.v[r.label[i]]);
             printf(",%.6f\n", r.label[i] >= 0 ? r.posterior[i * k + (size_t)r.label[i]] : 0.0);
         }
         if (ev) print_evaluation(stderr, ev);
@@ -323,7 +323,7 @@ static int aggregate_numeric(lp_num_method m, lp_answers *a, const char *truth_p
     } else if (status == 0) {
         printf("item,estimate,stderr\n");
         for (size_t i = 0; i < a->items.n; i++) {
-            put_field(stdout, a->items.v[i]);
+            lp_cli_put_field(stdout, a->items.v[i]);
             printf(",%.6g,%.6g\n", r.estimate[i], r.stderr_ ? r.stderr_[i] : 0.0);
         }
         if (ev) print_evaluation(stderr, ev);
@@ -442,9 +442,9 @@ static int aggregate_multilabel(lp_agg_method m, lp_answers *a, const char *trut
         } else {
             json_decref(names);
             json_decref(p);
-            put_field(stdout, a->items.v[i]);
+            lp_cli_put_field(stdout, a->items.v[i]);
             fputc(',', stdout);
-            put_field(stdout, labels.data ? labels.data : "");
+            lp_cli_put_field(stdout, labels.data ? labels.data : "");
             printf(",%.6f\n", conf);
         }
         lp_buf_fini(&labels);
@@ -510,7 +510,7 @@ int lp_cli_aggregate(int argc, char **argv)
         else
             args[nargs++] = argv[i];
     }
-    int status = parse_args("aggregate", aggregate_usage, nargs, args, names, vals, &path);
+    int status = lp_cli_parse_args("aggregate", aggregate_usage, nargs, args, names, vals, &path);
     free(args);
     if (status) return status == 1 ? 0 : status;
     const char *method = vals[0], *truth = vals[1], *gold = vals[2], *format = vals[3];
@@ -569,7 +569,7 @@ int lp_cli_agreement(int argc, char **argv)
 {
     static const char *const names[] = {"--level", "--format", NULL};
     const char *vals[] = {NULL, "text"}, *path = NULL;
-    int status = parse_args("agreement", agreement_usage, argc, argv, names, vals, &path);
+    int status = lp_cli_parse_args("agreement", agreement_usage, argc, argv, names, vals, &path);
     if (status) return status == 1 ? 0 : status;
     const char *level = vals[0], *format = vals[1];
     lp_alpha_level only = LP_ALPHA_NLEVELS;

@@ -15,6 +15,7 @@
 #include "backup.h"
 #include "cli_import.h"
 #include "cli_quality.h"
+#include "cli_rate.h"
 #include "config.h"
 #include "copy.h"
 #include "db.h"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
             "  aggregate ANSWERS.csv [--method M] [--truth FILE]   one label per item from\n"
             "                             crowd answers (item,worker,label), no server needed\n"
             "  agreement FILE             inter-annotator agreement of item,worker,label rows\n"
+            "  rate FILE [--rounds N]     a leaderboard of models compared in pairs\n"
+            "                             (left,right,winner rows): ratings with intervals\n"
             "  version                    print the version\n\n"
             "settings (every command):\n",
             VERSION);
@@ -747,6 +750,7 @@ int main(int argc, char **argv)
     /* The quality commands work on files alone: no settings, no database. */
     if (!strcmp(cmd, "aggregate")) return lp_cli_aggregate(argc - 2, argv + 2);
     if (!strcmp(cmd, "agreement")) return lp_cli_agreement(argc - 2, argv + 2);
+    if (!strcmp(cmd, "rate")) return lp_cli_rate(argc - 2, argv + 2);
     if (wants_help(argc, argv, 2)) {
         print_cmd_help(cmd);
         return 0;
