@@ -24,6 +24,7 @@
 #include "endpoint.h"
 #include "generate.h"
 #include "outbound.h"
+#include "textmetric.h"
 #include "util.h"
 
 #define MAX_EPS        64     /* endpoints followed at once */
@@ -120,7 +121,8 @@ static void record_ok(lp_db *db, int64_t id, const work *w, const json_t *sent,
         size_t n = json_array_size(w->reference);
         const char **golds = lp_malloc(n * sizeof *golds);
         for (size_t i = 0; i < n; i++) golds[i] = json_string_value(json_array_get(w->reference, i));
-        em = 0, f1 = 0; /* XXX-TEXTMETRIC */
+        /* v2's rule: an empty reference is "no answer", matched by an empty reply */
+        lp_textmetric_squad_max(c->reply.content, golds, n, LP_SQUAD_V2, &em, &f1);
         free(golds);
     }
     lp_stmt *st;

@@ -203,6 +203,36 @@ describe('model endpoints and generations', () => {
     assert.ok(llm.state.maxInflight <= 2, `at most 2 at once, saw ${llm.state.maxInflight}`);
   });
 
+  it('scores an evaluation set with SQuAD exact match and F1, with standard errors per endpoint', async () => {
+    const good = await endpoint();
+    const wordy = await endpoint();
+    llm.state.answers['Capital of France?'] = (m) => (m === good.model ? 'Paris.' : 'It is Paris');
+    llm.state.answers['Largest planet?'] = (m) => (m === good.model ? 'the planet Jupiter' : 'Saturn');
+    llm.state.answers['Who wrote Hamlet?'] = (m) => (m === good.model ? 'Shakespeare' : 'William Shakespeare');
+    const set = await promptSet([
+      { prompt: 'Capital of France?', reference: ['Paris'] },
+      { prompt: 'Largest planet?', reference: ['Jupiter', 'planet Jupiter'] },
+      { prompt: 'Who wrote Hamlet?', reference: 'William Shakespeare' },
+      { prompt: 'no reference here' },
+    ]);
+    assert.equal(set.with_reference, 3);
+    const g = await gen({ prompt_set_id: set.id, endpoints: [good.id, wordy.id] });
+    const s = await finished(g);
+    const row = (ep) => s.per_endpoint.find((x) => x.endpoint_id === ep.id);
+    // good: EM 1 (Paris), 1 ("planet Jupiter" after dropping "the"), 0 -> mean 2/3;
+    // F1: 1, 1, 2/3 (shakespeare vs william shakespeare: P 1, R 1/2)
+    assert.ok(Math.abs(row(good).exact_match - 2 / 3) < 1e-9, JSON.stringify(row(good)));
+    assert.ok(Math.abs(row(good).f1 - (1 + 1 + 2 / 3) / 3) < 1e-9);
+    // sample standard deviation of (1, 1, 0) over sqrt(3)
+    assert.ok(Math.abs(row(good).exact_match_se - Math.sqrt(1 / 3) / Math.sqrt(3)) < 1e-9);
+    // wordy: EM 0, 0, 1; F1 0.5 ("it is paris" vs "paris"), 0, 1
+    assert.ok(Math.abs(row(wordy).exact_match - 1 / 3) < 1e-9);
+    assert.ok(Math.abs(row(wordy).f1 - 0.5) < 1e-9);
+    const outs = await outputs(g);
+    const free = outs.filter((o) => o.exact_match === null);
+    assert.equal(free.length, 2, 'a prompt without reference is not scored');
+  });
+
   it('checks a generation\'s fields, and keeps others\' jobs out of sight', async () => {
     const ep = await endpoint();
     const set = await promptSet([{ prompt: 'x' }]);
