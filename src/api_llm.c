@@ -18,14 +18,19 @@
  *   POST   /v1/generations/{id}/cancel
  *   POST   /v1/generations/{id}/retry
  *   POST   /v1/projects/{id}/generation-tasks  {generation_id, design, ...}
+ *   GET    /v1/projects/{id}/leaderboard       ?rounds=&seed=&level=&k=
  *
  * Any account may make prompt sets and generations (as it may make
  * projects); each belongs to who made it: they and admins see and change
  * it.  Endpoints are the admins' to register: they decide what may be
  * spent. */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "auth.h"
+#include "leaderboard.h"
 #include "endpoint.h"
 #include "generate.h"
 
@@ -337,5 +342,54 @@ int lp_api_gen_tasks(lp_req *req)
     lp_project_free(p);
     if (rc == LP_EINVAL) return lp_reply_verr(req, 422, &e);
     if (rc < 0) return lp_reply_rc(req, rc, "generation");
+    return lp_reply_json(req, 200, out);
+}
+
+/* A query parameter as a number within [min, max] into *out (left as it
+ * is when absent); answers 400 naming it and returns non-zero when bad. */
+static int arg_number(lp_req *req, const char *name, double min, double max, double *out)
+{
+    const char *s = lp_req_arg(req, name);
+    if (!s) return 0;
+    char *end;
+    double x = strtod(s, &end);
+    if (!*s || *end || !(x >= min && x <= max)) {
+        lp_reply_error(req, 400, "bad_request", name, "must be a number from %g to %g", min, max);
+        return LP_EINVAL;
+    }
+    *out = x;
+    return 0;
+}
+
+/* GET /v1/projects/{id}/leaderboard?rounds=&seed=&level=&k= (managers and
+ * reviewers). */
+int lp_api_leaderboard(lp_req *req)
+{
+    int64_t pid;
+    if (lp_req_id(req, 0, &pid) || lp_api_require(req, pid, LP_ROLE_REVIEWER, NULL)) return 0;
+    lp_leaderboard_opts o;
+    lp_leaderboard_opts_init(&o);
+    double rounds = (double)o.rounds, seed = (double)o.seed, level = o.level, k = o.k;
+    if (arg_number(req, "rounds", 0, 10000, &rounds) || arg_number(req, "seed", 0, 9e15, &seed) ||
+        arg_number(req, "level", 0.5, 0.999, &level) || arg_number(req, "k", 0.01, 1000, &k))
+        return 0;
+    if (rounds != floor(rounds) || seed != floor(seed))
+        return lp_reply_error(req, 400, "bad_request", rounds != floor(rounds) ? "rounds" : "seed",
+                              "must be a whole number");
+    o.rounds = (size_t)rounds;
+    o.seed = (uint64_t)seed;
+    o.level = level;
+    o.k = k;
+    lp_project *p;
+    int rc = lp_project_get(req->db, pid, &p);
+    if (rc < 0) return lp_reply_rc(req, rc, "project");
+    json_t *out;
+    lp_verr e;
+    rc = lp_leaderboard_project(req->db, p, &o, &out, &e);
+    lp_project_free(p);
+    if (rc == LP_EINVAL) return lp_reply_verr(req, 422, &e);
+    if (rc < 0) return lp_reply_rc(req, rc, "leaderboard");
+    json_object_set_new(out, "seed", json_integer((json_int_t)o.seed));
+    json_object_set_new(out, "k", json_real(o.k));
     return lp_reply_json(req, 200, out);
 }

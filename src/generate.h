@@ -69,6 +69,13 @@ int lp_gen_retry(lp_db *db, int64_t id, int64_t *requeued);
 int lp_gen_to_tasks(lp_db *db, const lp_project *p, const json_t *body, int64_t reader,
                     json_t **out, lp_verr *e);
 
+/* The leaderboard of a comparison or ranking project's models from its
+ * accepted annotations (leaderboard_db.c); LP_EINVAL with e for another
+ * kind. */
+struct lp_leaderboard_opts;
+int lp_leaderboard_project(lp_db *db, const lp_project *p, const struct lp_leaderboard_opts *o,
+                           json_t **out, lp_verr *e);
+
 /* The background runner: one per process, calls in threads of their own,
  * at most an endpoint's max_concurrency at once from this process. */
 typedef struct lp_gen lp_gen;
