@@ -246,7 +246,7 @@ static void print_json(const rate_data *d, const lp_leaderboard *lb, const uint3
         "right", (json_int_t)pb->right, "ties", (json_int_t)pb->ties, "share_left",
         real_or_null(pb->share), "lower", real_or_null(pb->lower), "upper", real_or_null(pb->upper),
         "p_value", pb->p_value);
-    char *s = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    char *s = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     puts(s);
     free(s);
     json_decref(out);
