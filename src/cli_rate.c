@@ -325,8 +325,9 @@ int lp_cli_rate(int argc, char **argv)
         o.rounds = (size_t)u;
     }
     if (vals[1]) {
-        if (parse_u64(vals[1], UINT64_MAX, &u)) {
-            fprintf(stderr, "loupe rate: --seed is a whole number >= 0, not \"%s\"\n", vals[1]);
+        if (parse_u64(vals[1], INT64_MAX, &u)) {
+            fprintf(stderr, "loupe rate: --seed is a whole number from 0 to 2^63 - 1, not \"%s\"\n",
+                    vals[1]);
             return 2;
         }
         o.seed = u;
