@@ -19,6 +19,7 @@
  *   POST   /v1/generations/{id}/retry
  *   POST   /v1/projects/{id}/generation-tasks  {generation_id, design, ...}
  *   GET    /v1/projects/{id}/leaderboard       ?rounds=&seed=&level=&k=
+ *   GET    /v1/projects/{id}/draft-report      drafts accepted, fixed, rejected
  *
  * Any account may make prompt sets and generations (as it may make
  * projects); each belongs to who made it: they and admins see and change
@@ -391,5 +392,23 @@ int lp_api_leaderboard(lp_req *req)
     if (rc < 0) return lp_reply_rc(req, rc, "leaderboard");
     json_object_set_new(out, "seed", json_integer((json_int_t)o.seed));
     json_object_set_new(out, "k", json_real(o.k));
+    return lp_reply_json(req, 200, out);
+}
+
+/* GET /v1/projects/{id}/draft-report: how a textcollection project's
+ * reviewers judged the drafts made from a generation (managers). */
+int lp_api_draft_report(lp_req *req)
+{
+    int64_t pid;
+    if (lp_req_id(req, 0, &pid) || lp_api_require(req, pid, LP_ROLE_MANAGER, NULL)) return 0;
+    lp_project *p;
+    int rc = lp_project_get(req->db, pid, &p);
+    if (rc < 0) return lp_reply_rc(req, rc, "project");
+    json_t *out;
+    lp_verr e;
+    rc = lp_gen_draft_report(req->db, p, &out, &e);
+    lp_project_free(p);
+    if (rc == LP_EINVAL) return lp_reply_verr(req, 422, &e);
+    if (rc < 0) return lp_reply_rc(req, rc, "draft report");
     return lp_reply_json(req, 200, out);
 }

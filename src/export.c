@@ -110,6 +110,7 @@ static const lp_export_format *const formats[] = {
     &lp_export_trl_conversational,
     &lp_export_openai_preference,
     &lp_export_openai_chat,
+    &lp_export_texts,
     &lp_export_ratings,
 };
 

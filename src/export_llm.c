@@ -337,6 +337,45 @@ const lp_export_format lp_export_openai_chat = {
     .free_state = chat_free,
 };
 
+/* ---- texts: the kept texts of a textcollection project ---- */
+
+/* One line per completed task whose result keeps a text (not a rejected
+ * draft): {"text"} or {"fields"}, with the task's id and unique_id, and,
+ * for a draft a model wrote, the draft as it came.  For synthetic data
+ * reviewed by people, only the items they accepted or fixed. */
+static void texts_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, size_t n)
+{
+    (void)cx, (void)index;
+    json_t *task = json_loadb(json, n, 0, NULL);
+    const json_t *response = result_response(task), *data = json_object_get(task, "data");
+    if (response && !json_is_true(json_object_get(response, "rejected"))) {
+        json_t *line = json_pack("{s:O, s:O}", "task_id", json_object_get(task, "id"), "unique_id",
+                                 json_object_get(task, "unique_id"));
+        if (json_object_get(response, "fields"))
+            json_object_set(line, "fields", json_object_get(response, "fields"));
+        else
+            json_object_set(line, "text", json_object_get(response, "text"));
+        const json_t *draft = json_object_get(data, "draft");
+        if (json_is_string(draft)) {
+            json_object_set(line, "draft", (json_t *)draft);
+            json_object_set_new(line, "changed",
+                                json_boolean(!json_equal(draft, json_object_get(response, "text"))));
+        }
+        line_write(out, line);
+    }
+    json_decref(task);
+}
+
+const lp_export_format lp_export_texts = {
+    .version = 1,
+    .name = "texts",
+    .summary = "JSONL of the texts kept (rejected drafts left out)",
+    .content_type = "application/x-ndjson",
+    .extension = "jsonl",
+    .kinds = chat_kinds,
+    .task = texts_task,
+};
+
 /* ---- ratings: scores per criterion or aspect ---- */
 
 /* Copies a response's scores to line: a rating's "ratings" and "comment",

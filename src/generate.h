@@ -68,6 +68,17 @@ int lp_gen_retry(lp_db *db, int64_t id, int64_t *requeued);
  * existing, seed}. */
 int lp_gen_to_tasks(lp_db *db, const lp_project *p, const json_t *body, int64_t reader,
                     json_t **out, lp_verr *e);
+/* textcollection projects take drafts: body {generation_id, split:
+ * "items" (each item a model listed, lp_gen_split_drafts) | "whole"}, one
+ * task per draft with data {prompt, draft}; its annotators accept, fix or
+ * reject it (params.allow_reject).  The items of a model's text as a
+ * JSON array of strings (new). */
+json_t *lp_gen_split_drafts(const char *text);
+/* Per template prompt and model of a textcollection project's drafts:
+ * drafts, reviewed, accepted unchanged, fixed, rejected, and the
+ * acceptance rate (accepted or fixed, of reviewed) with its 95% Wilson
+ * interval (generate_report.c). */
+int lp_gen_draft_report(lp_db *db, const lp_project *p, json_t **out, lp_verr *e);
 
 /* The leaderboard of a comparison or ranking project's models from its
  * accepted annotations (leaderboard_db.c); LP_EINVAL with e for another

@@ -52,6 +52,27 @@ static json_t *data_for(const json_t *messages)
     return d;
 }
 
+/* Adds one task and, when it is new, where its one text came from: the
+ * response rid (the draft), from output o, at position pos within it. */
+static int add_one(ctx *c, json_t *data, const char *uid, const out *o, const char *rid,
+                   int64_t pos)
+{
+    json_t *task = json_pack("{s:o, s:s}", "data", data, "unique_id", uid);
+    int64_t tid = 0;
+    int rc = lp_task_writer_add(&c->w, task, &tid, c->e);
+    json_decref(task);
+    if (rc == LP_EEXISTS) {
+        c->existing++;
+        return 0;
+    }
+    if (rc < 0) return rc;
+    c->created++;
+    return lp_db_run(c->db,
+                     "INSERT INTO task_outputs (task_id, response_id, output_id, model, position)"
+                     " VALUES (?, ?, ?, ?, ?)",
+                     "isisi", tid, rid, o->id, o->model, pos);
+}
+
 /* Adds one task and, when it is new, where its responses came from. */
 static int add(ctx *c, json_t *data, const char *uid, out *const *os, size_t n)
 {
@@ -151,18 +172,114 @@ static int rating(ctx *c, out *os, size_t n)
     return rc;
 }
 
+#define MAX_DRAFTS 1000 /* items taken from one output */
+
+/* s[0..n) without white space at either end. */
+static void trim(const char **s, size_t *n)
+{
+    while (*n && (**s == ' ' || **s == '\t' || **s == '\r' || **s == '\n')) (*s)++, (*n)--;
+    while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' || (*s)[*n - 1] == '\r' ||
+                  (*s)[*n - 1] == '\n'))
+        (*n)--;
+}
+
+/* The items a model drafted in text, as a JSON array of strings (new): a
+ * JSON list of strings (inside a ``` fence or not), else one item per
+ * non-empty line with its bullet or number ("-", "*", "1.", "2)")
+ * dropped. */
+json_t *lp_gen_split_drafts(const char *text)
+{
+    const char *s = text ? text : "";
+    size_t n = strlen(s);
+    trim(&s, &n);
+    if (n >= 3 && !strncmp(s, "```", 3)) { /* a fenced block: its inside */
+        const char *nl = memchr(s, '\n', n);
+        if (nl) {
+            n -= (size_t)(nl + 1 - s);
+            s = nl + 1;
+            if (n >= 3 && !strncmp(s + n - 3, "```", 3)) n -= 3;
+            trim(&s, &n);
+        }
+    }
+    json_t *out = json_array();
+    json_error_t je;
+    json_t *list = n && s[0] == '[' ? json_loadb(s, n, 0, &je) : NULL;
+    if (json_is_array(list) && json_array_size(list)) {
+        size_t i;
+        json_t *v;
+        int strings = 1;
+        json_array_foreach(list, i, v) strings &= json_is_string(v);
+        if (strings) {
+            json_array_foreach(list, i, v)
+            {
+                if (json_array_size(out) < MAX_DRAFTS && json_string_length(v))
+                    json_array_append(out, v);
+            }
+            json_decref(list);
+            return out;
+        }
+    }
+    json_decref(list);
+    while (n && json_array_size(out) < MAX_DRAFTS) {
+        const char *nl = memchr(s, '\n', n);
+        size_t len = nl ? (size_t)(nl - s) : n;
+        const char *line = s;
+        size_t ln = len;
+        trim(&line, &ln);
+        /* a bullet, or a number followed by . or ) */
+        if (ln && (line[0] == '-' || line[0] == '*' || line[0] == '+')) {
+            line++, ln--;
+        } else {
+            size_t d = 0;
+            while (d < ln && d < 4 && line[d] >= '0' && line[d] <= '9') d++;
+            if (d && d < ln && (line[d] == '.' || line[d] == ')')) line += d + 1, ln -= d + 1;
+        }
+        trim(&line, &ln);
+        if (ln) json_array_append_new(out, json_stringn_nocheck(line, ln));
+        if (!nl) break;
+        n -= len + 1;
+        s = nl + 1;
+    }
+    return out;
+}
+
+/* Draft tasks for a textcollection project: one per item of each output
+ * (split) or one per output. */
+static int drafts(ctx *c, out *os, size_t n, int split)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        json_t *items = split ? lp_gen_split_drafts(os[i].text) : json_pack("[s]", os[i].text);
+        size_t k;
+        json_t *item;
+        json_array_foreach(items, k, item)
+        {
+            if (rc) break;
+            json_t *d = data_for(c->messages);
+            json_object_set(d, "draft", item);
+            char uid[96];
+            snprintf(uid, sizeof uid, "gen%lld:o%lld:i%zu", (long long)c->gid, (long long)os[i].id, k);
+            rc = add_one(c, d, uid, &os[i], "draft", (int64_t)k);
+        }
+        json_decref(items);
+    }
+    return rc;
+}
+
 int lp_gen_to_tasks(lp_db *db, const lp_project *p, const json_t *body, int64_t reader,
                     json_t **result, lp_verr *e)
 {
-    static const char *const keys[] = {"generation_id", "design", "pairs_per_prompt", "seed", NULL};
+    static const char *const keys[] = {"generation_id", "design", "pairs_per_prompt", "seed",
+                                       "split",         NULL};
+    static const char *const splits[] = {"items", "whole", NULL};
     static const char *const designs[] = {"all_pairs", "sampled", NULL};
     long long gid, per = 1, seed = 0;
-    size_t design = 0;
+    size_t design = 0, split = 0;
     int rc;
     *result = NULL;
     const char *kind = p->kind->name;
     int is_cmp = !strcmp(kind, "comparison"), is_rank = !strcmp(kind, "ranking"),
-        is_rate = !strcmp(kind, "rating");
+        is_rate = !strcmp(kind, "rating"), is_text = !strcmp(kind, "textcollection");
     if ((rc = lp_v_object(body, "", e)) || (rc = lp_v_only_keys(body, "", keys, e)) ||
         (rc = lp_v_int(body, "generation_id", "", 1, 1, INT64_MAX, &gid, e)) ||
         (rc = lp_v_int(body, "pairs_per_prompt", "", 0, 1, MAX_PAIRS_PER_PROMPT, &per, e)) ||
@@ -171,11 +288,16 @@ int lp_gen_to_tasks(lp_db *db, const lp_project *p, const json_t *body, int64_t 
     if (lp_json_given(body, "design") &&
         (rc = lp_v_one_of(json_object_get(body, "design"), "design", designs, "a design", &design, e)))
         return rc;
-    if (!is_cmp && !is_rank && !is_rate)
+    if (lp_json_given(body, "split") &&
+        (rc = lp_v_one_of(json_object_get(body, "split"), "split", splits, "a split", &split, e)))
+        return rc;
+    if (!is_cmp && !is_rank && !is_rate && !is_text)
         return lp_verr_set(e, "project",
-                           "tasks from a generation go to a comparison, ranking or rating "
-                           "project; this one is %s",
+                           "tasks from a generation go to a comparison, ranking, rating or "
+                           "textcollection project; this one is %s",
                            kind);
+    if (!is_text && lp_json_given(body, "split"))
+        return lp_verr_set(e, "split", "applies to textcollection projects only");
     if (!is_cmp && (lp_json_given(body, "design") || lp_json_given(body, "pairs_per_prompt")))
         return lp_verr_set(e, lp_json_given(body, "design") ? "design" : "pairs_per_prompt",
                            "applies to comparison projects only");
@@ -226,8 +348,9 @@ int lp_gen_to_tasks(lp_db *db, const lp_project *p, const json_t *body, int64_t 
             while (j < n && os[j].prompt_id == os[i].prompt_id) j++;
             uint64_t rng = (uint64_t)seed ^ ((uint64_t)os[i].prompt_id * 0x9E3779B97F4A7C15ull);
             c.messages = msgs[i];
-            rc = is_cmp ? pairs(&c, os + i, j - i, design == 1, (size_t)per, &rng)
+            rc = is_cmp    ? pairs(&c, os + i, j - i, design == 1, (size_t)per, &rng)
                  : is_rank ? ranking(&c, os + i, j - i, &rng)
+                 : is_text ? drafts(&c, os + i, j - i, split == 0)
                            : rating(&c, os + i, j - i);
             i = j;
         }

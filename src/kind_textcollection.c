@@ -40,7 +40,8 @@ static int check_bounds(json_t *obj, const char *path, long long min_default, lo
  * project's) and required (true). */
 static int validate_params(json_t *params, lp_verr *e)
 {
-    static const char *const keys[] = {"min_length", "max_length", "fields", "instructions", NULL};
+    static const char *const keys[] = {"min_length",   "max_length",   "fields",
+                                       "instructions", "allow_reject", NULL};
     static const char *const field_keys[] = {"min_length", "max_length", "required", NULL};
     json_t *f;
     size_t i;
@@ -60,7 +61,15 @@ static int validate_params(json_t *params, lp_verr *e)
             (rc = lp_v_bool(f, "required", at, 1, NULL, e)))
             return rc;
     }
+    lp_json_default(params, "allow_reject", json_false());
+    if ((rc = lp_v_bool(params, "allow_reject", "params", 1, NULL, e))) return rc;
     return lp_v_string(params, "instructions", "params", 0, 0, 0, NULL, e);
+}
+
+/* 1 when the response turns the task down ({"rejected": true}). */
+static int rejected(const json_t *response)
+{
+    return json_is_true(json_object_get(response, "rejected"));
 }
 
 /* The length bounds stored in obj (normalised params or a field). */
@@ -71,7 +80,9 @@ static size_t bound(const json_t *obj, const char *key)
 }
 
 /* Checks a response {text} or, when the project has fields,
- * {fields: {name: text}}, each text within its bounds. */
+ * {fields: {name: text}}, each text within its bounds; or, when the
+ * project allows it (allow_reject: drafts to accept, fix or reject),
+ * {rejected: true, reason?}. */
 static int validate_response(const json_t *params, const json_t *task, const json_t *response,
                              const char *path, lp_verr *e)
 {
@@ -83,6 +94,16 @@ static int validate_response(const json_t *params, const json_t *task, const jso
     int rc;
     (void)task;
     if ((rc = lp_v_object(response, path, e))) return rc;
+    if (lp_json_given(response, "rejected")) {
+        static const char *const reject_keys[] = {"rejected", "reason", NULL};
+        lp_path_key(field, sizeof field, path, "rejected");
+        if (!json_is_true(json_object_get(params, "allow_reject")))
+            return lp_verr_set(e, field, "must be left out: the project does not allow rejecting");
+        if (!json_is_true(json_object_get(response, "rejected")))
+            return lp_verr_set(e, field, "must be true, or left out with the text given");
+        if ((rc = lp_v_only_keys(response, path, reject_keys, e))) return rc;
+        return lp_v_string(response, "reason", path, 0, 0, 2000, NULL, e);
+    }
     if (!json_array_size(fields)) {
         if ((rc = lp_v_only_keys(response, path, text_keys, e))) return rc;
         return lp_v_string(response, "text", path, 1, bound(params, "min_length"),
@@ -150,13 +171,15 @@ static int same_text(const json_t *a, const json_t *b)
  * fields only the response fills are not counted, and a reference that
  * fills none (every field optional) scores 1 when the response fills none
  * either, else 0.  Free text rarely matches exactly, so this suits gold
- * questions with one short right answer (a name, a number, a label). */
+ * questions with one short right answer (a name, a number, a label).  A
+ * rejection (allow_reject) matches a rejection only. */
 static double score(const json_t *params, const json_t *task, const json_t *response,
                     const json_t *reference)
 {
     const json_t *fields = json_object_get(params, "fields"), *f;
     size_t i, n = 0, given = 0, hits = 0;
     (void)task;
+    if (rejected(response) || rejected(reference)) return rejected(response) && rejected(reference);
     if (!json_array_size(fields))
         return same_text(json_object_get(response, "text"), json_object_get(reference, "text"));
     const json_t *a = json_object_get(response, "fields"),

@@ -13,7 +13,7 @@ TEST(textcollection_params_are_normalised)
     lp_verr e;
     json_t *p;
     int rc = kt_params(K, "{}", &p, &e);
-    int same = kt_equal_at(p, "", "{'min_length': 1, 'max_length': 10000, 'fields': []}");
+    int same = kt_equal_at(p, "", "{'min_length': 1, 'max_length': 10000, 'fields': [], 'allow_reject': false}");
     json_decref(p);
     CHECK_VALID(rc, e);
     CHECK(same);
@@ -87,6 +87,30 @@ TEST(textcollection_fields)
     RESPONSE_ERR(K, FIELDS, NULL, "{}", "response.fields", "is required");
     RESPONSE_ERR(K, FIELDS, NULL, "{'fields': 'Why?'}", "response.fields",
                  "must be an object, not a string");
+}
+
+/* Drafts to accept, fix or reject (a model's synthetic data): a rejection
+ * only where the project allows it, and it matches only a rejection. */
+TEST(textcollection_rejecting_a_draft)
+{
+#define REJ "{'allow_reject': true}"
+    RESPONSE_OK(K, REJ, NULL, "{'rejected': true}");
+    RESPONSE_OK(K, REJ, NULL, "{'rejected': true, 'reason': 'off topic'}");
+    RESPONSE_OK(K, REJ, NULL, "{'text': 'fixed draft'}");
+    RESPONSE_ERR(K, "{}", NULL, "{'rejected': true}", "response.rejected",
+                 "the project does not allow rejecting");
+    RESPONSE_ERR(K, REJ, NULL, "{'rejected': false, 'text': 'x'}", "response.rejected",
+                 "must be true, or left out");
+    RESPONSE_ERR(K, REJ, NULL, "{'rejected': true, 'text': 'x'}", "response.text",
+                 "is not a known field");
+    RESPONSE_ERR(K, REJ, NULL, "{'rejected': true, 'reason': 5}", "response.reason",
+                 "must be a string");
+    PARAMS_ERR(K, "{'allow_reject': 'yes'}", "params.allow_reject", "must be");
+    CHECK_NEAR(kt_score(K, REJ, NULL, "{'rejected': true}", "{'rejected': true, 'reason': 'x'}"),
+               1, 0);
+    CHECK_NEAR(kt_score(K, REJ, NULL, "{'rejected': true}", "{'text': 'a'}"), 0, 0);
+    CHECK_NEAR(kt_score(K, REJ, NULL, "{'text': 'a'}", "{'rejected': true}"), 0, 0);
+#undef REJ
 }
 
 TEST(textcollection_score_compares_normalised_text)

@@ -233,6 +233,61 @@ describe('model endpoints and generations', () => {
     assert.equal(free.length, 2, 'a prompt without reference is not scored');
   });
 
+  it('drafts synthetic items from a template; people accept, fix or reject them; the acceptance rate per template and model; only kept items export', async () => {
+    const lister = await endpoint();
+    const jsoner = await endpoint();
+    llm.state.answers['Write 3 questions about billing.'] = (m) =>
+      m === lister.model ? '1. How do I pay?\n2) Where is my invoice?\n\n- Can I get a refund?' : '```json\n["Why was I charged twice?", "How do I change my card?", "What is VAT?"]\n```';
+    llm.state.answers['Write 3 questions about shipping.'] = () => '* Where is my parcel?\n* How long does it take?\n* Do you ship abroad?';
+    const set = await promptSet([{ prompt: 'Write 3 questions about billing.' }, { prompt: 'Write 3 questions about shipping.' }]);
+    const g = await gen({ prompt_set_id: set.id, endpoints: [lister.id, jsoner.id] });
+    await finished(g);
+    const p = expectStatus(await srv.api('POST', '/v1/projects', { name: `drafts-${++seq}`, kind: 'textcollection', params: { allow_reject: true }, overlap: 1 }), 201);
+    expectError(await srv.api('POST', `/v1/projects/${p.id}/generation-tasks`, { generation_id: g.id, split: 'words' }), 422, 'split');
+    const made = expectStatus(await srv.api('POST', `/v1/projects/${p.id}/generation-tasks`, { generation_id: g.id }), 200);
+    assert.equal(made.created, 12, '3 items x 2 templates x 2 models');
+    const tasks = (await srv.api('GET', `/v1/projects/${p.id}/tasks?limit=100`)).body.items;
+    const drafts = tasks.map((t) => t.data.draft).sort();
+    assert.ok(drafts.includes('How do I pay?') && drafts.includes('Where is my invoice?') && drafts.includes('Can I get a refund?'), drafts.join('|'));
+    assert.ok(drafts.includes('Why was I charged twice?') && drafts.includes('Do you ship abroad?'));
+    assert.ok(tasks.every((t) => /^Write 3 questions about/.test(t.data.prompt)));
+    // an annotator reviews: questions with "refund" or "VAT" rejected, "pay" fixed, the rest kept as they are
+    const ann = member;
+    expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${ann.id}`, { role: 'annotator' }), 200);
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    for (let n = 0; ; n++) {
+      const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+      if (!a) break;
+      const d = byId.get(a.task_id).data.draft;
+      const response = /refund|VAT/.test(d) ? { rejected: true, reason: 'off topic' } : /pay\?/.test(d) ? { text: 'How do I pay my bill?' } : { text: d };
+      expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: `d${n}`, response }, { key: ann.key }), 201);
+    }
+    const rep = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/draft-report`), 200);
+    const row = (model, tpl) => rep.templates.find((r) => r.model === model && r.prompt.includes(tpl));
+    const lb = row(lister.name, 'billing');
+    assert.deepEqual([lb.drafts, lb.reviewed, lb.accepted, lb.fixed, lb.rejected], [3, 3, 1, 1, 1]);
+    assert.ok(Math.abs(lb.acceptance_rate - 2 / 3) < 1e-12 && Math.abs(lb.unchanged_rate - 1 / 3) < 1e-12);
+    assert.ok(lb.lower < 2 / 3 && lb.upper > 2 / 3);
+    const jb = row(jsoner.name, 'billing');
+    assert.deepEqual([jb.accepted, jb.fixed, jb.rejected], [2, 0, 1]);
+    const total = rep.models.find((r) => r.model === jsoner.name);
+    assert.deepEqual([total.drafts, total.reviewed, total.rejected], [6, 6, 1]);
+    // only kept items export as data
+    const ex = await srv.api('GET', `/v1/projects/${p.id}/export?format=texts`);
+    assert.equal(ex.status, 200);
+    const lines = ex.text.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 10, "12 drafts, 2 rejected");
+    assert.ok(lines.every((l) => !/refund|VAT/.test(l.text)));
+    const fixed = lines.find((l) => l.text === 'How do I pay my bill?');
+    assert.equal(fixed.draft, 'How do I pay?');
+    assert.equal(fixed.changed, true);
+    // rejecting only where the project allows it
+    const strict = expectStatus(await srv.api('POST', '/v1/projects', { name: `strict-${++seq}`, kind: 'textcollection', params: {}, overlap: 1 }), 201);
+    expectStatus(await srv.api('POST', `/v1/projects/${strict.id}/generation-tasks`, { generation_id: g.id, split: 'whole' }), 200);
+    assert.equal((await srv.api('GET', `/v1/projects/${strict.id}/tasks?limit=100`)).body.items.length, 4);
+    expectError(await srv.api('GET', `/v1/projects/${strict.id}/leaderboard`), 422, 'project');
+  });
+
   it('checks a generation\'s fields, and keeps others\' jobs out of sight', async () => {
     const ep = await endpoint();
     const set = await promptSet([{ prompt: 'x' }]);

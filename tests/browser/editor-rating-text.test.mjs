@@ -515,3 +515,41 @@ browserTest('rating: long scales (0-10 by value keys, 0-100 as a slider), steps 
   await screenshot(page, 'rating-long-scales-narrow');
   await page.evaluate(() => window.__inst.unmount());
 });
+
+browserTest('textcollection: drafts to review are kept as they are, fixed, or rejected with a reason', async ({ page }) => {
+  const { project, tasks } = await makeProject('textcollection', { allow_reject: true }, [
+    { data: { prompt: 'Write 3 questions about billing.', draft: 'How do I pay?' } },
+    { data: { prompt: 'Write 3 questions about billing.', draft: 'What is the weather?' } },
+    { data: { prompt: 'Write 3 questions about billing.', draft: 'Where invoice?' } },
+  ]);
+  const ann = await makeAnnotator(srv, 'ann-drafts@test.io', PASSWORD, [project.id]);
+  await openQueue(page, srv, ann, project);
+  await waitVisible(page, '[data-testid=draft-review]', 'the draft review bar');
+  await screenshot(page, 'textcoll-draft-review');
+  // keep the first as it is
+  await page.click('[data-action=keep-draft]');
+  await waitSubmit(page, false, 'once the draft is kept');
+  await page.click('button[data-action=submit]');
+  await assertAnswer(tasks[0], ann, { text: 'How do I pay?' });
+  // reject the second, with a reason
+  await until(async () => ((await textOf(page, '[data-testid=task]')) ?? (await pageText(page))).includes('weather') || (await page.$eval('textarea', (t) => t.closest('[data-testid=textcollection-editor]') !== null).catch(() => false)), 'the second draft');
+  await waitVisible(page, '[data-action=reject-draft]', 'the reject button');
+  await page.click('[data-action=reject-draft]');
+  await waitVisible(page, '[data-testid=reject-reason]', 'the reason box');
+  assert.equal(await page.locator('.tc-list').isVisible(), false, 'the text box stays visible for a rejected draft');
+  await page.fill('[data-testid=reject-reason]', 'off topic');
+  await screenshot(page, 'textcoll-draft-rejected');
+  await waitSubmit(page, false, 'once the draft is rejected');
+  await page.click('button[data-action=submit]');
+  await assertAnswer(tasks[1], ann, { rejected: true, reason: 'off topic' });
+  // fix the third: keep it, then edit
+  await until(async () => (await page.$('[data-action=reject-draft][aria-pressed=false]')) !== null, 'the third draft, not rejected');
+  await page.click('[data-action=keep-draft]');
+  await page.click('[data-testid=textcollection-editor] textarea');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' is my bill');
+  await page.keyboard.press('Escape');
+  await waitSubmit(page, false, 'once the draft is fixed');
+  await page.click('button[data-action=submit]');
+  await assertAnswer(tasks[2], ann, { text: 'Where invoice? is my bill' });
+});

@@ -135,11 +135,18 @@ export const textcollectionEditor = {
     ['1 – 9', 'go to that field (projects with several fields)'],
     ['p', 'show or hide the preview of the current text'],
     ['Esc', 'leave the text box (Enter then submits)'],
+    ['a', 'a draft to review: keep it as it is'],
+    ['r', 'a draft to review: reject it (or take the rejection back)'],
   ],
 
   mount(el, { params, task, value, onChange, readOnly = false }) {
     const layout = boxesOf(params);
     const keyOf = (b) => b.name ?? '';
+    // Drafts to review (params.allow_reject: a model's synthetic items):
+    // keep, fix, or reject with an optional reason.
+    const allowReject = params?.allow_reject === true;
+    let rejected = allowReject && value?.rejected === true;
+    let reason = typeof value?.reason === 'string' ? value.reason : '';
     let texts = textsOf(layout, value);
     let note = null;
     if (!texts && !readOnly && (value === null || value === undefined)) {
@@ -160,6 +167,7 @@ export const textcollectionEditor = {
     const textOf = (b) => (typeof texts[keyOf(b)] === 'string' ? texts[keyOf(b)] : '');
 
     const valueNow = () => {
+      if (rejected) return reason.trim() ? { rejected: true, reason: reason.trim() } : { rejected: true };
       if (!layout.fields) return { text: textOf(layout.boxes[0]) };
       const fields = {};
       for (const b of layout.boxes) {
@@ -399,7 +407,48 @@ export const textcollectionEditor = {
     const list = h('div', { class: 'tc-list' });
     layout.boxes.forEach((b, i) => list.append(readOnly ? viewBox(b) : editBox(b, i)));
     if (!layout.boxes.length) list.append(h('p', { class: 'note' }, 'This project lists no fields to write.'));
-    root.append(...[hint, note, list].filter(Boolean));
+
+    /* ---- a draft to review: keep it, or reject it ---- */
+    let review = null;
+    let keepDraft = () => {};
+    let toggleReject = () => {};
+    const draft = !layout.fields ? originalFor(task, layout.boxes[0], false) : null;
+    if (allowReject && readOnly && rejected) {
+      review = h('p', { class: 'note tc-rejected', 'data-testid': 'tc-rejected' }, h('strong', null, 'Rejected'), reason ? `: ${reason}` : '');
+      list.hidden = true;
+    } else if (allowReject && !readOnly) {
+      const rejectBtn = h('button', { type: 'button', class: 'button', 'data-action': 'reject-draft', 'aria-pressed': String(rejected) }, 'Reject');
+      const reasonIn = h('input', { type: 'text', class: 'tc-reason', 'data-testid': 'reject-reason', placeholder: 'Why (optional)', 'aria-label': 'Why the draft is rejected', value: reason, maxlength: '2000' });
+      reasonIn.addEventListener('input', () => {
+        reason = reasonIn.value;
+        changed();
+      });
+      const show = () => {
+        rejectBtn.setAttribute('aria-pressed', String(rejected));
+        rejectBtn.textContent = rejected ? 'Take the rejection back' : 'Reject';
+        reasonIn.hidden = !rejected;
+        list.hidden = rejected;
+      };
+      toggleReject = () => {
+        rejected = !rejected;
+        show();
+        changed();
+        if (rejected) reasonIn.focus({ preventScroll: true });
+      };
+      keepDraft = () => {
+        if (!draft) return;
+        rejected = false;
+        show();
+        if (views[0]?.setText) views[0].setText(draft.text);
+        else changed();
+      };
+      rejectBtn.addEventListener('click', toggleReject);
+      const keepBtn = draft ? h('button', { type: 'button', class: 'button', 'data-action': 'keep-draft' }, 'Keep the draft as it is') : null;
+      keepBtn?.addEventListener('click', keepDraft);
+      review = h('div', { class: 'tc-review', 'data-testid': 'draft-review' }, h('span', { class: 'tc-review-label' }, 'A draft to review:'), keepBtn, rejectBtn, reasonIn);
+      show();
+    }
+    root.append(...[hint, note, review, list].filter(Boolean));
     el.replaceChildren(root);
     for (const v of views) v.refresh?.();
     if (ro) ro.observe(root);
@@ -421,11 +470,20 @@ export const textcollectionEditor = {
     return {
       value: valueNow,
       valid() {
+        if (rejected) return true;
         return layout.boxes.length > 0 && layout.boxes.every((b) => check(b, textOf(b)).ok);
       },
       keys(ev) {
         if (!alive || readOnly || !views.length || ev.ctrlKey || ev.metaKey || ev.altKey) return false;
         const key = ev.key;
+        if (allowReject && (key === 'r' || key === 'R')) {
+          toggleReject();
+          return true;
+        }
+        if (allowReject && draft && (key === 'a' || key === 'A')) {
+          keepDraft();
+          return true;
+        }
         if (key === 'w' || key === 'W') {
           const v = views.find((x) => !check(x.box, textOf(x.box)).ok) || views[current] || views[0];
           current = views.indexOf(v);
