@@ -108,7 +108,8 @@ static void setup(void)
         abort();
     lp_db_pool_put(srv.pool, db);
     /* Rows for the routes' ids: project 1 (with user 2 as a member), batch
-     * 1, task 1 and its assignment 1, webhook 1. */
+     * 1, task 1 and its assignment 1, webhook 1, model endpoint 1, prompt set
+     * 1 and generation 1. */
     static const char *const seed[][3] = {
         {"POST", "/v1/projects",
          "{\"name\":\"p\",\"kind\":\"categorization\",\"params\":{\"labels\":[\"a\",\"b\"]}}"},
@@ -118,6 +119,11 @@ static void setup(void)
          "[{\"data\":{\"text\":\"t\"}},{\"data\":{\"text\":\"u\"}}]"},
         {"GET", "/v1/projects/1/queue/next", ""},
         {"POST", "/v1/webhooks", "{\"url\":\"http://127.0.0.1:9/\"}"},
+        {"POST", "/v1/model-endpoints",
+         "{\"name\":\"e\",\"base_url\":\"http://llm.invalid/v1\",\"model\":\"m\","
+         "\"timeout_ms\":500}"},
+        {"POST", "/v1/prompt-sets", "{\"name\":\"s\",\"prompts\":[{\"prompt\":\"hi\"}]}"},
+        {"POST", "/v1/generations", "{\"prompt_set_id\":1,\"endpoints\":[1]}"},
     };
     char ans[4096];
     for (size_t i = 0; i < sizeof seed / sizeof *seed; i++)
