@@ -9,6 +9,7 @@
 //   #/projects/ID/review     review.js (the reviewer's queue)
 //   #/projects/ID/dashboard  dashboard.js (a manager's dashboard)
 //   #/projects/ID/quality    quality.js (a manager's quality figures)
+//   #/projects/ID/leaderboard  leaderboard.js (models ranked by the votes)
 //   #/projects/ID/tasks      taskbrowser.js (tasks with filters)
 //   #/tasks/ID               taskbrowser.js (one task in full)
 //
@@ -23,6 +24,7 @@ import { renderLogin } from './login.js';
 import { renderProjects } from './projects.js';
 import { renderQueue } from './queue.js';
 import { renderQuality } from './quality.js';
+import { renderLeaderboard } from './leaderboard.js';
 import { renderReview } from './review.js';
 import { renderDashboard } from './dashboard.js';
 import { renderTaskBrowser, renderTaskView } from './taskbrowser.js';
@@ -46,7 +48,7 @@ function parseRoute(hash) {
   if (path === '/login') return { name: 'login' };
   if (path === '/' || path === '/projects') return { name: 'projects' };
   if (path === '/projects/new') return { name: 'new-project' };
-  const m = /^\/projects\/(\d+)\/(queue|review|dashboard|quality|tasks|settings)$/.exec(path);
+  const m = /^\/projects\/(\d+)\/(queue|review|dashboard|quality|leaderboard|tasks|settings)$/.exec(path);
   if (m) return { name: m[2], projectId: Number(m[1]) };
   const t = /^\/tasks\/(\d+)$/.exec(path);
   if (t) return { name: 'task', taskId: Number(t[1]) };
@@ -122,6 +124,7 @@ function route() {
   if (r.name === 'projects') leave = renderProjects(main);
   else if (r.name === 'queue') leave = renderQueue(main, { projectId: r.projectId });
   else if (r.name === 'quality') leave = renderQuality(main, { projectId: r.projectId });
+  else if (r.name === 'leaderboard') leave = renderLeaderboard(main, { projectId: r.projectId });
   else if (r.name === 'review') leave = renderReview(main, { projectId: r.projectId });
   else if (r.name === 'dashboard') leave = renderDashboard(main, { projectId: r.projectId });
   else if (r.name === 'tasks') leave = renderTaskBrowser(main, { projectId: r.projectId });

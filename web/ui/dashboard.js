@@ -32,6 +32,7 @@ import { api } from './api.js';
 import { h, svg, append } from './dom.js';
 import { setStatus } from './status.js';
 import { agreementSection, count, pct, seconds, workersTable } from './quality.js';
+import { LEADERBOARD_KINDS } from './leaderboard.js';
 
 const REFRESH_MS = 30000;
 
@@ -395,6 +396,7 @@ export function renderDashboard(root, { projectId }) {
       p.review_levels > 0 && rank >= 2 ? a('review', 'Review') : null,
       rank >= 2 ? a('tasks', 'Tasks') : null,
       rank >= 3 ? a('quality', 'Quality') : null,
+      LEADERBOARD_KINDS.includes(p.kind) && rank >= 2 ? a('leaderboard', 'Leaderboard') : null,
       rank >= 3 ? a('settings', 'Settings', 'button quiet') : null,
     ]);
     links.hidden = false;

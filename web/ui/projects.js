@@ -3,12 +3,14 @@
 // counts and links to what the caller's role there (the project's `role`)
 // lets them do: label (everyone), review (reviewers, when the project has
 // review levels), and the dashboard, task browser, quality figures and
-// settings (managers).  A "New project" button for everyone (any signed-in
+// settings (managers), and for comparison and ranking projects the
+// leaderboard (reviewers and managers).  A "New project" button for everyone (any signed-in
 // user may create one).
 
 import { h } from './dom.js';
 import { getAll } from './api.js';
 import { editorFor } from './editors.js';
+import { LEADERBOARD_KINDS } from './leaderboard.js';
 
 function count(n) {
   return Number.isFinite(n) ? n.toLocaleString() : '0';
@@ -52,6 +54,7 @@ function projectCard(p) {
       atLeast(p, 'manager') ? h('a', { class: 'button', href: `${base}/dashboard`, 'data-dashboard-project-id': p.id }, 'Dashboard') : null,
       atLeast(p, 'reviewer') ? h('a', { class: 'button', href: `${base}/tasks`, 'data-tasks-project-id': p.id }, 'Tasks') : null,
       atLeast(p, 'manager') ? h('a', { class: 'button', href: `${base}/quality`, 'data-quality-project-id': p.id }, 'Quality') : null,
+      LEADERBOARD_KINDS.includes(p.kind) && atLeast(p, 'reviewer') ? h('a', { class: 'button', href: `${base}/leaderboard`, 'data-leaderboard-project-id': p.id }, 'Leaderboard') : null,
       atLeast(p, 'manager') ? h('a', { class: 'button quiet', href: `${base}/settings`, 'data-settings-project-id': p.id }, 'Settings') : null,
     ),
   );
