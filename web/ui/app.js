@@ -12,6 +12,7 @@
 //   #/projects/ID/leaderboard  leaderboard.js (models ranked by the votes)
 //   #/projects/ID/tasks      taskbrowser.js (tasks with filters)
 //   #/tasks/ID               taskbrowser.js (one task in full)
+//   #/llm[/SECTION[/ID]]     llm.js (model endpoints, prompt sets, generations)
 //
 // On load it asks GET /v1/me; without a session (401) it goes to #/login
 // and, once logged in, back to the page that was asked for.  A 401 from
@@ -25,6 +26,7 @@ import { renderProjects } from './projects.js';
 import { renderQueue } from './queue.js';
 import { renderQuality } from './quality.js';
 import { renderLeaderboard } from './leaderboard.js';
+import { renderLlm, parseLlmRoute } from './llm.js';
 import { renderReview } from './review.js';
 import { renderDashboard } from './dashboard.js';
 import { renderTaskBrowser, renderTaskView } from './taskbrowser.js';
@@ -37,6 +39,7 @@ const main = document.getElementById('main');
 const account = document.querySelector('[data-testid=account]');
 const emailEl = document.querySelector('[data-testid=user-email]');
 const logoutBtn = document.querySelector('[data-action=logout]');
+const topnav = document.querySelector('[data-testid=topnav]');
 
 let me = null;
 let leave = null; // the current view's cleanup
@@ -50,6 +53,8 @@ function parseRoute(hash) {
   if (path === '/projects/new') return { name: 'new-project' };
   const m = /^\/projects\/(\d+)\/(queue|review|dashboard|quality|leaderboard|tasks|settings)$/.exec(path);
   if (m) return { name: m[2], projectId: Number(m[1]) };
+  const llm = parseLlmRoute(path);
+  if (llm) return { name: 'llm', ...llm };
   const t = /^\/tasks\/(\d+)$/.exec(path);
   if (t) return { name: 'task', taskId: Number(t[1]) };
   return { name: 'notfound', path };
@@ -57,6 +62,7 @@ function parseRoute(hash) {
 
 function showAccount() {
   account.hidden = !me;
+  if (topnav) topnav.hidden = !me;
   emailEl.textContent = me ? me.email : '';
 }
 
@@ -99,9 +105,20 @@ function leaveView() {
   }
 }
 
+/* Marks the top navigation's link of the area shown (aria-current). */
+function markNav(r) {
+  if (!topnav) return;
+  const area = r.name === 'llm' ? 'llm' : r.name === 'login' || r.name === 'notfound' ? null : 'projects';
+  for (const a of topnav.querySelectorAll('a[data-nav]')) {
+    if (a.dataset.nav === area) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
 function route() {
   leaveView();
   const r = parseRoute(location.hash);
+  markNav(r);
   if (r.name === 'login') {
     if (me) {
       go('#/projects');
@@ -125,6 +142,7 @@ function route() {
   else if (r.name === 'queue') leave = renderQueue(main, { projectId: r.projectId });
   else if (r.name === 'quality') leave = renderQuality(main, { projectId: r.projectId });
   else if (r.name === 'leaderboard') leave = renderLeaderboard(main, { projectId: r.projectId });
+  else if (r.name === 'llm') leave = renderLlm(main, { me, section: r.section, id: r.id });
   else if (r.name === 'review') leave = renderReview(main, { projectId: r.projectId });
   else if (r.name === 'dashboard') leave = renderDashboard(main, { projectId: r.projectId });
   else if (r.name === 'tasks') leave = renderTaskBrowser(main, { projectId: r.projectId });
