@@ -162,6 +162,15 @@ browserTest('a manager opens the leaderboard from the project list and finds the
   await page.click('[data-action=recompute]');
   await waitText(page, '[data-testid=lb-control-error]', /Bootstrap rounds: /, 'the refusal of 20000 rounds next to the controls');
   assert.equal(await page.locator('[data-testid=ratings] tr[data-model]').count(), 3, 'the figures stay');
+
+  // On a phone the page does not scroll sideways: wide tables scroll in their box.
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.fill('[data-testid=lb-rounds]', '100');
+  await page.click('[data-action=recompute]');
+  await waitVisible(page, '[data-testid=ratings] rect.iv-range', 'the interval bars again');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone's screen`);
+  await screenshot(page, 'leaderboard-narrow');
 });
 
 browserTest('a judge who always picks the left answer is flagged', async ({ page }) => {

@@ -200,7 +200,7 @@ browserTest('a generation that runs slowly and fails: progress while it runs, th
   llm.state.requireKey = null;
   const ep = expectStatus(await srv.api('POST', '/v1/model-endpoints', { name: 'flaky', base_url: llm.url, model: 'flaky', max_concurrency: 1, retries: 0 }), 201);
   const set = expectStatus(
-    await srv.api('POST', '/v1/prompt-sets', { name: 'trouble', prompts: [{ prompt: 'refused [badreq]' }, ...Array.from({ length: 4 }, (_, i) => ({ prompt: `slow ${i} [slow:400]` }))] }),
+    await srv.api('POST', '/v1/prompt-sets', { name: 'trouble', prompts: [{ prompt: 'refused [badreq]' }, ...Array.from({ length: 8 }, (_, i) => ({ prompt: `slow ${i} [slow:300]` }))] }),
     201,
   );
   await login(page, srv, ADMIN_EMAIL, ADMIN_PASSWORD);
@@ -215,7 +215,7 @@ browserTest('a generation that runs slowly and fails: progress while it runs, th
   await waitText(page, '[data-testid=generation] [data-testid=gen-state]', /^running$/, 'the generation running');
   await waitVisible(page, '[data-action=cancel-generation]', 'the cancel button while outputs wait');
   // The refused prompt fails at once, the slow ones come in one by one.
-  await waitText(page, '[data-testid=generation-progress]', /[1-4] done, 1 failed, [1-3] waiting of 5/, 'some done, one failed, some waiting');
+  await waitText(page, '[data-testid=generation-progress]', /[1-5] done, 1 failed, [3-7] waiting of 9/, 'some done, one failed, several waiting');
   await waitVisible(page, '[data-testid=gen-errors] tr[data-output-id]', 'the latest errors');
   assert.match(await textOf(page, '[data-testid=gen-errors]'), /does not support that/);
   await screenshot(page, 'llm-generation-running');
@@ -228,7 +228,7 @@ browserTest('a generation that runs slowly and fails: progress while it runs, th
   await page.click('[data-testid=llm-tabs] a[data-tab=generations]');
   const row = `[data-testid=generations-table] tr[data-generation-id="${g.id}"]`;
   await waitVisible(page, row, 'the generation in the list');
-  assert.match(await textOf(page, `${row} [data-testid=gen-progress]`), /done, 1 failed, \d+ waiting of 5/);
+  assert.match(await textOf(page, `${row} [data-testid=gen-progress]`), /done, 1 failed, [1-9] waiting of 9/);
   await page.click(`${row} th a`);
 
   // Retry runs it again: the failed one fails again, the waiting ones finish.
@@ -236,8 +236,16 @@ browserTest('a generation that runs slowly and fails: progress while it runs, th
   await page.click('[data-action=retry-failed]');
   await waitStatus(page, /1 failed output queued again/);
   await waitText(page, '[data-testid=generation] [data-testid=gen-state]', /^done$/, 'the generation done after the retry', 20000);
-  await waitText(page, '[data-testid=generation-progress]', /4 done, 1 failed, 0 waiting of 5/);
+  await waitText(page, '[data-testid=generation-progress]', /8 done, 1 failed, 0 waiting of 9/);
   await page.selectOption('[data-testid=outputs-state]', 'failed');
   await waitText(page, '[data-testid=outputs] tr[data-state=failed] [data-field=error]', /does not support that/, 'the failed output with its error');
   await screenshot(page, 'llm-generation-failed');
+
+  // On a phone the page does not scroll sideways.
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.click('[data-testid=llm-tabs] a[data-tab=endpoints]');
+  await waitVisible(page, '[data-testid=endpoints-table]', 'the endpoints on a phone');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone's screen`);
+  await screenshot(page, 'llm-endpoints-narrow');
 });

@@ -119,12 +119,14 @@ export function renderEndpoints(root, { isAdmin }) {
     inp.timeout_ms.value = String(ep?.timeout_ms ?? 60000);
     inp.retries.value = String(ep?.retries ?? 3);
     form.hidden = false;
+    if (addBtn) addBtn.hidden = true;
     form.scrollIntoView({ block: 'nearest' });
     inp.name.focus();
   }
 
   function closeForm() {
     form.hidden = true;
+    if (addBtn) addBtn.hidden = false;
     const back = editing ? root.querySelector(`tr[data-endpoint-id="${editing.id}"] [data-action=edit-endpoint]`) : addBtn;
     editing = null;
     back?.focus();
@@ -159,6 +161,7 @@ export function renderEndpoints(root, { isAdmin }) {
       setStatus(editing ? `Endpoint ${ep.name} saved` : `Endpoint ${ep.name} added`, 'ok');
       editing = null;
       form.hidden = true;
+      if (addBtn) addBtn.hidden = false;
       await load();
       root.querySelector(`tr[data-endpoint-id="${ep.id}"] th`)?.focus?.();
     } catch (e) {
