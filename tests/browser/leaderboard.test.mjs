@@ -188,6 +188,22 @@ browserTest('a judge who always picks the left answer is flagged', async ({ page
   await screenshot(page, 'leaderboard-left-bias');
 });
 
+browserTest('a ranking project has a leaderboard too, with no position-bias figure', async ({ page }) => {
+  const g = await generation();
+  const p = expectStatus(await srv.api('POST', '/v1/projects', { name: `ranks-${++seq}`, kind: 'ranking', params: {}, overlap: 1 }), 201);
+  expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${ann.id}`, { role: 'annotator' }), 200);
+  expectStatus(await srv.api('POST', `/v1/projects/${p.id}/generation-tasks`, { generation_id: g.id }), 200);
+  assert.equal(await vote(p, (t) => ({ ranking: [...t.data.responses].sort((a, b) => strength[modelOf(b)] - strength[modelOf(a)]).map((r) => r.id) })), 12);
+  const lb = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/leaderboard`), 200);
+  await login(page, srv, ADMIN_EMAIL, ADMIN_PASSWORD, { project: p });
+  await page.click(`a[data-leaderboard-project-id="${p.id}"]`);
+  await waitVisible(page, '[data-testid=ratings] tr[data-model]', 'the ratings of a ranking project');
+  await checkAgainst(page, lb, 'ranking');
+  assert.equal(await textOf(page, '[data-testid=lb-counts] [data-count=comparisons]'), '36', 'three pairs per ranking of three');
+  assert.match(await textOf(page, '[data-testid=pb-none]'), /rankings of this project are not counted/);
+  assert.equal(await page.locator('[data-testid=position-bias] svg').count(), 0);
+});
+
 browserTest('a project with no votes shows an empty state; other kinds have no link; an annotator is refused', async ({ page, context }) => {
   const p = await arena({ seed: 1 });
   const cat = expectStatus(await srv.api('POST', '/v1/projects', { name: 'not an arena', kind: 'categorization', params: { labels: ['a', 'b'] } }), 201);

@@ -213,7 +213,7 @@ function biasBar(pb) {
   );
 }
 
-function biasSection(lb) {
+function biasSection(lb, kind) {
   const pb = lb.position_bias || {};
   const decisive = (pb.left || 0) + (pb.right || 0);
   const flagged = Number.isFinite(pb.p_value) && pb.p_value < 0.05;
@@ -235,7 +235,7 @@ function biasSection(lb) {
       decisive ? h('figure', { class: 'chart pb-chart' }, biasBar(pb)) : null,
     ),
     !decisive
-      ? h('p', { class: 'muted' }, 'No decisive vote between two answers yet.')
+      ? h('p', { class: 'muted', 'data-testid': 'pb-none' }, kind === 'ranking' ? 'Position bias is measured on votes between two answers where one won; the rankings of this project are not counted.' : 'No decisive vote between two answers yet.')
       : flagged
         ? h('p', { class: 'error lb-flag', 'data-testid': 'pb-flag', role: 'note' }, `The annotators favour the answer shown ${pb.share > 0.5 ? 'on the left' : 'on the right'} more than chance explains (p ${p}). Positions are drawn at random, so the ratings stay fair, but votes that follow the position say little about the models: check the instructions, or the annotators.`)
         : h('p', { class: 'muted', 'data-testid': 'pb-ok' }, 'No sign that the position of an answer sways the votes (p ≥ 0.05). Counted over votes with two answers where one won.'),
@@ -334,7 +334,7 @@ export function renderLeaderboard(root, { projectId }) {
       body.replaceChildren(emptyState(), countsSection(lb));
       return;
     }
-    body.replaceChildren(...[ratingsSection(lb), winRateSection(lb), biasSection(lb), countsSection(lb)].filter(Boolean));
+    body.replaceChildren(...[ratingsSection(lb), winRateSection(lb), biasSection(lb, project?.kind), countsSection(lb)].filter(Boolean));
   }
 
   function showError(e) {
