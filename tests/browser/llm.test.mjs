@@ -241,9 +241,18 @@ browserTest('a generation that runs slowly and fails: progress while it runs, th
   await waitText(page, '[data-testid=outputs] tr[data-state=failed] [data-field=error]', /does not support that/, 'the failed output with its error');
   await screenshot(page, 'llm-generation-failed');
 
+  // The endpoint is removed once asked to confirm; its answers stay.
+  await page.click('[data-testid=llm-tabs] a[data-tab=endpoints]');
+  await waitVisible(page, '[data-testid=endpoints-table] tr[data-name=flaky]', 'the flaky endpoint');
+  page.once('dialog', (d) => d.accept());
+  await page.click('[data-testid=endpoints-table] tr[data-name=flaky] [data-action=delete-endpoint]');
+  await waitStatus(page, /Endpoint flaky removed/);
+  assert.equal(await page.locator('[data-testid=endpoints-table] tr[data-name=flaky]').count(), 0);
+  expectStatus(await srv.api('GET', `/v1/model-endpoints/${ep.id}`), 404);
+  assert.equal(expectStatus(await srv.api('GET', `/v1/generations/${g.id}`), 200).outputs.done, 8, 'the answers stay');
+
   // On a phone the page does not scroll sideways.
   await page.setViewportSize({ width: 390, height: 800 });
-  await page.click('[data-testid=llm-tabs] a[data-tab=endpoints]');
   await waitVisible(page, '[data-testid=endpoints-table]', 'the endpoints on a phone');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone's screen`);
