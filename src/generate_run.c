@@ -102,6 +102,20 @@ static void work_fini(work *w)
     json_decref(w->params);
 }
 
+/* Takes the job's row for the rest of the transaction (PostgreSQL; SQLite's
+ * write transaction holds the database already), so that outputs of one
+ * job finishing at once record one after the other: under READ COMMITTED
+ * the last one's maybe_done then sees every other as done, where two
+ * concurrent ones would each see the other still waiting and neither mark
+ * the job done. */
+static int hold_job(lp_db *db, int64_t gid)
+{
+    static const char *const sql[2] = {"SELECT id FROM generations WHERE id = ?",
+                                       "SELECT id FROM generations WHERE id = ? FOR UPDATE"};
+    int64_t x;
+    return lp_db_int64(db, &x, sql[lp_db_row_locks(db)], "i", gid);
+}
+
 /* Marks the job done once nothing of it waits. */
 static int maybe_done(lp_db *db, int64_t gid)
 {
@@ -130,7 +144,9 @@ static void record_ok(lp_db *db, int64_t id, const work *w, const json_t *sent,
         free(ptext);
         return;
     }
-    int rc = lp_db_prepare(db,
+    int rc = hold_job(db, w->generation_id);
+    if (rc == 0)
+        rc = lp_db_prepare(db,
                            "UPDATE gen_outputs SET state = 'done', attempts = attempts + 1,"
                            " claimed_until = 0, error = NULL, model = ?, params = ?, content = ?,"
                            " finish_reason = ?, latency_ms = ?, prompt_tokens = ?,"
@@ -171,7 +187,9 @@ static void record_failure(lp_gen *g, lp_db *db, int64_t id, const work *w, int 
     int64_t attempts = w->attempts + 1, now = lp_now_ms();
     int final = !retryable || attempts > retries;
     if (lp_db_begin(db, LP_TX_WRITE) < 0) return;
-    int rc = lp_db_run(db,
+    int rc = hold_job(db, w->generation_id);
+    if (rc == 0)
+        rc = lp_db_run(db,
                        "UPDATE gen_outputs SET state = ?, attempts = ?, next_at = ?, claimed_until"
                        " = 0, error = ?, updated_at = ? WHERE id = ? AND state = 'waiting'",
                        "siisii", final ? "failed" : "waiting", attempts,
