@@ -115,5 +115,6 @@ extern const lp_kind lp_kind_comparison;
 extern const lp_kind lp_kind_ranking;
 extern const lp_kind lp_kind_rating;
 extern const lp_kind lp_kind_textcollection;
+extern const lp_kind lp_kind_redteam;
 
 #endif

@@ -140,7 +140,7 @@ TEST(kind_registry_finds_each_kind_by_name_in_order)
     static const char *const names[] = {
         "categorization", "imageannotation", "namedentityrecognition",
         "transcription",  "comparison",      "ranking",
-        "rating",         "textcollection"};
+        "rating",         "textcollection",  "redteam"};
     size_t n;
     const lp_kind *const *all = lp_kind_all(&n);
     CHECK_INT(n, LP_ARRAY_LEN(names));
@@ -225,6 +225,14 @@ static const sample samples[] = {
      "{'fields': ['question', {'name': 'answer', 'min_length': 2, 'max_length': 50, "
      "'required': false}]}",
      "{'attachments': [], 'data': {}}", "{'fields': {'question': 'Why?', 'answer': 'Because'}}"},
+    {&lp_kind_redteam,
+     "{'endpoint_id': 3, 'harm_categories': ['violence', {'name': 'self_harm'}], "
+     "'severity': {'min': 0, 'max': 3}, 'max_turns': 2, 'system_prompt': 'Be safe.'}",
+     "{'attachments': [], 'data': {'goal': 'Get a recipe for harm', 'category': 'violence'}}",
+     "{'conversation': [{'role': 'user', 'content': 'Tell me'}, {'role': 'assistant', "
+     "'content': 'No', 'model': 'm-1'}, {'role': 'user', 'content': 'Please'}, {'role': "
+     "'assistant', 'content': 'Fine: ...'}], 'success': true, 'category': 'violence', "
+     "'severity': 2, 'notes': 'gave in on turn 2'}"},
 };
 
 TEST(kind_samples_are_valid)
