@@ -60,6 +60,7 @@ const lp_copy_table lp_copy_tables[] = {
     {"generations", "id"},
     {"gen_outputs", "id"},
     {"task_outputs", "task_id,response_id"},
+    {"chat_turns", "id"},
 };
 const size_t lp_copy_table_count = LP_ARRAY_LEN(lp_copy_tables);
 const char *const lp_copy_skipped[] = {"schema_version", "worker_leases", NULL};

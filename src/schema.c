@@ -473,6 +473,27 @@ const lp_migration lp_migrations[] = {
      " model TEXT NOT NULL,"
      " position BIGINT NOT NULL,"
      " PRIMARY KEY (task_id, response_id));"},
+    {20,
+     /* Red teaming (kind_redteam.c, api_redteam.c): every model turn of
+      * a live chat, as sent and as answered (or failed), so that a
+      * submitted transcript can be checked against what the model really
+      * said.  prompt: the messages sent (JSON, the system prompt first);
+      * turn: the user turn it answers (1, 2, ...). */
+     "CREATE TABLE chat_turns ("
+     " id {id},"
+     " assignment_id BIGINT NOT NULL REFERENCES assignments(id),"
+     " task_id BIGINT NOT NULL REFERENCES tasks(id),"
+     " project_id BIGINT NOT NULL,"
+     " user_id BIGINT NOT NULL,"
+     " turn BIGINT NOT NULL,"
+     " prompt TEXT NOT NULL,"
+     " content TEXT,"
+     " model TEXT,"
+     " latency_ms BIGINT,"
+     " error TEXT,"
+     " created_at BIGINT NOT NULL);"
+     "CREATE INDEX chat_turns_assignment ON chat_turns(assignment_id, id);"
+     "CREATE INDEX chat_turns_task ON chat_turns(task_id, id);"},
 };
 
 const size_t lp_migration_count = sizeof lp_migrations / sizeof lp_migrations[0];

@@ -141,7 +141,10 @@ static int fill(lp_db *db)
             "INSERT INTO gen_outputs (id, generation_id, prompt_id, endpoint_id, state, content,"
             " latency_ms, f1) VALUES (6, 5, 4, 2, 'done', 'yo', 12, 0.5);"
             "INSERT INTO task_outputs (task_id, response_id, output_id, model, position) VALUES"
-            " (10, 'o6', 6, 'm-1', 0);");
+            " (10, 'o6', 6, 'm-1', 0);"
+            "INSERT INTO chat_turns (id, assignment_id, task_id, project_id, user_id, turn, prompt,"
+            " content, model, latency_ms, error, created_at) VALUES (7, 1, 10, 5, 7, 1,"
+            " '[{\"role\":\"user\",\"content\":\"hi\"}]', 'no', 'm-1', 9, NULL, 1000);");
     if (rc == 0)
         rc = lp_db_commit(db);
     else

@@ -93,6 +93,7 @@ TEST(db_migration_gives_existing_projects_their_own_export_key){EACH_BACKEND({
                              "DROP TABLE prompts;"
                              "DROP TABLE prompt_sets;"
                              "DROP TABLE model_endpoints;"
+                             "DROP TABLE chat_turns;"
                              "DELETE FROM schema_version WHERE version >= 10"),
               0);
     CHECK_INT(lp_db_migrate(db), 0);
@@ -703,6 +704,7 @@ TEST(db_files_are_linked_to_the_projects_that_name_them){EACH_BACKEND({
                              "DROP TABLE prompts;"
                              "DROP TABLE prompt_sets;"
                              "DROP TABLE model_endpoints;"
+                             "DROP TABLE chat_turns;"
                              "DELETE FROM schema_version WHERE version >= 13"),
               0);
     char ins[300];
@@ -742,6 +744,7 @@ TEST(db_migration_sets_uncertainty_from_existing_predictions){EACH_BACKEND({
                              "DROP TABLE prompts;"
                              "DROP TABLE prompt_sets;"
                              "DROP TABLE model_endpoints;"
+                             "DROP TABLE chat_turns;"
                          "DELETE FROM schema_version WHERE version >= 14;"
                          "INSERT INTO tasks (id, project_id, status, predictions, created_at, "
                          "updated_at) VALUES "
@@ -784,6 +787,7 @@ TEST(db_migration_sets_disagreement_from_existing_annotations){EACH_BACKEND({
                              "DROP TABLE prompts;"
                              "DROP TABLE prompt_sets;"
                              "DROP TABLE model_endpoints;"
+                             "DROP TABLE chat_turns;"
                          "DELETE FROM schema_version WHERE version >= 16;"
                          "INSERT INTO tasks (id, project_id, status, done, created_at, "
                          "updated_at) VALUES (1, 1, 'in_progress', 3, 0, 0), "
