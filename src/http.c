@@ -9,8 +9,11 @@
  * holds a connection while the thread serves others.  A streamed reply
  * (lp_reply_stream) keeps that rule: each of its chunks is made with a
  * connection taken and given back inside one call of libmicrohttpd's
- * content reader.  An atomic count of requests in flight lets
- * lp_http_stop() drain them before stopping. */
+ * content reader.  A live reply (lp_reply_live) is written by a producer
+ * thread: its content reader hands out what is buffered, or suspends the
+ * connection until the producer writes more (see live_read).  An atomic
+ * count of requests in flight lets lp_http_stop() drain them before
+ * stopping. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -48,6 +51,12 @@ struct lp_http {
     pthread_cond_t wcv;
     lp_req *whead, *wtail;
     int wstop;
+    /* Live replies' producers (lp_reply_live) still running: stop
+     * cancels them and waits for nlive to reach 0. */
+    pthread_mutex_t lmu;
+    pthread_cond_t lcv;
+    struct lp_live *lives;
+    int nlive, lstop;
 };
 
 const char *lp_req_arg(lp_req *req, const char *name)
@@ -502,6 +511,185 @@ int lp_reply_stream(lp_req *req, unsigned status, const char *content_type, lp_s
     return 0;
 }
 
+/* A live reply, shared by its MHD response (freed by live_free) and its
+ * producer thread: the last of the two to let go frees it.  mu guards
+ * every field but cancel.  The invariant that keeps suspend and resume in
+ * order: suspended is set, under mu, by the content reader in the same
+ * critical section as its MHD_suspend_connection, and whoever clears it,
+ * under mu, calls MHD_resume_connection then, so a resume always follows
+ * its suspend and happens once; gone (the response is freed, the
+ * connection may be too) forbids any resume after. */
+struct lp_live {
+    lp_http *h;
+    struct MHD_Connection *conn;
+    pthread_mutex_t mu;
+    lp_buf buf;    /* written and not yet sent */
+    size_t off;    /* how much of buf is sent */
+    int ended;     /* the producer returned: the body ends once buf is sent */
+    int suspended; /* the reader suspended the connection, for want of bytes */
+    int gone;      /* the response was freed */
+    int refs;
+    volatile int cancel; /* the client left or the server stops */
+    lp_live_fn run;
+    void *arg;
+    void (*free_arg)(void *arg);
+    struct lp_live *next, **pprev; /* h->lives while the producer runs */
+};
+
+static void live_unref(lp_live *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int last = --l->refs == 0;
+    pthread_mutex_unlock(&l->mu);
+    if (!last) return;
+    pthread_mutex_destroy(&l->mu);
+    lp_buf_fini(&l->buf);
+    free(l);
+}
+
+/* Resumes the connection if the reader suspended it.  Called under mu. */
+static void live_wake(lp_live *l)
+{
+    if (l->suspended && !l->gone) {
+        l->suspended = 0;
+        MHD_resume_connection(l->conn);
+    }
+}
+
+/* libmicrohttpd's content reader, on the connection's thread: what is
+ * buffered, the end, or (nothing yet) a suspended connection and 0, which
+ * libmicrohttpd reads as "call again" once the producer resumes it. */
+static ssize_t live_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    (void)pos;
+    lp_live *l = cls;
+    ssize_t n;
+    pthread_mutex_lock(&l->mu);
+    if (l->off < l->buf.len) {
+        size_t k = l->buf.len - l->off < max ? l->buf.len - l->off : max;
+        memcpy(out, l->buf.data + l->off, k);
+        l->off += k;
+        if (l->off == l->buf.len) l->off = l->buf.len = 0;
+        n = (ssize_t)k;
+    } else if (l->ended) {
+        n = MHD_CONTENT_READER_END_OF_STREAM;
+    } else {
+        l->suspended = 1;
+        MHD_suspend_connection(l->conn);
+        n = 0;
+    }
+    pthread_mutex_unlock(&l->mu);
+    return n;
+}
+
+/* The response is done with (sent, failed, the client left, or replaced
+ * before it was queued): the producer is told to stop and must not touch
+ * the connection any more. */
+static void live_free(void *cls)
+{
+    lp_live *l = cls;
+    pthread_mutex_lock(&l->mu);
+    l->gone = 1;
+    l->suspended = 0;
+    l->cancel = 1;
+    pthread_mutex_unlock(&l->mu);
+    live_unref(l);
+}
+
+static void *live_main(void *arg)
+{
+    lp_live *l = arg;
+    lp_http *h = l->h;
+    l->run(l, l->arg);
+    if (l->free_arg) l->free_arg(l->arg);
+    pthread_mutex_lock(&l->mu);
+    l->ended = 1;
+    live_wake(l);
+    pthread_mutex_unlock(&l->mu);
+    /* (Every resume is done: lp_http_stop may stop the daemon once this
+     * producer leaves the list.) */
+    pthread_mutex_lock(&h->lmu);
+    *l->pprev = l->next;
+    if (l->next) l->next->pprev = l->pprev;
+    h->nlive--;
+    pthread_cond_broadcast(&h->lcv);
+    pthread_mutex_unlock(&h->lmu);
+    live_unref(l);
+    return NULL;
+}
+
+int lp_reply_live(lp_req *req, unsigned status, const char *content_type, lp_live_fn run,
+                  void *arg, void (*free_arg)(void *arg))
+{
+    lp_http *h = req->http;
+    lp_live *l = lp_calloc(1, sizeof *l);
+    *l = (lp_live){.h = h,
+                   .conn = req->conn,
+                   .refs = 2,
+                   .run = run,
+                   .arg = arg,
+                   .free_arg = free_arg};
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_attr_t attr;
+    pthread_t t;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_mutex_lock(&h->lmu);
+    int ok = !h->lstop;
+    if (ok) { /* listed before it runs, so that stop waits for it */
+        l->next = h->lives;
+        if (h->lives) h->lives->pprev = &l->next;
+        l->pprev = &h->lives;
+        h->lives = l;
+        h->nlive++;
+    }
+    pthread_mutex_unlock(&h->lmu);
+    /* The response exists before the thread: the producer may write at once. */
+    struct MHD_Response *r = NULL;
+    if (ok) r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, live_read, l, live_free);
+    if (ok && r && pthread_create(&t, &attr, live_main, l) == 0) {
+        pthread_attr_destroy(&attr);
+        set_reply(req, status, r, content_type);
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+        MHD_add_response_header(r, "X-Accel-Buffering", "no"); /* a proxy must not hold it */
+        return 0;
+    }
+    pthread_attr_destroy(&attr);
+    if (ok) {
+        pthread_mutex_lock(&h->lmu);
+        *l->pprev = l->next;
+        if (l->next) l->next->pprev = l->pprev;
+        h->nlive--;
+        pthread_cond_broadcast(&h->lcv);
+        pthread_mutex_unlock(&h->lmu);
+    }
+    if (r) {
+        MHD_destroy_response(r); /* live_free drops the response's reference */
+    } else {
+        l->refs--;
+    }
+    if (free_arg) free_arg(arg);
+    live_unref(l);
+    return LP_EUNAVAIL;
+}
+
+int lp_live_write(lp_live *l, const char *data, size_t n)
+{
+    pthread_mutex_lock(&l->mu);
+    int gone = l->gone;
+    if (!gone) {
+        lp_buf_append(&l->buf, data, n);
+        live_wake(l);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return gone ? LP_EIO : 0;
+}
+
+volatile int *lp_live_cancel(lp_live *l)
+{
+    return &l->cancel;
+}
+
 int lp_reply_empty(lp_req *req, unsigned status)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
@@ -786,6 +974,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req = lp_calloc(1, sizeof *req);
         req->t0 = lp_mono_ns();
         req->srv = h->cfg.srv;
+        req->http = h;
         req->conn = conn;
         req->method = method;
         req->path = url;
@@ -938,6 +1127,8 @@ int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg)
     h->cfg = *cfg;
     pthread_mutex_init(&h->wmu, NULL);
     pthread_cond_init(&h->wcv, NULL);
+    pthread_mutex_init(&h->lmu, NULL);
+    pthread_cond_init(&h->lcv, NULL);
     h->use_writer = cfg->pool && lp_db_pool_single_writer(cfg->pool) &&
                     pthread_create(&h->writer, NULL, writer_main, h) == 0;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
@@ -951,6 +1142,8 @@ int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg)
     if (!h->d) {
         *errmsg = lp_sprintf("cannot listen on %s (address in use or not allowed)", cfg->listen);
         stop_writer(h);
+        pthread_mutex_destroy(&h->lmu);
+        pthread_cond_destroy(&h->lcv);
         free(h);
         return LP_EIO;
     }
@@ -970,11 +1163,21 @@ void lp_http_stop(lp_http *h, int timeout_ms)
     if (!h) return;
     MHD_socket fd = MHD_quiesce_daemon(h->d);
     if (fd != MHD_INVALID_SOCKET) close(fd);
+    /* Live replies: their producers are cancelled (a model call is cut
+     * off at once) and end their bodies, resuming any suspended
+     * connection; libmicrohttpd refuses to stop with one suspended. */
+    pthread_mutex_lock(&h->lmu);
+    h->lstop = 1;
+    for (lp_live *l = h->lives; l; l = l->next) l->cancel = 1;
+    while (h->nlive > 0) pthread_cond_wait(&h->lcv, &h->lmu);
+    pthread_mutex_unlock(&h->lmu);
     for (int waited = 0; atomic_load(&h->inflight) > 0 && waited < timeout_ms; waited += 10) {
         struct timespec ts = {0, 10 * 1000000};
         nanosleep(&ts, NULL);
     }
     MHD_stop_daemon(h->d);
     stop_writer(h);
+    pthread_mutex_destroy(&h->lmu);
+    pthread_cond_destroy(&h->lcv);
     free(h);
 }

@@ -22,6 +22,7 @@
 
 typedef struct lp_req lp_req;
 typedef struct lp_server lp_server;
+typedef struct lp_http lp_http;
 typedef int (*lp_handler)(lp_req *req);
 
 enum {
@@ -65,6 +66,7 @@ typedef struct lp_principal {
 
 struct lp_req {
     lp_server *srv;
+    lp_http *http; /* the daemon serving it */
     struct MHD_Connection *conn;
     const char *method;
     const char *path;
@@ -155,6 +157,27 @@ int lp_reply_empty(lp_req *req, unsigned status);
 typedef int (*lp_stream_fn)(void *state, lp_db *db, lp_buf *out);
 int lp_reply_stream(lp_req *req, unsigned status, const char *content_type, lp_stream_fn next,
                     void *state, void (*free_state)(void *state));
+/* A live reply: a body that a producer thread writes while it comes into
+ * being (a model's answer streamed as the model writes it), so that no
+ * HTTP thread waits for it.  lp_reply_live answers with such a body and
+ * starts run(live, arg) on a thread of its own; when run returns, arg is
+ * freed with free_arg (may be NULL) and the body ends.  Returns 0, or
+ * LP_EUNAVAIL when the server is stopping or no thread could be made:
+ * then nothing is answered and arg is freed.
+ *
+ * run must not use req (it may be gone) nor the connection: it writes with
+ * lp_live_write, which returns LP_EIO once the client has left, and polls
+ * or hands on *lp_live_cancel(live), which turns 1 when the client leaves
+ * or the server stops (lp_http_stop cancels every producer and waits for
+ * them before it stops the daemon).  Nothing bounds the body in memory
+ * but the producer: a client that reads slowly leaves it buffered. */
+typedef struct lp_live lp_live;
+typedef void (*lp_live_fn)(lp_live *live, void *arg);
+int lp_reply_live(lp_req *req, unsigned status, const char *content_type, lp_live_fn run,
+                  void *arg, void (*free_arg)(void *arg));
+int lp_live_write(lp_live *live, const char *data, size_t n);
+volatile int *lp_live_cancel(lp_live *live);
+
 /* {"error":{"code":code,"message":...,"field":field}}; field may be NULL. */
 int lp_reply_error(lp_req *req, unsigned status, const char *code, const char *field,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -177,7 +200,6 @@ typedef int (*lp_json_each_fn)(void *arg, size_t index, const char *s, size_t n)
 int lp_json_split(const char *s, size_t n, lp_json_each_fn fn, void *arg, lp_verr *e);
 
 /* The HTTP daemon. */
-typedef struct lp_http lp_http;
 typedef struct lp_http_config {
     const char *listen; /* "127.0.0.1:8080" */
     int threads;
@@ -204,7 +226,8 @@ typedef struct lp_http_config {
 int lp_http_start(const lp_http_config *cfg, lp_http **out, char **errmsg);
 /* The bound port (useful with port 0). */
 int lp_http_port(lp_http *h);
-/* Stops accepting, waits up to timeout_ms for in-flight requests, stops. */
+/* Stops accepting, cancels live replies' producers and waits for them to
+ * end, waits up to timeout_ms for in-flight requests, stops. */
 void lp_http_stop(lp_http *h, int timeout_ms);
 
 #endif
