@@ -64,6 +64,8 @@ const lp_route lp_api_routes[] = {
     {"POST", "/v1/assignments/{}/release", lp_api_assignment_release, LP_ROUTE_TX, NULL},
     {"PUT", "/v1/assignments/{}/draft", lp_api_assignment_draft, LP_ROUTE_TX, NULL},
     {"POST", "/v1/assignments/{}/submit", lp_api_assignment_submit, LP_ROUTE_TX, NULL},
+    /* (no transaction: it only reads, then a producer thread calls the model) */
+    {"POST", "/v1/assignments/{}/chat", lp_api_assignment_chat, 0, NULL},
     {"GET", "/v1/tasks/{}/annotations", lp_api_task_annotations, LP_ROUTE_READ, NULL},
     {"GET", "/v1/projects/{}/reviews/next", lp_api_review_next, LP_ROUTE_TX,
      NULL}, /* leases: writes */
@@ -93,6 +95,7 @@ const lp_route lp_api_routes[] = {
     {"DELETE", "/v1/projects/{}/ml-backend", lp_api_ml_delete, 0, NULL},
     {"POST", "/v1/projects/{}/ml-backend/predict", lp_api_ml_predict, 0, NULL},
     {"GET", "/v1/projects/{}/autolabel", lp_api_autolabel, LP_ROUTE_READ, NULL},
+    {"GET", "/v1/projects/{}/redteam-report", lp_api_redteam_report, LP_ROUTE_READ, NULL},
     {"POST", "/v1/model-endpoints", lp_api_endpoints_create, LP_ROUTE_ADMIN | LP_ROUTE_ACCOUNT,
      NULL},
     {"GET", "/v1/model-endpoints", lp_api_endpoints_list, LP_ROUTE_READ | LP_ROUTE_ACCOUNT, NULL},

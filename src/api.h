@@ -150,6 +150,9 @@ int lp_api_autolabel(lp_req *req);
 int lp_api_aggregate(lp_req *req);
 int lp_api_worker_pause(lp_req *req);
 int lp_api_worker_reinstate(lp_req *req);
+/* api_redteam.c: a red-team chat turn, streamed, and the success report */
+int lp_api_assignment_chat(lp_req *req);
+int lp_api_redteam_report(lp_req *req);
 
 int lp_api_webhooks_create(lp_req *req);
 int lp_api_webhooks_list(lp_req *req);

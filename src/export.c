@@ -4,6 +4,7 @@
  * that want one).  Both write the task text as it comes: no parse and no
  * re-dump. */
 #include "export.h"
+#include "redteam.h"
 
 #include <string.h>
 
@@ -112,6 +113,7 @@ static const lp_export_format *const formats[] = {
     &lp_export_openai_chat,
     &lp_export_texts,
     &lp_export_ratings,
+    &lp_export_redteam,
 };
 
 int lp_export_fits(const lp_export_format *fmt, const char *kind)
