@@ -149,6 +149,10 @@ const MATRIX = [
     await adminOk('PUT', `/v1/projects/${A()}/ml-backend`, { url: 'http://ml.invalid:9090', timeout_ms: 500 }, 200);
     return { path: `/v1/projects/${A()}/ml-backend` };
   }, [401, 401, 404, 404, 403, 403, 403, 200, 200]],
+  // (A is a categorization project: the holder's chat and the report say so with 422;
+  // redteam.test.mjs covers a redteam project's)
+  ['POST /v1/assignments/{}/chat', async () => ({ path: `/v1/assignments/${(await newLease()).id}/chat`, body: { messages: [{ role: 'user', content: 'hi' }] } }), [401, 401, 404, 404, 403, 422, 404, 404, 404]],
+  ['GET /v1/projects/{}/redteam-report', () => ({ path: `/v1/projects/${A()}/redteam-report` }), [401, 401, 404, 404, 422, 403, 422, 422, 422]],
   ['GET /v1/projects/{}/autolabel', () => ({ path: `/v1/projects/${A()}/autolabel` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['GET /v1/audit', () => ({ path: '/v1/audit' }), [401, 401, 403, 403, 403, 403, 403, 403, 200]],
   ['GET /v1/projects/{}/audit', () => ({ path: `/v1/projects/${A()}/audit` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
