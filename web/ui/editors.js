@@ -20,6 +20,10 @@
 //                 makes; readOnly: show value, allow no change (a reviewer
 //                 looking at an annotation).  Several instances may be
 //                 mounted at once (a review shows every annotation).
+//                 The workspace also passes assignment (the lease being
+//                 worked, {id, ...}) to editors that call the server on
+//                 the lease's behalf (redteam's live chat); review and the
+//                 task browser do not.
 //
 // An instance:
 //   value()       the response as it stands (JSON, as the API takes it)
@@ -38,9 +42,10 @@ import { comparisonEditor } from './editor-comparison.js';
 import { rankingEditor } from './editor-ranking.js';
 import { ratingEditor } from './editor-rating.js';
 import { textcollectionEditor } from './editor-textcollection.js';
+import { redteamEditor } from './editor-redteam.js';
 
 const editors = new Map(
-  [categorizationEditor, imageannotationEditor, nerEditor, transcriptionEditor, comparisonEditor, rankingEditor, ratingEditor, textcollectionEditor].filter(Boolean).map((e) => [e.kind, e]),
+  [categorizationEditor, imageannotationEditor, nerEditor, transcriptionEditor, comparisonEditor, rankingEditor, ratingEditor, textcollectionEditor, redteamEditor].filter(Boolean).map((e) => [e.kind, e]),
 );
 
 export function editorFor(kind) {

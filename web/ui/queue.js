@@ -204,7 +204,7 @@ export function renderQueue(root, { projectId }) {
     }
 
     if (s.editor) {
-      s.inst = s.editor.mount(editorEl, { params: s.project.params || {}, task: a.task || {}, value, onChange });
+      s.inst = s.editor.mount(editorEl, { params: s.project.params || {}, task: a.task || {}, value, onChange, assignment: a });
       s.mounted = true;
     } else {
       editorEl.replaceChildren(
