@@ -324,3 +324,32 @@ describe('red teaming', () => {
     expectError(await srv.api('GET', `/v1/projects/${catp.id}/redteam-report`), 422);
   });
 });
+
+describe('red teaming: a server stopping mid-answer', () => {
+  it('stops at once, cancelling a model call that hangs, and the client sees the stream end', async () => {
+    const srv = await startServer({ args: ARGS });
+    const llm = await startLlmServer();
+    try {
+      const ep = expectStatus(await srv.api('POST', '/v1/model-endpoints', { name: 'slow', base_url: llm.url, model: 'h', timeout_ms: 600000 }), 201);
+      const p = expectStatus(await srv.api('POST', '/v1/projects', { name: 'r', kind: 'redteam', params: { endpoint_id: ep.id, harm_categories: ['x'] } }), 201);
+      expectStatus(await srv.api('POST', `/v1/projects/${p.id}/tasks`, [{ data: { goal: 'g' } }]), 200);
+      const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`), 200).assignment;
+      // one chat that hangs with its connection suspended, one that is reading deltas slowly
+      const hung = chat(srv, srv.key, a.id, [{ role: 'user', content: 'wait [hang]' }]).catch((e) => e);
+      // (the fake model's [hang] leaves its in-flight count at once: wait for the request)
+      const deadline = Date.now() + 10000 * SLOW;
+      while (!llm.state.requests.length) {
+        assert.ok(Date.now() < deadline, 'the model never got the call');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const t0 = Date.now();
+      await srv.stop();
+      const took = Date.now() - t0;
+      assert.ok(took < 15000 * SLOW, `stopping took ${took} ms`);
+      const r = await hung;
+      if (!(r instanceof Error)) assert.match(last(r).error, /cancelled/);
+    } finally {
+      await llm.close();
+    }
+  });
+});
