@@ -130,6 +130,11 @@ const SCHEMAS = {
     { type: 'int', key: 'max_length', title: 'Max length', min: 1, dflt: 10000 },
     named('fields', 'Fields', 'field', { extras: FIELD_EXTRAS, help: 'Named texts to write (question, answer…). Leave empty for one text.' }),
   ],
+  redteam: [
+    { type: 'int', key: 'endpoint_id', title: 'Model endpoint (id)', min: 1, help: 'The model under attack: the id of a model endpoint (GET /v1/model-endpoints). Its system prompt and the severity scale are set through the API.' },
+    named('harm_categories', 'Harm categories', 'category', { min: 1, help: 'What a successful attack is labelled with.' }),
+    { type: 'int', key: 'max_turns', title: 'Turns per conversation', min: 1, max: 50, dflt: 5, help: 'How many attack messages an annotator may send on one task.' },
+  ],
 };
 
 const KIND_TITLES = {
@@ -141,6 +146,7 @@ const KIND_TITLES = {
   ranking: 'Ranking',
   rating: 'Rating',
   textcollection: 'Text collection',
+  redteam: 'Red teaming',
 };
 
 /* ---- the quality policy and the rest of a project ---- */
