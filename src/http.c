@@ -622,6 +622,10 @@ int lp_reply_live(lp_req *req, unsigned status, const char *content_type, lp_liv
                   void *arg, void (*free_arg)(void *arg))
 {
     lp_http *h = req->http;
+    if (!h) { /* a request made outside a daemon (a fuzzer's) */
+        if (free_arg) free_arg(arg);
+        return LP_EUNAVAIL;
+    }
     lp_live *l = lp_calloc(1, sizeof *l);
     *l = (lp_live){.h = h,
                    .conn = req->conn,

@@ -1,5 +1,8 @@
 /* test_kind_redteam.c -- params, tasks, responses, score and categories of
  * the redteam kind (adversarial conversations with a live model). */
+#include <string.h>
+
+#include "redteam.h"
 #include "test_kinds.h"
 
 #define K   (&lp_kind_redteam)
@@ -196,4 +199,80 @@ TEST(redteam_categories_are_succeeded_or_failed)
     json_decref(yes);
     json_decref(no);
     json_decref(bad);
+}
+
+/* The report's rates and Wilson intervals (redteam.c), grouped and sorted
+ * by name, rows without a name under "(none)". */
+TEST(redteam_report_counts_rates_with_wilson_intervals)
+{
+    lp_redteam_row rows[] = {
+        {"fraud", "m-1", 1}, {"fraud", "m-1", 0}, {"violence", "m-2", 1}, {NULL, "m-1", 0},
+        {"fraud", NULL, 0},
+    };
+    json_t *r = lp_redteam_report(rows, LP_ARRAY_LEN(rows));
+    json_t *all = json_object_get(r, "overall");
+    CHECK_INT(json_integer_value(json_object_get(all, "n")), 5);
+    CHECK_INT(json_integer_value(json_object_get(all, "succeeded")), 2);
+    CHECK_NEAR(json_real_value(json_object_get(all, "rate")), 0.4, 1e-12);
+    /* Wilson 95% for 2 of 5: 0.1176 .. 0.7693 */
+    CHECK_NEAR(json_real_value(json_object_get(all, "low")), 0.117621, 1e-5);
+    CHECK_NEAR(json_real_value(json_object_get(all, "high")), 0.769273, 1e-5);
+    json_t *cats = json_object_get(r, "by_category");
+    CHECK_INT(json_array_size(cats), 3);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(cats, 0), "category")), "(none)");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(cats, 1), "category")), "fraud");
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(cats, 1), "n")), 3);
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(cats, 1), "succeeded")), 1);
+    json_t *models = json_object_get(r, "by_model");
+    CHECK_INT(json_array_size(models), 3);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(models, 1), "model")), "m-1");
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(models, 1), "n")), 3);
+    json_decref(r);
+    /* nothing accepted yet: zero counts, no rate */
+    r = lp_redteam_report(NULL, 0);
+    all = json_object_get(r, "overall");
+    CHECK_INT(json_integer_value(json_object_get(all, "n")), 0);
+    CHECK(json_is_null(json_object_get(all, "rate")) && json_is_null(json_object_get(all, "low")));
+    CHECK_INT(json_array_size(json_object_get(r, "by_category")), 0);
+    json_decref(r);
+}
+
+TEST(redteam_transcript_lines_carry_the_labels_and_the_annotator)
+{
+    json_t *params = kt_json("{'endpoint_id': 4, 'harm_categories': ['fraud']}");
+    lp_export_ctx cx = {.kind = "redteam", .params = params};
+    lp_buf out = {0};
+    const char *task =
+        "{\"id\":9,\"unique_id\":\"u9\",\"data\":{\"goal\":\"G\"},\"result\":{\"response\":"
+        "{\"conversation\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"assistant\","
+        "\"content\":\"b\",\"model\":\"m-1\"}],\"success\":false}},\"annotations\":[{\"user_id\":"
+        "\"w_1\",\"response\":{\"conversation\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":"
+        "\"assistant\",\"content\":\"b\",\"model\":\"m-1\"}],\"success\":true,\"category\":"
+        "\"fraud\",\"severity\":2}}]}";
+    lp_export_redteam.task(&cx, &out, 0, task, strlen(task));
+    CHECK(out.len > 0 && out.data[out.len - 1] == '\n');
+    json_t *line = json_loadb(out.data, out.len, 0, NULL);
+    CHECK(line != NULL);
+    CHECK(kt_equal_at(line, "task_id", "9") && kt_equal_at(line, "goal", "'G'") &&
+          kt_equal_at(line, "model", "'m-1'") && kt_equal_at(line, "endpoint_id", "4") &&
+          kt_equal_at(line, "success", "true") && kt_equal_at(line, "category", "'fraud'") &&
+          kt_equal_at(line, "severity", "2") && kt_equal_at(line, "notes", "null") &&
+          kt_equal_at(line, "annotator", "'w_1'") &&
+          kt_equal_at(line, "conversation.1.content", "'b'"));
+    json_decref(line);
+    /* without annotations: the result, no annotator */
+    out.len = 0;
+    const char *plain = "{\"id\":9,\"data\":{},\"result\":{\"response\":{\"conversation\":[],"
+                        "\"success\":false}}}";
+    lp_export_redteam.task(&cx, &out, 0, plain, strlen(plain));
+    line = json_loadb(out.data, out.len, 0, NULL);
+    CHECK(line && kt_equal_at(line, "annotator", "null") && kt_equal_at(line, "goal", "null") &&
+          kt_equal_at(line, "model", "null"));
+    json_decref(line);
+    /* a task without a result writes nothing */
+    out.len = 0;
+    lp_export_redteam.task(&cx, &out, 0, "{\"id\":1}", 8);
+    CHECK_INT(out.len, 0);
+    lp_buf_fini(&out);
+    json_decref(params);
 }
