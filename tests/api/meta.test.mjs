@@ -151,7 +151,7 @@ describe('meta', () => {
     assert.deepEqual(exports.imageannotation, ['ndjson', 'json', 'coco', 'yolo', 'voc']);
     assert.deepEqual(exports.namedentityrecognition, ['ndjson', 'json', 'conll']);
     assert.deepEqual(exports.comparison, ['ndjson', 'json', 'trl', 'trl_conversational', 'openai_preference', 'ratings']);
-    assert.deepEqual(exports.textcollection, ['ndjson', 'json', 'csv', 'openai_chat']);
+    assert.deepEqual(exports.textcollection, ['ndjson', 'json', 'csv', 'openai_chat', 'texts']);
     assert.deepEqual(exports.redteam, ['ndjson', 'json', 'redteam']);
     // What a kind lists, the export of a project of that kind accepts.
     const p = expectStatus(await srv.api('POST', '/v1/projects', { name: 'exports of a kind', kind: 'rating', params: { criteria: ['clarity'] } }), 201);
