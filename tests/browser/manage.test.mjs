@@ -234,6 +234,7 @@ browserTest('the other kinds\' params: image attributes with choices, comparison
       { name: 'question', min_length: 1, max_length: 300, required: true },
       { name: 'answer', min_length: 1, max_length: 2000, required: false },
     ],
+    allow_reject: false,
   });
 });
 

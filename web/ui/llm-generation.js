@@ -2,7 +2,7 @@
 // it runs: its progress, per endpoint (outputs by state, mean latency,
 // tokens and, for an evaluation set, exact match and F1 with their standard
 // errors), the latest errors, cancel and retry, a paged table of its
-// outputs, and "Make tasks" into a comparison, ranking or rating project
+// outputs, and "Make tasks" into a comparison, ranking, rating or textcollection project
 // the caller manages.
 //
 //   GET  /v1/generations/ID                     progress, per endpoint, errors
@@ -20,7 +20,7 @@ import { DASH, apiForm, card, count, excerpt, fill, ms, numberInput, numberOf, p
 
 const REFRESH_MS = 1000;
 const PAGE = 20;
-const TASK_KINDS = ['comparison', 'ranking', 'rating'];
+const TASK_KINDS = ['comparison', 'ranking', 'rating', 'textcollection'];
 
 export function renderGeneration(root, { id }) {
   document.title = 'Generation · LLM · Loupe';
@@ -69,6 +69,8 @@ export function renderGeneration(root, { id }) {
   const seedIn = numberInput({ min: 0, step: 1, placeholder: 'random', 'data-testid': 'mt-seed' });
   const designField = tf.field('design', 'Design', design, 'Every pair, or a few drawn at random for each prompt.');
   const perField = tf.field('pairs_per_prompt', 'Pairs per prompt', perPrompt);
+  const split = h('select', { 'data-testid': 'mt-split' }, h('option', { value: 'items' }, 'each item the model listed'), h('option', { value: 'whole' }, 'the whole answer'));
+  const splitField = tf.field('split', 'Drafts', split, 'A list of questions becomes one draft per question.');
   const makeBtn = h('button', { type: 'submit', class: 'primary', 'data-action': 'make-tasks' }, 'Make tasks');
   const made = h('div', { class: 'note', role: 'status', hidden: true, 'data-testid': 'mt-result' });
   const kindHelp = h('p', { class: 'muted', 'data-testid': 'mt-kind-help' });
@@ -77,7 +79,7 @@ export function renderGeneration(root, { id }) {
     { novalidate: true, 'data-testid': 'make-tasks-form' },
     h('div', { class: 'llm-grid' }, tf.field('project', 'Project', projSelect), tf.field('seed', 'Seed', seedIn, 'The same seed draws the same design; empty: a random one, shown after.')),
     kindHelp,
-    h('div', { class: 'llm-grid' }, designField, perField),
+    h('div', { class: 'llm-grid' }, designField, perField, splitField),
     tf.formError,
     h('div', { class: 'form-actions' }, makeBtn),
     made,
@@ -104,7 +106,7 @@ export function renderGeneration(root, { id }) {
     card('per-endpoint-card', 'By endpoint', perBox),
     card('errors-card', 'Latest errors', errBox),
     card('outputs-card', 'Outputs', h('div', { class: 'llm-toolbar' }, h('label', { for: 'out-state' }, 'State'), stateFilter, h('span', { class: 'llm-spacer' }), pageNote, prevBtn, nextBtn), outBox),
-    card('make-tasks', 'Make tasks', h('p', { class: 'muted' }, 'Turn the finished answers into tasks for people: comparison (pairs), ranking (all answers to a prompt) or rating (one answer a task). Annotators never see which model wrote what; asking again adds only what is missing.'), tasksBox),
+    card('make-tasks', 'Make tasks', h('p', { class: 'muted' }, 'Turn the finished answers into tasks for people: comparison (pairs), ranking (all answers to a prompt), rating (one answer a task), or drafts to keep, fix or reject (text collection). Annotators never see which model wrote what; asking again adds only what is missing.'), tasksBox),
   );
 
   const nameOf = (epId) => gen?.per_endpoint?.find((e) => e.endpoint_id === epId)?.name || `#${epId}`;
@@ -343,6 +345,7 @@ export function renderGeneration(root, { id }) {
   function drawKind() {
     const p = projects.find((x) => String(x.id) === projSelect.value);
     const cmp = p?.kind === 'comparison';
+    splitField.hidden = p?.kind !== 'textcollection';
     designField.hidden = !cmp;
     perField.hidden = !cmp || design.value !== 'sampled';
     kindHelp.textContent = !p
@@ -351,12 +354,14 @@ export function renderGeneration(root, { id }) {
         ? 'Comparison: pairs of answers from different endpoints to the same prompt, the left one drawn at random.'
         : p.kind === 'ranking'
           ? 'Ranking: one task per prompt with all its answers, shuffled.'
-          : 'Rating: one task per answer.';
+          : p.kind === 'textcollection'
+            ? 'Drafts to review: each becomes a task that people keep, fix or reject (the project should allow rejecting); the draft report counts the outcome per template and model.'
+            : 'Rating: one task per answer.';
   }
 
   function drawTasksForm() {
     if (!projects.length) {
-      tasksBox.replaceChildren(h('p', { class: 'muted', 'data-testid': 'mt-none' }, 'You manage no comparison, ranking or rating project. ', h('a', { href: '#/projects/new' }, 'Create one'), ', then come back.'));
+      tasksBox.replaceChildren(h('p', { class: 'muted', 'data-testid': 'mt-none' }, 'You manage no comparison, ranking, rating or text collection project. ', h('a', { href: '#/projects/new' }, 'Create one'), ', then come back.'));
       return;
     }
     projSelect.replaceChildren(...projects.map((p) => h('option', { value: p.id }, `${p.name} (${p.kind})`)));
@@ -381,6 +386,7 @@ export function renderGeneration(root, { id }) {
     const p = projects.find((x) => String(x.id) === projSelect.value);
     if (!p) return;
     const body = { generation_id: Number(id) };
+    if (p.kind === 'textcollection') body.split = split.value;
     if (p.kind === 'comparison') {
       body.design = design.value;
       if (design.value === 'sampled') body.pairs_per_prompt = numberOf(perPrompt);

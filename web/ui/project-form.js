@@ -129,6 +129,7 @@ const SCHEMAS = {
     { type: 'int', key: 'min_length', title: 'Min length', min: 0, dflt: 1, help: 'In characters.' },
     { type: 'int', key: 'max_length', title: 'Max length', min: 1, dflt: 10000 },
     named('fields', 'Fields', 'field', { extras: FIELD_EXTRAS, help: 'Named texts to write (question, answer…). Leave empty for one text.' }),
+    { type: 'bool', key: 'allow_reject', title: 'Drafts to review: annotators may reject a draft', dflt: false },
   ],
   redteam: [
     { type: 'int', key: 'endpoint_id', title: 'Model endpoint (id)', min: 1, help: 'The model under attack: the id of a model endpoint (GET /v1/model-endpoints). Its system prompt and the severity scale are set through the API.' },
