@@ -255,6 +255,43 @@ static json_t *loads(const char *s)
     return v ? v : json_null();
 }
 
+/* Runs st (bound, LIMIT limit + 1) into a page: row(st) makes each item
+ * (with an "id"), the extra row, if any, gives *next; releases st. */
+static int page_of(lp_stmt *st, int limit, json_t *(*row)(lp_stmt *), json_t **items,
+                   int64_t *next)
+{
+    json_t *list = json_array();
+    int n = 0, rc;
+    *items = NULL;
+    *next = 0;
+    while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
+        if (n++ == limit) {
+            *next = json_integer_value(json_object_get(json_array_get(list, limit - 1), "id"));
+            break;
+        }
+        json_array_append_new(list, row(st));
+    }
+    lp_stmt_done(st);
+    if (rc < 0) {
+        json_decref(list);
+        return rc;
+    }
+    *items = list;
+    return 0;
+}
+
+/* A row of lp_pset_prompts' select. */
+static json_t *prompt_row(lp_stmt *st)
+{
+    json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)lp_stmt_int64(st, 0),
+                          "messages", loads(lp_stmt_text(st, 2)), "reference",
+                          loads(lp_stmt_text(st, 3)), "metadata", loads(lp_stmt_text(st, 4)),
+                          "created_at", lp_json_time(lp_stmt_int64(st, 5)));
+    json_object_set_new(o, "unique_id",
+                        lp_stmt_is_null(st, 1) ? json_null() : json_string(lp_stmt_text(st, 1)));
+    return o;
+}
+
 int lp_pset_prompts(lp_db *db, int64_t set_id, int limit, int64_t after, json_t **items,
                     int64_t *next)
 {
@@ -269,28 +306,7 @@ int lp_pset_prompts(lp_db *db, int64_t set_id, int limit, int64_t after, json_t 
     lp_stmt_bind_int64(st, 1, set_id);
     lp_stmt_bind_int64(st, 2, after);
     lp_stmt_bind_int64(st, 3, limit + 1);
-    json_t *list = json_array();
-    int n = 0;
-    while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
-        if (n++ == limit) {
-            *next = json_integer_value(json_object_get(json_array_get(list, limit - 1), "id"));
-            break;
-        }
-        json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o}", "id", (json_int_t)lp_stmt_int64(st, 0),
-                              "messages", loads(lp_stmt_text(st, 2)), "reference",
-                              loads(lp_stmt_text(st, 3)), "metadata", loads(lp_stmt_text(st, 4)),
-                              "created_at", lp_json_time(lp_stmt_int64(st, 5)));
-        json_object_set_new(o, "unique_id",
-                            lp_stmt_is_null(st, 1) ? json_null() : json_string(lp_stmt_text(st, 1)));
-        json_array_append_new(list, o);
-    }
-    lp_stmt_done(st);
-    if (rc < 0) {
-        json_decref(list);
-        return rc;
-    }
-    *items = list;
-    return 0;
+    return page_of(st, limit, prompt_row, items, next);
 }
 
 /* ---- generations ---- */
@@ -560,6 +576,38 @@ int lp_gen_list(lp_db *db, int64_t owner, json_t **out)
     return 0;
 }
 
+/* A row of lp_gen_outputs' select. */
+static json_t *output_row(lp_stmt *st)
+{
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:o}", "id",
+                          (json_int_t)lp_stmt_int64(st, 0), "prompt_id",
+                          (json_int_t)lp_stmt_int64(st, 1), "endpoint_id",
+                          (json_int_t)lp_stmt_int64(st, 2), "sample",
+                          (json_int_t)lp_stmt_int64(st, 3), "state", lp_stmt_text(st, 4),
+                          "attempts", (json_int_t)lp_stmt_int64(st, 5), "updated_at",
+                          lp_json_time(lp_stmt_int64(st, 16)));
+    static const char *const texts[] = {"error", "model", NULL, "content", "finish_reason"};
+    for (int c = 0; c < 5; c++) {
+        if (c == 2) {
+            json_object_set_new(o, "params", loads(lp_stmt_text(st, 8)));
+            continue;
+        }
+        json_object_set_new(o, texts[c], lp_stmt_is_null(st, 6 + c)
+                                             ? json_null()
+                                             : json_string(lp_stmt_text(st, 6 + c)));
+    }
+    static const char *const ints[] = {"latency_ms", "prompt_tokens", "completion_tokens"};
+    for (int c = 0; c < 3; c++)
+        json_object_set_new(o, ints[c], lp_stmt_is_null(st, 11 + c)
+                                            ? json_null()
+                                            : json_integer(lp_stmt_int64(st, 11 + c)));
+    json_object_set_new(o, "exact_match",
+                        lp_stmt_is_null(st, 14) ? json_null() : json_real(lp_stmt_double(st, 14)));
+    json_object_set_new(o, "f1",
+                        lp_stmt_is_null(st, 15) ? json_null() : json_real(lp_stmt_double(st, 15)));
+    return o;
+}
+
 int lp_gen_outputs(lp_db *db, int64_t id, const char *state, int limit, int64_t after,
                    json_t **items, int64_t *next)
 {
@@ -571,7 +619,8 @@ int lp_gen_outputs(lp_db *db, int64_t id, const char *state, int limit, int64_t 
         "SELECT o.id, o.prompt_id, o.endpoint_id, o.sample, o.state, o.attempts, o.error,"
         " o.model, o.params, o.content, o.finish_reason, o.latency_ms, o.prompt_tokens,"
         " o.completion_tokens, o.exact_match, o.f1, o.updated_at FROM gen_outputs o WHERE"
-        " o.generation_id = ? AND o.id > ? AND (CAST(? AS TEXT) IS NULL OR o.state = ?) ORDER BY o.id LIMIT ?",
+        " o.generation_id = ? AND o.id > ? AND (CAST(? AS TEXT) IS NULL OR o.state = ?) ORDER BY"
+        " o.id LIMIT ?",
         &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, id);
@@ -579,48 +628,7 @@ int lp_gen_outputs(lp_db *db, int64_t id, const char *state, int limit, int64_t 
     lp_stmt_bind_text(st, 3, state);
     lp_stmt_bind_text(st, 4, state);
     lp_stmt_bind_int64(st, 5, limit + 1);
-    json_t *list = json_array();
-    int n = 0;
-    while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
-        if (n++ == limit) {
-            *next = json_integer_value(json_object_get(json_array_get(list, limit - 1), "id"));
-            break;
-        }
-        json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:I, s:o}", "id",
-                              (json_int_t)lp_stmt_int64(st, 0), "prompt_id",
-                              (json_int_t)lp_stmt_int64(st, 1), "endpoint_id",
-                              (json_int_t)lp_stmt_int64(st, 2), "sample",
-                              (json_int_t)lp_stmt_int64(st, 3), "state", lp_stmt_text(st, 4),
-                              "attempts", (json_int_t)lp_stmt_int64(st, 5), "updated_at",
-                              lp_json_time(lp_stmt_int64(st, 16)));
-        static const char *const texts[] = {"error", "model", NULL, "content", "finish_reason"};
-        for (int c = 0; c < 5; c++) {
-            if (c == 2) {
-                json_object_set_new(o, "params", loads(lp_stmt_text(st, 8)));
-                continue;
-            }
-            json_object_set_new(o, texts[c], lp_stmt_is_null(st, 6 + c)
-                                                 ? json_null()
-                                                 : json_string(lp_stmt_text(st, 6 + c)));
-        }
-        static const char *const ints[] = {"latency_ms", "prompt_tokens", "completion_tokens"};
-        for (int c = 0; c < 3; c++)
-            json_object_set_new(o, ints[c], lp_stmt_is_null(st, 11 + c)
-                                                ? json_null()
-                                                : json_integer(lp_stmt_int64(st, 11 + c)));
-        json_object_set_new(o, "exact_match",
-                            lp_stmt_is_null(st, 14) ? json_null() : json_real(lp_stmt_double(st, 14)));
-        json_object_set_new(o, "f1",
-                            lp_stmt_is_null(st, 15) ? json_null() : json_real(lp_stmt_double(st, 15)));
-        json_array_append_new(list, o);
-    }
-    lp_stmt_done(st);
-    if (rc < 0) {
-        json_decref(list);
-        return rc;
-    }
-    *items = list;
-    return 0;
+    return page_of(st, limit, output_row, items, next);
 }
 
 int lp_gen_cancel(lp_db *db, int64_t id)

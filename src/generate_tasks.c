@@ -52,14 +52,12 @@ static json_t *data_for(const json_t *messages)
     return d;
 }
 
-/* Adds one task and, when it is new, where its one text came from: the
- * response rid (the draft), from output o, at position pos within it. */
-static int add_one(ctx *c, json_t *data, const char *uid, const out *o, const char *rid,
-                   int64_t pos)
+/* Adds a task; 1 with *tid when it is new, 0 when the project has its
+ * unique_id already (counted), or an error. */
+static int insert(ctx *c, json_t *data, const char *uid, int64_t *tid)
 {
     json_t *task = json_pack("{s:o, s:s}", "data", data, "unique_id", uid);
-    int64_t tid = 0;
-    int rc = lp_task_writer_add(&c->w, task, &tid, c->e);
+    int rc = lp_task_writer_add(&c->w, task, tid, c->e);
     json_decref(task);
     if (rc == LP_EEXISTS) {
         c->existing++;
@@ -67,32 +65,40 @@ static int add_one(ctx *c, json_t *data, const char *uid, const out *o, const ch
     }
     if (rc < 0) return rc;
     c->created++;
+    return 1;
+}
+
+/* Records that response rid of task tid is output o, shown at pos. */
+static int source(ctx *c, int64_t tid, const char *rid, const out *o, int64_t pos)
+{
     return lp_db_run(c->db,
                      "INSERT INTO task_outputs (task_id, response_id, output_id, model, position)"
                      " VALUES (?, ?, ?, ?, ?)",
                      "isisi", tid, rid, o->id, o->model, pos);
 }
 
-/* Adds one task and, when it is new, where its responses came from. */
+/* Adds one task and, when it is new, where its one text came from: the
+ * response rid (the draft), from output o, at position pos within it. */
+static int add_one(ctx *c, json_t *data, const char *uid, const out *o, const char *rid,
+                   int64_t pos)
+{
+    int64_t tid = 0;
+    int rc = insert(c, data, uid, &tid);
+    return rc == 1 ? source(c, tid, rid, o, pos) : rc;
+}
+
+/* Adds one task and, when it is new, where its responses came from: each
+ * response "o<output id>" at its position. */
 static int add(ctx *c, json_t *data, const char *uid, out *const *os, size_t n)
 {
-    json_t *task = json_pack("{s:o, s:s}", "data", data, "unique_id", uid);
     int64_t tid = 0;
-    int rc = lp_task_writer_add(&c->w, task, &tid, c->e);
-    json_decref(task);
-    if (rc == LP_EEXISTS) {
-        c->existing++;
-        return 0;
-    }
-    if (rc < 0) return rc;
-    c->created++;
+    int rc = insert(c, data, uid, &tid);
+    if (rc != 1) return rc;
+    rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         char rid[32];
         snprintf(rid, sizeof rid, "o%lld", (long long)os[i]->id);
-        rc = lp_db_run(c->db,
-                       "INSERT INTO task_outputs (task_id, response_id, output_id, model, position)"
-                       " VALUES (?, ?, ?, ?, ?)",
-                       "isisi", tid, rid, os[i]->id, os[i]->model, (int64_t)i);
+        rc = source(c, tid, rid, os[i], (int64_t)i);
     }
     return rc;
 }

@@ -286,6 +286,18 @@ async function launch({ dir, key, port, ownsDir, listenViaEnv, dbUrl, args = [],
   return srv;
 }
 
+/* Polls fn every 50 ms until it returns something truthy (returned), or
+ * fails the test after ms (scaled for sanitized builds). */
+export async function until(what, fn, ms = 30000 * SLOW) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }

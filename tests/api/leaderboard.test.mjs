@@ -6,18 +6,9 @@
 // bad parameters.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, it, expectError, expectStatus, makeMember, sleep, SLOW } from './harness.mjs';
+import { startServer, it, expectError, expectStatus, makeMember, sleep, SLOW, until } from './harness.mjs';
 import { startLlmServer } from './llmserver.mjs';
 
-async function until(what, fn, ms = 30000 * SLOW) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('leaderboard', () => {
   let srv, llm, ann, gen, eps;

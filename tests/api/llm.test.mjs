@@ -9,18 +9,9 @@ import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, it, expectError, expectStatus, makeMember, sleep, SLOW, TEST_DB_URL, psql } from './harness.mjs';
+import { startServer, it, expectError, expectStatus, makeMember, sleep, SLOW, TEST_DB_URL, psql, until } from './harness.mjs';
 import { startLlmServer } from './llmserver.mjs';
 
-async function until(what, fn, ms = 30000 * SLOW) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const ARGS = ['--allow-private-outbound', '--ml-poll-ms', '50', '--ml-retry-ms', '50'];
 

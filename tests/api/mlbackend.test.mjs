@@ -6,18 +6,9 @@
 // unhindered, errors are reported, and nothing is lost.
 import { describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, it, expectError, expectStatus, makeMember, sleep, SLOW } from './harness.mjs';
+import { startServer, it, expectError, expectStatus, makeMember, sleep, SLOW, until } from './harness.mjs';
 import { startMlBackend } from './mlserver.mjs';
 
-async function until(what, fn, ms = 20000 * SLOW) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('ML backends', () => {
   let srv, ml, ann;
