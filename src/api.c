@@ -121,6 +121,7 @@ const lp_route lp_api_routes[] = {
     {"POST", "/v1/projects/{}/generation-tasks", lp_api_gen_tasks, 0, NULL},
     {"GET", "/v1/projects/{}/leaderboard", lp_api_leaderboard, LP_ROUTE_READ, NULL},
     {"GET", "/v1/projects/{}/draft-report", lp_api_draft_report, LP_ROUTE_READ, NULL},
+    {"GET", "/v1/tasks/{}/chat-turns", lp_api_task_chat_turns, LP_ROUTE_READ, NULL},
 };
 const size_t lp_api_nroutes = LP_ARRAY_LEN(lp_api_routes);
 

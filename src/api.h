@@ -82,6 +82,7 @@ int lp_api_gen_retry(lp_req *req);
 int lp_api_gen_tasks(lp_req *req);
 int lp_api_leaderboard(lp_req *req);
 int lp_api_draft_report(lp_req *req);
+int lp_api_task_chat_turns(lp_req *req);
 int lp_api_healthz(lp_req *req);
 int lp_api_metrics(lp_req *req);
 int lp_api_kinds(lp_req *req);

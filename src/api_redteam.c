@@ -292,3 +292,49 @@ int lp_api_redteam_report(lp_req *req)
     if (rc < 0) return lp_reply_rc(req, rc, "annotations");
     return lp_reply_json(req, 200, out);
 }
+
+/* GET /v1/tasks/{id}/chat-turns: every model turn of the task's red-team
+ * chats as recorded (reviewers and managers), oldest first, to check a
+ * submitted transcript against what the model said. */
+int lp_api_task_chat_turns(lp_req *req)
+{
+    int64_t tid, pid;
+    lp_stmt *st;
+    if (lp_api_require_task(req, LP_ROLE_REVIEWER, &tid, &pid)) return 0;
+    int rc = lp_db_prepare(req->db,
+                           "SELECT id, assignment_id, user_id, turn, prompt, content, model,"
+                           " latency_ms, error, created_at FROM chat_turns WHERE task_id = ?"
+                           " ORDER BY id LIMIT 10000",
+                           &st);
+    if (rc < 0) return lp_reply_rc(req, rc, "chat turns");
+    lp_stmt_bind_int64(st, 1, tid);
+    json_t *items = json_array();
+    while ((rc = lp_stmt_step(st)) == LP_DB_ROW) {
+        json_t *sent = json_loads(lp_stmt_text(st, 4), 0, NULL);
+        json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}", "id",
+                              (json_int_t)lp_stmt_int64(st, 0), "assignment_id",
+                              (json_int_t)lp_stmt_int64(st, 1), "user_id",
+                              (json_int_t)lp_stmt_int64(st, 2), "turn",
+                              (json_int_t)lp_stmt_int64(st, 3), "messages",
+                              sent ? sent : json_null(), "created_at",
+                              lp_json_time(lp_stmt_int64(st, 9)));
+        static const char *const texts[] = {"content", "model"};
+        for (int c = 0; c < 2; c++)
+            json_object_set_new(o, texts[c], lp_stmt_is_null(st, 5 + c)
+                                                 ? json_null()
+                                                 : json_string(lp_stmt_text(st, 5 + c)));
+        json_object_set_new(o, "latency_ms", lp_stmt_is_null(st, 7)
+                                                 ? json_null()
+                                                 : json_integer(lp_stmt_int64(st, 7)));
+        json_object_set_new(o, "error", lp_stmt_is_null(st, 8) || !*lp_stmt_text(st, 8)
+                                            ? json_null()
+                                            : json_string(lp_stmt_text(st, 8)));
+        json_array_append_new(items, o);
+    }
+    lp_stmt_done(st);
+    if (rc < 0) {
+        json_decref(items);
+        return lp_reply_rc(req, rc, "chat turns");
+    }
+    return lp_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}

@@ -178,6 +178,7 @@ const MATRIX = [
   ['POST /v1/generations/{}/retry', () => ({ path: `/v1/generations/${f.gen}/retry` }), [401, 401, 404, 403, 403, 404, 404, 200, 200]],
   // (A is a categorization project: a 422 naming "project" means the caller got through)
   ['GET /v1/projects/{}/draft-report', () => ({ path: `/v1/projects/${A()}/draft-report` }), [401, 401, 404, 404, 422, 403, 403, 422, 422]],
+  ['GET /v1/tasks/{}/chat-turns', async () => ({ path: `/v1/tasks/${await newTask()}/chat-turns` }), [401, 401, 404, 404, 200, 403, 200, 200, 200]],
   ['GET /v1/projects/{}/leaderboard', () => ({ path: `/v1/projects/${A()}/leaderboard` }), [401, 401, 404, 404, 422, 403, 422, 422, 422]],
   ['POST /v1/projects/{}/generation-tasks', () => ({ path: `/v1/projects/${A()}/generation-tasks`, body: { generation_id: f.gen } }), [401, 401, 404, 404, 403, 403, 403, 422, 422]],
 ];

@@ -236,6 +236,16 @@ describe('red teaming', () => {
     assert.equal(fail[2], '');
     assert.match(fail[4], /HTTP 500/);
     assert.equal(ok[2], 'm1 says: try [fail:1] this');
+    // the same through the API, for reviewers checking a transcript
+    const api = expectStatus(await srv.api('GET', `/v1/tasks/${a1.task.id}/chat-turns`), 200).items.filter((x) => x.assignment_id === a1.id);
+    assert.equal(api.length, rows.length);
+    assert.equal(api[0].turn, 1);
+    assert.equal(api[0].content, conv[1].content);
+    assert.equal(api[0].model, 'm1-0613');
+    assert.equal(api[0].error, null);
+    assert.deepEqual(api[0].messages[0], { role: 'system', content: 'You are careful.' });
+    assert.match(api[2].error, /HTTP 500/);
+    assert.equal((await srv.api('GET', `/v1/tasks/${a1.task.id}/chat-turns`, undefined, { key: member.key })).status, 403);
   });
 
   it('refuses a chat on an expired lease with 409, and a deleted endpoint with 422', async () => {
