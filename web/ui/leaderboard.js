@@ -5,7 +5,7 @@
 //   GET /v1/projects/ID/leaderboard?rounds=&seed=      the figures
 //
 // The ratings table draws each model's rating with its bootstrap interval
-// as a small bar, every bar on one scale so that intervals can be compared
+// as a small bar (interval.js), every bar on one scale so that intervals can be compared
 // by eye (and each has a text alternative); the win-rate matrix is a table
 // whose cells are shaded by class (heat-0 .. heat-10, colours in llm.css:
 // the CSP allows no inline style); position bias is the share of decisive
@@ -23,6 +23,7 @@ import { api } from './api.js';
 import { h, svg, append } from './dom.js';
 import { setStatus } from './status.js';
 import { DASH, count, pct } from './quality.js';
+import { intervalBar, linearScale } from './interval.js';
 
 /* The kinds whose votes make a leaderboard. */
 export const LEADERBOARD_KINDS = ['comparison', 'ranking'];
@@ -41,8 +42,6 @@ function stat(name, value, attrs = {}) {
 
 /* ---- ratings ---- */
 
-const IV = { w: 200, h: 18, pad: 6 };
-
 /* The shared scale of the interval bars: every rating and bound, with a
  * little room either side. */
 function scaleOf(models) {
@@ -55,24 +54,15 @@ function scaleOf(models) {
     lo -= 10;
     hi += 10;
   }
-  return { lo, hi, x: (v) => IV.pad + ((IV.w - 2 * IV.pad) * (v - lo)) / (hi - lo) };
+  return linearScale(lo, hi);
 }
 
-function intervalBar(m, sc, levelPct) {
-  if (!sc || !Number.isFinite(m.rating)) return h('span', { class: 'muted' }, DASH);
+function ratingBar(m, sc, levelPct) {
   const has = Number.isFinite(m.lower) && Number.isFinite(m.upper);
-  const mid = IV.h / 2;
   const label = has
     ? `${m.model}: rating ${fixed(m.rating)}, ${levelPct} interval ${fixed(m.lower)} to ${fixed(m.upper)}`
     : `${m.model}: rating ${fixed(m.rating)}, no interval`;
-  return svg(
-    'svg',
-    { class: 'iv-bar', width: IV.w, height: IV.h, viewBox: `0 0 ${IV.w} ${IV.h}`, role: 'img', 'aria-label': label },
-    svg('title', null, label),
-    svg('line', { class: 'iv-track', x1: IV.pad, x2: IV.w - IV.pad, y1: mid, y2: mid }),
-    has ? svg('rect', { class: 'iv-range', 'data-lower': m.lower, 'data-upper': m.upper, x: sc.x(m.lower).toFixed(1), y: mid - 4, width: Math.max(1, sc.x(m.upper) - sc.x(m.lower)).toFixed(1), height: 8, rx: 2 }) : null,
-    svg('circle', { class: 'iv-point', cx: sc.x(m.rating).toFixed(1), cy: mid, r: 4 }),
-  );
+  return intervalBar({ value: m.rating, lower: m.lower, upper: m.upper, scale: sc, label });
 }
 
 function ratingsSection(lb) {
@@ -115,7 +105,7 @@ function ratingsSection(lb) {
             fixed(m.rating),
             Number.isFinite(m.lower) && Number.isFinite(m.upper) ? h('span', { class: 'lb-bounds muted', 'data-field': 'interval' }, `${fixed(m.lower)}–${fixed(m.upper)}`) : null,
           ),
-          h('td', { class: 'iv-cell' }, intervalBar(m, sc, levelPct)),
+          h('td', { class: 'iv-cell' }, ratingBar(m, sc, levelPct)),
           h('td', { class: 'num', 'data-field': 'elo' }, fixed(m.elo)),
           h('td', { class: 'num', 'data-field': 'comparisons' }, count(m.comparisons)),
           h('td', { class: 'num', 'data-field': 'wlt' }, `${count(m.wins)} / ${count(m.ties)} / ${count(m.losses)}`),
