@@ -10,6 +10,7 @@
 //   #/projects/ID/dashboard  dashboard.js (a manager's dashboard)
 //   #/projects/ID/quality    quality.js (a manager's quality figures)
 //   #/projects/ID/leaderboard  leaderboard.js (models ranked by the votes)
+//   #/projects/ID/report     report.js (draft review, red-team report)
 //   #/projects/ID/tasks      taskbrowser.js (tasks with filters)
 //   #/tasks/ID               taskbrowser.js (one task in full)
 //   #/llm[/SECTION[/ID]]     llm.js (model endpoints, prompt sets, generations)
@@ -26,6 +27,7 @@ import { renderProjects } from './projects.js';
 import { renderQueue } from './queue.js';
 import { renderQuality } from './quality.js';
 import { renderLeaderboard } from './leaderboard.js';
+import { renderReport } from './report.js';
 import { renderLlm, parseLlmRoute } from './llm.js';
 import { renderReview } from './review.js';
 import { renderDashboard } from './dashboard.js';
@@ -51,7 +53,7 @@ function parseRoute(hash) {
   if (path === '/login') return { name: 'login' };
   if (path === '/' || path === '/projects') return { name: 'projects' };
   if (path === '/projects/new') return { name: 'new-project' };
-  const m = /^\/projects\/(\d+)\/(queue|review|dashboard|quality|leaderboard|tasks|settings)$/.exec(path);
+  const m = /^\/projects\/(\d+)\/(queue|review|dashboard|quality|leaderboard|report|tasks|settings)$/.exec(path);
   if (m) return { name: m[2], projectId: Number(m[1]) };
   const llm = parseLlmRoute(path);
   if (llm) return { name: 'llm', ...llm };
@@ -142,6 +144,7 @@ function route() {
   else if (r.name === 'queue') leave = renderQueue(main, { projectId: r.projectId });
   else if (r.name === 'quality') leave = renderQuality(main, { projectId: r.projectId });
   else if (r.name === 'leaderboard') leave = renderLeaderboard(main, { projectId: r.projectId });
+  else if (r.name === 'report') leave = renderReport(main, { projectId: r.projectId });
   else if (r.name === 'llm') leave = renderLlm(main, { me, section: r.section, id: r.id });
   else if (r.name === 'review') leave = renderReview(main, { projectId: r.projectId });
   else if (r.name === 'dashboard') leave = renderDashboard(main, { projectId: r.projectId });
