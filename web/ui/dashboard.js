@@ -33,6 +33,7 @@ import { h, svg, append } from './dom.js';
 import { setStatus } from './status.js';
 import { agreementSection, count, pct, seconds, workersTable } from './quality.js';
 import { LEADERBOARD_KINDS } from './leaderboard.js';
+import { reportTitle } from './report.js';
 
 const REFRESH_MS = 30000;
 
@@ -397,6 +398,7 @@ export function renderDashboard(root, { projectId }) {
       rank >= 2 ? a('tasks', 'Tasks') : null,
       rank >= 3 ? a('quality', 'Quality') : null,
       LEADERBOARD_KINDS.includes(p.kind) && rank >= 2 ? a('leaderboard', 'Leaderboard') : null,
+      reportTitle(p) && rank >= 3 ? a('report', reportTitle(p)) : null,
       rank >= 3 ? a('settings', 'Settings', 'button quiet') : null,
     ]);
     links.hidden = false;

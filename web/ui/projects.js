@@ -4,13 +4,15 @@
 // lets them do: label (everyone), review (reviewers, when the project has
 // review levels), and the dashboard, task browser, quality figures and
 // settings (managers), and for comparison and ranking projects the
-// leaderboard (reviewers and managers).  A "New project" button for everyone (any signed-in
+// leaderboard (reviewers and managers), and for red-team projects and text
+// collections that review drafts the report (managers).  A "New project" button for everyone (any signed-in
 // user may create one).
 
 import { h } from './dom.js';
 import { getAll } from './api.js';
 import { editorFor } from './editors.js';
 import { LEADERBOARD_KINDS } from './leaderboard.js';
+import { reportTitle } from './report.js';
 
 function count(n) {
   return Number.isFinite(n) ? n.toLocaleString() : '0';
@@ -55,6 +57,7 @@ function projectCard(p) {
       atLeast(p, 'reviewer') ? h('a', { class: 'button', href: `${base}/tasks`, 'data-tasks-project-id': p.id }, 'Tasks') : null,
       atLeast(p, 'manager') ? h('a', { class: 'button', href: `${base}/quality`, 'data-quality-project-id': p.id }, 'Quality') : null,
       LEADERBOARD_KINDS.includes(p.kind) && atLeast(p, 'reviewer') ? h('a', { class: 'button', href: `${base}/leaderboard`, 'data-leaderboard-project-id': p.id }, 'Leaderboard') : null,
+      reportTitle(p) && atLeast(p, 'manager') ? h('a', { class: 'button', href: `${base}/report`, 'data-report-project-id': p.id }, reportTitle(p)) : null,
       atLeast(p, 'manager') ? h('a', { class: 'button quiet', href: `${base}/settings`, 'data-settings-project-id': p.id }, 'Settings') : null,
     ),
   );
