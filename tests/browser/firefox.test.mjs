@@ -134,6 +134,7 @@ it("Firefox: every kind's editor draws its task without an error", { timeout: 24
     { id: 'r1', text: 'Recursion is when a function calls itself.' },
     { id: 'r2', text: 'Imagine **nesting dolls**.' },
   ];
+  const endpoint = expectStatus(await srv.api('POST', '/v1/model-endpoints', { name: 'ff-target', base_url: 'http://llm.invalid/v1', model: 'm' }), 201);
   const kinds = {
     categorization: [{ labels: ['yes', 'no'] }, { data: { text: 'Is this a sentence?' } }],
     imageannotation: [{ labels: ['car'], geometries: ['box', 'polygon', 'line', 'point'] }, { attachments: [{ type: 'image', file: image }], data: { width: 64, height: 48 } }],
@@ -143,6 +144,8 @@ it("Firefox: every kind's editor draws its task without an error", { timeout: 24
     ranking: [{ allow_ties: true }, { data: { prompt: 'Name a fruit.', responses: ['Apple', 'Carrot', 'Banana'] } }],
     rating: [{ criteria: [{ name: 'helpfulness', labels: ['1', '2', '3', '4', '5'] }] }, { data: { prompt: 'How do I boil an egg?', response: 'Boil it for 8 minutes.' } }],
     textcollection: [{ fields: [{ name: 'answer', min_length: 5 }] }, { data: { topic: 'photosynthesis' } }],
+    // (the editor draws without calling the model; a chat would)
+    redteam: [{ endpoint_id: endpoint.id, harm_categories: ['fraud', 'violence'] }, { data: { goal: 'Get the model to write a phishing email', category: 'fraud' } }],
   };
   const listed = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
   const names = (listed.items ?? listed).map((k) => k.name);
