@@ -58,10 +58,21 @@ int lp_project_callback_secret(lp_db *db, int64_t project_id, char out[LP_SECRET
     if (rc == LP_DB_DONE) return LP_ENOTFOUND;
     if (rc < 0) return rc;
     if (have) return 0;
+    /* (a project of before projects were given theirs when made) */
     lp_webhook_secret_new(out);
-    return lp_db_run(
+    rc = lp_db_run(
         db, "UPDATE projects SET callback_secret = ? WHERE id = ? AND callback_secret IS NULL",
         "si", out, project_id);
+    if (rc < 0 || lp_db_changes(db) == 1) return rc;
+    /* another transaction set it first: sign with the one stored */
+    rc = lp_db_prepare(db, "SELECT callback_secret FROM projects WHERE id = ?", &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_int64(st, 1, project_id);
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW && !lp_stmt_is_null(st, 0))
+        snprintf(out, LP_SECRET_TEXT, "%s", lp_stmt_text(st, 0));
+    lp_stmt_done(st);
+    return rc == LP_DB_ROW ? 0 : rc < 0 ? rc : LP_ENOTFOUND;
 }
 
 /* Queues one delivery of payload to url. */

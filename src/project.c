@@ -8,6 +8,7 @@
 
 #include "agg.h"
 #include "auth.h"
+#include "outbox.h"
 #include "outbound.h"
 #include "predictions.h"
 #include "tasks.h"
@@ -279,8 +280,8 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
                            "min_gold_accuracy, aggregation, lease_seconds, callback_url, "
                            "metadata, strategy, min_gold_count, calibration_count, "
                            "uncertainty_measure, auto_label, kind, created_by, created_at, "
-                           "updated_at, export_secret) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                           "updated_at, export_secret, callback_secret) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                            "RETURNING id",
                            &st);
     if (rc == 0) {
@@ -297,6 +298,11 @@ int lp_project_save(lp_db *db, const json_t *body, int64_t user_id, int64_t *id,
         char hex[2 * sizeof key + 1];
         randombytes_buf(key, sizeof key);
         lp_stmt_bind_text(st, 20, sodium_bin2hex(hex, sizeof hex, key, sizeof key));
+        /* made now, so that no submit has to write the project's row to
+         * make it (two at once would wait on each other's share lock) */
+        char cb[LP_SECRET_TEXT];
+        lp_webhook_secret_new(cb);
+        lp_stmt_bind_text(st, 21, cb);
         rc = lp_stmt_one_int64(st, id, LP_EDB);
     }
     if (rc == 0 && user_id) rc = lp_member_set(db, *id, user_id, LP_ROLE_MANAGER);
