@@ -236,6 +236,23 @@ browserTest('the other kinds\' params: image attributes with choices, comparison
     ],
     allow_reject: false,
   });
+
+  // a red-team project picks its target among the registered endpoints
+  const a = expectStatus(await srv.api('POST', '/v1/model-endpoints', { name: 'target-a', base_url: 'http://llm.invalid/v1', model: 'ma' }), 201);
+  const b = expectStatus(await srv.api('POST', '/v1/model-endpoints', { name: 'target-b', base_url: 'http://llm.invalid/v1', model: 'mb' }), 201);
+  await page.goto(`${srv.base}/#/projects/new`);
+  await waitVisible(page, 'input[data-kind=redteam]', 'the new-project form again');
+  await page.fill('[data-field=name] input', 'Red team');
+  await page.check('input[data-kind=redteam]');
+  await waitVisible(page, '[data-field="params.endpoint_id"] select', 'the endpoint choice');
+  const offered = await page.$$eval('[data-field="params.endpoint_id"] option', (os) => os.map((o) => o.textContent));
+  assert.ok(offered.includes('target-a (ma)') && offered.includes('target-b (mb)'), offered.join('|'));
+  await page.selectOption('[data-field="params.endpoint_id"] select', String(b.id));
+  await addItems(page, 'params.harm_categories', ['fraud']);
+  await screenshot(page, 'manage-new-redteam');
+  id = await createAndWait(page);
+  const rp = (await getProject(id)).params;
+  assert.equal(rp.endpoint_id, b.id, `the project attacks ${rp.endpoint_id}, not ${b.id} (${a.id} was the other)`);
 });
 
 browserTest('a 422 from the server is shown next to the field it names', async ({ page, requests }) => {

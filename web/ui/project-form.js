@@ -132,7 +132,15 @@ const SCHEMAS = {
     { type: 'bool', key: 'allow_reject', title: 'Drafts to review: annotators may reject a draft', dflt: false },
   ],
   redteam: [
-    { type: 'int', key: 'endpoint_id', title: 'Model endpoint (id)', min: 1, help: 'The model under attack: the id of a model endpoint (GET /v1/model-endpoints). Its system prompt and the severity scale are set through the API.' },
+    {
+      type: 'select',
+      key: 'endpoint_id',
+      title: 'Model under attack',
+      numeric: true,
+      pickFirst: true,
+      options: () => endpointOptions,
+      help: 'A model endpoint (admins register them under LLM → Model endpoints). The system prompt and the severity scale are set through the API.',
+    },
     named('harm_categories', 'Harm categories', 'category', { min: 1, help: 'What a successful attack is labelled with.' }),
     { type: 'int', key: 'max_turns', title: 'Turns per conversation', min: 1, max: 50, dflt: 5, help: 'How many attack messages an annotator may send on one task.' },
   ],
@@ -247,6 +255,10 @@ function autoLabelSummary(r) {
   const spot = r.spot_checks_labeled ? `, of which ${r.spot_checks_labeled} checked by annotators: ${pct(r.spot_check_precision)} right` : '';
   return `Threshold ${r.threshold}: ${pct(r.holdout_precision)} right (95% interval ${pct(r.holdout_precision_low)}–${pct(r.holdout_precision_high)}) on the ${r.holdout_above} held-out labels at or above it. ${r.eligible} open tasks eligible, ${r.auto_labeled} labeled by the model, ${r.spot_checks} spot checks${spot}.`;
 }
+
+/* The model endpoints a redteam project may attack, as select options
+ * (loaded with the form). */
+let endpointOptions = [];
 
 /* The project created last, so that its settings open on the import tab. */
 let justCreated = null;
@@ -393,13 +405,17 @@ function numberControl(spec, obj, path, ctx, opts = {}) {
 
 function selectControl(spec, obj, path, ctx, opts = {}) {
   const id = ctx.uid();
-  const input = h('select', { id, 'data-key': spec.key, disabled: ctx.disabled }, spec.options.map(([v, text]) => h('option', { value: v }, text)));
+  const options = typeof spec.options === 'function' ? spec.options() : spec.options;
+  const input = h('select', { id, 'data-key': spec.key, disabled: ctx.disabled }, options.map(([v, text]) => h('option', { value: v }, text)));
+  // (numeric: the value is a number, such as an endpoint's id; pickFirst:
+  // a required choice starts on the first option)
+  if (obj[spec.key] === undefined && spec.pickFirst && options.length) obj[spec.key] = spec.numeric ? Number(options[0][0]) : options[0][0];
   const cur = obj[spec.key] ?? spec.dflt;
-  if (cur !== undefined && !spec.options.some(([v]) => v === cur)) input.append(h('option', { value: String(cur) }, String(cur)));
-  input.value = cur ?? '';
+  if (cur !== undefined && !options.some(([v]) => v === String(cur))) input.append(h('option', { value: String(cur) }, String(cur)));
+  input.value = cur === undefined ? '' : String(cur);
   const described = spec.describe ? h('p', { class: 'pf-help', 'aria-live': 'polite' }, spec.describe[input.value] ?? '') : null;
   input.addEventListener('change', () => {
-    obj[spec.key] = input.value;
+    obj[spec.key] = spec.numeric ? Number(input.value) : input.value;
     if (described) described.textContent = spec.describe[input.value] ?? '';
     clearErrorNear(input);
     ctx.changed();
@@ -1073,7 +1089,13 @@ export function renderProjectForm(root, { projectId } = {}) {
 
   async function start() {
     try {
-      const [kinds, me, project] = await Promise.all([api.get('/v1/kinds').then((r) => r.items || []), api.get('/v1/me'), isNew ? null : api.get(`/v1/projects/${projectId}`)]);
+      const [kinds, me, project, endpoints] = await Promise.all([
+        api.get('/v1/kinds').then((r) => r.items || []),
+        api.get('/v1/me'),
+        isNew ? null : api.get(`/v1/projects/${projectId}`),
+        api.get('/v1/model-endpoints').then((r) => r.items || []).catch(() => []),
+      ]);
+      endpointOptions = endpoints.map((e) => [String(e.id), `${e.name} (${e.model})`]);
       if (!alive) return;
       if (isNew) return showNew(kinds);
       let role = me.role === 'admin' ? 'manager' : null;
