@@ -18,16 +18,23 @@
 
 /* ---- prompt sets ---- */
 
-int lp_pset_owner(lp_db *db, int64_t id, int64_t *owner)
+/* Who made row id (0: nobody known) by sql, a select of created_by;
+ * LP_ENOTFOUND when there is no such row. */
+static int owner_of(lp_db *db, const char *sql, int64_t id, int64_t *owner)
 {
     lp_stmt *st;
-    int rc = lp_db_prepare(db, "SELECT created_by FROM prompt_sets WHERE id = ?", &st);
+    int rc = lp_db_prepare(db, sql, &st);
     if (rc < 0) return rc;
     lp_stmt_bind_int64(st, 1, id);
     rc = lp_stmt_step(st);
     if (rc == LP_DB_ROW) *owner = lp_stmt_is_null(st, 0) ? 0 : lp_stmt_int64(st, 0);
     lp_stmt_done(st);
     return rc == LP_DB_ROW ? 0 : rc < 0 ? rc : LP_ENOTFOUND;
+}
+
+int lp_pset_owner(lp_db *db, int64_t id, int64_t *owner)
+{
+    return owner_of(db, "SELECT created_by FROM prompt_sets WHERE id = ?", id, owner);
 }
 
 #define PSET_COLS                                                                                 \
@@ -313,14 +320,7 @@ int lp_pset_prompts(lp_db *db, int64_t set_id, int limit, int64_t after, json_t 
 
 int lp_gen_owner(lp_db *db, int64_t id, int64_t *owner)
 {
-    lp_stmt *st;
-    int rc = lp_db_prepare(db, "SELECT created_by FROM generations WHERE id = ?", &st);
-    if (rc < 0) return rc;
-    lp_stmt_bind_int64(st, 1, id);
-    rc = lp_stmt_step(st);
-    if (rc == LP_DB_ROW) *owner = lp_stmt_is_null(st, 0) ? 0 : lp_stmt_int64(st, 0);
-    lp_stmt_done(st);
-    return rc == LP_DB_ROW ? 0 : rc < 0 ? rc : LP_ENOTFOUND;
+    return owner_of(db, "SELECT created_by FROM generations WHERE id = ?", id, owner);
 }
 
 int lp_gen_create(lp_db *db, const json_t *body, int64_t user_id, json_t **out, lp_verr *e)

@@ -31,12 +31,17 @@ typedef struct src {
 typedef struct names {
     char **v;
     size_t n, cap;
+    json_t *index; /* name -> its id, a hash table (a vote gives several pairs) */
 } names;
 
 static uint32_t name_id(names *ns, const char *s)
 {
-    for (size_t i = 0; i < ns->n; i++)
-        if (!strcmp(ns->v[i], s)) return (uint32_t)i;
+    if (!ns->index) ns->index = json_object();
+    json_t *known = json_object_get(ns->index, s);
+    if (known) return (uint32_t)json_integer_value(known);
+    if (json_object_set_new(ns->index, s, json_integer((json_int_t)ns->n)) < 0)
+        for (size_t i = 0; i < ns->n; i++) /* (not UTF-8: cannot be a key) */
+            if (!strcmp(ns->v[i], s)) return (uint32_t)i;
     if (ns->n == ns->cap) {
         ns->cap = ns->cap ? ns->cap * 2 : 16;
         ns->v = lp_realloc(ns->v, ns->cap * sizeof *ns->v);
@@ -274,6 +279,7 @@ int lp_leaderboard_project(lp_db *db, const lp_project *p, const lp_leaderboard_
     free(s);
     for (size_t i = 0; i < nm.n; i++) free(nm.v[i]);
     free(nm.v);
+    json_decref(nm.index);
     free(v.p);
     return rc < 0 ? rc : 0;
 }

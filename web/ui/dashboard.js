@@ -32,8 +32,7 @@ import { api } from './api.js';
 import { h, svg, append } from './dom.js';
 import { setStatus } from './status.js';
 import { agreementSection, count, pct, seconds, workersTable } from './quality.js';
-import { LEADERBOARD_KINDS } from './leaderboard.js';
-import { reportTitle } from './report.js';
+import { drawProjectLinks } from './project-links.js';
 
 const REFRESH_MS = 30000;
 
@@ -387,30 +386,13 @@ export function renderDashboard(root, { projectId }) {
     ),
   );
 
-  /* The links the caller's role allows (all of them for a manager). */
-  function drawLinks(p) {
-    const rank = { annotator: 1, reviewer: 2, manager: 3 }[p.role] ?? 3;
-    const a = (what, text, cls = 'button') => h('a', { class: cls, href: href(what), 'data-link': what }, text);
-    links.replaceChildren();
-    append(links, [
-      a('queue', 'Start labeling', 'button primary'),
-      p.review_levels > 0 && rank >= 2 ? a('review', 'Review') : null,
-      rank >= 2 ? a('tasks', 'Tasks') : null,
-      rank >= 3 ? a('quality', 'Quality') : null,
-      LEADERBOARD_KINDS.includes(p.kind) && rank >= 2 ? a('leaderboard', 'Leaderboard') : null,
-      reportTitle(p) && rank >= 3 ? a('report', reportTitle(p)) : null,
-      rank >= 3 ? a('settings', 'Settings', 'button quiet') : null,
-    ]);
-    links.hidden = false;
-  }
-
   function drawProject(p) {
     project = p;
     title.textContent = p.name;
     kind.textContent = p.kind;
     kind.hidden = false;
     document.title = `Dashboard: ${p.name} · Loupe`;
-    drawLinks(p);
+    drawProjectLinks(links, p, 'dashboard');
   }
 
   function drawStats(s) {

@@ -20,13 +20,14 @@
 // [data-flagged]; [data-testid=lb-counts] [data-count=NAME].
 
 import { api } from './api.js';
-import { h, svg, append } from './dom.js';
+import { h, svg } from './dom.js';
 import { setStatus } from './status.js';
 import { DASH, count, pct } from './quality.js';
 import { intervalBar, linearScale } from './interval.js';
+import { drawProjectLinks } from './project-links.js';
 
 /* The kinds whose votes make a leaderboard. */
-export const LEADERBOARD_KINDS = ['comparison', 'ranking'];
+export { LEADERBOARD_KINDS } from './project-links.js';
 
 const fixed = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : DASH);
 const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
@@ -294,14 +295,6 @@ export function renderLeaderboard(root, { projectId }) {
     ),
   );
 
-  function drawLinks(p) {
-    const rank = { annotator: 1, reviewer: 2, manager: 3 }[p.role] ?? 3;
-    const a = (what, text, cls = 'button') => h('a', { class: cls, href: `#/projects/${id}/${what}`, 'data-link': what }, text);
-    links.replaceChildren();
-    append(links, [a('queue', 'Start labeling', 'button primary'), rank >= 3 ? a('dashboard', 'Dashboard') : null, rank >= 2 ? a('tasks', 'Tasks') : null, rank >= 3 ? a('quality', 'Quality') : null, rank >= 3 ? a('settings', 'Settings', 'button quiet') : null]);
-    links.hidden = false;
-  }
-
   function emptyState() {
     return h(
       'section',
@@ -364,7 +357,7 @@ export function renderLeaderboard(root, { projectId }) {
           kind.textContent = project.kind;
           kind.hidden = false;
           document.title = `Leaderboard: ${project.name} · Loupe`;
-          drawLinks(project);
+          drawProjectLinks(links, project, 'leaderboard');
         }
         const q = query();
         const lb = await api.get(`${base}/leaderboard${q ? `?${q}` : ''}`);

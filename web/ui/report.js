@@ -27,17 +27,14 @@
 // succeeded|rate|interval]; [data-testid=report-empty].
 
 import { api } from './api.js';
-import { h, append } from './dom.js';
+import { h } from './dom.js';
 import { setStatus } from './status.js';
 import { count, pct } from './quality.js';
 import { intervalBar, linearScale } from './interval.js';
+import { drawProjectLinks, reportTitle } from './project-links.js';
 
 /* The report's title for project p, or null when p has none. */
-export function reportTitle(p) {
-  if (p?.kind === 'redteam') return 'Red-team report';
-  if (p?.kind === 'textcollection' && p.params?.allow_reject === true) return 'Draft review';
-  return null;
-}
+export { reportTitle } from './project-links.js';
 
 const RATE_SCALE = linearScale(0, 1, 120);
 const WIDE_SCALE = linearScale(0, 1, 240);
@@ -308,14 +305,6 @@ export function renderReport(root, { projectId }) {
     ),
   );
 
-  function drawLinks(p) {
-    const rank = { annotator: 1, reviewer: 2, manager: 3 }[p.role] ?? 3;
-    const a = (what, text, cls = 'button') => h('a', { class: cls, href: `#/projects/${id}/${what}`, 'data-link': what }, text);
-    links.replaceChildren();
-    append(links, [a('queue', 'Start labeling', 'button primary'), rank >= 3 ? a('dashboard', 'Dashboard') : null, rank >= 2 ? a('tasks', 'Tasks') : null, rank >= 3 ? a('quality', 'Quality') : null, rank >= 3 ? a('settings', 'Settings', 'button quiet') : null]);
-    links.hidden = false;
-  }
-
   function showError(e, what) {
     info.hidden = true;
     error.replaceChildren(h('p', null, e.message));
@@ -339,7 +328,7 @@ export function renderReport(root, { projectId }) {
       kind.textContent = p.kind;
       kind.hidden = false;
       document.title = `${t || 'Report'}: ${p.name} · Loupe`;
-      drawLinks(p);
+      drawProjectLinks(links, p, 'report');
       if (!t) {
         const e = new Error(p.kind === 'textcollection' ? 'This project does not let annotators reject drafts, so it has no draft review.' : `A ${p.kind} project has no report here: reports are for red-team projects and for text collections that review drafts.`);
         e.status = 422;
