@@ -439,7 +439,9 @@ static int add_metric(lp_db *db, int64_t gid, int64_t ep, const char *col, const
     return rc < 0 ? rc : 0;
 }
 
-int lp_gen_get(lp_db *db, int64_t id, json_t **out)
+/* The job with its progress; brief (the list) leaves out the scores and
+ * the latest errors, which the list does not show. */
+static int gen_view(lp_db *db, int64_t id, int brief, json_t **out)
 {
     lp_stmt *st;
     *out = NULL;
@@ -512,19 +514,20 @@ int lp_gen_get(lp_db *db, int64_t id, json_t **out)
     json_t *v;
     json_array_foreach(per, i, v)
     {
+        if (brief) break;
         int64_t ep = json_integer_value(json_object_get(v, "endpoint_id"));
         if (rc >= 0) rc = add_metric(db, id, ep, "exact_match", "exact_match", v);
         if (rc >= 0) rc = add_metric(db, id, ep, "f1", "f1", v);
     }
     /* the latest errors */
     json_t *errors = json_array();
-    if (rc >= 0)
+    if (rc >= 0 && !brief)
         rc = lp_db_prepare(db,
                            "SELECT id, prompt_id, endpoint_id, state, attempts, error, updated_at"
                            " FROM gen_outputs WHERE generation_id = ? AND error IS NOT NULL ORDER"
                            " BY updated_at DESC, id DESC LIMIT 10",
                            &st);
-    if (rc >= 0) {
+    if (rc >= 0 && !brief) {
         lp_stmt_bind_int64(st, 1, id);
         while ((rc = lp_stmt_step(st)) == LP_DB_ROW)
             json_array_append_new(
@@ -538,13 +541,21 @@ int lp_gen_get(lp_db *db, int64_t id, json_t **out)
     }
     json_object_set_new(g, "outputs", totals);
     json_object_set_new(g, "per_endpoint", per);
-    json_object_set_new(g, "errors", errors);
+    if (brief)
+        json_decref(errors);
+    else
+        json_object_set_new(g, "errors", errors);
     if (rc < 0) {
         json_decref(g);
         return rc;
     }
     *out = g;
     return 0;
+}
+
+int lp_gen_get(lp_db *db, int64_t id, json_t **out)
+{
+    return gen_view(db, id, 0, out);
 }
 
 int lp_gen_list(lp_db *db, int64_t owner, json_t **out)
@@ -566,7 +577,7 @@ int lp_gen_list(lp_db *db, int64_t owner, json_t **out)
     json_t *items = json_array();
     for (int i = 0; i < n; i++) {
         json_t *g;
-        if ((rc = lp_gen_get(db, ids[i], &g)) < 0) {
+        if ((rc = gen_view(db, ids[i], 1, &g)) < 0) {
             json_decref(items);
             return rc;
         }

@@ -51,6 +51,8 @@ int lp_gen_create(lp_db *db, const json_t *body, int64_t user_id, json_t **out, 
  * tokens and, for an evaluation set, exact match and F1 with standard
  * errors), and the latest errors. */
 int lp_gen_get(lp_db *db, int64_t id, json_t **out);
+/* The newest 200 jobs with their progress (no scores nor errors: those
+ * are lp_gen_get's). */
 int lp_gen_list(lp_db *db, int64_t owner, json_t **out);
 int lp_gen_owner(lp_db *db, int64_t id, int64_t *owner);
 /* A page of outputs (state NULL: all). */
