@@ -234,7 +234,8 @@ int lp_api_authenticate(lp_req *req)
     } else {
         const char *tok = lp_req_cookie(req, "loupe_session");
         if (!tok) return unauthorized(req, "send an API key (Authorization: Bearer KEY) or log in");
-        rc = lp_session_resolve(req->db, tok, &u);
+        lp_session_life life = lp_api_session_life(req);
+        rc = lp_session_resolve(req->db, tok, &life, &u);
         if (rc == LP_EAUTH) return unauthorized(req, "the session has expired; log in again");
         if (rc == LP_EPERM) return disabled(req);
         if (rc < 0) return lp_reply_rc(req, rc, "session"), rc;
@@ -260,6 +261,12 @@ int lp_api_authenticate(lp_req *req)
         return LP_EPERM;
     }
     return out_of_scope(req);
+}
+
+lp_session_life lp_api_session_life(const lp_req *req)
+{
+    const lp_config *c = req->srv->cfg;
+    return (lp_session_life){c->session_seconds * 1000, c->session_idle_seconds * 1000};
 }
 
 int64_t lp_api_file_reader(const lp_req *req)

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "auth.h"
 #include "http.h"
 #include "project.h"
 #include "server.h"
@@ -141,6 +142,8 @@ int lp_api_predictions_add(lp_req *req);
 /* Whose right to read files the tasks a caller adds are checked against
  * (lp_task_writer.reader): 0 for an admin's key of every project. */
 int64_t lp_api_file_reader(const lp_req *req);
+/* Sessions' life as configured (--session-seconds, --session-idle-seconds). */
+lp_session_life lp_api_session_life(const lp_req *req);
 int lp_api_predictions_stats(lp_req *req);
 /* api_ml.c: a project's ML backend */
 int lp_api_ml_get(lp_req *req);

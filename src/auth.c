@@ -350,28 +350,70 @@ int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id)
     return rc;
 }
 
-int lp_session_create(lp_db *db, int64_t user_id, int64_t ttl_ms, char token[LP_TOKEN_MAX])
+/* When a session used at now ends if not used again. */
+static int64_t session_end(const lp_session_life *life, int64_t created_at, int64_t now)
+{
+    int64_t end = created_at + life->ttl_ms;
+    if (life->idle_ms > 0 && now + life->idle_ms < end) end = now + life->idle_ms;
+    return end;
+}
+
+int lp_session_create(lp_db *db, int64_t user_id, const lp_session_life *life,
+                      char token[LP_TOKEN_MAX], int64_t *expires_at)
 {
     char hash[LP_HASH_HEX];
     lp_auth_token_new("lps_", token);
     lp_auth_token_hash(token, hash);
-    int64_t now = lp_now_ms();
+    int64_t now = lp_now_ms(), end = session_end(life, now, now);
     /* Expired sessions are swept here, so the table stays small. */
     int rc = lp_db_run(db, "DELETE FROM sessions WHERE expires_at < ?", "i", now);
     if (rc == 0)
         rc = lp_db_run(db,
                        "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) "
                        "VALUES (?, ?, ?, ?)",
-                       "isii", user_id, hash, now, now + ttl_ms);
+                       "isii", user_id, hash, now, end);
+    if (rc == 0 && expires_at) *expires_at = end;
     return rc;
 }
 
-int lp_session_resolve(lp_db *db, const char *token, lp_user *out)
+int lp_session_resolve(lp_db *db, const char *token, const lp_session_life *life, lp_user *out)
 {
-    return resolve(db, token,
-                   RESOLVE_COLS "FROM sessions s JOIN users u ON u.id = s.user_id "
-                                "WHERE s.token_hash = ? AND s.expires_at > ?",
-                   1, out, NULL);
+    int rc = resolve(db, token,
+                     RESOLVE_COLS "FROM sessions s JOIN users u ON u.id = s.user_id "
+                                  "WHERE s.token_hash = ? AND s.expires_at > ?",
+                     1, out, NULL);
+    if (rc < 0) return rc;
+    /* The session's times, for its life as configured now (a shorter
+     * --session-seconds applies to sessions made before it). */
+    char hash[LP_HASH_HEX];
+    lp_auth_token_hash(token, hash);
+    lp_stmt *st;
+    rc = lp_db_prepare(db, "SELECT id, created_at, expires_at FROM sessions WHERE token_hash = ?",
+                       &st);
+    if (rc < 0) return rc;
+    lp_stmt_bind_text(st, 1, hash);
+    int64_t id = 0, created = 0, expires = 0;
+    rc = lp_stmt_step(st);
+    if (rc == LP_DB_ROW) {
+        id = lp_stmt_int64(st, 0);
+        created = lp_stmt_int64(st, 1);
+        expires = lp_stmt_int64(st, 2);
+        rc = 0;
+    } else if (rc == LP_DB_DONE) {
+        rc = LP_EAUTH; /* logged out meanwhile */
+    }
+    lp_stmt_done(st);
+    if (rc < 0) return rc;
+    int64_t now = lp_now_ms();
+    if (created + life->ttl_ms <= now) return LP_EAUTH;
+    int64_t end = session_end(life, created, now);
+    /* Move the idle deadline on at most once a minute per session (a
+     * quarter of the idle time, when that is shorter); a failed write only
+     * means it moves on at the next request. */
+    int64_t step = life->idle_ms > 0 && life->idle_ms / 4 < 60000 ? life->idle_ms / 4 : 60000;
+    if (end > expires + step || end < expires)
+        (void)lp_db_run(db, "UPDATE sessions SET expires_at = ? WHERE id = ?", "ii", end, id);
+    return 0;
 }
 
 int lp_session_delete(lp_db *db, const char *token)

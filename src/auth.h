@@ -99,9 +99,21 @@ int lp_key_create(lp_db *db, int64_t user_id, const char *name, const lp_key_sco
 int lp_key_resolve(lp_db *db, const char *key, lp_user *out, lp_key_scope *scope);
 int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id);
 
-/* Sessions last ttl_ms from creation (--session-seconds). */
-int lp_session_create(lp_db *db, int64_t user_id, int64_t ttl_ms, char token[LP_TOKEN_MAX]);
-int lp_session_resolve(lp_db *db, const char *token, lp_user *out);
+/* How long sessions last: at most ttl_ms from the login
+ * (--session-seconds) and, when idle_ms > 0, idle_ms from their last use
+ * (--session-idle-seconds). */
+typedef struct lp_session_life {
+    int64_t ttl_ms, idle_ms;
+} lp_session_life;
+/* A new session for user_id; *expires_at (may be NULL) receives when it
+ * ends if it is not used again. */
+int lp_session_create(lp_db *db, int64_t user_id, const lp_session_life *life,
+                      char token[LP_TOKEN_MAX], int64_t *expires_at);
+/* The session's user: LP_EAUTH when it is unknown, past its life or idle
+ * too long.  Using a session moves its idle deadline on; the row is
+ * written at most once a minute (or a quarter of idle_ms) per session, and a write that fails (a
+ * busy or full database) does not fail the request. */
+int lp_session_resolve(lp_db *db, const char *token, const lp_session_life *life, lp_user *out);
 int lp_session_delete(lp_db *db, const char *token);
 
 /* The caller's role in a project: LP_ROLE_MANAGER for admins of an existing

@@ -22,6 +22,7 @@ typedef struct lp_config {
     long long callback_poll_ms;       /* how often the outbox is looked at */
     long long allow_private_outbound; /* callbacks may reach private addresses */
     long long session_seconds;        /* how long a login session lasts */
+    long long session_idle_seconds;   /* how long an unused one lasts (0: no limit) */
     long long behind_proxy;           /* trust X-Forwarded-For for the client's address */
     long long public_metrics;         /* /metrics without an admin's key */
     long long learn_ms;               /* how often the built-in model learns and predicts */

@@ -113,18 +113,61 @@ TEST(auth_sessions_expire_and_end)
     int64_t uid;
     CHECK_INT(lp_user_create(db, "s@x.io", "", 1, NULL, &uid), 0);
     char tok[LP_TOKEN_MAX];
-    CHECK_INT(lp_session_create(db, uid, 3600000, tok), 0);
+    lp_session_life life = {3600000, 0};
+    int64_t ends;
+    CHECK_INT(lp_session_create(db, uid, &life, tok, &ends), 0);
+    CHECK(ends > lp_now_ms() + 3590000);
     lp_user u;
-    CHECK_INT(lp_session_resolve(db, tok, &u), 0);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u), 0);
     CHECK(u.is_admin);
     lp_db_run(db, "UPDATE sessions SET expires_at = 1", NULL);
-    CHECK_INT(lp_session_resolve(db, tok, &u), LP_EAUTH);
-    CHECK_INT(lp_session_create(db, uid, 3600000, tok), 0); /* sweeps the expired one */
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u), LP_EAUTH);
+    CHECK_INT(lp_session_create(db, uid, &life, tok, NULL), 0); /* sweeps the expired one */
     int64_t n;
     lp_db_int64(db, &n, "SELECT COUNT(*) FROM sessions", NULL);
     CHECK_INT(n, 1);
     CHECK_INT(lp_session_delete(db, tok), 0);
-    CHECK_INT(lp_session_resolve(db, tok, &u), LP_EAUTH);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u), LP_EAUTH);
+    lp_db_close(db);
+}
+
+/* A session ends when unused for idle_ms; using it moves that on, but
+ * never past ttl_ms from the login. */
+TEST(auth_sessions_idle_timeout)
+{
+    lp_db *db = auth_db();
+    CHECK(db != NULL);
+    int64_t uid, ends, at;
+    CHECK_INT(lp_user_create(db, "i@x.io", "", 0, NULL, &uid), 0);
+    char tok[LP_TOKEN_MAX];
+    lp_session_life life = {3600000, 600000}; /* an hour, ten idle minutes */
+    int64_t now = lp_now_ms();
+    CHECK_INT(lp_session_create(db, uid, &life, tok, &ends), 0);
+    CHECK(ends >= now + 600000 && ends < now + 610000);
+    lp_user u;
+    /* Used 9 minutes later (seen as: its deadline is a minute away): the
+     * deadline moves to ten minutes from now. */
+    lp_db_run(db, "UPDATE sessions SET expires_at = ?", "i", lp_now_ms() + 60000);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u), 0);
+    lp_db_int64(db, &at, "SELECT expires_at FROM sessions", NULL);
+    CHECK(at >= now + 600000);
+    /* Used again at once: no write (the deadline moved less than a minute). */
+    lp_db_run(db, "UPDATE sessions SET expires_at = ?", "i", at - 30000);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u), 0);
+    int64_t at2;
+    lp_db_int64(db, &at2, "SELECT expires_at FROM sessions", NULL);
+    CHECK(at2 == at - 30000);
+    /* Unused past its deadline: gone. */
+    lp_db_run(db, "UPDATE sessions SET expires_at = ?", "i", lp_now_ms() - 1);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u), LP_EAUTH);
+    /* Never past the login's life, however busy: made 59.5 minutes ago. */
+    CHECK_INT(lp_session_create(db, uid, &life, tok, NULL), 0);
+    lp_db_run(db, "UPDATE sessions SET created_at = ?", "i", lp_now_ms() - 3570000);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u), 0);
+    lp_db_int64(db, &at, "SELECT expires_at FROM sessions WHERE user_id = ?", "i", uid);
+    CHECK(at <= lp_now_ms() + 30000 + 10);
+    lp_db_run(db, "UPDATE sessions SET created_at = ?", "i", lp_now_ms() - 3600001);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u), LP_EAUTH);
     lp_db_close(db);
 }
 

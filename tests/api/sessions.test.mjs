@@ -214,6 +214,36 @@ describe('session expiry', () => {
   });
 });
 
+describe('session idle timeout', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ env: { LOUPE_SESSION_SECONDS: '600', LOUPE_SESSION_IDLE_SECONDS: '2' } });
+  });
+  after(async () => {
+    await srv?.stop();
+  });
+
+  it('--session-idle-seconds: a session in use lives past its idle time; one left unused ends, and the login says after how long', async () => {
+    const s = await login(srv, ADMIN_EMAIL, ADMIN_PASSWORD);
+    expectStatus(s.r, 201);
+    assert.equal(s.r.body.idle_seconds, 2);
+    assert.ok(Date.parse(s.r.body.expires_at) - Date.now() > 590000, `expires_at ${s.r.body.expires_at} is not the session's whole life`);
+    // used every 400 ms for 4 s (twice its idle time): alive throughout
+    const t0 = Date.now();
+    while (Date.now() - t0 < 4000) {
+      expectStatus(await srv.api('GET', '/v1/me', undefined, as(s)), 200);
+      await new Promise((ok) => setTimeout(ok, 400));
+    }
+    // left alone for longer than its idle time: ended
+    await new Promise((ok) => setTimeout(ok, 3000));
+    const e = expectError(await srv.api('GET', '/v1/me', undefined, as(s)), 401);
+    assert.match(e.message, /expired/);
+    // a new login works again
+    const again = await login(srv, ADMIN_EMAIL, ADMIN_PASSWORD);
+    expectStatus(await srv.api('GET', '/v1/me', undefined, as(again)), 200);
+  });
+});
+
 describe('login throttle', () => {
   let srv;
   before(async () => {
