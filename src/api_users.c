@@ -139,8 +139,8 @@ int lp_api_session_create(lp_req *req)
     lp_auth_csrf(token, csrf);
     lp_reply_json(req, 201,
                   json_pack("{s:o, s:s, s:o, s:I}", "user", user_json(&u), "csrf_token", csrf,
-                            "expires_at", lp_json_time(lp_now_ms() + ttl_s * 1000),
-                            "idle_seconds", (json_int_t)req->srv->cfg->session_idle_seconds));
+                            "expires_at", lp_json_time(lp_now_ms() + ttl_s * 1000), "idle_seconds",
+                            (json_int_t)req->srv->cfg->session_idle_seconds));
     /* Behind a TLS-terminating proxy the cookie must not travel in clear. */
     const char *proto = lp_req_header(req, "X-Forwarded-Proto");
     char cookie[256];
@@ -156,7 +156,8 @@ int lp_api_session_delete(lp_req *req)
     const char *tok = lp_req_cookie(req, "loupe_session");
     lp_user u;
     lp_session_life life = lp_api_session_life(req);
-    if (tok && lp_session_resolve(req->db, tok, &life, &u) == 0) req->who.user_id = u.id; /* (audit) */
+    if (tok && lp_session_resolve(req->db, tok, &life, &u) == 0)
+        req->who.user_id = u.id; /* (audit) */
     if (tok) lp_session_delete(req->db, tok);
     lp_reply_empty(req, 204);
     lp_reply_header(req, "Set-Cookie",
