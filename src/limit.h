@@ -19,5 +19,14 @@
 #define LP_LIMIT_RESPONSE_ITEMS 10000
 /* The default of --max-tasks: rows (tasks) one import request may carry. */
 #define LP_LIMIT_TASKS_DEFAULT 1000000
+/* Points a point-cloud file may declare (pointcloud.c); its data must
+ * also be there, so the file size bounds it first. */
+#define LP_LIMIT_POINTCLOUD_POINTS 100000000
+/* Points GET /v1/files/{sha256}/points serves at most (?max=, default
+ * LP_LIMIT_POINTCLOUD_DEFAULT_MAX): more are decimated (pointcloud.h). */
+#define LP_LIMIT_POINTCLOUD_MAX_POINTS 5000000
+#define LP_LIMIT_POINTCLOUD_DEFAULT_MAX 1000000
+/* Bytes of a Scale-style JSON point cloud, parsed whole into a tree. */
+#define LP_LIMIT_POINTCLOUD_JSON_BYTES (128 * 1024 * 1024)
 
 #endif
