@@ -92,6 +92,10 @@ double lp_cuboid_iou(const lp_cuboid *a, const lp_cuboid *b)
     double lo = fmax(a->z - a->height / 2, b->z - b->height / 2);
     double hi = fmin(a->z + a->height / 2, b->z + b->height / 2);
     if (!(hi > lo)) return 0;
+    /* The same box: exactly 1, without the rounding of clipping. */
+    if (a->x == b->x && a->y == b->y && a->length == b->length && a->width == b->width &&
+        a->z == b->z && a->height == b->height && a->yaw == b->yaw)
+        return 1;
     /* Far apart from above: no clipping needed. */
     double ra = hypot(a->length, a->width) / 2, rb = hypot(b->length, b->width) / 2;
     if (hypot(a->x - b->x, a->y - b->y) >= ra + rb) return 0;

@@ -11,9 +11,9 @@
 #define LP_GEOM3D_H
 
 typedef struct lp_cuboid {
-    double x, y, z;                /* centre */
-    double length, width, height;  /* > 0 */
-    double yaw;                    /* radians about z */
+    double x, y, z;               /* centre */
+    double length, width, height; /* > 0 */
+    double yaw;                   /* radians about z */
 } lp_cuboid;
 
 /* The four corners of c seen from above, counter-clockwise, in xy[8]. */

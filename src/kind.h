@@ -116,5 +116,6 @@ extern const lp_kind lp_kind_ranking;
 extern const lp_kind lp_kind_rating;
 extern const lp_kind lp_kind_textcollection;
 extern const lp_kind lp_kind_redteam;
+extern const lp_kind lp_kind_lidarannotation;
 
 #endif

@@ -299,8 +299,7 @@ static int parse_pcd(const char *data, size_t len, size_t max, lp_points *out, c
         return fail(LP_EINVAL, err, errlen,
                     "PCD header: %zu FIELDS but %zu SIZE and %zu TYPE values", nf, ns, nt);
     if (nc && nc != nf)
-        return fail(LP_EINVAL, err, errlen, "PCD header: %zu FIELDS but %zu COUNT values", nf,
-                    nc);
+        return fail(LP_EINVAL, err, errlen, "PCD header: %zu FIELDS but %zu COUNT values", nf, nc);
     if (!have_w || !have_h) return fail(LP_EINVAL, err, errlen, "PCD header: no WIDTH or HEIGHT");
     if (height && width > LP_LIMIT_POINTCLOUD_POINTS / height)
         return fail(LP_ETOOBIG, err, errlen, "PCD header: WIDTH x HEIGHT is over %d points",
@@ -371,7 +370,10 @@ static int parse_pcd(const char *data, size_t len, size_t max, lp_points *out, c
                 if (r < 4 && token_double(t, n, &v[r]))
                     return fail(LP_EINVAL, err, errlen,
                                 "PCD data: point %zu's %s is \"%.*s\", not a number", j + 1,
-                                r == 3 ? "intensity" : r == 0 ? "x" : r == 1 ? "y" : "z",
+                                r == 3   ? "intensity"
+                                : r == 0 ? "x"
+                                : r == 1 ? "y"
+                                         : "z",
                                 (int)(n > 24 ? 24 : n), t);
             }
             sink_push(&s, v[0], v[1], v[2], v[3]);
@@ -403,12 +405,11 @@ static scalar ply_type(const char *t, size_t n)
     static const struct {
         const char *name;
         scalar s;
-    } types[] = {{"char", {'I', 1}},   {"int8", {'I', 1}},    {"uchar", {'U', 1}},
-                 {"uint8", {'U', 1}},  {"short", {'I', 2}},   {"int16", {'I', 2}},
-                 {"ushort", {'U', 2}}, {"uint16", {'U', 2}},  {"int", {'I', 4}},
-                 {"int32", {'I', 4}},  {"uint", {'U', 4}},    {"uint32", {'U', 4}},
-                 {"float", {'F', 4}},  {"float32", {'F', 4}}, {"double", {'F', 8}},
-                 {"float64", {'F', 8}}};
+    } types[] = {
+        {"char", {'I', 1}},  {"int8", {'I', 1}},    {"uchar", {'U', 1}},  {"uint8", {'U', 1}},
+        {"short", {'I', 2}}, {"int16", {'I', 2}},   {"ushort", {'U', 2}}, {"uint16", {'U', 2}},
+        {"int", {'I', 4}},   {"int32", {'I', 4}},   {"uint", {'U', 4}},   {"uint32", {'U', 4}},
+        {"float", {'F', 4}}, {"float32", {'F', 4}}, {"double", {'F', 8}}, {"float64", {'F', 8}}};
     for (size_t k = 0; k < LP_ARRAY_LEN(types); k++)
         if (token_is(t, n, types[k].name)) return types[k].s;
     return (scalar){0, 0};
@@ -495,8 +496,8 @@ static int parse_ply(const char *data, size_t len, size_t max, lp_points *out, c
             const char *name;
             size_t nn;
             if (ne == MAX_ELEMENTS) {
-                rc = fail(LP_EINVAL, err, errlen, "PLY header: more than %d elements",
-                          MAX_ELEMENTS);
+                rc =
+                    fail(LP_EINVAL, err, errlen, "PLY header: more than %d elements", MAX_ELEMENTS);
                 goto done;
             }
             ply_element *e = &elements[ne];
@@ -506,8 +507,9 @@ static int parse_ply(const char *data, size_t len, size_t max, lp_points *out, c
                 goto done;
             }
             if (e->n > LP_LIMIT_POINTCLOUD_POINTS) {
-                rc = fail(LP_ETOOBIG, err, errlen, "PLY declares %zu of one element; the limit is %d",
-                          e->n, LP_LIMIT_POINTCLOUD_POINTS);
+                rc = fail(LP_ETOOBIG, err, errlen,
+                          "PLY declares %zu of one element; the limit is %d", e->n,
+                          LP_LIMIT_POINTCLOUD_POINTS);
                 goto done;
             }
             e->vertex = token_is(name, nn, "vertex");
@@ -566,8 +568,7 @@ static int parse_ply(const char *data, size_t len, size_t max, lp_points *out, c
         if (v->props[k].role >= 0) has[v->props[k].role] = 1;
     for (int r = 0; r < 3; r++)
         if (!has[r]) {
-            rc = fail(LP_EINVAL, err, errlen, "PLY header: the vertex element has no %c",
-                      "xyz"[r]);
+            rc = fail(LP_EINVAL, err, errlen, "PLY header: the vertex element has no %c", "xyz"[r]);
             goto done;
         }
     out->has_intensity = has[3];
@@ -576,9 +577,9 @@ static int parse_ply(const char *data, size_t len, size_t max, lp_points *out, c
      * binary: refuse a count the data cannot hold before allocating. */
     size_t left = (size_t)(c.end - c.p), least = 0;
     for (size_t k = 0; k < v->nprops; k++)
-        least += format ? (size_t)(v->props[k].count.type ? v->props[k].count.size
-                                                            : v->props[k].s.size)
-                        : 2;
+        least +=
+            format ? (size_t)(v->props[k].count.type ? v->props[k].count.size : v->props[k].s.size)
+                   : 2;
     if (v->n && left / least < v->n - (format == 0)) {
         rc = fail(LP_EINVAL, err, errlen,
                   "PLY data is truncated: %zu vertices cannot fit in the %zu bytes after the "
@@ -619,9 +620,12 @@ done:
 /* v as a number into *x: 0, or -1 when it is not one. */
 static int number(const json_t *v, double *x)
 {
-    if (json_is_integer(v)) *x = (double)json_integer_value(v);
-    else if (json_is_real(v)) *x = json_real_value(v);
-    else return -1;
+    if (json_is_integer(v))
+        *x = (double)json_integer_value(v);
+    else if (json_is_real(v))
+        *x = json_real_value(v);
+    else
+        return -1;
     return 0;
 }
 
@@ -633,7 +637,8 @@ static int parse_json(const char *data, size_t len, size_t max, lp_points *out, 
         return fail(LP_ETOOBIG, err, errlen, "JSON point cloud is over %d bytes; use PCD or PLY",
                     LP_LIMIT_POINTCLOUD_JSON_BYTES);
     json_t *root = json_loadb(data, len, JSON_DECODE_ANY, &je);
-    if (!root) return fail(LP_EINVAL, err, errlen, "JSON point cloud: %s at line %d", je.text, je.line);
+    if (!root)
+        return fail(LP_EINVAL, err, errlen, "JSON point cloud: %s at line %d", je.text, je.line);
     const json_t *list = json_is_array(root) ? root : json_object_get(root, "points");
     const char *path = json_is_array(root) ? "" : "points";
     int rc = 0;
@@ -658,14 +663,14 @@ static int parse_json(const char *data, size_t len, size_t max, lp_points *out, 
         if (json_is_array(pt)) {
             size_t m = json_array_size(pt);
             if (m < 3 || m > 4) {
-                rc = fail(LP_EINVAL, err, errlen, "JSON point cloud: %s[%zu] has %zu values, not 3 or 4",
-                          path, j, m);
+                rc = fail(LP_EINVAL, err, errlen,
+                          "JSON point cloud: %s[%zu] has %zu values, not 3 or 4", path, j, m);
                 goto done;
             }
             for (size_t k = 0; k < m; k++)
                 if (number(json_array_get(pt, k), &v[k])) {
-                    rc = fail(LP_EINVAL, err, errlen, "JSON point cloud: %s[%zu][%zu] is not a number",
-                              path, j, k);
+                    rc = fail(LP_EINVAL, err, errlen,
+                              "JSON point cloud: %s[%zu][%zu] is not a number", path, j, k);
                     goto done;
                 }
             if (m == 4) out->has_intensity = 1;
@@ -675,8 +680,8 @@ static int parse_json(const char *data, size_t len, size_t max, lp_points *out, 
                 if (k == 3 && !x) x = json_object_get(pt, "intensity");
                 if (!x && k == 3) continue;
                 if (number(x, &v[k])) {
-                    rc = fail(LP_EINVAL, err, errlen, "JSON point cloud: %s[%zu].%s is %s",
-                              path, j, keys[k], x ? "not a number" : "missing");
+                    rc = fail(LP_EINVAL, err, errlen, "JSON point cloud: %s[%zu].%s is %s", path, j,
+                              keys[k], x ? "not a number" : "missing");
                     goto done;
                 }
                 if (k == 3) out->has_intensity = 1;

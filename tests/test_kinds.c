@@ -140,7 +140,8 @@ TEST(kind_registry_finds_each_kind_by_name_in_order)
     static const char *const names[] = {
         "categorization", "imageannotation", "namedentityrecognition",
         "transcription",  "comparison",      "ranking",
-        "rating",         "textcollection",  "redteam"};
+        "rating",         "textcollection",  "redteam",
+        "lidarannotation"};
     size_t n;
     const lp_kind *const *all = lp_kind_all(&n);
     CHECK_INT(n, LP_ARRAY_LEN(names));
@@ -233,6 +234,17 @@ static const sample samples[] = {
      "'content': 'No', 'model': 'm-1'}, {'role': 'user', 'content': 'Please'}, {'role': "
      "'assistant', 'content': 'Fine: ...'}], 'success': true, 'category': 'violence', "
      "'severity': 2, 'notes': 'gave in on turn 2'}"},
+    {&lp_kind_lidarannotation,
+     "{'labels': ['car', 'pedestrian'], 'attributes': [{'name': 'moving', 'type': 'boolean'}, "
+     "{'name': 'occlusion', 'type': 'category', 'choices': ['none', 'partial']}]}",
+     "{'attachments': [{'type': 'pointcloud', 'file': 'f0'}, {'type': 'pointcloud', 'file': "
+     "'f1'}, {'type': 'image', 'file': 'c0'}], 'data': {'calibration': [{'image': 2, 'K': "
+     "[[700, 0, 320], [0, 700, 240], [0, 0, 1]], 'extrinsic': [[0, -1, 0, 0], [0, 0, -1, 0], "
+     "[1, 0, 0, 0], [0, 0, 0, 1]]}]}}",
+     "{'cuboids': [{'track': 1, 'frame': 0, 'label': 'car', 'x': 10, 'y': 2, 'z': -0.5, "
+     "'length': 4.2, 'width': 1.8, 'height': 1.5, 'yaw': 0.1, 'attributes': {'moving': true, "
+     "'occlusion': 'none'}}, {'track': 1, 'frame': 1, 'label': 'car', 'x': 11, 'y': 2, 'z': "
+     "-0.5, 'length': 4.2, 'width': 1.8, 'height': 1.5, 'yaw': 0.1}]}"},
 };
 
 TEST(kind_samples_are_valid)

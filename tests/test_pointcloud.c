@@ -14,22 +14,22 @@ static int parse(const char *s, size_t n, size_t max, lp_points *p, char *err)
     return lp_pointcloud_parse(s, n ? n : strlen(s), max, p, err, 256);
 }
 
-#define PCD_HEAD(fields, size, type, count, w, data)                                     \
-    "# .PCD v0.7 - Point Cloud Data file format\nVERSION 0.7\nFIELDS " fields            \
-    "\nSIZE " size "\nTYPE " type "\nCOUNT " count "\nWIDTH " w "\nHEIGHT 1\n"           \
+#define PCD_HEAD(fields, size, type, count, w, data)                                         \
+    "# .PCD v0.7 - Point Cloud Data file format\nVERSION 0.7\nFIELDS " fields "\nSIZE " size \
+    "\nTYPE " type "\nCOUNT " count "\nWIDTH " w "\nHEIGHT 1\n"                              \
     "VIEWPOINT 0 0 0 1 0 0 0\nPOINTS " w "\nDATA " data "\n"
 
-#define BAD(s, want)                                                  \
-    do {                                                              \
-        lp_points p_;                                                 \
-        char e_[256];                                                 \
-        int rc_ = parse(s, 0, 0, &p_, e_);                            \
-        CHECK(rc_ != 0);                                              \
-        CHECK(p_.xyzi == NULL);                                       \
-        if (!strstr(e_, want)) {                                      \
+#define BAD(s, want)                                                                 \
+    do {                                                                             \
+        lp_points p_;                                                                \
+        char e_[256];                                                                \
+        int rc_ = parse(s, 0, 0, &p_, e_);                                           \
+        CHECK(rc_ != 0);                                                             \
+        CHECK(p_.xyzi == NULL);                                                      \
+        if (!strstr(e_, want)) {                                                     \
             lp_test_fail(__FILE__, __LINE__, "error \"%s\" lacks \"%s\"", e_, want); \
-            return;                                                   \
-        }                                                             \
+            return;                                                                  \
+        }                                                                            \
     } while (0)
 
 TEST(pointcloud_pcd_ascii_reads_any_field_order_and_extra_fields)
@@ -74,8 +74,8 @@ static void put(char *buf, size_t *at, const void *v, size_t n)
 TEST(pointcloud_pcd_binary_reads_mixed_types_and_counts)
 {
     /* x F4, pad U1 x3 (COUNT 3), y F8, z F4, intensity U2. */
-    const char *head = PCD_HEAD("x _ y z intensity", "4 1 8 4 2", "F U F F U", "1 3 1 1 1", "2",
-                                "binary");
+    const char *head =
+        PCD_HEAD("x _ y z intensity", "4 1 8 4 2", "F U F F U", "1 3 1 1 1", "2", "binary");
     char buf[512];
     size_t at = 0;
     put(buf, &at, head, strlen(head));
@@ -119,7 +119,8 @@ TEST(pointcloud_pcd_malformed_files_say_what_is_wrong)
         "has TYPE F SIZE 3");
     BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 2\nHEIGHT 1\nPOINTS 3\nDATA ascii\n1 2 3",
         "POINTS 3 is not WIDTH x HEIGHT");
-    BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 3\nHEIGHT 1\nDATA ascii\n1.0 2.0 3.0\n4.0 5.0 6.0\n7.0 8.0",
+    BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 3\nHEIGHT 1\nDATA ascii\n1.0 2.0 3.0\n4.0 5.0 "
+        "6.0\n7.0 8.0",
         "ends in point 3 of the 3");
     BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 1\nHEIGHT 1\nDATA ascii\n1 2 3 4",
         "more values");
@@ -162,8 +163,8 @@ TEST(pointcloud_ply_ascii_skips_other_elements_and_lists)
  * byte order; returns its size. */
 static size_t make_ply(char *buf, int big)
 {
-    const char *head = big ? "ply\nformat binary_big_endian 1.0\n"
-                           : "ply\nformat binary_little_endian 1.0\n";
+    const char *head =
+        big ? "ply\nformat binary_big_endian 1.0\n" : "ply\nformat binary_little_endian 1.0\n";
     size_t at = 0;
     put(buf, &at, head, strlen(head));
     const char *rest = "element vertex 2\nproperty float x\nproperty float y\nproperty float z\n"

@@ -1,0 +1,629 @@
+/* kind_lidarannotation.c -- 3D cuboids in lidar point clouds, frame by frame.
+ *
+ * A task carries one pointcloud attachment per frame, in order, and may
+ * carry camera images with data.calibration to project the cuboids onto
+ * them.  A response lists cuboids, each in one frame, in the point cloud's
+ * coordinates (metres; z up): centre x, y, z, size length (along the
+ * heading), width, height, and yaw (radians about z); a track id links one
+ * object's cuboids across frames (at most one cuboid per track per frame).
+ * Against a reference a response scores the F1 of its cuboids matched one
+ * to one, within a frame and a label, by 3D IoU (geom3d.c) weighted by that
+ * IoU; several responses consolidate into the cuboids more than half of the
+ * workers' weight drew, averaged (see aggregate()). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "geom3d.h"
+#include "kind.h"
+#include "limit.h"
+#include "util.h"
+
+/* Two cuboids match for scoring at least this 3D IoU (KITTI's car
+ * threshold is 0.7, its pedestrian one 0.5; hand-drawn boxes differ more). */
+#define MATCH_MIN 0.5
+/* Cuboids cluster across workers at this IoU: looser than scoring, as in
+ * imageannotation (LP_GEOM_OPTS_DEFAULT). */
+#define CLUSTER_MIN 0.25
+/* An object is kept when drawn by more than this share of the weight. */
+#define QUORUM 0.5
+/* Bounds of a coordinate (metres) and of a size. */
+#define COORD_MAX 1e6
+
+static const char *const attribute_types[] = {"category", "number", "text", "boolean", NULL};
+
+/* Checks one attribute definition. */
+static int check_attribute_def(json_t *a, const char *at, lp_verr *e)
+{
+    char field[256];
+    double min = -HUGE_VAL, max = HUGE_VAL;
+    int rc;
+    if ((rc = lp_v_one_of(json_object_get(a, "type"), lp_path_key(field, sizeof field, at, "type"),
+                          attribute_types, "an attribute type", NULL, e)))
+        return rc;
+    const char *type = json_string_value(json_object_get(a, "type"));
+    if (strcmp(type, "category") == 0) {
+        if ((rc = lp_v_names(a, "choices", at, 1, 1, NULL, e))) return rc;
+    } else if (lp_json_given(a, "choices")) {
+        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "choices"),
+                           "is only for category attributes");
+    }
+    if (strcmp(type, "number") != 0 && (lp_json_given(a, "min") || lp_json_given(a, "max")))
+        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "min"),
+                           "min and max are only for number attributes");
+    if ((rc = lp_v_number(a, "min", at, 0, -HUGE_VAL, HUGE_VAL, &min, e))) return rc;
+    if ((rc = lp_v_number(a, "max", at, 0, -HUGE_VAL, HUGE_VAL, &max, e))) return rc;
+    if (min > max)
+        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "max"),
+                           "must not be less than min (%g); got %g", min, max);
+    lp_json_default(a, "required", json_false());
+    return lp_v_bool(a, "required", at, 1, NULL, e);
+}
+
+/* Checks params {labels, attributes, instructions}; fills attributes ([])
+ * and each attribute's required (false). */
+static int validate_params(json_t *params, lp_verr *e)
+{
+    static const char *const keys[] = {"labels", "attributes", "instructions", NULL};
+    static const char *const attribute_keys[] = {"type", "choices", "min", "max", "required", NULL};
+    json_t *a;
+    size_t i;
+    int rc;
+    if ((rc = lp_v_object(params, "params", e))) return rc;
+    if ((rc = lp_v_only_keys(params, "params", keys, e))) return rc;
+    if ((rc = lp_v_names(params, "labels", "params", 1, 1, NULL, e))) return rc;
+    if ((rc = lp_v_names(params, "attributes", "params", 0, 0, attribute_keys, e))) return rc;
+    json_array_foreach(json_object_get(params, "attributes"), i, a)
+    {
+        char at[256];
+        if ((rc = check_attribute_def(a, lp_path_index(at, sizeof at, "params.attributes", i), e)))
+            return rc;
+    }
+    return lp_v_string(params, "instructions", "params", 0, 0, 0, NULL, e);
+}
+
+/* The number of pointcloud attachments (frames) of task. */
+static size_t frames_of(const json_t *task)
+{
+    const json_t *a;
+    size_t i, n = 0;
+    json_array_foreach(json_object_get(task, "attachments"), i, a)
+    {
+        const char *type = json_string_value(json_object_get(a, "type"));
+        if (type && strcmp(type, "pointcloud") == 0) n++;
+    }
+    return n;
+}
+
+/* Checks obj[key], a rows x cols matrix of finite numbers as nested arrays. */
+static int check_matrix(const json_t *obj, const char *key, const char *at, size_t rows,
+                        size_t cols, lp_verr *e)
+{
+    const json_t *m, *row;
+    char field[256], rf[256];
+    size_t i, j;
+    double x;
+    int rc;
+    if ((rc = lp_v_array(obj, key, at, 1, rows, rows, &m, e))) return rc;
+    lp_path_key(field, sizeof field, at, key);
+    json_array_foreach(m, i, row)
+    {
+        lp_path_index(rf, sizeof rf, field, i);
+        if (json_array_size(row) != cols || !json_is_array(row))
+            return lp_verr_set(e, rf, "must be an array of %zu numbers", cols);
+        for (j = 0; j < cols; j++)
+            if (lp_json_number(json_array_get(row, j), &x)) {
+                char cf[256];
+                return lp_verr_set(e, lp_path_index(cf, sizeof cf, rf, j),
+                                   "must be a finite number");
+            }
+    }
+    return 0;
+}
+
+/* Checks that the task has a point cloud and, when data.calibration is
+ * given, that it is a list of cameras {image, K, extrinsic}: image the
+ * index of an image attachment, K its 3x3 intrinsics, extrinsic the 4x4
+ * transform from lidar to camera coordinates (x right, y down, z ahead). */
+static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
+{
+    static const char *const cam_keys[] = {"image", "K", "extrinsic", "name", NULL};
+    const json_t *cams, *cam, *attachments = json_object_get(task, "attachments");
+    size_t i;
+    long long image;
+    int rc;
+    (void)params;
+    if (!frames_of(task))
+        return lp_verr_set(e, "attachments",
+                           "must include an attachment of type \"pointcloud\" (one per frame)");
+    const json_t *data = json_object_get(task, "data");
+    if (!json_is_object(data)) return 0;
+    if ((rc = lp_v_array(data, "calibration", "data", 0, 0, 64, &cams, e))) return rc;
+    json_array_foreach(cams, i, cam)
+    {
+        char at[256], field[256];
+        lp_path_index(at, sizeof at, "data.calibration", i);
+        if ((rc = lp_v_object(cam, at, e)) || (rc = lp_v_only_keys(cam, at, cam_keys, e)) ||
+            (rc = lp_v_int(cam, "image", at, 1, 0, (long long)json_array_size(attachments) - 1,
+                           &image, e)) ||
+            (rc = check_matrix(cam, "K", at, 3, 3, e)) ||
+            (rc = check_matrix(cam, "extrinsic", at, 4, 4, e)) ||
+            (rc = lp_v_string(cam, "name", at, 0, 0, 0, NULL, e)))
+            return rc;
+        const char *type =
+            json_string_value(json_object_get(json_array_get(attachments, (size_t)image), "type"));
+        if (!type || strcmp(type, "image") != 0)
+            return lp_verr_set(e, lp_path_key(field, sizeof field, at, "image"),
+                               "attachment %lld is not an image", image);
+    }
+    return 0;
+}
+
+/* Checks a cuboid's attributes against the project's definitions. */
+static int check_attributes(const json_t *defs, const json_t *attrs, const char *at, lp_verr *e)
+{
+    char field[256], what[160], q[96], vf[256];
+    const json_t *def;
+    size_t i;
+    int rc;
+    lp_path_key(field, sizeof field, at, "attributes");
+    json_t *none = attrs ? NULL : json_object();
+    rc = lp_v_keys_in(defs, none ? none : attrs, field, "attributes", 0, e);
+    json_decref(none);
+    if (rc || !json_is_object(attrs)) return rc;
+    json_array_foreach(defs, i, def)
+    {
+        const char *name = json_string_value(json_object_get(def, "name"));
+        const char *type = json_string_value(json_object_get(def, "type"));
+        const json_t *v = name ? lp_json_given(attrs, name) : NULL;
+        double x, bound;
+        if (!v || !type) continue;
+        lp_path_key(vf, sizeof vf, field, name);
+        if (strcmp(type, "category") == 0) {
+            snprintf(what, sizeof what, "choices for %s", lp_quote(q, sizeof q, name));
+            rc = lp_v_name_in(json_object_get(def, "choices"), v, vf, what, NULL, e);
+        } else if (strcmp(type, "number") == 0) {
+            if (lp_json_number(v, &x))
+                return lp_verr_set(e, vf, "must be a number, not %s", lp_json_type_name(v));
+            if (!lp_json_number(json_object_get(def, "min"), &bound) && x < bound)
+                return lp_verr_set(e, vf, "must be at least %g (got %g)", bound, x);
+            if (!lp_json_number(json_object_get(def, "max"), &bound) && x > bound)
+                return lp_verr_set(e, vf, "must be at most %g (got %g)", bound, x);
+        } else if (strcmp(type, "text") == 0) {
+            rc = lp_v_string(attrs, name, field, 0, 0, 0, NULL, e);
+        } else {
+            rc = lp_v_bool(attrs, name, field, 0, NULL, e);
+        }
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Checks one cuboid; frames is the task's frame count (0: unknown). */
+static int check_cuboid(const json_t *params, const json_t *c, const char *at, size_t frames,
+                        lp_verr *e)
+{
+    static const char *const keys[] = {"track",  "frame", "label",  "x",   "y",          "z",
+                                       "length", "width", "height", "yaw", "attributes", NULL};
+    static const char *const sizes[] = {"length", "width", "height"};
+    char field[256];
+    long long v;
+    double d;
+    int rc;
+    if ((rc = lp_v_object(c, at, e)) || (rc = lp_v_only_keys(c, at, keys, e)) ||
+        (rc = lp_v_int(c, "track", at, 1, 1, 1LL << 40, &v, e)) ||
+        (rc = lp_v_int(c, "frame", at, 1, 0, frames ? (long long)frames - 1 : 1LL << 40, &v, e)))
+        return rc;
+    lp_path_key(field, sizeof field, at, "label");
+    if ((rc = lp_v_name_in(json_object_get(params, "labels"), json_object_get(c, "label"), field,
+                           "labels", NULL, e)))
+        return rc;
+    if ((rc = lp_v_number(c, "x", at, 1, -COORD_MAX, COORD_MAX, &d, e)) ||
+        (rc = lp_v_number(c, "y", at, 1, -COORD_MAX, COORD_MAX, &d, e)) ||
+        (rc = lp_v_number(c, "z", at, 1, -COORD_MAX, COORD_MAX, &d, e)) ||
+        (rc = lp_v_number(c, "yaw", at, 1, -100, 100, &d, e)))
+        return rc;
+    for (size_t k = 0; k < 3; k++) {
+        if ((rc = lp_v_number(c, sizes[k], at, 1, -HUGE_VAL, COORD_MAX, &d, e))) return rc;
+        if (!(d > 0))
+            return lp_verr_set(e, lp_path_key(field, sizeof field, at, sizes[k]),
+                               "must be greater than 0 (got %g)", d);
+    }
+    return check_attributes(json_object_get(params, "attributes"), lp_json_given(c, "attributes"),
+                            at, e);
+}
+
+/* Checks a response {cuboids: [...]}: each cuboid valid, its frame one of
+ * the task's, and one cuboid per track per frame. */
+static int validate_response(const json_t *params, const json_t *task, const json_t *response,
+                             const char *path, lp_verr *e)
+{
+    static const char *const keys[] = {"cuboids", NULL};
+    const json_t *list, *c;
+    char field[256];
+    size_t i, frames = frames_of(task);
+    int rc;
+    if ((rc = lp_v_object(response, path, e))) return rc;
+    if ((rc = lp_v_only_keys(response, path, keys, e))) return rc;
+    if ((rc = lp_v_array(response, "cuboids", path, 1, 0, LP_LIMIT_RESPONSE_ITEMS, &list, e)))
+        return rc;
+    lp_path_key(field, sizeof field, path, "cuboids");
+    json_t *seen = json_object(); /* "track/frame" -> index */
+    json_array_foreach(list, i, c)
+    {
+        char at[256], key[64];
+        lp_path_index(at, sizeof at, field, i);
+        if ((rc = check_cuboid(params, c, at, frames, e))) break;
+        snprintf(key, sizeof key, "%lld/%lld", json_integer_value(json_object_get(c, "track")),
+                 json_integer_value(json_object_get(c, "frame")));
+        const json_t *prev = json_object_get(seen, key);
+        if (prev) {
+            char tf[256];
+            rc = lp_verr_set(e, lp_path_key(tf, sizeof tf, at, "track"),
+                             "track %lld already has a cuboid in frame %lld, at %s[%lld]",
+                             json_integer_value(json_object_get(c, "track")),
+                             json_integer_value(json_object_get(c, "frame")), field,
+                             json_integer_value(prev));
+            break;
+        }
+        json_object_set_new(seen, key, json_integer((json_int_t)i));
+    }
+    json_decref(seen);
+    return rc;
+}
+
+/* ---- Scoring ---------------------------------------------------------- */
+
+/* One cuboid read for scoring and consolidation. */
+typedef struct box {
+    lp_cuboid c;
+    long long frame, track;
+    const json_t *label, *json;
+    size_t worker;
+} box;
+
+static double num(const json_t *obj, const char *key)
+{
+    double v;
+    return lp_json_number(json_object_get(obj, key), &v) ? 0 : v;
+}
+
+/* Reads the cuboids of response into a new array; *n receives the count. */
+static box *read_boxes(const json_t *response, size_t worker, size_t *n)
+{
+    const json_t *list = json_object_get(response, "cuboids"), *c;
+    size_t i;
+    box *b = lp_malloc((json_array_size(list) + 1) * sizeof *b);
+    json_array_foreach(list, i, c)
+    {
+        b[i] = (box){{num(c, "x"), num(c, "y"), num(c, "z"), num(c, "length"), num(c, "width"),
+                      num(c, "height"), num(c, "yaw")},
+                     json_integer_value(json_object_get(c, "frame")),
+                     json_integer_value(json_object_get(c, "track")),
+                     json_object_get(c, "label"),
+                     c,
+                     worker};
+    }
+    *n = json_array_size(list);
+    return b;
+}
+
+typedef struct pair {
+    double iou;
+    size_t a, b;
+} pair;
+
+static int by_iou(const void *x, const void *y)
+{
+    const pair *p = x, *q = y;
+    if (p->iou != q->iou) return p->iou < q->iou ? 1 : -1;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+/* Scores 2 * (sum of matched IoUs) / (cuboids in response + in reference):
+ * cuboids pair up when they are in the same frame with the same label and
+ * a 3D IoU of at least MATCH_MIN, greedily, highest IoU first, each in at
+ * most one pair.  It is the F1 of detection at that threshold with each
+ * match counted by how well it fits, so a box a little off scores a little
+ * less.  Tracks and attributes are not scored.  Two empty responses score 1. */
+static double score(const json_t *params, const json_t *task, const json_t *response,
+                    const json_t *reference)
+{
+    size_t na, nb, np = 0, cap = 0;
+    (void)params;
+    (void)task;
+    box *a = read_boxes(response, 0, &na), *b = read_boxes(reference, 1, &nb);
+    double sum = 0, s;
+    if (!na || !nb) {
+        s = na == nb;
+        goto done;
+    }
+    pair *pairs = NULL;
+    for (size_t i = 0; i < na; i++)
+        for (size_t j = 0; j < nb; j++) {
+            if (a[i].frame != b[j].frame || !json_equal(a[i].label, b[j].label)) continue;
+            double iou = lp_cuboid_iou(&a[i].c, &b[j].c);
+            if (!(iou >= MATCH_MIN)) continue;
+            if (np == cap) pairs = lp_realloc(pairs, (cap = cap ? 2 * cap : 16) * sizeof *pairs);
+            pairs[np++] = (pair){iou, i, j};
+        }
+    if (np) qsort(pairs, np, sizeof *pairs, by_iou);
+    char *used = lp_calloc(na + nb, 1);
+    for (size_t k = 0; k < np; k++) {
+        if (used[pairs[k].a] || used[na + pairs[k].b]) continue;
+        used[pairs[k].a] = used[na + pairs[k].b] = 1;
+        sum += pairs[k].iou;
+    }
+    free(used);
+    free(pairs);
+    s = 2 * sum / (double)(na + nb);
+done:
+    free(a);
+    free(b);
+    return s;
+}
+
+/* ---- Consolidation ---------------------------------------------------- */
+
+static double weight_of(const double *weights, size_t i)
+{
+    return weights ? weights[i] : 1;
+}
+
+/* yaw moved by a multiple of pi to lie closest to ref (a box heading the
+ * other way covers the same space). */
+static double align_yaw(double yaw, double ref)
+{
+    return yaw - M_PI * round((yaw - ref) / M_PI);
+}
+
+/* The value picked by the most weight among the k values v[] (NULL: not
+ * given); ties go to the earlier.  Borrowed from v. */
+static const json_t *vote(const json_t *const *v, const double *w, size_t k, double *share)
+{
+    const json_t *best = NULL;
+    double best_w = 0, total = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (!v[i]) continue;
+        double s = 0;
+        total += w[i];
+        for (size_t j = 0; j < k; j++)
+            if (v[j] && json_equal(v[i], v[j])) s += w[j];
+        if (s > best_w) {
+            best_w = s;
+            best = v[i];
+        }
+    }
+    if (share) *share = total;
+    return best;
+}
+
+/* The attributes voted among the k cuboids m[] (weights w): each attribute
+ * given by more than half of their weight (or required) takes its most
+ * weighted value.  NULL when none. */
+static json_t *vote_attributes(const json_t *defs, const box *const *m, const double *w, size_t k,
+                               double total)
+{
+    const json_t **v = lp_malloc((k + 1) * sizeof *v), *def;
+    json_t *out = NULL;
+    size_t d;
+    json_array_foreach(defs, d, def)
+    {
+        const char *name = json_string_value(json_object_get(def, "name"));
+        double given;
+        if (!name) continue;
+        for (size_t i = 0; i < k; i++)
+            v[i] = lp_json_given(lp_json_given(m[i]->json, "attributes"), name);
+        const json_t *pick = vote(v, w, k, &given);
+        if (!pick || (!json_is_true(json_object_get(def, "required")) && !(given > total / 2)))
+            continue;
+        if (!out) out = json_object();
+        json_object_set_new(out, name, json_deep_copy(pick));
+    }
+    free(v);
+    return out;
+}
+
+/* One consolidated object of a frame. */
+typedef struct object {
+    size_t *members; /* indexes into the frame's boxes */
+    size_t k;
+    double support, agree;
+} object;
+
+/* Fills members with box c and, from each other worker, its unused box
+ * most overlapping c (at least CLUSTER_MIN); returns how many, with the
+ * weight of their workers in *support and that weight times IoU with c in
+ * *agree. */
+static size_t gather(const box *b, size_t nb, size_t c, const char *used, const double *weights,
+                     size_t n_workers, size_t *best, double *best_iou, size_t *members,
+                     double *support, double *agree)
+{
+    for (size_t w = 0; w < n_workers; w++) {
+        best[w] = SIZE_MAX;
+        best_iou[w] = 0;
+    }
+    for (size_t j = 0; j < nb; j++) {
+        if (used[j] || j == c || b[j].worker == b[c].worker) continue;
+        double iou = lp_cuboid_iou(&b[c].c, &b[j].c);
+        if (iou >= CLUSTER_MIN && iou > best_iou[b[j].worker]) {
+            best[b[j].worker] = j;
+            best_iou[b[j].worker] = iou;
+        }
+    }
+    size_t k = 0;
+    members[k++] = c;
+    *support = *agree = weight_of(weights, b[c].worker);
+    for (size_t w = 0; w < n_workers; w++)
+        if (best[w] != SIZE_MAX) {
+            members[k++] = best[w];
+            *support += weight_of(weights, w);
+            *agree += weight_of(weights, w) * best_iou[w];
+        }
+    return k;
+}
+
+/* Consolidates the workers' cuboids: frame by frame, the unused cuboid
+ * whose workers' weighted IoU with it (each other worker contributing its
+ * most overlapping unused cuboid, whatever its label, at an IoU of at least
+ * CLUSTER_MIN) is highest seeds an object with those cuboids; the object is
+ * kept when its workers weigh more than QUORUM of all (a worker who drew
+ * nothing there votes against it), until every cuboid is used.  A kept
+ * object is the weighted mean of its cuboids' centres and sizes and the
+ * weighted circular mean of their yaws, each first turned by a multiple of
+ * pi to lie closest to the seed's (a box and the same box turned half round
+ * are one box); its label and attributes are voted by weight.  Tracks: an
+ * object takes the consolidated track that most of its members' (worker,
+ * track) pairs were given in earlier frames, when that track is free in
+ * this frame, else a new one numbered from 1.  Confidence: the mean over
+ * kept objects of their weight share times their members' mean IoU with
+ * the seed; with none kept, the share of the workers who drew nothing. */
+static int aggregate(const json_t *params, const json_t *task, const json_t *const *responses,
+                     const double *weights, size_t n, json_t **out, double *confidence)
+{
+    double total = 0, idle = 0, sum = 0;
+    size_t nb = 0, kept = 0;
+    long long max_frame = -1, next_track = 1;
+    size_t frames = frames_of(task);
+    for (size_t i = 0; i < n; i++) {
+        double w = weight_of(weights, i);
+        if (!(w >= 0 && isfinite(w))) return LP_EINVAL;
+        total += w;
+    }
+    box *all = NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t k, before = nb;
+        box *b = read_boxes(responses[i], i, &k);
+        all = lp_realloc(all, (nb + k + 1) * sizeof *all);
+        for (size_t j = 0; j < k; j++) {
+            lp_verr e;
+            if (check_cuboid(params, b[j].json, "cuboid", frames, &e)) continue;
+            all[nb++] = b[j];
+            if (b[j].frame > max_frame) max_frame = b[j].frame;
+        }
+        free(b);
+        if (nb == before) idle += weight_of(weights, i);
+    }
+    json_t *list = json_array();
+    json_t *tracks = json_object(); /* "worker/track" -> consolidated track */
+    box *fb = lp_malloc((nb + 1) * sizeof *fb);
+    char *used = lp_malloc(nb + 1);
+    size_t *best = lp_malloc((n + 1) * sizeof *best),
+           *members = lp_malloc((n + 1) * sizeof *members);
+    double *best_iou = lp_malloc((n + 1) * sizeof *best_iou), *w = lp_malloc((n + 1) * sizeof *w);
+    const box **m = lp_malloc((n + 1) * sizeof *m);
+    const json_t **labels = lp_malloc((n + 1) * sizeof *labels);
+    for (long long f = 0; f <= max_frame; f++) {
+        size_t k = 0;
+        for (size_t j = 0; j < nb; j++)
+            if (all[j].frame == f) fb[k++] = all[j];
+        if (!k) continue;
+        memset(used, 0, k);
+        json_t *taken = json_object(); /* consolidated tracks used in this frame */
+        for (;;) {
+            size_t seed = k, size = 0;
+            double best_agree = -1, support, agree;
+            for (size_t c = 0; c < k; c++) {
+                if (used[c]) continue;
+                gather(fb, k, c, used, weights, n, best, best_iou, members, &support, &agree);
+                if (agree > best_agree) {
+                    best_agree = agree;
+                    seed = c;
+                }
+            }
+            if (seed == k) break;
+            size = gather(fb, k, seed, used, weights, n, best, best_iou, members, &support, &agree);
+            for (size_t i = 0; i < size; i++) used[members[i]] = 1;
+            if (!(support > QUORUM * total * (1 + 1e-12))) continue;
+            lp_cuboid mean = {0, 0, 0, 0, 0, 0, 0};
+            double sx = 0, sy = 0, ref = fb[seed].c.yaw;
+            for (size_t i = 0; i < size; i++) {
+                const box *b = &fb[members[i]];
+                double wi = weight_of(weights, b->worker) / support;
+                m[i] = b;
+                w[i] = weight_of(weights, b->worker);
+                labels[i] = b->label;
+                mean.x += wi * b->c.x;
+                mean.y += wi * b->c.y;
+                mean.z += wi * b->c.z;
+                mean.length += wi * b->c.length;
+                mean.width += wi * b->c.width;
+                mean.height += wi * b->c.height;
+                double yaw = align_yaw(b->c.yaw, ref);
+                sx += wi * cos(yaw);
+                sy += wi * sin(yaw);
+            }
+            mean.yaw = lp_yaw_wrap(sx == 0 && sy == 0 ? ref : atan2(sy, sx));
+            const json_t *label = vote(labels, w, size, NULL);
+            /* The track: the one most of the members' weight had. */
+            long long track = 0;
+            double track_w = 0;
+            for (size_t i = 0; i < size; i++) {
+                char key[64];
+                snprintf(key, sizeof key, "%zu/%lld", m[i]->worker, m[i]->track);
+                const json_t *t = json_object_get(tracks, key);
+                if (!t) continue;
+                snprintf(key, sizeof key, "%lld", json_integer_value(t));
+                if (json_object_get(taken, key)) continue;
+                double tw = 0;
+                for (size_t j = 0; j < size; j++) {
+                    char k2[64];
+                    snprintf(k2, sizeof k2, "%zu/%lld", m[j]->worker, m[j]->track);
+                    if (json_equal(json_object_get(tracks, k2), t)) tw += w[j];
+                }
+                if (tw > track_w) {
+                    track_w = tw;
+                    track = json_integer_value(t);
+                }
+            }
+            if (!track) track = next_track++;
+            char key[64];
+            snprintf(key, sizeof key, "%lld", track);
+            json_object_set_new(taken, key, json_true());
+            for (size_t i = 0; i < size; i++) {
+                snprintf(key, sizeof key, "%zu/%lld", m[i]->worker, m[i]->track);
+                json_object_set_new(tracks, key, json_integer(track));
+            }
+            json_t *c = json_pack("{s:I, s:I, s:O, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "track",
+                                  (json_int_t)track, "frame", (json_int_t)f, "label", label, "x",
+                                  mean.x, "y", mean.y, "z", mean.z, "length", mean.length, "width",
+                                  mean.width, "height", mean.height, "yaw", mean.yaw);
+            json_t *attrs =
+                vote_attributes(json_object_get(params, "attributes"), m, w, size, support);
+            if (attrs) json_object_set_new(c, "attributes", attrs);
+            lp_verr e;
+            if (!check_cuboid(params, c, "cuboid", frames, &e)) {
+                json_array_append(list, c);
+                sum += fmin(1, support / total) * fmin(1, agree / support);
+                kept++;
+            }
+            json_decref(c);
+        }
+        json_decref(taken);
+    }
+    *confidence = kept ? sum / (double)kept : total > 0 ? idle / total : 0;
+    *out = json_pack("{s:o}", "cuboids", list);
+    free(labels);
+    free(m);
+    free(w);
+    free(best_iou);
+    free(members);
+    free(best);
+    free(used);
+    free(fb);
+    json_decref(tracks);
+    free(all);
+    return 0;
+}
+
+const lp_kind lp_kind_lidarannotation = {
+    .version = 1,
+    .name = "lidarannotation",
+    .summary = "Draw labelled 3D cuboids, tracked across frames, in lidar point clouds.",
+    .validate_params = validate_params,
+    .validate_task = validate_task,
+    .validate_response = validate_response,
+    .score = score,
+    .aggregate = aggregate,
+};
