@@ -89,6 +89,7 @@ const lp_route lp_api_routes[] = {
     {"GET", "/v1/projects/{}/audit", lp_api_project_audit, LP_ROUTE_READ, NULL},
     {"POST", "/v1/files", lp_api_file_upload, LP_ROUTE_STREAM, lp_api_file_chunk},
     {"GET", "/v1/files/{}", lp_api_file_get, LP_ROUTE_READ, NULL},
+    {"GET", "/v1/files/{}/points", lp_api_file_points, LP_ROUTE_READ, NULL},
     {"POST", "/v1/projects/{}/predictions", lp_api_predictions_add, 0, NULL},
     {"GET", "/v1/projects/{}/ml-backend", lp_api_ml_get, LP_ROUTE_READ, NULL},
     {"PUT", "/v1/projects/{}/ml-backend", lp_api_ml_put, 0, NULL},

@@ -173,6 +173,7 @@ int lp_api_export(lp_req *req);
 int lp_api_file_upload(lp_req *req);
 void lp_api_file_chunk(lp_req *req, const char *data, size_t n);
 int lp_api_file_get(lp_req *req);
+int lp_api_file_points(lp_req *req);
 
 /* The browser UI (api_ui.c): GET / answers web/index.html, GET /ui/NAME
  * the file web/ui/NAME.  lp_ui_find_dir returns the directory to serve:

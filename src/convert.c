@@ -42,6 +42,7 @@ const char *lp_media_type(const char *name, size_t len)
         {"flac", "audio"}, {"m4a", "audio"},    {"opus", "audio"}, {"mp4", "video"},
         {"webm", "video"}, {"mov", "video"},    {"mkv", "video"},  {"txt", "text"},
         {"md", "text"},    {"pdf", "document"},
+        {"pcd", "pointcloud"}, {"ply", "pointcloud"},
     };
     size_t elen = 0;
     const char *ext = ext_of(name, len, &elen);

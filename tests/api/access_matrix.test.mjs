@@ -158,6 +158,8 @@ const MATRIX = [
   ['GET /v1/projects/{}/audit', () => ({ path: `/v1/projects/${A()}/audit` }), [401, 401, 404, 404, 200, 403, 403, 200, 200]],
   ['POST /v1/files', () => ({ path: '/v1/files', body: Buffer.from(`matrix ${uniq('f')}`), headers: { 'Content-Type': 'text/plain' } }), [401, 401, 201, 201, 403, 201, 201, 201, 201]],
   ['GET /v1/files/{}', () => ({ path: `/v1/files/${f.file}` }), [401, 401, 404, 404, 200, 200, 200, 200, 200]],
+  // (the fixture is text, not a point cloud: a reader is told so with 422; lidarannotation.test.mjs reads real clouds)
+  ['GET /v1/files/{}/points', () => ({ path: `/v1/files/${f.file}/points` }), [401, 401, 404, 404, 422, 422, 422, 422, 422]],
   // model endpoints: admins register them, every account may list them (never their keys)
   ['POST /v1/model-endpoints', () => ({ path: '/v1/model-endpoints', body: { name: uniq('ep'), base_url: 'http://llm.invalid:9090/v1', model: 'm' } }), [401, 401, 403, 403, 403, 403, 403, 403, 201]],
   ['GET /v1/model-endpoints', () => ({ path: '/v1/model-endpoints' }), [401, 401, 200, 403, 200, 200, 200, 200, 200]],
