@@ -1,0 +1,163 @@
+// lidarannotation.test.mjs -- the lidarannotation kind over HTTP: point
+// clouds of every format uploaded and served parsed (GET
+// /v1/files/{sha}/points, decimation, a malformed file's 422), 422s naming
+// fields in params, tasks and responses, gold scoring by 3D IoU and the
+// consolidation of three workers' cuboids with tracks.
+import { describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, it, expectError, expectStatus, makeProject, makeMember } from './harness.mjs';
+import { pcdAscii, pcdBinary, plyBinary, scaleJson, readPoints } from './pointclouds.mjs';
+
+let srv;
+before(async () => {
+  srv = await startServer();
+});
+after(async () => {
+  await srv?.stop();
+});
+
+const POINTS = [[1, 2, 3, 10], [-4, 5.5, 0.25, 20], [7, -8, -1, 30], [0, 0, 2, 40], [3, 3, 3, 50]];
+/* Stores buf (201, or 200 when the same bytes are already stored). */
+async function upload(buf, type = 'application/octet-stream') {
+  const r = await srv.api('POST', '/v1/files', buf, { headers: { 'content-type': type } });
+  assert.ok(r.status === 201 || r.status === 200, r.text);
+  return r.body.sha256;
+}
+const points = (sha, q = '') => srv.api('GET', `/v1/files/${sha}/points${q}`, undefined, { raw: true });
+
+const cube = (track, frame, x, extra = {}) => ({ track, frame, label: 'car', x, y: 0, z: 0, length: 4, width: 2, height: 1.5, yaw: 0, ...extra });
+
+describe('point clouds served parsed', () => {
+  const files = {};
+  before(async () => {
+    files['pcd-ascii'] = await upload(pcdAscii(POINTS));
+    files['pcd-binary'] = await upload(pcdBinary(POINTS.length, (k) => POINTS[k]));
+    files['ply-binary-be'] = await upload(plyBinary(POINTS));
+    files.json = await upload(scaleJson(POINTS), 'application/json');
+  });
+
+  it('every format gives the same float32 xyzi body, with counts and bounds in headers', async () => {
+    for (const [format, sha] of Object.entries(files)) {
+      const r = await points(sha);
+      assert.equal(r.status, 200, `${format}: ${r.buf.toString()}`);
+      assert.equal(r.headers.get('content-type'), 'application/octet-stream');
+      assert.equal(r.headers.get('x-points-format'), format);
+      assert.equal(r.headers.get('x-points-count'), '5');
+      assert.equal(r.headers.get('x-points-total'), '5');
+      assert.equal(r.headers.get('x-points-intensity'), '1');
+      assert.equal(r.headers.get('x-points-bounds'), '-4,-8,-1,10,7,5.5,3,50');
+      assert.deepEqual(readPoints(r.buf), POINTS, format);
+    }
+  });
+
+  it('max decimates evenly and deterministically; a bad max is a 400', async () => {
+    const r = await points(files['pcd-binary'], '?max=2');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-points-count'), '2');
+    assert.equal(r.headers.get('x-points-total'), '5');
+    // floor((j + 1) * 2 / 5) steps at j = 2 and j = 4.
+    assert.deepEqual(readPoints(r.buf), [POINTS[2], POINTS[4]]);
+    expectError(await srv.api('GET', `/v1/files/${files.json}/points?max=0`), 400, 'max');
+    expectError(await srv.api('GET', `/v1/files/${files.json}/points?max=lots`), 400, 'max');
+  });
+
+  it('a malformed or truncated file is a 422 naming the problem; an unknown one a 404', async () => {
+    const whole = pcdBinary(3, (k) => [k, k, k, k]);
+    let e = expectError(await srv.api('GET', `/v1/files/${await upload(whole.subarray(0, whole.length - 5))}/points`), 422, 'file');
+    assert.match(e.message, /PCD data is truncated: 3 points of 20 bytes need 60 bytes/);
+    e = expectError(await srv.api('GET', `/v1/files/${await upload(Buffer.from('ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nend_header\n1\n'))}/points`), 422, 'file');
+    assert.match(e.message, /vertex element has no y/);
+    e = expectError(await srv.api('GET', `/v1/files/${await upload(Buffer.from('{"points": [{"x": 1, "y": 2}]}'), 'application/json')}/points`), 422, 'file');
+    assert.equal(e.message, 'JSON point cloud: points[0].z is missing');
+    expectError(await srv.api('GET', `/v1/files/${'0'.repeat(64)}/points`), 404);
+  });
+
+  it('another user cannot read the points of a file they cannot read', async () => {
+    const m = await makeMember(srv, 'stranger@test.io');
+    expectError(await srv.api('GET', `/v1/files/${files.json}/points`, undefined, { key: m.key }), 404);
+  });
+});
+
+describe('lidarannotation projects', () => {
+  let p, cloud0, cloud1;
+  before(async () => {
+    cloud0 = await upload(pcdAscii(POINTS));
+    cloud1 = await upload(pcdBinary(POINTS.length, (k) => POINTS[k]));
+  });
+
+  it('bad params, tasks and responses are 422s naming the field', async () => {
+    let e = expectError(await srv.api('POST', '/v1/projects', { name: 'l0', kind: 'lidarannotation', params: { labels: [] } }), 422, 'params.labels');
+    assert.match(e.message, /at least 1/);
+    p = await makeProject(srv, { kind: 'lidarannotation', overlap: 3, params: { labels: ['car', 'pedestrian'], attributes: [{ name: 'moving', type: 'boolean' }] } });
+    expectError(await srv.api('POST', '/v1/tasks', { project_id: p.id, unique_id: 'img', attachments: [{ type: 'image', url: 'https://x/1.png' }] }), 422, 'attachments');
+    expectError(await srv.api('POST', '/v1/tasks', {
+      project_id: p.id, unique_id: 'cal', attachments: [{ type: 'pointcloud', file: cloud0 }, { type: 'image', url: 'https://x/c.png' }],
+      data: { calibration: [{ image: 1, K: [[700, 0, 320], [0, 700, 240]], extrinsic: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] }] },
+    }), 422, 'data.calibration[0].K');
+    const gold = { cuboids: [cube(1, 0, 0), cube(1, 1, 1)] };
+    expectError(await srv.api('POST', '/v1/tasks', {
+      project_id: p.id, unique_id: 'badgold', attachments: [{ type: 'pointcloud', file: cloud0 }], expected_response: { cuboids: [cube(1, 0, 0, { length: -1 })] },
+    }), 422, 'expected_response.cuboids[0].length');
+    expectStatus(await srv.api('POST', '/v1/tasks', {
+      project_id: p.id, unique_id: 'seq', attachments: [{ type: 'pointcloud', file: cloud0 }, { type: 'pointcloud', file: cloud1 }],
+    }), 201);
+    void gold;
+  });
+
+  it('three workers consolidate into one tracked car; a response in a frame the task lacks is a 422', async () => {
+    const members = [];
+    for (let k = 0; k < 3; k++) {
+      const m = await makeMember(srv, `lidar-${k}@test.io`);
+      expectStatus(await srv.api('PUT', `/v1/projects/${p.id}/members/${m.id}`, { role: 'annotator' }), 200);
+      members.push(m);
+    }
+    const responses = [
+      { cuboids: [cube(4, 0, 0, { attributes: { moving: true } }), cube(4, 1, 1, { attributes: { moving: true } }), { ...cube(5, 0, 30), label: 'pedestrian' }] },
+      { cuboids: [cube(1, 0, 0.3, { yaw: Math.PI }), cube(1, 1, 1.3, { yaw: Math.PI, attributes: { moving: true } })] },
+      { cuboids: [cube(9, 0, 0, { y: 0.3 }), cube(9, 1, 1, { y: 0.3 })] },
+    ];
+    let taskId;
+    for (let k = 0; k < 3; k++) {
+      const a = expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: members[k].key }), 200).assignment;
+      assert.ok(a);
+      taskId = a.task_id;
+      if (k === 0) {
+        const bad = await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: 'bad', response: { cuboids: [cube(1, 2, 0)] } }, { key: members[k].key });
+        expectError(bad, 422, 'response.cuboids[0].frame');
+        const dup = await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: 'dup', response: { cuboids: [cube(1, 0, 0), cube(1, 0, 5)] } }, { key: members[k].key });
+        assert.match(expectError(dup, 422, 'response.cuboids[1].track').message, /track 1 already has a cuboid in frame 0/);
+      }
+      expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: `l-${k}`, response: responses[k] }, { key: members[k].key }), 201);
+    }
+    const t = expectStatus(await srv.api('GET', `/v1/tasks/${taskId}`), 200);
+    assert.equal(t.status, 'completed');
+    const got = t.result.response.cuboids;
+    assert.equal(got.length, 2, JSON.stringify(got)); // the pedestrian one worker drew is left out
+    assert.deepEqual(got.map((c) => [c.track, c.frame, c.label]), [[1, 0, 'car'], [1, 1, 'car']]);
+    assert.ok(Math.abs(got[0].x - 0.1) < 1e-9 && Math.abs(got[0].y - 0.1) < 1e-9);
+    assert.ok(Math.abs(Math.abs(got[0].yaw) % Math.PI) < 1e-9, `yaw ${got[0].yaw}: 0 and pi are one heading`);
+    assert.deepEqual(got[1].attributes, { moving: true });
+    assert.equal(got[0].attributes, undefined, 'one of three said moving in frame 0');
+    assert.ok(t.result.confidence > 0.8 && t.result.confidence <= 1);
+  });
+
+  it('gold answers are scored by IoU-weighted F1 of cuboids', async () => {
+    const g = await makeProject(srv, { kind: 'lidarannotation', overlap: 1, gold_rate: 1, params: { labels: ['car'] } });
+    const rows = [
+      { unique_id: 'r0', attachments: [{ type: 'pointcloud', file: cloud0 }] },
+      { unique_id: 'g0', attachments: [{ type: 'pointcloud', file: cloud0 }], expected_response: { cuboids: [cube(1, 0, 0)] } },
+    ];
+    expectStatus(await srv.api('POST', `/v1/projects/${g.id}/tasks`, rows.map((r) => JSON.stringify(r)).join('\n')), 200);
+    const m = await makeMember(srv, 'lidar-gold@test.io');
+    expectStatus(await srv.api('PUT', `/v1/projects/${g.id}/members/${m.id}`, { role: 'annotator' }), 200);
+    for (let k = 0; k < 2; k++) {
+      const a = expectStatus(await srv.api('GET', `/v1/projects/${g.id}/queue/next`, undefined, { key: m.key }), 200).assignment;
+      assert.ok(a);
+      // 1 m off along the 4 m length: IoU 3/5.
+      expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: `g-${k}`, response: { cuboids: [cube(1, 0, 1)] } }, { key: m.key }), 201);
+    }
+    const w = expectStatus(await srv.api('GET', `/v1/projects/${g.id}/workers`), 200).items.find((x) => x.user_id === m.id || x.id === m.id);
+    assert.ok(w, 'the worker is listed');
+    assert.ok(Math.abs(w.gold_accuracy - 0.6) < 1e-9, `gold accuracy ${w.gold_accuracy}`);
+  });
+});
