@@ -114,6 +114,8 @@ static const lp_export_format *const formats[] = {
     &lp_export_texts,
     &lp_export_ratings,
     &lp_export_redteam,
+    &lp_export_kitti,
+    &lp_export_lidar,
 };
 
 int lp_export_fits(const lp_export_format *fmt, const char *kind)

@@ -6,6 +6,7 @@
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, it, expectError, expectStatus, makeProject, makeMember } from './harness.mjs';
+import { download } from './zip.mjs';
 import { pcdAscii, pcdBinary, plyBinary, scaleJson, readPoints } from './pointclouds.mjs';
 
 let srv;
@@ -159,5 +160,60 @@ describe('lidarannotation projects', () => {
     const w = expectStatus(await srv.api('GET', `/v1/projects/${g.id}/workers`), 200).items.find((x) => x.user_id === m.id || x.id === m.id);
     assert.ok(w, 'the worker is listed');
     assert.ok(Math.abs(w.gold_accuracy - 0.6) < 1e-9, `gold accuracy ${w.gold_accuracy}`);
+  });
+
+  it('exports KITTI labels (camera coordinates with calibration, lidar without) and Loupe lidar JSON', async () => {
+    const k = await makeProject(srv, { kind: 'lidarannotation', overlap: 1, params: { labels: ['car', 'traffic cone'] } });
+    const cal = { image: 1, K: [[700, 0, 320], [0, 700, 240], [0, 0, 1]], extrinsic: [[0, -1, 0, 0], [0, 0, -1, 0], [1, 0, 0, 0], [0, 0, 0, 1]] };
+    const rows = [
+      { unique_id: 'cam', attachments: [{ type: 'pointcloud', file: cloud0 }, { type: 'image', url: 'https://x/cam.png' }], data: { calibration: [cal] } },
+      { unique_id: 'bare', attachments: [{ type: 'pointcloud', file: cloud0 }, { type: 'pointcloud', file: cloud1 }] },
+      { unique_id: 'open', attachments: [{ type: 'pointcloud', file: cloud0 }] },
+    ];
+    expectStatus(await srv.api('POST', `/v1/projects/${k.id}/tasks`, rows.map((r) => JSON.stringify(r)).join('\n')), 200);
+    const m = await makeMember(srv, 'lidar-export@test.io');
+    expectStatus(await srv.api('PUT', `/v1/projects/${k.id}/members/${m.id}`, { role: 'annotator' }), 200);
+    const ids = {};
+    for (let n = 0; n < 2; n++) {
+      const a = expectStatus(await srv.api('GET', `/v1/projects/${k.id}/queue/next`, undefined, { key: m.key }), 200).assignment;
+      const uid = a.task.unique_id;
+      ids[uid] = a.task_id;
+      const response = uid === 'cam'
+        ? { cuboids: [cube(1, 0, 10)] }
+        : { cuboids: [cube(2, 1, 5, { yaw: 0.5 }), { ...cube(1, 0, 3), label: 'traffic cone', length: 0.4, width: 0.4, height: 0.7 }, cube(2, 0, 4)] };
+      expectStatus(await srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: `x-${uid}`, response }, { key: m.key }), 201);
+    }
+    const files = await download(srv, k.id, 'kitti');
+    const pad = (n) => String(n).padStart(6, '0');
+    assert.deepEqual(files.map(([n]) => n), [`label_2/${pad(ids.cam)}_000000.txt`, `label_2/${pad(ids.bare)}_000000.txt`, `label_2/${pad(ids.bare)}_000001.txt`, 'README.txt'].sort((a, b) => (a === 'README.txt') - (b === 'README.txt') || (ids.cam < ids.bare ? a.localeCompare(b) : b.localeCompare(a))));
+    const byName = Object.fromEntries(files);
+    // The car 10 m ahead: bottom centre (0, 0.75, 10) in the camera, heading along its z: rotation_y -pi/2.
+    const camLine = byName[`label_2/${pad(ids.cam)}_000000.txt`].trim().split(' ');
+    assert.equal(camLine[0], 'car');
+    const v = camLine.slice(1).map(Number);
+    const want = [0, 0, -Math.PI / 2, 232.5, 174.375, 407.5, 305.625, 1.5, 2, 4, 0, 0.75, 10, -Math.PI / 2];
+    want.forEach((w, j) => assert.ok(Math.abs(v[j] - w) <= 0.006, `field ${j + 1}: ${v[j]} vs ${w}`));
+    // Without calibration: lidar coordinates, bottom centre, yaw; tracks sorted, a label's space as _.
+    assert.equal(byName[`label_2/${pad(ids.bare)}_000000.txt`],
+      'traffic_cone 0.00 0 0.00 0.00 0.00 0.00 0.00 0.70 0.40 0.40 3.00 0.00 -0.35 0.00\n' +
+      'car 0.00 0 0.00 0.00 0.00 0.00 0.00 1.50 2.00 4.00 4.00 0.00 -0.75 0.00\n');
+    assert.equal(byName[`label_2/${pad(ids.bare)}_000001.txt`], 'car 0.00 0 0.00 0.00 0.00 0.00 0.00 1.50 2.00 4.00 5.00 0.00 -0.75 0.50\n');
+    assert.match(byName['README.txt'], /^Loupe lidarannotation export, format kitti: 3 frames, 4 objects\./);
+    assert.match(byName['README.txt'], /1 frame had data.calibration/);
+    assert.match(byName['README.txt'], /2 frames had none/);
+    assert.match(byName['README.txt'], /Left out: 1 task without a result\./);
+
+    const r = await srv.api('GET', `/v1/projects/${k.id}/export?format=lidar`, undefined, { raw: true });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/json');
+    const tasks = JSON.parse(r.buf.toString());
+    assert.equal(tasks.length, 2);
+    const bare = tasks.find((t) => t.unique_id === 'bare');
+    assert.equal(bare.id, ids.bare);
+    assert.deepEqual(bare.frames.map((f) => [f.frame, f.pointcloud.file, f.cuboids.map((c) => [c.track, c.label])]),
+      [[0, cloud0, [[1, 'traffic cone'], [2, 'car']]], [1, cloud1, [[2, 'car']]]]);
+    assert.deepEqual(bare.tracks, [{ track: 1, label: 'traffic cone', frames: [0] }, { track: 2, label: 'car', frames: [0, 1] }]);
+    assert.equal(bare.frames[1].cuboids[0].yaw, 0.5);
+    expectError(await srv.api('GET', `/v1/projects/${p.id}/export?format=yolo`), 400, 'format');
   });
 });

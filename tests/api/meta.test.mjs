@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startServer, it, expectError, expectStatus, makeProject, runCli, cliKey, ADMIN_EMAIL } from './harness.mjs';
 
 let srv;
-const KINDS = ['categorization', 'imageannotation', 'namedentityrecognition', 'transcription', 'comparison', 'ranking', 'rating', 'textcollection', 'redteam'];
+const KINDS = ['categorization', 'imageannotation', 'namedentityrecognition', 'transcription', 'comparison', 'ranking', 'rating', 'textcollection', 'redteam', 'lidarannotation'];
 
 /* Parses Prometheus text into [{name, labels, value}], checking each line. */
 function parseMetrics(text) {
@@ -133,7 +133,7 @@ describe('meta', () => {
     assert.ok(value(s, 'loupe_db_syncs_total', {}) <= value(s, 'loupe_db_commits_total', {}), 'more flushes than commits');
   });
 
-  it('GET /v1/kinds needs a key and lists the 9 kinds with summaries', async () => {
+  it('GET /v1/kinds needs a key and lists the 10 kinds with summaries', async () => {
     expectError(await srv.api('GET', '/v1/kinds', undefined, { key: null }), 401);
     const b = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
     const names = b.items.map((k) => k.name);
@@ -153,6 +153,7 @@ describe('meta', () => {
     assert.deepEqual(exports.comparison, ['ndjson', 'json', 'trl', 'trl_conversational', 'openai_preference', 'ratings']);
     assert.deepEqual(exports.textcollection, ['ndjson', 'json', 'csv', 'openai_chat', 'texts']);
     assert.deepEqual(exports.redteam, ['ndjson', 'json', 'redteam']);
+    assert.deepEqual(exports.lidarannotation, ['ndjson', 'json', 'kitti', 'lidar']);
     // What a kind lists, the export of a project of that kind accepts.
     const p = expectStatus(await srv.api('POST', '/v1/projects', { name: 'exports of a kind', kind: 'rating', params: { criteria: ['clarity'] } }), 201);
     for (const f of exports.rating) assert.equal((await srv.api('GET', `/v1/projects/${p.id}/export?format=${f}`, undefined, { raw: true })).status, 200, f);
