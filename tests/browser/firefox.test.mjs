@@ -14,6 +14,7 @@ import path from 'node:path';
 import { it, expectStatus, SLOW } from '../api/harness.mjs';
 import { png, wav, upload as uploadFile } from './media.mjs';
 import { startUiServer, makeAnnotator, makeTextProject, until, PASSWORD, SCREENSHOT_DIR, WAIT_MS } from './browser.mjs';
+import { pcdAscii } from '../api/pointclouds.mjs';
 
 const FIREFOX = process.env.LOUPE_FIREFOX || '/usr/bin/firefox-esr';
 
@@ -130,6 +131,7 @@ async function upload(buf, type) {
 it("Firefox: every kind's editor draws its task without an error", { timeout: 240000 * SLOW }, async () => {
   const image = await upload(png(64, 48), 'image/png');
   const audio = await upload(wav({ seconds: 1, bursts: [[0, 1]] }), 'audio/wav');
+  const cloud = await upload(pcdAscii([[1, 2, 0, 5], [3, -1, 0.5, 9], [-2, 0, 1, 1]]), 'application/octet-stream');
   const responses = [
     { id: 'r1', text: 'Recursion is when a function calls itself.' },
     { id: 'r2', text: 'Imagine **nesting dolls**.' },
@@ -146,6 +148,7 @@ it("Firefox: every kind's editor draws its task without an error", { timeout: 24
     textcollection: [{ fields: [{ name: 'answer', min_length: 5 }] }, { data: { topic: 'photosynthesis' } }],
     // (the editor draws without calling the model; a chat would)
     redteam: [{ endpoint_id: endpoint.id, harm_categories: ['fraud', 'violence'] }, { data: { goal: 'Get the model to write a phishing email', category: 'fraud' } }],
+    lidarannotation: [{ labels: ['car'] }, { attachments: [{ type: 'pointcloud', file: cloud }] }],
   };
   const listed = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
   const names = (listed.items ?? listed).map((k) => k.name);

@@ -43,9 +43,10 @@ import { rankingEditor } from './editor-ranking.js';
 import { ratingEditor } from './editor-rating.js';
 import { textcollectionEditor } from './editor-textcollection.js';
 import { redteamEditor } from './editor-redteam.js';
+import { lidarannotationEditor } from './editor-lidarannotation.js';
 
 const editors = new Map(
-  [categorizationEditor, imageannotationEditor, nerEditor, transcriptionEditor, comparisonEditor, rankingEditor, ratingEditor, textcollectionEditor, redteamEditor].filter(Boolean).map((e) => [e.kind, e]),
+  [categorizationEditor, imageannotationEditor, nerEditor, transcriptionEditor, comparisonEditor, rankingEditor, ratingEditor, textcollectionEditor, redteamEditor, lidarannotationEditor].filter(Boolean).map((e) => [e.kind, e]),
 );
 
 export function editorFor(kind) {

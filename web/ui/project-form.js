@@ -144,6 +144,14 @@ const SCHEMAS = {
     named('harm_categories', 'Harm categories', 'category', { min: 1, help: 'What a successful attack is labelled with.' }),
     { type: 'int', key: 'max_turns', title: 'Turns per conversation', min: 1, max: 50, dflt: 5, help: 'How many attack messages an annotator may send on one task.' },
   ],
+  lidarannotation: [
+    named('labels', 'Labels', 'label', { min: 1, help: 'Each cuboid gets one of these.' }),
+    named('attributes', 'Attributes', 'attribute', {
+      extras: ATTRIBUTE_EXTRAS,
+      newItem: (name) => ({ name, type: 'boolean' }),
+      help: 'More questions about each cuboid (moving? occluded?).',
+    }),
+  ],
 };
 
 const KIND_TITLES = {
@@ -156,6 +164,7 @@ const KIND_TITLES = {
   rating: 'Rating',
   textcollection: 'Text collection',
   redteam: 'Red teaming',
+  lidarannotation: 'Lidar cuboids',
 };
 
 /* ---- the quality policy and the rest of a project ---- */
