@@ -126,11 +126,45 @@ static int next_line(cursor *c, const char **ls, const char **le)
     return 1;
 }
 
+/* Clinger's fast path: a decimal of at most 15 significant digits and at
+ * most 22 digits after the point is m / 10^k with m and 10^k both exact
+ * doubles, and IEEE division rounds that quotient correctly, so the result
+ * is the one strtod gives.  1 with *v set, or 0 for anything else (an
+ * exponent, more digits, nan), which strtod then reads. */
+static int fast_decimal(const char *t, size_t n, double *v)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0, digits = 0, frac = 0;
+    int neg = 0, point = 0;
+    uint64_t m = 0;
+    if (i < n && (t[i] == '-' || t[i] == '+')) neg = t[i++] == '-';
+    if (i == n) return 0;
+    for (; i < n; i++) {
+        char c = t[i];
+        if (c == '.' && !point) {
+            point = 1;
+            continue;
+        }
+        if (c < '0' || c > '9') return 0;
+        if (m || c != '0') digits++;
+        if (digits > 15) return 0;
+        m = m * 10 + (uint64_t)(c - '0');
+        if (point) frac++;
+    }
+    if (frac > 22 || (point && n - (t[0] == '-' || t[0] == '+') == 1)) return 0;
+    double x = (double)m / pow10[frac];
+    *v = neg ? -x : x;
+    return 1;
+}
+
 /* The token t of n bytes as a number (decimal, exponent, nan, inf): 0, or
  * -1 when it is not one. */
 static int token_double(const char *t, size_t n, double *v)
 {
     char buf[64], *e;
+    if (fast_decimal(t, n, v)) return 0;
     if (n == 0 || n >= sizeof buf) return -1;
     memcpy(buf, t, n);
     buf[n] = '\0';
@@ -175,6 +209,13 @@ static int scalar_ok(scalar s)
 /* The scalar s at p, stored little-endian, or big-endian when be. */
 static double read_scalar(const unsigned char *p, scalar s, int be)
 {
+    if (s.type == 'F' && s.size == 4 && !be) { /* the common case, on little-endian hosts */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        float f;
+        memcpy(&f, p, 4);
+        return f;
+#endif
+    }
     uint64_t u = 0;
     for (int k = 0; k < s.size; k++) u |= (uint64_t)p[be ? s.size - 1 - k : k] << (8 * k);
     if (s.type == 'F') {

@@ -288,3 +288,40 @@ TEST(pointcloud_decimation_keeps_an_even_deterministic_subset)
     CHECK_INT(p.n, 10);
     lp_points_fini(&p);
 }
+
+/* The fast path for plain decimals gives exactly what strtod gives. */
+TEST(pointcloud_ascii_numbers_read_exactly_as_strtod)
+{
+    static const char *const nums[] = {"0",
+                                       "-0",
+                                       "1.5",
+                                       "-12.345",
+                                       "0.1",
+                                       "3.14159265358979",
+                                       "123456789012345",
+                                       "1.000000000000000001",
+                                       ".5",
+                                       "5.",
+                                       "-.25",
+                                       "1e3",
+                                       "2.5E-3",
+                                       "0.30000000000000004"};
+    char s[512];
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
+        snprintf(s, sizeof s,
+                 "FIELDS x y z\nSIZE 8 8 8\nTYPE F F F\nWIDTH 1\nHEIGHT 1\nDATA ascii\n%s 0 0\n",
+                 nums[k]);
+        lp_points p;
+        char err[256];
+        CHECK_INT(parse(s, 0, 0, &p, err), 0);
+        float want = (float)strtod(nums[k], NULL);
+        CHECK(p.xyzi[0] == want);
+        lp_points_fini(&p);
+    }
+    BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 1\nHEIGHT 1\nDATA ascii\n. 0 0",
+        "not a number");
+    BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 1\nHEIGHT 1\nDATA ascii\n- 0 0",
+        "not a number");
+    BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 1\nHEIGHT 1\nDATA ascii\n1.2.3 0 0",
+        "not a number");
+}

@@ -86,6 +86,11 @@ browserTest('a cuboid drawn, moved, turned, labelled and tracked over two frames
   await page.keyboard.press('b');
   await until(async () => (await stageData(page)).view === 'top', 'the top view after b');
   const zt = (await page.$eval(STAGE, (s) => s.lidar.camera())).target[2];
+  // Zoom in on the car with the wheel (the view fits the whole 60 m scene).
+  const carAt = await toClient(page, [10, 2, zt]);
+  await page.mouse.move(carAt[0], carAt[1]);
+  await page.mouse.wheel(0, -900);
+  await until(async () => (await page.$eval(STAGE, (s) => s.lidar.camera())).dist < 20, 'zoomed in after the wheel');
   await dragWorld(page, [7.9, 0.9, zt], [12.1, 3.1, zt]);
   await until(async () => (await stageData(page)).cuboids === '1', async () => `one cuboid after the drag; the page shows ${await pageText(page)}`);
   let f = await fields(page);

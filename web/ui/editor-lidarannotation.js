@@ -223,7 +223,7 @@ uniform vec2 uRange;
 uniform float uSize;
 out vec3 vColor;
 vec3 ramp(float t) {
-  t = clamp(t, 0.0, 1.0);
+  t = 0.2 + 0.8 * clamp(t, 0.0, 1.0); // from bright blue, never lost on the dark ground
   return clamp(vec3(1.5 - abs(4.0 * t - 3.0), 1.5 - abs(4.0 * t - 2.0), 1.5 - abs(4.0 * t - 1.0)), 0.0, 1.0);
 }
 void main() {
