@@ -228,6 +228,9 @@ vec3 ramp(float t) {
 }
 void main() {
   gl_Position = uMVP * vec4(aPoint.xyz, 1.0);
+  // Behind the eye: outside the clip volume, explicitly (some software
+  // rasterisers place a point by its centre after the divide, mirrored).
+  if (gl_Position.w <= 0.0) gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
   float v = uMode == 0 ? aPoint.z : aPoint.w;
   vColor = ramp((v - uRange.x) / max(uRange.y - uRange.x, 1e-6));
   gl_PointSize = uSize;
@@ -265,6 +268,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   const frames = framesOf(task);
   const cameras = camerasOf(task);
   const nFrames = Math.max(1, frames.length);
+  const mountedAt = performance.now();
 
   /* ---- state ---- */
   let alive = true;
@@ -426,6 +430,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     stage.dataset.state = entry.state;
     stage.dataset.points = String(entry.n);
     stage.dataset.loadMs = String(Math.round(entry.ms));
+    if (!stage.dataset.readyMs) stage.dataset.readyMs = String(Math.round(performance.now() - mountedAt));
     showMsg(entry.state === 'failed' ? entry.error : '');
     if (fit && entry.bounds) {
       const { lo, hi } = entry.bounds;
@@ -500,6 +505,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     if (!gl) return;
     gl.viewport(0, 0, glCanvas.width, glCanvas.height);
     gl.clearColor(0.09, 0.1, 0.12, 1);
+    gl.enable(gl.DEPTH_TEST); // the nearer point wins, whatever the file's order
     gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
     const entry = clouds.get(frame);
     if (!entry || entry.state !== 'ready' || !entry.n) return;
