@@ -34,6 +34,8 @@ const HISTORY_MAX = 300;
 const DRAG_THRESHOLD = 3;
 const HANDLE_PX = 7;
 const FOV = (50 * Math.PI) / 180;
+// The label colours; the same as .la-bg-cN in editor-lidarannotation.css
+// (inline styles are refused by the UI's CSP).
 const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45', '#fabed4', '#469990'];
 const VIEWS = {
   top: { name: 'Top', key: 't', az: Math.PI, el: Math.PI / 2, ortho: true },
@@ -326,7 +328,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   const labelBar = h('div', { class: 'la-labels', role: 'group', 'aria-label': 'Label for new cuboids' });
   if (!readOnly)
     labels.forEach((l, i) => {
-      const b = btn({ 'data-label': l, 'aria-pressed': 'false', onclick: () => pickLabel(l) }, h('span', { class: 'la-swatch', style: `background:${PALETTE[i % PALETTE.length]}` }), i < 9 ? h('kbd', {}, String(i + 1)) : null, l);
+      const b = btn({ 'data-label': l, 'aria-pressed': 'false', onclick: () => pickLabel(l) }, h('span', { class: `la-swatch la-bg-c${i % PALETTE.length}` }), i < 9 ? h('kbd', {}, String(i + 1)) : null, l);
       labelButtons.set(l, b);
       labelBar.append(b);
     });
@@ -901,7 +903,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
         h(
           'li',
           { 'data-testid': 'la-row', 'data-track': String(c.track), class: c === selected ? 'la-row la-row-selected' : 'la-row', onclick: () => select(c) },
-          h('span', { class: 'la-swatch', style: `background:${colorOf(c)}` }),
+          h('span', { class: `la-swatch la-bg-c${labels.includes(c.label) ? labels.indexOf(c.label) % PALETTE.length : 'x'}` }),
           `#${c.track} ${c.label}`,
         ),
       );
