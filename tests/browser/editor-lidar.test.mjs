@@ -5,7 +5,8 @@
 // the mouse, turns it with keys, labels it and sets an attribute, undoes and
 // redoes a delete, looks from the side, the front and in 3D, goes to the
 // next frame (the track is carried over), moves it there, sees it
-// projected on the camera image, and submits.  The answer is checked
+// projected on the camera image, reloads (the draft comes back) and
+// submits.  The answer is checked
 // through the API; screenshots in build/screenshots/lidar-*.png.
 import assert from 'node:assert/strict';
 import { expectStatus } from '../api/harness.mjs';
@@ -152,6 +153,17 @@ browserTest('a cuboid drawn, moved, turned, labelled and tracked over two frames
   await page.$eval('[data-testid=la-cameras]', (e) => e.scrollIntoView());
   await screenshot(page, 'lidar-camera');
 
+  // The draft on the server holds both cuboids; a reload starts from it.
+  await waitStatus(page, /draft saved/i, '"Draft saved"');
+  const a = expectStatus(await srv.api('GET', `/v1/projects/${project.id}/queue/next`, undefined, { key: ann.key }), 200).assignment;
+  await until(async () => expectStatus(await srv.api('GET', `/v1/assignments/${a.id}`), 200).draft?.cuboids?.[1]?.x === 12, 'the server draft to hold the cuboid moved in frame 2');
+  await page.reload();
+  await until(async () => (await stageData(page).catch(() => ({}))).state === 'ready', 'the point cloud after a reload', 120000);
+  assert.equal((await stageData(page)).cuboids, '1', 'the cuboid of frame 1 after the reload');
+  await page.keyboard.press('.');
+  await until(async () => (await stageData(page)).frame === '1' && (await stageData(page)).cuboids === '1', 'frame 2 with its cuboid after the reload');
+  await page.click('[data-testid=la-row]');
+  assert.equal((await fields(page)).x, 12);
   await page.click('button[data-action=submit]');
   await waitStatus(page, /submitted/i, '"Submitted"');
   const got = expectStatus(await srv.api('GET', `/v1/tasks/${task.id}/annotations`), 200).items;
