@@ -49,8 +49,9 @@ static int check_attribute_def(json_t *a, const char *at, lp_verr *e)
                            "is only for category attributes");
     }
     if (strcmp(type, "number") != 0 && (lp_json_given(a, "min") || lp_json_given(a, "max")))
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "min"),
-                           "min and max are only for number attributes");
+        return lp_verr_set(
+            e, lp_path_key(field, sizeof field, at, lp_json_given(a, "min") ? "min" : "max"),
+            "is only for number attributes");
     if ((rc = lp_v_number(a, "min", at, 0, -HUGE_VAL, HUGE_VAL, &min, e))) return rc;
     if ((rc = lp_v_number(a, "max", at, 0, -HUGE_VAL, HUGE_VAL, &max, e))) return rc;
     if (min > max)
@@ -433,12 +434,12 @@ typedef struct object {
 } object;
 
 /* Fills members with box c and, from each other worker, its unused box
- * most overlapping c (at least CLUSTER_MIN); returns how many, with the
- * weight of their workers in *support and that weight times IoU with c in
- * *agree. */
-static size_t gather(const box *b, size_t nb, size_t c, const char *used, const double *weights,
-                     size_t n_workers, size_t *best, double *best_iou, size_t *members,
-                     double *support, double *agree)
+ * most overlapping c (at least CLUSTER_MIN; iou_of[i * nb + j] is the IoU
+ * of boxes i and j); returns how many, with the weight of their workers in
+ * *support and that weight times IoU with c in *agree. */
+static size_t gather(const box *b, size_t nb, const double *iou_of, size_t c, const char *used,
+                     const double *weights, size_t n_workers, size_t *best, double *best_iou,
+                     size_t *members, double *support, double *agree)
 {
     for (size_t w = 0; w < n_workers; w++) {
         best[w] = SIZE_MAX;
@@ -446,7 +447,7 @@ static size_t gather(const box *b, size_t nb, size_t c, const char *used, const 
     }
     for (size_t j = 0; j < nb; j++) {
         if (used[j] || j == c || b[j].worker == b[c].worker) continue;
-        double iou = lp_cuboid_iou(&b[c].c, &b[j].c);
+        double iou = iou_of[c * nb + j];
         if (iou >= CLUSTER_MIN && iou > best_iou[b[j].worker]) {
             best[b[j].worker] = j;
             best_iou[b[j].worker] = iou;
@@ -464,6 +465,17 @@ static size_t gather(const box *b, size_t nb, size_t c, const char *used, const 
     return k;
 }
 
+static int by_frame_track(const void *a, const void *b)
+{
+    const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
+    json_int_t fx = json_integer_value(json_object_get(x, "frame")),
+               fy = json_integer_value(json_object_get(y, "frame"));
+    if (fx != fy) return fx < fy ? -1 : 1;
+    json_int_t tx = json_integer_value(json_object_get(x, "track")),
+               ty = json_integer_value(json_object_get(y, "track"));
+    return (tx > ty) - (tx < ty);
+}
+
 /* Consolidates the workers' cuboids: frame by frame, the unused cuboid
  * whose workers' weighted IoU with it (each other worker contributing its
  * most overlapping unused cuboid, whatever its label, at an IoU of at least
@@ -478,7 +490,8 @@ static size_t gather(const box *b, size_t nb, size_t c, const char *used, const 
  * track) pairs were given in earlier frames, when that track is free in
  * this frame, else a new one numbered from 1.  Confidence: the mean over
  * kept objects of their weight share times their members' mean IoU with
- * the seed; with none kept, the share of the workers who drew nothing. */
+ * the seed; with none kept, the share of the workers who drew nothing.
+ * The result lists the cuboids by frame, then track. */
 static int aggregate(const json_t *params, const json_t *task, const json_t *const *responses,
                      const double *weights, size_t n, json_t **out, double *confidence)
 {
@@ -520,20 +533,30 @@ static int aggregate(const json_t *params, const json_t *task, const json_t *con
             if (all[j].frame == f) fb[k++] = all[j];
         if (!k) continue;
         memset(used, 0, k);
+        /* Every pair's IoU once: the greedy rounds below look them up. */
+        double *iou_of = lp_malloc(k * k * sizeof *iou_of);
+        for (size_t i = 0; i < k; i++) {
+            iou_of[i * k + i] = 1;
+            for (size_t j = i + 1; j < k; j++)
+                iou_of[i * k + j] = iou_of[j * k + i] =
+                    fb[i].worker == fb[j].worker ? 0 : lp_cuboid_iou(&fb[i].c, &fb[j].c);
+        }
         json_t *taken = json_object(); /* consolidated tracks used in this frame */
         for (;;) {
             size_t seed = k, size = 0;
             double best_agree = -1, support, agree;
             for (size_t c = 0; c < k; c++) {
                 if (used[c]) continue;
-                gather(fb, k, c, used, weights, n, best, best_iou, members, &support, &agree);
+                gather(fb, k, iou_of, c, used, weights, n, best, best_iou, members, &support,
+                       &agree);
                 if (agree > best_agree) {
                     best_agree = agree;
                     seed = c;
                 }
             }
             if (seed == k) break;
-            size = gather(fb, k, seed, used, weights, n, best, best_iou, members, &support, &agree);
+            size = gather(fb, k, iou_of, seed, used, weights, n, best, best_iou, members, &support,
+                          &agree);
             for (size_t i = 0; i < size; i++) used[members[i]] = 1;
             if (!(support > QUORUM * total * (1 + 1e-12))) continue;
             lp_cuboid mean = {0, 0, 0, 0, 0, 0, 0};
@@ -601,9 +624,18 @@ static int aggregate(const json_t *params, const json_t *task, const json_t *con
             json_decref(c);
         }
         json_decref(taken);
+        free(iou_of);
     }
     *confidence = kept ? sum / (double)kept : total > 0 ? idle / total : 0;
-    *out = json_pack("{s:o}", "cuboids", list);
+    /* By frame, then track. */
+    size_t nl = json_array_size(list);
+    json_t **sorted = lp_malloc((nl + 1) * sizeof *sorted), *sorted_list = json_array();
+    for (size_t i = 0; i < nl; i++) sorted[i] = json_array_get(list, i);
+    if (nl) qsort(sorted, nl, sizeof *sorted, by_frame_track);
+    for (size_t i = 0; i < nl; i++) json_array_append(sorted_list, sorted[i]);
+    free(sorted);
+    json_decref(list);
+    *out = json_pack("{s:o}", "cuboids", sorted_list);
     free(labels);
     free(m);
     free(w);

@@ -184,3 +184,46 @@ TEST(lidarannotation_weights_decide_the_quorum)
     json_decref(out);
     CHECK_INT(n, 0);
 }
+
+/* 3 workers x 200 cars on a 10 m grid, each a little off: 200 objects, each
+ * its three boxes' mean. */
+TEST(lidarannotation_consolidates_many_boxes_one_to_one)
+{
+    char *r[3];
+    for (int w = 0; w < 3; w++) {
+        lp_buf b = {0};
+        lp_buf_puts(&b, "{\"cuboids\": [");
+        for (int i = 0; i < 200; i++)
+            lp_buf_printf(&b,
+                          "%s{\"track\": %d, \"frame\": 0, \"label\": \"car\", \"x\": %g, \"y\": "
+                          "%g, \"z\": 0, \"length\": 4, \"width\": 2, \"height\": 1.5, \"yaw\": "
+                          "%g}",
+                          i ? ", " : "", i + 1 + 1000 * w, (i % 20) * 10 + 0.1 * w, (i / 20) * 10.0,
+                          0.02 * w);
+        lp_buf_puts(&b, "]}");
+        r[w] = b.data;
+    }
+    double conf;
+    json_t *out = kt_aggregate(K, CARS, TWO, (const char *const *)r, NULL, 3, &conf);
+    for (int w = 0; w < 3; w++) free(r[w]);
+    CHECK(out != NULL);
+    const json_t *list = json_object_get(out, "cuboids");
+    size_t n = json_array_size(list);
+    double x0 = 1e9, yaw0 = 0;
+    const json_t *c;
+    size_t i;
+    json_array_foreach(list, i, c)
+    {
+        double x = json_real_value(json_object_get(c, "x")),
+               y = json_real_value(json_object_get(c, "y"));
+        if (y < 1 && x < x0) {
+            x0 = x;
+            yaw0 = json_real_value(json_object_get(c, "yaw"));
+        }
+    }
+    json_decref(out);
+    CHECK_INT(n, 200);
+    CHECK_NEAR(x0, 0.1, 1e-9);
+    CHECK_NEAR(yaw0, 0.02, 1e-9);
+    CHECK(conf > 0.9);
+}
