@@ -6,13 +6,14 @@
 // redoes a delete, looks from the side, the front and in 3D, goes to the
 // next frame (the track is carried over), moves it there, sees it
 // projected on the camera image, reloads (the draft comes back) and
-// submits.  The answer is checked
+// submits.  Read-only instances share a page and change nothing; a
+// malformed point cloud says why it cannot be shown.  The answer is checked
 // through the API; screenshots in build/screenshots/lidar-*.png.
 import assert from 'node:assert/strict';
 import { expectStatus } from '../api/harness.mjs';
 import { pcdBinary, pcdAscii } from '../api/pointclouds.mjs';
 import { png, upload } from './media.mjs';
-import { serveUi, PASSWORD, browserTest, makeAnnotator, openQueue, screenshot, until, pageText, waitStatus } from './browser.mjs';
+import { serveUi, PASSWORD, browserTest, makeAnnotator, login, openQueue, screenshot, until, pageText, waitStatus } from './browser.mjs';
 
 let srv;
 serveUi((s) => (srv = s));
@@ -173,4 +174,56 @@ browserTest('a cuboid drawn, moved, turned, labelled and tracked over two frames
   assert.deepEqual(cub.map((x) => [x.track, x.frame, x.label, x.attributes]), [[1, 0, 'car', { moving: true }], [1, 1, 'car', { moving: true }]]);
   assert.ok(Math.abs(cub[0].x - 11) < 0.05 && cub[1].x === 12, JSON.stringify(cub));
   assert.ok(Math.abs(cub[0].yaw - Math.PI / 6) < 1e-3, `yaw ${cub[0].yaw}`);
+});
+
+browserTest('read-only instances share a page, draw the cuboids and change nothing; a malformed cloud says what is wrong', async ({ page }) => {
+  const pts = [];
+  for (let k = 0; k < 2000; k++) pts.push([(k % 50) - 25, Math.floor(k / 50) - 20, -1.7, k % 100]);
+  const project = expectStatus(await srv.api('POST', '/v1/projects', { name: 'lidar read-only', kind: 'lidarannotation', params: { labels: ['car'] } }), 201);
+  const good = (await upload(srv, pcdAscii(pts), 'application/octet-stream', 'ro.pcd', project.id)).sha256;
+  const bad = (await upload(srv, Buffer.from('FIELDS x y\nSIZE 4 4\nTYPE F F\nWIDTH 1\nHEIGHT 1\nDATA ascii\n1 2\n'), 'application/octet-stream', 'bad.pcd', project.id)).sha256;
+  const ann = await makeAnnotator(srv, 'lidar-ro@test.io', PASSWORD, [project.id]);
+  await login(page, srv, ann.email, ann.password);
+  const value = { cuboids: [{ track: 3, frame: 0, label: 'car', x: 1, y: 2, z: -1, length: 4, width: 2, height: 1.5, yaw: 0.3 }, { track: 4, frame: 0, label: 'car', x: 'left' }] };
+  const result = await page.evaluate(async ({ good, bad, value }) => {
+    const { lidarannotationEditor: ed } = await import('/ui/editor-lidarannotation.js');
+    const box = document.createElement('div');
+    document.querySelector('main').append(box);
+    const changes = [];
+    const params = { labels: [{ name: 'car' }], attributes: [] };
+    const insts = [];
+    for (let i = 0; i < 2; i++) {
+      const el = document.createElement('div');
+      el.className = `ro-${i} card panel`;
+      box.append(el);
+      insts.push(ed.mount(el, { params, task: { attachments: [{ type: 'pointcloud', file: good }] }, value, readOnly: true, onChange: (v) => changes.push(v) }));
+    }
+    const el = document.createElement('div');
+    el.className = 'broken card panel';
+    box.append(el);
+    insts.push(ed.mount(el, { params, task: { attachments: [{ type: 'pointcloud', file: bad }] }, value: null, onChange: (v) => changes.push(v) }));
+    window.__la = { insts, changes };
+    const ev = new KeyboardEvent('keydown', { key: 'Delete' });
+    return { handled: insts.slice(0, 2).map((x) => x.keys(ev)), values: insts.map((x) => x.value()) };
+  }, { good, bad, value });
+  assert.deepEqual(result.handled, [false, false], 'a read-only instance took Delete');
+  assert.deepEqual(result.values[0].cuboids.map((c) => c.track), [3], 'the unreadable cuboid is left out, the other kept');
+  for (const root of ['.ro-0', '.ro-1']) {
+    await until(async () => (await page.$eval(`${root} ${STAGE}`, (s) => s.dataset.state)) === 'ready', `${root} ready`);
+    assert.equal(await page.$eval(`${root} ${STAGE}`, (s) => s.dataset.points), '2000');
+    assert.equal(await page.$eval(`${root} ${STAGE}`, (s) => s.dataset.cuboids), '1');
+    assert.equal(await page.locator(`${root} [data-testid^=la-tool], ${root} [data-testid=la-delete], ${root} [data-testid=la-undo]`).count(), 0, `${root} offers editing controls`);
+  }
+  await until(async () => (await page.$eval(`.broken ${STAGE}`, (s) => s.dataset.state)) === 'failed', 'the malformed cloud to fail');
+  assert.match(await page.$eval('.broken [data-testid=la-stage-msg]', (e) => e.textContent), /could not be loaded: PCD header: FIELDS has no z/);
+  // A drag on a read-only instance orbits the view but changes no cuboid.
+  const r = await page.$eval(`.ro-0 ${STAGE}`, (s) => { const b = s.getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2]; });
+  await page.mouse.move(r[0], r[1]);
+  await page.mouse.down();
+  await page.mouse.move(r[0] + 60, r[1] + 20, { steps: 5 });
+  await page.mouse.up();
+  assert.deepEqual(await page.evaluate(() => window.__la.changes.length), 0, 'a read-only instance reported a change');
+  await page.$eval('.ro-0', (e) => e.scrollIntoView());
+  await screenshot(page, 'lidar-readonly');
+  await page.evaluate(() => window.__la.insts.forEach((x) => x.unmount()));
 });
