@@ -73,6 +73,19 @@ describe('point clouds served parsed', () => {
     expectError(await srv.api('GET', `/v1/files/${'0'.repeat(64)}/points`), 404);
   });
 
+  it('limits: max at 5,000,000 and one past it; a file declaring 100,000,000 points and one more', async () => {
+    let r = await points(files.json, '?max=5000000');
+    assert.equal(r.status, 200);
+    expectError(await srv.api('GET', `/v1/files/${files.json}/points?max=5000001`), 400, 'max');
+    const head = (n) => Buffer.from(`FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH ${n}\nHEIGHT 1\nDATA binary\n`);
+    let e = expectError(await srv.api('GET', `/v1/files/${await upload(head(100000000))}/points`), 422, 'file');
+    assert.equal(e.code, 'invalid_pointcloud');
+    assert.match(e.message, /truncated: 100000000 points of 12 bytes need 1200000000 bytes/);
+    e = expectError(await srv.api('GET', `/v1/files/${await upload(head(100000001))}/points`), 422, 'file');
+    assert.equal(e.code, 'too_large');
+    assert.match(e.message, /over 100000000 points/);
+  });
+
   it('another user cannot read the points of a file they cannot read', async () => {
     const m = await makeMember(srv, 'stranger@test.io');
     expectError(await srv.api('GET', `/v1/files/${files.json}/points`, undefined, { key: m.key }), 404);
