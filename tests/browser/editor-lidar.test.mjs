@@ -202,12 +202,23 @@ browserTest('read-only instances share a page, draw the cuboids and change nothi
     el.className = 'broken card panel';
     box.append(el);
     insts.push(ed.mount(el, { params, task: { attachments: [{ type: 'pointcloud', file: bad }] }, value: null, onChange: (v) => changes.push(v) }));
+    // An editable instance with no saved answer starts from the best prediction.
+    const pe = document.createElement('div');
+    pe.className = 'predicted card panel';
+    box.append(pe);
+    const predictions = [
+      { model: 'weak', score: 0.2, response: { cuboids: [] } },
+      { model: 'pointpillars', score: 0.9, response: { cuboids: [{ track: 7, frame: 0, label: 'car', x: 5, y: 0, z: -1, length: 4, width: 2, height: 1.5, yaw: 0 }] } },
+    ];
+    insts.push(ed.mount(pe, { params, task: { attachments: [{ type: 'pointcloud', file: good }], predictions }, value: null, onChange: (v) => changes.push(v) }));
     window.__la = { insts, changes };
     const ev = new KeyboardEvent('keydown', { key: 'Delete' });
     return { handled: insts.slice(0, 2).map((x) => x.keys(ev)), values: insts.map((x) => x.value()) };
   }, { good, bad, value });
   assert.deepEqual(result.handled, [false, false], 'a read-only instance took Delete');
   assert.deepEqual(result.values[0].cuboids.map((c) => c.track), [3], 'the unreadable cuboid is left out, the other kept');
+  assert.deepEqual(result.values[3].cuboids.map((c) => [c.track, c.x]), [[7, 5]], 'the predicted instance starts from the best-scored prediction');
+  assert.match(await page.$eval('.predicted [data-testid=prediction-note]', (e) => e.textContent), /Pre-drawn from the model pointpillars: 1 cuboid\./);
   for (const root of ['.ro-0', '.ro-1']) {
     await until(async () => (await page.$eval(`${root} ${STAGE}`, (s) => s.dataset.state)) === 'ready', `${root} ready`);
     assert.equal(await page.$eval(`${root} ${STAGE}`, (s) => s.dataset.points), '2000');

@@ -275,7 +275,12 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   /* ---- state ---- */
   let alive = true;
   let cuboids = [];
-  for (const c of Array.isArray(value?.cuboids) ? value.cuboids : []) {
+  // No saved answer: start from the model's best prediction, if any.
+  let prediction = null;
+  if (!Array.isArray(value?.cuboids) && !readOnly)
+    for (const p of Array.isArray(task?.predictions) ? task.predictions : [])
+      if (Array.isArray(p?.response?.cuboids) && (!prediction || (p.score ?? 0) > (prediction.score ?? 0))) prediction = p;
+  for (const c of Array.isArray(value?.cuboids) ? value.cuboids : prediction ? prediction.response.cuboids : []) {
     const o = readCuboid(c);
     if (o) cuboids.push(o);
   }
@@ -341,7 +346,10 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   const list = h('ul', { class: 'la-list', 'data-testid': 'la-list', 'aria-label': 'Cuboids in this frame' });
   const camPanel = h('div', { class: 'la-cameras', 'data-testid': 'la-cameras', hidden: !cameras.length });
   const side = h('div', { class: 'la-side' }, inspector, h('h4', {}, 'Cuboids'), list, camPanel);
-  root.append(toolbar, labelBar, h('div', { class: 'la-main' }, stage, side));
+  root.append(toolbar, labelBar);
+  if (prediction)
+    root.append(h('p', { class: 'note prediction-note', 'data-testid': 'prediction-note' }, `Pre-drawn from ${prediction.model ? `the model ${prediction.model}` : 'a model'}: ${cuboids.length} cuboid${cuboids.length === 1 ? '' : 's'}. Check and correct them before you submit.`));
+  root.append(h('div', { class: 'la-main' }, stage, side));
   el.append(root);
 
   const camViews = cameras.map((c) => {
