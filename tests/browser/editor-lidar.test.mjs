@@ -84,10 +84,13 @@ browserTest('a cuboid drawn, moved, turned, labelled and tracked over two frames
   const st = await stageData(page);
   assert.equal(st.points, String(N));
   const frameMs = await page.$eval(STAGE, (s) => s.lidar.bench(20));
-  console.log(`# ${N} points: fetched, parsed and in a GL buffer ${st.loadMs} ms after the request, ${st.readyMs} ms after the editor was mounted (the queue page opened to ready: ${Date.now() - opened} ms, logging in included); one redraw of every point ${frameMs.toFixed(1)} ms (software WebGL, mean of 20)`);
+  const movingMs = await page.$eval(STAGE, (s) => s.lidar.bench(20, true));
+  assert.equal((await stageData(page)).drawn, '250000', 'while the view moves, every 4th point is drawn');
+  console.log(`# ${N} points: fetched, parsed and in a GL buffer ${st.loadMs} ms after the request, ${st.readyMs} ms after the editor was mounted (the queue page opened to ready: ${Date.now() - opened} ms, logging in included); one redraw of every point ${frameMs.toFixed(1)} ms, of the 250,000 drawn while the view moves ${movingMs.toFixed(1)} ms (software WebGL, means of 20)`);
   const renders = Number((await stageData(page)).renders);
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(Number((await stageData(page)).renders), renders, 'the stage redraws only on a change');
+  await page.$eval(STAGE, (s) => s.lidar.bench(1)); // the full cloud again
   await screenshot(page, 'lidar-loaded-3d');
 
   // Draw: the cuboid tool switches to the top view; a rectangle round the car.
@@ -137,6 +140,14 @@ browserTest('a cuboid drawn, moved, turned, labelled and tracked over two frames
     await until(async () => (await stageData(page)).view === view, `the ${view} view after ${key}`);
     await screenshot(page, `lidar-view-${view}`);
   }
+  // Orbit with a drag on empty space: a quarter of the points while it moves, all once it rests.
+  const corner = await page.$eval(STAGE, (s) => { const b = s.getBoundingClientRect(); return [b.left + 30, b.top + 30]; });
+  await page.mouse.move(corner[0], corner[1]);
+  await page.mouse.down();
+  await page.mouse.move(corner[0] + 40, corner[1] + 10, { steps: 4 });
+  await until(async () => (await stageData(page)).drawn === '250000', 'a quarter of the points drawn while orbiting');
+  await page.mouse.up();
+  await until(async () => (await stageData(page)).drawn === '1000000', 'every point drawn once the orbit ends');
   await page.keyboard.press('c');
   await until(async () => (await stageData(page)).color === 'intensity', 'colour by intensity after c');
   await screenshot(page, 'lidar-intensity');

@@ -30,6 +30,12 @@ import { h, isTyping } from './dom.js';
 import { attachmentUrl } from './task.js';
 
 const MAX_POINTS = 1000000;
+// While the view moves (a drag, the wheel), at most this many points are
+// drawn: every k-th point through the same buffer (a stride of 16k bytes),
+// so orbiting stays fluid where the GPU is slow; the full cloud is drawn
+// again as soon as the view rests.
+const MOVING_POINTS = 250000;
+const REST_MS = 150;
 const HISTORY_MAX = 300;
 const DRAG_THRESHOLD = 3;
 const HANDLE_PX = 7;
@@ -511,7 +517,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       if (c.height !== hh) c.height = hh;
     }
   }
-  function drawPoints() {
+  function drawPoints(moving = false) {
     if (!gl) return;
     gl.viewport(0, 0, glCanvas.width, glCanvas.height);
     gl.clearColor(0.09, 0.1, 0.12, 1);
@@ -523,13 +529,15 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     gl.bindVertexArray(vao);
     gl.bindBuffer(gl.ARRAY_BUFFER, entry.buffer);
     gl.enableVertexAttribArray(0);
-    gl.vertexAttribPointer(0, 4, gl.FLOAT, false, 16, 0);
+    const k = moving && entry.n > MOVING_POINTS ? Math.ceil(entry.n / MOVING_POINTS) : 1;
+    gl.vertexAttribPointer(0, 4, gl.FLOAT, false, 16 * k, 0);
     gl.uniformMatrix4fv(loc.mvp, false, Float32Array.from(mvp));
     gl.uniform1i(loc.mode, colorMode);
     const { lo, hi } = entry.bounds;
     gl.uniform2f(loc.range, colorMode ? lo[3] : lo[2], colorMode ? hi[3] : Math.min(hi[2], lo[2] + 8));
     gl.uniform1f(loc.size, (window.devicePixelRatio || 1) * (entry.n > 300000 ? 1 : 2));
-    gl.drawArrays(gl.POINTS, 0, entry.n);
+    gl.drawArrays(gl.POINTS, 0, Math.floor(entry.n / k));
+    stage.dataset.drawn = String(Math.floor(entry.n / k));
   }
   function colorOf(c) {
     const i = labels.indexOf(c.label);
@@ -603,9 +611,11 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     if (!alive) return;
     resize();
     matrices();
-    drawPoints();
+    const moving = !!(drag && (drag.mode === 'orbit' || drag.mode === 'pan') && drag.moved) || performance.now() - wheelAt < REST_MS;
+    drawPoints(moving);
     drawOverlay();
     drawCameras();
+    if (moving && !drag) setTimeout(redraw, REST_MS); // the full cloud once the wheel rests
     stage.dataset.view = viewName;
     stage.dataset.frame = String(frame);
   }
@@ -1068,8 +1078,10 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     }
     redraw();
   }
+  let wheelAt = -Infinity;
   function onWheel(ev) {
     ev.preventDefault();
+    wheelAt = performance.now();
     cam.dist = Math.max(0.5, Math.min(5000, cam.dist * Math.exp(ev.deltaY * 0.0015)));
     redraw();
   }
@@ -1154,14 +1166,14 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       const r = stage.getBoundingClientRect();
       return s ? [r.left + s[0], r.top + s[1]] : null;
     },
-    bench(n = 30) {
+    bench(n = 30, moving = false) {
       const px = new Uint8Array(4);
       resize();
       const t0 = performance.now();
       for (let i = 0; i < n; i++) {
         cam.az += 0.01;
         matrices();
-        drawPoints();
+        drawPoints(moving);
         drawOverlay();
         // (readPixels waits for the GPU, which finish() need not)
         if (gl) gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
