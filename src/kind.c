@@ -17,6 +17,7 @@ static const lp_kind *const kinds[] = {
     &lp_kind_transcription,  &lp_kind_comparison,      &lp_kind_ranking,
     &lp_kind_rating,         &lp_kind_textcollection, &lp_kind_redteam,
     &lp_kind_lidarannotation,
+    &lp_kind_segmentation,
 };
 
 /* Returns the kind called name, or NULL when there is none (or name is

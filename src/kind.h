@@ -117,5 +117,6 @@ extern const lp_kind lp_kind_rating;
 extern const lp_kind lp_kind_textcollection;
 extern const lp_kind lp_kind_redteam;
 extern const lp_kind lp_kind_lidarannotation;
+extern const lp_kind lp_kind_segmentation;
 
 #endif

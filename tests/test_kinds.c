@@ -141,7 +141,7 @@ TEST(kind_registry_finds_each_kind_by_name_in_order)
         "categorization", "imageannotation", "namedentityrecognition",
         "transcription",  "comparison",      "ranking",
         "rating",         "textcollection",  "redteam",
-        "lidarannotation"};
+        "lidarannotation", "segmentation"};
     size_t n;
     const lp_kind *const *all = lp_kind_all(&n);
     CHECK_INT(n, LP_ARRAY_LEN(names));
@@ -154,7 +154,7 @@ TEST(kind_registry_finds_each_kind_by_name_in_order)
     }
     CHECK(lp_kind_find("categorization") == &lp_kind_categorization);
     CHECK(lp_kind_find("Categorization") == NULL);
-    CHECK(lp_kind_find("segmentation") == NULL);
+    CHECK(lp_kind_find("Segmentation") == NULL);
     CHECK(lp_kind_find("") == NULL);
     CHECK(lp_kind_find(NULL) == NULL);
 }
@@ -245,6 +245,12 @@ static const sample samples[] = {
      "'length': 4.2, 'width': 1.8, 'height': 1.5, 'yaw': 0.1, 'attributes': {'moving': true, "
      "'occlusion': 'none'}}, {'track': 1, 'frame': 1, 'label': 'car', 'x': 11, 'y': 2, 'z': "
      "-0.5, 'length': 4.2, 'width': 1.8, 'height': 1.5, 'yaw': 0.1}]}"},
+    {&lp_kind_segmentation,
+     "{'labels': ['road', {'name': 'car', 'color': '#ff0000'}], 'opacity': 0.4}",
+     "{'attachments': [{'type': 'image', 'url': 'https://x/1.png'}], "
+     "'data': {'width': 4, 'height': 3}}",
+     "{'masks': [{'label': 'road', 'rle': {'size': [3, 4], 'counts': [3, 3, 6]}}, "
+     "{'label': 'car', 'rle': {'size': [3, 4], 'counts': '66'}}]}"},
 };
 
 TEST(kind_samples_are_valid)
