@@ -44,9 +44,10 @@ import { ratingEditor } from './editor-rating.js';
 import { textcollectionEditor } from './editor-textcollection.js';
 import { redteamEditor } from './editor-redteam.js';
 import { lidarannotationEditor } from './editor-lidarannotation.js';
+import { segmentationEditor } from './editor-segmentation.js';
 
 const editors = new Map(
-  [categorizationEditor, imageannotationEditor, nerEditor, transcriptionEditor, comparisonEditor, rankingEditor, ratingEditor, textcollectionEditor, redteamEditor, lidarannotationEditor].filter(Boolean).map((e) => [e.kind, e]),
+  [categorizationEditor, imageannotationEditor, nerEditor, transcriptionEditor, comparisonEditor, rankingEditor, ratingEditor, textcollectionEditor, redteamEditor, lidarannotationEditor, segmentationEditor].filter(Boolean).map((e) => [e.kind, e]),
 );
 
 export function editorFor(kind) {

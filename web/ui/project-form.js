@@ -152,6 +152,10 @@ const SCHEMAS = {
       help: 'More questions about each cuboid (moving? occluded?).',
     }),
   ],
+  segmentation: [
+    named('labels', 'Labels', 'label', { min: 1, help: 'One mask layer each (at most 254). Keys 1 to 9 pick the first nine; a colour ("color": "#rrggbb") is set with Edit as JSON.' }),
+    { type: 'number', key: 'opacity', title: 'Mask opacity the editor starts with (0 to 1)', min: 0, max: 1, dflt: 0.5 },
+  ],
 };
 
 const KIND_TITLES = {
@@ -165,6 +169,7 @@ const KIND_TITLES = {
   textcollection: 'Text collection',
   redteam: 'Red teaming',
   lidarannotation: 'Lidar cuboids',
+  segmentation: 'Segmentation',
 };
 
 /* ---- the quality policy and the rest of a project ---- */
