@@ -15,6 +15,13 @@
  * (listed with no annotations they would be images known to hold
  * nothing).  What is left out is counted in info.description.
  *
+ * A segmentation project's result is one mask per label: each is an
+ * annotation whose segmentation is the mask as COCO RLE, {"size": [h, w],
+ * "counts": "..."} with the compressed counts (as COCO-Stuff writes its
+ * per-category masks, iscrowd 0), its area the pixels set and its bbox
+ * their extent.  An image without data.width and data.height takes its
+ * masks' size.
+ *
  * COCO puts every image before every annotation in one object, and the
  * export sees each task once.  So images are written as their tasks come,
  * and the task's annotations go to a spool file (one line each); the
@@ -31,6 +38,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "rle.h"
 #include "valid.h"
 
 #define COPY_CHUNK (256 * 1024)
@@ -43,16 +51,19 @@ typedef struct coco {
     FILE *spool;              /* the annotations, one a line (see spool_shape) */
     char *line;               /* getline's buffer, while the spool is read back */
     size_t linecap;
-    int64_t nanns;    /* annotations written: the last annotation id */
-    int64_t copied;   /* annotations copied out of the spool */
-    size_t nimages;   /* images written */
-    size_t no_result; /* tasks left out: no result */
-    size_t unsized;   /* images written with width and height 0 */
-    size_t lines;     /* lines left out */
-    size_t unknown;   /* shapes left out: a label not in params.labels */
-    int failed;       /* errno of a spool write that failed, or 0 */
-    int copying;      /* end() is copying the spool out */
-    time_t started;   /* for info's year and date_created */
+    int64_t nanns;     /* annotations written: the last annotation id */
+    int64_t copied;    /* annotations copied out of the spool */
+    size_t nimages;    /* images written */
+    size_t no_result;  /* tasks left out: no result */
+    size_t unsized;    /* images written with width and height 0 */
+    size_t lines;      /* lines left out */
+    size_t unknown;    /* shapes left out: a label not in params.labels */
+    size_t unreadable; /* masks left out: not RLE that adds up */
+    int masks;         /* a segmentation project */
+    const char *kind;  /* the project's kind, for info.description */
+    int failed;        /* errno of a spool write that failed, or 0 */
+    int copying;       /* end() is copying the spool out */
+    time_t started;    /* for info's year and date_created */
 } coco;
 
 /* A number as JSON: the shortest of %.15g, %.16g and %.17g that reads
@@ -111,6 +122,8 @@ static void coco_begin(lp_export_ctx *cx, lp_buf *out)
     c->ncats = json_array_size(labels);
     c->keypoints = lp_calloc(c->ncats + 1, 1);
     c->started = time(NULL);
+    c->kind = cx->kind ? cx->kind : "";
+    c->masks = !strcmp(c->kind, "segmentation");
     c->spool = spool_open();
     if (!c->spool) c->failed = errno ? errno : EIO;
     lp_buf_puts(out, "{\"images\":[");
@@ -222,6 +235,52 @@ static void spool_shape(coco *c, lp_buf *b, int64_t image_id, const json_t *s)
     c->nanns++;
 }
 
+/* Writes one mask {label, rle} of a segmentation result as a spool line
+ * (see spool_shape): its RLE with compressed counts, area and bbox. */
+static void spool_mask(coco *c, lp_buf *b, int64_t image_id, const json_t *m)
+{
+    const char *label = json_string_value(json_object_get(m, "label"));
+    const json_t *id = label ? json_object_get(c->cat_ids, label) : NULL;
+    char why[160];
+    lp_rle r;
+    if (!id) {
+        c->unknown++;
+        return;
+    }
+    if (lp_rle_from_coco(json_object_get(m, "rle"), &r, why, sizeof why)) {
+        c->unreadable++;
+        return;
+    }
+    int64_t cat = json_integer_value(id);
+    uint32_t box[4];
+    lp_rle_bbox(&r, box);
+    char *counts = lp_rle_encode_string(&r);
+    b->len = 0;
+    lp_buf_printf(b,
+                  "S%lld {\"id\":%lld,\"image_id\":%lld,\"category_id\":%lld,\"segmentation\":"
+                  "{\"size\":[%u,%u],\"counts\":",
+                  (long long)cat, (long long)c->nanns + 1, (long long)image_id, (long long)cat,
+                  r.height, r.width);
+    lp_buf_json_string(b, counts);
+    lp_buf_printf(b, "},\"area\":%llu,\"bbox\":[%u,%u,%u,%u],\"iscrowd\":0\n",
+                  (unsigned long long)lp_rle_area(&r), box[0], box[1], box[2], box[3]);
+    free(counts);
+    lp_rle_fini(&r);
+    if (!c->failed && fwrite(b->data, 1, b->len, c->spool) != b->len)
+        c->failed = errno ? errno : EIO;
+    c->nanns++;
+}
+
+/* The size of the first mask of a segmentation response, or 0 x 0. */
+static void masks_size(const json_t *response, long long *w, long long *h)
+{
+    const json_t *size = json_object_get(
+        json_object_get(json_array_get(json_object_get(response, "masks"), 0), "rle"), "size");
+    *h = json_integer_value(json_array_get(size, 0));
+    *w = json_integer_value(json_array_get(size, 1));
+    if (*h <= 0 || *w <= 0) *w = *h = 0;
+}
+
 static void coco_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *json, size_t n)
 {
     (void)index;
@@ -236,6 +295,7 @@ static void coco_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *
     int64_t id = json_integer_value(json_object_get(task, "id"));
     const json_t *data = json_object_get(task, "data");
     long long w = dimension(data, "width"), h = dimension(data, "height");
+    if ((!w || !h) && c->masks) masks_size(json_object_get(result, "response"), &w, &h);
     if (!w || !h) {
         w = h = 0;
         c->unsized++;
@@ -254,7 +314,11 @@ static void coco_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char *
     const json_t *shapes = json_object_get(json_object_get(result, "response"), "annotations"), *s;
     size_t i;
     name.len = 0; /* the line buffer from here */
-    json_array_foreach(shapes, i, s) spool_shape(c, &name, id, s);
+    if (c->masks)
+        json_array_foreach(json_object_get(json_object_get(result, "response"), "masks"), i, s)
+            spool_mask(c, &name, id, s);
+    else
+        json_array_foreach(shapes, i, s) spool_shape(c, &name, id, s);
     lp_buf_fini(&name);
     json_decref(task);
 }
@@ -290,13 +354,15 @@ static void coco_tail(coco *c, lp_buf *out)
     }
     lp_buf_puts(out, c->ncats ? "\n],\n" : "],\n");
     lp_buf desc = {0};
-    lp_buf_printf(&desc, "Loupe imageannotation export: %zu images, %lld annotations", c->nimages,
+    lp_buf_printf(&desc, "Loupe %s export: %zu images, %lld annotations", c->kind, c->nimages,
                   (long long)c->nanns);
     int first = 1;
     lp_buf left = {0};
     note(&left, &first, c->no_result, "task", "tasks", " without a result");
     note(&left, &first, c->lines, "line", "lines", " (COCO has no lines)");
-    note(&left, &first, c->unknown, "shape", "shapes", " with a label not in the project");
+    note(&left, &first, c->unknown, c->masks ? "mask" : "shape", c->masks ? "masks" : "shapes",
+         " with a label not in the project");
+    note(&left, &first, c->unreadable, "mask", "masks", " that are not RLE adding up to its size");
     if (left.len) lp_buf_printf(&desc, ". Left out: %s", left.data);
     if (c->unsized)
         lp_buf_printf(&desc, ". %zu image%s without data.width and data.height: width and height 0",
@@ -343,12 +409,13 @@ static int coco_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
     return 0;
 }
 
-static const char *const coco_kinds[] = {"imageannotation", NULL};
+static const char *const coco_kinds[] = {"imageannotation", "segmentation", NULL};
 
 const lp_export_format lp_export_coco = {
     .version = 1,
     .name = "coco",
-    .summary = "COCO instances: images, boxes, polygons and points with categories",
+    .summary = "COCO instances: images, boxes, polygons and points (segmentation: RLE masks) with "
+               "categories",
     .content_type = "application/json",
     .extension = "json",
     .kinds = coco_kinds,

@@ -226,6 +226,39 @@ json_t *lp_rle_outlines(const lp_rle *r)
     return out;
 }
 
+uint64_t lp_rle_area(const lp_rle *r)
+{
+    uint64_t a = 0;
+    for (size_t i = 1; i < r->n; i += 2) a += r->counts[i];
+    return a;
+}
+
+/* A run of 1s within one column spans its rows; a run across columns holds
+ * the bottom of the first and the top of the next, so every row. */
+void lp_rle_bbox(const lp_rle *r, uint32_t box[4])
+{
+    uint64_t pos = 0, h = r->height;
+    uint32_t x0 = UINT32_MAX, y0 = UINT32_MAX, x1 = 0, y1 = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        uint64_t end = pos + r->counts[i];
+        if (i % 2 && r->counts[i] && h) {
+            uint32_t cs = (uint32_t)(pos / h), ce = (uint32_t)((end - 1) / h);
+            uint32_t ys = cs == ce ? (uint32_t)(pos % h) : 0;
+            uint32_t ye = cs == ce ? (uint32_t)((end - 1) % h) : (uint32_t)(h - 1);
+            if (cs < x0) x0 = cs;
+            if (ce > x1) x1 = ce;
+            if (ys < y0) y0 = ys;
+            if (ye > y1) y1 = ye;
+        }
+        pos = end;
+    }
+    if (x0 == UINT32_MAX) {
+        box[0] = box[1] = box[2] = box[3] = 0;
+        return;
+    }
+    box[0] = x0, box[1] = y0, box[2] = x1 - x0 + 1, box[3] = y1 - y0 + 1;
+}
+
 void lp_rle_fini(lp_rle *r)
 {
     free(r->counts);

@@ -46,6 +46,12 @@ void lp_rle_from_mask(const unsigned char *mask, uint32_t width, uint32_t height
  * screen, without collinear vertices, regions in the order of their first
  * pixel row by row.  Holes are not outlined. */
 json_t *lp_rle_outlines(const lp_rle *r);
+/* The number of pixels set in r. */
+uint64_t lp_rle_area(const lp_rle *r);
+/* The extent of r's set pixels, COCO's bbox: box[0], box[1] the left and
+ * top pixel, box[2], box[3] the width and height in pixels; all 0 when
+ * none is set. */
+void lp_rle_bbox(const lp_rle *r, uint32_t box[4]);
 void lp_rle_fini(lp_rle *r);
 
 #endif
