@@ -31,12 +31,23 @@
  * id or with no way to find its picture; each is a bad item naming its
  * place (annotations.json: annotations[12]).  An image with a bad
  * annotation is left out whole (all in or all out).  A file that is not
- * JSON, or has no "images" array, fails the import. */
+ * JSON, or has no "images" array, fails the import.
+ *
+ * Into a segmentation project each image's annotations are painted into
+ * one label map of the image's size (its entry's width and height, else
+ * its file's, else its first RLE's): an RLE mask as it is, polygons by a
+ * scanline fill of the pixels whose centres are inside (even-odd), else
+ * the bbox; a later annotation paints over an earlier one, so masks never
+ * overlap.  The map becomes one mask per label, compressed RLE.  A
+ * category that is not one of the project's labels, an RLE of another
+ * size than the image, or an image of no known size leaves the image out
+ * as a bad item. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "convert.h"
+#include "kind.h"
 #include "rle.h"
 
 /* Overshoot past the image's edge clipped silently, in pixels. */
@@ -214,6 +225,149 @@ static int annotation_shapes(const json_t *a, const coco_cat *cat, const lp_conv
     return 0;
 }
 
+/* The image size of a segmentation import when the image entry and file
+ * give none: the first RLE among its annotations (indexes idx). */
+static void rle_size(const json_t *anns, const json_t *idx, json_int_t *w, json_int_t *h)
+{
+    size_t k;
+    const json_t *i;
+    json_array_foreach(idx, k, i)
+    {
+        const json_t *size = json_object_get(
+            json_object_get(json_array_get(anns, (size_t)json_integer_value(i)), "segmentation"),
+            "size");
+        json_int_t sh = json_integer_value(json_array_get(size, 0));
+        json_int_t sw = json_integer_value(json_array_get(size, 1));
+        if (sh > 0 && sw > 0) {
+            *w = sw, *h = sh;
+            return;
+        }
+    }
+}
+
+/* Paints annotation a (label value v) into map (w x h): 0, or -1 with why. */
+static int paint(const json_t *a, unsigned char *map, uint32_t w, uint32_t h, unsigned char v,
+                 char *why, size_t len)
+{
+    const json_t *seg = json_object_get(a, "segmentation"), *bbox = json_object_get(a, "bbox");
+    if (json_is_array(seg) && json_array_size(seg) > 0) {
+        size_t i;
+        const json_t *poly;
+        json_array_foreach(seg, i, poly)
+        {
+            size_t n = json_array_size(poly);
+            if (!json_is_array(poly) || n < 6 || n % 2) {
+                snprintf(why, len, "a polygon is a list of at least 3 x, y pairs");
+                return -1;
+            }
+            double *xy = lp_malloc(n * sizeof *xy);
+            for (size_t k = 0; k < n; k++)
+                if (number(json_array_get(poly, k), &xy[k])) {
+                    free(xy);
+                    snprintf(why, len, "a polygon's coordinates must be numbers");
+                    return -1;
+                }
+            lp_rle_fill_polygon(map, w, h, xy, n / 2, v);
+            free(xy);
+        }
+        return 0;
+    }
+    if (json_is_object(seg)) {
+        lp_rle r;
+        if (lp_rle_from_coco(seg, &r, why, len) < 0) return -1;
+        if (r.width != w || r.height != h) {
+            snprintf(why, len, "an RLE mask of [%u, %u] on an image of %u x %u (height, width)",
+                     r.height, r.width, h, w);
+            lp_rle_fini(&r);
+            return -1;
+        }
+        uint64_t pos = 0;
+        for (size_t k = 0; k < r.n; k++) {
+            uint64_t end = pos + r.counts[k];
+            if (k % 2)
+                for (uint64_t p = pos; p < end; p++) map[(p % h) * w + p / h] = v;
+            pos = end;
+        }
+        lp_rle_fini(&r);
+        return 0;
+    }
+    double b[4];
+    if (json_is_array(bbox) && json_array_size(bbox) == 4 &&
+        !number(json_array_get(bbox, 0), &b[0]) && !number(json_array_get(bbox, 1), &b[1]) &&
+        !number(json_array_get(bbox, 2), &b[2]) && !number(json_array_get(bbox, 3), &b[3]) &&
+        b[2] > 0 && b[3] > 0) {
+        double xy[] = {b[0], b[1], b[0] + b[2], b[1], b[0] + b[2], b[1] + b[3], b[0], b[1] + b[3]};
+        lp_rle_fill_polygon(map, w, h, xy, 4, v);
+        return 0;
+    }
+    snprintf(why, len, "has no segmentation (polygons or RLE) nor a bbox to paint");
+    return -1;
+}
+
+/* A segmentation response from an image's annotations (indexes idx into
+ * anns), painted in order into a label map of w x h (0: from the first
+ * RLE); NULL with why when one cannot be painted. */
+static json_t *mask_response(const lp_convert *c, const json_t *anns, const json_t *idx,
+                             const coco_cat *cat, size_t ncat, json_int_t w, json_int_t h,
+                             char *why, size_t len)
+{
+    const json_t *labels = json_object_get(c->project->params, "labels");
+    size_t nl = json_array_size(labels), k;
+    const json_t *i;
+    if (w <= 0 || h <= 0) w = h = 0, rle_size(anns, idx, &w, &h);
+    if (!json_array_size(idx)) return json_pack("{s:[]}", "masks");
+    if (w <= 0 || h <= 0) {
+        snprintf(why, len,
+                 "the image's width and height are not known (the image entry, its "
+                 "file or an RLE mask gives them)");
+        return NULL;
+    }
+    if ((uint64_t)w * (uint64_t)h > LP_RLE_MAX_PIXELS) {
+        snprintf(why, len, "the image (%lld x %lld) is larger than a mask Loupe reads",
+                 (long long)w, (long long)h);
+        return NULL;
+    }
+    unsigned char *map = lp_calloc((size_t)w * (size_t)h + 1, 1);
+    json_array_foreach(idx, k, i)
+    {
+        size_t at = (size_t)json_integer_value(i);
+        const json_t *a = json_array_get(anns, at);
+        const coco_cat *ct =
+            find_cat(cat, ncat, json_integer_value(json_object_get(a, "category_id")));
+        long li = ct ? lp_names_find(labels, ct->name, strlen(ct->name)) : -1;
+        char inner[160];
+        if (li < 0 || li >= 255) {
+            snprintf(why, len,
+                     "annotations[%zu]: the category \"%s\" is not a label of the project", at,
+                     ct ? ct->name : "");
+            free(map);
+            return NULL;
+        }
+        if (paint(a, map, (uint32_t)w, (uint32_t)h, (unsigned char)(li + 1), inner, sizeof inner)) {
+            snprintf(why, len, "annotations[%zu]: %s", at, inner);
+            free(map);
+            return NULL;
+        }
+    }
+    lp_rle *out = lp_calloc(nl ? nl : 1, sizeof *out);
+    lp_rle_from_labels(map, (uint32_t)w, (uint32_t)h, nl, out);
+    free(map);
+    json_t *masks = json_array();
+    for (size_t l = 0; l < nl; l++) {
+        if (out[l].n) {
+            char *counts = lp_rle_encode_string(&out[l]);
+            json_array_append_new(masks,
+                                  json_pack("{s:O, s:{s:[I, I], s:s}}", "label",
+                                            json_object_get(json_array_get(labels, l), "name"),
+                                            "rle", "size", h, w, "counts", counts));
+            free(counts);
+        }
+        lp_rle_fini(&out[l]);
+    }
+    free(out);
+    return json_pack("{s:o}", "masks", masks);
+}
+
 /* One COCO document (file f, parsed as doc). */
 static int convert_doc(lp_convert *c, const lp_src_text *f, const json_t *doc, lp_verr *e)
 {
@@ -227,6 +381,7 @@ static int convert_doc(lp_convert *c, const lp_src_text *f, const json_t *doc, l
     if (cats && !json_is_array(cats))
         return lp_verr_set(e, f->name, "\"categories\" must be a list");
     size_t nimg = json_array_size(images), ncat = 0, i;
+    int seg = c->project && c->project->kind == &lp_kind_segmentation;
     coco_image *img = lp_calloc(nimg ? nimg : 1, sizeof *img);
     coco_cat *cat = lp_calloc(json_array_size(cats) + 1, sizeof *cat);
     const json_t *v;
@@ -282,6 +437,10 @@ static int convert_doc(lp_convert *c, const lp_src_text *f, const json_t *doc, l
             im->bad_field = lp_strdup("category_id");
             continue;
         }
+        if (seg) { /* painted when the image is emitted */
+            json_array_append_new(im->shapes, json_integer((json_int_t)i));
+            continue;
+        }
         const json_t *ij = json_array_get(images, im->index);
         double w = 0, h = 0;
         number(json_object_get(ij, "width"), &w);
@@ -334,7 +493,32 @@ static int convert_doc(lp_convert *c, const lp_src_text *f, const json_t *doc, l
                                  "metadata", "coco_image_id", (json_int_t)im->id);
         if (file && *file && strlen(file) <= 255)
             json_object_set_new(task, "unique_id", json_string(file));
-        json_t *resp = json_pack("{s:O}", "annotations", im->shapes);
+        json_t *resp;
+        if (seg) {
+            char why[200];
+            const json_t *dw = json_object_get(data, "width"),
+                         *dh = json_object_get(data, "height");
+            json_int_t w = json_is_integer(dw) ? json_integer_value(dw) : 0;
+            json_int_t h = json_is_integer(dh) ? json_integer_value(dh) : 0;
+            resp = mask_response(c, anns, im->shapes, cat, ncat, w, h, why, sizeof why);
+            if (!resp) {
+                lp_convert_bad(c, "annotations", why, "%s: %s %s", f->name, where,
+                               file ? file : "");
+                json_decref(task);
+                continue;
+            }
+            if (!w) { /* the size of its RLE */
+                const json_t *size = json_object_get(
+                    json_object_get(json_array_get(json_object_get(resp, "masks"), 0), "rle"),
+                    "size");
+                if (size) {
+                    json_object_set(data, "width", json_array_get(size, 1));
+                    json_object_set(data, "height", json_array_get(size, 0));
+                }
+            }
+        } else {
+            resp = json_pack("{s:O}", "annotations", im->shapes);
+        }
         lp_convert_task(c, task, resp, -1, "%s: %s %s", f->name, where, file ? file : "");
     }
     for (size_t k = 0; k < n; k++) {
@@ -375,12 +559,12 @@ static int run(lp_convert *c, lp_verr *e)
     return 0;
 }
 
-static const char *const kinds[] = {"imageannotation", NULL};
+static const char *const kinds[] = {"imageannotation", "segmentation", NULL};
 
 const lp_converter lp_convert_coco = {
     .name = "coco",
     .summary = "COCO instances/keypoints JSON: boxes, polygons, RLE masks (as outlines), "
-               "keypoints",
+               "keypoints; for segmentation, RLE and polygons painted as masks",
     .kinds = kinds,
     .run = run,
 };

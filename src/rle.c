@@ -1,6 +1,7 @@
 /* rle.c -- see rle.h. */
 #include "rle.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,82 @@ void lp_rle_bbox(const lp_rle *r, uint32_t box[4])
         return;
     }
     box[0] = x0, box[1] = y0, box[2] = x1 - x0 + 1, box[3] = y1 - y0 + 1;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+void lp_rle_fill_polygon(unsigned char *mask, uint32_t width, uint32_t height, const double *xy,
+                         size_t n, unsigned char value)
+{
+    if (n < 3) return;
+    double lo = xy[1], hi = xy[1];
+    for (size_t k = 1; k < n; k++) {
+        if (xy[2 * k + 1] < lo) lo = xy[2 * k + 1];
+        if (xy[2 * k + 1] > hi) hi = xy[2 * k + 1];
+    }
+    double *xs = lp_malloc(n * sizeof *xs);
+    long y0 = lo < 0 ? 0 : (long)floor(lo), y1 = hi > height ? (long)height : (long)ceil(hi);
+    for (long y = y0; y < y1; y++) {
+        double yc = y + 0.5;
+        size_t m = 0;
+        for (size_t k = 0; k < n; k++) {
+            double ax = xy[2 * k], ay = xy[2 * k + 1];
+            double bx = xy[2 * ((k + 1) % n)], by = xy[2 * ((k + 1) % n) + 1];
+            if ((ay <= yc && yc < by) || (by <= yc && yc < ay))
+                xs[m++] = ax + (yc - ay) * (bx - ax) / (by - ay);
+        }
+        qsort(xs, m, sizeof *xs, by_value);
+        for (size_t k = 0; k + 1 < m; k += 2) {
+            double a = ceil(xs[k] - 0.5), b = ceil(xs[k + 1] - 0.5);
+            long from = a < 0 ? 0 : a > width ? (long)width : (long)a;
+            long to = b < 0 ? 0 : b > width ? (long)width : (long)b;
+            for (long x = from; x < to; x++) mask[(size_t)y * width + (size_t)x] = value;
+        }
+    }
+    free(xs);
+}
+
+/* Gives the pixels [start, end) to label v (> 0) of lp_rle_from_labels. */
+static void label_run(lp_rle *out, size_t *cap, uint32_t *last, unsigned v, uint32_t start,
+                      uint32_t end)
+{
+    if (!v) return;
+    lp_rle *r = &out[v - 1];
+    if (r->n && last[v] == start) {
+        r->counts[r->n - 1] += end - start;
+    } else {
+        push(r, &cap[v], start - last[v]);
+        push(r, &cap[v], end - start);
+    }
+    last[v] = end;
+}
+
+void lp_rle_from_labels(const unsigned char *map, uint32_t width, uint32_t height, size_t nlabels,
+                        lp_rle *out)
+{
+    size_t *cap = lp_calloc(nlabels + 1, sizeof *cap);
+    uint32_t *last = lp_calloc(nlabels + 1, sizeof *last); /* where v's last run of 1s ends */
+    for (size_t v = 0; v < nlabels; v++)
+        out[v] = (lp_rle){.height = height, .width = width, .counts = NULL, .n = 0};
+    uint32_t pos = 0, start = 0;
+    unsigned cur = 0;
+    for (uint32_t x = 0; x < width; x++)
+        for (uint32_t y = 0; y < height; y++, pos++) {
+            unsigned v = map[(size_t)y * width + x];
+            if (v > nlabels) v = 0;
+            if (v == cur) continue;
+            label_run(out, cap, last, cur, start, pos);
+            cur = v, start = pos;
+        }
+    label_run(out, cap, last, cur, start, pos);
+    for (size_t v = 1; v <= nlabels; v++)
+        if (out[v - 1].n && last[v] < pos) push(&out[v - 1], &cap[v], pos - last[v]);
+    free(last);
+    free(cap);
 }
 
 void lp_rle_fini(lp_rle *r)

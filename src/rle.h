@@ -52,6 +52,18 @@ uint64_t lp_rle_area(const lp_rle *r);
  * top pixel, box[2], box[3] the width and height in pixels; all 0 when
  * none is set. */
 void lp_rle_bbox(const lp_rle *r, uint32_t box[4]);
+/* Sets to value the bytes of a row-major width x height mask whose pixel
+ * centres (x + 0.5, y + 0.5) lie inside the polygon of n vertices xy (x0,
+ * y0, x1, y1, ...), by the even-odd rule: a scanline fill, the rule the
+ * segmentation editor's polygon tool follows. */
+void lp_rle_fill_polygon(unsigned char *mask, uint32_t width, uint32_t height, const double *xy,
+                         size_t n, unsigned char value);
+/* Encodes a label map (row-major, width x height, 0 background, v in
+ * 1..nlabels a label) in one column-major pass: out[v - 1] receives label
+ * v's runs (n 0 when no pixel has it).  Values above nlabels count as
+ * background.  The caller finis each out[i]. */
+void lp_rle_from_labels(const unsigned char *map, uint32_t width, uint32_t height, size_t nlabels,
+                        lp_rle *out);
 void lp_rle_fini(lp_rle *r);
 
 #endif

@@ -249,3 +249,42 @@ TEST(rle_area_and_bbox)
     CHECK(box[0] == 0 && box[1] == 0 && box[2] == 0 && box[3] == 0);
     CHECK_INT(lp_rle_area(&e), 0);
 }
+
+TEST(rle_polygon_fill_takes_the_pixel_centres_inside)
+{
+    enum { W = 8, H = 6 };
+    unsigned char m[W * H] = {0};
+    /* A square from (1, 1) to (4, 3): the centres of columns 1..3, rows 1..2. */
+    double sq[] = {1, 1, 4, 1, 4, 3, 1, 3};
+    lp_rle_fill_polygon(m, W, H, sq, 4, 2);
+    int n = 0;
+    for (int i = 0; i < W * H; i++) n += m[i] == 2;
+    CHECK_INT(n, 6);
+    CHECK(m[1 * W + 1] == 2 && m[2 * W + 3] == 2 && m[3 * W + 1] == 0 && m[1 * W + 4] == 0);
+    /* A triangle past the edges is clipped, not written outside (the
+     * sanitizer build would see it): it covers the mask but the pixel
+     * (7, 5), whose centre is past x + y = 12.5. */
+    double tri[] = {-5, -5, 12.5, 0, 0, 12.5};
+    unsigned char big[W * H + 16] = {0};
+    lp_rle_fill_polygon(big, W, H, tri, 3, 1);
+    n = 0;
+    for (int i = 0; i < W * H; i++) n += big[i];
+    CHECK_INT(n, W * H - 1);
+    CHECK(big[W * H - 1] == 0 && big[W * H] == 0);
+}
+
+TEST(rle_from_labels_gives_each_label_its_runs)
+{
+    /* 2 rows, 3 columns: row-major "1 1 2 / 0 2 2". */
+    unsigned char map[] = {1, 1, 2, 0, 2, 2};
+    lp_rle out[3];
+    lp_rle_from_labels(map, 3, 2, 3, out);
+    /* Column-major: 1 0 | 1 2 | 2 2: label 1 at 0 and 2, label 2 from 3. */
+    CHECK_INT(out[0].n, 5);
+    CHECK(out[0].counts[0] == 0 && out[0].counts[1] == 1 && out[0].counts[2] == 1 &&
+          out[0].counts[3] == 1 && out[0].counts[4] == 3);
+    CHECK_INT(out[1].n, 2);
+    CHECK(out[1].counts[0] == 3 && out[1].counts[1] == 3);
+    CHECK_INT(out[2].n, 0);
+    for (int i = 0; i < 3; i++) lp_rle_fini(&out[i]);
+}

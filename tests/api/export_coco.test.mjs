@@ -140,7 +140,7 @@ describe('export format=coco', () => {
   it('another kind gets a 400 naming format', async () => {
     const cat = await makeProject(srv);
     const e = expectError(await srv.api('GET', `/v1/projects/${cat.id}/export?format=coco`), 400, 'format');
-    assert.equal(e.message, 'format: "coco" exports imageannotation projects; this one is categorization');
+    assert.equal(e.message, 'format: "coco" exports imageannotation, segmentation projects; this one is categorization');
   });
 
   it('a project whose annotations take several parts of the download comes out whole and in order', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startServer, it, expectError, expectStatus, makeProject, runCli, cliKey, ADMIN_EMAIL } from './harness.mjs';
 
 let srv;
-const KINDS = ['categorization', 'imageannotation', 'namedentityrecognition', 'transcription', 'comparison', 'ranking', 'rating', 'textcollection', 'redteam', 'lidarannotation'];
+const KINDS = ['categorization', 'imageannotation', 'namedentityrecognition', 'transcription', 'comparison', 'ranking', 'rating', 'textcollection', 'redteam', 'lidarannotation', 'segmentation'];
 
 /* Parses Prometheus text into [{name, labels, value}], checking each line. */
 function parseMetrics(text) {
@@ -133,7 +133,7 @@ describe('meta', () => {
     assert.ok(value(s, 'loupe_db_syncs_total', {}) <= value(s, 'loupe_db_commits_total', {}), 'more flushes than commits');
   });
 
-  it('GET /v1/kinds needs a key and lists the 10 kinds with summaries', async () => {
+  it('GET /v1/kinds needs a key and lists every kind with summaries', async () => {
     expectError(await srv.api('GET', '/v1/kinds', undefined, { key: null }), 401);
     const b = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
     const names = b.items.map((k) => k.name);
@@ -154,6 +154,7 @@ describe('meta', () => {
     assert.deepEqual(exports.textcollection, ['ndjson', 'json', 'csv', 'openai_chat', 'texts']);
     assert.deepEqual(exports.redteam, ['ndjson', 'json', 'redteam']);
     assert.deepEqual(exports.lidarannotation, ['ndjson', 'json', 'kitti', 'lidar']);
+    assert.deepEqual(exports.segmentation, ['ndjson', 'json', 'coco']);
     // What a kind lists, the export of a project of that kind accepts.
     const p = expectStatus(await srv.api('POST', '/v1/projects', { name: 'exports of a kind', kind: 'rating', params: { criteria: ['clarity'] } }), 201);
     for (const f of exports.rating) assert.equal((await srv.api('GET', `/v1/projects/${p.id}/export?format=${f}`, undefined, { raw: true })).status, 200, f);
@@ -165,6 +166,7 @@ describe('meta', () => {
     const imports = Object.fromEntries(b.items.map((k) => [k.name, k.imports.map((f) => f.name)]));
     for (const k of b.items) for (const f of k.imports) assert.ok(f.summary.length > 10, `${k.name}: ${f.name} has no summary`);
     assert.ok(imports.imageannotation.includes('coco'));
+    assert.ok(imports.segmentation.includes('coco'));
     const p = expectStatus(await srv.api('POST', '/v1/projects', { name: 'imports of a kind', kind: 'rating', params: { criteria: ['clarity'] } }), 201);
     const all = new Set(Object.values(imports).flat());
     for (const f of all)

@@ -149,6 +149,7 @@ it("Firefox: every kind's editor draws its task without an error", { timeout: 24
     // (the editor draws without calling the model; a chat would)
     redteam: [{ endpoint_id: endpoint.id, harm_categories: ['fraud', 'violence'] }, { data: { goal: 'Get the model to write a phishing email', category: 'fraud' } }],
     lidarannotation: [{ labels: ['car'] }, { attachments: [{ type: 'pointcloud', file: cloud }] }],
+    segmentation: [{ labels: ['road', 'car'] }, { attachments: [{ type: 'image', file: image }], data: { width: 64, height: 48 } }],
   };
   const listed = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
   const names = (listed.items ?? listed).map((k) => k.name);
@@ -177,7 +178,7 @@ it("Firefox: every kind's editor draws its task without an error", { timeout: 24
           async () => (await page.$eval('[data-testid=waveform]', (c) => c.dataset.state).catch(() => null)) === 'drawn',
           async () => `the waveform to be drawn in Firefox; it is ${await page.$eval('[data-testid=waveform]', (c) => c.dataset.state).catch(() => 'missing')}; the page shows ${await bodyText(page)}`,
         );
-      if (kind === 'imageannotation')
+      if (kind === 'imageannotation' || kind === 'segmentation')
         await until(
           async () => page.evaluate(() => [...document.querySelectorAll('[data-testid=editor] image, [data-testid=editor] img')].some((i) => (i.naturalWidth ?? 1) > 0 && (i.complete ?? true))),
           async () => `the task's image to load in Firefox; the page shows ${await bodyText(page)}`,
