@@ -322,7 +322,8 @@ static json_t *mask_response(const lp_convert *c, const json_t *anns, const json
                  "file or an RLE mask gives them)");
         return NULL;
     }
-    if ((uint64_t)w * (uint64_t)h > LP_RLE_MAX_PIXELS) {
+    if ((uint64_t)w > LP_RLE_MAX_PIXELS || (uint64_t)h > LP_RLE_MAX_PIXELS ||
+        (uint64_t)w * (uint64_t)h > LP_RLE_MAX_PIXELS) {
         snprintf(why, len, "the image (%lld x %lld) is larger than a mask Loupe reads",
                  (long long)w, (long long)h);
         return NULL;

@@ -161,7 +161,8 @@ static int read_layer(const json_t *rle, const char *at, const json_t *task, uin
     if (!json_is_integer(json_array_get(size, 0)) || !json_is_integer(json_array_get(size, 1)) ||
         h <= 0 || w <= 0)
         return lp_verr_set(e, field, "must be [height, width], two positive integers");
-    if ((uint64_t)h * (uint64_t)w > LP_RLE_MAX_PIXELS)
+    if ((uint64_t)h > LP_RLE_MAX_PIXELS || (uint64_t)w > LP_RLE_MAX_PIXELS ||
+        (uint64_t)h * (uint64_t)w > LP_RLE_MAX_PIXELS)
         return lp_verr_set(e, field, "[%lld, %lld] is larger than a mask Loupe reads", (long long)h,
                            (long long)w);
     task_size(task, &tw, &th);

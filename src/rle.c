@@ -72,7 +72,9 @@ int lp_rle_from_coco(const json_t *seg, lp_rle *out, char *why, size_t len)
         snprintf(why, len, "an RLE mask's size must be [height, width], two positive integers");
         return -1;
     }
-    if ((uint64_t)h * (uint64_t)w > LP_RLE_MAX_PIXELS) {
+    /* Each side first: their product could wrap around 64 bits. */
+    if ((uint64_t)h > LP_RLE_MAX_PIXELS || (uint64_t)w > LP_RLE_MAX_PIXELS ||
+        (uint64_t)h * (uint64_t)w > LP_RLE_MAX_PIXELS) {
         snprintf(why, len, "an RLE mask of %lld x %lld pixels is larger than Loupe reads",
                  (long long)w, (long long)h);
         return -1;

@@ -98,6 +98,11 @@ TEST(segmentation_responses_are_checked_field_by_field)
     RESPONSE_ERR(K, AB, SIZED,
                  "{'masks': [{'label': 'a', 'rle': {'size': [2, -3], 'counts': []}}]}",
                  "response.masks[0].rle.size", "two positive integers");
+    /* 2^32 x 2^32 wraps to 0 pixels in 64 bits: refused, not read as empty. */
+    RESPONSE_ERR(K, AB, IMG,
+                 "{'masks': [{'label': 'a', 'rle': {'size': [4294967296, 4294967296], 'counts': "
+                 "[]}}]}",
+                 "response.masks[0].rle.size", "larger than");
     RESPONSE_ERR(K, AB, SIZED,
                  "{'masks': [{'label': 'a', 'rle': {'size': [2, 3], 'counts': [6], 'x': 1}}]}",
                  "response.masks[0].rle.x", "is not a known field");

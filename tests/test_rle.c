@@ -119,10 +119,13 @@ TEST(rle_from_coco_checks_the_sum_and_the_shape)
     CHECK_INT(r.height, 2);
     lp_rle_fini(&r);
     json_decref(ok);
-    const char *bad[] = {
-        "{'size': [2, 3], 'counts': [1, 2]}",     "{'size': [2], 'counts': [6]}",
-        "{'size': [2, 3], 'counts': [1, -1, 6]}", "{'size': [2, 3]}",
-        "{'size': [0, 3], 'counts': []}",         "{'size': [2, 3], 'counts': 'X'}"};
+    const char *bad[] = {"{'size': [2, 3], 'counts': [1, 2]}",
+                         "{'size': [2], 'counts': [6]}",
+                         "{'size': [2, 3], 'counts': [1, -1, 6]}",
+                         "{'size': [2, 3]}",
+                         "{'size': [0, 3], 'counts': []}",
+                         "{'size': [2, 3], 'counts': 'X'}",
+                         "{'size': [4294967296, 4294967296], 'counts': []}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *b = kt_json(bad[i]);
         CHECK_INT(lp_rle_from_coco(b, &r, why, sizeof why), -1);
