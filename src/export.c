@@ -116,6 +116,7 @@ static const lp_export_format *const formats[] = {
     &lp_export_redteam,
     &lp_export_kitti,
     &lp_export_lidar,
+    &lp_export_masks,
 };
 
 int lp_export_fits(const lp_export_format *fmt, const char *kind)

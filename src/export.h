@@ -64,6 +64,7 @@ extern const lp_export_format lp_export_conll;
 extern const lp_export_format lp_export_coco;
 extern const lp_export_format lp_export_yolo, lp_export_voc;
 extern const lp_export_format lp_export_kitti, lp_export_lidar;
+extern const lp_export_format lp_export_masks;
 /* The formats of export_llm.c: language-model training data. */
 extern const lp_export_format lp_export_trl, lp_export_trl_conversational,
     lp_export_openai_preference, lp_export_openai_chat, lp_export_ratings, lp_export_texts;

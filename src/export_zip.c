@@ -26,6 +26,7 @@ lp_imgzip *lp_imgzip_start(lp_export_ctx *cx, const char *format, lp_imgzip_imag
     cx->state = z;
     z->image = image;
     z->format = format;
+    z->kind = cx->kind ? cx->kind : "imageannotation";
     z->started = time(NULL);
     z->class_ids = json_object();
     z->labels = json_object_get(cx->params, "labels");
@@ -241,7 +242,7 @@ int lp_imgzip_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
     (void)ntasks;
     lp_imgzip *z = cx->state;
     lp_buf r = {0};
-    lp_buf_printf(&r, "Loupe imageannotation export, format %s: %zu image%s, %zu object%s.\n",
+    lp_buf_printf(&r, "Loupe %s export, format %s: %zu image%s, %zu object%s.\n", z->kind,
                   z->format, z->nimages, z->nimages == 1 ? "" : "s", z->nobjects,
                   z->nobjects == 1 ? "" : "s");
     lp_buf why = {0};

@@ -38,6 +38,7 @@ struct lp_imgzip {
     lp_buf entry, path;       /* the image file being built, and its path in the zip */
     lp_buf *out;              /* the current call's output, for the write callback */
     const char *format;       /* "yolo": README.txt's title */
+    const char *kind;         /* the project's kind, for README.txt */
     const json_t *labels;     /* params.labels: class i is labels[i] */
     json_t *class_ids;        /* label name -> index in labels */
     time_t started;           /* every entry's modification time */

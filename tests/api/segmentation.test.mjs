@@ -3,13 +3,18 @@
 // refused with the field named (an unknown label, overlapping layers, the
 // wrong size, counts that do not add up), gold scoring by mean IoU, three
 // workers' masks consolidated by a per-pixel vote, the COCO export (RLE,
-// area, bbox, categories) and the COCO import of RLE masks and polygons;
+// area, bbox, categories), the index-mask export (palette PNGs decoded
+// here with zlib) and the COCO import of RLE masks and polygons;
 // the counts the server writes are the ones web/ui/rle.js writes.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, it, expectError, expectStatus, makeMember } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, it, expectError, expectStatus, makeMember, tempDir } from './harness.mjs';
 import { png, upload } from '../browser/media.mjs';
-import { makeZip } from './zip.mjs';
+import zlib from 'node:zlib';
+import { makeZip, unzip } from './zip.mjs';
 import { decodeCounts, encodeCounts, paintCounts, labelMapCounts } from '../../web/ui/rle.js';
 
 let srv;
@@ -44,6 +49,16 @@ function decode(response, labels = LABELS) {
   return m;
 }
 
+/* The files of a zip as [name, Buffer] (python3's zipfile, which checks
+ * each CRC). */
+function unzipBinary(buf) {
+  const file = path.join(tempDir('loupe-zip-'), 'masks.zip');
+  fs.writeFileSync(file, buf);
+  const py = 'import base64,json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\n' +
+    'print(json.dumps([[i.filename, base64.b64encode(z.read(i)).decode()] for i in z.infolist()]))';
+  return JSON.parse(execFileSync('python3', ['-c', py, file], { encoding: 'utf8' })).map(([n, b]) => [n, Buffer.from(b, 'base64')]);
+}
+
 const road = (x, y) => (y >= 20 ? 1 : 0);
 const car = (x0) => (x, y) => (y >= 20 ? 1 : x >= x0 && x < x0 + 10 && y >= 10 && y < 18 ? 2 : 0);
 
@@ -59,6 +74,37 @@ async function annotator(p, email) {
 
 const next = async (p, who) => expectStatus(await srv.api('GET', `/v1/projects/${p.id}/queue/next`, undefined, { key: who.key }), 200).assignment;
 const submit = (a, who, response) => srv.api('POST', `/v1/assignments/${a.id}/submit`, { annotation_id: `seg-${a.id}`, response }, { key: who.key });
+
+/* An 8-bit palette PNG's size, palette and pixel values (rows unfiltered,
+ * as export_masks.c writes them). */
+function readPng(buf) {
+  assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'not a PNG');
+  let at = 8;
+  let w = 0;
+  let h = 0;
+  let plte = null;
+  const idat = [];
+  while (at < buf.length) {
+    const len = buf.readUInt32BE(at);
+    const type = buf.toString('ascii', at + 4, at + 8);
+    const data = buf.subarray(at + 8, at + 8 + len);
+    if (type === 'IHDR') {
+      w = data.readUInt32BE(0);
+      h = data.readUInt32BE(4);
+      assert.equal(data[8], 8, 'bit depth');
+      assert.equal(data[9], 3, 'colour type: palette');
+    } else if (type === 'PLTE') plte = data;
+    else if (type === 'IDAT') idat.push(data);
+    at += 12 + len;
+  }
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const px = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    assert.equal(raw[y * (w + 1)], 0, `row ${y} is filtered`);
+    px.set(raw.subarray(y * (w + 1) + 1, (y + 1) * (w + 1)), y * w);
+  }
+  return { w, h, plte, px };
+}
 
 describe('segmentation projects', () => {
   it('params are checked and normalised; a task needs an image', async () => {
@@ -156,6 +202,20 @@ describe('segmentation projects', () => {
       ],
     );
     assert.deepEqual(doc.annotations.map((a) => a.segmentation), answer.masks.map((m) => m.rle));
+
+    // Index masks: one palette PNG whose values are the label map, and labels.txt.
+    const zr = await srv.api('GET', `/v1/projects/${p.id}/export?format=masks`, undefined, { raw: true });
+    assert.equal(zr.status, 200, zr.buf.toString());
+    assert.equal(zr.headers.get('content-type'), 'application/zip');
+    const files = Object.fromEntries(unzipBinary(zr.buf));
+    assert.deepEqual(Object.keys(files).sort(), ['README.txt', 'labels.txt', 'masks/street.png']);
+    assert.equal(files['labels.txt'].toString(), '_background_\nroad\ncar\n');
+    const pngMask = readPng(files['masks/street.png']);
+    assert.equal(pngMask.w, W);
+    assert.equal(pngMask.h, H);
+    assert.deepEqual([...pngMask.px], [...mapOf(car(5))], 'the PNG values are not the label map');
+    assert.deepEqual([...pngMask.plte.subarray(0, 3)], [0, 0, 0], 'background is not black');
+    assert.match(files['README.txt'].toString(), /segmentation export, format masks: 1 image, 2 objects/);
 
     // Import it back as results into a new project: the same masks.
     const q = await project();
