@@ -4,7 +4,9 @@
 // redoes, and submits; the masks the API stores are decoded here and
 // checked pixel by pixel, and the server's consolidated result (encoded by
 // src/rle.c) is byte for byte the string the editor wrote (web/ui/rle.js).
-// Read-only instances draw a saved answer and change nothing.
+// Read-only instances draw a saved answer and change nothing; an editable
+// one without an answer starts from the best prediction; a draft survives a
+// reload.
 import assert from 'node:assert/strict';
 import { expectStatus } from '../api/harness.mjs';
 import { png, upload as uploadFile } from './media.mjs';
@@ -210,11 +212,26 @@ browserTest('read-only instances draw a saved answer and change nothing; a draft
         insts.push(ed.mount(el, { params, task: { attachments: [{ type: 'image', file: sha }], data: { width: W, height: H } }, value, readOnly: true, onChange: (v) => changes.push(v) }));
       }
       window.__segInsts = insts;
-      return { handled: insts.map((x) => x.keys(new KeyboardEvent('keydown', { key: 'b' }))), values: insts.map((x) => x.value()) };
+      // An editable instance with no answer yet starts from the best prediction.
+      const pel = document.createElement('div');
+      pel.className = 'pred card panel';
+      box.append(pel);
+      const predictions = [
+        { model: 'weak', score: 0.2, response: { masks: [] } },
+        { model: 'segmenter-v1', score: 0.9, response: { masks: [value.masks[0]] } },
+      ];
+      const pred = ed.mount(pel, { params, task: { attachments: [{ type: 'image', file: sha }], data: { width: W, height: H }, predictions }, value: null, onChange: () => {} });
+      const predValue = pred.value();
+      const predNote = pel.querySelector('[data-testid=prediction-note]')?.textContent ?? '';
+      pred.unmount();
+      pel.remove();
+      return { handled: insts.map((x) => x.keys(new KeyboardEvent('keydown', { key: 'b' }))), values: insts.map((x) => x.value()), predValue, predNote };
     },
     { params: PARAMS, value, sha, W, H },
   );
   assert.deepEqual(result.handled, [false, false], 'a read-only instance took a key');
+  assert.match(result.predNote, /segmenter-v1/, 'the editor does not say it started from the best prediction');
+  assert.equal(countOf(labelMap(result.predValue, ['road', 'car', 'sky']), 2), 2000, "the editor did not start from the prediction's car");
   for (const v of result.values) {
     assert.equal(v.masks.length, 1, `the read-only value should hold the car only: ${JSON.stringify(v).slice(0, 200)}`);
     assert.equal(countOf(labelMap(v, ['road', 'car', 'sky']), 2), 2000, 'the read-only car is not the 50 x 40 rectangle');
