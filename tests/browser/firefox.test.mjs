@@ -178,7 +178,12 @@ it("Firefox: every kind's editor draws its task without an error", { timeout: 24
           async () => (await page.$eval('[data-testid=waveform]', (c) => c.dataset.state).catch(() => null)) === 'drawn',
           async () => `the waveform to be drawn in Firefox; it is ${await page.$eval('[data-testid=waveform]', (c) => c.dataset.state).catch(() => 'missing')}; the page shows ${await bodyText(page)}`,
         );
-      if (kind === 'imageannotation' || kind === 'segmentation')
+      if (kind === 'segmentation')
+        await until(
+          async () => (await page.$eval('[data-testid=seg-editor]', (e) => e.dataset.image).catch(() => null)) === 'loaded',
+          async () => `the task's image to load in Firefox; the page shows ${await bodyText(page)}`,
+        );
+      if (kind === 'imageannotation')
         await until(
           async () => page.evaluate(() => [...document.querySelectorAll('[data-testid=editor] image, [data-testid=editor] img')].some((i) => (i.naturalWidth ?? 1) > 0 && (i.complete ?? true))),
           async () => `the task's image to load in Firefox; the page shows ${await bodyText(page)}`,

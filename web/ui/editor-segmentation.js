@@ -782,12 +782,14 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       else if (img.naturalWidth !== W || img.naturalHeight !== H)
         noteBox.append(h('p', { class: 'note', 'data-testid': 'seg-size-note' }, `The image is ${img.naturalWidth} × ${img.naturalHeight} pixels but the masks are ${W} × ${H}; the image is stretched to fit.`));
       root.dataset.ready = 'true';
+      root.dataset.image = 'loaded';
       schedule();
     };
     img.onerror = () => {
       if (!alive) return;
       showStageMsg(W ? 'The image could not be loaded; the masks are drawn on grey.' : 'The image could not be loaded, and the task gives no size to paint on.');
       root.dataset.ready = 'true';
+      root.dataset.image = 'failed';
     };
     img.src = imageUrl;
   } else {
