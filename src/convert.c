@@ -58,6 +58,9 @@ int lp_src_is_text(const char *name)
                                        "tsv",  "iob",   "bio",    "iob2",  NULL};
     size_t elen = 0;
     const char *ext = ext_of(name, strlen(name), &elen);
+    /* An index mask (convert_masks.c) is read, not stored as an image. */
+    if (lp_src_has_suffix(name, ".png") && (!strncmp(name, "masks/", 6) || strstr(name, "/masks/")))
+        return 1;
     for (size_t i = 0; ext && exts[i]; i++)
         if (strlen(exts[i]) == elen && !strncasecmp(ext, exts[i], elen)) return 1;
     return 0;
@@ -555,8 +558,13 @@ int lp_convert_has_label(const lp_convert *c, const char *name)
 }
 
 static const lp_converter *const converters[] = {
-    &lp_convert_coco, &lp_convert_conll,       &lp_convert_yolo,
-    &lp_convert_voc,  &lp_convert_labelstudio, NULL,
+    &lp_convert_coco,
+    &lp_convert_conll,
+    &lp_convert_yolo,
+    &lp_convert_voc,
+    &lp_convert_labelstudio,
+    &lp_convert_masks,
+    NULL,
 };
 
 const lp_converter *const *lp_converters(void)

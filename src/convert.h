@@ -79,7 +79,8 @@ int lp_src_has_suffix(const char *name, const char *suffix);
  * "video", "text", "document"), or NULL. */
 const char *lp_media_type(const char *name, size_t len);
 /* 1 if a file of this name is read as text by converters (json, txt,
- * xml, yaml, conll, names...), else 0. */
+ * xml, yaml, conll, names..., and a .png under a folder called masks,
+ * an index mask kept as bytes for convert_masks.c), else 0. */
 int lp_src_is_text(const char *name);
 
 /* 1 if data starts as a zip file does (a local file header, or the end
@@ -160,6 +161,7 @@ typedef struct lp_converter {
 
 extern const lp_converter lp_convert_coco, lp_convert_yolo, lp_convert_voc, lp_convert_conll,
     lp_convert_labelstudio;
+extern const lp_converter lp_convert_masks;
 
 /* The converter called name, or NULL; and all of them, NULL-terminated. */
 const lp_converter *lp_converter_find(const char *name);

@@ -166,7 +166,7 @@ describe('meta', () => {
     const imports = Object.fromEntries(b.items.map((k) => [k.name, k.imports.map((f) => f.name)]));
     for (const k of b.items) for (const f of k.imports) assert.ok(f.summary.length > 10, `${k.name}: ${f.name} has no summary`);
     assert.ok(imports.imageannotation.includes('coco'));
-    assert.ok(imports.segmentation.includes('coco'));
+    assert.deepEqual(imports.segmentation, ['coco', 'masks']);
     const p = expectStatus(await srv.api('POST', '/v1/projects', { name: 'imports of a kind', kind: 'rating', params: { criteria: ['clarity'] } }), 201);
     const all = new Set(Object.values(imports).flat());
     for (const f of all)

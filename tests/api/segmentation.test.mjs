@@ -217,6 +217,25 @@ describe('segmentation projects', () => {
     assert.deepEqual([...pngMask.plte.subarray(0, 3)], [0, 0, 0], 'background is not black');
     assert.match(files['README.txt'].toString(), /segmentation export, format masks: 1 image, 2 objects/);
 
+    // ... and imported back (format=masks) beside its image: the same masks.
+    const mp = await project();
+    const mzip = makeZip({ 'labels.txt': files['labels.txt'], 'masks/street.png': files['masks/street.png'], 'images/street.png': png(W, H), 'images/other.png': png(W, H) });
+    const mi = expectStatus(await srv.api('POST', `/v1/projects/${mp.id}/tasks?format=masks&as=results`, mzip, { headers: { 'content-type': 'application/zip' } }), 200);
+    assert.equal(mi.created, 2, JSON.stringify(mi));
+    const mtasks = expectStatus(await srv.api('GET', `/v1/tasks?project_id=${mp.id}`), 200).items;
+    const street = mtasks.find((x) => x.unique_id === 'street.png');
+    assert.deepEqual(street.result.response, answer, 'the imported masks differ from the exported ones');
+    assert.deepEqual(street.data, { width: W, height: H });
+    assert.equal(mtasks.find((x) => x.unique_id === 'other.png').status, 'pending', 'an image without a mask is a task to label');
+    // labels.txt naming a label the project lacks: the import is refused, naming the file.
+    const bad = makeZip({ 'labels.txt': '_background_\ntree\n', 'masks/street.png': files['masks/street.png'], 'street.png': png(W, H) });
+    expectError(await srv.api('POST', `/v1/projects/${mp.id}/tasks?format=masks`, bad, { headers: { 'content-type': 'application/zip' } }), 400, 'labels.txt');
+    // A value labels.txt does not name (car is 2; only road is named): the mask is a bad item.
+    const short = makeZip({ 'labels.txt': '_background_\nroad\n', 'masks/a.png': files['masks/street.png'], 'a.png': png(W, H) });
+    const sr = expectStatus(await srv.api('POST', `/v1/projects/${mp.id}/tasks?format=masks`, short, { headers: { 'content-type': 'application/zip' } }), 200);
+    assert.equal(sr.invalid, 1, JSON.stringify(sr));
+    assert.match(JSON.stringify(sr), /value 2, which labels.txt does not name/);
+
     // Import it back as results into a new project: the same masks.
     const q = await project();
     const zip = makeZip({ 'annotations.json': r.text, 'street.png': png(W, H) });
