@@ -1,11 +1,14 @@
 /* fuzz_convert_masks.c -- libFuzzer driver for pixel masks: the COCO
  * import into a segmentation project (convert_coco.c painting RLE,
  * polygons and boxes into a label map, rle.c) and the segmentation kind
- * (kind_segmentation.c).  The first byte picks:
- *   even: the rest is a COCO file beside a 64x48 images/a.png; every task
- *         the import makes must carry a response the kind accepts (a
- *         converter that writes masks the kind refuses would fail every
- *         row of a real import);
+ * (kind_segmentation.c) and the masks import (convert_masks.c reading
+ * PNGs with libpng).  The first byte picks:
+ *   0 mod 4: the rest is a COCO file beside a 64x48 images/a.png;
+ *   2 mod 4: the rest is masks/a.png (a PNG index mask) beside a 64x48
+ *         a.png and a labels.txt naming background, car, person, road;
+ *         either way every task the import makes must carry a response
+ *         the kind accepts (a converter that writes masks the kind refuses
+ *         would fail every row of a real import);
  *   odd:  the rest is a response to a 64x48 task; when the kind accepts
  *         it, it must score 1 against itself, and the vote of two copies
  *         must be accepted too and score 1 against it.
@@ -51,14 +54,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(r);
         return 0;
     }
+    int masks = data[0] & 2;
     lp_src src = {0};
-    lp_src_add_media(&src, "images/a.png", "image", "00", 64, 48);
-    lp_src_add_text(&src, "a.json", (const char *)data + 1, size - 1);
+    lp_src_add_media(&src, masks ? "a.png" : "images/a.png", "image", "00", 64, 48);
+    if (masks) {
+        static const char names[] = "_background_\ncar\nperson\nroad\n";
+        lp_src_add_text(&src, "labels.txt", names, sizeof names - 1);
+        lp_src_add_text(&src, "masks/a.png", (const char *)data + 1, size - 1);
+    } else {
+        lp_src_add_text(&src, "a.json", (const char *)data + 1, size - 1);
+    }
     lp_src_done(&src);
     lp_project p = {.kind = &lp_kind_segmentation, .params = params};
     lp_convert c = {.project = &p, .src = &src, .results = 1};
     lp_verr e;
-    if (lp_convert_coco.run(&c, &e) == 0) {
+    if ((masks ? &lp_convert_masks : &lp_convert_coco)->run(&c, &e) == 0) {
         /* Each line a task with its result (the response, as the import takes it). */
         const char *s = c.out.data;
         for (size_t i = 0; s && i < c.out.len;) {

@@ -58,10 +58,13 @@ static int decode_png(const char *data, size_t len, unsigned char **map, uint32_
     }
     png_infop info = png_create_info_struct(png);
     png_src src = {(const unsigned char *)data, len, 0};
+    /* What a longjmp from libpng (a damaged file) must free. */
     unsigned char *volatile out = NULL;
+    png_bytep *volatile rows = NULL;
     if (!info || setjmp(png_jmpbuf(png))) {
         png_destroy_read_struct(&png, &info, NULL);
         free(out);
+        free(rows);
         snprintf(why, whylen, "is a damaged PNG file");
         return -1;
     }
@@ -86,10 +89,11 @@ static int decode_png(const char *data, size_t len, unsigned char **map, uint32_
     if (png_get_interlace_type(png, info) != PNG_INTERLACE_NONE) png_set_interlace_handling(png);
     png_read_update_info(png, info);
     out = lp_malloc((size_t)pw * ph + 1);
-    png_bytep *rows = lp_malloc((ph ? ph : 1) * sizeof *rows);
+    rows = lp_malloc((ph ? ph : 1) * sizeof *rows);
     for (png_uint_32 y = 0; y < ph; y++) rows[y] = out + (size_t)y * pw;
     png_read_image(png, rows);
     free(rows);
+    rows = NULL;
     png_destroy_read_struct(&png, &info, NULL);
     *map = out;
     *w = pw, *h = ph;
