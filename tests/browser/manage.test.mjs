@@ -253,6 +253,17 @@ browserTest('the other kinds\' params: image attributes with choices, comparison
   id = await createAndWait(page);
   const rp = (await getProject(id)).params;
   assert.equal(rp.endpoint_id, b.id, `the project attacks ${rp.endpoint_id}, not ${b.id} (${a.id} was the other)`);
+
+  // a segmentation project: its labels (the mask layers) and the overlay's opacity
+  await page.goto(`${srv.base}/#/projects/new`);
+  await waitVisible(page, 'input[data-kind=segmentation]', 'the new-project form again');
+  await page.fill('[data-field=name] input', 'Street masks');
+  await page.check('input[data-kind=segmentation]');
+  await addItems(page, 'params.labels', ['road', 'car']);
+  await page.fill('[data-field="params.opacity"] input', '0.3');
+  await screenshot(page, 'manage-new-segmentation');
+  id = await createAndWait(page);
+  assert.deepEqual((await getProject(id)).params, { labels: [{ name: 'road' }, { name: 'car' }], opacity: 0.3 });
 });
 
 browserTest('a 422 from the server is shown next to the field it names', async ({ page, requests }) => {
