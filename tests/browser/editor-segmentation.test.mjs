@@ -122,10 +122,12 @@ browserTest('an annotator paints, erases, fills a polygon and the background, hi
   await drag(page, [100, 100], [100, 140]);
   const p2 = await waitPixels(page, (p) => p.road < p1.road - 200, 'the eraser removes road');
 
-  // A car polygon: corners at (40, 30), (90, 30), (90, 70), (40, 70); Enter fills it, not submits.
+  // A car polygon: corners a quarter pixel inside (40, 30) - (90, 70), so that a mouse
+  // position rounded to a screen pixel still leaves the same pixel centres inside; Enter
+  // fills it, not submits.
   await page.keyboard.press('2');
   await page.keyboard.press('p');
-  for (const [x, y] of [[40, 30], [90, 30], [90, 70], [40, 70]]) await click(page, x, y);
+  for (const [x, y] of [[40.25, 30.25], [89.75, 30.25], [89.75, 69.75], [40.25, 69.75]]) await click(page, x, y);
   await clearStatusLog(page);
   await page.keyboard.press('Enter');
   const p3 = await waitPixels(page, (p) => p.car > 0, 'Enter fills the polygon');
@@ -160,6 +162,26 @@ browserTest('an annotator paints, erases, fills a polygon and the background, hi
   assert.equal(await page.getAttribute(ED, 'data-opacity'), '0.35');
   await screenshot(page, 'segmentation-editor-painted');
 
+  // Zoomed in (keys, then the wheel over the stage), the eraser still hits the pixel under the pointer.
+  const k0 = Number((await page.getAttribute(STAGE, 'data-view')).split(',')[0]);
+  await page.focus(STAGE);
+  await page.keyboard.press('+');
+  await page.keyboard.press('+');
+  const c = await at(page, 150, 40);
+  await page.mouse.move(c.x, c.y);
+  await page.mouse.wheel(0, -300);
+  const k1 = await until(async () => {
+    const k = Number((await page.getAttribute(STAGE, 'data-view')).split(',')[0]);
+    return k > k0 * 2 ? k : null;
+  }, 'the + key and the wheel zoom in');
+  await page.keyboard.press('e');
+  await page.keyboard.press('[');
+  assert.equal(await textOf(page, '[data-testid=seg-size-value]'), '11 px', '[ should shrink the brush 16 -> 11');
+  await click(page, 150.5, 40.5);
+  const p6 = await waitPixels(page, (p) => p.sky < p5.sky, 'the eraser at zoom ' + k1);
+  await screenshot(page, 'segmentation-editor-zoomed');
+  await page.keyboard.press('0');
+
   await page.focus(STAGE);
   await page.keyboard.press('Enter');
   await waitStatus(page, /submitted/i, '"Submitted" after Enter');
@@ -170,14 +192,16 @@ browserTest('an annotator paints, erases, fills a polygon and the background, hi
   const map = labelMap(items[0].response, labels);
   assert.equal(countOf(map, 1), p5.road, 'road pixels in the API differ from the editor');
   assert.equal(countOf(map, 2), 2000, 'car pixels in the API');
-  assert.equal(countOf(map, 3), p5.sky, 'sky pixels in the API');
-  assert.equal(countOf(map, 0), 0, 'after the fill no pixel is background');
+  assert.equal(countOf(map, 3), p6.sky, 'sky pixels in the API');
+  assert.equal(countOf(map, 0), p5.sky - p6.sky, 'background is what the eraser took from the sky');
+  assert.ok(Math.abs(countOf(map, 0) - Math.PI * 5.5 * 5.5) < 15, `the 11 px eraser took ${countOf(map, 0)} pixels, about 95 expected`);
   const px = (x, y) => map[y * W + x];
   assert.equal(px(60, 50), 2, 'the car is not car under the locked stroke');
   assert.equal(px(32, 50), 1, 'the second road stroke is missing left of the car');
   assert.equal(px(60, 120), 1, 'the first road stroke is missing');
   assert.equal(px(100, 120), 3, 'the erased gap should have been filled with sky');
   assert.equal(px(150, 20), 3, 'the sky fill is missing');
+  assert.equal(px(150, 40), 0, 'the eraser at zoom missed the pixel under the pointer');
   // The consolidated result (overlap 1) is re-encoded by the server: the same bytes.
   const t = await until(async () => {
     const x = expectStatus(await srv.api('GET', `/v1/tasks/${task.id}`), 200);
