@@ -275,6 +275,47 @@ browserTest('read-only instances draw a saved answer and change nothing; a draft
   await page.locator('#seg-probe').screenshot({ path: (await screenshot(page, 'segmentation-editor-readonly')).replace(/\.png$/, '-box.png') });
   await page.evaluate(() => window.__segInsts.forEach((x) => x.unmount()));
 
+  // A full-HD task: a long stroke and the answer's encoding stay quick.
+  const hd = await page.evaluate(async ({ params, sha }) => {
+    const { segmentationEditor: ed } = await import('/ui/editor-segmentation.js');
+    const el = document.createElement('div');
+    el.className = 'hd card panel';
+    document.querySelector('#seg-probe').append(el);
+    let last = null;
+    const inst = ed.mount(el, { params, task: { attachments: [{ type: 'image', file: sha }], data: { width: 1920, height: 1080 } }, value: null, onChange: (v) => (last = v) });
+    window.__segHd = inst;
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return { ready: !!el.querySelector('[data-testid=seg-stage]').dataset.view };
+  }, { params: PARAMS, sha });
+  assert.ok(hd.ready, 'the full-HD editor has no view');
+  await page.locator('.hd [data-testid=seg-stage]').scrollIntoViewIfNeeded();
+  const s0 = await at(page, 100, 540, '.hd');
+  const s1 = await at(page, 1800, 600, '.hd');
+  const t0 = Date.now();
+  await page.mouse.move(s0.x, s0.y);
+  await page.mouse.down();
+  await page.mouse.move(s1.x, s1.y, { steps: 40 });
+  await page.mouse.up();
+  const strokeMs = Date.now() - t0;
+  const enc = await page.evaluate(async () => {
+    const v = window.__segHd.value();
+    // What every change costs the editor: the column-major pass over the
+    // 2 MB label map and the compressed strings (value() above was cached
+    // by the stroke's onChange), timed on the same kind of map.
+    const { labelMapCounts, encodeCounts } = await import('/ui/rle.js');
+    const map = new Uint8Array(1920 * 1080);
+    for (let y = 500; y < 620; y++) map.fill(1, y * 1920 + 100, y * 1920 + 1800);
+    const t = performance.now();
+    const counts = labelMapCounts(map, 1920, 1080, 3);
+    const strings = counts.map((c) => (c ? encodeCounts(c) : null));
+    return { ms: performance.now() - t, masks: v.masks.length, size: v.masks[0]?.rle.size, ok: !!strings[0] };
+  });
+  await page.evaluate(() => window.__segHd.unmount());
+  assert.equal(enc.masks, 1, 'the full-HD stroke made no mask');
+  assert.deepEqual(enc.size, [1080, 1920]);
+  console.log(`  full HD: a 40-move stroke in ${strokeMs} ms, value() (encode) in ${enc.ms.toFixed(1)} ms`);
+  assert.ok(strokeMs < 4000 && enc.ms < 1000, `a full-HD stroke took ${strokeMs} ms and its encoding ${enc.ms} ms`);
+
   // A draft: paint, wait for it to be saved, reload, submit.
   await page.goto(`${srv.base}/#/projects/${project.id}/queue`);
   await waitReady(page);

@@ -380,6 +380,9 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       }
   }
 
+  /* Paints from the last pointer position to p and redraws the overlay
+   * over this segment only (not the whole stroke: on a full-HD image a
+   * long stroke's box would be millions of pixels a pointer move). */
   function strokeTo(p) {
     const v = tool === 'eraser' ? 0 : current + 1;
     const a = stroke.last || p;
@@ -387,8 +390,12 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     const steps = Math.max(1, Math.ceil(dist / Math.max(0.5, brush / 4)));
     for (let s = stroke.last ? 1 : 0; s <= steps; s++) stamp(a[0] + ((p[0] - a[0]) * s) / steps, a[1] + ((p[1] - a[1]) * s) / steps, v);
     stroke.last = p;
-    const b = stroke.box;
-    if (b.x1 > b.x0) redrawOverlay(b.x0, b.y0, b.x1, b.y1);
+    const r = brush / 2 + 1;
+    const x0 = clamp(Math.floor(Math.min(a[0], p[0]) - r), 0, W);
+    const y0 = clamp(Math.floor(Math.min(a[1], p[1]) - r), 0, H);
+    const x1 = clamp(Math.ceil(Math.max(a[0], p[0]) + r), 0, W);
+    const y1 = clamp(Math.ceil(Math.max(a[1], p[1]) + r), 0, H);
+    if (x1 > x0 && y1 > y0) redrawOverlay(x0, y0, x1, y1);
   }
 
   /* Fills polygon pts (image pixels) with the current label: the pixels
