@@ -123,9 +123,15 @@ static int hex_color(const char *s, png_color *c)
 
 static void masks_image(lp_imgzip *z, lp_buf *out, const lp_export_image *im)
 {
-    uint32_t w = (uint32_t)im->width, h = (uint32_t)im->height;
     size_t nl = json_array_size(z->labels);
-    if ((uint64_t)w * h > LP_RLE_MAX_PIXELS || nl > 254) {
+    /* (the kind keeps sizes to 2^20 a side; a task stored otherwise is
+     * counted out, never cast out of range) */
+    if (im->width > (1 << 20) || im->height > (1 << 20) || nl > 254) {
+        z->unknown++;
+        return;
+    }
+    uint32_t w = (uint32_t)im->width, h = (uint32_t)im->height;
+    if ((uint64_t)w * h > LP_RLE_MAX_PIXELS) {
         z->unknown++;
         return;
     }
