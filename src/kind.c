@@ -18,6 +18,7 @@ static const lp_kind *const kinds[] = {
     &lp_kind_rating,         &lp_kind_textcollection, &lp_kind_redteam,
     &lp_kind_lidarannotation,
     &lp_kind_segmentation,
+    &lp_kind_videoannotation,
 };
 
 /* Returns the kind called name, or NULL when there is none (or name is

@@ -118,5 +118,6 @@ extern const lp_kind lp_kind_textcollection;
 extern const lp_kind lp_kind_redteam;
 extern const lp_kind lp_kind_lidarannotation;
 extern const lp_kind lp_kind_segmentation;
+extern const lp_kind lp_kind_videoannotation;
 
 #endif

@@ -141,7 +141,8 @@ TEST(kind_registry_finds_each_kind_by_name_in_order)
         "categorization", "imageannotation", "namedentityrecognition",
         "transcription",  "comparison",      "ranking",
         "rating",         "textcollection",  "redteam",
-        "lidarannotation", "segmentation"};
+        "lidarannotation", "segmentation",
+        "videoannotation"};
     size_t n;
     const lp_kind *const *all = lp_kind_all(&n);
     CHECK_INT(n, LP_ARRAY_LEN(names));
@@ -251,6 +252,19 @@ static const sample samples[] = {
      "'data': {'width': 4, 'height': 3}}",
      "{'masks': [{'label': 'road', 'rle': {'size': [3, 4], 'counts': [3, 3, 6]}}, "
      "{'label': 'car', 'rle': {'size': [3, 4], 'counts': '66'}}]}"},
+    {&lp_kind_videoannotation,
+     "{'labels': ['car', 'person'], 'attributes': [{'name': 'color', 'type': 'category', "
+     "'choices': ['red', 'blue']}], 'frame_attributes': [{'name': 'occluded', 'type': "
+     "'boolean'}], 'events': ['crash'], 'fps': 25}",
+     "{'attachments': [{'type': 'video', 'url': 'https://x/1.webm'}], "
+     "'data': {'frames': 100, 'fps': 25, 'width': 640, 'height': 480}}",
+     "{'tracks': [{'id': 1, 'label': 'car', 'shape': 'box', 'attributes': {'color': 'red'}, "
+     "'keyframes': [{'frame': 0, 'x': 1, 'y': 2, 'width': 30, 'height': 40}, {'frame': 10, "
+     "'x': 11, 'y': 2, 'width': 30, 'height': 40, 'attributes': {'occluded': true}}, "
+     "{'frame': 20, 'outside': true}]}, {'id': 2, 'label': 'person', 'shape': 'polygon', "
+     "'keyframes': [{'frame': 5, 'vertices': [{'x': 0, 'y': 0}, {'x': 10, 'y': 0}, {'x': 5, "
+     "'y': 8}]}]}, {'label': 'person', 'shape': 'point', 'keyframes': [{'frame': 3, 'x': 3, "
+     "'y': 4}]}], 'events': [{'label': 'crash', 'start': 10, 'end': 40}]}"},
 };
 
 TEST(kind_samples_are_valid)

@@ -1,0 +1,95 @@
+/* track.c -- interpolation and IoU over time of object tracks (track.h).
+ *
+ * Invariant: a track's keyframes are sorted by strictly increasing frame
+ * (the kind's validation guarantees it), so the keyframe in force at a
+ * frame is found by binary search and a whole video is walked in
+ * O(F log K); past both tracks' last keyframes nothing moves, so IoU over
+ * time walks only up to there. */
+#include "track.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "agg_geom.h"
+#include "util.h"
+
+/* Points are alike as COCO keypoints with this scale, in pixels. */
+#define POINT_SCALE 10.0
+
+size_t lp_track_find(const lp_track *t, int64_t frame)
+{
+    size_t lo = 0, hi = t->n; /* the answer is lo - 1 once lo == hi */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->k[mid].frame <= frame)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? lo - 1 : SIZE_MAX;
+}
+
+size_t lp_track_max_points(const lp_track *t)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->k[i].n > m) m = t->k[i].n;
+    return m;
+}
+
+int lp_track_at(const lp_track *t, int64_t frame, double *xy, size_t *n)
+{
+    size_t i = lp_track_find(t, frame);
+    *n = 0;
+    if (i == SIZE_MAX || t->k[i].outside || t->k[i].n == 0) return 0;
+    const lp_keyframe *a = &t->k[i], *b = i + 1 < t->n ? &t->k[i + 1] : NULL;
+    *n = a->n;
+    if (!b || b->outside || b->n != a->n || frame == a->frame) {
+        for (size_t j = 0; j < 2 * a->n; j++) xy[j] = a->xy[j];
+        return 1;
+    }
+    double u = (double)(frame - a->frame) / (double)(b->frame - a->frame);
+    for (size_t j = 0; j < 2 * a->n; j++) xy[j] = a->xy[j] + u * (b->xy[j] - a->xy[j]);
+    return 1;
+}
+
+double lp_track_shape_similarity(lp_track_shape shape, const double *a, size_t na, const double *b,
+                                 size_t nb)
+{
+    size_t same = 0;
+    if (na == nb)
+        while (same < 2 * na && a[same] == b[same]) same++;
+    if (na && na == nb && same == 2 * na) return 1; /* even a shape with no area */
+    switch (shape) {
+    case LP_TRACK_BOX: return na == 2 && nb == 2 ? lp_geom_box_iou(a, b) : 0;
+    case LP_TRACK_POINT: return na && nb ? lp_geom_point_similarity(a, b, POINT_SCALE) : 0;
+    case LP_TRACK_POLYGON: return lp_geom_polygon_iou(a, na, b, nb);
+    }
+    return 0;
+}
+
+double lp_track_iou(const lp_track *a, const lp_track *b, int64_t frames)
+{
+    if (!a->n && !b->n) return 0;
+    int64_t start = !a->n ? b->k[0].frame : !b->n ? a->k[0].frame : a->k[0].frame;
+    if (b->n && b->k[0].frame < start) start = b->k[0].frame;
+    if (start < 0) start = 0;
+    size_t ma = lp_track_max_points(a), mb = lp_track_max_points(b);
+    double *xa = lp_malloc((2 * ma + 2) * sizeof *xa), *xb = lp_malloc((2 * mb + 2) * sizeof *xb);
+    /* After both last keyframes nothing changes: the frame after them
+     * stands for every frame to the end. */
+    int64_t last = a->n ? a->k[a->n - 1].frame : 0;
+    if (b->n && b->k[b->n - 1].frame > last) last = b->k[b->n - 1].frame;
+    double sum = 0, either = 0;
+    for (int64_t f = start; f < frames && f <= last + 1; f++) {
+        size_t na, nb;
+        double times = f == last + 1 ? (double)(frames - f) : 1;
+        int pa = lp_track_at(a, f, xa, &na), pb = lp_track_at(b, f, xb, &nb);
+        if (!pa && !pb) continue;
+        either += times;
+        if (pa && pb) sum += times * lp_track_shape_similarity(a->shape, xa, na, xb, nb);
+    }
+    free(xa);
+    free(xb);
+    return either > 0 ? sum / either : 0;
+}
