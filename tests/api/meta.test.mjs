@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { startServer, it, expectError, expectStatus, makeProject, runCli, cliKey, ADMIN_EMAIL } from './harness.mjs';
 
 let srv;
-const KINDS = ['categorization', 'imageannotation', 'namedentityrecognition', 'transcription', 'comparison', 'ranking', 'rating', 'textcollection', 'redteam', 'lidarannotation', 'segmentation'];
+const KINDS = ['categorization', 'imageannotation', 'namedentityrecognition', 'transcription', 'comparison', 'ranking', 'rating', 'textcollection', 'redteam', 'lidarannotation', 'segmentation', 'videoannotation'];
 
 /* Parses Prometheus text into [{name, labels, value}], checking each line. */
 function parseMetrics(text) {

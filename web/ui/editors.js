@@ -45,9 +45,10 @@ import { textcollectionEditor } from './editor-textcollection.js';
 import { redteamEditor } from './editor-redteam.js';
 import { lidarannotationEditor } from './editor-lidarannotation.js';
 import { segmentationEditor } from './editor-segmentation.js';
+import { videoannotationEditor } from './editor-videoannotation.js';
 
 const editors = new Map(
-  [categorizationEditor, imageannotationEditor, nerEditor, transcriptionEditor, comparisonEditor, rankingEditor, ratingEditor, textcollectionEditor, redteamEditor, lidarannotationEditor, segmentationEditor].filter(Boolean).map((e) => [e.kind, e]),
+  [categorizationEditor, imageannotationEditor, nerEditor, transcriptionEditor, comparisonEditor, rankingEditor, ratingEditor, textcollectionEditor, redteamEditor, lidarannotationEditor, segmentationEditor, videoannotationEditor].filter(Boolean).map((e) => [e.kind, e]),
 );
 
 export function editorFor(kind) {

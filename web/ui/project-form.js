@@ -156,6 +156,23 @@ const SCHEMAS = {
     named('labels', 'Labels', 'label', { min: 1, help: 'One mask layer each (at most 254). Keys 1 to 9 pick the first nine; a colour ("color": "#rrggbb") is set with Edit as JSON.' }),
     { type: 'number', key: 'opacity', title: 'Mask opacity the editor starts with (0 to 1)', min: 0, max: 1, dflt: 0.5 },
   ],
+  videoannotation: [
+    named('labels', 'Labels', 'label', { min: 1, help: 'Each track (one object through the video) gets one of these.' }),
+    {
+      type: 'set',
+      key: 'geometries',
+      title: 'Shapes a track may have',
+      options: [
+        ['box', 'Boxes'],
+        ['point', 'Points'],
+        ['polygon', 'Polygons'],
+      ],
+    },
+    named('attributes', 'Track attributes', 'attribute', { extras: ATTRIBUTE_EXTRAS, newItem: (name) => ({ name, type: 'boolean' }), help: 'Questions about the whole object (its colour…).' }),
+    named('frame_attributes', 'Frame attributes', 'attribute', { extras: ATTRIBUTE_EXTRAS, newItem: (name) => ({ name, type: 'boolean' }), help: 'Questions that change over time (occluded?), set at keyframes.' }),
+    named('events', 'Events', 'event', { help: 'Labels of time ranges (a crash, a lane change). Leave empty for none.' }),
+    { type: 'int', key: 'fps', title: 'Frames per second', min: 1, max: 1000, dflt: 30, help: "When a task's data.fps does not say." },
+  ],
 };
 
 const KIND_TITLES = {
@@ -170,6 +187,7 @@ const KIND_TITLES = {
   redteam: 'Red teaming',
   lidarannotation: 'Lidar cuboids',
   segmentation: 'Segmentation',
+  videoannotation: 'Video annotation',
 };
 
 /* ---- the quality policy and the rest of a project ---- */

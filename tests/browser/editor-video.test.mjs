@@ -1,0 +1,296 @@
+// editor-video.test.mjs -- the videoannotation editor in the browser: an
+// annotator draws a track on a sequence of frames, steps frames, moves the
+// box on a later frame (a keyframe), checks the interpolated box between,
+// marks the object outside, marks an event, undoes and redoes, and submits;
+// the API gets the track.  Then a WebM recorded in the page itself
+// (canvas.captureStream + MediaRecorder) as a video task with 50 tracks
+// over 9,000 frames: frame steps and playback are timed and printed.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { expectStatus } from '../api/harness.mjs';
+import { png, upload as uploadFile } from './media.mjs';
+import { ROOT, serveUi, PASSWORD, browserTest, makeAnnotator, openQueue, screenshot, until, textOf, pageText } from './browser.mjs';
+
+let srv;
+serveUi((s) => (srv = s));
+
+const STAGE = '[data-testid=va-stage]';
+const W = 320;
+const H = 180;
+const FRAMES = 20;
+
+/* Frame n of a sequence: a grey road, and a red square whose x moves 8 px a
+ * frame, so a misplaced frame is visible in a screenshot. */
+function framePixel(n) {
+  return (x, y) => {
+    if (x >= 20 + 8 * n && x < 60 + 8 * n && y >= 60 && y < 100) return [210, 40, 40];
+    return y > 120 ? [100, 100, 106] : [150, 190, 230];
+  };
+}
+
+async function stageState(page) {
+  return page.evaluate((sel) => ({ ...document.querySelector(sel)?.dataset }), STAGE);
+}
+
+async function waitFrame(page, f) {
+  return until(
+    async () => {
+      const s = await stageState(page);
+      return s.frame === String(f) && s.shownFrame === String(f);
+    },
+    async () => `the editor to show frame ${f}; the stage says ${JSON.stringify(await stageState(page))}; the page shows ${await pageText(page)}`,
+  );
+}
+
+/* The screen position of frame pixel (x, y). */
+async function at(page, x, y) {
+  const r = await page.$eval('[data-testid=va-overlay]', (c) => {
+    const b = c.getBoundingClientRect();
+    return { left: b.left, top: b.top, sx: b.width / c.width, sy: b.height / c.height };
+  });
+  return [r.left + x * r.sx, r.top + y * r.sy];
+}
+
+async function drag(page, from, to) {
+  const [x0, y0] = await at(page, ...from);
+  const [x1, y1] = await at(page, ...to);
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  await page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, { steps: 3 });
+  await page.mouse.move(x1, y1, { steps: 3 });
+  await page.mouse.up();
+}
+
+async function annotationsOf(task) {
+  return expectStatus(await srv.api('GET', `/v1/tasks/${task.id}/annotations`), 200).items;
+}
+
+browserTest('an annotator tracks a box through frames: keyframes, interpolation, outside, an event, undo; the API gets the track', { timeout: 180000 }, async ({ page }) => {
+  const files = [];
+  for (let n = 0; n < FRAMES; n++) files.push((await uploadFile(srv, png(W, H, framePixel(n)), 'image/png', `f${n}.png`)).sha256);
+  const project = expectStatus(
+    await srv.api('POST', '/v1/projects', {
+      name: 'video-frames',
+      kind: 'videoannotation',
+      params: { labels: ['car', 'person'], geometries: ['box', 'point'], frame_attributes: [{ name: 'occluded', type: 'boolean' }], events: ['crash'], fps: 10 },
+    }),
+    201,
+  );
+  const task = expectStatus(await srv.api('POST', '/v1/tasks', { project_id: project.id, attachments: files.map((f) => ({ type: 'image', file: f })), data: { width: W, height: H } }), 201);
+  const ann = await makeAnnotator(srv, 'ann-video@test.io', PASSWORD, [project.id]);
+  await openQueue(page, srv, ann, project);
+  await until(async () => (await stageState(page)).state === 'ready', async () => `the first frame to load; the page shows ${await pageText(page)}`);
+  await waitFrame(page, 0);
+  await screenshot(page, 'video-editor-empty');
+
+  // A box on frame 0 around the red square (20..60, 60..100).
+  await page.keyboard.press('b');
+  await drag(page, [20, 60], [60, 100]);
+  await until(async () => (await page.$$('[data-testid=va-tracks] li[data-track]')).length === 1, 'one track after drawing a box');
+
+  // Ten frames on (Shift+→): the square is at x = 100; the box is still at 20.
+  await page.keyboard.press('Shift+ArrowRight');
+  await waitFrame(page, 10);
+  assert.match((await textOf(page, '[data-testid=va-state]')) ?? '', /Frame 10: interpolated/, 'frame 10 is not shown as interpolated before the move');
+  // Drag the box onto the square: a keyframe at 10.
+  await page.keyboard.press('v');
+  await drag(page, [40, 80], [120, 80]);
+  await until(async () => /Frame 10: keyframe/.test((await textOf(page, '[data-testid=va-state]')) ?? ''), 'frame 10 to become a keyframe after the move');
+
+  // Frame 5, between the keyframes: interpolated, dashed, on the square.
+  await page.fill('[data-testid=va-frame]', '5');
+  await page.press('[data-testid=va-frame]', 'Enter');
+  await page.click('[data-testid=va-time]');
+  await waitFrame(page, 5);
+  assert.match((await textOf(page, '[data-testid=va-state]')) ?? '', /Frame 5: interpolated/);
+  await screenshot(page, 'video-editor-interpolated');
+
+  // Outside from frame 15 (o), an event from 2 to 6 ([ ]).
+  await page.keyboard.press('Shift+ArrowRight');
+  await waitFrame(page, 15);
+  await page.keyboard.press('o');
+  assert.match((await textOf(page, '[data-testid=va-state]')) ?? '', /absent/, 'o did not make the object absent');
+  await page.keyboard.press('Home');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await waitFrame(page, 2);
+  await page.keyboard.press('[');
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+  await waitFrame(page, 6);
+  await page.keyboard.press(']');
+  assert.match((await textOf(page, '[data-testid=va-events]')) ?? '', /crash: 2–6/);
+
+  // Undo takes the event back; redo restores it.
+  await page.keyboard.press('Control+z');
+  assert.equal(await textOf(page, '[data-testid=va-events]'), '', 'undo left the event');
+  await page.keyboard.press('Control+y');
+  assert.match((await textOf(page, '[data-testid=va-events]')) ?? '', /crash: 2–6/, 'redo did not bring the event back');
+
+  // Frame attribute: occluded from frame 6 on (a keyframe at 6).
+  await page.check('[data-frame-attr=occluded] input');
+  await screenshot(page, 'video-editor-track');
+
+  await page.click('button[data-action=submit]');
+  const items = await until(async () => {
+    const a = await annotationsOf(task);
+    return a.length ? a : null;
+  }, 'the annotation to reach the API');
+  const r = items[0].response;
+  assert.equal(r.tracks.length, 1);
+  const t = r.tracks[0];
+  assert.equal(t.label, 'car');
+  assert.equal(t.shape, 'box');
+  assert.deepEqual(
+    t.keyframes.map((k) => [k.frame, !!k.outside]),
+    [
+      [0, false],
+      [6, false],
+      [10, false],
+      [15, true],
+    ],
+  );
+  const [k0, k6, k10] = t.keyframes;
+  assert.ok(Math.abs(k0.x - 20) < 1.5 && Math.abs(k0.y - 60) < 1.5 && Math.abs(k0.width - 40) < 1.5, `frame 0 box ${JSON.stringify(k0)}`);
+  assert.ok(Math.abs(k10.x - 100) < 1.5 && Math.abs(k10.y - 60) < 1.5, `frame 10 box ${JSON.stringify(k10)}`);
+  // The keyframe the attribute made at 6 lies on the line between 0 and 10.
+  assert.ok(Math.abs(k6.x - (k0.x + 0.6 * (k10.x - k0.x))) < 0.02, `frame 6 box ${JSON.stringify(k6)} is not interpolated`);
+  assert.deepEqual(k6.attributes, { occluded: true });
+  assert.deepEqual(r.events, [{ label: 'crash', start: 2, end: 6 }]);
+});
+
+/* Records a WebM of seconds at fps in the page: a canvas with moving
+ * squares and the frame number, through captureStream and MediaRecorder.
+ * Returns its bytes as base64. */
+async function recordWebm(page, { w, h, fps, seconds }) {
+  return page.evaluate(
+    async ({ w, h, fps, seconds }) => {
+      const c = document.createElement('canvas');
+      c.width = w;
+      c.height = h;
+      const ctx = c.getContext('2d');
+      const stream = c.captureStream(fps);
+      const type = ['video/webm;codecs=vp9', 'video/webm;codecs=vp8', 'video/webm'].find((t) => MediaRecorder.isTypeSupported(t));
+      const rec = new MediaRecorder(stream, { mimeType: type, videoBitsPerSecond: 2e6 });
+      const chunks = [];
+      rec.ondataavailable = (e) => e.data.size && chunks.push(e.data);
+      const done = new Promise((r) => (rec.onstop = r));
+      rec.start(250);
+      const total = Math.round(seconds * fps);
+      for (let n = 0; n < total; n++) {
+        ctx.fillStyle = '#8ab';
+        ctx.fillRect(0, 0, w, h);
+        for (let i = 0; i < 6; i++) {
+          ctx.fillStyle = ['#c33', '#3a3', '#33c', '#cc3', '#c3c', '#3cc'][i];
+          ctx.fillRect(((n * (2 + i)) % w) | 0, 20 + i * 50, 40, 30);
+        }
+        ctx.fillStyle = '#000';
+        ctx.font = '28px sans-serif';
+        ctx.fillText(`frame ${n}`, 10, h - 12);
+        await new Promise((r) => setTimeout(r, 1000 / fps));
+      }
+      rec.stop();
+      await done;
+      const blob = new Blob(chunks, { type: 'video/webm' });
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    },
+    { w, h, fps, seconds },
+  );
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+browserTest('a recorded WebM with 50 tracks over 9,000 frames steps frames and plays without stalls', { timeout: 240000 }, async ({ page }) => {
+  await page.goto(`${srv.base}/`);
+  const FPS = 30;
+  const N = 9000;
+  const webm = Buffer.from(await recordWebm(page, { w: 640, h: 360, fps: FPS, seconds: 4 }), 'base64');
+  assert.ok(webm.length > 1000, `the recording is ${webm.length} bytes`);
+  const file = (await uploadFile(srv, webm, 'video/webm', 'moving.webm')).sha256;
+
+  // 50 box tracks, each with a keyframe every 300 frames moving across,
+  // outside for a stretch in the middle: the model's prediction.
+  const tracks = [];
+  for (let i = 0; i < 50; i++) {
+    const keyframes = [];
+    for (let f = 0; f < N; f += 300) {
+      const x = (37 * i + f / 10) % 560;
+      keyframes.push(f === 4500 && i % 5 === 0 ? { frame: f, outside: true } : { frame: f, x, y: (i * 7) % 300, width: 60, height: 40 });
+    }
+    tracks.push({ id: i + 1, label: i % 2 ? 'car' : 'person', shape: 'box', keyframes });
+  }
+  const project = expectStatus(await srv.api('POST', '/v1/projects', { name: 'video-50', kind: 'videoannotation', params: { labels: ['car', 'person'], geometries: ['box'] } }), 201);
+  expectStatus(
+    await srv.api('POST', '/v1/tasks', {
+      project_id: project.id,
+      attachments: [{ type: 'video', file }],
+      data: { frames: N, fps: FPS, width: 640, height: 360 },
+      predictions: [{ model: 'tracker', response: { tracks } }],
+    }),
+    201,
+  );
+  const ann = await makeAnnotator(srv, 'ann-video50@test.io', PASSWORD, [project.id]);
+  await openQueue(page, srv, ann, project);
+  await until(async () => (await stageState(page)).state === 'ready', async () => `the video to load; the stage says ${JSON.stringify(await stageState(page))}; the page shows ${await pageText(page)}`);
+  assert.equal(await page.$$eval('[data-testid=va-tracks] li[data-track]', (l) => l.length), 50);
+
+  // Frame steps in the recorded part (the video shows the frame: seeked),
+  // timed from the key to the frame on screen.
+  await page.click('[data-testid=va-time]');
+  const steps = [];
+  for (let i = 0; i < 60; i++) {
+    const t0 = Date.now();
+    await page.keyboard.press('ArrowRight');
+    await waitFrame(page, i + 1);
+    steps.push(Date.now() - t0);
+  }
+  await screenshot(page, 'video-editor-50-tracks');
+  // Rendering the overlay across the whole 9,000 frames (beyond the
+  // recording the video holds its last frame; the shapes still move).
+  const render = await page.evaluate(async (n) => {
+    const input = document.querySelector('[data-testid=va-frame]');
+    const stage = document.querySelector('[data-testid=va-stage]');
+    const times = [];
+    for (let f = 0; f < n; f += 37) {
+      const t0 = performance.now();
+      input.value = String(f);
+      input.dispatchEvent(new Event('change'));
+      times.push(performance.now() - t0);
+    }
+    return { times, mean: Number(stage.dataset.renderMs), max: Number(stage.dataset.renderMax) };
+  }, N);
+  // Playback from frame 0 for 3 s: the shapes follow the video.
+  await page.keyboard.press('Home');
+  await page.click('[data-testid=va-time]');
+  const before = Number((await stageState(page)).renders);
+  await page.keyboard.press(' ');
+  await page.waitForTimeout(3000);
+  const s = await stageState(page);
+  await page.keyboard.press(' ');
+  const drawn = Number(s.renders) - before;
+  const figures = {
+    step_p50_ms: pct(steps, 50),
+    step_p95_ms: pct(steps, 95),
+    seek_and_draw_p95_ms: Number(pct(render.times, 95).toFixed(2)),
+    render_mean_ms: render.mean,
+    render_max_ms: render.max,
+    play_frames_drawn_3s: drawn,
+    play_max_gap_ms: Number(s.maxGap),
+    played_to_frame: Number(s.frame),
+  };
+  console.log(`  videoannotation editor, 50 tracks x 9,000 frames: ${JSON.stringify(figures)}`);
+  // (The runner shows output only for failures: the figures also go to a file.)
+  fs.mkdirSync(path.join(ROOT, 'build'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'build', 'video-editor-bench.json'), `${JSON.stringify(figures, null, 1)}\n`);
+  assert.ok(figures.step_p95_ms < 250, `frame steps are slow: p95 ${figures.step_p95_ms} ms`);
+  assert.ok(figures.render_max_ms < 50, `a frame's shapes took ${figures.render_max_ms} ms to draw`);
+  assert.ok(drawn >= 45, `only ${drawn} frames were drawn in 3 s of playback`);
+  assert.ok(figures.play_max_gap_ms < 250, `playback stalled for ${figures.play_max_gap_ms} ms`);
+  assert.ok(Number(s.frame) >= 45, `playback only reached frame ${s.frame}`);
+});
