@@ -150,6 +150,7 @@ it("Firefox: every kind's editor draws its task without an error", { timeout: 24
     redteam: [{ endpoint_id: endpoint.id, harm_categories: ['fraud', 'violence'] }, { data: { goal: 'Get the model to write a phishing email', category: 'fraud' } }],
     lidarannotation: [{ labels: ['car'] }, { attachments: [{ type: 'pointcloud', file: cloud }] }],
     segmentation: [{ labels: ['road', 'car'] }, { attachments: [{ type: 'image', file: image }], data: { width: 64, height: 48 } }],
+    videoannotation: [{ labels: ['car'], events: ['crash'] }, { attachments: [{ type: 'image', file: image }, { type: 'image', file: image }], data: { width: 64, height: 48 } }],
   };
   const listed = expectStatus(await srv.api('GET', '/v1/kinds'), 200);
   const names = (listed.items ?? listed).map((k) => k.name);
