@@ -117,6 +117,9 @@ static const lp_export_format *const formats[] = {
     &lp_export_kitti,
     &lp_export_lidar,
     &lp_export_masks,
+    &lp_export_video,
+    &lp_export_mot,
+    &lp_export_coco_video,
 };
 
 int lp_export_fits(const lp_export_format *fmt, const char *kind)

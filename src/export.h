@@ -68,6 +68,8 @@ extern const lp_export_format lp_export_masks;
 /* The formats of export_llm.c: language-model training data. */
 extern const lp_export_format lp_export_trl, lp_export_trl_conversational,
     lp_export_openai_preference, lp_export_openai_chat, lp_export_ratings, lp_export_texts;
+/* The formats of export_video.c: videoannotation tracks per frame. */
+extern const lp_export_format lp_export_video, lp_export_mot, lp_export_coco_video;
 
 /* Appends to name the file name of the task's first image attachment: the
  * name it carries (given at upload or import, when it is a plain file

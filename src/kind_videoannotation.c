@@ -504,54 +504,19 @@ static double num(const json_t *obj, const char *key)
     return lp_json_number(json_object_get(obj, key), &v) ? 0 : v;
 }
 
-/* The shape type named by a track's "shape" (box when not valid). */
-static lp_track_shape shape_of(const json_t *track)
-{
-    const char *s = json_string_value(json_object_get(track, "shape"));
-    return s && strcmp(s, "point") == 0     ? LP_TRACK_POINT
-           : s && strcmp(s, "polygon") == 0 ? LP_TRACK_POLYGON
-                                            : LP_TRACK_BOX;
-}
-
 /* Reads the (valid) track json into t; vtrack_fini frees it. */
 static void vtrack_read(vtrack *t, const json_t *json, size_t worker, const json_t *params)
 {
-    const json_t *list = json_object_get(json, "keyframes"), *k;
     const json_t *label = json_object_get(json, "label");
-    size_t i, points = 0;
-    json_array_foreach(list, i, k) points += json_array_size(json_object_get(k, "vertices")) + 2;
+    lp_track_json r;
+    lp_track_read(&r, json);
     t->json = json;
     t->worker = worker;
     t->label = lp_names_find(json_object_get(params, "labels"), json_string_value(label),
                              json_string_length(label));
-    t->k = lp_calloc(json_array_size(list) + 1, sizeof *t->k);
-    t->xy = lp_malloc((2 * points + 2) * sizeof *t->xy);
-    t->t = (lp_track){shape_of(json), json_array_size(list), t->k};
-    double *xy = t->xy;
-    json_array_foreach(list, i, k)
-    {
-        lp_keyframe *f = &t->k[i];
-        f->frame = (int64_t)num(k, "frame");
-        f->outside = json_is_true(json_object_get(k, "outside"));
-        f->xy = xy;
-        if (t->t.shape == LP_TRACK_POLYGON) {
-            const json_t *p;
-            size_t j;
-            json_array_foreach(json_object_get(k, "vertices"), j, p)
-            {
-                xy[2 * j] = num(p, "x");
-                xy[2 * j + 1] = num(p, "y");
-            }
-            f->n = json_array_size(json_object_get(k, "vertices"));
-        } else if (lp_json_given(k, "x")) {
-            xy[0] = num(k, "x");
-            xy[1] = num(k, "y");
-            xy[2] = xy[0] + num(k, "width");
-            xy[3] = xy[1] + num(k, "height");
-            f->n = t->t.shape == LP_TRACK_BOX ? 2 : 1;
-        }
-        xy += 2 * f->n;
-    }
+    t->t = r.t;
+    t->k = r.k;
+    t->xy = r.xy;
 }
 
 static void vtrack_fini(vtrack *t)
@@ -1189,7 +1154,8 @@ static size_t consolidate_events(const json_t *const *responses, const double *w
  * the ids 1, 2, ...; events likewise (consolidate_events).  Confidence is
  * the mean over the kept tracks and events of their workers' weight share
  * times their mean IoU with the result; with none kept, the weight share
- * of the workers who gave neither tracks nor events. */
+ * of the workers who gave neither tracks nor events.  A single response is
+ * the result as it is, with confidence 1. */
 static int aggregate(const json_t *params, const json_t *task, const json_t *const *responses,
                      const double *weights, size_t n, json_t **out, double *confidence)
 {
@@ -1202,6 +1168,12 @@ static int aggregate(const json_t *params, const json_t *task, const json_t *con
         if (!json_array_size(json_object_get(responses[i], "tracks")) &&
             !json_array_size(json_object_get(responses[i], "events")))
             idle += w;
+    }
+    if (n == 1 && total > 0) {
+        /* One worker: their answer as given (ids, keyframes). */
+        *out = json_deep_copy(responses[0]);
+        *confidence = 1;
+        return 0;
     }
     int64_t frames = frames_of(v, responses, n);
     json_t *tracks = json_array(), *events = json_array();

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agg_geom.h"
 #include "util.h"
@@ -92,4 +93,58 @@ double lp_track_iou(const lp_track *a, const lp_track *b, int64_t frames)
     free(xa);
     free(xb);
     return either > 0 ? sum / either : 0;
+}
+
+/* obj[key] as a number, or 0. */
+static double num(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    double x = json_number_value(v);
+    return isfinite(x) ? x : 0;
+}
+
+void lp_track_read(lp_track_json *r, const json_t *track)
+{
+    const json_t *list = json_object_get(track, "keyframes"), *k;
+    const char *s = json_string_value(json_object_get(track, "shape"));
+    size_t i, points = 0;
+    json_array_foreach(list, i, k) points += json_array_size(json_object_get(k, "vertices")) + 2;
+    r->k = lp_calloc(json_array_size(list) + 1, sizeof *r->k);
+    r->xy = lp_malloc((2 * points + 2) * sizeof *r->xy);
+    r->t.shape = s && strcmp(s, "point") == 0     ? LP_TRACK_POINT
+                 : s && strcmp(s, "polygon") == 0 ? LP_TRACK_POLYGON
+                                                  : LP_TRACK_BOX;
+    r->t.n = json_array_size(list);
+    r->t.k = r->k;
+    double *xy = r->xy;
+    json_array_foreach(list, i, k)
+    {
+        lp_keyframe *f = &r->k[i];
+        f->frame = (int64_t)num(k, "frame");
+        f->outside = json_is_true(json_object_get(k, "outside"));
+        f->xy = xy;
+        if (r->t.shape == LP_TRACK_POLYGON) {
+            const json_t *p;
+            size_t j;
+            json_array_foreach(json_object_get(k, "vertices"), j, p)
+            {
+                xy[2 * j] = num(p, "x");
+                xy[2 * j + 1] = num(p, "y");
+            }
+            f->n = json_array_size(json_object_get(k, "vertices"));
+        } else if (json_is_number(json_object_get(k, "x"))) {
+            xy[0] = num(k, "x");
+            xy[1] = num(k, "y");
+            xy[2] = xy[0] + num(k, "width");
+            xy[3] = xy[1] + num(k, "height");
+            f->n = r->t.shape == LP_TRACK_BOX ? 2 : 1;
+        }
+        xy += 2 * f->n;
+    }
+}
+
+void lp_track_json_fini(lp_track_json *r)
+{
+    free(r->k);
+    free(r->xy);
 }

@@ -1,7 +1,8 @@
 /* track.h -- object tracks in a video: shapes at keyframes, interpolated
  * between them.
  *
- * Pure: arrays in, numbers out, no I/O, no JSON.  A track follows one
+ * Pure: arrays in, numbers out, no I/O; lp_track_read reads a track from
+ * its JSON form (a videoannotation response's, docs/KINDS.md).  A track follows one
  * object through the frames of a video (or an image sequence).  Its
  * keyframes, sorted by frame with no frame twice, each give the object's
  * shape at that frame or mark it outside (absent).  Between a visible
@@ -16,6 +17,7 @@
 #ifndef LP_TRACK_H
 #define LP_TRACK_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,5 +65,19 @@ double lp_track_shape_similarity(lp_track_shape shape, const double *a, size_t n
  * their shapes' similarity, a frame where only one is present counting 0.
  * 0 when neither is ever present.  Time O(F log K) for F frames. */
 double lp_track_iou(const lp_track *a, const lp_track *b, int64_t frames);
+
+/* A track read from JSON, with its keyframes and coordinates. */
+typedef struct lp_track_json {
+    lp_track t;
+    lp_keyframe *k; /* t.k; owned */
+    double *xy;     /* every keyframe's coordinates; owned */
+} lp_track_json;
+
+/* Reads track, a videoannotation track {"shape", "keyframes": [{"frame",
+ * "outside"?, x/y/width/height or vertices}]} that passed the kind's
+ * validation, into r; anything else gives some track without a crash.
+ * lp_track_json_fini frees it. */
+void lp_track_read(lp_track_json *r, const json_t *track);
+void lp_track_json_fini(lp_track_json *r);
 
 #endif

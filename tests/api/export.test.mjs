@@ -170,7 +170,7 @@ describe('export', () => {
   it('bad parameters are a JSON 400 naming them, before any byte of the file', async () => {
     let e = expectError(await exportOf(p.id, '?format=xml'), 400, 'format');
     // Every format is named, in the registry's order.
-    assert.match(e.message, /"xml" is not an export format \(one of: ndjson, json, csv, conll, coco, yolo, voc, trl, trl_conversational, openai_preference, openai_chat, texts, ratings, redteam, kitti, lidar\, masks\)$/);
+    assert.match(e.message, /"xml" is not an export format \(one of: ndjson, json, csv, conll, coco, yolo, voc, trl, trl_conversational, openai_preference, openai_chat, texts, ratings, redteam, kitti, lidar, masks, video, mot, coco_video\)$/);
     e = expectError(await exportOf(p.id, '?include=votes'), 400, 'include');
     assert.match(e.message, /votes/);
     expectError(await exportOf(p.id, '?status=done'), 400, 'status');

@@ -155,6 +155,7 @@ describe('meta', () => {
     assert.deepEqual(exports.redteam, ['ndjson', 'json', 'redteam']);
     assert.deepEqual(exports.lidarannotation, ['ndjson', 'json', 'kitti', 'lidar']);
     assert.deepEqual(exports.segmentation, ['ndjson', 'json', 'coco', 'masks']);
+    assert.deepEqual(exports.videoannotation, ['ndjson', 'json', 'video', 'mot', 'coco_video']);
     // What a kind lists, the export of a project of that kind accepts.
     const p = expectStatus(await srv.api('POST', '/v1/projects', { name: 'exports of a kind', kind: 'rating', params: { criteria: ['clarity'] } }), 201);
     for (const f of exports.rating) assert.equal((await srv.api('GET', `/v1/projects/${p.id}/export?format=${f}`, undefined, { raw: true })).status, 200, f);
