@@ -55,7 +55,8 @@ int lp_src_is_text(const char *name)
 {
     static const char *const exts[] = {"json", "jsonl", "ndjson", "txt",   "xml",
                                        "yaml", "yml",   "conll",  "names", "csv",
-                                       "tsv",  "iob",   "bio",    "iob2",  NULL};
+                                       "tsv",  "iob",   "bio",    "iob2",  "ini",
+                                       NULL};
     size_t elen = 0;
     const char *ext = ext_of(name, strlen(name), &elen);
     /* An index mask (convert_masks.c) is read, not stored as an image. */
@@ -564,6 +565,7 @@ static const lp_converter *const converters[] = {
     &lp_convert_voc,
     &lp_convert_labelstudio,
     &lp_convert_masks,
+    &lp_convert_mot,
     NULL,
 };
 

@@ -1,5 +1,5 @@
 /* convert.h -- annotation formats read into Loupe tasks: COCO, YOLO,
- * Pascal VOC, CoNLL-2003 and Label Studio's JSON export.
+ * Pascal VOC, CoNLL-2003, Label Studio's JSON export and MOT challenge tracks.
  *
  * A team moving over brings its labels with its data.  A converter reads a
  * source (one file, or the files of a folder or a zip: see lp_src) and
@@ -162,6 +162,7 @@ typedef struct lp_converter {
 extern const lp_converter lp_convert_coco, lp_convert_yolo, lp_convert_voc, lp_convert_conll,
     lp_convert_labelstudio;
 extern const lp_converter lp_convert_masks;
+extern const lp_converter lp_convert_mot;
 
 /* The converter called name, or NULL; and all of them, NULL-terminated. */
 const lp_converter *lp_converter_find(const char *name);

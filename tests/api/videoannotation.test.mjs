@@ -2,11 +2,13 @@
 // and responses rejected with the field that is wrong, gold scored by IoU
 // over time, three workers' tracks consolidated (overlap 3), and the
 // exports (video JSON per frame, MOT ground truth, COCO per frame) with
-// their contents checked.
+// their contents checked; MOT sequences imported, and a malformed line
+// reported with its line number; the MOT export imported back.
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, it, expectError, expectStatus, makeProject, makeMember } from './harness.mjs';
-import { download } from './zip.mjs';
+import { startServer, it, expectError, expectStatus, makeProject, makeMember, listAll } from './harness.mjs';
+import { download, makeZip } from './zip.mjs';
+import { png } from '../browser/media.mjs';
 
 let srv;
 before(async () => {
@@ -181,5 +183,71 @@ describe('videoannotation exports', () => {
   it('the wrong kind is a 400', async () => {
     const q = await makeProject(srv, { kind: 'categorization', params: { labels: ['a'] } });
     expectError(await srv.api('GET', `/v1/projects/${q.id}/export?format=mot`), 400, 'format');
+  });
+});
+
+describe('import format=mot', () => {
+  const importMot = (pid, body, query = '&as=results') =>
+    srv.api('POST', `/v1/projects/${pid}/tasks?format=mot${query}`, body, { headers: { 'content-type': 'application/zip' } });
+
+  it('makes a task per sequence, a track per id, keyframes reduced; a bad line is an invalid row naming it', async () => {
+    const p = await makeProject(srv, { kind: 'videoannotation', params: { labels: ['pedestrian', 'car'] } });
+    const frame = png(64, 48);
+    // Sequence A: id 1 moves 2 px a frame over frames 1..5 (a line: two
+    // keyframes), leaves, comes back at 8; id 2 (class 2: car) at frame 3,
+    // partly left of the frame (clipped); an ignored row (conf 0).
+    const gtA = ['1,1,10,10,20,20,1,1,1', '2,1,12,10,20,20,1,1,1', '3,1,14,10,20,20,1,1,1', '4,1,16,10,20,20,1,1,1', '5,1,18,10,20,20,1,1,1',
+      '8,1,30,5,10,10,1,1,1', '3,2,-5,0,15,10,1,2,1', '4,3,1,1,5,5,0,1,1'].join('\n') + '\n';
+    const files = {
+      'classes.txt': '1,pedestrian\n2,car\n',
+      'A/gt/gt.txt': gtA,
+      'A/seqinfo.ini': '[Sequence]\nname=walk\nimDir=img1\nframeRate=25\nseqLength=10\nimWidth=64\nimHeight=48\nimExt=.png\n',
+      'B/gt/gt.txt': '1,1,1,1,5,5,1,1,1\n2,1,x,1,5,5,1,1,1\n',
+    };
+    for (let i = 1; i <= 10; i++) files[`A/img1/${String(i).padStart(6, '0')}.png`] = frame;
+    files['B/img1/000001.png'] = frame;
+    const r = expectStatus(await importMot(p.id, makeZip(files)), 200);
+    assert.equal(r.created, 1, JSON.stringify(r));
+    assert.equal(r.invalid, 1);
+    const bad = r.rows.find((x) => x.status === 'invalid');
+    assert.equal(bad.source, 'B/gt/gt.txt:2');
+    assert.deepEqual(bad.error, { field: 'line', message: 'is not a number' });
+    const t = (await listAll(srv, `/v1/projects/${p.id}/tasks`)).items[0];
+    assert.equal(t.unique_id, 'walk');
+    assert.equal(t.attachments.length, 10);
+    assert.deepEqual(t.data, { frames: 10, fps: 25, width: 64, height: 48 });
+    assert.equal(t.status, 'completed');
+    const tracks = t.result.response.tracks;
+    assert.deepEqual(tracks.map((x) => [x.id, x.label]), [[1, 'pedestrian'], [2, 'car']]);
+    assert.deepEqual(tracks[0].keyframes, [
+      { frame: 0, x: 10, y: 10, width: 20, height: 20 },
+      { frame: 4, x: 18, y: 10, width: 20, height: 20 },
+      { frame: 5, outside: true },
+      { frame: 7, x: 30, y: 5, width: 10, height: 10 },
+      { frame: 8, outside: true },
+    ]);
+    assert.deepEqual(tracks[1].keyframes, [{ frame: 2, x: 0, y: 0, width: 10, height: 10 }, { frame: 3, outside: true }]);
+  });
+
+  it('reads back its own MOT export (round trip of the boxes)', async () => {
+    const p = await makeProject(srv, { kind: 'videoannotation', params: { labels: ['car', 'person'] }, overlap: 1 });
+    const task = expectStatus(await srv.api('POST', '/v1/tasks', { project_id: p.id, attachments: [{ type: 'video', url: 'https://x/v.webm' }], data: { frames: 20, fps: 10, width: 200, height: 100 } }), 201);
+    const w = await annotator(p);
+    const answer = { tracks: [{ id: 4, label: 'person', shape: 'box', keyframes: [{ frame: 2, x: 10, y: 10, width: 20, height: 30 }, { frame: 12, x: 60, y: 20, width: 20, height: 30 }, { frame: 15, outside: true }] }] };
+    await work(p, w, () => answer);
+    const files = Object.fromEntries(await download(srv, p.id, 'mot'));
+    // A video beside gt/ makes the frames.
+    const zip = makeZip({ 'classes.txt': files['classes.txt'], [`task_${task.id}/gt/gt.txt`]: files[`task_${task.id}/gt/gt.txt`], [`task_${task.id}/seqinfo.ini`]: files[`task_${task.id}/seqinfo.ini`], [`task_${task.id}/clip.webm`]: Buffer.from('1a45dfa3', 'hex') });
+    const q = await makeProject(srv, { kind: 'videoannotation', params: { labels: ['car', 'person'] } });
+    const r = expectStatus(await importMot(q.id, zip), 200);
+    assert.equal(r.created, 1, JSON.stringify(r));
+    const back = (await listAll(srv, `/v1/projects/${q.id}/tasks`)).items[0];
+    assert.equal(back.attachments[0].type, 'video');
+    assert.deepEqual(back.result.response.tracks, [{ id: 4, label: 'person', shape: 'box', keyframes: answer.tracks[0].keyframes }]);
+  });
+
+  it('another kind refuses the format', async () => {
+    const p = await makeProject(srv, { kind: 'imageannotation', params: { labels: ['car'] } });
+    expectError(await importMot(p.id, makeZip({ 'gt/gt.txt': '1,1,1,1,5,5\n' })), 422, 'format');
   });
 });
