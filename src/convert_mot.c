@@ -18,7 +18,8 @@
  * name a line, from 1) names it; without it, or for -1, a class that is
  * one of the project's label names as a number, else the project's first
  * label.  A malformed line (too few numbers, not a number, a frame below
- * 1, an id below 0, a box without area) makes its sequence a bad item
+ * 1, an id below 0, a box without area or beyond 10^7 px) makes its
+ * sequence a bad item
  * naming "FILE:LINE".  Boxes are clipped to the frame (MOT boxes may start
  * left of or above it); a box wholly outside is left out.
  *
@@ -42,6 +43,8 @@
 #define REDUCE_WINDOW 256
 /* Image attachments a task may have (tasks.c). */
 #define MAX_IMAGES 100
+/* Frames a videoannotation task may have (kind_videoannotation.c). */
+#define MAX_FRAMES 1000000
 
 typedef struct row {
     long long frame, id;
@@ -150,7 +153,9 @@ static json_t *read_classes(const lp_src *src)
                 s = comma + 1;
             }
             snprintf(key, sizeof key, "%ld", n);
-            if (e > s) json_object_set_new(map, key, json_stringn_nocheck(s, (size_t)(e - s)));
+            if (e > s)
+                json_object_set_new(map, key,
+                                    json_stringn(s, (size_t)(e - s))); /* NULL: not UTF-8 */
             s = nl ? nl + 1 : end;
         }
         break;
@@ -329,6 +334,8 @@ static int read_rows(lp_convert *c, const lp_src_text *t, row **out, size_t *nou
             why = "id must be a whole number from 0";
         else if (!(v[4] > 0) || !(v[5] > 0))
             why = "width and height must be greater than 0";
+        else if (fabs(v[2]) > 1e7 || fabs(v[3]) > 1e7 || v[4] > 1e7 || v[5] > 1e7)
+            why = "a coordinate is beyond 10,000,000 pixels";
         if (why) {
             lp_convert_bad(c, "line", why, "%s:%zu", t->name, line);
             free(r);
@@ -376,13 +383,20 @@ static void sequence(lp_convert *c, const lp_src_text *t, const json_t *classes)
     row *r = NULL;
     size_t n = 0;
     if (read_rows(c, t, &r, &n)) goto done;
-    long long frames = (long long)ini_number(ini, "seqLength"), last = 0;
+    double len = ini_number(ini, "seqLength");
+    long long frames = len > MAX_FRAMES ? MAX_FRAMES : (long long)len, last = 0;
     for (size_t i = 0; i < n; i++)
         if (r[i].frame + 1 > last) last = r[i].frame + 1;
     if (frames < last) frames = last;
     if (frames < 1) frames = 1;
     double W = ini_number(ini, "imWidth"), H = ini_number(ini, "imHeight");
-    json_t *task = json_pack("{s:s}", "unique_id", name);
+    if (!(W >= 1 && W <= 1e6 && H >= 1 && H <= 1e6)) W = H = 0; /* a size the kind takes */
+    /* a name that is not UTF-8 (or holds a NUL) falls back to the file's */
+    json_t *uid = json_stringn(name, strlen(name));
+    if (!uid) uid = json_string(t->name);
+    if (!uid) uid = json_string("sequence");
+    json_t *task = json_object();
+    json_object_set_new(task, "unique_id", uid);
     int iw = 0, ih = 0;
     if (!attach_frames(c, task, dir.data, imdir, name, frames, &iw, &ih)) {
         json_decref(task);
@@ -392,10 +406,10 @@ static void sequence(lp_convert *c, const lp_src_text *t, const json_t *classes)
                        "%s", t->name);
         goto done;
     }
-    if (!W && iw > 0) W = iw, H = ih;
+    if (!W && iw > 0 && ih > 0) W = iw, H = ih;
     json_t *data = json_pack("{s:I}", "frames", (json_int_t)frames);
     double fps = ini_number(ini, "frameRate");
-    if (fps > 0 && fps <= 1000) json_object_set_new(data, "fps", json_real(fps));
+    if (fps >= 1e-3 && fps <= 1000) json_object_set_new(data, "fps", json_real(fps));
     if (W > 0 && H > 0) {
         json_object_set_new(data, "width", json_real(W));
         json_object_set_new(data, "height", json_real(H));
@@ -415,7 +429,7 @@ static void sequence(lp_convert *c, const lp_src_text *t, const json_t *classes)
         if (x.w > 0 && x.h > 0) r[m++] = x;
     }
     n = m;
-    qsort(r, n, sizeof *r, by_id_frame);
+    if (n) qsort(r, n, sizeof *r, by_id_frame);
     json_t *tracks = json_array();
     for (size_t i = 0; i < n;) {
         size_t j = i, k = i + 1;
