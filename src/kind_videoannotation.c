@@ -618,7 +618,7 @@ static double greedy_sum(pair *pairs, size_t np, size_t na, size_t nb)
 {
     char *used = lp_calloc(na + nb + 1, 1);
     double sum = 0;
-    qsort(pairs, np, sizeof *pairs, by_sim);
+    if (np) qsort(pairs, np, sizeof *pairs, by_sim);
     for (size_t i = 0; i < np; i++) {
         if (used[pairs[i].a] || used[na + pairs[i].b]) continue;
         used[pairs[i].a] = used[na + pairs[i].b] = 1;
@@ -697,7 +697,7 @@ static void cluster(pair *pairs, size_t np, const size_t *worker, size_t n, size
         root[i] = i;
         next[i] = SIZE_MAX;
     }
-    qsort(pairs, np, sizeof *pairs, by_sim);
+    if (np) qsort(pairs, np, sizeof *pairs, by_sim);
     for (size_t p = 0; p < np; p++) {
         size_t a = root[pairs[p].a], b = root[pairs[p].b], x, y;
         if (a == b) continue;
