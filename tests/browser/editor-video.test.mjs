@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expectStatus } from '../api/harness.mjs';
 import { png, upload as uploadFile } from './media.mjs';
-import { ROOT, serveUi, PASSWORD, browserTest, makeAnnotator, openQueue, screenshot, until, textOf, pageText } from './browser.mjs';
+import { ROOT, serveUi, PASSWORD, browserTest, makeAnnotator, openQueue, login, screenshot, until, textOf, pageText, waitStatus } from './browser.mjs';
 
 let srv;
 serveUi((s) => (srv = s));
@@ -131,6 +131,13 @@ browserTest('an annotator tracks a box through frames: keyframes, interpolation,
   await page.check('[data-frame-attr=occluded] input');
   await screenshot(page, 'video-editor-track');
 
+  // The draft survives a reload: the track, its keyframes and the event.
+  await waitStatus(page, /draft saved/i, '"Draft saved" after the edits');
+  await page.reload();
+  await until(async () => (await stageState(page)).state === 'ready', 'the frames after the reload');
+  assert.match((await textOf(page, '[data-testid=va-tracks]')) ?? '', /#1 car · Box · 4 keys/, 'the track after the reload is not the draft');
+  assert.match((await textOf(page, '[data-testid=va-events]')) ?? '', /crash: 2–6/, 'the event after the reload is not the draft');
+
   await page.click('button[data-action=submit]');
   const items = await until(async () => {
     const a = await annotationsOf(task);
@@ -157,6 +164,57 @@ browserTest('an annotator tracks a box through frames: keyframes, interpolation,
   assert.ok(Math.abs(k6.x - (k0.x + 0.6 * (k10.x - k0.x))) < 0.02, `frame 6 box ${JSON.stringify(k6)} is not interpolated`);
   assert.deepEqual(k6.attributes, { occluded: true });
   assert.deepEqual(r.events, [{ label: 'crash', start: 2, end: 6 }]);
+});
+
+browserTest('read-only instances show the tracks, step frames and change nothing', async ({ page }) => {
+  const ann = await makeAnnotator(srv, 'ann-video-ro@test.io', PASSWORD, []);
+  await login(page, srv, ann.email, ann.password);
+  const params = { labels: ['car', 'person'], geometries: ['box', 'point', 'polygon'], events: ['crash'], fps: 10 };
+  const value = {
+    tracks: [
+      { id: 3, label: 'car', shape: 'box', keyframes: [{ frame: 0, x: 10, y: 10, width: 50, height: 30 }, { frame: 8, x: 90, y: 10, width: 50, height: 30 }] },
+      { id: 5, label: 'person', shape: 'polygon', keyframes: [{ frame: 2, vertices: [{ x: 200, y: 40 }, { x: 240, y: 60 }, { x: 220, y: 120 }] }, { frame: 6, outside: true }] },
+      { id: 6, label: 'person', shape: 'point', keyframes: [{ frame: 1, x: 150, y: 150 }] },
+    ],
+    events: [{ label: 'crash', start: 3, end: 5 }],
+  };
+  const result = await page.evaluate(
+    async ({ params, value }) => {
+      const { videoannotationEditor: ed } = await import('/ui/editor-videoannotation.js');
+      const changes = [];
+      const insts = [];
+      for (let i = 0; i < 2; i++) {
+        const el = document.createElement('div');
+        el.className = `ro-${i} card panel`;
+        document.querySelector('main').append(el);
+        const task = { attachments: [], data: { frames: 10, width: 320, height: 180 } };
+        insts.push(ed.mount(el, { params, task, value, readOnly: true, onChange: (v) => changes.push(v) }));
+      }
+      window.__vaInsts = insts;
+      const key = (k) => insts.map((x) => x.keys(new KeyboardEvent('keydown', { key: k })));
+      return { del: key('Delete'), out: key('o'), step: key('ArrowRight'), values: insts.map((x) => x.value()), valid: insts.map((x) => x.valid()), changes: changes.length };
+    },
+    { params, value },
+  );
+  assert.deepEqual(result.del, [false, false], 'a read-only instance took Delete');
+  assert.deepEqual(result.out, [false, false], 'a read-only instance took o');
+  assert.deepEqual(result.step, [true, true], 'a read-only instance does not step frames');
+  for (const v of result.values) assert.deepEqual(v, value, 'the read-only value is not the answer shown');
+  assert.equal(result.changes, 0);
+  assert.equal(await page.locator('.ro-0 button[data-tool], .ro-0 [data-action=undo], .ro-0 [data-action=delete-track]').count(), 0, 'a read-only instance offers editing controls');
+  // A drag on the box at frame 1 moves nothing.
+  const box = await page.$eval('.ro-0 [data-testid=va-overlay]', (c) => {
+    const b = c.getBoundingClientRect();
+    return { x: b.left + (30 / c.width) * b.width, y: b.top + (25 / c.height) * b.height };
+  });
+  await page.mouse.move(box.x, box.y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 40, box.y + 20, { steps: 4 });
+  await page.mouse.up();
+  assert.match((await textOf(page, '.ro-0 [data-testid=va-state]')) ?? '', /Track #3|Frame/, 'a click on the read-only box does not show its track');
+  const after = await page.evaluate(() => window.__vaInsts.map((x) => x.value()));
+  assert.deepEqual(after[0], value, 'a drag changed a read-only instance');
+  await screenshot(page, 'video-editor-read-only');
 });
 
 /* Records a WebM of seconds at fps in the page: a canvas with moving
