@@ -73,7 +73,7 @@ browserTest('an annotator tracks a box through frames: keyframes, interpolation,
     await srv.api('POST', '/v1/projects', {
       name: 'video-frames',
       kind: 'videoannotation',
-      params: { labels: ['car', 'person'], geometries: ['box', 'point'], frame_attributes: [{ name: 'occluded', type: 'boolean' }], events: ['crash'], fps: 10 },
+      params: { labels: ['car', 'person'], geometries: ['box', 'point', 'polygon'], frame_attributes: [{ name: 'occluded', type: 'boolean' }], events: ['crash'], fps: 10 },
     }),
     201,
   );
@@ -138,14 +138,35 @@ browserTest('an annotator tracks a box through frames: keyframes, interpolation,
   assert.match((await textOf(page, '[data-testid=va-tracks]')) ?? '', /#1 car · Box · 4 keys/, 'the track after the reload is not the draft');
   assert.match((await textOf(page, '[data-testid=va-events]')) ?? '', /crash: 2–6/, 'the event after the reload is not the draft');
 
+  // A point (d) and a polygon (g, clicks, Enter) at frame 6, as person (2).
+  await page.fill('[data-testid=va-frame]', '6');
+  await page.press('[data-testid=va-frame]', 'Enter');
+  await page.click('[data-testid=va-time]');
+  await waitFrame(page, 6);
+  await page.keyboard.press('2');
+  await page.keyboard.press('d');
+  const [px, py] = await at(page, 250, 150);
+  await page.mouse.click(px, py);
+  await page.keyboard.press('g');
+  for (const [x, y] of [[200, 20], [260, 20], [230, 60]]) {
+    const [cx, cy] = await at(page, x, y);
+    await page.mouse.click(cx, cy);
+  }
+  await page.keyboard.press('Enter');
+  await until(async () => (await page.$$('[data-testid=va-tracks] li[data-track]')).length === 3, 'three tracks after a point and a polygon');
+  await screenshot(page, 'video-editor-shapes');
   await page.click('button[data-action=submit]');
   const items = await until(async () => {
     const a = await annotationsOf(task);
     return a.length ? a : null;
   }, 'the annotation to reach the API');
   const r = items[0].response;
-  assert.equal(r.tracks.length, 1);
+  assert.equal(r.tracks.length, 3);
   const t = r.tracks[0];
+  const [pt, poly] = [r.tracks[1], r.tracks[2]];
+  assert.deepEqual([pt.label, pt.shape, pt.keyframes.length, pt.keyframes[0].frame], ['person', 'point', 1, 6]);
+  assert.ok(Math.abs(pt.keyframes[0].x - 250) < 1.5 && Math.abs(pt.keyframes[0].y - 150) < 1.5, `the point ${JSON.stringify(pt.keyframes[0])}`);
+  assert.deepEqual([poly.label, poly.shape, poly.keyframes[0].frame, poly.keyframes[0].vertices.length], ['person', 'polygon', 6, 3]);
   assert.equal(t.label, 'car');
   assert.equal(t.shape, 'box');
   assert.deepEqual(

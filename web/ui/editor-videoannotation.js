@@ -400,7 +400,11 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       stage.dataset.state = 'failed';
       say('The video could not be loaded.');
     });
-    mediaEl.addEventListener('ended', () => pause());
+    // (An ended event queued by an earlier seek to the end may come after
+    // playing started again from the beginning: only the real end pauses.)
+    mediaEl.addEventListener('ended', () => {
+      if (mediaEl.ended) pause();
+    });
   } else if (media.images.length) {
     mediaEl.addEventListener('load', () => {
       if (!size && mediaEl.naturalWidth) {
