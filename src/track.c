@@ -2,9 +2,9 @@
  *
  * Invariant: a track's keyframes are sorted by strictly increasing frame
  * (the kind's validation guarantees it), so the keyframe in force at a
- * frame is found by binary search and a whole video is walked in
- * O(F log K); past both tracks' last keyframes nothing moves, so IoU over
- * time walks only up to there. */
+ * frame is found by binary search, and IoU over time walks the video in
+ * stretches between keyframes, frame by frame only where both objects are
+ * present and near each other (see lp_track_iou). */
 #include "track.h"
 
 #include <math.h>
@@ -69,29 +69,86 @@ double lp_track_shape_similarity(lp_track_shape shape, const double *a, size_t n
     return 0;
 }
 
+/* The bounding box {x1, y1, x2, y2} of the n points xy and the m points
+ * yz together. */
+static void hull(const double *xy, size_t n, const double *yz, size_t m, double *box)
+{
+    box[0] = box[1] = HUGE_VAL;
+    box[2] = box[3] = -HUGE_VAL;
+    for (size_t i = 0; i < n + m; i++) {
+        const double *p = i < n ? xy + 2 * i : yz + 2 * (i - n);
+        box[0] = fmin(box[0], p[0]);
+        box[1] = fmin(box[1], p[1]);
+        box[2] = fmax(box[2], p[0]);
+        box[3] = fmax(box[3], p[1]);
+    }
+}
+
+/* 1 when shapes that stay inside boxes a and b can only be 0 alike: for
+ * boxes and polygons a gap between the boxes (not a shared edge: two
+ * equal shapes without area are 1 alike); points are 0 alike beyond 4
+ * scales (lp_geom_point_similarity). */
+static int apart(lp_track_shape shape, const double *a, const double *b)
+{
+    double gap = fmax(fmax(b[0] - a[2], a[0] - b[2]), fmax(b[1] - a[3], a[1] - b[3]));
+    return gap > (shape == LP_TRACK_POINT ? 4 * POINT_SCALE : 0);
+}
+
+/* Walks the frames in stretches between the keyframes of either track.
+ * Within a stretch each track is absent throughout, or present and moving
+ * linearly (or holding), so its shape stays inside the box of its shapes
+ * at the stretch's two ends: when those boxes are apart the stretch adds
+ * 0 for every frame without looking at them, and when neither track moves
+ * one frame stands for all.  Past both last keyframes nothing moves, so
+ * the last stretch runs to the end at the cost of one frame.  Only
+ * stretches where both objects are present and near are walked frame by
+ * frame. */
 double lp_track_iou(const lp_track *a, const lp_track *b, int64_t frames)
 {
     if (!a->n && !b->n) return 0;
-    int64_t start = !a->n ? b->k[0].frame : !b->n ? a->k[0].frame : a->k[0].frame;
-    if (b->n && b->k[0].frame < start) start = b->k[0].frame;
-    if (start < 0) start = 0;
-    size_t ma = lp_track_max_points(a), mb = lp_track_max_points(b);
-    double *xa = lp_malloc((2 * ma + 2) * sizeof *xa), *xb = lp_malloc((2 * mb + 2) * sizeof *xb);
-    /* After both last keyframes nothing changes: the frame after them
-     * stands for every frame to the end. */
-    int64_t last = a->n ? a->k[a->n - 1].frame : 0;
-    if (b->n && b->k[b->n - 1].frame > last) last = b->k[b->n - 1].frame;
+    int64_t f = !a->n ? b->k[0].frame : !b->n ? a->k[0].frame : a->k[0].frame;
+    if (b->n && b->k[0].frame < f) f = b->k[0].frame;
+    if (f < 0) f = 0;
+    size_t ma = lp_track_max_points(a) + 1, mb = lp_track_max_points(b) + 1;
+    double *xa = lp_malloc(4 * (ma + mb) * sizeof *xa), *ya = xa + 2 * ma;
+    double *xb = ya + 2 * ma, *yb = xb + 2 * mb;
     double sum = 0, either = 0;
-    for (int64_t f = start; f < frames && f <= last + 1; f++) {
-        size_t na, nb;
-        double times = f == last + 1 ? (double)(frames - f) : 1;
+    size_t ia = 0, ib = 0;
+    while (f < frames) {
+        int64_t next = frames;
+        while (ia < a->n && a->k[ia].frame <= f) ia++;
+        while (ib < b->n && b->k[ib].frame <= f) ib++;
+        if (ia < a->n && a->k[ia].frame < next) next = a->k[ia].frame;
+        if (ib < b->n && b->k[ib].frame < next) next = b->k[ib].frame;
+        double len = (double)(next - f);
+        size_t na, nb, na2, nb2;
         int pa = lp_track_at(a, f, xa, &na), pb = lp_track_at(b, f, xb, &nb);
-        if (!pa && !pb) continue;
-        either += times;
-        if (pa && pb) sum += times * lp_track_shape_similarity(a->shape, xa, na, xb, nb);
+        if (pa || pb) either += len;
+        if (pa && pb) {
+            lp_track_at(a, next - 1, ya, &na2);
+            lp_track_at(b, next - 1, yb, &nb2);
+            double ha[4], hb[4];
+            hull(xa, na, ya, na2, ha);
+            hull(xb, nb, yb, nb2, hb);
+            int still = na == na2 && nb == nb2 && !memcmp(xa, ya, 2 * na * sizeof *xa) &&
+                        !memcmp(xb, yb, 2 * nb * sizeof *xb);
+            if (apart(a->shape, ha, hb)) {
+                /* 0 all along */
+            } else if (still) {
+                sum += len * lp_track_shape_similarity(a->shape, xa, na, xb, nb);
+            } else {
+                for (int64_t g = f; g < next; g++) {
+                    if (g > f) {
+                        lp_track_at(a, g, xa, &na);
+                        lp_track_at(b, g, xb, &nb);
+                    }
+                    sum += lp_track_shape_similarity(a->shape, xa, na, xb, nb);
+                }
+            }
+        }
+        f = next;
     }
     free(xa);
-    free(xb);
     return either > 0 ? sum / either : 0;
 }
 

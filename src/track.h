@@ -63,7 +63,8 @@ double lp_track_shape_similarity(lp_track_shape shape, const double *a, size_t n
 /* IoU over time of tracks a and b (the same shape) in a video of frames
  * frames: the mean, over the frames where either object is present, of
  * their shapes' similarity, a frame where only one is present counting 0.
- * 0 when neither is ever present.  Time O(F log K) for F frames. */
+ * 0 when neither is ever present.  Time O(K) for K keyframes, plus
+ * O(log K) for each frame where both objects are present and near. */
 double lp_track_iou(const lp_track *a, const lp_track *b, int64_t frames);
 
 /* A track read from JSON, with its keyframes and coordinates. */
