@@ -244,7 +244,15 @@ browserTest('read-only instances show the tracks, step frames and change nothing
       }
       window.__vaInsts = insts;
       const key = (k) => insts.map((x) => x.keys(new KeyboardEvent('keydown', { key: k })));
-      return { del: key('Delete'), out: key('o'), step: key('ArrowRight'), values: insts.map((x) => x.value()), valid: insts.map((x) => x.valid()), changes: changes.length };
+      // An editable instance whose project requires a track attribute the
+      // answer lacks: not valid, and it says why.
+      const el = document.createElement('div');
+      el.className = 'needs card panel';
+      document.querySelector('main').append(el);
+      const strict = { ...params, attributes: [{ name: 'color', type: 'category', choices: ['red'], required: true }] };
+      const needs = ed.mount(el, { params: strict, task: { attachments: [], data: { frames: 10 } }, value, onChange: () => {} });
+      const problems = el.querySelector('[data-testid=va-problems]').textContent;
+      return { del: key('Delete'), out: key('o'), step: key('ArrowRight'), values: insts.map((x) => x.value()), valid: insts.map((x) => x.valid()), changes: changes.length, needsValid: needs.valid(), problems };
     },
     { params, value },
   );
@@ -253,6 +261,8 @@ browserTest('read-only instances show the tracks, step frames and change nothing
   assert.deepEqual(result.step, [true, true], 'a read-only instance does not step frames');
   for (const v of result.values) assert.deepEqual(v, value, 'the read-only value is not the answer shown');
   assert.equal(result.changes, 0);
+  assert.equal(result.needsValid, false, 'a track without its required attribute is valid');
+  assert.match(result.problems, /#3: color is required/);
   assert.equal(await page.locator('.ro-0 button[data-tool], .ro-0 [data-action=undo], .ro-0 [data-action=delete-track]').count(), 0, 'a read-only instance offers editing controls');
   // A drag on the box at frame 1 moves nothing.
   const box = await page.$eval('.ro-0 [data-testid=va-overlay]', (c) => {

@@ -244,6 +244,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   const root = h('div', { class: 'va-editor', 'data-testid': 'va-editor' });
   const btn = (attrs, text) => h('button', { type: 'button', class: 'va-btn', ...attrs }, text);
   const msg = h('p', { class: 'va-msg', 'data-testid': 'va-msg', role: 'status', 'aria-live': 'polite' });
+  const problemsEl = h('p', { class: 'va-problems', 'data-testid': 'va-problems' });
 
   const mediaEl = media.video
     ? h('video', { class: 'va-media', 'data-testid': 'va-video', src: media.video, muted: true, playsinline: true, preload: 'auto' })
@@ -282,7 +283,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     ? h('div', { class: 'va-event-box' }, h('h4', {}, 'Events'), readOnly ? null : h('div', {}, eventSel, btn({ 'data-action': 'event-start', title: 'Start an event here ([)' }, 'Start ['), btn({ 'data-action': 'event-end', title: 'End the event here (])' }, 'End ]')), eventList)
     : null;
   const side = h('div', { class: 'va-side' }, inspector, h('h4', {}, 'Tracks'), trackList, eventBox);
-  root.append(toolbar || '', h('div', { class: 'va-main' }, h('div', { class: 'va-view' }, stage, transport, tlWrap), side), msg);
+  root.append(toolbar || '', h('div', { class: 'va-main' }, h('div', { class: 'va-view' }, stage, transport, tlWrap), side), problemsEl, msg);
   if (predicted) say(`Started from the prediction of ${predicted.model || 'a model'}; check every track.`);
   el.append(root);
 
@@ -331,7 +332,14 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     renderList();
     renderInspector();
     renderEvents();
+    renderProblems();
     onChange?.(val());
+  }
+
+  /* What keeps the answer from being submitted, said under the frame. */
+  function renderProblems() {
+    const p = readOnly ? [] : problems();
+    problemsEl.textContent = p.length ? `Before submitting: ${p.slice(0, 3).join(' ')}${p.length > 3 ? ` (and ${p.length - 3} more)` : ''}` : '';
   }
 
   function undo() {
@@ -1182,6 +1190,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   renderList();
   renderInspector();
   renderEvents();
+  renderProblems();
   requestAnimationFrame(() => {
     if (!alive) return;
     timelineDirty = true;
