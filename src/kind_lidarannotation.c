@@ -30,56 +30,17 @@
 /* Bounds of a coordinate (metres) and of a size. */
 #define COORD_MAX 1e6
 
-static const char *const attribute_types[] = {"category", "number", "text", "boolean", NULL};
-
-/* Checks one attribute definition. */
-static int check_attribute_def(json_t *a, const char *at, lp_verr *e)
-{
-    char field[256];
-    double min = -HUGE_VAL, max = HUGE_VAL;
-    int rc;
-    if ((rc = lp_v_one_of(json_object_get(a, "type"), lp_path_key(field, sizeof field, at, "type"),
-                          attribute_types, "an attribute type", NULL, e)))
-        return rc;
-    const char *type = json_string_value(json_object_get(a, "type"));
-    if (strcmp(type, "category") == 0) {
-        if ((rc = lp_v_names(a, "choices", at, 1, 1, NULL, e))) return rc;
-    } else if (lp_json_given(a, "choices")) {
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "choices"),
-                           "is only for category attributes");
-    }
-    if (strcmp(type, "number") != 0 && (lp_json_given(a, "min") || lp_json_given(a, "max")))
-        return lp_verr_set(
-            e, lp_path_key(field, sizeof field, at, lp_json_given(a, "min") ? "min" : "max"),
-            "is only for number attributes");
-    if ((rc = lp_v_number(a, "min", at, 0, -HUGE_VAL, HUGE_VAL, &min, e))) return rc;
-    if ((rc = lp_v_number(a, "max", at, 0, -HUGE_VAL, HUGE_VAL, &max, e))) return rc;
-    if (min > max)
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "max"),
-                           "must not be less than min (%g); got %g", min, max);
-    lp_json_default(a, "required", json_false());
-    return lp_v_bool(a, "required", at, 1, NULL, e);
-}
 
 /* Checks params {labels, attributes, instructions}; fills attributes ([])
  * and each attribute's required (false). */
 static int validate_params(json_t *params, lp_verr *e)
 {
     static const char *const keys[] = {"labels", "attributes", "instructions", NULL};
-    static const char *const attribute_keys[] = {"type", "choices", "min", "max", "required", NULL};
-    json_t *a;
-    size_t i;
     int rc;
     if ((rc = lp_v_object(params, "params", e))) return rc;
     if ((rc = lp_v_only_keys(params, "params", keys, e))) return rc;
     if ((rc = lp_v_names(params, "labels", "params", 1, 1, NULL, e))) return rc;
-    if ((rc = lp_v_names(params, "attributes", "params", 0, 0, attribute_keys, e))) return rc;
-    json_array_foreach(json_object_get(params, "attributes"), i, a)
-    {
-        char at[256];
-        if ((rc = check_attribute_def(a, lp_path_index(at, sizeof at, "params.attributes", i), e)))
-            return rc;
-    }
+    if ((rc = lp_v_attribute_defs(params, "attributes", e))) return rc;
     return lp_v_string(params, "instructions", "params", 0, 0, 0, NULL, e);
 }
 
@@ -160,46 +121,6 @@ static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
     return 0;
 }
 
-/* Checks a cuboid's attributes against the project's definitions. */
-static int check_attributes(const json_t *defs, const json_t *attrs, const char *at, lp_verr *e)
-{
-    char field[256], what[160], q[96], vf[256];
-    const json_t *def;
-    size_t i;
-    int rc;
-    lp_path_key(field, sizeof field, at, "attributes");
-    json_t *none = attrs ? NULL : json_object();
-    rc = lp_v_keys_in(defs, none ? none : attrs, field, "attributes", 0, e);
-    json_decref(none);
-    if (rc || !json_is_object(attrs)) return rc;
-    json_array_foreach(defs, i, def)
-    {
-        const char *name = json_string_value(json_object_get(def, "name"));
-        const char *type = json_string_value(json_object_get(def, "type"));
-        const json_t *v = name ? lp_json_given(attrs, name) : NULL;
-        double x, bound;
-        if (!v || !type) continue;
-        lp_path_key(vf, sizeof vf, field, name);
-        if (strcmp(type, "category") == 0) {
-            snprintf(what, sizeof what, "choices for %s", lp_quote(q, sizeof q, name));
-            rc = lp_v_name_in(json_object_get(def, "choices"), v, vf, what, NULL, e);
-        } else if (strcmp(type, "number") == 0) {
-            if (lp_json_number(v, &x))
-                return lp_verr_set(e, vf, "must be a number, not %s", lp_json_type_name(v));
-            if (!lp_json_number(json_object_get(def, "min"), &bound) && x < bound)
-                return lp_verr_set(e, vf, "must be at least %g (got %g)", bound, x);
-            if (!lp_json_number(json_object_get(def, "max"), &bound) && x > bound)
-                return lp_verr_set(e, vf, "must be at most %g (got %g)", bound, x);
-        } else if (strcmp(type, "text") == 0) {
-            rc = lp_v_string(attrs, name, field, 0, 0, 0, NULL, e);
-        } else {
-            rc = lp_v_bool(attrs, name, field, 0, NULL, e);
-        }
-        if (rc) return rc;
-    }
-    return 0;
-}
-
 /* Checks one cuboid; frames is the task's frame count (0: unknown). */
 static int check_cuboid(const json_t *params, const json_t *c, const char *at, size_t frames,
                         lp_verr *e)
@@ -230,7 +151,7 @@ static int check_cuboid(const json_t *params, const json_t *c, const char *at, s
             return lp_verr_set(e, lp_path_key(field, sizeof field, at, sizes[k]),
                                "must be greater than 0 (got %g)", d);
     }
-    return check_attributes(json_object_get(params, "attributes"), lp_json_given(c, "attributes"),
+    return lp_v_attribute_values(json_object_get(params, "attributes"), lp_json_given(c, "attributes"),
                             at, e);
 }
 

@@ -687,3 +687,93 @@ void lp_json_canonical_members(const char *s, size_t n, const char *const *keys,
         i = ws_end(s, i + 1, n);
     }
 }
+
+/* Checks one attribute definition (already a named object) and fills
+ * required (false). */
+static int attribute_def(json_t *a, const char *at, lp_verr *e)
+{
+    static const char *const types[] = {"category", "number", "text", "boolean", NULL};
+    char field[256], q[96];
+    double min = -HUGE_VAL, max = HUGE_VAL; /* stay so when not given */
+    int rc;
+    if ((rc = lp_v_one_of(json_object_get(a, "type"), lp_path_key(field, sizeof field, at, "type"),
+                          types, "an attribute type", NULL, e)))
+        return rc;
+    const char *type = json_string_value(json_object_get(a, "type"));
+    int category = strcmp(type, "category") == 0, number = strcmp(type, "number") == 0;
+    if (category) {
+        if ((rc = lp_v_names(a, "choices", at, 1, 1, NULL, e))) return rc;
+    } else if (lp_json_given(a, "choices")) {
+        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "choices"),
+                           "is only for category attributes, and this one is %s",
+                           lp_quote(q, sizeof q, type));
+    }
+    const char *bounds[] = {"min", "max"};
+    for (size_t i = 0; i < 2; i++)
+        if (!number && lp_json_given(a, bounds[i]))
+            return lp_verr_set(e, lp_path_key(field, sizeof field, at, bounds[i]),
+                               "is only for number attributes, and this one is %s",
+                               lp_quote(q, sizeof q, type));
+    if ((rc = lp_v_number(a, "min", at, 0, -HUGE_VAL, HUGE_VAL, &min, e))) return rc;
+    if ((rc = lp_v_number(a, "max", at, 0, -HUGE_VAL, HUGE_VAL, &max, e))) return rc;
+    if (min > max)
+        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "max"),
+                           "must not be less than min (%g); got %g", min, max);
+    lp_json_default(a, "required", json_false());
+    return lp_v_bool(a, "required", at, 1, NULL, e);
+}
+
+int lp_v_attribute_defs(json_t *params, const char *key, lp_verr *e)
+{
+    static const char *const def_keys[] = {"type", "choices", "min", "max", "required", NULL};
+    char path[64], at[256];
+    json_t *a;
+    size_t i;
+    int rc;
+    if ((rc = lp_v_names(params, key, "params", 0, 0, def_keys, e))) return rc;
+    lp_path_key(path, sizeof path, "params", key);
+    json_array_foreach(json_object_get(params, key), i, a)
+    {
+        if ((rc = attribute_def(a, lp_path_index(at, sizeof at, path, i), e))) return rc;
+    }
+    return 0;
+}
+
+int lp_v_attribute_values(const json_t *defs, const json_t *attrs, const char *at, lp_verr *e)
+{
+    char field[256], what[160], q[96], vf[256];
+    const json_t *def;
+    size_t i;
+    int rc;
+    lp_path_key(field, sizeof field, at, "attributes");
+    json_t *none = attrs ? NULL : json_object();
+    rc = lp_v_keys_in(defs, none ? none : attrs, field, "attributes", 0, e);
+    json_decref(none);
+    if (rc || !json_is_object(attrs)) return rc;
+    json_array_foreach(defs, i, def)
+    {
+        const char *name = json_string_value(json_object_get(def, "name"));
+        const char *type = json_string_value(json_object_get(def, "type"));
+        const json_t *v = name ? lp_json_given(attrs, name) : NULL;
+        double x, bound;
+        if (!v || !type) continue;
+        lp_path_key(vf, sizeof vf, field, name);
+        if (strcmp(type, "category") == 0) {
+            snprintf(what, sizeof what, "choices for %s", lp_quote(q, sizeof q, name));
+            rc = lp_v_name_in(json_object_get(def, "choices"), v, vf, what, NULL, e);
+        } else if (strcmp(type, "number") == 0) {
+            if (lp_json_number(v, &x))
+                return lp_verr_set(e, vf, "must be a number, not %s", lp_json_type_name(v));
+            if (!lp_json_number(json_object_get(def, "min"), &bound) && x < bound)
+                return lp_verr_set(e, vf, "must be at least %g (got %g)", bound, x);
+            if (!lp_json_number(json_object_get(def, "max"), &bound) && x > bound)
+                return lp_verr_set(e, vf, "must be at most %g (got %g)", bound, x);
+        } else if (strcmp(type, "text") == 0) {
+            rc = lp_v_string(attrs, name, field, 0, 0, 0, NULL, e);
+        } else {
+            rc = lp_v_bool(attrs, name, field, 0, NULL, e);
+        }
+        if (rc) return rc;
+    }
+    return 0;
+}

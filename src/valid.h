@@ -125,6 +125,17 @@ int lp_v_name_in(const json_t *list, const json_t *v, const char *field, const c
 int lp_v_keys_in(const json_t *list, const json_t *obj, const char *path, const char *what,
                  int required_default, lp_verr *e);
 
+/* Attributes: the questions a shape, track or cuboid answers, as the
+ * geometric kinds share them.  A definition is a named object {"type":
+ * "category" (with "choices") | "number" (optional "min", "max") | "text" |
+ * "boolean", "required" (default false)}.  lp_v_attribute_defs checks
+ * params[key], a list of them (default []), and fills each "required".
+ * lp_v_attribute_values checks attrs (the value of at.attributes, NULL when
+ * not given) against defs: no unknown name, required ones present, each
+ * value of its type and within its bounds. */
+int lp_v_attribute_defs(json_t *params, const char *key, lp_verr *e);
+int lp_v_attribute_values(const json_t *defs, const json_t *attrs, const char *at, lp_verr *e);
+
 /* Index of the first of task's attachments whose "type" is one of types
  * (NULL-terminated), or -1.  Tolerates a task of any shape. */
 long lp_task_attachment(const json_t *task, const char *const *types);

@@ -403,7 +403,7 @@ browserTest("a model's 1,000 boxes load as the starting answer, one is selected 
   await waitReady(page);
   await waitCount(page, 1000, "from the best prediction's 1,000 boxes");
   const mountMs = Date.now() - t0;
-  assert.match((await textOf(page, '[data-testid=prediction-note]')) ?? '', /detector-v1.*1000 shapes/, 'no note says the shapes come from detector-v1');
+  assert.match((await textOf(page, '[data-testid=prediction-note]')) ?? '', /detector-v1.*1,000 shapes/, 'no note says the shapes come from detector-v1');
   assert.equal(await page.locator('[data-testid=ia-shape]').count(), 1000, 'the SVG should hold one element per box');
   assert.equal(await page.locator('[data-testid=ia-object]').count(), 1000, 'the list should hold one row per box');
   assert.deepEqual(await page.$$eval('button[data-tool]', (bs) => bs.map((b) => b.dataset.tool)), ['select', 'box'], 'only the select and box tools (geometries: box)');

@@ -29,7 +29,7 @@
 // (quality.js).
 
 import { api } from './api.js';
-import { h, svg, append } from './dom.js';
+import { h, svg, append, plural } from './dom.js';
 import { setStatus } from './status.js';
 import { agreementSection, count, pct, seconds, workersTable } from './quality.js';
 import { drawProjectLinks } from './project-links.js';
@@ -50,7 +50,6 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 const n0 = (x) => (Number.isFinite(x) ? x : 0);
-const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 
 /* A card with a title whose content set() replaces: the card itself (and
  * anything in its head, such as a switch) stays. */

@@ -110,3 +110,27 @@ export async function copyText(text) {
   ta.remove();
   return ok;
 }
+
+/* A number for people: 12,345 (0 for what is not a number). */
+export function count(n) {
+  return Number.isFinite(n) ? n.toLocaleString() : '0';
+}
+
+/* "1 task", "12,345 tasks", "2 replies" (many given). */
+export const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+
+/* A named list of params (labels, attributes, choices) as objects with a
+ * name, without duplicates: strings become {name}, items without a name
+ * are left out. */
+export function namedList(list) {
+  if (!Array.isArray(list)) return [];
+  const out = [];
+  const seen = new Set();
+  for (const item of list) {
+    const o = typeof item === 'string' ? { name: item } : item && typeof item === 'object' ? item : null;
+    if (!o || typeof o.name !== 'string' || o.name === '' || seen.has(o.name)) continue;
+    seen.add(o.name);
+    out.push(o);
+  }
+  return out;
+}

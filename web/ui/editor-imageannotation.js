@@ -22,7 +22,7 @@
 //
 // The interface every editor follows is in editors.js.
 
-import { h, svg, isTyping } from './dom.js';
+import { h, svg, isTyping, plural, namedList } from './dom.js';
 import { attachmentUrl, renderTask } from './task.js';
 
 const GEOMETRIES = ['box', 'polygon', 'line', 'point'];
@@ -46,22 +46,6 @@ const NUDGE_PAN = 60; // screen px the arrow keys pan by when nothing is selecte
 const r2 = (v) => Math.round(v * 100) / 100;
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-/* A named list (labels, attributes, choices) as objects with a name,
- * without duplicates. */
-function namedList(list) {
-  if (!Array.isArray(list)) return [];
-  const out = [];
-  const seen = new Set();
-  for (const item of list) {
-    const o = typeof item === 'string' ? { name: item } : item && typeof item === 'object' ? item : null;
-    if (!o || typeof o.name !== 'string' || o.name === '' || seen.has(o.name)) continue;
-    seen.add(o.name);
-    out.push(o);
-  }
-  return out;
-}
 
 function attributesOf(params) {
   return namedList(params?.attributes)

@@ -26,7 +26,7 @@
 //
 // The interface every editor follows is in editors.js.
 
-import { h, isTyping } from './dom.js';
+import { h, isTyping, namedList } from './dom.js';
 import { attachmentUrl } from './task.js';
 
 const MAX_POINTS = 1000000;
@@ -120,19 +120,6 @@ function norm(a) {
 /* ---- reading params, the task and a saved answer ---- */
 
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
-
-function namedList(list) {
-  if (!Array.isArray(list)) return [];
-  const out = [];
-  const seen = new Set();
-  for (const item of list) {
-    const o = typeof item === 'string' ? { name: item } : item && typeof item === 'object' ? item : null;
-    if (!o || typeof o.name !== 'string' || o.name === '' || seen.has(o.name)) continue;
-    seen.add(o.name);
-    out.push(o);
-  }
-  return out;
-}
 
 function attributesOf(params) {
   return namedList(params?.attributes)

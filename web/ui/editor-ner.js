@@ -30,7 +30,7 @@
 // The interface every editor follows is in editors.js.  Each mount keeps
 // its own state; nothing is shared between instances.
 
-import { h, svg } from './dom.js';
+import { h, svg, plural } from './dom.js';
 import { renderTask } from './task.js';
 
 const BAR_H = 15; // px, a span's bar under the text
@@ -142,8 +142,6 @@ function tokenize(cps) {
   }
   return tokens;
 }
-
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /* Spans in text order: start, then the longer first, then label order. */
 function textOrder(spans, labelIndex) {

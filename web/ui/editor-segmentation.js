@@ -23,7 +23,7 @@
 //
 // The interface every editor follows is in editors.js.
 
-import { h, isTyping } from './dom.js';
+import { h, isTyping, plural, namedList } from './dom.js';
 import { attachmentUrl } from './task.js';
 import { encodeCounts, labelMapCounts, paintCounts, rleCounts } from './rle.js';
 
@@ -42,20 +42,6 @@ const CLOSE_PX = 8; // screen px from the first corner that closes a polygon
 
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-
-function namedList(list) {
-  if (!Array.isArray(list)) return [];
-  const out = [];
-  const seen = new Set();
-  for (const item of list) {
-    const o = typeof item === 'string' ? { name: item } : item && typeof item === 'object' ? item : null;
-    if (!o || typeof o.name !== 'string' || o.name === '' || seen.has(o.name)) continue;
-    seen.add(o.name);
-    out.push(o);
-  }
-  return out;
-}
 
 function rgbOf(hex) {
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);

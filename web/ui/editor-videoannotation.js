@@ -22,7 +22,7 @@
 //
 // The interface every editor follows is in editors.js.
 
-import { h, isTyping } from './dom.js';
+import { h, isTyping, namedList } from './dom.js';
 import { attachmentUrl } from './task.js';
 
 const SHAPES = ['box', 'point', 'polygon'];
@@ -43,19 +43,6 @@ const PRELOAD = 12; // image frames fetched ahead
 const r2 = (v) => Math.round(v * 100) / 100;
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
-
-function namedList(list) {
-  if (!Array.isArray(list)) return [];
-  const out = [];
-  const seen = new Set();
-  for (const item of list) {
-    const o = typeof item === 'string' ? { name: item } : item && typeof item === 'object' ? item : null;
-    if (!o || typeof o.name !== 'string' || o.name === '' || seen.has(o.name)) continue;
-    seen.add(o.name);
-    out.push(o);
-  }
-  return out;
-}
 
 function attributesOf(list) {
   return namedList(list)

@@ -20,7 +20,7 @@
 // [data-flagged]; [data-testid=lb-counts] [data-count=NAME].
 
 import { api } from './api.js';
-import { h, svg } from './dom.js';
+import { h, svg, plural } from './dom.js';
 import { setStatus } from './status.js';
 import { DASH, count, pct } from './quality.js';
 import { intervalBar, linearScale } from './interval.js';
@@ -30,7 +30,6 @@ import { drawProjectLinks } from './project-links.js';
 export { LEADERBOARD_KINDS } from './project-links.js';
 
 const fixed = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : DASH);
-const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 
 function section(testid, title, ...children) {
   const id = `lb-${testid}-title`;

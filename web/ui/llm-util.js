@@ -23,7 +23,7 @@ export function bare(message, field) {
   return field && m.startsWith(`${field}: `) ? m.slice(field.length + 2) : m;
 }
 
-export const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+export { plural } from './dom.js';
 
 /* 1234.5 ms -> "1.23 s"; 87 -> "87 ms". */
 export function ms(x) {

@@ -16,7 +16,7 @@
 // dashboard (dashboard.js) shows them too.
 
 import { api } from './api.js';
-import { h, svg } from './dom.js';
+import { h, svg, count, plural } from './dom.js';
 import { setStatus } from './status.js';
 
 export const DASH = '—';
@@ -30,9 +30,7 @@ function num(x, digits = 3) {
   return Number.isFinite(x) ? x.toFixed(digits) : DASH;
 }
 
-export function count(n) {
-  return Number.isFinite(n) ? n.toLocaleString() : '0';
-}
+export { count, plural };
 
 /* Seconds per task: "0.4 s", "12 s", "2 min 05 s", "1 h 03 min". */
 export function seconds(x) {

@@ -27,7 +27,7 @@
 // succeeded|rate|interval]; [data-testid=report-empty].
 
 import { api } from './api.js';
-import { h } from './dom.js';
+import { h, plural } from './dom.js';
 import { setStatus } from './status.js';
 import { count, pct } from './quality.js';
 import { intervalBar, linearScale } from './interval.js';
@@ -38,7 +38,6 @@ export { reportTitle } from './project-links.js';
 
 const RATE_SCALE = linearScale(0, 1, 120);
 const WIDE_SCALE = linearScale(0, 1, 240);
-const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 const range = (lo, hi) => (Number.isFinite(lo) && Number.isFinite(hi) ? `${pct(lo)} – ${pct(hi)}` : '—');
 
 function section(testid, title, ...children) {
