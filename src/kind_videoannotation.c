@@ -12,7 +12,8 @@
  * frames, both ends included.
  *
  * Against a reference a response scores an F1 over tracks matched one to
- * one by IoU over time, and events by temporal IoU (see score()).  Several
+ * one by IoU over time (the pairing of the largest sum), and events by
+ * temporal IoU (see score()).  Several
  * workers' responses consolidate into one (see aggregate()): tracks
  * matched across workers by IoU over time, kept when backed by more than
  * half the weight, averaged frame by frame and reduced to keyframes again. */
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assign.h"
 #include "kind.h"
 #include "limit.h"
 #include "track.h"
@@ -471,17 +473,14 @@ static int same_label(const json_t *a, const json_t *b)
     return json_equal(json_object_get(a, "label"), json_object_get(b, "label"));
 }
 
-/* A candidate match of item a with item b. */
-typedef struct pair {
-    double sim;
-    size_t a, b;
-} pair;
+/* A candidate match of item a with item b, at similarity w. */
+typedef lp_assign_edge pair;
 
 /* Most similar first; ties in the order of the items. */
 static int by_sim(const void *x, const void *y)
 {
     const pair *p = x, *q = y;
-    if (p->sim != q->sim) return p->sim < q->sim ? 1 : -1;
+    if (p->w != q->w) return p->w < q->w ? 1 : -1;
     if (p->a != q->a) return p->a < q->a ? -1 : 1;
     return (p->b > q->b) - (p->b < q->b);
 }
@@ -519,28 +518,13 @@ static double iou_bound(const lp_track *a, const lp_track *b, int64_t frames)
     return both > 0 && longer > 0 ? both / longer : 0;
 }
 
-/* Sums the similarity of the pairs taken greedily, most similar first,
- * each item in at most one; na + nb items. */
-static double greedy_sum(pair *pairs, size_t np, size_t na, size_t nb)
-{
-    char *used = lp_calloc(na + nb + 1, 1);
-    double sum = 0;
-    if (np) qsort(pairs, np, sizeof *pairs, by_sim);
-    for (size_t i = 0; i < np; i++) {
-        if (used[pairs[i].a] || used[na + pairs[i].b]) continue;
-        used[pairs[i].a] = used[na + pairs[i].b] = 1;
-        sum += pairs[i].sim;
-    }
-    free(used);
-    return sum;
-}
-
 /* Scores 2 * (sum of matched similarities) / (items in the response + in
  * the reference), items being tracks and events together.  A track
  * matches one of the reference's with the same label and shape whose IoU
  * over time (track.h; over the task's frames) is at least MATCH_MIN, an
  * event one with the same label and a temporal IoU of at least MATCH_MIN;
- * pairs are taken greedily, most similar first.  So a perfect response
+ * the pairs taken are those of the largest sum (assign.h: the Hungarian
+ * method, where taking the most similar pair first can lose).  So a perfect response
  * scores 1, a track half off in time about 0.5 of its share, a missing or
  * extra one 0 of its.  Attributes are not scored.  Two empty responses
  * score 1. */
@@ -570,7 +554,7 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
             double s = lp_track_iou(&va[i].t, &vb[j].t, frames);
             if (s >= MATCH_MIN) push_pair(&pairs, &np, &cap, (pair){s, i, j});
         }
-    double sum = greedy_sum(pairs, np, na, nb);
+    double sum = lp_assign_sparse(pairs, np, na, nb, NULL);
     np = 0;
     for (i = 0; i < ma; i++)
         for (j = 0; j < mb; j++) {
@@ -579,7 +563,7 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
             double s = event_iou(a, b);
             if (s >= MATCH_MIN) push_pair(&pairs, &np, &cap, (pair){s, i, j});
         }
-    sum += greedy_sum(pairs, np, ma, mb);
+    sum += lp_assign_sparse(pairs, np, ma, mb, NULL);
     free(pairs);
     for (i = 0; i < na + nb; i++) vtrack_fini(&va[i]);
     free(va);

@@ -145,6 +145,19 @@ TEST(videoannotation_score_is_an_f1_over_tracks_matched_by_iou_over_time)
     CHECK_NEAR(kt_score(K, CARS, VIDEO, ev1, ev2), 2.0 * 2 / 5, 1e-12);
 }
 
+/* The pairs of the largest sum, not the most similar first: greedy would
+ * take b-y (0.85) alone, which blocks a-y (15/19) + b-x (13/18). */
+TEST(videoannotation_score_pairs_events_by_the_largest_sum)
+{
+    const char *task = "{'attachments': [{'type': 'video', 'url': 'https://x/1.webm'}], "
+                       "'data': {'frames': 200}}";
+    const char *resp = "{'tracks': [], 'events': [{'label': 'crash', 'start': 50, 'end': 124}, "
+                       "{'label': 'crash', 'start': 25, 'end': 114}]}";
+    const char *ref = "{'tracks': [], 'events': [{'label': 'crash', 'start': 25, 'end': 89}, "
+                      "{'label': 'crash', 'start': 30, 'end': 124}]}";
+    CHECK_NEAR(kt_score(K, CARS, task, resp, ref), (15.0 / 19 + 13.0 / 18) / 2, 1e-12);
+}
+
 TEST(videoannotation_aggregate_keeps_the_majority_tracks_and_reduces_keyframes)
 {
     /* Three workers track one car moving right; one adds a stray car the
