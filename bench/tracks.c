@@ -4,8 +4,10 @@
  * scoring one worker against another and of consolidating the three,
  * next to the reference measured in the same run: IoU over time by its
  * definition, frame by frame with a binary search per track and frame,
- * over the same pairs of tracks the score compares.  Pure C: links the
- * kind's modules alone.  Usage: build/tracks [TRACKS [FRAMES]]. */
+ * over the same pairs of tracks the score compares.  Each is the median
+ * of RUNS runs; the output is the markdown that bench/run puts into
+ * BENCHMARKS.md.  Pure C: links the kind's modules alone.  Usage:
+ * build/tracks [TRACKS [FRAMES]]. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,21 @@ static double brute_iou(const lp_track *a, const lp_track *b, int64_t frames)
         if (pa && pb) sum += lp_track_shape_similarity(a->shape, xa, na, xb, nb);
     }
     return either ? sum / either : 0;
+}
+
+#define RUNS 3
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The median of the RUNS times in ms. */
+static double median(double *ms)
+{
+    qsort(ms, RUNS, sizeof *ms, cmp_double);
+    return ms[RUNS / 2];
 }
 
 int main(int argc, char **argv)
@@ -64,32 +81,44 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    double t0 = now();
-    double score = k->score(params, task, r[0], r[1]);
-    double t1 = now();
-    json_t *out = NULL;
-    double conf;
-    if (k->aggregate(params, task, (const json_t *const *)r, NULL, 3, &out, &conf)) return 1;
-    double t2 = now();
-    /* The reference: the same-label pairs of workers 0 and 1, frame by frame. */
     lp_track_json *t = calloc(2 * (size_t)ntracks, sizeof *t);
     for (int w = 0; w < 2; w++)
         for (int i = 0; i < ntracks; i++)
             lp_track_read(&t[w * ntracks + i], json_array_get(json_object_get(r[w], "tracks"), i));
-    double check = 0;
-    for (int i = 0; i < ntracks; i++)
-        for (int j = 0; j < ntracks; j++)
-            if (i % 2 == j % 2) check += brute_iou(&t[i].t, &t[ntracks + j].t, frames);
-    double t3 = now();
-    printf("videoannotation, %d tracks x %d frames, 3 workers:\n", ntracks, frames);
-    printf("  score one worker against another: %.1f ms (score %.4f)\n", (t1 - t0) * 1e3, score);
-    printf("  consolidate the three: %.1f ms (%zu tracks, confidence %.3f)\n", (t2 - t1) * 1e3,
-           json_array_size(json_object_get(out, "tracks")), conf);
-    printf("  reference, IoU over time frame by frame over the same pairs: %.1f ms (sum %.2f)\n",
-           (t3 - t2) * 1e3, check);
+    double ms_score[RUNS], ms_agg[RUNS], ms_ref[RUNS], score = 0, conf = 0, check = 0;
+    size_t kept = 0;
+    for (int run = 0; run < RUNS; run++) {
+        double t0 = now();
+        score = k->score(params, task, r[0], r[1]);
+        double t1 = now();
+        json_t *out = NULL;
+        if (k->aggregate(params, task, (const json_t *const *)r, NULL, 3, &out, &conf)) return 1;
+        double t2 = now();
+        kept = json_array_size(json_object_get(out, "tracks"));
+        json_decref(out);
+        /* The reference: the same-label pairs of workers 0 and 1, frame by frame. */
+        double t3 = now();
+        check = 0;
+        for (int i = 0; i < ntracks; i++)
+            for (int j = 0; j < ntracks; j++)
+                if (i % 2 == j % 2) check += brute_iou(&t[i].t, &t[ntracks + j].t, frames);
+        double t4 = now();
+        ms_score[run] = (t1 - t0) * 1e3;
+        ms_agg[run] = (t2 - t1) * 1e3;
+        ms_ref[run] = (t4 - t3) * 1e3;
+    }
+    double s = median(ms_score), a = median(ms_agg), ref = median(ms_ref);
+    printf("videoannotation: %d box tracks x %d frames, 3 workers, median of %d runs\n\n", ntracks,
+           frames, RUNS);
+    printf("| figure | time | reference / time |\n| --- | --- | --- |\n");
+    printf("| score one worker against another (score %.4f) | %.1f ms | %.1f |\n", score, s,
+           ref / s);
+    printf("| consolidate the three (%zu tracks kept, confidence %.3f) | %.1f ms | %.1f |\n", kept,
+           conf, a, ref / a);
+    printf("| reference: IoU over time frame by frame, same pairs (sum %.2f) | %.1f ms | 1 |\n",
+           check, ref);
     for (int i = 0; i < 2 * ntracks; i++) lp_track_json_fini(&t[i]);
     free(t);
-    json_decref(out);
     for (int w = 0; w < 3; w++) json_decref(r[w]);
     json_decref(task);
     json_decref(params);
