@@ -2,7 +2,8 @@
 // annotator draws a track on a sequence of frames, steps frames, moves the
 // box on a later frame (a keyframe), checks the interpolated box between,
 // marks the object outside, marks an event, undoes and redoes, and submits;
-// the API gets the track.  Then a WebM recorded in the page itself
+// the API gets the track.  Another edits a polygon's corners at a middle
+// frame (drag, add, remove, undo) and drags a point.  Then a WebM recorded in the page itself
 // (canvas.captureStream + MediaRecorder) as a video task with 50 tracks
 // over 9,000 frames: frame steps and playback are timed and printed.
 import assert from 'node:assert/strict';
@@ -185,6 +186,108 @@ browserTest('an annotator tracks a box through frames: keyframes, interpolation,
   assert.ok(Math.abs(k6.x - (k0.x + 0.6 * (k10.x - k0.x))) < 0.02, `frame 6 box ${JSON.stringify(k6)} is not interpolated`);
   assert.deepEqual(k6.attributes, { occluded: true });
   assert.deepEqual(r.events, [{ label: 'crash', start: 2, end: 6 }]);
+});
+
+/* Goes to frame f through the frame box. */
+async function goFrame(page, f) {
+  await page.fill('[data-testid=va-frame]', String(f));
+  await page.press('[data-testid=va-frame]', 'Enter');
+  await page.click('[data-testid=va-time]');
+  await waitFrame(page, f);
+}
+
+/* A click at frame pixel (x, y) with modifier keys held. */
+async function clickWith(page, keys, x, y) {
+  const [cx, cy] = await at(page, x, y);
+  for (const k of keys) await page.keyboard.down(k);
+  await page.mouse.click(cx, cy);
+  for (const k of keys.reverse()) await page.keyboard.up(k);
+}
+
+async function stateText(page) {
+  return (await textOf(page, '[data-testid=va-state]')) ?? '';
+}
+
+browserTest("an annotator edits a polygon's corners at a middle frame and drags a point; undo covers it; the API gets the keyframes", { timeout: 180000 }, async ({ page }) => {
+  const files = [];
+  for (let n = 0; n < 11; n++) files.push((await uploadFile(srv, png(W, H, framePixel(n)), 'image/png', `c${n}.png`)).sha256);
+  const project = expectStatus(
+    await srv.api('POST', '/v1/projects', { name: 'video-corners', kind: 'videoannotation', params: { labels: ['car', 'person'], geometries: ['point', 'polygon'], fps: 10 } }),
+    201,
+  );
+  const task = expectStatus(await srv.api('POST', '/v1/tasks', { project_id: project.id, attachments: files.map((f) => ({ type: 'image', file: f })), data: { width: W, height: H } }), 201);
+  const ann = await makeAnnotator(srv, 'ann-video-corners@test.io', PASSWORD, [project.id]);
+  await openQueue(page, srv, ann, project);
+  await until(async () => (await stageState(page)).state === 'ready', async () => `the first frame to load; the page shows ${await pageText(page)}`);
+  await waitFrame(page, 0);
+
+  // A square polygon at frame 0, moved whole by +100 px at frame 10.
+  await page.keyboard.press('g');
+  for (const [x, y] of [[40, 40], [120, 40], [120, 120], [40, 120]]) await clickWith(page, [], x, y);
+  await page.keyboard.press('Enter');
+  await until(async () => (await page.$$('[data-testid=va-tracks] li[data-track]')).length === 1, 'one track after the polygon');
+  await page.keyboard.press('v');
+  await goFrame(page, 10);
+  await drag(page, [80, 80], [180, 80]);
+  await until(async () => /Frame 10: keyframe, 4 corners/.test(await stateText(page)), async () => `frame 10 to become a keyframe; the state says ${await stateText(page)}`);
+
+  // Frame 5 is interpolated (x 90..170); dragging corner 1 makes a keyframe there.
+  await goFrame(page, 5);
+  assert.match(await stateText(page), /Frame 5: interpolated, 4 corners/);
+  await drag(page, [90, 40], [70, 20]);
+  await until(async () => /Frame 5: keyframe, 4 corners/.test(await stateText(page)), async () => `frame 5 to become a keyframe after the corner drag; the state says ${await stateText(page)}`);
+  assert.equal(await textOf(page, '[data-testid=va-corner-note]'), null, 'a note about corner counts while they are equal');
+
+  // Shift-click on the right edge adds a corner; the note says 0 and 10 no longer morph into 5.
+  await clickWith(page, ['Shift'], 170, 80);
+  await until(async () => /Frame 5: keyframe, 5 corners/.test(await stateText(page)), async () => `a fifth corner; the state says ${await stateText(page)}, the message ${await textOf(page, '[data-testid=va-msg]')}`);
+  assert.match((await textOf(page, '[data-testid=va-corner-note]')) ?? '', /Keyframe 0 has 4 and 10 has 4 corners, this one 5: the polygon does not morph/);
+  await screenshot(page, 'video-editor-polygon-corners');
+  await page.keyboard.press('Control+z');
+  await until(async () => /4 corners/.test(await stateText(page)), 'undo to take the added corner back');
+  await page.keyboard.press('Control+y');
+  await until(async () => /5 corners/.test(await stateText(page)), 'redo to add the corner again');
+
+  // Click the new corner to choose it, Delete removes it; Alt-click removes another, down to 3.
+  await clickWith(page, [], 170, 80);
+  await page.keyboard.press('Delete');
+  await until(async () => /Frame 5: keyframe, 4 corners/.test(await stateText(page)), async () => `Delete to remove the chosen corner; the state says ${await stateText(page)}`);
+  assert.equal((await page.$$('[data-testid=va-tracks] li[data-track]')).length, 1, 'Delete on a chosen corner deleted more than the corner');
+  await clickWith(page, ['Alt'], 170, 120);
+  await until(async () => /3 corners/.test(await stateText(page)), async () => `Alt-click to remove a corner; the state says ${await stateText(page)}`);
+  await clickWith(page, ['Alt'], 170, 40);
+  assert.match((await textOf(page, '[data-testid=va-msg]')) ?? '', /at least 3 corners/);
+  assert.match(await stateText(page), /3 corners/);
+  await page.keyboard.press('Control+z');
+  await until(async () => /Frame 5: keyframe, 4 corners/.test(await stateText(page)), 'undo to bring the fourth corner back');
+
+  // A point at frame 5, dragged with the point tool at frame 8: a keyframe, no new track.
+  await page.keyboard.press('Escape'); // unselect the polygon: 2 would relabel it
+  await page.keyboard.press('2');
+  await page.keyboard.press('d');
+  await clickWith(page, [], 250, 150);
+  await goFrame(page, 8);
+  await drag(page, [250, 150], [270, 130]);
+  await until(async () => /Frame 8: keyframe/.test(await stateText(page)), async () => `the point's keyframe at 8; the state says ${await stateText(page)}`);
+  assert.equal((await page.$$('[data-testid=va-tracks] li[data-track]')).length, 2, 'dragging the point made a new track');
+  await screenshot(page, 'video-editor-point-dragged');
+
+  await page.click('button[data-action=submit]');
+  const items = await until(async () => {
+    const a = await annotationsOf(task);
+    return a.length ? a : null;
+  }, 'the annotation to reach the API');
+  const [poly, pt] = items[0].response.tracks;
+  const near = (a, b) => a.length === b.length && a.every((v, i) => Math.abs(v.x - b[i][0]) < 1.5 && Math.abs(v.y - b[i][1]) < 1.5);
+  assert.deepEqual([poly.label, poly.shape], ['car', 'polygon']);
+  assert.deepEqual(poly.keyframes.map((k) => [k.frame, k.vertices.length]), [[0, 4], [5, 4], [10, 4]]);
+  // Corner 1 where it was dropped, the others where frames 0 and 10 put them at 5.
+  assert.ok(near(poly.keyframes[1].vertices, [[70, 20], [170, 40], [170, 120], [90, 120]]), `frame 5 corners ${JSON.stringify(poly.keyframes[1].vertices)}`);
+  assert.ok(near(poly.keyframes[2].vertices, [[140, 40], [220, 40], [220, 120], [140, 120]]), `frame 10 corners ${JSON.stringify(poly.keyframes[2].vertices)}`);
+  assert.deepEqual([pt.label, pt.shape], ['person', 'point']);
+  assert.deepEqual(pt.keyframes.map((k) => k.frame), [5, 8]);
+  assert.ok(Math.abs(pt.keyframes[0].x - 250) < 1.5 && Math.abs(pt.keyframes[0].y - 150) < 1.5, `the point at 5 ${JSON.stringify(pt.keyframes[0])}`);
+  assert.ok(Math.abs(pt.keyframes[1].x - 270) < 1.5 && Math.abs(pt.keyframes[1].y - 130) < 1.5, `the point at 8 ${JSON.stringify(pt.keyframes[1])}`);
 });
 
 browserTest('a manager creates a video annotation project in the form: labels, shapes, events, fps', async ({ page }) => {

@@ -28,9 +28,9 @@ import { attachmentUrl } from './task.js';
 const SHAPES = ['box', 'point', 'polygon'];
 const SHAPE_NAMES = { box: 'Box', point: 'Point', polygon: 'Polygon' };
 const TOOLS = [
-  { id: 'select', key: 'v', name: 'Select', hint: 'Click a shape to select its track; drag it (or a box corner) to move it: that makes a keyframe at this frame.' },
+  { id: 'select', key: 'v', name: 'Select', hint: 'Click a shape to select its track; drag it, a box corner, a polygon corner or a point to move it: that makes a keyframe at this frame. On a selected polygon, Alt- or Shift-click an edge to add a corner; Alt-click a corner (or select it and press Delete) to remove it.' },
   { id: 'box', key: 'b', name: 'Box', hint: 'Drag on the frame to draw a box: a new track with a keyframe here.' },
-  { id: 'point', key: 'd', name: 'Point', hint: 'Click to place a point: a new track with a keyframe here.' },
+  { id: 'point', key: 'd', name: 'Point', hint: 'Click to place a point: a new track with a keyframe here; drag a point to move it (a keyframe here).' },
   { id: 'polygon', key: 'g', name: 'Polygon', hint: 'Click to add corners; Enter or a double-click closes the polygon (a new track); Esc cancels.' },
 ];
 const COLORS = ['#e6194b', '#1f9e45', '#2f6fe4', '#f58231', '#9b2fc4', '#0fa3b1', '#e034c8', '#a0701c', '#7f8f00', '#3b3fb6', '#d9a400', '#c2185b'];
@@ -176,6 +176,7 @@ export const videoannotationEditor = {
     ['n / Shift+N', 'select the next / previous track'],
     ['[  ]', 'mark the start / end of an event'],
     ['Esc', 'cancel the polygon being drawn, or unselect'],
+    ['Alt/Shift+click', 'on a selected polygon\'s edge: add a corner; Alt+click on a corner: remove it'],
     ['Ctrl+Z', 'undo'],
     ['Ctrl+Shift+Z, Ctrl+Y', 'redo'],
   ],
@@ -212,6 +213,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   let speed = 1;
   let drag = null;
   let drawing = null; // polygon corners being clicked
+  let corner = -1; // the selected polygon's chosen corner (Delete removes it), or -1
   let history = [];
   let future = [];
   let timelineDirty = true;
@@ -298,6 +300,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     events = o.events;
     nextId = o.nextId;
     selected = selected ? tracks.find((t) => t.id === selected.id) || null : null;
+    corner = -1;
   }
 
   /* Runs fn as one undoable change. */
@@ -546,6 +549,17 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
         g.vertices.forEach((v, i) => (i ? ctx.lineTo(v.x, v.y) : ctx.moveTo(v.x, v.y)));
         ctx.closePath();
         ctx.stroke();
+        if (sel && !readOnly)
+          g.vertices.forEach((v, i) => {
+            const r = (i === corner ? HANDLE + 4 : HANDLE) * px;
+            ctx.fillRect(v.x - r / 2, v.y - r / 2, r, r);
+            if (i === corner) {
+              ctx.strokeStyle = '#fff';
+              ctx.lineWidth = 1.5 * px;
+              ctx.strokeRect(v.x - r / 2, v.y - r / 2, r, r);
+              ctx.strokeStyle = color(t.label);
+            }
+          });
       }
       const tx = t.shape === 'polygon' ? g.vertices[0].x : g.x;
       const ty = t.shape === 'polygon' ? g.vertices[0].y : g.y;
@@ -790,6 +804,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   }
 
   function select(t) {
+    if (t !== selected) corner = -1;
     selected = t;
     timelineDirty = true;
     render();
@@ -848,6 +863,17 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
         for (let c = 0; c < 4; c++) if (Math.abs(p.x - cs[c][0]) <= HANDLE * px && Math.abs(p.y - cs[c][1]) <= HANDLE * px) return { track: selected, corner: c, g: s.g };
       }
     }
+    if (selected?.shape === 'polygon') {
+      const s = shapeAt(selected, frame);
+      if (s) {
+        const vs = s.g.vertices;
+        for (let i = vs.length - 1; i >= 0; i--) if (Math.abs(p.x - vs[i].x) <= HANDLE * px && Math.abs(p.y - vs[i].y) <= HANDLE * px) return { track: selected, corner: -1, vertex: i, g: s.g };
+        for (let i = 0; i < vs.length; i++) {
+          const q = nearestOnSegment(p, vs[i], vs[(i + 1) % vs.length]);
+          if (Math.hypot(p.x - q.x, p.y - q.y) <= 5 * px) return { track: selected, corner: -1, edge: i, at: q, g: s.g };
+        }
+      }
+    }
     for (let i = tracks.length - 1; i >= 0; i--) {
       const t = tracks[i];
       const s = shapeAt(t, frame);
@@ -860,6 +886,46 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       if (inside) return { track: t, corner: -1, g };
     }
     return null;
+  }
+
+  /* The point of segment a-b nearest p. */
+  function nearestOnSegment(p, a, b) {
+    const dx = b.x - a.x;
+    const dy = b.y - a.y;
+    const l = dx * dx + dy * dy;
+    const u = l > 0 ? clamp(((p.x - a.x) * dx + (p.y - a.y) * dy) / l, 0, 1) : 0;
+    return { x: a.x + u * dx, y: a.y + u * dy };
+  }
+
+  /* Says what a change of the corner count of t at this frame does to
+   * interpolation: shapes move only between keyframes of as many corners. */
+  function cornerNote(t) {
+    const i = findKey(t.keyframes, frame);
+    const n = t.keyframes[i].vertices.length;
+    const near = [t.keyframes[i - 1], t.keyframes[i + 1]].filter((k) => k && !k.outside && Array.isArray(k.vertices));
+    const other = near.filter((k) => k.vertices.length !== n);
+    if (!other.length) return '';
+    return ` Keyframe ${other.map((k) => `${k.frame} has ${k.vertices.length}`).join(' and ')} corners, this one ${n}: the polygon does not morph between keyframes of different corner counts (it holds until the next); give them the same count to interpolate.`;
+  }
+
+  /* Sets the polygon t at this frame to vertices vs (a keyframe here). */
+  function setCorners(t, vs, what) {
+    change(() => setKey(t, frame, clipG({ vertices: vs })));
+    say(`#${t.id}: ${what} at frame ${frame} (a keyframe of ${vs.length} corners).${cornerNote(t)}`);
+  }
+
+  /* Removes corner i of the selected polygon at this frame, keeping 3. */
+  function removeCorner(i) {
+    const t = selected;
+    const s = t && t.shape === 'polygon' ? shapeAt(t, frame) : null;
+    if (!s || i < 0 || i >= s.g.vertices.length) return false;
+    if (s.g.vertices.length <= 3) {
+      say('A polygon keeps at least 3 corners; Delete without a chosen corner deletes the keyframe.');
+      return true;
+    }
+    corner = -1;
+    setCorners(t, s.g.vertices.filter((v, j) => j !== i), `corner ${i + 1} removed`);
+    return true;
   }
 
   function pointInPolygon(p, vs) {
@@ -885,7 +951,22 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       render();
       return;
     }
-    if (hitAt && (tool === 'select' || hitAt.corner >= 0 || hitAt.track === selected)) {
+    if (hitAt && hitAt.vertex >= 0 && ev.altKey) {
+      removeCorner(hitAt.vertex);
+      return;
+    }
+    if (hitAt && hitAt.edge >= 0 && (ev.altKey || ev.shiftKey)) {
+      const vs = hitAt.g.vertices.map((v) => ({ ...v }));
+      vs.splice(hitAt.edge + 1, 0, hitAt.at);
+      corner = hitAt.edge + 1;
+      setCorners(hitAt.track, vs, `corner ${corner + 1} added`);
+      return;
+    }
+    if (hitAt && hitAt.vertex >= 0) {
+      corner = hitAt.vertex;
+      drag = { kind: 'move', track: hitAt.track, corner: -1, vertex: hitAt.vertex, from: p, g0: hitAt.g, g: hitAt.g, moved: false };
+      render();
+    } else if (hitAt && (tool === 'select' || hitAt.corner >= 0 || hitAt.track === selected || (tool === 'point' && hitAt.track.shape === 'point'))) {
       select(hitAt.track);
       drag = { kind: 'move', track: hitAt.track, corner: hitAt.corner, from: p, g0: hitAt.g, g: hitAt.g, moved: false };
     } else if (tool === 'box') {
@@ -913,7 +994,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     } else {
       drag.moved = drag.moved || Math.hypot(dx, dy) > 2 * scale();
       const g0 = drag.g0;
-      if (drag.corner >= 0) {
+      if (drag.vertex >= 0) drag.g = { vertices: g0.vertices.map((v, i) => (i === drag.vertex ? { x: p.x, y: p.y } : v)) };
+      else if (drag.corner >= 0) {
         const cs = corners(g0);
         const opp = cs[3 - drag.corner];
         drag.g = { x: Math.min(p.x, opp[0]), y: Math.min(p.y, opp[1]), width: Math.abs(p.x - opp[0]), height: Math.abs(p.y - opp[1]) };
@@ -933,6 +1015,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       return;
     }
     if (!d.moved) return render();
+    if (d.vertex >= 0) return setCorners(d.track, d.g.vertices, `corner ${d.vertex + 1} moved`);
     change(() => setKey(d.track, frame, clipG(d.g)));
     say(`Keyframe of #${d.track.id} at frame ${frame}.`);
   }
@@ -996,8 +1079,10 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       ...trackAttrs.map((a) =>
         h('label', { class: 'va-attr', 'data-attr': a.name }, `${a.name}${a.required ? ' *' : ''} `, attrInput(a, t.attributes[a.name], (v) => change(() => (v === undefined ? delete t.attributes[a.name] : (t.attributes[a.name] = v))))),
       ),
-      h('p', { class: 'va-state', 'data-testid': 'va-state' }, `Frame ${frame}: ${present ? (here ? 'keyframe' : 'interpolated') : 'absent'}${here?.outside ? ' (outside)' : ''}`),
+      h('p', { class: 'va-state', 'data-testid': 'va-state' }, `Frame ${frame}: ${present ? (here ? 'keyframe' : 'interpolated') : 'absent'}${here?.outside ? ' (outside)' : ''}${present && t.shape === 'polygon' ? `, ${shapeAt(t, frame).g.vertices.length} corners` : ''}`),
     ];
+    const note = here && !here.outside && t.shape === 'polygon' && !readOnly ? cornerNote(t) : '';
+    if (note) rows.push(h('p', { class: 'va-hint', 'data-testid': 'va-corner-note' }, note.trim()));
     if (frameAttrs.length && present) {
       const cur = i >= 0 ? t.keyframes[i].attributes || {} : {};
       for (const a of frameAttrs)
@@ -1124,6 +1209,9 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       if (drawing) {
         drawing = null;
         render();
+      } else if (corner >= 0) {
+        corner = -1;
+        render();
       } else if (selected) select(null);
       else return false;
       return true;
@@ -1145,6 +1233,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       makeKeyframe();
       return true;
     }
+    if ((k === 'Delete' || k === 'Backspace') && !ev.shiftKey && corner >= 0 && selected?.shape === 'polygon') return removeCorner(corner);
     if (k === 'Delete' || k === 'Backspace') return deleteHere(ev.shiftKey);
     if (k === '[' || k === ']') return markEvent(k === ']');
     return false;
