@@ -67,3 +67,43 @@ TEST(assign_matches_exhaustive_search_on_random_sparse_weights)
         CHECK_NEAR(lp_assign_sparse(e, ne, na, nb, NULL), want, 1e-9);
     }
 }
+
+/* A component over LP_ASSIGN_EXACT_CELLS is matched greedily: most weight
+ * first, each item once; the sum is that of the same walk done here. */
+TEST(assign_matches_a_huge_component_greedily_and_validly)
+{
+    enum { NA = 520, NB = 500 };
+    size_t ne = 0, *m = malloc(NA * sizeof *m);
+    lp_assign_edge *e = malloc((size_t)NA * NB * sizeof *e);
+    double *w = malloc((size_t)NA * NB * sizeof *w), want = 0;
+    for (size_t i = 0; i < NA; i++)
+        for (size_t j = 0; j < NB; j++) {
+            w[i * NB + j] = 0.5 + (double)((i * 7919 + j * 104729) % 10007) / 20014.0;
+            e[ne++] = (lp_assign_edge){w[i * NB + j], i, j};
+        }
+    CHECK(NA * NB > LP_ASSIGN_EXACT_CELLS);
+    double got = lp_assign_sparse(e, ne, NA, NB, m);
+    /* The greedy walk over e[], which lp_assign_sparse left sorted by weight. */
+    char *used = calloc(NA + NB, 1);
+    for (size_t k = 0; k < ne; k++) {
+        if (k) CHECK(e[k - 1].w >= e[k].w);
+        if (used[e[k].a] || used[NA + e[k].b]) continue;
+        used[e[k].a] = used[NA + e[k].b] = 1;
+        want += e[k].w;
+    }
+    size_t paired = 0;
+    char *col = calloc(NB, 1);
+    for (size_t i = 0; i < NA; i++)
+        if (m[i] != SIZE_MAX) {
+            CHECK(!col[m[i]]);
+            col[m[i]] = 1;
+            paired++;
+        }
+    CHECK_NEAR(got, want, 1e-6);
+    CHECK_INT(paired, NB);
+    free(col);
+    free(used);
+    free(w);
+    free(e);
+    free(m);
+}
