@@ -13,10 +13,10 @@
  *
  * Against a reference a response scores an F1 over tracks matched one to
  * one by IoU over time (the pairing of the largest sum), and events by
- * temporal IoU (see score()).  Several
- * workers' responses consolidate into one (see aggregate()): tracks
- * matched across workers by IoU over time, kept when backed by more than
- * half the weight, averaged frame by frame and reduced to keyframes again. */
+ * temporal IoU (see score()).  Several workers' responses consolidate into
+ * one (see aggregate()): tracks matched across workers by IoU over time,
+ * kept when backed by more than half the weight, averaged frame by frame
+ * and reduced to keyframes again. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
