@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assign.h"
 #include "geom3d.h"
 #include "kind.h"
 #include "limit.h"
@@ -230,56 +231,35 @@ static box *read_boxes(const json_t *response, size_t worker, size_t *n)
     return b;
 }
 
-typedef struct pair {
-    double iou;
-    size_t a, b;
-} pair;
-
-static int by_iou(const void *x, const void *y)
-{
-    const pair *p = x, *q = y;
-    if (p->iou != q->iou) return p->iou < q->iou ? 1 : -1;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    return (p->b > q->b) - (p->b < q->b);
-}
-
 /* Scores 2 * (sum of matched IoUs) / (cuboids in response + in reference):
  * cuboids pair up when they are in the same frame with the same label and
- * a 3D IoU of at least MATCH_MIN, greedily, highest IoU first, each in at
- * most one pair.  It is the F1 of detection at that threshold with each
- * match counted by how well it fits, so a box a little off scores a little
- * less.  Tracks and attributes are not scored.  Two empty responses score 1. */
+ * a 3D IoU of at least MATCH_MIN, one to one for the largest sum of IoUs
+ * (assign.h).  It is the F1 of detection at that threshold with each match
+ * counted by how well it fits, so a box a little off scores a little less.
+ * Tracks and attributes are not scored.  Two empty responses score 1. */
 static double score(const json_t *params, const json_t *task, const json_t *response,
                     const json_t *reference)
 {
-    size_t na, nb, np = 0, cap = 0;
+    size_t na, nb, ne = 0, cap = 0;
     (void)params;
     (void)task;
     box *a = read_boxes(response, 0, &na), *b = read_boxes(reference, 1, &nb);
-    double sum = 0, s;
+    double s;
     if (!na || !nb) {
         s = na == nb;
         goto done;
     }
-    pair *pairs = NULL;
+    lp_assign_edge *e = NULL;
     for (size_t i = 0; i < na; i++)
         for (size_t j = 0; j < nb; j++) {
             if (a[i].frame != b[j].frame || !json_equal(a[i].label, b[j].label)) continue;
             double iou = lp_cuboid_iou(&a[i].c, &b[j].c);
             if (!(iou >= MATCH_MIN)) continue;
-            if (np == cap) pairs = lp_realloc(pairs, (cap = cap ? 2 * cap : 16) * sizeof *pairs);
-            pairs[np++] = (pair){iou, i, j};
+            if (ne == cap) e = lp_realloc(e, (cap = cap ? 2 * cap : 16) * sizeof *e);
+            e[ne++] = (lp_assign_edge){iou, i, j};
         }
-    if (np) qsort(pairs, np, sizeof *pairs, by_iou);
-    char *used = lp_calloc(na + nb, 1);
-    for (size_t k = 0; k < np; k++) {
-        if (used[pairs[k].a] || used[na + pairs[k].b]) continue;
-        used[pairs[k].a] = used[na + pairs[k].b] = 1;
-        sum += pairs[k].iou;
-    }
-    free(used);
-    free(pairs);
-    s = 2 * sum / (double)(na + nb);
+    s = 2 * lp_assign_sparse(e, ne, na, nb, NULL) / (double)(na + nb);
+    free(e);
 done:
     free(a);
     free(b);
