@@ -115,6 +115,15 @@ TEST(lidarannotation_scores_iou_weighted_f1_per_frame_and_label)
     CHECK_NEAR(kt_score(K, CARS, TWO, "{'cuboids': [" CUBE(1, 0, "car", 1, 0, 0) "]}",
                         "{'cuboids': [" CUBE(1, 0, "car", 0, 0, 0) "]}"),
                0.6, 1e-12);
+    /* Pairs for the largest sum, not the best pair first: a (x 0.45) fits
+     * r1 (x 0) best, IoU 3.55 / 4.45, but then b (x -1) has nothing; a with
+     * r2 (x 1, IoU 3.45 / 4.55) and b with r1 (IoU 3 / 5) score more. */
+    CHECK_NEAR(kt_score(K, CARS, TWO,
+                        "{'cuboids': [" CUBE(1, 0, "car", 0.45, 0, 0) ", " CUBE(
+                            2, 0, "car", -1, 0, 0) "]}",
+                        "{'cuboids': [" CUBE(1, 0, "car", 0, 0, 0) ", " CUBE(2, 0, "car", 1, 0,
+                                                                              0) "]}"),
+               2 * (3.45 / 4.55 + 0.6) / 4, 1e-9);
     /* Shifted by 2 m: IoU 1 / 3, below 0.5, no match. */
     CHECK_NEAR(kt_score(K, CARS, TWO, "{'cuboids': [" CUBE(1, 0, "car", 2, 0, 0) "]}",
                         "{'cuboids': [" CUBE(1, 0, "car", 0, 0, 0) "]}"),
