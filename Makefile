@@ -1,7 +1,7 @@
 # Loupe -- `make run` starts the server with a demo project, `make test` runs
 # every test.  Both install the Debian packages they need first.
 
-PKGS    := libmicrohttpd jansson sqlite3 libsodium libcurl libpq libarchive expat yaml-0.1 libpng
+PKGS    := libmicrohttpd jansson sqlite3 libsodium libcurl libpq libarchive expat yaml-0.1 libpng liblzf
 CC      ?= gcc
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -g $(OPT) -Isrc

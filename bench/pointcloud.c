@@ -1,13 +1,14 @@
 /* pointcloud.c -- how fast src/pointcloud.c parses a 1,000,000-point cloud
  * against the raw read speed of the same file, measured in the same run.
  *
- * Three files are written to a temporary directory: a binary PCD (fields x
- * y z intensity, float32), the same points as an ascii PCD, and as a binary
- * little-endian PLY.  For each, the reference is read() of the whole file
- * into a buffer (made once per file) plus one pass summing its bytes (so
- * the read is not optimised away), with the page cache warm; the figure is that read plus
- * lp_pointcloud_parse keeping every point (as GET /v1/files/{sha}/points
- * with ?max=1000000 does), and the ratio of the two.  Median of 5 runs each.
+ * Four files are written to a temporary directory: a binary PCD (fields x
+ * y z intensity, float32), the same points as an ascii PCD, as a
+ * binary_compressed PCD (the columns through liblzf's lzf_compress, as PCL
+ * saves them) and as a binary little-endian PLY.  For each, the reference is read() of the whole
+ * file into a buffer (made once per file) plus one pass summing its bytes (so the read is not
+ * optimised away), with the page cache warm; the figure is that read plus lp_pointcloud_parse
+ * keeping every point (as GET /v1/files/{sha}/points with ?max=1000000 does), and the ratio of the
+ * two.  Median of 5 runs each.
  *
  *   bench/build/pointcloud [N_POINTS] */
 #include <fcntl.h>
@@ -18,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <lzf.h>
 
 #include "pointcloud.h"
 
@@ -93,6 +96,33 @@ static void write_file(const char *path, const char *head, size_t n, int ascii)
     fclose(f);
 }
 
+/* Writes the n points as a binary_compressed PCD: the four float32 columns
+ * one after another, LZF-compressed after the two sizes. */
+static void write_compressed(const char *path, const char *head, size_t n)
+{
+    size_t usize = 16 * n;
+    float *cols = malloc(usize ? usize : 1);
+    for (size_t k = 0; k < n; k++) {
+        float p[4];
+        point(k, p);
+        for (int c = 0; c < 4; c++) cols[c * n + k] = p[c];
+    }
+    unsigned char *z = malloc(usize + 64);
+    unsigned int csize = lzf_compress(cols, (unsigned)usize, z, (unsigned)usize + 64);
+    FILE *f = fopen(path, "wb");
+    if (!f || !csize) {
+        perror(path);
+        exit(1);
+    }
+    uint32_t sizes[2] = {csize, (uint32_t)usize};
+    fputs(head, f);
+    fwrite(sizes, sizeof sizes, 1, f);
+    fwrite(z, 1, csize, f);
+    fclose(f);
+    free(z);
+    free(cols);
+}
+
 /* Times RUNS reads (+ checksum) and RUNS reads + parses of path; prints a row. */
 static void measure(const char *what, const char *path, size_t n)
 {
@@ -141,13 +171,13 @@ static void measure(const char *what, const char *path, size_t n)
 int main(int argc, char **argv)
 {
     size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
-    char dir[] = "/tmp/loupe-bench-pc-XXXXXX", path[3][300], head[512];
+    char dir[] = "/tmp/loupe-bench-pc-XXXXXX", path[4][300], head[512];
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
     }
-    const char *names[3] = {"binary.pcd", "ascii.pcd", "binary.ply"};
-    for (int i = 0; i < 3; i++) snprintf(path[i], sizeof path[i], "%s/%s", dir, names[i]);
+    const char *names[4] = {"binary.pcd", "ascii.pcd", "binary.ply", "compressed.pcd"};
+    for (int i = 0; i < 4; i++) snprintf(path[i], sizeof path[i], "%s/%s", dir, names[i]);
     for (int ascii = 0; ascii < 2; ascii++) {
         snprintf(
             head, sizeof head,
@@ -161,15 +191,22 @@ int main(int argc, char **argv)
              "property float y\nproperty float z\nproperty float intensity\nend_header\n",
              n);
     write_file(path[2], head, n, 0);
+    snprintf(head, sizeof head,
+             "# .PCD v0.7\nVERSION 0.7\nFIELDS x y z intensity\nSIZE 4 4 4 4\nTYPE F F F F\n"
+             "COUNT 1 1 1 1\nWIDTH %zu\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\nPOINTS %zu\n"
+             "DATA binary_compressed\n",
+             n, n);
+    write_compressed(path[3], head, n);
     sync(); /* written back now, not while the first file is timed */
 
     printf("pointcloud: %zu points, median of %d runs, page cache warm\n\n", n, RUNS);
     printf("| file | size | points kept | read() + checksum (reference) | read() + "
            "lp_pointcloud_parse | ratio |\n|---|---|---|---|---|---|\n");
     measure("PCD binary", path[0], n);
+    measure("PCD binary_compressed (LZF)", path[3], n);
     measure("PCD ascii", path[1], n);
     measure("PLY binary little-endian", path[2], n);
-    for (int i = 0; i < 3; i++) unlink(path[i]);
+    for (int i = 0; i < 4; i++) unlink(path[i]);
     rmdir(dir);
     return 0;
 }

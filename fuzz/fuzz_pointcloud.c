@@ -1,5 +1,5 @@
 /* fuzz_pointcloud.c -- libFuzzer driver for the point-cloud parsers
- * (pointcloud.c: PCD ascii and binary, PLY ascii and both binary orders,
+ * (pointcloud.c: PCD ascii, binary and binary_compressed (LZF), PLY ascii and both binary orders,
  * Scale-style JSON).  The first byte picks the decimation (0: keep all,
  * else at most that many points); the rest is the file.  A parse either
  * fails with a message and no points, or keeps at most max points of the

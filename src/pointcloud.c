@@ -22,6 +22,8 @@
 #include "limit.h"
 #include "util.h"
 
+#include <lzf.h>
+
 /* Fields (PCD) or properties of one element (PLY) a header may name. */
 #define MAX_FIELDS 64
 /* Elements a PLY header may name. */
@@ -259,12 +261,89 @@ static int role_of(const char *t, size_t n)
     return is_intensity(t, n) ? 3 : -1;
 }
 
+/* LZF's longest back-reference is 3 bytes for 264 bytes of output, so no
+ * valid stream expands more than 88-fold: a larger declared size is refused
+ * before it is allocated, which keeps the buffer within 89 times the
+ * file's size. */
+#define LZF_MAX_RATIO 89
+
+/* DATA binary_compressed, as PCL writes it: uint32 compressed size, uint32
+ * uncompressed size (both little-endian), then that many bytes of LZF.  The
+ * decompressed buffer is column-major: every point's field 0 (SIZE * COUNT
+ * bytes each), then every point's field 1, and so on, so field k of point
+ * j sits at points * offset[k] + j * (its SIZE * COUNT).  The uncompressed
+ * size must be exactly points * stride (so at most
+ * LP_LIMIT_POINTCLOUD_POINTS records) and is checked before allocating. */
+static int pcd_compressed(const char *body, size_t left, const pcd_field *f, const size_t *offset,
+                          size_t stride, size_t points, const int role_field[4], size_t max,
+                          lp_points *out, char *err, size_t errlen)
+{
+    const unsigned char *b = (const unsigned char *)body;
+    out->format = "pcd-binary-compressed";
+    if (left < 8)
+        return fail(LP_EINVAL, err, errlen,
+                    "PCD binary_compressed data is truncated: no compressed and uncompressed "
+                    "sizes after the header");
+    uint32_t csize =
+        (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    uint32_t usize =
+        (uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
+    if (csize > left - 8)
+        return fail(LP_EINVAL, err, errlen,
+                    "PCD binary_compressed data is truncated: %u compressed bytes declared, the "
+                    "file has %zu after the sizes",
+                    csize, left - 8);
+    if (usize != points * stride)
+        return fail(LP_EINVAL, err, errlen,
+                    "PCD binary_compressed: uncompressed size %u is not %zu points x %zu bytes "
+                    "(%zu)",
+                    usize, points, stride, points * stride);
+    if (!points) {
+        sink s;
+        sink_begin(&s, out, 0, max);
+        return 0;
+    }
+    if (!csize || usize / LZF_MAX_RATIO > csize)
+        return fail(LP_EINVAL, err, errlen,
+                    "PCD binary_compressed: %u compressed bytes cannot hold %u (LZF expands at "
+                    "most %d-fold)",
+                    csize, usize, LZF_MAX_RATIO);
+    unsigned char *raw = lp_malloc(usize);
+    errno = 0;
+    unsigned int got = lzf_decompress(b + 8, csize, raw, usize);
+    if (got != usize) {
+        free(raw);
+        return fail(LP_EINVAL, err, errlen, "PCD binary_compressed: the LZF data is corrupt (%s)",
+                    got == 0 && errno == E2BIG ? "it decompresses to more than its declared size"
+                    : got == 0                 ? "invalid stream"
+                                               : "it decompresses to fewer bytes than declared");
+    }
+    sink s;
+    sink_begin(&s, out, points, max);
+    const unsigned char *col[4] = {NULL, NULL, NULL, NULL};
+    size_t width[4] = {0, 0, 0, 0};
+    for (int r = 0; r < 4; r++)
+        if (role_field[r] >= 0) {
+            const pcd_field *fr = &f[role_field[r]];
+            col[r] = raw + points * offset[role_field[r]];
+            width[r] = (size_t)fr->s.size * fr->count;
+        }
+    for (size_t j = 0; j < points; j++) {
+        double v[4] = {0, 0, 0, 0};
+        for (int r = 0; r < 4; r++)
+            if (col[r]) v[r] = read_scalar(col[r] + j * width[r], f[role_field[r]].s, 0);
+        sink_push(&s, v[0], v[1], v[2], v[3]);
+    }
+    free(raw);
+    return 0;
+}
+
 static int parse_pcd(const char *data, size_t len, size_t max, lp_points *out, char *err,
                      size_t errlen)
 {
     pcd_field f[MAX_FIELDS];
     size_t nf = 0, ns = 0, nt = 0, nc = 0, width = 0, height = 0, points = 0;
-    int have_w = 0, have_h = 0, have_points = 0, mode = -1; /* 0 ascii, 1 binary */
+    int have_w = 0, have_h = 0, have_points = 0, mode = -1; /* 0 ascii, 1 binary, 2 lzf */
     cursor c = {data, data + len};
     const char *ls, *le, *t;
     size_t n;
@@ -323,12 +402,10 @@ static int parse_pcd(const char *data, size_t len, size_t max, lp_points *out, c
             else if (token_is(t, n, "binary"))
                 mode = 1;
             else if (token_is(t, n, "binary_compressed"))
-                return fail(LP_EINVAL, err, errlen,
-                            "PCD DATA binary_compressed is not supported; save the cloud as "
-                            "DATA binary or ascii");
+                mode = 2;
             else
                 return fail(LP_EINVAL, err, errlen,
-                            "PCD header: DATA \"%.*s\" is not ascii or binary",
+                            "PCD header: DATA \"%.*s\" is not ascii, binary or binary_compressed",
                             (int)(n > 32 ? 32 : n), t);
         } else {
             return fail(LP_EINVAL, err, errlen, "PCD header: unknown line \"%.*s\"",
@@ -376,6 +453,9 @@ static int parse_pcd(const char *data, size_t len, size_t max, lp_points *out, c
     const char *body = c.p;
     size_t left = (size_t)(data + len - body);
     sink s;
+    if (mode == 2)
+        return pcd_compressed(body, left, f, offset, stride, points, role_field, max, out, err,
+                              errlen);
     if (mode == 1) {
         out->format = "pcd-binary";
         if (left / stride < points)

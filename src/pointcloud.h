@@ -5,8 +5,9 @@
  * binary_little_endian, binary_big_endian; the vertex element's x, y, z and
  * an optional intensity, i, scalar_intensity or reflectance; other
  * elements skipped), "# .PCD", "VERSION" or "FIELDS" is PCD v0.7 (DATA
- * ascii or binary, any field order, extra fields, COUNT > 1, types F4 F8
- * U1..U8 I1..I8; binary_compressed is refused by name), '{' or '[' is
+ * ascii, binary or binary_compressed (PCL's LZF of the column-major
+ * records, through liblzf), any field order, extra fields, COUNT > 1,
+ * types F4 F8 U1..U8 I1..I8), '{' or '[' is
  * Scale-style JSON ({"points": [{"x", "y", "z", "i"}...]}, the points as
  * [x, y, z, i?] arrays, or a bare array of either).
  *
@@ -28,7 +29,7 @@ typedef struct lp_points {
     size_t total;       /* points the file declares */
     size_t dropped;     /* of those, left out for a non-finite coordinate */
     int has_intensity;  /* 1 when the file gives an intensity */
-    const char *format; /* "pcd-ascii", "pcd-binary", "ply-ascii", ... (static) */
+    const char *format; /* "pcd-ascii", "pcd-binary", "pcd-binary-compressed", "ply-ascii", ... */
     float lo[4], hi[4]; /* bounds of x, y, z, intensity over the kept points (0 when none) */
 } lp_points;
 

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include <lzf.h>
+
 #include "pointcloud.h"
 #include "test.h"
 #include "util.h"
@@ -107,6 +109,110 @@ TEST(pointcloud_pcd_binary_reads_mixed_types_and_counts)
      * bytes are tolerated as PCL writes padding. */
 }
 
+/* Writes a binary_compressed PCD of n points (fields x F4, pad U1 COUNT 3,
+ * y F8, z F4, intensity U2, as in the binary test) into buf as PCL does:
+ * header, compressed and uncompressed sizes, then the LZF of the columns.
+ * Returns its length; *data_at is where the sizes start. */
+static size_t compressed_pcd(char *buf, size_t cap, size_t n, size_t *data_at)
+{
+    char head[512];
+    snprintf(head, sizeof head,
+             "# .PCD v0.7\nVERSION 0.7\nFIELDS x _ y z intensity\nSIZE 4 1 8 4 2\n"
+             "TYPE F U F F U\nCOUNT 1 3 1 1 1\nWIDTH %zu\nHEIGHT 1\nVIEWPOINT 0 0 0 1 0 0 0\n"
+             "POINTS %zu\nDATA binary_compressed\n",
+             n, n);
+    size_t usize = n * 21, at = 0;
+    unsigned char *cols = malloc(usize ? usize : 1), *c = cols;
+    for (size_t k = 0; k < n; k++, c += 4) {
+        float x = 1.5f + (float)k;
+        memcpy(c, &x, 4);
+    }
+    memset(c, 9, 3 * n), c += 3 * n;
+    for (size_t k = 0; k < n; k++, c += 8) {
+        double y = 1e3 * (double)(k + 1);
+        memcpy(c, &y, 8);
+    }
+    for (size_t k = 0; k < n; k++, c += 4) {
+        float z = -2.0f;
+        memcpy(c, &z, 4);
+    }
+    for (size_t k = 0; k < n; k++, c += 2) {
+        uint16_t in = (uint16_t)(100 + k);
+        memcpy(c, &in, 2);
+    }
+    put(buf, &at, head, strlen(head));
+    *data_at = at;
+    unsigned int csize =
+        lzf_compress(cols, (unsigned)usize, buf + at + 8, (unsigned)(cap - at - 8));
+    uint32_t sizes[2] = {csize, (uint32_t)usize};
+    memcpy(buf + at, sizes, 8);
+    free(cols);
+    return at + 8 + csize;
+}
+
+TEST(pointcloud_pcd_binary_compressed_reads_columns_through_lzf)
+{
+    static char buf[1 << 16];
+    size_t at, len = compressed_pcd(buf, sizeof buf, 500, &at);
+    lp_points p;
+    char err[256];
+    CHECK_INT(parse(buf, len, 0, &p, err), 0);
+    CHECK_STR(p.format, "pcd-binary-compressed");
+    CHECK_INT(p.n, 500);
+    CHECK(p.has_intensity);
+    CHECK_NEAR(p.xyzi[4], 2.5, 0);
+    CHECK_NEAR(p.xyzi[5], 2000, 0);
+    CHECK_NEAR(p.xyzi[6], -2, 0);
+    CHECK_NEAR(p.xyzi[7], 101, 0);
+    CHECK_NEAR(p.xyzi[4 * 499 + 0], 500.5, 0);
+    CHECK_NEAR(p.xyzi[4 * 499 + 1], 500000, 0);
+    CHECK_NEAR(p.xyzi[4 * 499 + 3], 599, 0);
+    CHECK_NEAR(p.hi[0], 500.5, 0);
+    lp_points_fini(&p);
+    /* Decimated like the other formats: every fifth point of 500. */
+    CHECK_INT(parse(buf, len, 100, &p, err), 0);
+    CHECK_INT(p.n, 100);
+    CHECK_NEAR(p.xyzi[0], 5.5, 0);
+    lp_points_fini(&p);
+
+    /* Truncated: no sizes, then a stream shorter than its declared size. */
+    CHECK_INT(parse(buf, at + 5, 0, &p, err), LP_EINVAL);
+    CHECK(strstr(err, "no compressed and uncompressed sizes") != NULL);
+    CHECK(p.xyzi == NULL);
+    CHECK_INT(parse(buf, len - 1, 0, &p, err), LP_EINVAL);
+    CHECK(strstr(err, "truncated") != NULL);
+
+    /* An uncompressed size that is not points x point size (21 bytes). */
+    uint32_t sizes[2];
+    memcpy(sizes, buf + at, 8);
+    uint32_t good = sizes[1];
+    sizes[1] = good + 21;
+    memcpy(buf + at, sizes, 8);
+    CHECK_INT(parse(buf, len, 0, &p, err), LP_EINVAL);
+    CHECK(strstr(err, "uncompressed size 10521 is not 500 points x 21 bytes") != NULL);
+    /* One the compressed bytes could not hold, refused before allocating. */
+    char head[] = "FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 100000000\nHEIGHT 1\n"
+                  "DATA binary_compressed\n\x10\0\0\0\0\x8c\x86\x47"
+                  "0123456789abcdef";
+    CHECK_INT(parse(head, sizeof head - 1, 0, &p, err), LP_EINVAL);
+    CHECK(strstr(err, "cannot hold") != NULL);
+    sizes[1] = good;
+    memcpy(buf + at, sizes, 8);
+
+    /* A corrupt stream: a back-reference before the start of the output. */
+    char saved = buf[at + 8];
+    buf[at + 8] = (char)0xff;
+    CHECK_INT(parse(buf, len, 0, &p, err), LP_EINVAL);
+    CHECK(strstr(err, "LZF data is corrupt") != NULL);
+    CHECK(p.xyzi == NULL);
+    buf[at + 8] = saved;
+    /* A stream that stops short of the declared size. */
+    sizes[0] -= 1;
+    memcpy(buf + at, sizes, 8);
+    CHECK_INT(parse(buf, len, 0, &p, err), LP_EINVAL);
+    CHECK(strstr(err, "LZF data is corrupt") != NULL);
+}
+
 TEST(pointcloud_pcd_malformed_files_say_what_is_wrong)
 {
     BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 1\nHEIGHT 1\n", "no DATA line");
@@ -126,8 +232,8 @@ TEST(pointcloud_pcd_malformed_files_say_what_is_wrong)
         "more values");
     BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 1\nHEIGHT 1\nDATA ascii\n1 two 3",
         "point 1's y is \"two\"");
-    BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 1\nHEIGHT 1\nDATA binary_compressed\n",
-        "binary_compressed is not supported");
+    BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 1\nHEIGHT 1\nDATA lzma\n",
+        "is not ascii, binary or binary_compressed");
     BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 100000\nHEIGHT 100000\nDATA binary\n",
         "over 100000000 points");
     BAD("FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nWIDTH 1000\nHEIGHT 1\nDATA ascii\n1 2 3",

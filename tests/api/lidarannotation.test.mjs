@@ -7,7 +7,7 @@ import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, it, expectError, expectStatus, makeProject, makeMember } from './harness.mjs';
 import { download } from './zip.mjs';
-import { pcdAscii, pcdBinary, plyBinary, scaleJson, readPoints } from './pointclouds.mjs';
+import { pcdAscii, pcdBinary, pcdCompressed, plyBinary, scaleJson, readPoints } from './pointclouds.mjs';
 
 let srv;
 before(async () => {
@@ -71,6 +71,29 @@ describe('point clouds served parsed', () => {
     e = expectError(await srv.api('GET', `/v1/files/${await upload(Buffer.from('{"points": [{"x": 1, "y": 2}]}'), 'application/json')}/points`), 422, 'file');
     assert.equal(e.message, 'JSON point cloud: points[0].z is missing');
     expectError(await srv.api('GET', `/v1/files/${'0'.repeat(64)}/points`), 404);
+  });
+
+  it('PCD binary_compressed (LZF, column-major) serves the same points as its binary form', async () => {
+    // A scan-like cloud: rings of points over a ground plane, so that LZF finds repeats.
+    const n = 20000, pt = (k) => [Math.fround(Math.cos(k / 50) * (5 + (k % 7))), Math.fround(Math.sin(k / 50) * (5 + (k % 7))), k % 11 ? -1.7 : Math.fround(k / 20000), k % 256];
+    const zipped = pcdCompressed(n, pt), plain = pcdBinary(n, pt);
+    assert.ok(zipped.length < plain.length * 0.9, `compressed ${zipped.length} of ${plain.length}`);
+    for (const q of ['', '?max=777']) {
+      const a = await points(await upload(zipped), q), b = await points(await upload(plain), q);
+      assert.equal(a.status, 200, a.buf.toString());
+      assert.equal(a.headers.get('x-points-format'), 'pcd-binary-compressed');
+      assert.equal(b.headers.get('x-points-format'), 'pcd-binary');
+      for (const h of ['x-points-count', 'x-points-total', 'x-points-bounds', 'x-points-intensity'])
+        assert.equal(a.headers.get(h), b.headers.get(h), h);
+      assert.ok(a.buf.equals(b.buf), `the bodies differ (${q || 'all points'})`);
+    }
+    // Cut short, or a stream whose bytes were damaged: a 422 saying which.
+    let e = expectError(await srv.api('GET', `/v1/files/${await upload(zipped.subarray(0, zipped.length - 100))}/points`), 422, 'file');
+    assert.match(e.message, /binary_compressed data is truncated: \d+ compressed bytes declared/);
+    const bad = Buffer.from(zipped), usize = zipped.indexOf('binary_compressed\n') + 18 + 4;
+    bad.writeUInt32LE(bad.readUInt32LE(usize) + 20, usize);
+    e = expectError(await srv.api('GET', `/v1/files/${await upload(bad)}/points`), 422, 'file');
+    assert.match(e.message, /uncompressed size 400020 is not 20000 points x 20 bytes \(400000\)/);
   });
 
   it('limits: max at 5,000,000 and one past it; a file declaring 100,000,000 points and one more', async () => {

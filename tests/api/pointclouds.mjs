@@ -1,5 +1,5 @@
-// pointclouds.mjs -- point-cloud files made in tests (PCD ascii and binary,
-// binary PLY, Scale-style JSON), shared by the API and browser tests.
+// pointclouds.mjs -- point-cloud files made in tests (PCD ascii, binary and
+// binary_compressed, binary PLY, Scale-style JSON), shared by the API and browser tests.
 
 /* points: [[x, y, z, i], ...] as a PCD file with fields x y z intensity. */
 export function pcdAscii(points) {
@@ -23,6 +23,58 @@ export function pcdBinary(n, point) {
     body.writeFloatLE(z, 20 * k + 12);
   }
   return Buffer.concat([head, body]);
+}
+
+/* buf compressed as LZF (liblzf's format: a control byte below 32 starts
+ * that many + 1 literals; otherwise its top 3 bits are a back-reference's
+ * length - 2 (7: one more byte of length follows) and its low 5 bits with
+ * the next byte the distance - 1).  Greedy, with a table of the last place
+ * each 3 bytes were seen: not liblzf's output byte for byte, but a stream
+ * it decompresses. */
+export function lzf(buf) {
+  const out = [], last = new Map();
+  let lit = [], i = 0;
+  const flush = () => {
+    for (let k = 0; k < lit.length; k += 32) {
+      const run = lit.slice(k, k + 32);
+      out.push(run.length - 1, ...run);
+    }
+    lit = [];
+  };
+  while (i < buf.length) {
+    const key = i + 2 < buf.length ? (buf[i] << 16) | (buf[i + 1] << 8) | buf[i + 2] : -1;
+    const ref = key >= 0 ? last.get(key) : undefined;
+    if (key >= 0) last.set(key, i);
+    if (ref !== undefined && i - ref <= 8192) {
+      let len = 3;
+      while (len < 264 && i + len < buf.length && buf[ref + len] === buf[i + len]) len++;
+      flush();
+      const off = i - ref - 1, l = len - 2;
+      if (l < 7) out.push((l << 5) | (off >> 8), off & 255);
+      else out.push((7 << 5) | (off >> 8), l - 7, off & 255);
+      i += len;
+    } else {
+      lit.push(buf[i++]);
+    }
+  }
+  flush();
+  return Buffer.from(out);
+}
+
+/* The cloud of pcdBinary(n, point) as PCL's DATA binary_compressed: the
+ * same fields, the record's bytes rearranged into columns (every point's
+ * first field, then every point's second, ...), LZF-compressed after the
+ * compressed and uncompressed sizes. */
+export function pcdCompressed(n, point) {
+  const bin = pcdBinary(n, point), head = bin.subarray(0, bin.length - 20 * n), rec = bin.subarray(head.length);
+  const cols = Buffer.alloc(20 * n), fields = [[0, 4], [4, 4], [8, 4], [12, 4], [16, 4]];
+  let at = 0;
+  for (const [off, size] of fields)
+    for (let k = 0; k < n; k++, at += size) rec.copy(cols, at, 20 * k + off, 20 * k + off + size);
+  const z = lzf(cols), sizes = Buffer.alloc(8);
+  sizes.writeUInt32LE(z.length, 0);
+  sizes.writeUInt32LE(cols.length, 4);
+  return Buffer.concat([Buffer.from(head.toString().replace('DATA binary\n', 'DATA binary_compressed\n')), sizes, z]);
 }
 
 /* points as a binary big-endian PLY with a face element after the vertices. */
