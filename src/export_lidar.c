@@ -14,7 +14,12 @@
  * box's 8 corners projected with K (0 0 0 0 when a corner is behind the
  * camera).  Without calibration, x y z is the bottom centre in the point
  * cloud's own coordinates, rotation_y the yaw, and alpha and the 2D box 0:
- * README.txt says which applies to how many frames.
+ * README.txt says which applies to how many frames.  A calibrated frame
+ * also gets calib/TASK_FRAME.txt as KITTI's devkit reads it: P2 is K with a
+ * zero translation column (the camera is KITTI's reference camera),
+ * R0_rect the identity, Tr_velo_to_cam the extrinsic's top 3x4, and P0, P1,
+ * P3 and Tr_imu_to_velo [I | 0] (Loupe knows one camera and no IMU).  The
+ * point clouds stay attachments: no velodyne/ folder is written.
  *
  * lidar: a JSON array, one object per task with a result: {"id",
  * "unique_id", "frames": [{"frame", "pointcloud": the attachment,
@@ -113,6 +118,34 @@ static void kitti_line(lp_buf *b, const json_t *c, const json_t *cam)
                   box[0], box[1], box[2], box[3], h, w, l, loc[0], loc[1], loc[2], ry);
 }
 
+/* Writes a KITTI calibration line: name, then the rows x cols of m (a
+ * nested-array matrix, 0 where missing) or of the identity when m is NULL,
+ * with cols - 3 zero columns on the right when zero_right. */
+static void calib_line(lp_buf *b, const char *name, const json_t *m, size_t rows, size_t cols,
+                       int zero_right)
+{
+    lp_buf_printf(b, "%s:", name);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++) {
+            double v = zero_right && c >= 3 ? 0 : m ? at(m, r, c) : r == c;
+            lp_buf_printf(b, " %.12e", v);
+        }
+    lp_buf_puts(b, "\n");
+}
+
+/* KITTI's calib file for the camera cam (see the top of this file). */
+static void kitti_calib(lp_buf *b, const json_t *cam)
+{
+    const json_t *k = json_object_get(cam, "K");
+    calib_line(b, "P0", NULL, 3, 4, 1);
+    calib_line(b, "P1", NULL, 3, 4, 1);
+    calib_line(b, "P2", k, 3, 4, 1);
+    calib_line(b, "P3", NULL, 3, 4, 1);
+    calib_line(b, "R0_rect", NULL, 3, 3, 0);
+    calib_line(b, "Tr_velo_to_cam", json_object_get(cam, "extrinsic"), 3, 4, 0);
+    calib_line(b, "Tr_imu_to_velo", NULL, 3, 4, 1);
+}
+
 static void kitti_begin(lp_export_ctx *cx, lp_buf *out)
 {
     (void)out;
@@ -157,7 +190,14 @@ static void kitti_task(lp_export_ctx *cx, lp_buf *out, size_t index, const char 
         lp_buf_printf(&z->path, "label_2/%06lld_%06zu.txt", id, f);
         lp_imgzip_add(z, out, z->path.data, z->entry.data ? z->entry.data : "", z->entry.len);
         s->frames++;
-        if (cam) s->calibrated++;
+        if (cam) {
+            z->entry.len = z->path.len = 0;
+            lp_buf_puts(&z->entry, "");
+            kitti_calib(&z->entry, cam);
+            lp_buf_printf(&z->path, "calib/%06lld_%06zu.txt", id, f);
+            lp_imgzip_add(z, out, z->path.data, z->entry.data, z->entry.len);
+            s->calibrated++;
+        }
     }
     json_decref(clouds);
     json_decref(task);
@@ -169,20 +209,22 @@ static int kitti_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
     kitti_state *s = cx->state;
     lp_imgzip *z = s->z;
     lp_buf r = {0};
-    lp_buf_printf(
-        &r,
-        "Loupe lidarannotation export, format kitti: %zu frame%s, %zu object%s.\n\n"
-        "label_2/TASK_FRAME.txt holds the cuboids of frame FRAME (0: the task's first\n"
-        "point cloud) of task TASK, one KITTI object line each:\n"
-        "type truncated occluded alpha x1 y1 x2 y2 h w l x y z rotation_y\n\n"
-        "%zu frame%s had data.calibration: x y z is the bottom centre of the box in the\n"
-        "first camera's coordinates, rotation_y about its y axis, x1 y1 x2 y2 the box\n"
-        "projected into its image (KITTI's camera convention).\n"
-        "%zu frame%s had none: x y z is the bottom centre in the point cloud's own\n"
-        "coordinates (z up), rotation_y is the yaw about z, alpha and the 2D box are 0.\n",
-        s->frames, s->frames == 1 ? "" : "s", s->objects, s->objects == 1 ? "" : "s", s->calibrated,
-        s->calibrated == 1 ? "" : "s", s->frames - s->calibrated,
-        s->frames - s->calibrated == 1 ? "" : "s");
+    lp_buf_printf(&r,
+                  "Loupe lidarannotation export, format kitti: %zu frame%s, %zu object%s.\n\n"
+                  "label_2/TASK_FRAME.txt holds the cuboids of frame FRAME (0: the task's first\n"
+                  "point cloud) of task TASK, one KITTI object line each:\n"
+                  "type truncated occluded alpha x1 y1 x2 y2 h w l x y z rotation_y\n\n"
+                  "%zu frame%s had data.calibration: x y z is the bottom centre of the box in the\n"
+                  "first camera's coordinates, rotation_y about its y axis, x1 y1 x2 y2 the box\n"
+                  "projected into its image (KITTI's camera convention), and calib/TASK_FRAME.txt\n"
+                  "has that camera as KITTI's P2 (K, no translation) with R0_rect the identity\n"
+                  "and Tr_velo_to_cam the extrinsic; P0, P1, P3 and Tr_imu_to_velo are [I | 0].\n"
+                  "%zu frame%s had none: x y z is the bottom centre in the point cloud's own\n"
+                  "coordinates (z up), rotation_y is the yaw about z, alpha and the 2D box are 0.\n"
+                  "The point clouds are the tasks' attachments; no velodyne/ folder is written.\n",
+                  s->frames, s->frames == 1 ? "" : "s", s->objects, s->objects == 1 ? "" : "s",
+                  s->calibrated, s->calibrated == 1 ? "" : "s", s->frames - s->calibrated,
+                  s->frames - s->calibrated == 1 ? "" : "s");
     if (s->no_result)
         lp_buf_printf(&r, "\nLeft out: %zu task%s without a result.\n", s->no_result,
                       s->no_result == 1 ? "" : "s");

@@ -221,14 +221,34 @@ describe('lidarannotation projects', () => {
     const pad = (n) => String(n).padStart(6, '0');
     // Tasks in id order (cam was imported first), frames in order, README last.
     assert.ok(ids.cam < ids.bare);
-    assert.deepEqual(files.map(([n]) => n), [`label_2/${pad(ids.cam)}_000000.txt`, `label_2/${pad(ids.bare)}_000000.txt`, `label_2/${pad(ids.bare)}_000001.txt`, 'README.txt']);
+    // A calibrated frame also has its calib file; no velodyne/ folder.
+    assert.deepEqual(files.map(([n]) => n), [`label_2/${pad(ids.cam)}_000000.txt`, `calib/${pad(ids.cam)}_000000.txt`, `label_2/${pad(ids.bare)}_000000.txt`, `label_2/${pad(ids.bare)}_000001.txt`, 'README.txt']);
     const byName = Object.fromEntries(files);
+    // KITTI's calib format: P2 is K with a zero translation, R0_rect the identity,
+    // Tr_velo_to_cam the extrinsic's 3x4, the rest [I | 0].
+    const calib = Object.fromEntries(byName[`calib/${pad(ids.cam)}_000000.txt`].trim().split('\n').map((l) => {
+      const [name, ...v] = l.split(' ');
+      return [name, v.map(Number)];
+    }));
+    const I34 = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0];
+    assert.deepEqual(Object.keys(calib), ['P0:', 'P1:', 'P2:', 'P3:', 'R0_rect:', 'Tr_velo_to_cam:', 'Tr_imu_to_velo:']);
+    assert.deepEqual(calib['P2:'], [700, 0, 320, 0, 0, 700, 240, 0, 0, 0, 1, 0]);
+    assert.deepEqual(calib['R0_rect:'], [1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    assert.deepEqual(calib['Tr_velo_to_cam:'], [0, -1, 0, 0, 0, 0, -1, 0, 1, 0, 0, 0]);
+    for (const m of ['P0:', 'P1:', 'P3:', 'Tr_imu_to_velo:']) assert.deepEqual(calib[m], I34, m);
+    assert.match(byName[`calib/${pad(ids.cam)}_000000.txt`], /^P0: 1\.000000000000e\+00 0\.000000000000e\+00 /);
+    // The box projected with P2 · R0_rect · Tr_velo_to_cam, as KITTI's devkit does, lands on the label's 2D box.
+    const P = (m, r, c) => m[4 * r + c];
+    const corner = [10 - 2, -1, -0.75], cc = [0, 1, 2].map((r) => P(calib['Tr_velo_to_cam:'], r, 0) * corner[0] + P(calib['Tr_velo_to_cam:'], r, 1) * corner[1] + P(calib['Tr_velo_to_cam:'], r, 2) * corner[2] + P(calib['Tr_velo_to_cam:'], r, 3));
+    const px = [0, 1].map((r) => (P(calib['P2:'], r, 0) * cc[0] + P(calib['P2:'], r, 1) * cc[1] + P(calib['P2:'], r, 2) * cc[2] + P(calib['P2:'], r, 3)) / cc[2]);
     // The car 10 m ahead: bottom centre (0, 0.75, 10) in the camera, heading along its z: rotation_y -pi/2.
     const camLine = byName[`label_2/${pad(ids.cam)}_000000.txt`].trim().split(' ');
     assert.equal(camLine[0], 'car');
     const v = camLine.slice(1).map(Number);
     const want = [0, 0, -Math.PI / 2, 232.5, 174.375, 407.5, 305.625, 1.5, 2, 4, 0, 0.75, 10, -Math.PI / 2];
     want.forEach((w, j) => assert.ok(Math.abs(v[j] - w) <= 0.006, `field ${j + 1}: ${v[j]} vs ${w}`));
+    // The near bottom corner on the car's right (lidar y -1, camera x +1) is the 2D box's x2 and y2.
+    assert.ok(Math.abs(px[0] - v[5]) < 0.01 && Math.abs(px[1] - v[6]) < 0.01, `corner at ${px} vs box ${v.slice(3, 7)}`);
     // Without calibration: lidar coordinates, bottom centre, yaw; tracks sorted, a label's space as _.
     assert.equal(byName[`label_2/${pad(ids.bare)}_000000.txt`],
       'traffic_cone 0.00 0 0.00 0.00 0.00 0.00 0.00 0.70 0.40 0.40 3.00 0.00 -0.35 0.00\n' +
@@ -236,6 +256,7 @@ describe('lidarannotation projects', () => {
     assert.equal(byName[`label_2/${pad(ids.bare)}_000001.txt`], 'car 0.00 0 0.00 0.00 0.00 0.00 0.00 1.50 2.00 4.00 5.00 0.00 -0.75 0.50\n');
     assert.match(byName['README.txt'], /^Loupe lidarannotation export, format kitti: 3 frames, 4 objects\./);
     assert.match(byName['README.txt'], /1 frame had data.calibration/);
+    assert.match(byName['README.txt'], /calib\/TASK_FRAME.txt/);
     assert.match(byName['README.txt'], /2 frames had none/);
     assert.match(byName['README.txt'], /Left out: 1 task without a result\./);
 
