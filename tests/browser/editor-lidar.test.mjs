@@ -92,6 +92,14 @@ browserTest('a cuboid drawn, moved, turned, labelled and tracked over two frames
   assert.equal(Number((await stageData(page)).renders), renders, 'the stage redraws only on a change');
   await page.$eval(STAGE, (s) => s.lidar.bench(1)); // the full cloud again
   await screenshot(page, 'lidar-loaded-3d');
+  // Visible, not dim dark-blue dots on near-black: the points cover most of
+  // the ground they stand on and the picture is bright.
+  const picture = async (what, minCovered, minLuma) => {
+    const p = await page.$eval(STAGE, (s) => s.lidar.picture());
+    console.log(`# ${what}: points cover ${(100 * p.covered).toFixed(0)}% of the stage, mean brightness ${p.luma.toFixed(0)}/255`);
+    assert.ok(p.covered >= minCovered && p.luma >= minLuma, `${what}: ${JSON.stringify(p)}`);
+  };
+  await picture('3D, colour by height', 0.3, 40);
 
   // Draw: the cuboid tool switches to the top view; a rectangle round the car.
   await page.keyboard.press('b');
@@ -110,6 +118,7 @@ browserTest('a cuboid drawn, moved, turned, labelled and tracked over two frames
   assert.ok(Math.abs(f.height - 1.55) < 0.1 && Math.abs(f.z - -0.95) < 0.1, `height and z from the points inside: ${JSON.stringify(f)}`);
   assert.equal(f.yaw, 0);
   await screenshot(page, 'lidar-drawn-top');
+  await picture('top view, zoomed on the car', 0.6, 70);
 
   // Move it 1 m along x with the mouse (select tool), then turn it 30 degrees with Shift+Q.
   await page.keyboard.press('v');
@@ -151,6 +160,7 @@ browserTest('a cuboid drawn, moved, turned, labelled and tracked over two frames
   await page.keyboard.press('c');
   await until(async () => (await stageData(page)).color === 'intensity', 'colour by intensity after c');
   await screenshot(page, 'lidar-intensity');
+  await picture('3D, colour by intensity', 0.5, 60);
 
   // The next frame: the selected track is carried there; move it 1 m on.
   await page.keyboard.press('.');

@@ -210,16 +210,44 @@ function inside(poly, x, y) {
 
 /* ---- shaders ---- */
 
+/* How wide a point is drawn, in metres (see the vertex shader), and the
+ * part of a cloud's heights and intensities the colour ramp spans: between
+ * these percentiles, so a few stray points (a bird, a retro-reflector) do
+ * not squeeze every other colour into one end of it. */
+const POINT_METRES = 0.06;
+const RANGE_PERCENTILES = [0.02, 0.98];
+const RANGE_SAMPLE = 16384;
+
+/* The RANGE_PERCENTILES of component c (2 height, 3 intensity) of the n
+ * points in data, from an even sample of at most RANGE_SAMPLE of them (a
+ * few ms for any cloud); [lo, hi] (the bounds) when they are equal. */
+export function robustRange(data, n, c, lo, hi) {
+  const m = Math.min(n, RANGE_SAMPLE), s = new Float32Array(m);
+  for (let j = 0; j < m; j++) s[j] = data[4 * Math.floor((j * n) / m) + c];
+  s.sort();
+  const a = s[Math.floor(RANGE_PERCENTILES[0] * (m - 1))], b = s[Math.ceil(RANGE_PERCENTILES[1] * (m - 1))];
+  return m && b > a ? [a, b] : [lo, hi];
+}
+
 const VS = `#version 300 es
 in vec4 aPoint;
 uniform mat4 uMVP;
 uniform int uMode;
 uniform vec2 uRange;
-uniform float uSize;
+uniform vec3 uSize; // smallest and largest size in pixels, pixels a metre covers
+uniform int uOrtho;
 out vec3 vColor;
+// Turbo (Mikhailov, Google 2019), its published polynomial fit: a bright
+// perceptual rainbow.  Only 0.1 to 0.9 of it: both ends are dark and would
+// be lost on the dark background.
 vec3 ramp(float t) {
-  t = 0.2 + 0.8 * clamp(t, 0.0, 1.0); // from bright blue, never lost on the dark ground
-  return clamp(vec3(1.5 - abs(4.0 * t - 3.0), 1.5 - abs(4.0 * t - 2.0), 1.5 - abs(4.0 * t - 1.0)), 0.0, 1.0);
+  float x = 0.1 + 0.8 * clamp(t, 0.0, 1.0);
+  vec4 v4 = vec4(1.0, x, x * x, x * x * x);
+  vec2 v2 = v4.zw * v4.z;
+  return clamp(vec3(
+    dot(v4, vec4(0.13572138, 4.61539260, -42.66032258, 132.13108234)) + dot(v2, vec2(-152.94239396, 59.28637943)),
+    dot(v4, vec4(0.09140261, 2.19418839, 4.84296658, -14.18503333)) + dot(v2, vec2(4.27729857, 2.82956604)),
+    dot(v4, vec4(0.10667330, 12.64194608, -60.58204836, 110.36276771)) + dot(v2, vec2(-89.90310912, 27.34824973))), 0.0, 1.0);
 }
 void main() {
   gl_Position = uMVP * vec4(aPoint.xyz, 1.0);
@@ -228,7 +256,10 @@ void main() {
   if (gl_Position.w <= 0.0) gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
   float v = uMode == 0 ? aPoint.z : aPoint.w;
   vColor = ramp((v - uRange.x) / max(uRange.y - uRange.x, 1e-6));
-  gl_PointSize = uSize;
+  // A point is about POINT_METRES across: it grows as the view zooms in (and,
+  // in 3D, as it comes nearer), never below a pixel or two nor beyond uSize.y.
+  float px = ${POINT_METRES.toFixed(3)} * uSize.z / (uOrtho == 1 ? 1.0 : max(gl_Position.w, 1e-3));
+  gl_PointSize = clamp(px, uSize.x, uSize.y);
 }`;
 const FS = `#version 300 es
 precision mediump float;
@@ -369,7 +400,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     gl.attachShader(prog, sh(gl.FRAGMENT_SHADER, FS));
     gl.bindAttribLocation(prog, 0, 'aPoint');
     gl.linkProgram(prog);
-    loc = { mvp: gl.getUniformLocation(prog, 'uMVP'), mode: gl.getUniformLocation(prog, 'uMode'), range: gl.getUniformLocation(prog, 'uRange'), size: gl.getUniformLocation(prog, 'uSize') };
+    loc = { mvp: gl.getUniformLocation(prog, 'uMVP'), mode: gl.getUniformLocation(prog, 'uMode'), range: gl.getUniformLocation(prog, 'uRange'), size: gl.getUniformLocation(prog, 'uSize'), ortho: gl.getUniformLocation(prog, 'uOrtho') };
     vao = gl.createVertexArray();
   } else {
     showMsg('This browser cannot show point clouds (no WebGL 2).');
@@ -410,6 +441,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       const b = (r.headers.get('x-points-bounds') || '').split(',').map(Number);
       entry.bounds = b.length === 8 && b.every(Number.isFinite) ? { lo: b.slice(0, 4), hi: b.slice(4) } : { lo: [-10, -10, -2, 0], hi: [10, 10, 2, 1] };
       entry.intensity = r.headers.get('x-points-intensity') === '1';
+      const { lo, hi } = entry.bounds;
+      entry.range = [2, 3].map((c) => robustRange(entry.data, entry.n, c, lo[c], hi[c]));
       entry.total = Number(r.headers.get('x-points-total')) || entry.n;
       if (!alive) return entry;
       if (gl) {
@@ -520,9 +553,12 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     gl.vertexAttribPointer(0, 4, gl.FLOAT, false, 16 * k, 0);
     gl.uniformMatrix4fv(loc.mvp, false, Float32Array.from(mvp));
     gl.uniform1i(loc.mode, colorMode);
-    const { lo, hi } = entry.bounds;
-    gl.uniform2f(loc.range, colorMode ? lo[3] : lo[2], colorMode ? hi[3] : Math.min(hi[2], lo[2] + 8));
-    gl.uniform1f(loc.size, (window.devicePixelRatio || 1) * (entry.n > 300000 ? 1 : 2));
+    gl.uniform2f(loc.range, ...entry.range[colorMode]);
+    // Pixels a metre covers: at the target's distance in an orthographic
+    // view, at distance 1 (divided by the depth in the shader) in 3D.
+    const dpr = window.devicePixelRatio || 1, hh = Math.tan(FOV / 2) * (cam.ortho ? cam.dist : 1);
+    gl.uniform3f(loc.size, dpr * (entry.n > 300000 ? 1.5 : 2.5), dpr * 6, (glCanvas.height / 2) / hh);
+    gl.uniform1i(loc.ortho, cam.ortho ? 1 : 0);
     gl.drawArrays(gl.POINTS, 0, Math.floor(entry.n / k));
     stage.dataset.drawn = String(Math.floor(entry.n / k));
   }
@@ -1168,6 +1204,23 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       return (performance.now() - t0) / n;
     },
     camera: () => ({ ...cam }),
+    /* The points as drawn now: the share of the stage's pixels they cover
+     * and the mean brightness (Rec. 709 luma, 0-255) of the whole picture,
+     * so that a test tells a dim or sparse cloud from a visible one. */
+    picture() {
+      if (!gl) return null;
+      resize();
+      matrices();
+      drawPoints();
+      const w = glCanvas.width, hh = glCanvas.height, px = new Uint8Array(4 * w * hh);
+      gl.readPixels(0, 0, w, hh, gl.RGBA, gl.UNSIGNED_BYTE, px);
+      let covered = 0, luma = 0;
+      for (let i = 0; i < px.length; i += 4) {
+        luma += 0.2126 * px[i] + 0.7152 * px[i + 1] + 0.0722 * px[i + 2];
+        if (Math.abs(px[i] - 23) + Math.abs(px[i + 1] - 26) + Math.abs(px[i + 2] - 31) > 12) covered++;
+      }
+      return { covered: covered / (w * hh), luma: luma / (w * hh) };
+    },
   };
 
   /* ---- start ---- */
