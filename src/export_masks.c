@@ -14,8 +14,9 @@
  *
  * A task without data.width and data.height takes its masks' size; one
  * with neither, or without a result, is left out and counted in
- * README.txt (export_zip.c), as is a mask of another size than its image
- * or with a label not in the project.  Memory: one image's map and PNG. */
+ * README.txt (export_zip.c), as is an image too large for a mask (more
+ * than 2^20 a side or 2^28 pixels) and a mask of another size than its
+ * image or with a label not in the project.  Memory: one image's map and PNG. */
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,15 +127,13 @@ static void masks_image(lp_imgzip *z, lp_buf *out, const lp_export_image *im)
     size_t nl = json_array_size(z->labels);
     /* (the kind keeps sizes to 2^20 a side; a task stored otherwise is
      * counted out, never cast out of range) */
-    if (im->width > (1 << 20) || im->height > (1 << 20) || nl > 254) {
-        z->unknown++;
+    if (im->width > (1 << 20) || im->height > (1 << 20) || nl > 254 ||
+        (uint64_t)im->width * (uint64_t)im->height > LP_RLE_MAX_PIXELS) {
+        z->too_large++;
+        z->nimages--; /* counted by lp_imgzip_task, but no file */
         return;
     }
     uint32_t w = (uint32_t)im->width, h = (uint32_t)im->height;
-    if ((uint64_t)w * h > LP_RLE_MAX_PIXELS) {
-        z->unknown++;
-        return;
-    }
     unsigned char *map = lp_calloc((size_t)w * h + 1, 1);
     const json_t *masks = json_object_get(
                      json_object_get(json_object_get(im->task, "result"), "response"), "masks"),
@@ -151,7 +150,7 @@ static void masks_image(lp_imgzip *z, lp_buf *out, const lp_export_image *im)
             continue;
         }
         if (r.width != w || r.height != h) {
-            z->unknown++;
+            z->missized++;
             lp_rle_fini(&r);
             continue;
         }

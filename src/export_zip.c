@@ -252,6 +252,10 @@ int lp_imgzip_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
     left_out(&why, z->points, "point", "points", " (no form in this format)");
     left_out(&why, z->lines, "line", "lines", " (no form in this format)");
     left_out(&why, z->unknown, "shape", "shapes", " with a label not in the project");
+    left_out(&why, z->missized, "mask of another size than its image",
+             "masks of another size than their image", "");
+    left_out(&why, z->too_large, "image", "images",
+             " too large for an index mask (2^20 a side, 2^28 pixels at most)");
     if (why.len) lp_buf_printf(&r, "\nLeft out:\n%s", why.data);
     if (z->unsized) {
         lp_buf_puts(&r, "\nImages left out without a size:\n");

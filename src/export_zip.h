@@ -49,6 +49,8 @@ struct lp_imgzip {
     size_t unsized;           /* tasks left out: no data.width and data.height */
     size_t points, lines;     /* shapes left out: no form in the format */
     size_t unknown;           /* shapes left out: a label not in params.labels */
+    size_t too_large;         /* images left out: too large for the format (masks) */
+    size_t missized;          /* masks left out: of another size than their image */
     lp_buf unsized_names;     /* the first LP_IMGZIP_LIST of them, one a line */
     /* The stems given so far, as 64-bit hashes of their lower-case form
      * in an open-addressed set (0: empty), so that two images of one name
@@ -56,8 +58,8 @@ struct lp_imgzip {
      * on a file system that ignores case: 16 to 32 bytes an image. */
     uint64_t *stems;
     size_t nstems, capstems;
-    size_t renamed;           /* images whose stem was taken: STEM-task-ID */
-    lp_buf renamed_names;     /* the first LP_IMGZIP_LIST of them, one a line */
+    size_t renamed;       /* images whose stem was taken: STEM-task-ID */
+    lp_buf renamed_names; /* the first LP_IMGZIP_LIST of them, one a line */
 };
 
 /* One image of the export, as lp_imgzip_task hands it to a format. */
