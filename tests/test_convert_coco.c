@@ -2,11 +2,14 @@
  * the task bodies it emits (NDJSON) field by field, shapes clipped at the
  * border within a pixel and not beyond, keypoint labels falling back to
  * the category, duplicate image ids, images found in the source's media
- * with their size read from the header, and what is refused whole. */
+ * with their size read from the header, and what is refused whole; into a
+ * segmentation project, a polygon filled by pixel centre, an RLE list and
+ * a compressed one painted in order over it, checked against hand counts. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "convert.h"
+#include "rle.h"
 #include "test.h"
 #include "test_kinds.h"
 
@@ -22,13 +25,13 @@ typedef struct run {
 /* Converts the COCO document doc (single-quoted JSON) with image_base
  * set; media (may be NULL) is a media file name added to the source with
  * the given size. */
-static void convert(run *r, const char *doc, const char *media, int w, int h, int results)
+static void convert_into(run *r, const lp_kind *kind, const char *doc, const char *media, int w,
+                         int h, int results)
 {
     memset(r, 0, sizeof *r);
     lp_verr e;
-    kt_params(&lp_kind_imageannotation, "{'labels': ['car', 'person', 'nose', 'piéton']}",
-              &r->p.params, &e);
-    r->p.kind = &lp_kind_imageannotation;
+    kt_params(kind, "{'labels': ['car', 'person', 'nose', 'piéton']}", &r->p.params, &e);
+    r->p.kind = kind;
     json_t *d = kt_json(doc);
     char *text = json_dumps(d, JSON_COMPACT);
     json_decref(d);
@@ -51,6 +54,11 @@ static void convert(run *r, const char *doc, const char *media, int w, int h, in
         json_array_append_new(r->tasks, json_loadb(s, (size_t)(nl - s), 0, NULL));
         s = nl + 1;
     }
+}
+
+static void convert(run *r, const char *doc, const char *media, int w, int h, int results)
+{
+    convert_into(r, &lp_kind_imageannotation, doc, media, w, h, results);
 }
 
 static void done(run *r)
@@ -173,5 +181,81 @@ TEST(coco_a_document_without_images_or_not_json_is_refused_whole)
     convert(&r, "{'images': [], 'categories': [{'name': 'car'}]}", NULL, 0, 0, 0);
     CHECK_INT(r.rc, LP_EINVAL);
     CHECK(strstr(r.e.message, "categories[0]"));
+    done(&r);
+}
+
+/* The counts of mask i of task t's result, decoded (0 with none). */
+static size_t counts_of(const json_t *t, size_t i, uint32_t *out, size_t max, const char **label)
+{
+    const json_t *m = json_array_get(json_object_get(json_object_get(t, "result"), "masks"), i);
+    *label = json_string_value(json_object_get(m, "label"));
+    lp_rle r;
+    if (!m || lp_rle_decode_string(
+                  json_string_value(json_object_get(json_object_get(m, "rle"), "counts")), &r))
+        return 0;
+    size_t n = r.n < max ? r.n : max;
+    memcpy(out, r.counts, n * sizeof *out);
+    lp_rle_fini(&r);
+    return n;
+}
+
+#define COUNTS_ARE(t, i, label, ...)                  \
+    do {                                              \
+        static const uint32_t want[] = {__VA_ARGS__}; \
+        uint32_t got[16];                             \
+        const char *l;                                \
+        size_t n = counts_of(t, i, got, 16, &l);      \
+        CHECK_STR(l, label);                          \
+        CHECK_INT(n, LP_ARRAY_LEN(want));             \
+        CHECK(!memcmp(got, want, sizeof want));       \
+    } while (0)
+
+TEST(coco_into_segmentation_paints_polygons_and_rles_in_order_into_one_map)
+{
+    run r;
+    /* 4 wide, 3 high.  The triangle (0, 0), (4, 0), (0, 3) holds the
+     * pixels whose centres satisfy x / 4 + y / 3 < 1: (0..2, 0), (0..1, 1),
+     * (0, 2), column-major positions 0, 3, 6, 1, 4, 2.  Then an RLE list
+     * paints the last pixel person, and a compressed RLE ("01;": runs 0,
+     * 1, 11) paints the first nose, over the car. */
+    convert_into(&r, &lp_kind_segmentation,
+                 "{'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 4, 'height': 3}], "
+                 "'categories': [{'id': 1, 'name': 'car'}, {'id': 2, 'name': 'person'}, "
+                 "{'id': 3, 'name': 'nose'}], 'annotations': ["
+                 "{'id': 1, 'image_id': 1, 'category_id': 1, 'segmentation': [[0, 0, 4, 0, 0, 3]]},"
+                 "{'id': 2, 'image_id': 1, 'category_id': 2, 'iscrowd': 1, 'segmentation': "
+                 "{'size': [3, 4], 'counts': [11, 1]}},"
+                 "{'id': 3, 'image_id': 1, 'category_id': 3, 'iscrowd': 1, 'segmentation': "
+                 "{'size': [3, 4], 'counts': '01;'}}]}",
+                 NULL, 0, 0, 1);
+    CHECK_INT(r.rc, 0);
+    CHECK_INT(r.c.nbad, 0);
+    CHECK_INT(r.c.ntasks, 1);
+    const json_t *t = json_array_get(r.tasks, 0);
+    CHECK(kt_equal_at(t, "result.masks.0.rle.size", "[3, 4]"));
+    COUNTS_ARE(t, 0, "car", 1, 4, 1, 1, 5);
+    COUNTS_ARE(t, 1, "person", 11, 1);
+    COUNTS_ARE(t, 2, "nose", 0, 1, 11);
+    CHECK(!json_array_get(json_object_get(json_object_get(t, "result"), "masks"), 3));
+    done(&r);
+}
+
+TEST(coco_into_segmentation_leaves_out_an_image_with_an_rle_of_another_size)
+{
+    run r;
+    convert_into(&r, &lp_kind_segmentation,
+                 "{'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 4, 'height': 3},"
+                 " {'id': 2, 'file_name': 'b.jpg'}], 'categories': [{'id': 1, 'name': 'car'},"
+                 " {'id': 9, 'name': 'zebra'}], 'annotations': ["
+                 "{'id': 1, 'image_id': 1, 'category_id': 1, 'segmentation': "
+                 "{'size': [4, 3], 'counts': [12]}},"
+                 "{'id': 2, 'image_id': 2, 'category_id': 9, 'segmentation': "
+                 "{'size': [1, 1], 'counts': [0, 1]}}]}",
+                 NULL, 0, 0, 1);
+    CHECK_INT(r.rc, 0);
+    CHECK_INT(r.c.ntasks, 0);
+    CHECK_INT(r.c.nbad, 2);
+    CHECK(strstr(r.c.bad[0].e.message, "an RLE mask of [4, 3] on an image of 3 x 4"));
+    CHECK(strstr(r.c.bad[1].e.message, "the category \"zebra\" is not a label"));
     done(&r);
 }
