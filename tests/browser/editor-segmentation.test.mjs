@@ -6,9 +6,10 @@
 // src/rle.c) is byte for byte the string the editor wrote (web/ui/rle.js).
 // Read-only instances draw a saved answer and change nothing; an editable
 // one without an answer starts from the best prediction; a draft survives a
-// reload.
+// reload.  A manager picks a label's colour in the project form; the
+// params keep it and the editor's layer shows it.
 import assert from 'node:assert/strict';
-import { expectStatus } from '../api/harness.mjs';
+import { expectStatus, ADMIN_EMAIL, ADMIN_PASSWORD } from '../api/harness.mjs';
 import { png, upload as uploadFile } from './media.mjs';
 import { serveUi, PASSWORD, browserTest, makeAnnotator, login, openQueue, screenshot, until, textOf, pageText, waitStatus, clearStatusLog } from './browser.mjs';
 import { decodeCounts, paintCounts } from '../../web/ui/rle.js';
@@ -333,4 +334,52 @@ browserTest('read-only instances draw a saved answer and change nothing; a draft
   await until(async () => expectStatus(await srv.api('GET', `/v1/tasks/${task.id}/annotations`), 200).items.length === 1, 'the answer submitted after the reload');
   const [item] = expectStatus(await srv.api('GET', `/v1/tasks/${task.id}/annotations`), 200).items;
   assert.deepEqual(item.response, draft, 'the submitted answer is not the draft');
+});
+
+browserTest('a manager picks a label colour in the project form; the params keep it and the layer swatch shows it', { timeout: 120000 }, async ({ page }) => {
+  await login(page, srv, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.click('a[data-action=new-project]');
+  await page.waitForSelector('input[data-kind=segmentation]');
+  await page.fill('[data-field=name] input', 'Colour masks');
+  await page.check('input[data-kind=segmentation]');
+  const box = 'input[data-role=add][data-add-for="params.labels"]';
+  for (const n of ['road', 'car']) {
+    await page.fill(box, n);
+    await page.press(box, 'Enter');
+  }
+  const colour = (i) => `li[data-field="params.labels[${i}]"] input[type=color]`;
+  const reset = (i) => `li[data-field="params.labels[${i}]"] button[data-role=color-reset]`;
+  // Until one is picked, each shows the editor's palette colour of its place.
+  assert.equal(await page.inputValue(colour(0)), '#e6194b');
+  assert.equal(await page.inputValue(colour(1)), '#1f9e45');
+  assert.equal(await page.isVisible(reset(0)), false, 'a label without a colour offers no reset');
+  await page.fill(colour(1), '#00ff88');
+  // A colour picked and taken back leaves the label without one.
+  await page.fill(colour(0), '#123456');
+  await page.click(reset(0));
+  assert.equal(await page.inputValue(colour(0)), '#e6194b');
+  await screenshot(page, 'segmentation-project-form-colours');
+  await page.click('[data-action=save]');
+  const id = await until(async () => {
+    const m = /^#\/projects\/(\d+)\/settings$/.exec(await page.evaluate(() => location.hash));
+    return m ? Number(m[1]) : null;
+  }, async () => `the project's settings after Create; the page shows ${await pageText(page)}`);
+  const p = expectStatus(await srv.api('GET', `/v1/projects/${id}`), 200);
+  assert.equal(p.kind, 'segmentation');
+  assert.deepEqual(p.params.labels, [{ name: 'road' }, { name: 'car', color: '#00ff88' }]);
+  // The settings form (folded away under the import step) holds the stored colour again.
+  await page.waitForSelector(colour(1), { state: 'attached' });
+  assert.equal(await page.inputValue(colour(1)), '#00ff88');
+
+  const sha = (await uploadFile(srv, png(W, H, streetPixel), 'image/png', 'street.png')).sha256;
+  expectStatus(await srv.api('POST', '/v1/tasks', { project_id: id, unique_id: 'c1', attachments: [{ type: 'image', file: sha, name: 'street.png' }], data: { width: W, height: H } }), 201);
+  const ann = await makeAnnotator(srv, 'ann-seg-colour@test.io', PASSWORD, [id]);
+  await page.context().clearCookies(); // the manager leaves
+  await openQueue(page, srv, ann, p);
+  await waitReady(page);
+  const swatches = await page.$$eval('[data-testid=seg-layer]', (rows) => rows.map((r) => [r.dataset.label, getComputedStyle(r.querySelector('.seg-swatch')).backgroundColor]));
+  assert.deepEqual(swatches, [
+    ['road', 'rgb(230, 25, 75)'],
+    ['car', 'rgb(0, 255, 136)'],
+  ]);
 });

@@ -27,7 +27,7 @@ import { h, isTyping, plural, namedList } from './dom.js';
 import { attachmentUrl } from './task.js';
 import { encodeCounts, labelMapCounts, paintCounts, rleCounts } from './rle.js';
 
-const PALETTE = ['#e6194b', '#1f9e45', '#2f6fe4', '#f58231', '#9b2fc4', '#0fa3b1', '#e034c8', '#a0701c', '#7f8f00', '#3b3fb6', '#d9a400', '#c2185b'];
+export const PALETTE = ['#e6194b', '#1f9e45', '#2f6fe4', '#f58231', '#9b2fc4', '#0fa3b1', '#e034c8', '#a0701c', '#7f8f00', '#3b3fb6', '#d9a400', '#c2185b'];
 const TOOLS = [
   { id: 'brush', key: 'b', name: 'Brush', hint: 'Drag to paint the current label. [ and ] change the brush size.' },
   { id: 'eraser', key: 'e', name: 'Eraser', hint: 'Drag to erase any label back to background.' },

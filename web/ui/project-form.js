@@ -25,6 +25,7 @@ import { importPanel, exportPanel } from './project-data.js';
 import { api, request, getAll } from './api.js';
 import { renderMarkdown } from './markdown.js';
 import { setStatus } from './status.js';
+import { PALETTE } from './editor-segmentation.js';
 
 /* ---- what each kind's params look like (docs/KINDS.md) ---- */
 
@@ -59,6 +60,10 @@ const CRITERION_EXTRAS = [
   { type: 'bool', key: 'required', title: 'Required', dflt: true },
   { type: 'pointLabels', key: 'labels', title: 'Name the points of the scale' },
 ];
+
+/* A segmentation label's colour: the editor's palette by position until
+ * one is picked. */
+const COLOR_EXTRAS = [{ type: 'color', key: 'color', title: 'Colour', dflt: (i) => PALETTE[i % PALETTE.length] }];
 
 const FIELD_EXTRAS = [
   { type: 'int', key: 'min_length', title: 'Min length', min: 0 },
@@ -153,7 +158,7 @@ const SCHEMAS = {
     }),
   ],
   segmentation: [
-    named('labels', 'Labels', 'label', { min: 1, help: 'One mask layer each (at most 254). Keys 1 to 9 pick the first nine; a colour ("color": "#rrggbb") is set with Edit as JSON.' }),
+    named('labels', 'Labels', 'label', { min: 1, extras: COLOR_EXTRAS, help: 'One mask layer each (at most 254), in its colour (the palette\'s until one is picked; the masks export paints it too). Keys 1 to 9 pick the first nine.' }),
     { type: 'number', key: 'opacity', title: 'Mask opacity the editor starts with (0 to 1)', min: 0, max: 1, dflt: 0.5 },
   ],
   videoannotation: [
@@ -488,6 +493,32 @@ function setControl(spec, obj, path, ctx) {
   return h('fieldset', { class: 'pf-set pf-err-host', 'data-field': path, 'data-key': spec.key }, h('legend', null, spec.title), h('div', { class: 'pf-set-options' }, boxes));
 }
 
+/* A colour (#rrggbb) of a list item: spec.dflt(index) is shown until one
+ * is picked, and a reset button goes back to it (the key removed). */
+function colorControl(spec, obj, path, ctx, opts = {}) {
+  const id = ctx.uid();
+  const dflt = spec.dflt(ctx.index ?? 0);
+  const input = h('input', { type: 'color', id, class: 'pf-color', 'data-key': spec.key, disabled: ctx.disabled });
+  input.value = typeof obj[spec.key] === 'string' && /^#[0-9a-f]{6}$/i.test(obj[spec.key]) ? obj[spec.key].toLowerCase() : dflt;
+  const reset = h('button', { type: 'button', class: 'quiet pf-tool', 'data-role': 'color-reset', title: 'Back to the palette\'s colour', 'aria-label': 'Back to the palette\'s colour', disabled: ctx.disabled, hidden: obj[spec.key] === undefined }, '↺');
+  input.addEventListener('input', () => {
+    obj[spec.key] = input.value;
+    reset.hidden = false;
+    clearErrorNear(input);
+    ctx.changed();
+  });
+  reset.addEventListener('click', () => {
+    delete obj[spec.key];
+    input.value = dflt;
+    reset.hidden = true;
+    ctx.changed();
+    input.focus();
+  });
+  const wrap = fieldWrap(spec, path, id, input, ctx, opts);
+  wrap.append(reset);
+  return wrap;
+}
+
 /* A rating criterion's point labels: one text per point of its scale. */
 function pointLabelsControl(spec, obj, path, ctx) {
   const lo = obj.min ?? 1;
@@ -552,6 +583,8 @@ function control(spec, obj, parentPath, ctx, opts) {
       return namesEditor(spec, obj, path, ctx);
     case 'pointLabels':
       return pointLabelsControl(spec, obj, path, ctx);
+    case 'color':
+      return colorControl(spec, obj, path, ctx, opts);
     default:
       return null;
   }
@@ -652,7 +685,7 @@ function namesEditor(spec, obj, path, ctx) {
     });
     /* Controls that depend on other keys of the item (a criterion's point
      * names on its scale) are remade in place as those keys change. */
-    const rowCtx = { ...ctx, refreshRow };
+    const rowCtx = { ...ctx, refreshRow, index: i };
     const live = new Map();
     const build = (x) => {
       const c = control(x, item, rowPath, rowCtx, { inline: x.type !== 'names' && x.type !== 'pointLabels' && x.type !== 'bool' });
