@@ -292,12 +292,46 @@ browserTest('read-only instances draw a saved answer and change nothing; a draft
   await page.locator('.hd [data-testid=seg-stage]').scrollIntoViewIfNeeded();
   const s0 = await at(page, 100, 540, '.hd');
   const s1 = await at(page, 1800, 600, '.hd');
+  // Latency in the page: from each input event's timeStamp (when the
+  // browser took the input) to the end of the editor's handler (a listener
+  // added after the editor's) and to the next animation frame, where the
+  // map drawn changes.
+  await page.evaluate(() => {
+    const stage = document.querySelector('.hd [data-testid=seg-stage]');
+    const lat = (window.__segLat = { move: [], moveFrame: [], up: [], down: [], downFrame: [] });
+    const track = (type, key, frameKey) =>
+      stage.addEventListener(type, (ev) => {
+        if (type === 'pointermove' && !ev.buttons) return;
+        lat[key].push(performance.now() - ev.timeStamp);
+        if (frameKey) requestAnimationFrame(() => lat[frameKey].push(performance.now() - ev.timeStamp));
+      });
+    track('pointermove', 'move', 'moveFrame');
+    track('pointerup', 'up');
+    track('pointerdown', 'down', 'downFrame');
+  });
   const t0 = Date.now();
   await page.mouse.move(s0.x, s0.y);
   await page.mouse.down();
   await page.mouse.move(s1.x, s1.y, { steps: 40 });
   await page.mouse.up();
   const strokeMs = Date.now() - t0;
+  // Fill: the background around the stroke (about 2 million pixels) takes
+  // the current label in one click.
+  await page.click('.hd button[data-tool=fill]');
+  const sky = await at(page, 960, 100, '.hd');
+  await page.mouse.click(sky.x, sky.y);
+  const lat = await until(
+    () => page.evaluate(() => {
+      const l = window.__segLat;
+      return l.downFrame.length === 2 && l.up.length === 2 ? l : null;
+    }),
+    'the fill to reach a frame',
+  );
+  const q = (xs, f) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v[Math.min(v.length - 1, Math.floor(f * v.length))];
+  };
+  const fillPixels = await page.evaluate(() => window.__segHd.value().masks.find((m) => m.label === 'road'));
   const enc = await page.evaluate(async () => {
     const v = window.__segHd.value();
     // What every change costs the editor: the column-major pass over the
@@ -315,6 +349,16 @@ browserTest('read-only instances draw a saved answer and change nothing; a draft
   assert.equal(enc.masks, 1, 'the full-HD stroke made no mask');
   assert.deepEqual(enc.size, [1080, 1920]);
   console.log(`  full HD: a 40-move stroke in ${strokeMs} ms, value() (encode) in ${enc.ms.toFixed(1)} ms`);
+  const ms = (x) => `${x.toFixed(1)} ms`;
+  console.log(
+    `  full HD brush (16 px), input to handler done: median ${ms(q(lat.move, 0.5))}, p95 ${ms(q(lat.move, 0.95))}, max ${ms(Math.max(...lat.move))} over ${lat.move.length} moves;` +
+      ` to the next frame: median ${ms(q(lat.moveFrame, 0.5))}, p95 ${ms(q(lat.moveFrame, 0.95))}; the release (undo record, encode, onChange) ${ms(lat.up[0])}`,
+  );
+  console.log(`  full HD fill of the background: ${ms(lat.down[1])} to handler done, ${ms(lat.downFrame[1])} to the next frame (release ${ms(lat.up[1])})`);
+  // The stroke and the background it lay on are now one road: every pixel.
+  const filled = decodeCounts(fillPixels.rle.counts).reduce((n, c, i) => n + (i % 2 ? c : 0), 0);
+  assert.equal(filled, 1920 * 1080, 'the fill left pixels of the background');
+  assert.ok(q(lat.move, 0.5) < 50 && lat.downFrame[1] < 3000, `full-HD brush moves take ${q(lat.move, 0.5)} ms (median), the fill ${lat.downFrame[1]} ms`);
   assert.ok(strokeMs < 4000 && enc.ms < 1000, `a full-HD stroke took ${strokeMs} ms and its encoding ${enc.ms} ms`);
 
   // A draft: paint, wait for it to be saved, reload, submit.

@@ -410,7 +410,12 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     end();
   }
 
-  /* The 4-connected region of pixel (x, y)'s value takes the current label. */
+  /* The 4-connected region of pixel (x, y)'s value takes the current label.
+   * A scanline fill: each run of the region's value in a row is filled at
+   * once and the rows above and below it are scanned for runs to seed, one
+   * seed a run; a filled pixel no longer holds that value, so none is
+   * filled twice and no visited map is needed (a full-HD background fills
+   * in a few ms, where a pixel-by-pixel stack took hundreds). */
   function floodFill(x, y) {
     const start = y * W + x;
     const from = map[start];
@@ -418,20 +423,46 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     if (from === v) return say('That region already has this label.');
     if (from && hidden[from - 1]) return say('That layer is hidden, so locked.');
     begin();
-    const stack = [start];
-    const seen = new Uint8Array(W * H);
-    seen[start] = 1;
-    while (stack.length) {
-      const i = stack.pop();
-      setPixel(i, v);
-      const px = i % W;
-      const nb = [px > 0 ? i - 1 : -1, px + 1 < W ? i + 1 : -1, i >= W ? i - W : -1, i + W < W * H ? i + W : -1];
-      for (const j of nb)
-        if (j >= 0 && !seen[j] && map[j] === from) {
-          seen[j] = 1;
-          stack.push(j);
+    let stack = new Int32Array(1024);
+    let n = 0;
+    stack[n++] = start;
+    const b = stroke.box;
+    let filled = 0;
+    while (n) {
+      const i = stack[--n];
+      if (map[i] !== from) continue;
+      const row = (i / W) | 0;
+      const base = row * W;
+      let l = i - base;
+      let r = l;
+      while (l > 0 && map[base + l - 1] === from) l--;
+      while (r + 1 < W && map[base + r + 1] === from) r++;
+      map.fill(v, base + l, base + r + 1);
+      filled += r - l + 1;
+      if (l < b.x0) b.x0 = l;
+      if (r + 1 > b.x1) b.x1 = r + 1;
+      if (row < b.y0) b.y0 = row;
+      if (row + 1 > b.y1) b.y1 = row + 1;
+      for (const ny of [row - 1, row + 1]) {
+        if (ny < 0 || ny >= H) continue;
+        const nb = ny * W;
+        let run = false;
+        for (let k = l; k <= r; k++) {
+          if (map[nb + k] !== from) run = false;
+          else if (!run) {
+            run = true;
+            if (n === stack.length) {
+              const grown = new Int32Array(2 * n);
+              grown.set(stack);
+              stack = grown;
+            }
+            stack[n++] = nb + k;
+          }
         }
+      }
     }
+    area[from] -= filled;
+    area[v] += filled;
     end();
   }
 
