@@ -249,20 +249,19 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     fit();
   }
 
+  /* Recolours the overlay over the box: one 32-bit store a pixel from a
+   * table of each value's RGBA (transparent for background and hidden
+   * layers), read through a little-endian view (every browser Loupe
+   * supports runs little-endian). */
   function redrawOverlay(x0, y0, x1, y1) {
-    const d = ovData.data;
+    const d32 = new Uint32Array(ovData.data.buffer);
+    const lut = new Uint32Array(256);
+    labels.forEach((l, i) => {
+      const c = rgb[i];
+      if (!hidden[i]) lut[i + 1] = (0xff000000 | (c[2] << 16) | (c[1] << 8) | c[0]) >>> 0;
+    });
     for (let y = y0; y < y1; y++)
-      for (let x = x0, i = y * W + x0; x < x1; x++, i++) {
-        const v = map[i];
-        const o = i * 4;
-        if (v && !hidden[v - 1]) {
-          const c = rgb[v - 1];
-          d[o] = c[0];
-          d[o + 1] = c[1];
-          d[o + 2] = c[2];
-          d[o + 3] = 255;
-        } else d[o + 3] = 0;
-      }
+      for (let i = y * W + x0, e = y * W + x1; i < e; i++) d32[i] = lut[map[i]];
     ovCtx.putImageData(ovData, 0, 0, x0, y0, x1 - x0, y1 - y0);
     schedule();
   }
