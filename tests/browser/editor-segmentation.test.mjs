@@ -5,8 +5,9 @@
 // checked pixel by pixel, and the server's consolidated result (encoded by
 // src/rle.c) is byte for byte the string the editor wrote (web/ui/rle.js).
 // Read-only instances draw a saved answer and change nothing; an editable
-// one without an answer starts from the best prediction; a draft survives a
-// reload.  A manager picks a label's colour in the project form; the
+// one without an answer starts from the best prediction; on a full-HD image
+// brush moves and a background fill are timed in the page (printed; the
+// figures are in BENCHMARKS.md §10); a draft survives a reload.  A manager picks a label's colour in the project form; the
 // params keep it and the editor's layer shows it.
 import assert from 'node:assert/strict';
 import { expectStatus, ADMIN_EMAIL, ADMIN_PASSWORD } from '../api/harness.mjs';
@@ -358,7 +359,9 @@ browserTest('read-only instances draw a saved answer and change nothing; a draft
   // The stroke and the background it lay on are now one road: every pixel.
   const filled = decodeCounts(fillPixels.rle.counts).reduce((n, c, i) => n + (i % 2 ? c : 0), 0);
   assert.equal(filled, 1920 * 1080, 'the fill left pixels of the background');
-  assert.ok(q(lat.move, 0.5) < 50 && lat.downFrame[1] < 3000, `full-HD brush moves take ${q(lat.move, 0.5)} ms (median), the fill ${lat.downFrame[1]} ms`);
+  // (bounds for a loaded shared machine: 10 ms and 60 ms when quiet; the
+  // pixel-by-pixel fill took up to 736 ms)
+  assert.ok(q(lat.move, 0.5) < 50 && lat.downFrame[1] < 1500, `full-HD brush moves take ${q(lat.move, 0.5)} ms (median), the fill ${lat.downFrame[1]} ms`);
   assert.ok(strokeMs < 4000 && enc.ms < 1000, `a full-HD stroke took ${strokeMs} ms and its encoding ${enc.ms} ms`);
 
   // A draft: paint, wait for it to be saved, reload, submit.
