@@ -236,7 +236,8 @@ int lp_api_authenticate(lp_req *req)
         const char *tok = lp_req_cookie(req, "loupe_session");
         if (!tok) return unauthorized(req, "send an API key (Authorization: Bearer KEY) or log in");
         lp_session_life life = lp_api_session_life(req);
-        rc = lp_session_resolve(req->db, tok, &life, &u);
+        rc = lp_session_resolve(req->db, tok, &life, &u, &req->who.session_id,
+                                &req->who.session_until);
         if (rc == LP_EAUTH) return unauthorized(req, "the session has expired; log in again");
         if (rc == LP_EPERM) return disabled(req);
         if (rc < 0) return lp_reply_rc(req, rc, "session"), rc;
@@ -262,6 +263,17 @@ int lp_api_authenticate(lp_req *req)
         return LP_EPERM;
     }
     return out_of_scope(req);
+}
+
+void lp_api_after(lp_req *req)
+{
+    if (!req->who.session_until || !req->db) return;
+    /* (a failed write only means the deadline moves on at the next request) */
+    int rc = lp_session_touch(req->db, req->who.session_id, req->who.session_until);
+    if (rc < 0)
+        lp_log(LP_LOG_WARN, "%s %s: the session's idle deadline was not moved on: %s", req->method,
+               req->path, lp_strerror(rc));
+    req->who.session_until = 0;
 }
 
 lp_session_life lp_api_session_life(const lp_req *req)

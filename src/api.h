@@ -142,6 +142,9 @@ int lp_api_predictions_add(lp_req *req);
 /* Whose right to read files the tasks a caller adds are checked against
  * (lp_task_writer.reader): 0 for an admin's key of every project. */
 int64_t lp_api_file_reader(const lp_req *req);
+/* After a request (lp_http_config.after): moves the caller's session's idle
+ * deadline on when lp_session_resolve said it was due. */
+void lp_api_after(lp_req *req);
 /* Sessions' life as configured (--session-seconds, --session-idle-seconds). */
 lp_session_life lp_api_session_life(const lp_req *req);
 int lp_api_predictions_stats(lp_req *req);

@@ -156,7 +156,7 @@ int lp_api_session_delete(lp_req *req)
     const char *tok = lp_req_cookie(req, "loupe_session");
     lp_user u;
     lp_session_life life = lp_api_session_life(req);
-    if (tok && lp_session_resolve(req->db, tok, &life, &u) == 0)
+    if (tok && lp_session_resolve(req->db, tok, &life, &u, NULL, NULL) == 0)
         req->who.user_id = u.id; /* (audit) */
     if (tok) lp_session_delete(req->db, tok);
     lp_reply_empty(req, 204);

@@ -376,8 +376,11 @@ int lp_session_create(lp_db *db, int64_t user_id, const lp_session_life *life,
     return rc;
 }
 
-int lp_session_resolve(lp_db *db, const char *token, const lp_session_life *life, lp_user *out)
+int lp_session_resolve(lp_db *db, const char *token, const lp_session_life *life, lp_user *out,
+                       int64_t *touch_id, int64_t *touch_until)
 {
+    if (touch_id) *touch_id = 0;
+    if (touch_until) *touch_until = 0;
     int rc = resolve(db, token,
                      RESOLVE_COLS "FROM sessions s JOIN users u ON u.id = s.user_id "
                                   "WHERE s.token_hash = ? AND s.expires_at > ?",
@@ -408,12 +411,23 @@ int lp_session_resolve(lp_db *db, const char *token, const lp_session_life *life
     if (created + life->ttl_ms <= now) return LP_EAUTH;
     int64_t end = session_end(life, created, now);
     /* Move the idle deadline on at most once a minute per session (a
-     * quarter of the idle time, when that is shorter); a failed write only
-     * means it moves on at the next request. */
+     * quarter of the idle time, when that is shorter). */
     int64_t step = life->idle_ms > 0 && life->idle_ms / 4 < 60000 ? life->idle_ms / 4 : 60000;
-    if (end > expires + step || end < expires)
-        (void)lp_db_run(db, "UPDATE sessions SET expires_at = ? WHERE id = ?", "ii", end, id);
+    if ((end > expires + step || end < expires) && touch_id && touch_until) {
+        *touch_id = id;
+        *touch_until = end;
+    }
     return 0;
+}
+
+int lp_session_touch(lp_db *db, int64_t id, int64_t until)
+{
+    int rc = lp_db_begin(db, LP_TX_WRITE);
+    if (rc == 0)
+        rc = lp_db_run(db, "UPDATE sessions SET expires_at = ? WHERE id = ?", "ii", until, id);
+    if (rc == 0) return lp_db_commit(db);
+    lp_db_rollback(db);
+    return rc;
 }
 
 int lp_session_delete(lp_db *db, const char *token)

@@ -110,10 +110,15 @@ typedef struct lp_session_life {
 int lp_session_create(lp_db *db, int64_t user_id, const lp_session_life *life,
                       char token[LP_TOKEN_MAX], int64_t *expires_at);
 /* The session's user: LP_EAUTH when it is unknown, past its life or idle
- * too long.  Using a session moves its idle deadline on; the row is
- * written at most once a minute (or a quarter of idle_ms) per session, and a write that fails (a
- * busy or full database) does not fail the request. */
-int lp_session_resolve(lp_db *db, const char *token, const lp_session_life *life, lp_user *out);
+ * too long.  Using a session moves its idle deadline on: when that is due
+ * (at most once a minute, or a quarter of idle_ms, per session), *touch_id
+ * and *touch_until (may be NULL; else 0 when nothing is due) receive the
+ * session and its new deadline for lp_session_touch, which the caller runs
+ * in a write transaction of its own once the request's is over. */
+int lp_session_resolve(lp_db *db, const char *token, const lp_session_life *life, lp_user *out,
+                       int64_t *touch_id, int64_t *touch_until);
+/* Moves session id's idle deadline to until, in a transaction of its own. */
+int lp_session_touch(lp_db *db, int64_t id, int64_t until);
 int lp_session_delete(lp_db *db, const char *token);
 
 /* The caller's role in a project: LP_ROLE_MANAGER for admins of an existing

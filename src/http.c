@@ -926,6 +926,7 @@ static int run_handler(lp_http *h, lp_req *req)
     if (audit && !in_tx && (arc = h->cfg.audit(req, 0)) < 0)
         lp_log(LP_LOG_ERROR, "%s %s: the audit log could not record it: %s", req->method,
                req->path, lp_strerror(arc));
+    if (h->cfg.after) h->cfg.after(req);
     lp_db *db = req->db;
     req->db = NULL;
     if (!lp_db_wrote(db)) {

@@ -61,6 +61,9 @@ typedef struct lp_principal {
     int read_only;     /* a key with the read scope */
     int64_t project;   /* a project-scoped key's project (0: any) */
     int64_t key_id;    /* the API key used (0: a session, or none) */
+    /* A login session to keep alive: its idle deadline moves on to
+     * session_until once the request is done (0: nothing to write). */
+    int64_t session_id, session_until;
     const char *email; /* arena copy */
 } lp_principal;
 
@@ -219,6 +222,11 @@ typedef struct lp_http_config {
      * with a 5xx) or in one of its own.  A failure in the transaction
      * turns the reply into an error and rolls the request back. */
     int (*audit)(lp_req *req, int in_tx);
+    /* Called after the handler, its transaction committed and the audit
+     * recorded, on the request's connection: bookkeeping writes of the
+     * caller's own (a session's idle deadline moved on), which never change
+     * the reply.  NULL: none. */
+    void (*after)(lp_req *req);
     /* Called as each reply is queued, with the time it took (metrics). */
     void (*completed)(lp_req *req, uint64_t ns);
 } lp_http_config;

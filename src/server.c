@@ -75,6 +75,7 @@ int lp_server_start(lp_server *s, lp_config *cfg, char **errmsg)
         .pool = s->pool,
         .authenticate = lp_api_authenticate,
         .audit = lp_audit_record,
+        .after = lp_api_after,
         .completed = on_completed,
     };
     lp_outbound_set_allow_private(cfg->allow_private_outbound != 0);

@@ -118,16 +118,16 @@ TEST(auth_sessions_expire_and_end)
     CHECK_INT(lp_session_create(db, uid, &life, tok, &ends), 0);
     CHECK(ends > lp_now_ms() + 3590000);
     lp_user u;
-    CHECK_INT(lp_session_resolve(db, tok, &life, &u), 0);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u, NULL, NULL), 0);
     CHECK(u.is_admin);
     lp_db_run(db, "UPDATE sessions SET expires_at = 1", NULL);
-    CHECK_INT(lp_session_resolve(db, tok, &life, &u), LP_EAUTH);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u, NULL, NULL), LP_EAUTH);
     CHECK_INT(lp_session_create(db, uid, &life, tok, NULL), 0); /* sweeps the expired one */
     int64_t n;
     lp_db_int64(db, &n, "SELECT COUNT(*) FROM sessions", NULL);
     CHECK_INT(n, 1);
     CHECK_INT(lp_session_delete(db, tok), 0);
-    CHECK_INT(lp_session_resolve(db, tok, &life, &u), LP_EAUTH);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u, NULL, NULL), LP_EAUTH);
     lp_db_close(db);
 }
 
@@ -146,28 +146,29 @@ TEST(auth_sessions_idle_timeout)
     CHECK(ends >= now + 600000 && ends < now + 610000);
     lp_user u;
     /* Used 9 minutes later (seen as: its deadline is a minute away): the
-     * deadline moves to ten minutes from now. */
+     * deadline is due to move to ten minutes from now, which the caller
+     * writes once its request's transaction is over. */
+    int64_t id, until;
     lp_db_run(db, "UPDATE sessions SET expires_at = ?", "i", lp_now_ms() + 60000);
-    CHECK_INT(lp_session_resolve(db, tok, &life, &u), 0);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u, &id, &until), 0);
+    CHECK(id > 0 && until >= now + 600000);
+    CHECK_INT(lp_session_touch(db, id, until), 0);
     lp_db_int64(db, &at, "SELECT expires_at FROM sessions", NULL);
-    CHECK(at >= now + 600000);
-    /* Used again at once: no write (the deadline moved less than a minute). */
+    CHECK(at == until);
+    /* Used again at once: nothing due (it would move less than a minute). */
     lp_db_run(db, "UPDATE sessions SET expires_at = ?", "i", at - 30000);
-    CHECK_INT(lp_session_resolve(db, tok, &life, &u), 0);
-    int64_t at2;
-    lp_db_int64(db, &at2, "SELECT expires_at FROM sessions", NULL);
-    CHECK(at2 == at - 30000);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u, &id, &until), 0);
+    CHECK(id == 0 && until == 0);
     /* Unused past its deadline: gone. */
     lp_db_run(db, "UPDATE sessions SET expires_at = ?", "i", lp_now_ms() - 1);
-    CHECK_INT(lp_session_resolve(db, tok, &life, &u), LP_EAUTH);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u, NULL, NULL), LP_EAUTH);
     /* Never past the login's life, however busy: made 59.5 minutes ago. */
     CHECK_INT(lp_session_create(db, uid, &life, tok, NULL), 0);
     lp_db_run(db, "UPDATE sessions SET created_at = ?", "i", lp_now_ms() - 3570000);
-    CHECK_INT(lp_session_resolve(db, tok, &life, &u), 0);
-    lp_db_int64(db, &at, "SELECT expires_at FROM sessions WHERE user_id = ?", "i", uid);
-    CHECK(at <= lp_now_ms() + 30000 + 10);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u, &id, &until), 0);
+    CHECK(until <= lp_now_ms() + 30000 + 10);
     lp_db_run(db, "UPDATE sessions SET created_at = ?", "i", lp_now_ms() - 3600001);
-    CHECK_INT(lp_session_resolve(db, tok, &life, &u), LP_EAUTH);
+    CHECK_INT(lp_session_resolve(db, tok, &life, &u, NULL, NULL), LP_EAUTH);
     lp_db_close(db);
 }
 

@@ -84,9 +84,15 @@ browserTest('a cuboid drawn, moved, turned, labelled and tracked over two frames
   const st = await stageData(page);
   assert.equal(st.points, String(N));
   const frameMs = await page.$eval(STAGE, (s) => s.lidar.bench(20));
+  // While the view moves, a point budget adapted to this machine: the first
+  // 20 moving frames tune it towards 30 ms a frame, the next 20 are timed.
+  const firstMoving = await page.$eval(STAGE, (s) => s.lidar.bench(1, true));
+  await page.$eval(STAGE, (s) => s.lidar.bench(20, true));
   const movingMs = await page.$eval(STAGE, (s) => s.lidar.bench(20, true));
-  assert.equal((await stageData(page)).drawn, '250000', 'while the view moves, every 4th point is drawn');
-  console.log(`# ${N} points: fetched, parsed and in a GL buffer ${st.loadMs} ms after the request, ${st.readyMs} ms after the editor was mounted (the queue page opened to ready: ${Date.now() - opened} ms, logging in included); one redraw of every point ${frameMs.toFixed(1)} ms, of the 250,000 drawn while the view moves ${movingMs.toFixed(1)} ms (software WebGL, means of 20)`);
+  const drawn = Number((await stageData(page)).drawn);
+  assert.ok(drawn >= 20000 && drawn < N, `while the view moves, a subset of the points is drawn (${drawn})`);
+  if (frameMs > 90) assert.ok(movingMs < frameMs / 3, `moving frames ${movingMs.toFixed(1)} ms against ${frameMs.toFixed(1)} ms for every point: the budget did not adapt (${drawn} points)`);
+  console.log(`# ${N} points: fetched, parsed and in a GL buffer ${st.loadMs} ms after the request, ${st.readyMs} ms after the editor was mounted (the queue page opened to ready: ${Date.now() - opened} ms, logging in included); one redraw of every point ${frameMs.toFixed(1)} ms; while the view moves, the first frame (250,000 points) ${firstMoving.toFixed(1)} ms, then ${movingMs.toFixed(1)} ms a frame with the adapted budget of ${drawn} points (software WebGL, means of 20)`);
   const renders = Number((await stageData(page)).renders);
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(Number((await stageData(page)).renders), renders, 'the stage redraws only on a change');
@@ -149,12 +155,12 @@ browserTest('a cuboid drawn, moved, turned, labelled and tracked over two frames
     await until(async () => (await stageData(page)).view === view, `the ${view} view after ${key}`);
     await screenshot(page, `lidar-view-${view}`);
   }
-  // Orbit with a drag on empty space: a quarter of the points while it moves, all once it rests.
+  // Orbit with a drag on empty space: the moving budget's points while it moves, all once it rests.
   const corner = await page.$eval(STAGE, (s) => { const b = s.getBoundingClientRect(); return [b.left + 30, b.top + 30]; });
   await page.mouse.move(corner[0], corner[1]);
   await page.mouse.down();
   await page.mouse.move(corner[0] + 40, corner[1] + 10, { steps: 4 });
-  await until(async () => (await stageData(page)).drawn === '250000', 'a quarter of the points drawn while orbiting');
+  await until(async () => Number((await stageData(page)).drawn) < N, 'a subset of the points drawn while orbiting');
   await page.mouse.up();
   await until(async () => (await stageData(page)).drawn === '1000000', 'every point drawn once the orbit ends');
   await page.keyboard.press('c');

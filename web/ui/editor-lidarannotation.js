@@ -30,11 +30,17 @@ import { h, isTyping, namedList } from './dom.js';
 import { attachmentUrl } from './task.js';
 
 const MAX_POINTS = 1000000;
-// While the view moves (a drag, the wheel), at most this many points are
+// While the view moves (a drag, the wheel), at most a budget of points is
 // drawn: every k-th point through the same buffer (a stride of 16k bytes),
 // so orbiting stays fluid where the GPU is slow; the full cloud is drawn
-// again as soon as the view rests.
+// again as soon as the view rests.  The budget starts at MOVING_POINTS and
+// adapts to the machine: each moving frame is timed (a one-pixel read
+// waits for the GPU) and the budget scaled towards MOVING_FRAME_MS, within
+// MIN_MOVING_POINTS and MAX_POINTS, as point-cloud viewers keep a point
+// budget per frame.
 const MOVING_POINTS = 250000;
+const MIN_MOVING_POINTS = 20000;
+const MOVING_FRAME_MS = 30;
 const REST_MS = 150;
 const HISTORY_MAX = 300;
 const DRAG_THRESHOLD = 3;
@@ -537,6 +543,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       if (c.height !== hh) c.height = hh;
     }
   }
+  let movingPoints = MOVING_POINTS;
+  const onePixel = new Uint8Array(4);
   function drawPoints(moving = false) {
     if (!gl) return;
     gl.viewport(0, 0, glCanvas.width, glCanvas.height);
@@ -549,7 +557,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     gl.bindVertexArray(vao);
     gl.bindBuffer(gl.ARRAY_BUFFER, entry.buffer);
     gl.enableVertexAttribArray(0);
-    const k = moving && entry.n > MOVING_POINTS ? Math.ceil(entry.n / MOVING_POINTS) : 1;
+    const t0 = moving ? performance.now() : 0;
+    const k = moving && entry.n > movingPoints ? Math.ceil(entry.n / movingPoints) : 1;
     gl.vertexAttribPointer(0, 4, gl.FLOAT, false, 16 * k, 0);
     gl.uniformMatrix4fv(loc.mvp, false, Float32Array.from(mvp));
     gl.uniform1i(loc.mode, colorMode);
@@ -561,6 +570,19 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     gl.uniform1i(loc.ortho, cam.ortho ? 1 : 0);
     gl.drawArrays(gl.POINTS, 0, Math.floor(entry.n / k));
     stage.dataset.drawn = String(Math.floor(entry.n / k));
+    if (moving) {
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, onePixel);
+      adaptBudget(performance.now() - t0, Math.floor(entry.n / k));
+    }
+  }
+  /* Scales the moving budget by how long drawing `drawn` points took. */
+  function adaptBudget(ms, drawn) {
+    if (!(ms > 0)) return;
+    const want = (drawn * MOVING_FRAME_MS) / ms;
+    // move part way (frames are noisy), never more than 4x at once
+    const next = movingPoints * Math.min(4, Math.max(0.25, Math.sqrt(want / movingPoints)));
+    movingPoints = Math.round(Math.min(MAX_POINTS, Math.max(MIN_MOVING_POINTS, next)));
+    stage.dataset.budget = String(movingPoints);
   }
   function colorOf(c) {
     const i = labels.indexOf(c.label);
