@@ -23,7 +23,6 @@
 #include "util.h"
 
 /* Rounding slack when comparing a shape's far edge with the image size. */
-#define EDGE_EPS 1e-6
 
 /* The geometries by name, in the order of the table below. */
 static const char *const geometry_names[] = {"box", "polygon", "line", "point", NULL};
@@ -105,6 +104,11 @@ typedef struct image_size {
     double width, height;
 } image_size;
 
+static lp_picture picture(image_size img)
+{
+    return (lp_picture){img.width, img.height, "image"};
+}
+
 /* The image's size from the task's data, or HUGE_VAL where it is not
  * given as a positive number. */
 static image_size task_image_size(const json_t *task)
@@ -115,83 +119,6 @@ static image_size task_image_size(const json_t *task)
     if (!lp_json_number(json_object_get(data, "width"), &v) && v > 0) s.width = v;
     if (!lp_json_number(json_object_get(data, "height"), &v) && v > 0) s.height = v;
     return s;
-}
-
-/* Checks obj[key], a coordinate in [0, limit], where limit is the image's
- * width or height (named by dimension in messages); *out receives it. */
-static int coordinate(const json_t *obj, const char *key, const char *path, double limit,
-                      const char *dimension, double *out, lp_verr *e)
-{
-    char field[256];
-    int rc = lp_v_number(obj, key, path, 1, -HUGE_VAL, HUGE_VAL, out, e);
-    if (rc) return rc;
-    lp_path_key(field, sizeof field, path, key);
-    if (*out < 0) return lp_verr_set(e, field, "must not be negative (got %g)", *out);
-    if (*out > limit + EDGE_EPS)
-        return lp_verr_set(e, field, "must be at most %g, the image's %s (got %g)", limit,
-                           dimension, *out);
-    return 0;
-}
-
-/* Checks a box's x, y, width and height against the image size. */
-static int check_box(const json_t *a, const char *at, image_size img, lp_verr *e)
-{
-    double x, y, w, h;
-    char field[256];
-    int rc;
-    if ((rc = coordinate(a, "x", at, img.width, "width", &x, e)) ||
-        (rc = coordinate(a, "y", at, img.height, "height", &y, e)) ||
-        (rc = lp_v_number(a, "width", at, 1, -HUGE_VAL, HUGE_VAL, &w, e)) ||
-        (rc = lp_v_number(a, "height", at, 1, -HUGE_VAL, HUGE_VAL, &h, e)))
-        return rc;
-    if (w <= 0)
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "width"),
-                           "must be greater than 0 (got %g)", w);
-    if (h <= 0)
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "height"),
-                           "must be greater than 0 (got %g)", h);
-    if (x + w > img.width + EDGE_EPS)
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "width"),
-                           "takes the box past the image's right edge: x + width is %g, the "
-                           "image is %g wide",
-                           x + w, img.width);
-    if (y + h > img.height + EDGE_EPS)
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "height"),
-                           "takes the box past the image's bottom edge: y + height is %g, "
-                           "the image is %g high",
-                           y + h, img.height);
-    return 0;
-}
-
-/* Checks a point's x and y against the image size. */
-static int check_point(const json_t *a, const char *at, image_size img, lp_verr *e)
-{
-    double x, y;
-    int rc = coordinate(a, "x", at, img.width, "width", &x, e);
-    return rc ? rc : coordinate(a, "y", at, img.height, "height", &y, e);
-}
-
-/* Checks a polygon's or a line's vertices: at least min points {x, y}. */
-static int check_vertices(const json_t *a, const char *at, size_t min, image_size img, lp_verr *e)
-{
-    static const char *const keys[] = {"x", "y", NULL};
-    const json_t *list, *v;
-    char field[256];
-    size_t i;
-    double x, y;
-    int rc;
-    if ((rc = lp_v_array(a, "vertices", at, 1, min, LP_LIMIT_RESPONSE_ITEMS, &list, e))) return rc;
-    lp_path_key(field, sizeof field, at, "vertices");
-    json_array_foreach(list, i, v)
-    {
-        char vat[256];
-        lp_path_index(vat, sizeof vat, field, i);
-        if ((rc = lp_v_object(v, vat, e)) || (rc = lp_v_only_keys(v, vat, keys, e)) ||
-            (rc = coordinate(v, "x", vat, img.width, "width", &x, e)) ||
-            (rc = coordinate(v, "y", vat, img.height, "height", &y, e)))
-            return rc;
-    }
-    return 0;
 }
 
 /* Checks one annotation: its type among the project's geometries, its
@@ -221,11 +148,11 @@ static int check_annotation(const json_t *params, const json_t *a, const char *a
                            "labels", NULL, e)))
         return rc;
     if (strcmp(geo->name, "box") == 0)
-        rc = check_box(a, at, img, e);
+        rc = lp_v_box(a, at, picture(img), e);
     else if (geo->min_vertices)
-        rc = check_vertices(a, at, geo->min_vertices, img, e);
+        rc = lp_v_vertices(a, at, geo->min_vertices, picture(img), e);
     else
-        rc = check_point(a, at, img, e);
+        rc = lp_v_point(a, at, picture(img), e);
     if (rc) return rc;
     if ((rc = lp_v_attribute_values(json_object_get(params, "attributes"),
                                lp_json_given(a, "attributes"), at, e)))

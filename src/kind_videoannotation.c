@@ -28,7 +28,6 @@
 #include "util.h"
 
 /* Rounding slack when comparing a shape's far edge with the frame size. */
-#define EDGE_EPS 1e-6
 /* Frames one task may have: 1,000,000 is over 9 hours at 30 fps. */
 #define MAX_FRAMES 1000000
 /* Tracks (and events) pair up when their IoU over time is at least this. */
@@ -97,6 +96,11 @@ typedef struct video_info {
     double width, height;
 } video_info;
 
+static lp_picture picture(video_info v)
+{
+    return (lp_picture){v.width, v.height, "frame"};
+}
+
 /* The number of image attachments of task. */
 static size_t image_count(const json_t *task)
 {
@@ -156,74 +160,6 @@ static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
 
 /* ---- Responses --------------------------------------------------------- */
 
-/* Checks obj[key], a coordinate in [0, limit]; *out receives it. */
-static int coordinate(const json_t *obj, const char *key, const char *path, double limit,
-                      const char *dimension, double *out, lp_verr *e)
-{
-    char field[256];
-    int rc = lp_v_number(obj, key, path, 1, -HUGE_VAL, HUGE_VAL, out, e);
-    if (rc) return rc;
-    lp_path_key(field, sizeof field, path, key);
-    if (*out < 0) return lp_verr_set(e, field, "must not be negative (got %g)", *out);
-    if (*out > limit + EDGE_EPS)
-        return lp_verr_set(e, field, "must be at most %g, the frame's %s (got %g)", limit,
-                           dimension, *out);
-    return 0;
-}
-
-/* Checks a box keyframe's x, y, width and height. */
-static int check_box(const json_t *k, const char *at, video_info v, lp_verr *e)
-{
-    double x, y, w, h;
-    char field[256];
-    int rc;
-    if ((rc = coordinate(k, "x", at, v.width, "width", &x, e)) ||
-        (rc = coordinate(k, "y", at, v.height, "height", &y, e)) ||
-        (rc = lp_v_number(k, "width", at, 1, -HUGE_VAL, HUGE_VAL, &w, e)) ||
-        (rc = lp_v_number(k, "height", at, 1, -HUGE_VAL, HUGE_VAL, &h, e)))
-        return rc;
-    if (w <= 0)
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "width"),
-                           "must be greater than 0 (got %g)", w);
-    if (h <= 0)
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "height"),
-                           "must be greater than 0 (got %g)", h);
-    if (x + w > v.width + EDGE_EPS)
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "width"),
-                           "takes the box past the frame's right edge: x + width is %g, the "
-                           "frame is %g wide",
-                           x + w, v.width);
-    if (y + h > v.height + EDGE_EPS)
-        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "height"),
-                           "takes the box past the frame's bottom edge: y + height is %g, the "
-                           "frame is %g high",
-                           y + h, v.height);
-    return 0;
-}
-
-/* Checks a polygon keyframe's vertices: at least 3 points {x, y}. */
-static int check_vertices(const json_t *k, const char *at, video_info v, lp_verr *e)
-{
-    static const char *const keys[] = {"x", "y", NULL};
-    const json_t *list, *p;
-    char field[256];
-    size_t i;
-    double x, y;
-    int rc;
-    if ((rc = lp_v_array(k, "vertices", at, 1, 3, LP_LIMIT_RESPONSE_ITEMS, &list, e))) return rc;
-    lp_path_key(field, sizeof field, at, "vertices");
-    json_array_foreach(list, i, p)
-    {
-        char vat[256];
-        lp_path_index(vat, sizeof vat, field, i);
-        if ((rc = lp_v_object(p, vat, e)) || (rc = lp_v_only_keys(p, vat, keys, e)) ||
-            (rc = coordinate(p, "x", vat, v.width, "width", &x, e)) ||
-            (rc = coordinate(p, "y", vat, v.height, "height", &y, e)))
-            return rc;
-    }
-    return 0;
-}
-
 /* Checks the frame field of obj (a keyframe or an event's start/end): an
  * integer from 0 to the last frame (when the task says how many). */
 static int check_frame(const json_t *obj, const char *key, const char *at, video_info v,
@@ -260,14 +196,11 @@ static int check_keyframe(const json_t *params, const json_t *k, const char *at,
                                         lp_json_given(k, "width") || lp_json_given(k, "height");
     if (!outside || has_geometry) {
         if (shape == 0)
-            rc = check_box(k, at, v, e);
+            rc = lp_v_box(k, at, picture(v), e);
         else if (shape == 1)
-            rc = coordinate(k, "x", at, v.width, "width", &(double){0}, e) ||
-                         coordinate(k, "y", at, v.height, "height", &(double){0}, e)
-                     ? LP_EINVAL
-                     : 0;
+            rc = lp_v_point(k, at, picture(v), e);
         else
-            rc = check_vertices(k, at, v, e);
+            rc = lp_v_vertices(k, at, 3, picture(v), e);
         if (rc) return rc;
     }
     return lp_v_attribute_values(json_object_get(params, "frame_attributes"),

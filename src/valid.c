@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "limit.h"
 #include "util.h"
 
 int lp_verr_set(lp_verr *e, const char *field, const char *fmt, ...)
@@ -774,6 +775,81 @@ int lp_v_attribute_values(const json_t *defs, const json_t *attrs, const char *a
             rc = lp_v_bool(attrs, name, field, 0, NULL, e);
         }
         if (rc) return rc;
+    }
+    return 0;
+}
+
+#define EDGE_EPS 1e-6
+
+/* Checks obj[key], a coordinate in [0, limit], where limit is the
+ * picture's width or height (named by dimension); *out receives it. */
+static int coordinate(const json_t *obj, const char *key, const char *path, double limit,
+                      const char *what, const char *dimension, double *out, lp_verr *e)
+{
+    char field[256];
+    int rc = lp_v_number(obj, key, path, 1, -HUGE_VAL, HUGE_VAL, out, e);
+    if (rc) return rc;
+    lp_path_key(field, sizeof field, path, key);
+    if (*out < 0) return lp_verr_set(e, field, "must not be negative (got %g)", *out);
+    if (*out > limit + EDGE_EPS)
+        return lp_verr_set(e, field, "must be at most %g, the %s's %s (got %g)", limit, what,
+                           dimension, *out);
+    return 0;
+}
+
+int lp_v_point(const json_t *obj, const char *at, lp_picture p, lp_verr *e)
+{
+    double x, y;
+    int rc = coordinate(obj, "x", at, p.width, p.what, "width", &x, e);
+    return rc ? rc : coordinate(obj, "y", at, p.height, p.what, "height", &y, e);
+}
+
+int lp_v_box(const json_t *obj, const char *at, lp_picture p, lp_verr *e)
+{
+    double x, y, w, h;
+    char field[256];
+    int rc;
+    if ((rc = coordinate(obj, "x", at, p.width, p.what, "width", &x, e)) ||
+        (rc = coordinate(obj, "y", at, p.height, p.what, "height", &y, e)) ||
+        (rc = lp_v_number(obj, "width", at, 1, -HUGE_VAL, HUGE_VAL, &w, e)) ||
+        (rc = lp_v_number(obj, "height", at, 1, -HUGE_VAL, HUGE_VAL, &h, e)))
+        return rc;
+    if (w <= 0)
+        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "width"),
+                           "must be greater than 0 (got %g)", w);
+    if (h <= 0)
+        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "height"),
+                           "must be greater than 0 (got %g)", h);
+    if (x + w > p.width + EDGE_EPS)
+        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "width"),
+                           "takes the box past the %s's right edge: x + width is %g, the %s "
+                           "is %g wide",
+                           p.what, x + w, p.what, p.width);
+    if (y + h > p.height + EDGE_EPS)
+        return lp_verr_set(e, lp_path_key(field, sizeof field, at, "height"),
+                           "takes the box past the %s's bottom edge: y + height is %g, the %s "
+                           "is %g high",
+                           p.what, y + h, p.what, p.height);
+    return 0;
+}
+
+int lp_v_vertices(const json_t *obj, const char *at, size_t min, lp_picture p, lp_verr *e)
+{
+    static const char *const keys[] = {"x", "y", NULL};
+    const json_t *list, *v;
+    char field[256];
+    size_t i;
+    int rc;
+    if ((rc = lp_v_array(obj, "vertices", at, 1, min, LP_LIMIT_RESPONSE_ITEMS, &list, e)))
+        return rc;
+    lp_path_key(field, sizeof field, at, "vertices");
+    json_array_foreach(list, i, v)
+    {
+        char vat[256];
+        lp_path_index(vat, sizeof vat, field, i);
+        if ((rc = lp_v_object(v, vat, e)) || (rc = lp_v_only_keys(v, vat, keys, e)) ||
+            (rc = lp_v_point(v, vat, p, e)))
+            return rc;
     }
     return 0;
 }

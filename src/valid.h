@@ -136,6 +136,20 @@ int lp_v_keys_in(const json_t *list, const json_t *obj, const char *path, const 
 int lp_v_attribute_defs(json_t *params, const char *key, lp_verr *e);
 int lp_v_attribute_values(const json_t *defs, const json_t *attrs, const char *at, lp_verr *e);
 
+/* Pixel geometry on a picture (an image, a video frame) of width x height
+ * (HUGE_VAL where unknown), called what ("image", "frame") in messages.
+ * Coordinates are in [0, width] and [0, height], give or take 1e-6.
+ * lp_v_point checks at.x and at.y; lp_v_box at.x, y, width and height
+ * (positive, inside the picture); lp_v_vertices at.vertices, at least min
+ * points {x, y}. */
+typedef struct lp_picture {
+    double width, height;
+    const char *what;
+} lp_picture;
+int lp_v_point(const json_t *obj, const char *at, lp_picture p, lp_verr *e);
+int lp_v_box(const json_t *obj, const char *at, lp_picture p, lp_verr *e);
+int lp_v_vertices(const json_t *obj, const char *at, size_t min, lp_picture p, lp_verr *e);
+
 /* Index of the first of task's attachments whose "type" is one of types
  * (NULL-terminated), or -1.  Tolerates a task of any shape. */
 long lp_task_attachment(const json_t *task, const char *const *types);
