@@ -23,7 +23,7 @@
 // The interface every editor follows is in editors.js.
 
 import { h, svg, isTyping, plural, namedList } from './dom.js';
-import { attachmentUrl, renderTask } from './task.js';
+import { attachmentUrl, renderTask, bestPrediction } from './task.js';
 
 const GEOMETRIES = ['box', 'polygon', 'line', 'point'];
 const TYPE_NAMES = { box: 'Box', polygon: 'Polygon', line: 'Line', point: 'Point' };
@@ -159,20 +159,6 @@ function pointsAttr(vs) {
   return s;
 }
 
-/* The prediction with the highest score (the first on a tie) that has an
- * annotations array, or null. */
-function bestPrediction(predictions) {
-  if (!Array.isArray(predictions)) return null;
-  let best = null;
-  for (const p of predictions) {
-    const list = p?.response?.annotations;
-    if (!Array.isArray(list)) continue;
-    const score = isNum(p.score) ? p.score : -Infinity;
-    if (!best || score > best.score) best = { model: typeof p.model === 'string' ? p.model : '', score, annotations: list };
-  }
-  return best;
-}
-
 /* The natural size the task gives (data.width and data.height), or null. */
 function taskSize(task) {
   const d = task?.data;
@@ -274,8 +260,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   let prediction = null;
   if (value && typeof value === 'object' && Array.isArray(value.annotations)) source = value.annotations;
   else if (!readOnly) {
-    prediction = bestPrediction(task?.predictions);
-    if (prediction) source = prediction.annotations;
+    prediction = bestPrediction(task?.predictions, 'annotations');
+    if (prediction) source = prediction.response.annotations;
   }
   const initial = [];
   for (const a of source || []) {

@@ -27,7 +27,7 @@
 // The interface every editor follows is in editors.js.
 
 import { h, isTyping, namedList } from './dom.js';
-import { attachmentUrl } from './task.js';
+import { attachmentUrl, bestPrediction } from './task.js';
 
 const MAX_POINTS = 1000000;
 // While the view moves (a drag, the wheel), at most a budget of points is
@@ -306,10 +306,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   let alive = true;
   let cuboids = [];
   // No saved answer: start from the model's best prediction, if any.
-  let prediction = null;
-  if (!Array.isArray(value?.cuboids) && !readOnly)
-    for (const p of Array.isArray(task?.predictions) ? task.predictions : [])
-      if (Array.isArray(p?.response?.cuboids) && (!prediction || (p.score ?? 0) > (prediction.score ?? 0))) prediction = p;
+  const prediction = !Array.isArray(value?.cuboids) && !readOnly ? bestPrediction(task?.predictions, 'cuboids') : null;
   for (const c of Array.isArray(value?.cuboids) ? value.cuboids : prediction ? prediction.response.cuboids : []) {
     const o = readCuboid(c);
     if (o) cuboids.push(o);

@@ -24,7 +24,7 @@
 // The interface every editor follows is in editors.js.
 
 import { h, isTyping, plural, namedList } from './dom.js';
-import { attachmentUrl } from './task.js';
+import { attachmentUrl, bestPrediction } from './task.js';
 import { encodeCounts, labelMapCounts, paintCounts, rleCounts } from './rle.js';
 
 export const PALETTE = ['#e6194b', '#1f9e45', '#2f6fe4', '#f58231', '#9b2fc4', '#0fa3b1', '#e034c8', '#a0701c', '#7f8f00', '#3b3fb6', '#d9a400', '#c2185b'];
@@ -46,19 +46,6 @@ const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 function rgbOf(hex) {
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
   return m ? [parseInt(m[1], 16), parseInt(m[2], 16), parseInt(m[3], 16)] : [128, 128, 128];
-}
-
-/* The prediction with the highest score that has a masks array, or null. */
-function bestPrediction(predictions) {
-  if (!Array.isArray(predictions)) return null;
-  let best = null;
-  for (const p of predictions) {
-    const list = p?.response?.masks;
-    if (!Array.isArray(list)) continue;
-    const score = isNum(p.score) ? p.score : -Infinity;
-    if (!best || score > best.score) best = { model: typeof p.model === 'string' ? p.model : '', score, masks: list };
-  }
-  return best;
 }
 
 function taskSize(task) {
@@ -119,8 +106,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   let source = null;
   if (value && typeof value === 'object' && Array.isArray(value.masks)) source = value.masks;
   else if (!readOnly) {
-    prediction = bestPrediction(task?.predictions);
-    if (prediction) source = prediction.masks;
+    prediction = bestPrediction(task?.predictions, 'masks');
+    if (prediction) source = prediction.response.masks;
   }
   const dataSize = taskSize(task);
 

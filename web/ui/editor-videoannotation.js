@@ -23,7 +23,7 @@
 // The interface every editor follows is in editors.js.
 
 import { h, isTyping, namedList } from './dom.js';
-import { attachmentUrl } from './task.js';
+import { attachmentUrl, bestPrediction } from './task.js';
 
 const SHAPES = ['box', 'point', 'polygon'];
 const SHAPE_NAMES = { box: 'Box', point: 'Point', polygon: 'Polygon' };
@@ -137,17 +137,6 @@ function outKeyframe(k, shape) {
   return o;
 }
 
-function bestPrediction(predictions) {
-  if (!Array.isArray(predictions)) return null;
-  let best = null;
-  for (const p of predictions) {
-    if (!Array.isArray(p?.response?.tracks)) continue;
-    const score = isNum(p.score) ? p.score : -Infinity;
-    if (!best || score > best.score) best = { model: typeof p.model === 'string' ? p.model : '', score, response: p.response };
-  }
-  return best;
-}
-
 /* The frames the task shows: a video or image frames. */
 function taskMedia(task, params) {
   const atts = Array.isArray(task?.attachments) ? task.attachments : [];
@@ -224,7 +213,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   let start = value && Array.isArray(value.tracks) ? value : null;
   let predicted = null;
   if (!start && !readOnly) {
-    predicted = bestPrediction(task?.predictions);
+    predicted = bestPrediction(task?.predictions, 'tracks');
     if (predicted) start = predicted.response;
   }
   if (start) load(start);

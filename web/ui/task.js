@@ -106,3 +106,18 @@ export function renderTask(task, { input = true } = {}) {
   if (!box.childElementCount) box.append(h('p', { class: 'note' }, 'This task has no text or attachment to show.'));
   return box;
 }
+
+/* The model's prediction to start from: of task.predictions, the one with
+ * the highest score (the first on a tie; no score counts lowest) whose
+ * response has an array at key ("annotations", "masks", ...), as
+ * {model, score, response}, or null. */
+export function bestPrediction(predictions, key) {
+  if (!Array.isArray(predictions)) return null;
+  let best = null;
+  for (const p of predictions) {
+    if (!Array.isArray(p?.response?.[key])) continue;
+    const score = typeof p.score === 'number' && Number.isFinite(p.score) ? p.score : -Infinity;
+    if (!best || score > best.score) best = { model: typeof p.model === 'string' ? p.model : '', score, response: p.response };
+  }
+  return best;
+}
