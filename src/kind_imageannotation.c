@@ -14,10 +14,12 @@
  * line the medoid, with attributes voted among the shapes of the object. */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agg_geom.h"
+#include "assign.h"
 #include "kind.h"
 #include "limit.h"
 #include "util.h"
@@ -341,36 +343,22 @@ static double similarity(const shape *a, const shape *b, double tolerance)
     return 0;
 }
 
-/* A candidate match: response shape a with reference shape b. */
-typedef struct pair {
-    double similarity;
-    size_t a, b;
-} pair;
-
-/* Most similar first; ties in the order of the shapes, so scores do not
- * depend on qsort. */
-static int by_similarity(const void *x, const void *y)
-{
-    const pair *p = x, *q = y;
-    if (p->similarity != q->similarity) return p->similarity < q->similarity ? 1 : -1;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    return (p->b > q->b) - (p->b < q->b);
-}
-
 /* Scores the F1 of matched shapes, 2 * matched / (shapes in the response +
  * shapes in the reference), as in COCO-style detection scoring at one
  * threshold.  Two shapes can match when they have the same type and label
  * and a similarity (see similarity(); the tolerance comes from the task's
  * data.width and data.height, else TOL_PIXELS) of at least MATCH_MIN;
- * pairs are then taken greedily, most similar first, each shape in at
- * most one.  Attributes and ids are not scored.  Two empty responses
+ * each shape is in at most one pair, and the pairs are chosen to be as
+ * many as possible (lp_assign: taking the most alike pair first can leave
+ * a shape unpaired that another choice would have paired), the most alike
+ * among as many.  Attributes and ids are not scored.  Two empty responses
  * score 1. */
 static double score(const json_t *params, const json_t *task, const json_t *response,
                     const json_t *reference)
 {
     const json_t *la = json_object_get(response, "annotations");
     const json_t *lb = json_object_get(reference, "annotations");
-    size_t na = json_array_size(la), nb = json_array_size(lb), npairs = 0, cap = 0, matched = 0;
+    size_t na = json_array_size(la), nb = json_array_size(lb), npairs = 0, cap = 0;
     size_t i, j;
     (void)params;
     if (!na || !nb) return na == nb;
@@ -380,7 +368,10 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
     for (i = 0; i < na; i++) read_shape(json_array_get(la, i), &sa[i]);
     for (j = 0; j < nb; j++) read_shape(json_array_get(lb, j), &sb[j]);
 
-    pair *pairs = NULL;
+    /* Each pair weighs 1 + similarity / (min(na, nb) + 1): one pair more
+     * outweighs any gain in similarity. */
+    double tie = 1.0 / (double)((na < nb ? na : nb) + 1);
+    lp_assign_edge *pairs = NULL;
     for (i = 0; i < na; i++)
         for (j = 0; j < nb; j++) {
             if (sa[i].geometry < 0 || sa[i].geometry != sb[j].geometry ||
@@ -390,16 +381,12 @@ static double score(const json_t *params, const json_t *task, const json_t *resp
             if (!(s >= MATCH_MIN)) continue;
             if (npairs == cap)
                 pairs = lp_realloc(pairs, (cap = cap ? 2 * cap : 16) * sizeof *pairs);
-            pairs[npairs++] = (pair){s, i, j};
+            pairs[npairs++] = (lp_assign_edge){1 + s * tie, i, j};
         }
-    if (npairs) qsort(pairs, npairs, sizeof *pairs, by_similarity);
-    char *used = lp_calloc(na + nb, 1);
-    for (size_t k = 0; k < npairs; k++) {
-        if (used[pairs[k].a] || used[na + pairs[k].b]) continue;
-        used[pairs[k].a] = used[na + pairs[k].b] = 1;
-        matched++;
-    }
-    free(used);
+    size_t *match = lp_malloc(na * sizeof *match), matched = 0;
+    lp_assign_sparse(pairs, npairs, na, nb, match);
+    for (i = 0; i < na; i++) matched += match[i] != SIZE_MAX;
+    free(match);
     free(pairs);
     for (i = 0; i < na + nb; i++) free(sa[i].xy);
     free(sa);

@@ -301,16 +301,25 @@ TEST(imageannotation_score_matches_boxes_at_iou_one_half)
     CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(0, 0, 100, 100)), two), 2.0 / 3, 1e-12);
 }
 
-TEST(imageannotation_score_pairs_the_most_alike_first)
+TEST(imageannotation_score_pairs_as_many_shapes_as_it_can)
 {
     /* The first response box overlaps both reference boxes, b more (IoU
-     * 0.905 against 0.739); the second overlaps only a (0.667).  Taking the
-     * best pair first matches both; taking the first fit would match one. */
+     * 0.905 against 0.739); the second overlaps only a (0.667): both match. */
     const char *ref = ANN(CAT(20, 0, 100, 100) AND CAT(40, 0, 100, 100));
     CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(35, 0, 100, 100) AND CAT(0, 0, 100, 100)), ref),
                1, 0);
     /* One response box matches only one reference box. */
     CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(30, 0, 100, 100)), ref), 2.0 / 3, 1e-12);
+
+    /* Where the most alike pair first would leave a box out: response a
+     * (x 30) is 0.818 alike reference x (x 20) and 0.667 alike y (x 50);
+     * response b (x 0) is 0.667 alike x and 0.333 alike y.  Taking a-x
+     * first pairs one box (score 0.5); a-y and b-x pair both. */
+    const char *xy = ANN(CAT(20, 0, 100, 100) AND CAT(50, 0, 100, 100));
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(30, 0, 100, 100) AND CAT(0, 0, 100, 100)), xy),
+               1, 0);
+    CHECK_NEAR(kt_score(K, CATBIRD, IMAGE, ANN(CAT(0, 0, 100, 100) AND CAT(30, 0, 100, 100)), xy),
+               1, 0);
 }
 
 TEST(imageannotation_score_of_empty_and_mixed_responses)
