@@ -45,7 +45,9 @@
  * ACTIVE_RETRAIN=1 (a new model each round), ACTIVE_BATCH (labels picked
  * between two updates, a divisor of 100),
  * ACTIVE_RATE, ACTIVE_L2, ACTIVE_BITS, ACTIVE_NO_CHAR_GRAMS=1,
- * ACTIVE_STRATEGIES (a comma list: random,margin,...).  How the defaults
+ * ACTIVE_STRATEGIES (a comma list: random,margin,...; committee, density
+ * and oracle run only when named), the variants described at their
+ * variables below, and ACTIVE_ONLY_CURVES=1 (stop after the curves).  How the defaults
  * were chosen is in BENCHMARKS.md (section 8). */
 #include "csvfile.h"
 #include "textclf.h"
@@ -72,6 +74,21 @@ static int epochs = 1, full_epochs = 4;
 static int retrain = 0;
 static size_t batch = ROUND; /* ACTIVE_BATCH: labels picked between two updates of the model */
 static lp_textclf_opts opts;
+/* experimental knobs */
+/* Variants of the uncertainty strategies, all tried (BENCHMARKS.md,
+ * section 8): ACTIVE_SUBSAMPLE=n scores a random n of the unlabelled pool
+ * each batch instead of all of it; ACTIVE_WARMUP=n picks at random until n
+ * labels; ACTIVE_SKIP=f passes over the top share f of the ranking (the
+ * likeliest label noise); ACTIVE_MIX=f takes that share of each batch at
+ * random.  ACTIVE_PSEUDO=t, for every strategy: after each round the model
+ * also learns the unlabelled tasks whose top probability is at least t
+ * with its own label (weight ACTIVE_PSEUDO_W), as CEAL does (Wang et al.
+ * 2016); the labels counted are still only the annotators'. */
+static size_t subsample = 0, warmup = 0;
+static double mix = 0, skip = 0, pseudo = 0, pseudo_w = 1;
+static int committee_k = 5;     /* ACTIVE_K, 2 to 16 */
+static double density_beta = 1; /* ACTIVE_BETA */
+static double *density;         /* per row of the dataset */
 
 typedef struct {
     char **text;
@@ -178,15 +195,26 @@ static void train(lp_textclf *c, const dataset *d, size_t *idx, size_t n, int e)
     }
 }
 
-enum { S_RANDOM = -1 };
+/* The strategies; the last three, tried and not better than margin (see
+ * BENCHMARKS.md, section 8), run only when ACTIVE_STRATEGIES names them. */
+enum { S_RANDOM = -1, S_COMMITTEE = -2, S_DENSITY = -3, S_ORACLE = -4 };
 static const struct {
     const char *name;
-    int method;
+    int method, extra;
 } strategies[] = {
-    {"random", S_RANDOM},
-    {"least_confidence", LP_UNCERTAIN_LEAST_CONFIDENCE},
-    {"margin", LP_UNCERTAIN_MARGIN},
-    {"entropy", LP_UNCERTAIN_ENTROPY},
+    {"random", S_RANDOM, 0},
+    {"least_confidence", LP_UNCERTAIN_LEAST_CONFIDENCE, 0},
+    {"margin", LP_UNCERTAIN_MARGIN, 0},
+    {"entropy", LP_UNCERTAIN_ENTROPY, 0},
+    /* query by committee: K models bagged online (each learns an example
+     * Poisson(1) times, Oza and Russell 2001), the mean KL divergence of
+     * the members from their consensus */
+    {"committee", S_COMMITTEE, 1},
+    /* information density (Settles and Craven 2008): margin times the mean
+     * word-set cosine to 2,000 rows, to the power ACTIVE_BETA */
+    {"density", S_DENSITY, 1},
+    /* not a strategy: the tasks the model gets most wrong, by the gold label */
+    {"oracle", S_ORACLE, 1},
 };
 #define NSTRAT ((int)(sizeof strategies / sizeof *strategies))
 
@@ -207,11 +235,26 @@ static int by_uncertainty(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
+/* A Poisson(1) draw (online bagging, Oza and Russell 2001). */
+static int poisson1(void)
+{
+    double l = exp(-1.0), p = 1;
+    int k = 0;
+    do {
+        k++;
+        p *= (double)(rnd() >> 11) / 9007199254740992.0;
+    } while (p > l);
+    return k - 1;
+}
+
 /* One run of a strategy over the pool; the curve into cv. */
 static void run(const dataset *d, const size_t *pool, size_t npool, const size_t *test,
                 size_t ntest, int method, uint64_t seed, curve *cv)
 {
     lp_textclf *c = lp_textclf_new(2, &opts);
+    int K = method == S_COMMITTEE ? committee_k : 0;
+    lp_textclf **mem = lp_calloc((size_t)(K ? K : 1), sizeof *mem);
+    for (int k = 0; k < K; k++) mem[k] = lp_textclf_new(2, &opts);
     /* unl: the unlabelled pool, in a random order (random picks its head);
      * lab: the labelled set. */
     size_t *unl = lp_malloc(npool * sizeof *unl), *lab = lp_malloc(npool * sizeof *lab);
@@ -226,19 +269,73 @@ static void run(const dataset *d, const size_t *pool, size_t npool, const size_t
          * the model learning after each; accuracy is measured every round */
         size_t want = nlab == 0 ? SEED_SET : batch - nlab % batch;
         if (want > nunl) want = nunl;
-        if (nlab > 0 && method != S_RANDOM) {
-            /* Score every unlabelled task; the most uncertain go first. */
-            for (size_t i = 0; i < nunl; i++) {
-                double p[2];
-                lp_textclf_predict(c, d->text[unl[i]], d->len[unl[i]], p);
-                sc[i] = (scored){unl[i], lp_uncertainty(p, 2, method)};
+        if (nlab > 0 && method != S_RANDOM && nlab >= warmup) {
+            /* Score every unlabelled task (or a random subsample); the most
+             * uncertain go first. */
+            size_t ns = nunl;
+            if (subsample && subsample < nunl) {
+                /* a random subsample to the front */
+                for (size_t i = 0; i < subsample; i++) {
+                    size_t j = i + (size_t)(rnd() % (nunl - i)), t = unl[i];
+                    unl[i] = unl[j];
+                    unl[j] = t;
+                }
+                ns = subsample;
             }
-            qsort(sc, nunl, sizeof *sc, by_uncertainty);
-            for (size_t i = 0; i < nunl; i++) unl[i] = sc[i].i;
+            for (size_t i = 0; i < ns; i++) {
+                double p[2];
+                size_t k = unl[i];
+                double u;
+                if (method == S_COMMITTEE) {
+                    double q[16][2], m0 = 0;
+                    for (int j = 0; j < K; j++) {
+                        lp_textclf_predict(mem[j], d->text[k], d->len[k], q[j]);
+                        m0 += q[j][0] / K;
+                    }
+                    double m1 = 1 - m0;
+                    u = 0;
+                    for (int j = 0; j < K; j++) {
+                        if (q[j][0] > 0) u += q[j][0] * log(q[j][0] / m0);
+                        if (q[j][1] > 0) u += q[j][1] * log(q[j][1] / m1);
+                    }
+                } else {
+                    lp_textclf_predict(c, d->text[k], d->len[k], p);
+                    if (method == S_ORACLE)
+                        u = 1 - p[d->label[k]];
+                    else if (method == S_DENSITY)
+                        u = lp_uncertainty(p, 2, LP_UNCERTAIN_MARGIN) *
+                            pow(density[k], density_beta);
+                    else
+                        u = lp_uncertainty(p, 2, method);
+                }
+                sc[i] = (scored){k, u};
+            }
+            qsort(sc, ns, sizeof *sc, by_uncertainty);
+            for (size_t i = 0; i < ns; i++) unl[i] = sc[i].i;
+            /* skip: the top share of the ranking goes after the next want */
+            size_t sk = (size_t)(skip * (double)ns);
+            if (sk && sk + want <= ns) {
+                for (size_t i = 0; i < want; i++) {
+                    size_t t = unl[i];
+                    unl[i] = unl[sk + i];
+                    unl[sk + i] = t;
+                }
+            }
+            /* mix: that share of the picks random among the rest */
+            size_t nr = (size_t)(mix * (double)want + 0.5);
+            for (size_t i = want - nr; i < want && nunl > want; i++) {
+                size_t j = want + (size_t)(rnd() % (nunl - want)), t = unl[i];
+                unl[i] = unl[j];
+                unl[j] = t;
+            }
         }
         for (size_t i = 0; i < want; i++) {
             size_t k = unl[i];
             lp_textclf_learn(c, d->text[k], d->len[k], d->label[k], 1);
+            for (int j = 0; j < K; j++) {
+                int w = poisson1();
+                if (w) lp_textclf_learn(mem[j], d->text[k], d->len[k], d->label[k], w);
+            }
             lab[nlab++] = k;
         }
         memmove(unl, unl + want, (nunl - want) * sizeof *unl);
@@ -250,6 +347,36 @@ static void run(const dataset *d, const size_t *pool, size_t npool, const size_t
         } else {
             train(c, d, lab, nlab, epochs);
         }
+        if (pseudo > 0 && nunl > 0) {
+            /* CEAL-style: the unlabelled tasks the model is sure of are
+             * learned with its own label, in random order */
+            size_t np = 0;
+            for (size_t i = 0; i < nunl; i++) {
+                double p[2];
+                lp_textclf_predict(c, d->text[unl[i]], d->len[unl[i]], p);
+                double top = p[1] > p[0] ? p[1] : p[0];
+                if (top >= pseudo) sc[np++] = (scored){unl[i], p[1] > p[0]};
+            }
+            for (size_t i = np; i > 1; i--) {
+                size_t j = (size_t)(rnd() % i);
+                scored t = sc[i - 1];
+                sc[i - 1] = sc[j];
+                sc[j] = t;
+            }
+            for (size_t i = 0; i < np; i++)
+                lp_textclf_learn(c, d->text[sc[i].i], d->len[sc[i].i], (int)sc[i].u, pseudo_w);
+        }
+        for (int j = 0; j < K; j++) {
+            for (int ep = 0; ep < epochs; ep++) {
+                shuffle(lab, nlab);
+                for (size_t i = 0; i < nlab; i++) {
+                    int w = poisson1();
+                    if (w)
+                        lp_textclf_learn(mem[j], d->text[lab[i]], d->len[lab[i]],
+                                         d->label[lab[i]], w);
+                }
+            }
+        }
         if (nlab % ROUND != 0 && nlab != SEED_SET && nunl > 0) continue;
         if (cv->n < MAX_POINTS) {
             cv->labels[cv->n] = nlab;
@@ -259,7 +386,64 @@ static void run(const dataset *d, const size_t *pool, size_t npool, const size_t
     free(sc);
     free(lab);
     free(unl);
+    for (int j = 0; j < K; j++) lp_textclf_free(mem[j]);
+    free(mem);
     lp_textclf_free(c);
+}
+
+/* Word-set cosine density: the mean cosine of each row to a sample of rows. */
+static void word_set(const char *t, size_t n, uint32_t *out, size_t *m)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < 256;) {
+        while (i < n && !((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z'))) i++;
+        uint32_t h = 2166136261u;
+        size_t st = i;
+        while (i < n && ((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z'))) {
+            h = (h ^ (unsigned char)(t[i] | 0x20)) * 16777619u;
+            i++;
+        }
+        if (i > st + 2) out[k++] = h; /* words of 3+ letters */
+    }
+    /* sort and dedupe */
+    for (size_t a = 1; a < k; a++) {
+        uint32_t x = out[a];
+        size_t b = a;
+        while (b > 0 && out[b - 1] > x) {
+            out[b] = out[b - 1];
+            b--;
+        }
+        out[b] = x;
+    }
+    size_t u = 0;
+    for (size_t a = 0; a < k; a++)
+        if (!u || out[u - 1] != out[a]) out[u++] = out[a];
+    *m = u;
+}
+
+static void compute_density(const dataset *d)
+{
+    uint32_t(*ws)[256] = lp_malloc(d->n * sizeof *ws);
+    size_t *wn = lp_malloc(d->n * sizeof *wn);
+    for (size_t i = 0; i < d->n; i++) word_set(d->text[i], d->len[i], ws[i], &wn[i]);
+    density = lp_malloc(d->n * sizeof *density);
+    size_t S = 2000;
+    for (size_t i = 0; i < d->n; i++) {
+        double sum = 0;
+        for (size_t s = 0; s < S; s++) {
+            size_t j = (s * 7919) % d->n;
+            size_t a = 0, b = 0, both = 0;
+            while (a < wn[i] && b < wn[j]) {
+                if (ws[i][a] == ws[j][b]) both++, a++, b++;
+                else if (ws[i][a] < ws[j][b]) a++;
+                else b++;
+            }
+            if (wn[i] && wn[j]) sum += both / sqrt((double)wn[i] * (double)wn[j]);
+        }
+        density[i] = sum / S;
+    }
+    free(ws);
+    free(wn);
 }
 
 /* The labels at the first point reaching TARGET; 0: never. */
@@ -342,7 +526,11 @@ static void calibration(const lp_textclf *c, const dataset *d, const size_t *tes
 static int enabled(const char *name)
 {
     const char *list = getenv("ACTIVE_STRATEGIES");
-    if (!list) return 1;
+    if (!list) {
+        for (int s = 0; s < NSTRAT; s++)
+            if (!strcmp(strategies[s].name, name)) return !strategies[s].extra;
+        return 0;
+    }
     size_t n = strlen(name);
     for (const char *p = list; (p = strstr(p, name)); p += n)
         if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return 1;
@@ -371,8 +559,19 @@ int main(int argc, char **argv)
         ROUND % atoi(getenv("ACTIVE_BATCH")) == 0)
         batch = (size_t)atoi(getenv("ACTIVE_BATCH"));
 
+    if (getenv("ACTIVE_SUBSAMPLE")) subsample = (size_t)atoi(getenv("ACTIVE_SUBSAMPLE"));
+    if (getenv("ACTIVE_WARMUP")) warmup = (size_t)atoi(getenv("ACTIVE_WARMUP"));
+    if (getenv("ACTIVE_PSEUDO")) pseudo = atof(getenv("ACTIVE_PSEUDO"));
+    if (getenv("ACTIVE_PSEUDO_W")) pseudo_w = atof(getenv("ACTIVE_PSEUDO_W"));
+    if (getenv("ACTIVE_MIX")) mix = atof(getenv("ACTIVE_MIX"));
+    if (getenv("ACTIVE_SKIP")) skip = atof(getenv("ACTIVE_SKIP"));
+    if (getenv("ACTIVE_K")) committee_k = atoi(getenv("ACTIVE_K"));
+    if (committee_k < 2 || committee_k > 16) committee_k = 5;
+    if (getenv("ACTIVE_BETA")) density_beta = atof(getenv("ACTIVE_BETA"));
+
     dataset d;
     if (load(dir, &d)) return 1;
+    if (enabled("density")) compute_density(&d);
     size_t *perm = lp_malloc(d.n * sizeof *perm);
     for (size_t i = 0; i < d.n; i++) perm[i] = i;
     rng_state = seed;
@@ -461,6 +660,7 @@ int main(int argc, char **argv)
         printf("\n");
     }
     printf("\n(%.1f s for the runs.)\n\n", t_runs);
+    if (getenv("ACTIVE_ONLY_CURVES")) return 0;
 
     /* The plain supervised model on the whole pool. */
     rng_state = seed;
