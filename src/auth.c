@@ -300,8 +300,16 @@ int lp_key_create(lp_db *db, int64_t user_id, const char *name, const lp_key_sco
 /* Resolves a secret (a key or a session token) by its keyed hash with
  * sql; with_now binds the time now as its second parameter.  With scope,
  * sql's columns 7, 8 and 9 are the key's scope, project and id. */
+/* A session's row, read with its user. */
+typedef struct {
+    int64_t id, created_at, expires_at;
+} session_row;
+
+/* Finds the user of secret by sql (its hash as parameter 1, the time now
+ * as parameter 2 when with_now), whose columns are RESOLVE_COLS then those
+ * of a key's scope (scope) or of a session's row (sess). */
 static int resolve(lp_db *db, const char *secret, const char *sql, int with_now, lp_user *out,
-                   lp_key_scope *scope)
+                   lp_key_scope *scope, session_row *sess)
 {
     if (strlen(secret) >= LP_TOKEN_MAX) return LP_EAUTH;
     char hash[LP_HASH_HEX];
@@ -318,6 +326,11 @@ static int resolve(lp_db *db, const char *secret, const char *sql, int with_now,
             scope->read_only = strcmp(lp_stmt_text(st, 7), "read") == 0;
             scope->project_id = lp_stmt_is_null(st, 8) ? 0 : lp_stmt_int64(st, 8);
             scope->key_id = lp_stmt_int64(st, 9);
+        }
+        if (sess) {
+            sess->id = lp_stmt_int64(st, 7);
+            sess->created_at = lp_stmt_int64(st, 8);
+            sess->expires_at = lp_stmt_int64(st, 9);
         }
         rc = 0;
     } else if (rc == LP_DB_DONE) {
@@ -337,7 +350,7 @@ int lp_key_resolve(lp_db *db, const char *key, lp_user *out, lp_key_scope *scope
                    RESOLVE_COLS ", k.scope, k.project_id, k.id FROM api_keys k "
                                 "JOIN users u ON u.id = k.user_id "
                                 "WHERE k.key_hash = ? AND k.revoked_at IS NULL",
-                   0, out, scope);
+                   0, out, scope, NULL);
 }
 
 int lp_key_revoke(lp_db *db, int64_t user_id, int64_t key_id)
@@ -381,32 +394,16 @@ int lp_session_resolve(lp_db *db, const char *token, const lp_session_life *life
 {
     if (touch_id) *touch_id = 0;
     if (touch_until) *touch_until = 0;
+    session_row row;
     int rc = resolve(db, token,
-                     RESOLVE_COLS "FROM sessions s JOIN users u ON u.id = s.user_id "
+                     RESOLVE_COLS ", s.id, s.created_at, s.expires_at FROM sessions s "
+                                  "JOIN users u ON u.id = s.user_id "
                                   "WHERE s.token_hash = ? AND s.expires_at > ?",
-                     1, out, NULL);
+                     1, out, NULL, &row);
     if (rc < 0) return rc;
     /* The session's times, for its life as configured now (a shorter
      * --session-seconds applies to sessions made before it). */
-    char hash[LP_HASH_HEX];
-    lp_auth_token_hash(token, hash);
-    lp_stmt *st;
-    rc = lp_db_prepare(db, "SELECT id, created_at, expires_at FROM sessions WHERE token_hash = ?",
-                       &st);
-    if (rc < 0) return rc;
-    lp_stmt_bind_text(st, 1, hash);
-    int64_t id = 0, created = 0, expires = 0;
-    rc = lp_stmt_step(st);
-    if (rc == LP_DB_ROW) {
-        id = lp_stmt_int64(st, 0);
-        created = lp_stmt_int64(st, 1);
-        expires = lp_stmt_int64(st, 2);
-        rc = 0;
-    } else if (rc == LP_DB_DONE) {
-        rc = LP_EAUTH; /* logged out meanwhile */
-    }
-    lp_stmt_done(st);
-    if (rc < 0) return rc;
+    int64_t id = row.id, created = row.created_at, expires = row.expires_at;
     int64_t now = lp_now_ms();
     if (created + life->ttl_ms <= now) return LP_EAUTH;
     int64_t end = session_end(life, created, now);
