@@ -11,23 +11,52 @@ const PREFIX = 'loupe.';
 const MAX_AGE_MS = 14 * 24 * 3600 * 1000;
 const memory = new Map();
 
+/* This page's own value first: it is the newest, also when localStorage
+ * refused it. */
 function read(key) {
+  if (memory.has(key)) return memory.get(key);
   try {
     const s = localStorage.getItem(key);
     if (s !== null) return JSON.parse(s);
   } catch {
-    /* fall back to memory */
+    /* nothing kept */
   }
-  return memory.has(key) ? memory.get(key) : null;
+  return null;
+}
+
+/* Drops the drafts the server already has (other than keep): localStorage
+ * is full. */
+function freeSpace(keep) {
+  for (let i = localStorage.length - 1; i >= 0; i--) {
+    const k = localStorage.key(i);
+    if (!k || k === keep || !k.startsWith(`${PREFIX}draft.`)) continue;
+    try {
+      if (JSON.parse(localStorage.getItem(k))?.saved === true) localStorage.removeItem(k);
+    } catch {
+      localStorage.removeItem(k);
+    }
+  }
 }
 
 function write(key, value) {
   const v = { ...value, t: Date.now() };
   memory.set(key, v);
+  const s = JSON.stringify(v);
   try {
-    localStorage.setItem(key, JSON.stringify(v));
+    localStorage.setItem(key, s);
   } catch {
-    /* memory only */
+    // Full: make room and try once more; failing that, an older value must
+    // not be restored after a reload in place of this one.
+    try {
+      freeSpace(key);
+      localStorage.setItem(key, s);
+    } catch {
+      try {
+        localStorage.removeItem(key);
+      } catch {
+        /* memory only */
+      }
+    }
   }
 }
 
