@@ -612,6 +612,10 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
 
   function closePolygon() {
     if (!poly) return false;
+    if (hidden[current]) {
+      say(`${labels[current]?.name ?? 'That label'} is hidden, so locked: show it to fill the polygon with it.`);
+      return true;
+    }
     const pts = poly.filter((p, i) => i === 0 || p[0] !== poly[i - 1][0] || p[1] !== poly[i - 1][1]);
     poly = null;
     if (pts.length < 3) {
@@ -635,6 +639,9 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     }
     if (ev.button !== 0) return;
     ev.preventDefault();
+    // A hidden layer is locked: nothing is painted with it either (the
+    // eraser still works).
+    if (tool !== 'eraser' && hidden[current]) return say(`${labels[current]?.name ?? 'That label'} is hidden, so locked: show it to paint with it.`);
     const p = imagePoint(ev);
     if (tool === 'brush' || tool === 'eraser') {
       begin();
@@ -693,6 +700,10 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   }
 
   stage.addEventListener('pointerdown', onPointerDown);
+  // A double click closes a polygon (pointerdown's click count is not reliable).
+  stage.addEventListener('dblclick', () => {
+    if (alive && !readOnly && tool === 'polygon' && poly) closePolygon();
+  });
   stage.addEventListener('pointermove', onPointerMove);
   stage.addEventListener('pointerup', onPointerUp);
   stage.addEventListener('pointercancel', onPointerUp);
