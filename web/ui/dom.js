@@ -62,6 +62,15 @@ export function isTyping(target) {
   return true;
 }
 
+/* Ends an edit in progress inside container: a focused field that commits
+ * on 'change' (a text or number input) is blurred, which fires its change,
+ * so that what was typed is in the answer before the answer is read or the
+ * field is rebuilt. */
+export function commitEdits(container) {
+  const el = document.activeElement;
+  if (container && el && el !== container && container.contains(el) && typeof el.blur === 'function') el.blur();
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /* s with its first letter in capitals. */

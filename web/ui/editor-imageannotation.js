@@ -24,6 +24,7 @@
 
 import { h, svg, isTyping, plural, namedList } from './dom.js';
 import { attachmentUrl, renderTask, bestPrediction } from './task.js';
+import { attributeDefs, attrProblem } from './attributes.js';
 
 const GEOMETRIES = ['box', 'polygon', 'line', 'point'];
 const TYPE_NAMES = { box: 'Box', polygon: 'Polygon', line: 'Line', point: 'Point' };
@@ -47,43 +48,9 @@ const r2 = (v) => Math.round(v * 100) / 100;
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 
-function attributesOf(params) {
-  return namedList(params?.attributes)
-    .filter((a) => ['category', 'number', 'text', 'boolean'].includes(a.type))
-    .map((a) => ({
-      name: a.name,
-      description: typeof a.description === 'string' ? a.description : '',
-      type: a.type,
-      choices: a.type === 'category' ? namedList(a.choices) : [],
-      min: a.type === 'number' && isNum(a.min) ? a.min : null,
-      max: a.type === 'number' && isNum(a.max) ? a.max : null,
-      required: a.required === true,
-    }));
-}
-
 function geometriesOf(params) {
   const g = Array.isArray(params?.geometries) ? GEOMETRIES.filter((x) => params.geometries.includes(x)) : [];
   return g.length ? g : GEOMETRIES.slice();
-}
-
-/* What is wrong with value v of attribute a, or null. */
-function attrProblem(a, v) {
-  if (v === undefined) return a.required ? `${a.name} is required.` : null;
-  switch (a.type) {
-    case 'category':
-      return a.choices.some((c) => c.name === v) ? null : `${a.name}: ${JSON.stringify(v)} is not one of its choices.`;
-    case 'number':
-      if (!isNum(v)) return `${a.name} must be a number.`;
-      if (a.min !== null && v < a.min) return `${a.name} must be at least ${a.min}.`;
-      if (a.max !== null && v > a.max) return `${a.name} must be at most ${a.max}.`;
-      return null;
-    case 'text':
-      return typeof v === 'string' ? null : `${a.name} must be a text.`;
-    case 'boolean':
-      return typeof v === 'boolean' ? null : `${a.name} must be yes or no.`;
-    default:
-      return null;
-  }
 }
 
 function attrText(a, v) {
@@ -218,7 +185,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   const labels = namedList(params?.labels);
   const labelIndex = new Map(labels.map((l, i) => [l.name, i]));
   const geometries = geometriesOf(params);
-  const attrs = attributesOf(params);
+  const attrs = attributeDefs(params?.attributes);
   const attrNames = new Set(attrs.map((a) => a.name));
   const dataSize = taskSize(task);
   const image = taskImage(task);

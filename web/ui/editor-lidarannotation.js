@@ -26,8 +26,9 @@
 //
 // The interface every editor follows is in editors.js.
 
-import { h, isTyping, namedList } from './dom.js';
+import { h, isTyping, namedList, commitEdits } from './dom.js';
 import { attachmentUrl, bestPrediction } from './task.js';
+import { attributeDefs, attributeProblems } from './attributes.js';
 
 const MAX_POINTS = 1000000;
 // While the view moves (a drag, the wheel), at most a budget of points is
@@ -127,11 +128,6 @@ function norm(a) {
 
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 
-function attributesOf(params) {
-  return namedList(params?.attributes)
-    .filter((a) => ['category', 'number', 'text', 'boolean'].includes(a.type))
-    .map((a) => ({ name: a.name, type: a.type, choices: namedList(a.choices).map((c) => c.name), min: isNum(a.min) ? a.min : null, max: isNum(a.max) ? a.max : null, required: a.required === true }));
-}
 
 /* The task's point clouds (one per frame) as URLs of their points. */
 function framesOf(task) {
@@ -296,7 +292,7 @@ export const lidarannotationEditor = {
 
 function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   const labels = namedList(params?.labels).map((l) => l.name);
-  const attrs = attributesOf(params);
+  const attrs = attributeDefs(params?.attributes);
   const frames = framesOf(task);
   const cameras = camerasOf(task);
   const nFrames = Math.max(1, frames.length);
@@ -376,7 +372,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   root.append(toolbar, labelBar);
   if (prediction)
     root.append(h('p', { class: 'note prediction-note', 'data-testid': 'prediction-note' }, `Pre-drawn from ${prediction.model ? `the model ${prediction.model}` : 'a model'}: ${cuboids.length} cuboid${cuboids.length === 1 ? '' : 's'}. Check and correct them before you submit.`));
-  root.append(h('div', { class: 'la-main' }, stage, side));
+  const problemsEl = h('p', { class: 'la-problems', 'data-testid': 'la-problems' });
+  root.append(h('div', { class: 'la-main' }, stage, side), problemsEl);
   el.append(root);
 
   const camViews = cameras.map((c) => {
@@ -414,12 +411,28 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     stageMsg.textContent = text;
     stageMsg.hidden = !text;
   }
+  // A browser drops the oldest WebGL context when too many are open: say so
+  // rather than leave a black view.
+  glCanvas.addEventListener('webglcontextlost', () => {
+    if (!alive) return;
+    stage.dataset.state = 'failed';
+    showMsg('The 3D view was dropped by the browser (too many open); reload the page to see it again. Your boxes are kept.');
+  });
 
   /* ---- loading a frame's points ---- */
-  async function load(f) {
-    if (clouds.has(f)) return clouds.get(f);
+  /* The frame's entry once loaded: a frame being fetched (say by the
+   * prefetch of the frame before) is waited for, not left loading; one that
+   * failed is fetched again. */
+  function load(f) {
+    const old = clouds.get(f);
+    if (old && old.state !== 'failed') return old.done;
     const entry = { state: 'loading', n: 0, bounds: null, data: null, buffer: null, ms: 0 };
     clouds.set(f, entry);
+    entry.done = fetchCloud(f, entry);
+    return entry.done;
+  }
+
+  async function fetchCloud(f, entry) {
     const url = frames[f];
     if (!url) {
       entry.state = 'failed';
@@ -726,6 +739,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     cuboids = s.cuboids.map((c) => ({ ...c }));
     for (const c of cuboids) if (!c.attributes) delete c.attributes;
     selected = s.sel >= 0 ? cuboids[s.sel] : null;
+    // Only a box of the frame on screen stays selected: keys act on it.
+    if (selected && selected.frame !== frame) selected = null;
     changed();
   }
   function undo() {
@@ -748,8 +763,24 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     updateHistory();
     renderInspector();
     renderList();
+    renderProblems();
     redraw();
     if (!readOnly && onChange) onChange(current());
+  }
+  /* What keeps the answer from being submitted: each cuboid's label and
+   * attributes as the server checks them. */
+  function problems() {
+    const out = [];
+    for (const c of cuboids) {
+      const at = `#${c.track} frame ${c.frame + 1}: `;
+      if (!labels.includes(c.label)) out.push(`${at}"${c.label}" is not one of the labels.`);
+      out.push(...attributeProblems(attrs, c.attributes, at));
+    }
+    return out;
+  }
+  function renderProblems() {
+    const p = readOnly ? [] : problems();
+    problemsEl.textContent = p.length ? `Before submitting: ${p.slice(0, 3).join(' ')}${p.length > 3 ? ` (and ${p.length - 3} more)` : ''}` : '';
   }
   function nextTrack() {
     return cuboids.reduce((m, c) => Math.max(m, c.track), 0) + 1;
@@ -796,14 +827,14 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     selected = c;
     changed();
   }
+  /* A new cuboid's required yes/no attributes start at no (a checkbox has no
+   * "not set"); the others are left for the annotator to set, which the
+   * problems under the view ask for. */
   function defaultAttributes(c) {
     for (const a of attrs)
-      if (a.required) {
+      if (a.required && a.type === 'boolean') {
         c.attributes = c.attributes || {};
-        if (a.type === 'boolean') c.attributes[a.name] = false;
-        else if (a.type === 'category' && a.choices.length) c.attributes[a.name] = a.choices[0];
-        else if (a.type === 'number') c.attributes[a.name] = a.min ?? 0;
-        else c.attributes[a.name] = '';
+        c.attributes[a.name] = false;
       }
   }
   function deleteSelected() {
@@ -894,6 +925,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     return h('label', { class: 'la-field' }, h('span', {}, label), input);
   }
   function renderInspector() {
+    commitEdits(inspector); // a field being typed in keeps what was typed
     inspector.replaceChildren();
     const c = selected;
     if (!c) {
@@ -947,8 +979,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       let input;
       if (a.type === 'boolean') input = h('input', { type: 'checkbox', checked: cur === true, disabled: readOnly, 'data-testid': `la-attr-${a.name}`, onchange: (e) => set(e.target.checked) });
       else if (a.type === 'category')
-        input = h('select', { disabled: readOnly, 'data-testid': `la-attr-${a.name}`, onchange: (e) => set(e.target.value || undefined) }, h('option', { value: '' }, '—'), ...a.choices.map((ch) => h('option', { value: ch, selected: ch === cur }, ch)));
-      else if (a.type === 'number') input = h('input', { type: 'number', value: isNum(cur) ? String(cur) : '', disabled: readOnly, 'data-testid': `la-attr-${a.name}`, onchange: (e) => set(e.target.value === '' ? undefined : Number(e.target.value)) });
+        input = h('select', { disabled: readOnly, 'data-testid': `la-attr-${a.name}`, onchange: (e) => set(e.target.value || undefined) }, h('option', { value: '' }, '—'), ...a.choices.map((ch) => h('option', { value: ch.name, selected: ch.name === cur }, ch.name)));
+      else if (a.type === 'number') input = h('input', { type: 'number', value: isNum(cur) ? String(cur) : '', min: a.min ?? undefined, max: a.max ?? undefined, disabled: readOnly, 'data-testid': `la-attr-${a.name}`, onchange: (e) => set(e.target.value === '' ? undefined : Number(e.target.value)) });
       else input = h('input', { type: 'text', value: typeof cur === 'string' ? cur : '', disabled: readOnly, 'data-testid': `la-attr-${a.name}`, onchange: (e) => set(e.target.value === '' ? undefined : e.target.value) });
       inspector.append(field(a.required ? `${a.name} *` : a.name, `la-attr-${a.name}`, input));
     }
@@ -1254,6 +1286,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   stage.dataset.color = 'height';
   renderInspector();
   renderList();
+  renderProblems();
   if (!frames.length) {
     stage.dataset.state = 'failed';
     showMsg('This task has no point cloud.');
@@ -1262,7 +1295,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   return {
     value: current,
     valid() {
-      return labels.length > 0 && cuboids.every((c) => labels.includes(c.label) && attrs.every((a) => !a.required || c.attributes?.[a.name] !== undefined));
+      return labels.length > 0 && problems().length === 0;
     },
     keys,
     unmount() {
@@ -1271,7 +1304,14 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
       if (raf) cancelAnimationFrame(raf);
       ro.disconnect();
       if (!readOnly) document.removeEventListener('keydown', onDocKey);
-      if (gl) for (const e of clouds.values()) if (e.buffer) gl.deleteBuffer(e.buffer);
+      if (gl) {
+        for (const e of clouds.values()) if (e.buffer) gl.deleteBuffer(e.buffer);
+        // Give the context back now: a browser keeps only about 16, and the
+        // review page mounts an editor per answer.
+        if (prog) gl.deleteProgram(prog);
+        if (vao) gl.deleteVertexArray(vao);
+        gl.getExtension('WEBGL_lose_context')?.loseContext();
+      }
       clouds.clear();
     },
   };

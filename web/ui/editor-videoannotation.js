@@ -22,8 +22,9 @@
 //
 // The interface every editor follows is in editors.js.
 
-import { h, isTyping, namedList } from './dom.js';
+import { h, isTyping, namedList, commitEdits } from './dom.js';
 import { attachmentUrl, bestPrediction } from './task.js';
+import { attributeDefs, attributeProblems } from './attributes.js';
 
 const SHAPES = ['box', 'point', 'polygon'];
 const SHAPE_NAMES = { box: 'Box', point: 'Point', polygon: 'Polygon' };
@@ -44,11 +45,6 @@ const r2 = (v) => Math.round(v * 100) / 100;
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 
-function attributesOf(list) {
-  return namedList(list)
-    .filter((a) => ['category', 'number', 'text', 'boolean'].includes(a.type))
-    .map((a) => ({ name: a.name, type: a.type, choices: a.type === 'category' ? namedList(a.choices) : [], min: isNum(a.min) ? a.min : null, max: isNum(a.max) ? a.max : null, required: a.required === true }));
-}
 
 /* ---- track math (the same rules as src/track.c) ---- */
 
@@ -179,8 +175,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   const labels = namedList(params?.labels);
   const labelIndex = new Map(labels.map((l, i) => [l.name, i]));
   const shapes = Array.isArray(params?.geometries) ? SHAPES.filter((s) => params.geometries.includes(s)) : SHAPES.slice();
-  const trackAttrs = attributesOf(params?.attributes);
-  const frameAttrs = attributesOf(params?.frame_attributes);
+  const trackAttrs = attributeDefs(params?.attributes);
+  const frameAttrs = attributeDefs(params?.frame_attributes);
   const eventLabels = namedList(params?.events);
   const media = taskMedia(task, params);
   const last = media.frames - 1;
@@ -729,15 +725,25 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
     say(`Track #${selected.id} (${selected.label}) added at frame ${frame}.`);
   }
 
+  /* g kept inside the frame, as the server checks it (lp_v_box, lp_v_point):
+   * a box at least 0.01 px wide and high that ends by the right and bottom
+   * edges once rounded to 0.01 px; before the frame's size is known, only
+   * inside the top left corner. */
   function clipG(g) {
-    if (!size) return g;
-    const cx = (x) => clamp(x, 0, size.w);
-    const cy = (y) => clamp(y, 0, size.h);
+    const W = size ? size.w : Infinity;
+    const H = size ? size.h : Infinity;
+    const cx = (x) => clamp(x, 0, W);
+    const cy = (y) => clamp(y, 0, H);
     if (g.vertices) return { vertices: g.vertices.map((v) => ({ x: cx(v.x), y: cy(v.y) })) };
     if (!isNum(g.width)) return { x: cx(g.x), y: cy(g.y) };
-    const x = cx(g.x);
-    const y = cy(g.y);
-    return { x, y, width: Math.max(0.01, cx(g.x + g.width) - x), height: Math.max(0.01, cy(g.y + g.height) - y) };
+    const side = (a, len, max) => {
+      const lo = r2(clamp(a, 0, Math.max(0, max - 0.01)));
+      const hi = Math.min(a + len, max);
+      return [lo, Math.max(0.01, Math.floor((hi - lo) * 100 + 1e-6) / 100)];
+    };
+    const [x, width] = side(g.x, g.width, W);
+    const [y, height] = side(g.y, g.height, H);
+    return { x, y, width, height };
   }
 
   function toggleOutside() {
@@ -1049,6 +1055,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   }
 
   function renderInspector() {
+    commitEdits(inspector); // a field being typed in keeps what was typed
     const t = selected;
     if (!t) {
       inspector.replaceChildren(h('p', { class: 'va-hint' }, readOnly ? 'Click a shape to see its track.' : 'Draw a shape to start a track, or click one to select it.'));
@@ -1066,7 +1073,13 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
         h('select', { 'data-testid': 'va-track-label', disabled: readOnly, onchange: (e) => change(() => (t.label = e.target.value)) }, labels.map((l) => h('option', { value: l.name, selected: l.name === t.label }, l.name))),
       ),
       ...trackAttrs.map((a) =>
-        h('label', { class: 'va-attr', 'data-attr': a.name }, `${a.name}${a.required ? ' *' : ''} `, attrInput(a, t.attributes[a.name], (v) => change(() => (v === undefined ? delete t.attributes[a.name] : (t.attributes[a.name] = v))))),
+        h('label', { class: 'va-attr', 'data-attr': a.name }, `${a.name}${a.required ? ' *' : ''} `, attrInput(a, t.attributes[a.name], (v) =>
+            change(() => {
+              if (v === undefined) delete t.attributes[a.name];
+              else t.attributes[a.name] = v;
+            }),
+          ),
+        ),
       ),
       h('p', { class: 'va-state', 'data-testid': 'va-state' }, `Frame ${frame}: ${present ? (here ? 'keyframe' : 'interpolated') : 'absent'}${here?.outside ? ' (outside)' : ''}${present && t.shape === 'polygon' ? `, ${shapeAt(t, frame).g.vertices.length} corners` : ''}`),
     ];
@@ -1131,8 +1144,8 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   function problems() {
     const out = [];
     for (const t of tracks) {
-      for (const a of trackAttrs) if (a.required && t.attributes[a.name] === undefined) out.push(`#${t.id}: ${a.name} is required.`);
-      for (const k of t.keyframes) for (const a of frameAttrs) if (a.required && !k.outside && k.attributes?.[a.name] === undefined) out.push(`#${t.id} frame ${k.frame}: ${a.name} is required.`);
+      out.push(...attributeProblems(trackAttrs, t.attributes, `#${t.id}: `));
+      for (const k of t.keyframes) if (!k.outside) out.push(...attributeProblems(frameAttrs, k.attributes, `#${t.id} frame ${k.frame}: `));
     }
     return out;
   }

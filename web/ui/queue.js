@@ -14,7 +14,7 @@
 // assignment's draft on the server; a reload gets the same assignment back
 // from queue/next and restores it.
 
-import { h, sleep, copyText, sentence } from './dom.js';
+import { h, sleep, copyText, sentence, commitEdits } from './dom.js';
 import { api, request } from './api.js';
 import { setStatus } from './status.js';
 import { editorFor } from './editors.js';
@@ -300,6 +300,7 @@ export function renderQueue(root, { projectId }) {
   async function submit() {
     const a = s.asg;
     if (!a || !s.mounted || s.submitting || s.done) return;
+    commitEdits(s.ui.editorHost); // Ctrl+Enter from a field not yet committed
     if (!valid()) {
       setStatus('Your answer is not complete yet', 'warn');
       return;

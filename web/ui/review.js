@@ -17,7 +17,7 @@
 // (editors.js); Fix mounts the result's editor editable, and Save fix shows
 // the difference from the result (diff.js) before it is sent.
 
-import { h, append, sleep, sentence } from './dom.js';
+import { h, append, sleep, sentence, commitEdits } from './dom.js';
 import { api, request } from './api.js';
 import { setStatus } from './status.js';
 import { editorFor } from './editors.js';
@@ -468,6 +468,7 @@ export function renderReview(root, { projectId }) {
   function saveFix() {
     const a = s.asg;
     if (!a || s.mode !== 'fix' || s.done || s.deciding || fixDialog.open) return;
+    commitEdits(s.ui.editorHost);
     if (s.inst?.valid && !s.inst.valid()) {
       setStatus('The fix is not complete yet', 'warn');
       showError('The fixed answer is not complete yet: finish it before saving.');
