@@ -40,7 +40,8 @@
  * the bbox; a later annotation paints over an earlier one, so masks never
  * overlap.  The map becomes one mask per label, compressed RLE.  A
  * category that is not one of the project's labels, an RLE of another
- * size than the image, or an image of no known size leaves the image out
+ * size than the image, a polygon or bbox coordinate beyond +-2^31
+ * (LP_RLE_MAX_COORD), or an image of no known size leaves the image out
  * as a bad item. */
 #include <math.h>
 #include <stdlib.h>
@@ -267,8 +268,13 @@ static int paint(const json_t *a, unsigned char *map, uint32_t w, uint32_t h, un
                     snprintf(why, len, "a polygon's coordinates must be numbers");
                     return -1;
                 }
-            lp_rle_fill_polygon(map, w, h, xy, n / 2, v);
+            int rc = lp_rle_fill_polygon(map, w, h, xy, n / 2, v);
             free(xy);
+            if (rc < 0) {
+                snprintf(why, len, "segmentation[%zu]: a coordinate lies beyond +-%.0f", i,
+                         LP_RLE_MAX_COORD);
+                return -1;
+            }
         }
         return 0;
     }
@@ -297,7 +303,10 @@ static int paint(const json_t *a, unsigned char *map, uint32_t w, uint32_t h, un
         !number(json_array_get(bbox, 2), &b[2]) && !number(json_array_get(bbox, 3), &b[3]) &&
         b[2] > 0 && b[3] > 0) {
         double xy[] = {b[0], b[1], b[0] + b[2], b[1], b[0] + b[2], b[1] + b[3], b[0], b[1] + b[3]};
-        lp_rle_fill_polygon(map, w, h, xy, 4, v);
+        if (lp_rle_fill_polygon(map, w, h, xy, 4, v) < 0) {
+            snprintf(why, len, "bbox: a corner lies beyond +-%.0f", LP_RLE_MAX_COORD);
+            return -1;
+        }
         return 0;
     }
     snprintf(why, len, "has no segmentation (polygons or RLE) nor a bbox to paint");

@@ -271,25 +271,29 @@ static int by_value(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-void lp_rle_fill_polygon(unsigned char *mask, uint32_t width, uint32_t height, const double *xy,
-                         size_t n, unsigned char value)
+int lp_rle_fill_polygon(unsigned char *mask, uint32_t width, uint32_t height, const double *xy,
+                        size_t n, unsigned char value)
 {
-    if (n < 3) return;
+    for (size_t k = 0; k < 2 * n; k++)
+        if (!(fabs(xy[k]) <= LP_RLE_MAX_COORD)) return -1; /* NaN too */
+    if (n < 3) return 0;
     double lo = xy[1], hi = xy[1];
     for (size_t k = 1; k < n; k++) {
         if (xy[2 * k + 1] < lo) lo = xy[2 * k + 1];
         if (xy[2 * k + 1] > hi) hi = xy[2 * k + 1];
     }
+    /* The rows scanned, within [0, height] before any cast. */
+    lo = lo < 0 ? 0 : lo > height ? height : floor(lo);
+    hi = hi < 0 ? 0 : hi > height ? height : ceil(hi);
     double *xs = lp_malloc(n * sizeof *xs);
-    long y0 = lo < 0 ? 0 : (long)floor(lo), y1 = hi > height ? (long)height : (long)ceil(hi);
-    for (long y = y0; y < y1; y++) {
+    for (long y = (long)lo, y1 = (long)hi; y < y1; y++) {
         double yc = y + 0.5;
         size_t m = 0;
         for (size_t k = 0; k < n; k++) {
             double ax = xy[2 * k], ay = xy[2 * k + 1];
             double bx = xy[2 * ((k + 1) % n)], by = xy[2 * ((k + 1) % n) + 1];
             if ((ay <= yc && yc < by) || (by <= yc && yc < ay))
-                xs[m++] = ax + (yc - ay) * (bx - ax) / (by - ay);
+                xs[m++] = ax + (yc - ay) * (bx - ax) / (by - ay); /* finite: |v| <= 2^31 */
         }
         qsort(xs, m, sizeof *xs, by_value);
         for (size_t k = 0; k + 1 < m; k += 2) {
@@ -300,6 +304,7 @@ void lp_rle_fill_polygon(unsigned char *mask, uint32_t width, uint32_t height, c
         }
     }
     free(xs);
+    return 0;
 }
 
 /* Gives the pixels [start, end) to label v (> 0) of lp_rle_from_labels. */

@@ -52,12 +52,20 @@ uint64_t lp_rle_area(const lp_rle *r);
  * top pixel, box[2], box[3] the width and height in pixels; all 0 when
  * none is set. */
 void lp_rle_bbox(const lp_rle *r, uint32_t box[4]);
+/* The largest coordinate, either sign, lp_rle_fill_polygon takes: far
+ * past any mask, yet small enough that an edge's crossing of a scanline
+ * is always a finite number. */
+#define LP_RLE_MAX_COORD 2147483648.0
+
 /* Sets to value the bytes of a row-major width x height mask whose pixel
  * centres (x + 0.5, y + 0.5) lie inside the polygon of n vertices xy (x0,
  * y0, x1, y1, ...), by the even-odd rule: a scanline fill, the rule the
- * segmentation editor's polygon tool follows. */
-void lp_rle_fill_polygon(unsigned char *mask, uint32_t width, uint32_t height, const double *xy,
-                         size_t n, unsigned char value);
+ * segmentation editor's polygon tool follows.  Only the mask's rows are
+ * scanned, whatever the polygon's extent.  Returns 0, or -1 without
+ * touching the mask when a coordinate is not finite or lies beyond
+ * +-LP_RLE_MAX_COORD. */
+int lp_rle_fill_polygon(unsigned char *mask, uint32_t width, uint32_t height, const double *xy,
+                        size_t n, unsigned char value);
 /* Encodes a label map (row-major, width x height, 0 background, v in
  * 1..nlabels a label) in one column-major pass: out[v - 1] receives label
  * v's runs (n 0 when no pixel has it).  Values above nlabels count as

@@ -259,3 +259,29 @@ TEST(coco_into_segmentation_leaves_out_an_image_with_an_rle_of_another_size)
     CHECK(strstr(r.c.bad[1].e.message, "the category \"zebra\" is not a label"));
     done(&r);
 }
+
+TEST(coco_into_segmentation_refuses_coordinates_far_beyond_the_image)
+{
+    run r;
+    /* Once cast to long unchecked: written outside the map, or a scan of
+     * 2^63 rows.  Now the image is a bad item naming the polygon. */
+    convert_into(&r, &lp_kind_segmentation,
+                 "{'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 4, 'height': 3},"
+                 " {'id': 2, 'file_name': 'b.jpg', 'width': 4, 'height': 3},"
+                 " {'id': 3, 'file_name': 'c.jpg', 'width': 4, 'height': 3}],"
+                 " 'categories': [{'id': 1, 'name': 'car'}], 'annotations': ["
+                 "{'id': 1, 'image_id': 1, 'category_id': 1, 'segmentation': "
+                 "[[0, 0, 4, 0, 0, 3], [-1e308, 0.5, 1e308, 5, 0, 5]]},"
+                 "{'id': 2, 'image_id': 2, 'category_id': 1, 'segmentation': "
+                 "[[0, 1e19, 10, 1e19, 5, 2e19]]},"
+                 "{'id': 3, 'image_id': 3, 'category_id': 1, 'bbox': [1e308, 0, 1e308, 2]}]}",
+                 NULL, 0, 0, 1);
+    CHECK_INT(r.rc, 0);
+    CHECK_INT(r.c.ntasks, 0);
+    CHECK_INT(r.c.nbad, 3);
+    CHECK(strstr(r.c.bad[0].e.message, "annotations[0]: segmentation[1]: a coordinate lies beyond"));
+    CHECK(strstr(r.c.bad[1].e.message, "annotations[1]: segmentation[0]: a coordinate lies beyond"));
+    CHECK(strstr(r.c.bad[2].e.message, "annotations[2]: bbox: a corner lies beyond"));
+    CHECK_STR(r.c.bad[0].e.field, "annotations");
+    done(&r);
+}

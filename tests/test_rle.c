@@ -5,6 +5,7 @@
  * ring (its hole not outlined), a region at the mask's far edges; a
  * string pycocotools wrote, read and written back byte for byte; a mask's
  * area and bbox. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,6 +275,30 @@ TEST(rle_polygon_fill_takes_the_pixel_centres_inside)
     for (int i = 0; i < W * H; i++) n += big[i];
     CHECK_INT(n, W * H - 1);
     CHECK(big[W * H - 1] == 0 && big[W * H] == 0);
+}
+
+TEST(rle_polygon_fill_refuses_far_coordinates_and_scans_only_the_mask_rows)
+{
+    enum { W = 8, H = 6 };
+    unsigned char m[W * H + 16] = {0};
+    /* Beyond +-2^31 or not finite: refused, the mask untouched (the first
+     * once wrote outside the mask, the second scanned 2^63 rows). */
+    double huge[] = {-1e308, 0.5, 1e308, 5, 0, 5};
+    CHECK_INT(lp_rle_fill_polygon(m, W, H, huge, 3, 1), -1);
+    double far[] = {0, 1e19, 10, 1e19, 5, 2e19};
+    CHECK_INT(lp_rle_fill_polygon(m, W, H, far, 3, 1), -1);
+    double nan[] = {0, 0, 4, 0, 0, NAN};
+    CHECK_INT(lp_rle_fill_polygon(m, W, H, nan, 3, 1), -1);
+    for (int i = 0; i < W * H + 16; i++) CHECK_INT(m[i], 0);
+    /* Within the range, far outside the mask: clipped to its rows and
+     * columns.  Rows all below the mask paint nothing. */
+    double below[] = {0, 2e9, 8, 2e9, 4, 2.1e9};
+    CHECK_INT(lp_rle_fill_polygon(m, W, H, below, 3, 1), 0);
+    for (int i = 0; i < W * H + 16; i++) CHECK_INT(m[i], 0);
+    double cover[] = {-2e9, -2e9, 2e9, -2e9, 2e9, 2e9, -2e9, 2e9};
+    CHECK_INT(lp_rle_fill_polygon(m, W, H, cover, 4, 3), 0);
+    for (int i = 0; i < W * H; i++) CHECK_INT(m[i], 3);
+    for (int i = W * H; i < W * H + 16; i++) CHECK_INT(m[i], 0);
 }
 
 TEST(rle_from_labels_gives_each_label_its_runs)
