@@ -114,7 +114,14 @@ static void put_json(lp_buf *b, const json_t *v)
 /* A coordinate with up to 2 decimals, as the editor rounds them. */
 static void put_num(lp_buf *b, double v)
 {
-    char s[64];
+    /* Room for any double: DBL_MAX is 309 digits before the point.  A
+     * value that is not finite (none passes validation) is null, which
+     * JSON can hold, rather than inf, which it cannot. */
+    char s[320];
+    if (!isfinite(v)) {
+        lp_buf_puts(b, "null");
+        return;
+    }
     snprintf(s, sizeof s, "%.2f", v);
     size_t n = strlen(s);
     while (n > 1 && s[n - 1] == '0') n--;

@@ -27,9 +27,12 @@
 #include "track.h"
 #include "util.h"
 
-/* Rounding slack when comparing a shape's far edge with the frame size. */
 /* Frames one task may have: 1,000,000 is over 9 hours at 30 fps. */
 #define MAX_FRAMES 1000000
+/* The largest data.width and data.height, in pixels; a frame whose task
+ * gives no size is taken to be this large, so coordinates, their sums and
+ * the areas and means made of them stay finite. */
+#define MAX_SIDE 1e6
 /* Tracks (and events) pair up when their IoU over time is at least this. */
 #define MATCH_MIN 0.5
 /* A consolidated object is kept when its workers weigh more than QUORUM of
@@ -90,15 +93,16 @@ static int validate_params(json_t *params, lp_verr *e)
 /* ---- Tasks ------------------------------------------------------------- */
 
 /* What a response is checked against: the frame count (0 when unknown)
- * and the frame size (HUGE_VAL when not given). */
+ * and the frame size (MAX_SIDE where not given; sized says both were). */
 typedef struct video_info {
     int64_t frames;
     double width, height;
+    int sized;
 } video_info;
 
 static lp_picture picture(video_info v)
 {
-    return (lp_picture){v.width, v.height, "frame"};
+    return (lp_picture){v.width, v.height, v.sized ? "frame" : "largest frame"};
 }
 
 /* The number of image attachments of task. */
@@ -119,10 +123,14 @@ static video_info task_info(const json_t *task)
 {
     static const char *const video[] = {"video", NULL};
     const json_t *data = json_object_get(task, "data");
-    video_info v = {0, HUGE_VAL, HUGE_VAL};
+    video_info v = {0, MAX_SIDE, MAX_SIDE, 0};
     double x;
-    if (!lp_json_number(json_object_get(data, "width"), &x) && x > 0) v.width = x;
-    if (!lp_json_number(json_object_get(data, "height"), &x) && x > 0) v.height = x;
+    int sized = 0;
+    if (!lp_json_number(json_object_get(data, "width"), &x) && x > 0 && x <= MAX_SIDE)
+        v.width = x, sized++;
+    if (!lp_json_number(json_object_get(data, "height"), &x) && x > 0 && x <= MAX_SIDE)
+        v.height = x, sized++;
+    v.sized = sized == 2;
     if (!lp_json_number(json_object_get(data, "frames"), &x) && x >= 1 && x <= MAX_FRAMES &&
         x == floor(x))
         v.frames = (int64_t)x;
@@ -149,8 +157,8 @@ static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
     if (json_is_object(data)) {
         if ((rc = lp_v_int(data, "frames", "data", has_video, 1, MAX_FRAMES, NULL, e))) return rc;
         if ((rc = lp_v_number(data, "fps", "data", 0, 1e-3, 1000, NULL, e)) ||
-            (rc = lp_v_number(data, "width", "data", 0, 1, 1e6, NULL, e)) ||
-            (rc = lp_v_number(data, "height", "data", 0, 1, 1e6, NULL, e)))
+            (rc = lp_v_number(data, "width", "data", 0, 1, MAX_SIDE, NULL, e)) ||
+            (rc = lp_v_number(data, "height", "data", 0, 1, MAX_SIDE, NULL, e)))
             return rc;
     } else if (has_video) {
         return lp_verr_set(e, "data.frames", "is required: the video's number of frames");

@@ -820,12 +820,14 @@ int lp_v_box(const json_t *obj, const char *at, lp_picture p, lp_verr *e)
     if (h <= 0)
         return lp_verr_set(e, lp_path_key(field, sizeof field, at, "height"),
                            "must be greater than 0 (got %g)", h);
-    if (x + w > p.width + EDGE_EPS)
+    /* Not "x + w > width": a sum that overflows to inf passes that when
+     * the width is HUGE_VAL (an image of unknown size). */
+    if (!(x + w <= p.width + EDGE_EPS && isfinite(x + w)))
         return lp_verr_set(e, lp_path_key(field, sizeof field, at, "width"),
                            "takes the box past the %s's right edge: x + width is %g, the %s "
                            "is %g wide",
                            p.what, x + w, p.what, p.width);
-    if (y + h > p.height + EDGE_EPS)
+    if (!(y + h <= p.height + EDGE_EPS && isfinite(y + h)))
         return lp_verr_set(e, lp_path_key(field, sizeof field, at, "height"),
                            "takes the box past the %s's bottom edge: y + height is %g, the %s "
                            "is %g high",

@@ -176,6 +176,12 @@ TEST(imageannotation_geometry_errors_name_the_coordinate)
                  "response.annotations[0].vertices", "is not a known field");
     RESPONSE_ERR(K, CATBIRD, SIZED, BOX("'x': 600, 'y': 1, 'width': 41, 'height': 2"),
                  "response.annotations[0].width", "past the image's right edge");
+    /* Of an image of unknown size: a far edge that overflows to inf is
+     * past it too (inf > inf + 1e-6 was false). */
+    RESPONSE_ERR(K, CATBIRD, IMAGE, BOX("'x': 1e308, 'y': 1, 'width': 1e308, 'height': 2"),
+                 "response.annotations[0].width", "past the image's right edge");
+    RESPONSE_ERR(K, CATBIRD, IMAGE, BOX("'x': 1, 'y': 1.5e308, 'width': 2, 'height': 1e308"),
+                 "response.annotations[0].height", "past the image's bottom edge");
     RESPONSE_ERR(K, CATBIRD, SIZED, BOX("'x': 1, 'y': 400, 'width': 1, 'height': 81"),
                  "response.annotations[0].height", "past the image's bottom edge");
     RESPONSE_ERR(K, CATBIRD, SIZED,

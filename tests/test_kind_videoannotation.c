@@ -114,6 +114,29 @@ TEST(videoannotation_responses_are_checked_with_field_paths)
     ", 'y': 0, 'width': 100, 'height': 100}, {'frame': 99, 'x': 99, 'y': 0, "          \
     "'width': 100, 'height': 100}]}]}"
 
+TEST(videoannotation_a_frame_of_unknown_size_is_bounded_by_the_largest_data_width)
+{
+    /* FRAMES gives no size: coordinates are bounded by 1e6, the largest
+     * data.width and data.height, not by infinity, where x + width of
+     * 1e308 + 1e308 passed and later made the exports write inf. */
+    RESPONSE_OK(K, CARS, FRAMES,
+                TRACK("{'frame': 0, 'x': 999990, 'y': 999000, 'width': 10, 'height': 1000}"));
+    RESPONSE_ERR(K, CARS, FRAMES,
+                 TRACK("{'frame': 0, 'x': 1e308, 'y': 0, 'width': 1e308, 'height': 10}"),
+                 "response.tracks[0].keyframes[0].x", "at most 1e+06, the largest frame's width");
+    RESPONSE_ERR(K, CARS, FRAMES,
+                 TRACK("{'frame': 0, 'x': 10, 'y': 0, 'width': 1e308, 'height': 10}"),
+                 "response.tracks[0].keyframes[0].width", "right edge");
+    RESPONSE_ERR(K, CARS, FRAMES,
+                 "{'tracks': [{'label': 'car', 'shape': 'point', 'keyframes': [{'frame': 0, "
+                 "'x': 1, 'y': 2e6}]}]}",
+                 "response.tracks[0].keyframes[0].y", "at most 1e+06");
+    RESPONSE_ERR(K, CARS, VIDEO,
+                 "{'tracks': [{'label': 'car', 'shape': 'polygon', 'keyframes': [{'frame': 0, "
+                 "'vertices': [{'x': 0, 'y': 0}, {'x': 641, 'y': 0}, {'x': 0, 'y': 9}]}]}]}",
+                 "response.tracks[0].keyframes[0].vertices[1].x", "at most 640, the frame's width");
+}
+
 TEST(videoannotation_score_is_an_f1_over_tracks_matched_by_iou_over_time)
 {
     CHECK_NEAR(kt_score(K, CARS, VIDEO, MOVING("0"), MOVING("0")), 1, 1e-12);
