@@ -15,7 +15,8 @@
  *   - an RLE mask (segmentation {"size", "counts"}, compressed or not, as
  *     crowd annotations carry): decoded and each connected region's outer
  *     outline becomes a polygon along the pixel edges (rle.h; holes are
- *     not kept, which the polygon shape cannot say);
+ *     not kept, which the polygon shape cannot say); a mask whose set
+ *     pixels span a box of over 2^24 pixels is a bad item;
  *   - otherwise a bbox with a positive width and height: a box;
  *   - keypoints [x, y, v, ...]: each labelled one (v > 0) a point, labelled
  *     with its name in the category's "keypoints" when the project has that
@@ -170,8 +171,17 @@ static int annotation_shapes(const json_t *a, const coco_cat *cat, const lp_conv
             *why = whybuf;
             return -1;
         }
-        json_t *polys = lp_rle_outlines(&rle);
+        json_t *polys;
+        int rc = lp_rle_outlines(&rle, &polys);
         lp_rle_fini(&rle);
+        if (rc < 0) {
+            snprintf(whybuf, whylen,
+                     "segmentation: the RLE mask's set pixels span more than %llu pixels, "
+                     "more than Loupe outlines as polygons",
+                     (unsigned long long)LP_RLE_MAX_OUTLINE_PIXELS);
+            *why = whybuf;
+            return -1;
+        }
         size_t i;
         json_t *verts;
         json_array_foreach(polys, i, verts)

@@ -153,9 +153,10 @@ void lp_rle_from_mask(const unsigned char *mask, uint32_t width, uint32_t height
 static const int dx[4] = {1, 0, -1, 0}, dy[4] = {0, 1, 0, -1};
 
 typedef struct grid {
-    const int32_t *label;
-    long w, h;
-    int32_t id;
+    const uint32_t *label;
+    long w, h;   /* the box of the set pixels the grid covers */
+    long x0, y0; /* its top-left pixel in the mask */
+    uint32_t id;
 } grid;
 
 static int inside(const grid *g, long x, long y)
@@ -165,13 +166,15 @@ static int inside(const grid *g, long x, long y)
 
 /* Walks the outer outline of region g->id from the top-left corner of its
  * first pixel (x0, y0), keeping the region on the right, and returns its
- * corners.  At each corner the pixel ahead on the right decides: outside,
- * turn right; inside with the one ahead on the left inside too, turn left;
- * else go on.  Diagonal neighbours are thus not joined (4-connectivity). */
+ * corners (in the mask's coordinates).  At each corner the pixel ahead on
+ * the right decides: outside, turn right; inside with the one ahead on the
+ * left inside too, turn left; else go on.  Diagonal neighbours are thus
+ * not joined (4-connectivity). */
 static json_t *trace(const grid *g, long x0, long y0)
 {
     json_t *poly = json_array();
-    json_array_append_new(poly, json_pack("{s:I, s:I}", "x", (json_int_t)x0, "y", (json_int_t)y0));
+    json_array_append_new(poly, json_pack("{s:I, s:I}", "x", (json_int_t)(x0 + g->x0), "y",
+                                          (json_int_t)(y0 + g->y0)));
     long x = x0 + 1, y = y0, steps = 0, most = 2 * (g->w + 1) * (g->h + 1);
     int d = 0;
     while (!(x == x0 && y == y0) && steps++ < most) { /* (a bound it never reaches) */
@@ -188,48 +191,68 @@ static json_t *trace(const grid *g, long x0, long y0)
         else if (inside(g, alx, aly))
             nd = (d + 3) % 4;
         if (nd != d)
-            json_array_append_new(poly,
-                                  json_pack("{s:I, s:I}", "x", (json_int_t)x, "y", (json_int_t)y));
+            json_array_append_new(poly, json_pack("{s:I, s:I}", "x", (json_int_t)(x + g->x0), "y",
+                                                  (json_int_t)(y + g->y0)));
         d = nd;
         x += dx[d], y += dy[d];
     }
     return poly;
 }
 
-json_t *lp_rle_outlines(const lp_rle *r)
+/* Only the box of the set pixels is expanded, 9 bytes a pixel (a byte of
+ * mask, a label and a stack slot of 4), so a mask of mostly background
+ * costs its regions, not its size. */
+int lp_rle_outlines(const lp_rle *r, json_t **out)
 {
-    long w = r->width, h = r->height;
-    unsigned char *m = lp_rle_to_mask(r);
-    int32_t *label = lp_calloc((size_t)(w * h) + 1, sizeof *label);
-    long *stack = lp_malloc(((size_t)(w * h) + 1) * sizeof *stack);
-    json_t *out = json_array();
-    int32_t next = 0;
+    uint32_t box[4];
+    lp_rle_bbox(r, box);
+    *out = NULL;
+    if ((uint64_t)box[2] * box[3] > LP_RLE_MAX_OUTLINE_PIXELS) return -1;
+    long w = box[2], h = box[3];
+    uint64_t mh = r->height, total = (uint64_t)r->width * r->height;
+    size_t np = (size_t)(w * h);
+    unsigned char *m = lp_calloc(np + 1, 1);
+    uint64_t pos = 0; /* column-major in the mask; every set pixel is in the box */
+    for (size_t i = 0; i < r->n && pos < total; i++) {
+        uint64_t end = pos + r->counts[i];
+        if (end > total) end = total;
+        if (i % 2)
+            for (uint64_t p = pos; p < end; p++)
+                m[(size_t)(p % mh - box[1]) * (size_t)w + (size_t)(p / mh - box[0])] = 1;
+        pos = end;
+    }
+    uint32_t *label = lp_calloc(np + 1, sizeof *label);
+    uint32_t *stack = lp_malloc((np + 1) * sizeof *stack);
+    json_t *polys = json_array();
+    uint32_t next = 0;
     for (long y = 0; y < h; y++)
         for (long x = 0; x < w; x++) {
-            long p = y * w + x;
+            uint32_t p = (uint32_t)(y * w + x);
             if (!m[p] || label[p]) continue;
             /* Label the region (4-connected), then outline it. */
-            int32_t id = ++next;
+            uint32_t id = ++next;
             size_t top = 0;
             label[p] = id;
             stack[top++] = p;
             while (top) {
-                long q = stack[--top], qx = q % w, qy = q / w;
-                long nb[4] = {qx > 0 ? q - 1 : -1, qx + 1 < w ? q + 1 : -1, qy > 0 ? q - w : -1,
-                              qy + 1 < h ? q + w : -1};
+                uint32_t q = stack[--top];
+                long qx = (long)q % w, qy = (long)q / w;
+                long nb[4] = {qx > 0 ? (long)q - 1 : -1, qx + 1 < w ? (long)q + 1 : -1,
+                              qy > 0 ? (long)q - w : -1, qy + 1 < h ? (long)q + w : -1};
                 for (int k = 0; k < 4; k++)
                     if (nb[k] >= 0 && m[nb[k]] && !label[nb[k]]) {
                         label[nb[k]] = id;
-                        stack[top++] = nb[k];
+                        stack[top++] = (uint32_t)nb[k];
                     }
             }
-            grid g = {label, w, h, id};
-            json_array_append_new(out, trace(&g, x, y));
+            grid g = {label, w, h, box[0], box[1], id};
+            json_array_append_new(polys, trace(&g, x, y));
         }
     free(stack);
     free(label);
     free(m);
-    return out;
+    *out = polys;
+    return 0;
 }
 
 uint64_t lp_rle_area(const lp_rle *r)

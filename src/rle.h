@@ -40,12 +40,18 @@ char *lp_rle_encode_string(const lp_rle *r);
 unsigned char *lp_rle_to_mask(const lp_rle *r);
 /* Encodes a row-major mask of width x height bytes (non-zero: set). */
 void lp_rle_from_mask(const unsigned char *mask, uint32_t width, uint32_t height, lp_rle *out);
+/* The most pixels lp_rle_outlines expands: the box around a mask's set
+ * pixels, 4096 x 4096 (9 bytes each, 151 MB). */
+#define LP_RLE_MAX_OUTLINE_PIXELS ((uint64_t)1 << 24)
+
 /* The outer outline of each 4-connected region of the mask, as a JSON
  * list of polygons, each a list of {"x", "y"} vertices along the pixels'
  * edges (pixel (x, y) covers [x, x + 1] x [y, y + 1]), clockwise on the
  * screen, without collinear vertices, regions in the order of their first
- * pixel row by row.  Holes are not outlined. */
-json_t *lp_rle_outlines(const lp_rle *r);
+ * pixel row by row.  Holes are not outlined.  0 with *out the list (the
+ * caller owns it), or -1 with *out NULL when the box around the set
+ * pixels holds more than LP_RLE_MAX_OUTLINE_PIXELS. */
+int lp_rle_outlines(const lp_rle *r, json_t **out);
 /* The number of pixels set in r. */
 uint64_t lp_rle_area(const lp_rle *r);
 /* The extent of r's set pixels, COCO's bbox: box[0], box[1] the left and

@@ -285,3 +285,21 @@ TEST(coco_into_segmentation_refuses_coordinates_far_beyond_the_image)
     CHECK_STR(r.c.bad[0].e.field, "annotations");
     done(&r);
 }
+
+TEST(coco_an_rle_too_large_to_outline_is_a_bad_item_naming_the_annotation)
+{
+    run r;
+    /* Into polygons: a 70-byte RLE of 16384 x 16384 set pixels once took
+     * 3.5 GB to outline. */
+    convert(&r,
+            "{'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 16384, 'height': 16384}], " CATS
+            ", 'annotations': [{'id': 1, 'image_id': 1, 'category_id': 1, 'iscrowd': 1, "
+            "'segmentation': {'size': [16384, 16384], 'counts': [0, 268435456]}}]}",
+            NULL, 0, 0, 0);
+    CHECK_INT(r.rc, 0);
+    CHECK_INT(r.c.ntasks, 0);
+    CHECK_INT(r.c.nbad, 1);
+    CHECK_STR(r.c.bad[0].e.field, "annotations");
+    CHECK(strstr(r.c.bad[0].e.message, "annotations[0]: segmentation: the RLE mask's set pixels"));
+    done(&r);
+}

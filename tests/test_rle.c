@@ -144,7 +144,8 @@ static char *outlines(const char *const *rows, uint32_t h)
         for (uint32_t x = 0; x < w; x++) m[y * w + x] = rows[y][x] == '#';
     lp_rle r;
     lp_rle_from_mask(m, w, h, &r);
-    json_t *o = lp_rle_outlines(&r);
+    json_t *o;
+    if (lp_rle_outlines(&r, &o) < 0) o = json_array();
     /* [[x, y], ...] per polygon, to compare briefly */
     json_t *flat = json_array();
     size_t i, j;
@@ -174,6 +175,34 @@ TEST(rle_outline_of_one_pixel_and_of_an_l)
     s = outlines(l, 3);
     CHECK_STR(s, "[[[0,0],[1,0],[1,2],[3,2],[3,3],[0,3]]]");
     free(s);
+}
+
+TEST(rle_outline_expands_only_the_box_of_the_set_pixels_and_refuses_a_huge_one)
+{
+    /* A 2 x 2 square at (2000, 2500) of a 3000 x 3000 mask: outlined in
+     * the mask's coordinates. */
+    uint32_t c[] = {2000 * 3000 + 2500, 2, 2998, 2, 3000 * 3000 - 2000 * 3000 - 2504};
+    lp_rle r = {.height = 3000, .width = 3000, .counts = c, .n = 5};
+    json_t *o;
+    CHECK_INT(lp_rle_outlines(&r, &o), 0);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    CHECK_STR(s, "[[{\"x\":2000,\"y\":2500},{\"x\":2002,\"y\":2500},{\"x\":2002,\"y\":2502},"
+                 "{\"x\":2000,\"y\":2502}]]");
+    free(s);
+    /* 70 bytes of COCO once cost 13 bytes a pixel for 2^28 pixels. */
+    uint32_t all[] = {0, (uint32_t)1 << 28};
+    lp_rle big = {.height = 16384, .width = 16384, .counts = all, .n = 2};
+    o = json_true();
+    CHECK_INT(lp_rle_outlines(&big, &o), -1);
+    CHECK(o == NULL);
+    /* 4096 x 4096, the most outlined, set whole: one square. */
+    uint32_t most[] = {0, (uint32_t)1 << 24};
+    lp_rle edge = {.height = 4096, .width = 4096, .counts = most, .n = 2};
+    CHECK_INT(lp_rle_outlines(&edge, &o), 0);
+    CHECK_INT(json_array_size(o), 1);
+    CHECK_INT(json_array_size(json_array_get(o, 0)), 4);
+    json_decref(o);
 }
 
 TEST(rle_outline_diagonal_neighbours_are_two_regions)
