@@ -168,6 +168,30 @@ TEST(videoannotation_score_is_an_f1_over_tracks_matched_by_iou_over_time)
     CHECK_NEAR(kt_score(K, CARS, VIDEO, ev1, ev2), 2.0 * 2 / 5, 1e-12);
 }
 
+/* A track shown at frames 0-9 and 995-999 against one shown at 0-9, the
+ * same box: IoU over time 10 / 15.  The bound that skips pairs far apart
+ * in time once divided by the span (1000 frames), so they never paired. */
+TEST(videoannotation_a_track_that_comes_back_late_still_matches)
+{
+    const char *task = "{'attachments': [{'type': 'video', 'url': 'https://x/1.webm'}], "
+                       "'data': {'frames': 1000}}";
+    const char *back = TRACK("{'frame': 0, 'x': 0, 'y': 0, 'width': 100, 'height': 100}, "
+                             "{'frame': 10, 'outside': true}, "
+                             "{'frame': 995, 'x': 0, 'y': 0, 'width': 100, 'height': 100}");
+    const char *once = TRACK("{'frame': 0, 'x': 0, 'y': 0, 'width': 100, 'height': 100}, "
+                             "{'frame': 10, 'outside': true}");
+    CHECK_NEAR(kt_score(K, CARS, task, back, once), 10.0 / 15, 1e-12);
+    CHECK_NEAR(kt_score(K, CARS, task, once, back), 10.0 / 15, 1e-12);
+    /* Consolidation pairs them too: two of three workers agree on one car. */
+    const char *r[] = {back, once, "{'tracks': []}"};
+    double conf;
+    json_t *out = kt_aggregate(K, CARS, task, r, NULL, 3, &conf);
+    CHECK(out);
+    size_t n = json_array_size(json_object_get(out, "tracks"));
+    json_decref(out);
+    CHECK_INT(n, 1);
+}
+
 /* The pairs of the largest sum, not the most similar first: greedy would
  * take b-y (0.85) alone, which blocks a-y (15/19) + b-x (13/18). */
 TEST(videoannotation_score_pairs_events_by_the_largest_sum)
