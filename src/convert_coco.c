@@ -120,6 +120,16 @@ static int number(const json_t *v, double *out)
     return isfinite(*out) ? 0 : -1;
 }
 
+/* v as a side of an image in pixels (4 and 4.0 alike, as the kinds read
+ * it), or 0 when it is not a positive integer a mask can have. */
+static json_int_t side(const json_t *v)
+{
+    double x;
+    return !number(v, &x) && x >= 1 && x <= (double)LP_RLE_MAX_PIXELS && x == floor(x)
+               ? (json_int_t)x
+               : 0;
+}
+
 static json_t *shape(const char *type, const char *label)
 {
     return json_pack("{s:s, s:s}", "type", type, "label", label);
@@ -518,8 +528,7 @@ static int convert_doc(lp_convert *c, const lp_src_text *f, const json_t *doc, l
             char why[200];
             const json_t *dw = json_object_get(data, "width"),
                          *dh = json_object_get(data, "height");
-            json_int_t w = json_is_integer(dw) ? json_integer_value(dw) : 0;
-            json_int_t h = json_is_integer(dh) ? json_integer_value(dh) : 0;
+            json_int_t w = side(dw), h = side(dh);
             resp = mask_response(c, anns, im->shapes, cat, ncat, w, h, why, sizeof why);
             if (!resp) {
                 lp_convert_bad(c, "annotations", why, "%s: %s %s", f->name, where,

@@ -23,6 +23,7 @@
  * pixel needs a plurality to be labelled), and between labels tied the one
  * listed first in params wins.  The confidence is the weighted mean score
  * of the responses against the result. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@
 /* The most labels: an index mask is 8-bit and keeps 0 for background. */
 #define MAX_LABELS      254
 #define DEFAULT_OPACITY 0.5
+/* The largest data.width and data.height (and their product at most
+ * LP_RLE_MAX_PIXELS). */
+#define MAX_SIDE (1 << 20)
 
 /* One run of a label's pixels, [start, end) in column-major order; mask is
  * the index of its layer in the response. */
@@ -103,14 +107,21 @@ static int validate_params(json_t *params, lp_verr *e)
     return lp_v_string(params, "instructions", "params", 0, 0, 0, NULL, e);
 }
 
+/* v as a side of the image, as validate_task's lp_v_int reads it (640
+ * and 640.0 alike), or 0 when it is not one. */
+static long long side(const json_t *v)
+{
+    double x;
+    return !lp_json_number(v, &x) && x >= 1 && x <= MAX_SIDE && x == floor(x) ? (long long)x : 0;
+}
+
 /* The image's size from the task's data.width and data.height (0 where
  * not given). */
 static void task_size(const json_t *task, long long *width, long long *height)
 {
-    const json_t *data = json_object_get(task, "data"), *v;
-    *width = *height = 0;
-    if (json_is_integer(v = json_object_get(data, "width"))) *width = json_integer_value(v);
-    if (json_is_integer(v = json_object_get(data, "height"))) *height = json_integer_value(v);
+    const json_t *data = json_object_get(task, "data");
+    *width = side(json_object_get(data, "width"));
+    *height = side(json_object_get(data, "height"));
 }
 
 /* Checks that the task has an image, and its data.width and data.height,
@@ -125,8 +136,8 @@ static int validate_task(const json_t *params, const json_t *task, lp_verr *e)
     if (lp_task_attachment(task, types) < 0)
         return lp_verr_set(e, "attachments", "must include an attachment of type \"image\"");
     if (!json_is_object(data)) return 0;
-    if ((rc = lp_v_int(data, "width", "data", 0, 1, 1 << 20, &w, e)) ||
-        (rc = lp_v_int(data, "height", "data", 0, 1, 1 << 20, &h, e)))
+    if ((rc = lp_v_int(data, "width", "data", 0, 1, MAX_SIDE, &w, e)) ||
+        (rc = lp_v_int(data, "height", "data", 0, 1, MAX_SIDE, &h, e)))
         return rc;
     if ((uint64_t)w * (uint64_t)h > LP_RLE_MAX_PIXELS)
         return lp_verr_set(e, "data.width", "%lld x %lld pixels is larger than a mask Loupe reads",

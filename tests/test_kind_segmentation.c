@@ -83,6 +83,13 @@ TEST(segmentation_responses_are_checked_field_by_field)
     RESPONSE_ERR(K, AB, SIZED,
                  "{'masks': [{'label': 'a', 'rle': {'size': [3, 2], 'counts': [6]}}]}",
                  "response.masks[0].rle.size", "the task's image is 2 high and 3 wide");
+    /* A size written as reals (640.0) passes the task's check as an
+     * integer, so it binds the masks as well. */
+    RESPONSE_ERR(K, AB,
+                 "{'attachments': [{'type': 'image', 'url': 'https://x/1.png'}], 'data': "
+                 "{'width': 3.0, 'height': 2.0}}",
+                 "{'masks': [{'label': 'a', 'rle': {'size': [3, 2], 'counts': [6]}}]}",
+                 "response.masks[0].rle.size", "the task's image is 2 high and 3 wide");
     RESPONSE_ERR(K, AB, IMG,
                  "{'masks': [{'label': 'a', 'rle': {'size': [2, 3], 'counts': [6]}}, "
                  "{'label': 'b', 'rle': {'size': [3, 3], 'counts': [9]}}]}",
