@@ -10,10 +10,11 @@
  * z is the bottom centre of the box in that camera's coordinates (the
  * extrinsic applied to the lidar point (x, y, z - height / 2)), rotation_y
  * the heading's angle about the camera's y axis (-atan2 of the turned
- * heading's z and x), alpha = rotation_y - atan2(x, z), and x1 y1 x2 y2 the
+ * heading's z and x), alpha = rotation_y - atan2(x, z) (both wrapped into
+ * (-pi, pi], as KITTI keeps them in [-pi, pi]), and x1 y1 x2 y2 the
  * box's 8 corners projected with K (0 0 0 0 when a corner is behind the
  * camera).  Without calibration, x y z is the bottom centre in the point
- * cloud's own coordinates, rotation_y the yaw, and alpha and the 2D box 0:
+ * cloud's own coordinates, rotation_y the yaw (wrapped), and alpha and the 2D box 0:
  * README.txt says which applies to how many frames.  A calibrated frame
  * also gets calib/TASK_FRAME.txt as KITTI's devkit reads it: P2 is K with a
  * zero translation column (the camera is KITTI's reference camera),
@@ -31,6 +32,7 @@
 #include <string.h>
 
 #include "export_zip.h"
+#include "geom3d.h"
 #include "valid.h"
 
 /* ---- kitti ------------------------------------------------------------ */
@@ -114,6 +116,9 @@ static void kitti_line(lp_buf *b, const json_t *c, const json_t *cam)
         }
         if (!behind) box[0] = lo[0], box[1] = lo[1], box[2] = hi[0], box[3] = hi[1];
     }
+    /* KITTI's angles lie in [-pi, pi]; a yaw may be up to +-100 and
+     * alpha is the difference of two such angles. */
+    ry = lp_yaw_wrap(ry), alpha = lp_yaw_wrap(alpha);
     lp_buf_printf(b, " 0.00 0 %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f %.2f\n", alpha,
                   box[0], box[1], box[2], box[3], h, w, l, loc[0], loc[1], loc[2], ry);
 }
@@ -221,6 +226,7 @@ static int kitti_end(lp_export_ctx *cx, lp_buf *out, size_t ntasks)
                   "and Tr_velo_to_cam the extrinsic; P0, P1, P3 and Tr_imu_to_velo are [I | 0].\n"
                   "%zu frame%s had none: x y z is the bottom centre in the point cloud's own\n"
                   "coordinates (z up), rotation_y is the yaw about z, alpha and the 2D box are 0.\n"
+                  "Angles are in [-pi, pi].\n"
                   "The point clouds are the tasks' attachments; no velodyne/ folder is written.\n",
                   s->frames, s->frames == 1 ? "" : "s", s->objects, s->objects == 1 ? "" : "s",
                   s->calibrated, s->calibrated == 1 ? "" : "s", s->frames - s->calibrated,

@@ -1,0 +1,104 @@
+/* test_export_lidar.c -- the KITTI export as an encoder: lidarannotation
+ * tasks in, a zip out, read back with libarchive; each label line's angles
+ * checked against KITTI's range, with and without a camera. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+#include "test_kinds.h"
+
+/* Runs the kitti export over tasks; *files receives the zip's files as
+ * {path: text}.  0 on success. */
+static int run(const char *const *tasks, size_t n, json_t **files)
+{
+    const lp_export_format *fmt = lp_export_find("kitti");
+    json_t *p = NULL;
+    lp_verr e;
+    *files = json_object();
+    if (!fmt || kt_params(&lp_kind_lidarannotation, "{'labels': ['car']}", &p, &e)) return -1;
+    lp_export_ctx cx = {.kind = "lidarannotation", .params = p};
+    lp_buf out = {0};
+    fmt->begin(&cx, &out);
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = kt_json(tasks[i]);
+        char *s = json_dumps(t, JSON_COMPACT);
+        fmt->task(&cx, &out, i, s, strlen(s));
+        free(s);
+        json_decref(t);
+    }
+    int rc = fmt->end(&cx, &out, n) ? -1 : 0;
+    fmt->free_state(&cx);
+    json_decref(p);
+    struct archive *a = archive_read_new();
+    archive_read_support_format_zip(a);
+    struct archive_entry *ent;
+    if (archive_read_open_memory(a, out.data, out.len) != ARCHIVE_OK) rc = -1;
+    while (rc == 0 && archive_read_next_header(a, &ent) == ARCHIVE_OK) {
+        lp_buf data = {0};
+        char chunk[4096];
+        la_ssize_t k;
+        while ((k = archive_read_data(a, chunk, sizeof chunk)) > 0)
+            lp_buf_append(&data, chunk, (size_t)k);
+        if (k < 0) rc = -1;
+        json_object_set_new(*files, archive_entry_pathname(ent),
+                            json_stringn(data.data ? data.data : "", data.len));
+        lp_buf_fini(&data);
+    }
+    archive_read_free(a);
+    lp_buf_fini(&out);
+    return rc;
+}
+
+#define CUBOID(yaw)                                                                         \
+    "{'track': 1, 'frame': 0, 'label': 'car', 'x': 10, 'y': 2, 'z': 0, 'length': 4, "       \
+    "'width': 2, 'height': 1.5, 'yaw': " yaw "}"
+/* A camera looking along the lidar's x axis: camera z = lidar x, camera
+ * x = -lidar y, camera y = -lidar z. */
+#define CAMERA                                                                              \
+    "'calibration': [{'K': [[500, 0, 320], [0, 500, 240], [0, 0, 1]], 'extrinsic': [[0, "   \
+    "-1, 0, 0], [0, 0, -1, 0], [1, 0, 0, 0], [0, 0, 0, 1]]}]"
+
+/* The alpha (field 3) and rotation_y (field 14) of a KITTI label line. */
+static int angles(const json_t *files, const char *path, double *alpha, double *ry)
+{
+    const char *s = json_string_value(json_object_get(files, path));
+    if (!s) return -1;
+    char type[64];
+    double v[14];
+    if (sscanf(s, "%63s %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", type, &v[0],
+               &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
+               &v[12], &v[13]) != 15)
+        return -1;
+    *alpha = v[2], *ry = v[13];
+    return 0;
+}
+
+TEST(export_kitti_angles_are_wrapped_into_kittis_range)
+{
+    /* Without a camera rotation_y is the yaw: 100 is 100 - 32 pi. */
+    const char *tasks[] = {
+        "{'id': 1, 'attachments': [{'type': 'pointcloud', 'file': 'a'}], 'data': {}, "
+        "'result': {'response': {'cuboids': [" CUBOID("100") "]}}}",
+        "{'id': 2, 'attachments': [{'type': 'pointcloud', 'file': 'a'}], 'data': {" CAMERA "}, "
+        "'result': {'response': {'cuboids': [" CUBOID("1.6124") "]}}}",
+    };
+    json_t *files;
+    CHECK_INT(run(tasks, 2, &files), 0);
+    double alpha, ry;
+    int rc = angles(files, "label_2/000001_000000.txt", &alpha, &ry);
+    CHECK_INT(rc, 0);
+    CHECK_NEAR(alpha, 0, 1e-9);
+    CHECK_NEAR(ry, 100 - 32 * M_PI, 0.006);
+    /* With the camera the heading (cos yaw, sin yaw, 0) turns into camera
+     * (-sin yaw, 0, cos yaw): rotation_y = -atan2(cos yaw, -sin yaw), 3.1
+     * for this yaw; the centre is at camera x = -2, z = 10, so alpha =
+     * 3.1 + atan2(2, 10) = 3.297, past pi: -2.986 once wrapped. */
+    rc = angles(files, "label_2/000002_000000.txt", &alpha, &ry);
+    json_decref(files);
+    CHECK_INT(rc, 0);
+    CHECK_NEAR(ry, -atan2(cos(1.6124), -sin(1.6124)), 0.006);
+    CHECK_NEAR(alpha, ry + atan2(2, 10) - 2 * M_PI, 0.006);
+}
