@@ -634,7 +634,12 @@ static int parse_ply(const char *data, size_t len, size_t max, lp_points *out, c
                 goto done;
             }
             e->vertex = token_is(name, nn, "vertex");
-            if (e->vertex && vi == SIZE_MAX) vi = ne;
+            if (e->vertex && vi != SIZE_MAX) {
+                rc = fail(LP_EINVAL, err, errlen,
+                          "PLY header: element %zu is a second vertex element", ne + 1);
+                goto done;
+            }
+            if (e->vertex) vi = ne;
             ne++;
         } else if (token_is(t, n, "property")) {
             ply_element *e = ne ? &elements[ne - 1] : NULL;
@@ -694,19 +699,34 @@ static int parse_ply(const char *data, size_t len, size_t max, lp_points *out, c
         }
     out->has_intensity = has[3];
     out->format = format == 0 ? "ply-ascii" : format == 1 ? "ply-binary-le" : "ply-binary-be";
-    /* Each vertex needs at least 2 bytes per property in ascii, its size in
-     * binary: refuse a count the data cannot hold before allocating. */
-    size_t left = (size_t)(c.end - c.p), least = 0;
-    for (size_t k = 0; k < v->nprops; k++)
-        least +=
-            format ? (size_t)(v->props[k].count.type ? v->props[k].count.size : v->props[k].s.size)
-                   : 2;
-    if (v->n && left / least < v->n - (format == 0)) {
-        rc = fail(LP_EINVAL, err, errlen,
-                  "PLY data is truncated: %zu vertices cannot fit in the %zu bytes after the "
-                  "header",
-                  v->n, left);
-        goto done;
+    /* Each item of every element needs at least 2 bytes per property in
+     * ascii (a character and a separator, but the very last), its size in
+     * binary: refuse counts the data cannot hold before allocating, and
+     * items of no property, which would be counted through reading
+     * nothing.  Then every item read takes a byte at least, so reading
+     * ends within the data's length. */
+    size_t left = (size_t)(c.end - c.p), need = 0;
+    for (size_t k = 0; k < ne; k++) {
+        const ply_element *el = &elements[k];
+        size_t least = 0;
+        if (el->n && !el->nprops) {
+            rc = fail(LP_EINVAL, err, errlen,
+                      "PLY header: element %zu declares %zu items but no property", k + 1,
+                      el->n);
+            goto done;
+        }
+        for (size_t j = 0; j < el->nprops; j++)
+            least += format ? (size_t)(el->props[j].count.type ? el->props[j].count.size
+                                                               : el->props[j].s.size)
+                            : 2;
+        need += el->n * least; /* at most 16 x 1e8 x 512: no overflow */
+        if (need > left + (format == 0)) {
+            rc = fail(LP_EINVAL, err, errlen,
+                      "PLY data is truncated: the %zu %s of element %zu cannot fit in the %zu "
+                      "bytes after the header",
+                      el->n, el->vertex ? "vertices" : "items", k + 1, left);
+            goto done;
+        }
     }
     sink s;
     sink_begin(&s, out, v->n, max);

@@ -336,11 +336,30 @@ TEST(pointcloud_ply_malformed_headers_say_what_is_wrong)
         "end_header\n1 2 3\n",
         "no format line");
     BAD("ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty float y\n"
-        "property float z\nend_header\n1 2 3\n4 5\n",
+        "property float z\nend_header\n1 2 3\n4 5 six\n",
         "vertex 2 of the 2");
+    BAD("ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty float y\n"
+        "property float z\nend_header\n1 2 3\n4 5\n",
+        "the 2 vertices of element 1 cannot fit in the 10 bytes");
     BAD("ply\nformat binary_little_endian 1.0\nelement vertex 99999999\nproperty float x\n"
         "property float y\nproperty float z\nend_header\n",
         "truncated");
+    /* Elements of no property with huge counts were walked through reading
+     * nothing (1.6e9 empty steps a request); every element's count is
+     * held against the data, and one vertex element is all there is. */
+    BAD("ply\nformat binary_little_endian 1.0\nelement vertex 1\nproperty uchar x\n"
+        "property uchar y\nproperty uchar z\nelement empty 100000000\nend_header\n\1\2\3",
+        "element 2 declares 100000000 items but no property");
+    BAD("ply\nformat binary_little_endian 1.0\nelement vertex 1\nproperty uchar x\n"
+        "property uchar y\nproperty uchar z\nelement face 100000000\nproperty uchar a\n"
+        "end_header\n\1\2\3",
+        "the 100000000 items of element 2 cannot fit in the 3 bytes");
+    BAD("ply\nformat ascii 1.0\nelement face 4\nproperty uchar a\nelement vertex 1\n"
+        "property float x\nproperty float y\nproperty float z\nend_header\n1\n2\n3\n4\n",
+        "the 1 vertices of element 2 cannot fit");
+    BAD("ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\n"
+        "property float z\nelement vertex 1\nproperty float x\nend_header\n1 2 3\n4\n",
+        "element 2 is a second vertex element");
 }
 
 TEST(pointcloud_scale_json_reads_objects_and_arrays)
