@@ -17,7 +17,8 @@
  * The 8th number is the class: classes.txt in the source ("N,name" or a
  * name a line, from 1) names it; without it, or for -1, a class that is
  * one of the project's label names as a number, else the project's first
- * label.  A malformed line (too few numbers, not a number, a frame below
+ * label.  A malformed line (too few numbers, not a number, a value over
+ * 63 characters, a frame below
  * 1, an id below 0, a box without area or beyond 10^7 px) makes its
  * sequence a bad item
  * naming "FILE:LINE".  Boxes are clipped to the frame (MOT boxes may start
@@ -62,7 +63,9 @@ static int by_id_frame(const void *a, const void *b)
 }
 
 /* The next number of s (commas, spaces and tabs separate them); 1 when
- * read, 0 at the end of the line, -1 when what is there is not a number. */
+ * read, 0 at the end of the line, -1 when what is there is not a number,
+ * -2 when it is longer than any number written (63 characters), rather
+ * than read as two numbers, which would shift the columns after it. */
 static int next_number(const char **s, const char *end, double *out)
 {
     const char *p = *s;
@@ -70,8 +73,10 @@ static int next_number(const char **s, const char *end, double *out)
     if (p >= end) return 0;
     char buf[64];
     size_t n = 0;
-    while (p < end && *p != ',' && *p != ' ' && *p != '\t' && *p != '\r' && n < sizeof buf - 1)
+    while (p < end && *p != ',' && *p != ' ' && *p != '\t' && *p != '\r') {
+        if (n == sizeof buf - 1) return -2;
         buf[n++] = *p++;
+    }
     buf[n] = 0;
     *s = p;
     char *stop;
@@ -324,7 +329,9 @@ static int read_rows(lp_convert *c, const lp_src_text *t, row **out, size_t *nou
         s = nl ? nl + 1 : end;
         if (k == 0 && got == 0) continue; /* an empty line */
         const char *why = NULL;
-        if (got < 0)
+        if (got == -2)
+            why = "a value is longer than 63 characters";
+        else if (got < 0)
             why = "is not a number";
         else if (k < 6)
             why = "needs at least 6 numbers: frame,id,x,y,width,height";
