@@ -14,7 +14,8 @@
  * grey or 8-bit (or smaller) palette: its values, not its colours, are
  * read.  Each image becomes a task of the mask's size with one mask per
  * label present, compressed RLE; an image without a mask, a task without
- * labels.  A value labels.txt does not name, a name not in the project's
+ * labels.  A value labels.txt does not name (without it, a value beyond
+ * the project's labels), a name not in the project's
  * labels, a mask of another size than its image's header, or a PNG that
  * is not an index mask (RGB, 16-bit) is a bad item naming the mask.
  *
@@ -118,8 +119,8 @@ static void stem_of(const char *path, char *out, size_t n)
 }
 
 /* value -> project label index + 1 (0: background, -1: not named), from
- * labels.txt or params.labels. */
-static int value_map(const lp_convert *c, int map[256], char *why, size_t whylen)
+ * labels.txt or params.labels; *from_txt says which. */
+static int value_map(const lp_convert *c, int map[256], int *from_txt, char *why, size_t whylen)
 {
     const json_t *labels = json_object_get(c->project->params, "labels");
     const lp_src_text *lt = NULL;
@@ -129,6 +130,7 @@ static int value_map(const lp_convert *c, int map[256], char *why, size_t whylen
     }
     for (int v = 0; v < 256; v++) map[v] = -1;
     map[0] = 0;
+    *from_txt = lt != NULL;
     if (!lt) {
         for (size_t i = 0; i < json_array_size(labels) && i < 255; i++) map[i + 1] = (int)i + 1;
         return 0;
@@ -153,9 +155,10 @@ static int value_map(const lp_convert *c, int map[256], char *why, size_t whylen
     return 0;
 }
 
-/* The response of mask png (its values mapped by vmap): NULL with why. */
+/* The response of mask png (its values mapped by vmap, from labels.txt
+ * when from_txt, else from params.labels): NULL with why. */
 static json_t *mask_response(const lp_convert *c, const lp_src_text *png, const int vmap[256],
-                             uint32_t *w, uint32_t *h, char *why, size_t whylen)
+                             int from_txt, uint32_t *w, uint32_t *h, char *why, size_t whylen)
 {
     unsigned char *map;
     if (decode_png(png->data, png->len, &map, w, h, why, whylen)) return NULL;
@@ -163,9 +166,16 @@ static json_t *mask_response(const lp_convert *c, const lp_src_text *png, const 
     for (size_t p = 0; p < n; p++) {
         int v = vmap[map[p]];
         if (v < 0) {
-            snprintf(why, whylen,
-                     "pixel x=%zu, y=%zu has the value %d, which labels.txt does not name", p % *w,
-                     p / *w, map[p]);
+            if (from_txt)
+                snprintf(why, whylen,
+                         "pixel x=%zu, y=%zu has the value %d, which labels.txt does not name",
+                         p % *w, p / *w, map[p]);
+            else
+                snprintf(why, whylen,
+                         "pixel x=%zu, y=%zu has the value %d, beyond the project's %zu labels "
+                         "(value i + 1 is labels[i]: the upload has no labels.txt)",
+                         p % *w, p / *w, map[p],
+                         json_array_size(json_object_get(c->project->params, "labels")));
             free(map);
             return NULL;
         }
@@ -195,8 +205,8 @@ static json_t *mask_response(const lp_convert *c, const lp_src_text *png, const 
 static int run(lp_convert *c, lp_verr *e)
 {
     char why[200];
-    int vmap[256];
-    if (value_map(c, vmap, why, sizeof why)) return lp_verr_set(e, "labels.txt", "%s", why);
+    int vmap[256], from_txt;
+    if (value_map(c, vmap, &from_txt, why, sizeof why)) return lp_verr_set(e, "labels.txt", "%s", why);
     const lp_src *s = c->src;
     char *used = lp_calloc(s->nmedia + 1, 1); /* images given a mask */
     size_t nmasks = 0;
@@ -216,7 +226,7 @@ static int run(lp_convert *c, lp_verr *e)
             }
         }
         uint32_t w, h;
-        json_t *resp = mask_response(c, t, vmap, &w, &h, why, sizeof why);
+        json_t *resp = mask_response(c, t, vmap, from_txt, &w, &h, why, sizeof why);
         if (!resp) {
             lp_convert_bad(c, "mask", why, "%s", t->name);
             continue;

@@ -170,7 +170,9 @@ TEST(masks_import_without_labels_txt_reads_value_i_plus_1_as_the_ith_label)
                       " {'label': 'c', 'rle': {'size': [2, 2], 'counts': '01100'}}]"));
     CHECK_INT(r.c.nbad, 1);
     CHECK_STR(r.c.bad[0].where, "masks/cam2.png");
-    CHECK(strstr(r.c.bad[0].e.message, "pixel x=0, y=0 has the value 4"));
+    CHECK(strstr(r.c.bad[0].e.message, "pixel x=0, y=0 has the value 4, beyond the project's 3 "
+                                         "labels (value i + 1 is labels[i]: the upload has no "
+                                         "labels.txt)"));
     done(&r);
 }
 
