@@ -327,43 +327,182 @@ static json_t *vote_attributes(const json_t *defs, const box *const *m, const do
     return out;
 }
 
-/* One consolidated object of a frame. */
-typedef struct object {
-    size_t *members; /* indexes into the frame's boxes */
-    size_t k;
-    double support, agree;
-} object;
+/* ---- A frame's candidate pairs ----------------------------------------
+ *
+ * Consolidation needs, for each cuboid, each other worker's cuboids that
+ * overlap it at CLUSTER_MIN or more.  Only cuboids whose centres are
+ * closer, seen from above, than the sum of their half diagonals can
+ * overlap, so a sweep along x over the cuboids sorted by x finds the
+ * candidates without looking at every pair of a busy frame; the pairs
+ * kept are held per cuboid (CSR), each cuboid's sorted by worker, then IoU
+ * from the highest, then index.  A cursor per cuboid and worker walks
+ * past the cuboids used up, so each cuboid's best unused partner of each
+ * worker is at hand, and every list is walked once in all. */
 
-/* Fills members with box c and, from each other worker, its unused box
- * most overlapping c (at least CLUSTER_MIN; iou_of[i * nb + j] is the IoU
- * of boxes i and j); returns how many, with the weight of their workers in
- * *support and that weight times IoU with c in *agree. */
-static size_t gather(const box *b, size_t nb, const double *iou_of, size_t c, const char *used,
-                     const double *weights, size_t n_workers, size_t *best, double *best_iou,
+typedef struct link {
+    uint32_t j, worker;
+    double iou;
+} link;
+
+typedef struct by_x_item {
+    double x;
+    uint32_t i;
+} by_x_item;
+
+static int by_x(const void *a, const void *b)
+{
+    const by_x_item *p = a, *q = b;
+    if (p->x != q->x) return p->x < q->x ? -1 : 1;
+    return (p->i > q->i) - (p->i < q->i);
+}
+
+static int by_worker_iou(const void *a, const void *b)
+{
+    const link *p = a, *q = b;
+    if (p->worker != q->worker) return p->worker < q->worker ? -1 : 1;
+    if (p->iou != q->iou) return p->iou > q->iou ? -1 : 1;
+    return (p->j > q->j) - (p->j < q->j);
+}
+
+/* The links of the k cuboids b[] of one frame, with n workers. */
+typedef struct links {
+    size_t k, n;
+    size_t *start; /* k + 1: cuboid c's links are at[start[c] .. start[c + 1]) */
+    link *at;
+    size_t *cur, *end; /* k * n: cuboid c's cursor and end for worker w */
+} links;
+
+static void links_build(links *L, const box *b, size_t k, size_t n)
+{
+    by_x_item *order = lp_malloc((k + 1) * sizeof *order);
+    double *r = lp_malloc((k + 1) * sizeof *r), rmax = 0;
+    for (size_t i = 0; i < k; i++) {
+        order[i] = (by_x_item){b[i].c.x, (uint32_t)i};
+        r[i] = hypot(b[i].c.length, b[i].c.width) / 2;
+        if (r[i] > rmax) rmax = r[i];
+    }
+    qsort(order, k, sizeof *order, by_x);
+    /* The pairs (each once) at CLUSTER_MIN or more. */
+    link *pairs = NULL; /* j: the first cuboid, worker: the second */
+    size_t np = 0, cap = 0;
+    size_t *deg = lp_calloc(k + 1, sizeof *deg);
+    for (size_t a = 0; a < k; a++) {
+        size_t i = order[a].i;
+        for (size_t z = a + 1; z < k && order[z].x - order[a].x < r[i] + rmax; z++) {
+            size_t j = order[z].i;
+            if (b[i].worker == b[j].worker ||
+                !(hypot(b[i].c.x - b[j].c.x, b[i].c.y - b[j].c.y) < r[i] + r[j]))
+                continue;
+            /* the lower index first: rounding as a table of pairs i < j had it */
+            double iou = i < j ? lp_cuboid_iou(&b[i].c, &b[j].c) : lp_cuboid_iou(&b[j].c, &b[i].c);
+            if (!(iou >= CLUSTER_MIN)) continue;
+            if (np == cap) pairs = lp_realloc(pairs, (cap = cap ? 2 * cap : 64) * sizeof *pairs);
+            pairs[np++] = (link){(uint32_t)i, (uint32_t)j, iou};
+            deg[i]++, deg[j]++;
+        }
+    }
+    L->k = k, L->n = n;
+    L->start = lp_malloc((k + 1) * sizeof *L->start);
+    L->start[0] = 0;
+    for (size_t c = 0; c < k; c++) L->start[c + 1] = L->start[c] + deg[c];
+    L->at = lp_malloc((2 * np + 1) * sizeof *L->at);
+    for (size_t c = 0; c < k; c++) deg[c] = L->start[c]; /* fill positions */
+    for (size_t e = 0; e < np; e++) {
+        uint32_t i = pairs[e].j, j = pairs[e].worker;
+        L->at[deg[i]++] = (link){j, (uint32_t)b[j].worker, pairs[e].iou};
+        L->at[deg[j]++] = (link){i, (uint32_t)b[i].worker, pairs[e].iou};
+    }
+    L->cur = lp_malloc((k * n + 1) * sizeof *L->cur);
+    L->end = lp_malloc((k * n + 1) * sizeof *L->end);
+    for (size_t c = 0; c < k; c++) {
+        link *row = L->at + L->start[c];
+        size_t len = L->start[c + 1] - L->start[c], e = 0;
+        qsort(row, len, sizeof *row, by_worker_iou);
+        for (size_t w = 0; w < n; w++) {
+            L->cur[c * n + w] = L->start[c] + e;
+            while (e < len && row[e].worker == w) e++;
+            L->end[c * n + w] = L->start[c] + e;
+        }
+    }
+    free(deg);
+    free(pairs);
+    free(r);
+    free(order);
+}
+
+static void links_fini(links *L)
+{
+    free(L->start);
+    free(L->at);
+    free(L->cur);
+    free(L->end);
+}
+
+/* Fills members with cuboid c and, from each other worker in turn, its
+ * unused cuboid most overlapping c (at least CLUSTER_MIN; the first of
+ * equals); returns how many, with the weight of their workers in *support
+ * and that weight times IoU with c in *agree.  Moves c's cursors past
+ * used cuboids. */
+static size_t gather(links *L, const box *b, size_t c, const char *used, const double *weights,
                      size_t *members, double *support, double *agree)
 {
-    for (size_t w = 0; w < n_workers; w++) {
-        best[w] = SIZE_MAX;
-        best_iou[w] = 0;
-    }
-    for (size_t j = 0; j < nb; j++) {
-        if (used[j] || j == c || b[j].worker == b[c].worker) continue;
-        double iou = iou_of[c * nb + j];
-        if (iou >= CLUSTER_MIN && iou > best_iou[b[j].worker]) {
-            best[b[j].worker] = j;
-            best_iou[b[j].worker] = iou;
-        }
-    }
-    size_t k = 0;
+    size_t k = 0, n = L->n;
     members[k++] = c;
     *support = *agree = weight_of(weights, b[c].worker);
-    for (size_t w = 0; w < n_workers; w++)
-        if (best[w] != SIZE_MAX) {
-            members[k++] = best[w];
-            *support += weight_of(weights, w);
-            *agree += weight_of(weights, w) * best_iou[w];
-        }
+    for (size_t w = 0; w < n; w++) {
+        size_t *cur = &L->cur[c * n + w], end = L->end[c * n + w];
+        while (*cur < end && used[L->at[*cur].j]) (*cur)++;
+        if (*cur == end) continue;
+        members[k++] = L->at[*cur].j;
+        *support += weight_of(weights, w);
+        *agree += weight_of(weights, w) * L->at[*cur].iou;
+    }
     return k;
+}
+
+/* A max-heap of seeds by agreement, then lowest index; an entry is stale
+ * once its cuboid is used or its version has moved on. */
+typedef struct seed_entry {
+    double agree;
+    uint32_t c, version;
+} seed_entry;
+
+typedef struct seed_heap {
+    seed_entry *v;
+    size_t n, cap;
+} seed_heap;
+
+static int seed_before(const seed_entry *a, const seed_entry *b)
+{
+    return a->agree > b->agree || (a->agree == b->agree && a->c < b->c);
+}
+
+static void heap_push(seed_heap *h, seed_entry e)
+{
+    if (h->n == h->cap) h->v = lp_realloc(h->v, (h->cap = h->cap ? 2 * h->cap : 64) * sizeof *h->v);
+    size_t i = h->n++;
+    while (i && seed_before(&e, &h->v[(i - 1) / 2])) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = e;
+}
+
+static seed_entry heap_pop(seed_heap *h)
+{
+    seed_entry top = h->v[0], last = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        const seed_entry *best = &last;
+        if (l < h->n && seed_before(&h->v[l], best)) m = l, best = &h->v[l];
+        if (l + 1 < h->n && seed_before(&h->v[l + 1], best)) m = l + 1;
+        if (m == i) break;
+        h->v[i] = h->v[m];
+        i = m;
+    }
+    if (h->n) h->v[i] = last;
+    return top;
 }
 
 static int by_frame_track(const void *a, const void *b)
@@ -392,7 +531,12 @@ static int by_frame_track(const void *a, const void *b)
  * this frame, else a new one numbered from 1.  Confidence: the mean over
  * kept objects of their weight share times their members' mean IoU with
  * the seed; with none kept, the share of the workers who drew nothing.
- * The result lists the cuboids by frame, then track. */
+ * The result lists the cuboids by frame, then track.  Cost per frame of k
+ * cuboids, n workers and P overlapping pairs: O(k log k) for the sweep,
+ * O(P log P + P n) for the seeds (each seed is the top of a heap, and only
+ * the cuboids whose best partner was used are gathered again), memory
+ * O(k n + P); P is about k n in a scene of separate objects, k^2 only
+ * when every cuboid overlaps every other. */
 static int aggregate(const json_t *params, const json_t *task, const json_t *const *responses,
                      const double *weights, size_t n, json_t **out, double *confidence)
 {
@@ -423,9 +567,9 @@ static int aggregate(const json_t *params, const json_t *task, const json_t *con
     json_t *tracks = json_object(); /* "worker/track" -> consolidated track */
     box *fb = lp_malloc((nb + 1) * sizeof *fb);
     char *used = lp_malloc(nb + 1);
-    size_t *best = lp_malloc((n + 1) * sizeof *best),
-           *members = lp_malloc((n + 1) * sizeof *members);
-    double *best_iou = lp_malloc((n + 1) * sizeof *best_iou), *w = lp_malloc((n + 1) * sizeof *w);
+    size_t *scratch = lp_malloc((n + 1) * sizeof *scratch), /* members of a re-gather */
+        *members = lp_malloc((n + 1) * sizeof *members);
+    double *w = lp_malloc((n + 1) * sizeof *w);
     const box **m = lp_malloc((n + 1) * sizeof *m);
     const json_t **labels = lp_malloc((n + 1) * sizeof *labels);
     for (long long f = 0; f <= max_frame; f++) {
@@ -434,31 +578,50 @@ static int aggregate(const json_t *params, const json_t *task, const json_t *con
             if (all[j].frame == f) fb[k++] = all[j];
         if (!k) continue;
         memset(used, 0, k);
-        /* Every pair's IoU once: the greedy rounds below look them up. */
-        double *iou_of = lp_malloc(k * k * sizeof *iou_of);
-        for (size_t i = 0; i < k; i++) {
-            iou_of[i * k + i] = 1;
-            for (size_t j = i + 1; j < k; j++)
-                iou_of[i * k + j] = iou_of[j * k + i] =
-                    fb[i].worker == fb[j].worker ? 0 : lp_cuboid_iou(&fb[i].c, &fb[j].c);
+        links L;
+        links_build(&L, fb, k, n);
+        seed_heap heap = {NULL, 0, 0};
+        uint32_t *version = lp_calloc(k + 1, sizeof *version);
+        size_t *stamp = lp_calloc(k + 1, sizeof *stamp), round = 0;
+        size_t *dirty = lp_malloc((k + 1) * sizeof *dirty);
+        double support, agree;
+        for (size_t c = 0; c < k; c++) {
+            gather(&L, fb, c, used, weights, members, &support, &agree);
+            heap_push(&heap, (seed_entry){agree, (uint32_t)c, 0});
         }
         json_t *taken = json_object(); /* consolidated tracks used in this frame */
         for (;;) {
+            /* The unused cuboid of the highest agreement seeds an object. */
             size_t seed = k, size = 0;
-            double best_agree = -1, support, agree;
-            for (size_t c = 0; c < k; c++) {
-                if (used[c]) continue;
-                gather(fb, k, iou_of, c, used, weights, n, best, best_iou, members, &support,
-                       &agree);
-                if (agree > best_agree) {
-                    best_agree = agree;
-                    seed = c;
-                }
+            while (heap.n && seed == k) {
+                seed_entry top = heap_pop(&heap);
+                if (!used[top.c] && top.version == version[top.c]) seed = top.c;
             }
             if (seed == k) break;
-            size = gather(fb, k, iou_of, seed, used, weights, n, best, best_iou, members, &support,
-                          &agree);
+            size = gather(&L, fb, seed, used, weights, members, &support, &agree);
             for (size_t i = 0; i < size; i++) used[members[i]] = 1;
+            /* Only the cuboids whose best partner of a member's worker was
+             * that member agree differently now. */
+            size_t nd = 0;
+            round++;
+            for (size_t i = 0; i < size; i++) {
+                size_t u = members[i], wu = fb[u].worker;
+                for (size_t e = L.start[u]; e < L.start[u + 1]; e++) {
+                    size_t c = L.at[e].j;
+                    if (used[c] || stamp[c] == round) continue;
+                    size_t cur = L.cur[c * n + wu];
+                    if (cur < L.end[c * n + wu] && L.at[cur].j == u) {
+                        stamp[c] = round;
+                        dirty[nd++] = c;
+                    }
+                }
+            }
+            for (size_t i = 0; i < nd; i++) {
+                size_t c = dirty[i];
+                double s2, a2;
+                gather(&L, fb, c, used, weights, scratch, &s2, &a2);
+                heap_push(&heap, (seed_entry){a2, (uint32_t)c, ++version[c]});
+            }
             if (!(support > QUORUM * total * (1 + 1e-12))) continue;
             lp_cuboid mean = {0, 0, 0, 0, 0, 0, 0};
             double sx = 0, sy = 0, ref = fb[seed].c.yaw;
@@ -525,7 +688,11 @@ static int aggregate(const json_t *params, const json_t *task, const json_t *con
             json_decref(c);
         }
         json_decref(taken);
-        free(iou_of);
+        free(dirty);
+        free(stamp);
+        free(version);
+        free(heap.v);
+        links_fini(&L);
     }
     *confidence = kept ? sum / (double)kept : total > 0 ? idle / total : 0;
     /* By frame, then track. */
@@ -540,9 +707,8 @@ static int aggregate(const json_t *params, const json_t *task, const json_t *con
     free(labels);
     free(m);
     free(w);
-    free(best_iou);
     free(members);
-    free(best);
+    free(scratch);
     free(used);
     free(fb);
     json_decref(tracks);
