@@ -206,7 +206,8 @@ static int run(lp_convert *c, lp_verr *e)
 {
     char why[200];
     int vmap[256], from_txt;
-    if (value_map(c, vmap, &from_txt, why, sizeof why)) return lp_verr_set(e, "labels.txt", "%s", why);
+    if (value_map(c, vmap, &from_txt, why, sizeof why))
+        return lp_verr_set(e, "labels.txt", "%s", why);
     const lp_src *s = c->src;
     char *used = lp_calloc(s->nmedia + 1, 1); /* images given a mask */
     size_t nmasks = 0;

@@ -711,8 +711,7 @@ static int parse_ply(const char *data, size_t len, size_t max, lp_points *out, c
         size_t least = 0;
         if (el->n && !el->nprops) {
             rc = fail(LP_EINVAL, err, errlen,
-                      "PLY header: element %zu declares %zu items but no property", k + 1,
-                      el->n);
+                      "PLY header: element %zu declares %zu items but no property", k + 1, el->n);
             goto done;
         }
         for (size_t j = 0; j < el->nprops; j++)

@@ -239,11 +239,12 @@ TEST(coco_into_segmentation_paints_polygons_and_rles_in_order_into_one_map)
     CHECK(!json_array_get(json_object_get(json_object_get(t, "result"), "masks"), 3));
     done(&r);
     /* A size written as reals is the same size (it was "not known"). */
-    convert_into(&r, &lp_kind_segmentation,
-                 "{'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 4.0, 'height': 3.0}], "
-                 "'categories': [{'id': 1, 'name': 'car'}], 'annotations': ["
-                 "{'id': 1, 'image_id': 1, 'category_id': 1, 'segmentation': [[0, 0, 4, 0, 0, 3]]}]}",
-                 NULL, 0, 0, 1);
+    convert_into(
+        &r, &lp_kind_segmentation,
+        "{'images': [{'id': 1, 'file_name': 'a.jpg', 'width': 4.0, 'height': 3.0}], "
+        "'categories': [{'id': 1, 'name': 'car'}], 'annotations': ["
+        "{'id': 1, 'image_id': 1, 'category_id': 1, 'segmentation': [[0, 0, 4, 0, 0, 3]]}]}",
+        NULL, 0, 0, 1);
     CHECK_INT(r.c.nbad, 0);
     CHECK_INT(r.c.ntasks, 1);
     CHECK(kt_equal_at(json_array_get(r.tasks, 0), "result.masks.0.rle.size", "[3, 4]"));
@@ -289,8 +290,10 @@ TEST(coco_into_segmentation_refuses_coordinates_far_beyond_the_image)
     CHECK_INT(r.rc, 0);
     CHECK_INT(r.c.ntasks, 0);
     CHECK_INT(r.c.nbad, 3);
-    CHECK(strstr(r.c.bad[0].e.message, "annotations[0]: segmentation[1]: a coordinate lies beyond"));
-    CHECK(strstr(r.c.bad[1].e.message, "annotations[1]: segmentation[0]: a coordinate lies beyond"));
+    CHECK(
+        strstr(r.c.bad[0].e.message, "annotations[0]: segmentation[1]: a coordinate lies beyond"));
+    CHECK(
+        strstr(r.c.bad[1].e.message, "annotations[1]: segmentation[0]: a coordinate lies beyond"));
     CHECK(strstr(r.c.bad[2].e.message, "annotations[2]: bbox: a corner lies beyond"));
     CHECK_STR(r.c.bad[0].e.field, "annotations");
     done(&r);

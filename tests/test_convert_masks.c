@@ -171,8 +171,8 @@ TEST(masks_import_without_labels_txt_reads_value_i_plus_1_as_the_ith_label)
     CHECK_INT(r.c.nbad, 1);
     CHECK_STR(r.c.bad[0].where, "masks/cam2.png");
     CHECK(strstr(r.c.bad[0].e.message, "pixel x=0, y=0 has the value 4, beyond the project's 3 "
-                                         "labels (value i + 1 is labels[i]: the upload has no "
-                                         "labels.txt)"));
+                                       "labels (value i + 1 is labels[i]: the upload has no "
+                                       "labels.txt)"));
     done(&r);
 }
 

@@ -52,13 +52,13 @@ static int run(const char *const *tasks, size_t n, json_t **files)
     return rc;
 }
 
-#define CUBOID(yaw)                                                                         \
-    "{'track': 1, 'frame': 0, 'label': 'car', 'x': 10, 'y': 2, 'z': 0, 'length': 4, "       \
+#define CUBOID(yaw)                                                                   \
+    "{'track': 1, 'frame': 0, 'label': 'car', 'x': 10, 'y': 2, 'z': 0, 'length': 4, " \
     "'width': 2, 'height': 1.5, 'yaw': " yaw "}"
 /* A camera looking along the lidar's x axis: camera z = lidar x, camera
  * x = -lidar y, camera y = -lidar z. */
-#define CAMERA                                                                              \
-    "'calibration': [{'K': [[500, 0, 320], [0, 500, 240], [0, 0, 1]], 'extrinsic': [[0, "   \
+#define CAMERA                                                                            \
+    "'calibration': [{'K': [[500, 0, 320], [0, 500, 240], [0, 0, 1]], 'extrinsic': [[0, " \
     "-1, 0, 0], [0, 0, -1, 0], [1, 0, 0, 0], [0, 0, 0, 1]]}]"
 
 /* The alpha (field 3) and rotation_y (field 14) of a KITTI label line. */
