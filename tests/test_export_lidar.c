@@ -1,8 +1,6 @@
 /* test_export_lidar.c -- the KITTI export as an encoder: lidarannotation
  * tasks in, a zip out, read back with libarchive; each label line's angles
  * checked against KITTI's range, with and without a camera. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,42 +12,7 @@
  * {path: text}.  0 on success. */
 static int run(const char *const *tasks, size_t n, json_t **files)
 {
-    const lp_export_format *fmt = lp_export_find("kitti");
-    json_t *p = NULL;
-    lp_verr e;
-    *files = json_object();
-    if (!fmt || kt_params(&lp_kind_lidarannotation, "{'labels': ['car']}", &p, &e)) return -1;
-    lp_export_ctx cx = {.kind = "lidarannotation", .params = p};
-    lp_buf out = {0};
-    fmt->begin(&cx, &out);
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = kt_json(tasks[i]);
-        char *s = json_dumps(t, JSON_COMPACT);
-        fmt->task(&cx, &out, i, s, strlen(s));
-        free(s);
-        json_decref(t);
-    }
-    int rc = fmt->end(&cx, &out, n) ? -1 : 0;
-    fmt->free_state(&cx);
-    json_decref(p);
-    struct archive *a = archive_read_new();
-    archive_read_support_format_zip(a);
-    struct archive_entry *ent;
-    if (archive_read_open_memory(a, out.data, out.len) != ARCHIVE_OK) rc = -1;
-    while (rc == 0 && archive_read_next_header(a, &ent) == ARCHIVE_OK) {
-        lp_buf data = {0};
-        char chunk[4096];
-        la_ssize_t k;
-        while ((k = archive_read_data(a, chunk, sizeof chunk)) > 0)
-            lp_buf_append(&data, chunk, (size_t)k);
-        if (k < 0) rc = -1;
-        json_object_set_new(*files, archive_entry_pathname(ent),
-                            json_stringn(data.data ? data.data : "", data.len));
-        lp_buf_fini(&data);
-    }
-    archive_read_free(a);
-    lp_buf_fini(&out);
-    return rc;
+    return kt_export_zip(&lp_kind_lidarannotation, "{'labels': ['car']}", "kitti", tasks, n, files);
 }
 
 #define CUBOID(yaw)                                                                   \

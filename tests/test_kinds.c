@@ -5,7 +5,10 @@
  * response scores 1 against itself, and the examples in docs/KINDS.md are
  * valid.  Also the generic score of a kind without its own. */
 #include "test_kinds.h"
+#include "export.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -614,4 +617,45 @@ TEST(kind_docs_examples_are_valid)
     size_t n;
     lp_kind_all(&n);
     CHECK_INT(nkinds, n);
+}
+
+int kt_export_zip(const lp_kind *kind, const char *params, const char *format,
+                  const char *const *tasks, size_t n, json_t **files)
+{
+    const lp_export_format *fmt = lp_export_find(format);
+    json_t *p = NULL;
+    lp_verr e;
+    *files = json_object();
+    if (!fmt || kt_params(kind, params, &p, &e)) return -1;
+    lp_export_ctx cx = {.kind = kind->name, .params = p};
+    lp_buf out = {0};
+    fmt->begin(&cx, &out);
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = kt_json(tasks[i]);
+        char *s = json_dumps(t, JSON_COMPACT);
+        fmt->task(&cx, &out, i, s, strlen(s));
+        free(s);
+        json_decref(t);
+    }
+    int rc = fmt->end(&cx, &out, n) ? -1 : 0;
+    fmt->free_state(&cx);
+    json_decref(p);
+    struct archive *a = archive_read_new();
+    archive_read_support_format_zip(a);
+    struct archive_entry *ent;
+    if (archive_read_open_memory(a, out.data, out.len) != ARCHIVE_OK) rc = -1;
+    while (rc == 0 && archive_read_next_header(a, &ent) == ARCHIVE_OK) {
+        lp_buf data = {0};
+        char chunk[4096];
+        la_ssize_t k;
+        while ((k = archive_read_data(a, chunk, sizeof chunk)) > 0)
+            lp_buf_append(&data, chunk, (size_t)k);
+        if (k < 0) rc = -1;
+        json_object_set_new(*files, archive_entry_pathname(ent),
+                            json_stringn_nocheck(data.data ? data.data : "", data.len));
+        lp_buf_fini(&data);
+    }
+    archive_read_free(a);
+    lp_buf_fini(&out);
+    return rc;
 }

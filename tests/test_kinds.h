@@ -39,6 +39,13 @@ double kt_score(const lp_kind *kind, const char *params, const char *task, const
 json_t *kt_aggregate(const lp_kind *kind, const char *params, const char *task,
                      const char *const *responses, const double *weights, size_t n,
                      double *confidence);
+/* Runs the export format (a zip: kitti, masks, ...) of kind with params
+ * over tasks (single-quoted JSON) and reads the zip back: *files (the
+ * caller's) receives {path: the file's bytes as a JSON string, not checked
+ * as UTF-8}.  0 on success, -1 when the params, the export or the zip
+ * fail. */
+int kt_export_zip(const lp_kind *kind, const char *params, const char *format,
+                  const char *const *tasks, size_t n, json_t **files);
 /* 1 when the JSON value at dotted path in v ("labels.0.name") equals the
  * JSON text want. */
 int kt_equal_at(const json_t *v, const char *path, const char *want);
