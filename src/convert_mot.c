@@ -341,8 +341,8 @@ static int read_rows(lp_convert *c, const lp_src_text *t, row **out, size_t *nou
             why = "id must be a whole number from 0";
         else if (!(v[4] > 0) || !(v[5] > 0))
             why = "width and height must be greater than 0";
-        else if (fabs(v[2]) > 1e7 || fabs(v[3]) > 1e7 || v[4] > 1e7 || v[5] > 1e7)
-            why = "a coordinate is beyond 10,000,000 pixels";
+        else if (fabs(v[2]) > 1e6 || fabs(v[3]) > 1e6 || v[2] + v[4] > 1e6 || v[3] + v[5] > 1e6)
+            why = "a box reaches beyond 1,000,000 pixels, the largest frame";
         if (why) {
             lp_convert_bad(c, "line", why, "%s:%zu", t->name, line);
             free(r);

@@ -700,10 +700,6 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   }
 
   stage.addEventListener('pointerdown', onPointerDown);
-  // A double click closes a polygon (pointerdown's click count is not reliable).
-  stage.addEventListener('dblclick', () => {
-    if (alive && !readOnly && tool === 'polygon' && poly) closePolygon();
-  });
   stage.addEventListener('pointermove', onPointerMove);
   stage.addEventListener('pointerup', onPointerUp);
   stage.addEventListener('pointercancel', onPointerUp);
