@@ -24,14 +24,7 @@ static json_t *run(const char *params, const char *const *tasks, size_t n, int *
     }
     lp_export_ctx cx = {.kind = "imageannotation", .params = p};
     lp_buf out = {0}, part = {0};
-    fmt->begin(&cx, &out);
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = kt_json(tasks[i]);
-        char *s = json_dumps(t, JSON_COMPACT);
-        fmt->task(&cx, &out, i, s, strlen(s));
-        free(s);
-        json_decref(t);
-    }
+    kt_export_tasks(fmt, &cx, &out, tasks, n);
     int rc, k = 0;
     size_t big = 0;
     do {

@@ -619,6 +619,19 @@ TEST(kind_docs_examples_are_valid)
     CHECK_INT(nkinds, n);
 }
 
+void kt_export_tasks(const lp_export_format *fmt, lp_export_ctx *cx, lp_buf *out,
+                     const char *const *tasks, size_t n)
+{
+    fmt->begin(cx, out);
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = kt_json(tasks[i]);
+        char *s = json_dumps(t, JSON_COMPACT);
+        fmt->task(cx, out, i, s, strlen(s));
+        free(s);
+        json_decref(t);
+    }
+}
+
 int kt_export_zip(const lp_kind *kind, const char *params, const char *format,
                   const char *const *tasks, size_t n, json_t **files)
 {
@@ -629,15 +642,11 @@ int kt_export_zip(const lp_kind *kind, const char *params, const char *format,
     if (!fmt || kt_params(kind, params, &p, &e)) return -1;
     lp_export_ctx cx = {.kind = kind->name, .params = p};
     lp_buf out = {0};
-    fmt->begin(&cx, &out);
-    for (size_t i = 0; i < n; i++) {
-        json_t *t = kt_json(tasks[i]);
-        char *s = json_dumps(t, JSON_COMPACT);
-        fmt->task(&cx, &out, i, s, strlen(s));
-        free(s);
-        json_decref(t);
+    kt_export_tasks(fmt, &cx, &out, tasks, n);
+    int rc; /* end() may write the rest in several parts (1: more to come) */
+    while ((rc = fmt->end(&cx, &out, n)) == 1) {
     }
-    int rc = fmt->end(&cx, &out, n) ? -1 : 0;
+    rc = rc ? -1 : 0;
     fmt->free_state(&cx);
     json_decref(p);
     struct archive *a = archive_read_new();

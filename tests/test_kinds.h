@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "export.h"
 #include "kind.h"
 #include "test.h"
 #include "util.h"
@@ -39,6 +40,10 @@ double kt_score(const lp_kind *kind, const char *params, const char *task, const
 json_t *kt_aggregate(const lp_kind *kind, const char *params, const char *task,
                      const char *const *responses, const double *weights, size_t n,
                      double *confidence);
+/* Begins fmt's export into out and feeds it tasks (single-quoted JSON), as
+ * the exporter does, task i with index i. */
+void kt_export_tasks(const lp_export_format *fmt, lp_export_ctx *cx, lp_buf *out,
+                     const char *const *tasks, size_t n);
 /* Runs the export format (a zip: kitti, masks, ...) of kind with params
  * over tasks (single-quoted JSON) and reads the zip back: *files (the
  * caller's) receives {path: the file's bytes as a JSON string, not checked
