@@ -55,3 +55,9 @@ export function attributeProblems(defs, attributes, prefix = '') {
   }
   return out;
 }
+
+/* The line under an editor that says what keeps the answer from being
+ * submitted: the first three problems and how many more. */
+export function problemsLine(p) {
+  return p.length ? `Before submitting: ${p.slice(0, 3).join(' ')}${p.length > 3 ? ` (and ${p.length - 3} more)` : ''}` : '';
+}

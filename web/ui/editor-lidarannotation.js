@@ -28,7 +28,7 @@
 
 import { h, isTyping, namedList, commitEdits } from './dom.js';
 import { attachmentUrl, bestPrediction } from './task.js';
-import { attributeDefs, attributeProblems } from './attributes.js';
+import { attributeDefs, attributeProblems, problemsLine } from './attributes.js';
 
 const MAX_POINTS = 1000000;
 // While the view moves (a drag, the wheel), at most a budget of points is
@@ -780,7 +780,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   }
   function renderProblems() {
     const p = readOnly ? [] : problems();
-    problemsEl.textContent = p.length ? `Before submitting: ${p.slice(0, 3).join(' ')}${p.length > 3 ? ` (and ${p.length - 3} more)` : ''}` : '';
+    problemsEl.textContent = problemsLine(p);
   }
   function nextTrack() {
     return cuboids.reduce((m, c) => Math.max(m, c.track), 0) + 1;

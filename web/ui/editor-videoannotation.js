@@ -24,7 +24,7 @@
 
 import { h, isTyping, namedList, commitEdits } from './dom.js';
 import { attachmentUrl, bestPrediction } from './task.js';
-import { attributeDefs, attributeProblems } from './attributes.js';
+import { attributeDefs, attributeProblems, problemsLine } from './attributes.js';
 
 const SHAPES = ['box', 'point', 'polygon'];
 const SHAPE_NAMES = { box: 'Box', point: 'Point', polygon: 'Polygon' };
@@ -314,7 +314,7 @@ function mountEditor(el, { params, task, value, onChange, readOnly = false }) {
   /* What keeps the answer from being submitted, said under the frame. */
   function renderProblems() {
     const p = readOnly ? [] : problems();
-    problemsEl.textContent = p.length ? `Before submitting: ${p.slice(0, 3).join(' ')}${p.length > 3 ? ` (and ${p.length - 3} more)` : ''}` : '';
+    problemsEl.textContent = problemsLine(p);
   }
 
   function undo() {
